@@ -1,0 +1,1 @@
+"""Newsletters: composition, rendering and delivery (issue 6)."""

@@ -1,0 +1,65 @@
+"""GraphQL gateway: composes the domains' queries into one schema."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import strawberry
+from graphql import GraphQLError
+from strawberry.extensions import MaskErrors, ParserCache, ValidationCache
+from strawberry.extensions.disable_introspection import DisableIntrospection
+from strawberry.tools import merge_types
+
+from schema.concepts.queries import ConceptQueries
+from schema.events.queries import EventQueries
+from schema.node import NodeQueries
+from schema.organizations.queries import OrganizationQueries
+from schema.projects.queries import SharedProjectQueries
+from schema.resources.queries import ResourceQueries
+from schema.territories.queries import TerritoryQueries
+from schema.themes.queries import ThemeQueries
+from schema.votes.queries import VotingRoundQueries
+from services.errors import DomainError
+
+Query = merge_types(
+    "Query",
+    (
+        NodeQueries,
+        ResourceQueries,
+        ThemeQueries,
+        ConceptQueries,
+        EventQueries,
+        OrganizationQueries,
+        TerritoryQueries,
+        SharedProjectQueries,
+        VotingRoundQueries,
+    ),
+)
+Query.__strawberry_definition__.description = (  # type: ignore[attr-defined]
+    "Entry points of the Territoires en Commun API. Lists are Relay connections."
+)
+
+
+class Schema(strawberry.Schema):
+    """The gateway's schema: expected failures are not logged as server errors."""
+
+    def process_errors(self, errors: list[GraphQLError], execution_context: Any = None) -> None:
+        unexpected = [
+            e
+            for e in errors
+            if e.original_error is not None
+            and not isinstance(e.original_error, DomainError | GraphQLError)
+        ]
+        if unexpected:
+            super().process_errors(unexpected, execution_context)
+
+
+def build_schema(*, introspection: bool = True) -> Schema:
+    """The schema, with parser and validation caches (built once per app, never per request)."""
+    extensions: list[Any] = [ParserCache(maxsize=512), ValidationCache(maxsize=512)]
+    if not introspection:
+        extensions.append(DisableIntrospection())
+    return Schema(query=Query, extensions=extensions)
+
+
+__all__ = ["MaskErrors", "Query", "Schema", "build_schema"]

@@ -1,0 +1,40 @@
+"""Concept queries."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import strawberry
+
+from schema.concepts.types import Concept, ConceptOrder
+from schema.relay import After, Connection, First, connection, page_request
+from services.concepts import service
+
+
+@strawberry.type
+class ConceptQueries:
+    @strawberry.field(description="Concepts of the month, most recent first.")
+    async def concepts(
+        self,
+        info: strawberry.Info,
+        order: Annotated[
+            ConceptOrder | None, strawberry.argument(description="Sort order.")
+        ] = None,
+        first: First = None,
+        after: After = None,
+    ) -> Connection[Concept]:
+        page = await service.list_concepts(
+            info.context.viewer,
+            order=order.value if order else None,
+            page=page_request(info.context.settings, first, after),
+        )
+        return connection(page, Concept.from_model)
+
+    @strawberry.field(description="The concept with this slug, or null.")
+    async def concept(
+        self,
+        info: strawberry.Info,
+        slug: Annotated[str, strawberry.argument(description="Slug of the concept.")],
+    ) -> Concept | None:
+        found = await service.get_concept_by_slug(info.context.viewer, slug)
+        return Concept.from_model(found) if found else None

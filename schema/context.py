@@ -1,0 +1,71 @@
+"""The typed per-request context: settings, the viewer, and this request's DataLoaders."""
+
+from __future__ import annotations
+
+import datetime as dt
+import enum
+from collections.abc import Awaitable, Callable, Hashable, Sequence
+from dataclasses import dataclass, field
+from functools import partial
+from typing import Any, TypeVar
+
+from starlette.requests import Request
+from starlette.responses import Response
+from strawberry.dataloader import DataLoader
+
+from services.pagination import PageRequest
+from services.settings import Settings
+from services.viewer import Viewer
+
+K = TypeVar("K")
+V = TypeVar("V")
+
+
+@dataclass
+class Context:
+    """Built for each request by the app; loaders die with it, so no cache outlives it."""
+
+    settings: Settings
+    viewer: Viewer
+    request: Request | None = None
+    response: Response | None = None
+    now: dt.datetime = field(default_factory=lambda: dt.datetime.now(dt.UTC))
+    _loaders: dict[Hashable, DataLoader[Any, Any]] = field(default_factory=dict)
+
+    def loader(
+        self,
+        key: Hashable,
+        fetch: Callable[[Sequence[Any]], Awaitable[dict[Any, Any]]],
+        *,
+        default: Any = None,
+    ) -> DataLoader[Any, Any]:
+        """The DataLoader registered under ``key`` for this request, created on first use.
+
+        ``fetch`` answers a batch of keys with a dict; missing keys get ``default``
+        (a fresh empty list when ``default`` is ``list``)."""
+        found = self._loaders.get(key)
+        if found is None:
+
+            async def batch(keys: list[Any]) -> list[Any]:
+                answered = await fetch(keys)
+                if default is list:
+                    return [answered.get(k) or [] for k in keys]
+                return [answered.get(k, default) for k in keys]
+
+            found = self._loaders[key] = DataLoader(load_fn=batch)
+        return found
+
+    def page_loader(
+        self,
+        name: str,
+        fetch: Callable[..., Awaitable[dict[Any, Any]]],
+        order: enum.Enum | None,
+        request: PageRequest,
+    ) -> DataLoader[Any, Any]:
+        """Loader of one page of children per parent (reverse relations).
+
+        One loader per distinct (order, page), so all parents asking for the same page
+        are answered by one batched call: ``fetch(viewer, ids, order=…, page=…)``."""
+        value = order.value if order is not None else None
+        bound = partial(fetch, self.viewer, order=value, page=request)
+        return self.loader((name, value, request), bound)

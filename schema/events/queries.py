@@ -1,0 +1,57 @@
+"""Event queries."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import strawberry
+
+from schema.events.types import Event, EventFilter, EventOrder
+from schema.relay import After, Connection, First, connection, decode_ids, page_request
+from services.events import service
+
+
+def to_service_filter(flt: EventFilter | None) -> service.EventFilter:
+    if flt is None:
+        return service.EventFilter()
+    return service.EventFilter(
+        ends_after=flt.from_,
+        starts_before=flt.to,
+        online=flt.online,
+        cities=flt.cities or (),
+        formats=flt.formats or (),
+        theme_ids=decode_ids(flt.themes or (), "Theme", "filter.themes"),
+        organizer_ids=decode_ids(flt.organizers or (), "Organization", "filter.organizers"),
+    )
+
+
+@strawberry.type
+class EventQueries:
+    @strawberry.field(description="The agenda: events, soonest first.")
+    async def events(
+        self,
+        info: strawberry.Info,
+        filter: Annotated[
+            EventFilter | None, strawberry.argument(description="Conditions.")
+        ] = None,
+        order: Annotated[EventOrder | None, strawberry.argument(description="Sort order.")] = None,
+        first: First = None,
+        after: After = None,
+    ) -> Connection[Event]:
+        ctx = info.context
+        page = await service.list_events(
+            ctx.viewer,
+            flt=to_service_filter(filter),
+            order=order.value if order else None,
+            page=page_request(ctx.settings, first, after),
+        )
+        return connection(page, Event.from_model)
+
+    @strawberry.field(description="The event with this slug, or null.")
+    async def event(
+        self,
+        info: strawberry.Info,
+        slug: Annotated[str, strawberry.argument(description="Slug of the event.")],
+    ) -> Event | None:
+        found = await service.get_event_by_slug(info.context.viewer, slug)
+        return Event.from_model(found) if found else None

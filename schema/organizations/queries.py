@@ -1,0 +1,62 @@
+"""Organisation queries."""
+
+from __future__ import annotations
+
+import enum
+from typing import Annotated
+
+import strawberry
+
+from schema.enums import OrganizationKindEnum, OrganizationRoleEnum
+from schema.organizations.types import Organization
+from schema.relay import After, Connection, First, connection, page_request
+from services.organizations import service
+
+
+@strawberry.enum(description="Sort orders of organisations.")
+class OrganizationOrder(enum.Enum):
+    NAME = strawberry.enum_value("NAME", description="Alphabetical order (accents ignored).")
+
+
+@strawberry.input(description="Conditions on organisations.")
+class OrganizationFilter:
+    kinds: list[OrganizationKindEnum] | None = strawberry.field(
+        default=None, description="Kinds of organisation (any of)."
+    )
+    roles: list[OrganizationRoleEnum] | None = strawberry.field(
+        default=None, description="Roles played (any of)."
+    )
+
+
+@strawberry.type
+class OrganizationQueries:
+    @strawberry.field(description="Organisations, alphabetically.")
+    async def organizations(
+        self,
+        info: strawberry.Info,
+        filter: Annotated[
+            OrganizationFilter | None, strawberry.argument(description="Conditions.")
+        ] = None,
+        order: Annotated[
+            OrganizationOrder | None, strawberry.argument(description="Sort order.")
+        ] = None,
+        first: First = None,
+        after: After = None,
+    ) -> Connection[Organization]:
+        flt = service.OrganizationFilter(
+            kinds=(filter.kinds or ()) if filter else (),
+            roles=(filter.roles or ()) if filter else (),
+        )
+        page = await service.list_organizations(
+            flt=flt,
+            order=order.value if order else None,
+            page=page_request(info.context.settings, first, after),
+        )
+        return connection(page, Organization.from_model)
+
+    @strawberry.field(description="The organisation with this slug, or null.")
+    async def organization(
+        self, slug: Annotated[str, strawberry.argument(description="Slug of the organisation.")]
+    ) -> Organization | None:
+        found = await service.get_organization_by_slug(slug)
+        return Organization.from_model(found) if found else None

@@ -1,0 +1,67 @@
+"""Shared-project queries."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import strawberry
+
+from schema.enums import ProjectStatusEnum
+from schema.projects.types import SharedProject, SharedProjectOrder
+from schema.relay import After, Connection, First, connection, decode_ids, page_request
+from services.projects import service
+
+
+@strawberry.input(description="Conditions on shared projects.")
+class SharedProjectFilter:
+    statuses: list[ProjectStatusEnum] | None = strawberry.field(
+        default=None, description="Statuses (any of)."
+    )
+    themes: list[strawberry.ID] | None = strawberry.field(
+        default=None, description="IDs of themes (any of)."
+    )
+    territories: list[strawberry.ID] | None = strawberry.field(
+        default=None, description="IDs of member territories (any of)."
+    )
+
+
+@strawberry.type
+class SharedProjectQueries:
+    @strawberry.field(description="Shared projects, newest first.")
+    async def shared_projects(
+        self,
+        info: strawberry.Info,
+        filter: Annotated[
+            SharedProjectFilter | None, strawberry.argument(description="Conditions.")
+        ] = None,
+        order: Annotated[
+            SharedProjectOrder | None, strawberry.argument(description="Sort order.")
+        ] = None,
+        first: First = None,
+        after: After = None,
+    ) -> Connection[SharedProject]:
+        flt = service.ProjectFilter()
+        if filter is not None:
+            flt = service.ProjectFilter(
+                statuses=filter.statuses or (),
+                theme_ids=decode_ids(filter.themes or (), "Theme", "filter.themes"),
+                territory_ids=decode_ids(
+                    filter.territories or (), "Territory", "filter.territories"
+                ),
+            )
+        page = await service.list_shared_projects(
+            info.context.viewer,
+            flt=flt,
+            order=order.value if order else None,
+            page=page_request(info.context.settings, first, after),
+        )
+        return connection(page, SharedProject.from_model)
+
+    @strawberry.field(description="The shared project with this slug, or null.")
+    async def shared_project(
+        self,
+        info: strawberry.Info,
+        slug: Annotated[str, strawberry.argument(description="Slug of the project.")],
+    ) -> SharedProject | None:
+        found = await service.get_shared_project_by_slug(info.context.viewer, slug)
+        return SharedProject.from_model(found) if found else None

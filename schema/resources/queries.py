@@ -1,0 +1,61 @@
+"""Resource queries: the filtered, paginated list and the lookup by slug."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import strawberry
+
+from schema.relay import After, Connection, First, connection, decode_ids, page_request
+from schema.resources.types import Resource, ResourceFilter, ResourceOrder
+from services.resources import service
+
+
+def _filter(flt: ResourceFilter | None) -> service.ResourceFilter:
+    if flt is None:
+        return service.ResourceFilter()
+    return service.ResourceFilter(
+        theme_ids=decode_ids(flt.themes or (), "Theme", "filter.themes"),
+        kinds=flt.kinds or (),
+        territory_ids=decode_ids(flt.territories or (), "Territory", "filter.territories"),
+        organization_ids=decode_ids(
+            flt.organizations or (), "Organization", "filter.organizations"
+        ),
+        years=flt.years or (),
+        audiences=flt.audiences or (),
+        statuses=flt.statuses or (),
+    )
+
+
+@strawberry.type
+class ResourceQueries:
+    @strawberry.field(description="Resources, newest first; only published ones without rights.")
+    async def resources(
+        self,
+        info: strawberry.Info,
+        filter: Annotated[
+            ResourceFilter | None, strawberry.argument(description="Conditions.")
+        ] = None,
+        order: Annotated[
+            ResourceOrder | None, strawberry.argument(description="Sort order.")
+        ] = None,
+        first: First = None,
+        after: After = None,
+    ) -> Connection[Resource]:
+        ctx = info.context
+        page = await service.list_resources(
+            ctx.viewer,
+            flt=_filter(filter),
+            order=order.value if order else None,
+            page=page_request(ctx.settings, first, after),
+        )
+        return connection(page, Resource.from_model)
+
+    @strawberry.field(description="The resource with this slug, or null.")
+    async def resource(
+        self,
+        info: strawberry.Info,
+        slug: Annotated[str, strawberry.argument(description="Slug of the resource.")],
+    ) -> Resource | None:
+        found = await service.get_resource_by_slug(info.context.viewer, slug)
+        return Resource.from_model(found) if found else None

@@ -1,0 +1,56 @@
+"""Territory queries."""
+
+from __future__ import annotations
+
+import enum
+from typing import Annotated
+
+import strawberry
+
+from schema.enums import TerritoryLevelEnum
+from schema.relay import After, Connection, First, connection, page_request
+from schema.territories.types import Territory
+from services.territories import service
+
+
+@strawberry.enum(description="Sort orders of territories.")
+class TerritoryOrder(enum.Enum):
+    NAME = strawberry.enum_value("NAME", description="Alphabetical order (accents ignored).")
+
+
+@strawberry.input(description="Conditions on territories.")
+class TerritoryFilter:
+    levels: list[TerritoryLevelEnum] | None = strawberry.field(
+        default=None, description="Levels of local authority (any of)."
+    )
+
+
+@strawberry.type
+class TerritoryQueries:
+    @strawberry.field(description="Territories (local authorities), alphabetically.")
+    async def territories(
+        self,
+        info: strawberry.Info,
+        filter: Annotated[
+            TerritoryFilter | None, strawberry.argument(description="Conditions.")
+        ] = None,
+        order: Annotated[
+            TerritoryOrder | None, strawberry.argument(description="Sort order.")
+        ] = None,
+        first: First = None,
+        after: After = None,
+    ) -> Connection[Territory]:
+        flt = service.TerritoryFilter(levels=(filter.levels or ()) if filter else ())
+        page = await service.list_territories(
+            flt=flt,
+            order=order.value if order else None,
+            page=page_request(info.context.settings, first, after),
+        )
+        return connection(page, Territory.from_model)
+
+    @strawberry.field(description="The territory with this slug, or null.")
+    async def territory(
+        self, slug: Annotated[str, strawberry.argument(description="Slug of the territory.")]
+    ) -> Territory | None:
+        found = await service.get_territory_by_slug(slug)
+        return Territory.from_model(found) if found else None

@@ -1,0 +1,72 @@
+"""Theme queries, including the theme of the month and the announced next theme."""
+
+from __future__ import annotations
+
+from typing import Annotated
+from zoneinfo import ZoneInfo
+
+import strawberry
+
+from schema.relay import After, Connection, First, connection, page_request
+from schema.themes.types import Theme, ThemeOrder
+from services.themes import service
+
+
+@strawberry.input(description="Conditions on themes.")
+class ThemeFilter:
+    is_vote_candidate: bool | None = strawberry.field(
+        default=None, description="Only themes local authorities can (or cannot) vote for."
+    )
+    was_theme_of_the_month: bool | None = strawberry.field(
+        default=None, description="Only themes that were (or were never) theme of the month."
+    )
+
+
+@strawberry.type
+class ThemeQueries:
+    @strawberry.field(description="Themes, alphabetically unless asked otherwise.")
+    async def themes(
+        self,
+        info: strawberry.Info,
+        filter: Annotated[
+            ThemeFilter | None, strawberry.argument(description="Conditions.")
+        ] = None,
+        order: Annotated[ThemeOrder | None, strawberry.argument(description="Sort order.")] = None,
+        first: First = None,
+        after: After = None,
+    ) -> Connection[Theme]:
+        flt = service.ThemeFilter(
+            is_vote_candidate=filter.is_vote_candidate if filter else None,
+            was_theme_of_the_month=filter.was_theme_of_the_month if filter else None,
+        )
+        page = await service.list_themes(
+            info.context.viewer,
+            flt=flt,
+            order=order.value if order else None,
+            page=page_request(info.context.settings, first, after),
+        )
+        return connection(page, Theme.from_model)
+
+    @strawberry.field(description="The theme with this slug, or null.")
+    async def theme(
+        self,
+        info: strawberry.Info,
+        slug: Annotated[str, strawberry.argument(description="Slug of the theme.")],
+    ) -> Theme | None:
+        found = await service.get_theme_by_slug(info.context.viewer, slug)
+        return Theme.from_model(found) if found else None
+
+    @strawberry.field(description="The theme of the month: the latest whose month has begun.")
+    async def current_theme(self, info: strawberry.Info) -> Theme | None:
+        ctx = info.context
+        today = ctx.now.astimezone(ZoneInfo("Europe/Paris")).date()
+        found = await service.get_current_theme(ctx.viewer, today=today)
+        return Theme.from_model(found) if found else None
+
+    @strawberry.field(
+        description="The theme announced for the next issue (« Contribuez à la "
+        "prochaine thématique »), or null."
+    )
+    async def next_theme(self, info: strawberry.Info) -> Theme | None:
+        found = await service.get_next_theme(info.context.viewer)
+        return Theme.from_model(found) if found else None

@@ -1,0 +1,89 @@
+"""The GraphQL ``Theme`` type."""
+
+from __future__ import annotations
+
+import datetime as dt
+import enum
+from typing import TYPE_CHECKING, Annotated
+
+import strawberry
+
+from schema.relay import After, Connection, First, Node, connection, page_request
+from services.themes.models import Theme as ThemeModel
+
+if TYPE_CHECKING:
+    from schema.events.types import Event, EventOrder
+    from schema.resources.types import Resource, ResourceOrder
+
+
+@strawberry.enum(description="Sort orders of themes.")
+class ThemeOrder(enum.Enum):
+    TITLE = strawberry.enum_value("TITLE", description="Alphabetical order (accents ignored).")
+    MONTH = strawberry.enum_value(
+        "MONTH", description="Most recent theme of the month first (others left out)."
+    )
+
+
+@strawberry.type(
+    description="A theme: theme of the month (« thématique du mois »), announced next "
+    "theme, or policy theme that local authorities vote on."
+)
+class Theme(Node):
+    slug: str = strawberry.field(description="Unique, URL-friendly name.")
+    title: str = strawberry.field(description="Title, in French.")
+    introduction: str = strawberry.field(description="Introduction of the theme.")
+    month: dt.date | None = strawberry.field(
+        description="First day of the month it is or was the theme of the month."
+    )
+    announced_in: dt.date | None = strawberry.field(
+        description="Month of the newsletter that announced it as the next theme."
+    )
+    is_next: bool = strawberry.field(
+        description="True for the theme announced for the coming issue (contributions welcome)."
+    )
+    is_vote_candidate: bool = strawberry.field(
+        description="True when local authorities can vote for it as a shared-project theme."
+    )
+
+    @classmethod
+    def from_model(cls, m: ThemeModel) -> Theme:
+        return cls(
+            pk=m.id,
+            slug=m.slug,
+            title=m.title,
+            introduction=m.introduction,
+            month=m.month,
+            announced_in=m.announced_in,
+            is_next=m.is_next,
+            is_vote_candidate=m.is_vote_candidate,
+        )
+
+    @strawberry.field(description="Published resources on this theme, newest first.")
+    async def resources(
+        self,
+        info: strawberry.Info,
+        first: First = None,
+        after: After = None,
+        order: Annotated[ResourceOrder, strawberry.lazy("schema.resources.types")] | None = None,
+    ) -> Connection[Annotated[Resource, strawberry.lazy("schema.resources.types")]]:
+        from schema.resources.loaders import resource_pages_by_theme_id
+        from schema.resources.types import Resource
+
+        request = page_request(info.context.settings, first, after)
+        loader = resource_pages_by_theme_id(info.context, order, request)
+        return connection(await loader.load(self.pk), Resource.from_model)
+
+    @strawberry.field(description="Events on this theme, soonest first.")
+    async def events(
+        self,
+        info: strawberry.Info,
+        first: First = None,
+        after: After = None,
+        order: Annotated[EventOrder, strawberry.lazy("schema.events.types")] | None = None,
+    ) -> Connection[Annotated[Event, strawberry.lazy("schema.events.types")]]:
+        from schema.events.loaders import event_pages_by_theme_id
+        from schema.events.types import Event
+
+        request = page_request(info.context.settings, first, after)
+        loader = event_pages_by_theme_id(info.context, order, request)
+        return connection(await loader.load(self.pk), Event.from_model)

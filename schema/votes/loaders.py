@@ -1,0 +1,19 @@
+"""DataLoaders of voting rounds."""
+
+from __future__ import annotations
+
+from functools import partial
+from typing import Any
+
+from strawberry.dataloader import DataLoader
+
+from schema.context import Context
+from services.votes import service
+
+
+def voting_round_by_id(ctx: Context) -> DataLoader[int, Any]:
+    return ctx.loader("voting_round_by_id", partial(service.get_voting_rounds_by_ids, ctx.viewer))
+
+
+def ranking_by_round_id(ctx: Context) -> DataLoader[int, list[Any]]:
+    return ctx.loader("ranking_by_round_id", service.get_rankings_by_round_ids, default=list)

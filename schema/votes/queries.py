@@ -1,0 +1,40 @@
+"""Voting-round queries."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import strawberry
+
+from schema.relay import After, Connection, First, connection, page_request
+from schema.votes.types import VotingRound, VotingRoundOrder
+from services.votes import service
+
+
+@strawberry.type
+class VotingRoundQueries:
+    @strawberry.field(description="Voting rounds, most recent first.")
+    async def voting_rounds(
+        self,
+        info: strawberry.Info,
+        order: Annotated[
+            VotingRoundOrder | None, strawberry.argument(description="Sort order.")
+        ] = None,
+        first: First = None,
+        after: After = None,
+    ) -> Connection[VotingRound]:
+        page = await service.list_voting_rounds(
+            info.context.viewer,
+            order=order.value if order else None,
+            page=page_request(info.context.settings, first, after),
+        )
+        return connection(page, VotingRound.from_model)
+
+    @strawberry.field(description="The voting round with this slug, or null.")
+    async def voting_round(
+        self,
+        info: strawberry.Info,
+        slug: Annotated[str, strawberry.argument(description="Slug of the round.")],
+    ) -> VotingRound | None:
+        found = await service.get_voting_round_by_slug(info.context.viewer, slug)
+        return VotingRound.from_model(found) if found else None

@@ -1,0 +1,1 @@
+"""Domain layer: Tortoise models and the rules of each concept. Knows neither GraphQL nor HTTP."""

@@ -1,0 +1,64 @@
+"""What every piece of editorial content shares: timestamps, a slug and a status.
+
+Visibility is decided here once: without editorial rights only ``PUBLISHED`` content
+exists.
+"""
+
+from __future__ import annotations
+
+import enum
+import re
+import unicodedata
+
+from tortoise import fields, models
+
+
+class ContentStatus(str, enum.Enum):
+    """Life cycle of a piece of content, from draft to archive."""
+
+    DRAFT = "DRAFT"
+    SUBMITTED = "SUBMITTED"
+    PUBLISHED = "PUBLISHED"
+    REJECTED = "REJECTED"
+    ARCHIVED = "ARCHIVED"
+
+
+class Audience(str, enum.Enum):
+    """Who a resource is written for."""
+
+    ALL = "ALL"
+    LOCAL_AUTHORITIES = "LOCAL_AUTHORITIES"
+    PARTNERS = "PARTNERS"
+    CITIZENS = "CITIZENS"
+
+
+class TimestampedModel(models.Model):
+    """Abstract base: integer key plus creation and update times (UTC, aware)."""
+
+    id = fields.IntField(primary_key=True)
+    created_at = fields.DatetimeField(auto_now_add=True)
+    updated_at = fields.DatetimeField(auto_now=True)
+
+    class Meta:
+        abstract = True
+
+
+class ContentModel(TimestampedModel):
+    """Abstract base of publishable content: a unique slug and a status."""
+
+    slug = fields.CharField(max_length=120, unique=True)
+    status = fields.CharEnumField(ContentStatus, max_length=16, default=ContentStatus.PUBLISHED)
+    published_at = fields.DatetimeField(null=True)
+
+    class Meta:
+        abstract = True
+
+
+_NON_WORD = re.compile(r"[^a-z0-9]+")
+
+
+def slugify(text: str, *, max_length: int = 80) -> str:
+    """ASCII slug of a French title: « Démocratie culturelle » → ``democratie-culturelle``."""
+    folded = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode("ascii")
+    slug = _NON_WORD.sub("-", folded.lower()).strip("-")
+    return slug[:max_length].rstrip("-") or "sans-titre"

@@ -1,0 +1,34 @@
+"""Domain errors. Each carries a machine code; the GraphQL layer maps them in one place."""
+
+from __future__ import annotations
+
+
+class DomainError(Exception):
+    """Base of expected failures: the message is safe to show to the person who asked."""
+
+    code = "BAD_REQUEST"
+
+    def __init__(self, message: str, *, field: str | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.field = field
+
+
+class NotFound(DomainError):
+    code = "NOT_FOUND"
+
+
+class BadUserInput(DomainError):
+    code = "BAD_USER_INPUT"
+
+
+class Forbidden(DomainError):
+    code = "FORBIDDEN"
+
+
+class Unauthenticated(DomainError):
+    code = "UNAUTHENTICATED"
+
+
+class Conflict(DomainError):
+    code = "CONFLICT"

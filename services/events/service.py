@@ -1,0 +1,158 @@
+"""Reading the agenda: events by date range, place, format and theme."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from tortoise.expressions import Q
+
+from services.errors import BadUserInput
+from services.events.models import Event, EventFormat, EventOrganizer, EventTerritory, EventTheme
+from services.links import children_by_parent, pages_by_parent
+from services.organizations.models import Organization
+from services.pagination import Ordering, Page, PageRequest, SortKey, paginate
+from services.territories.models import Territory
+from services.themes.models import Theme
+from services.viewer import Viewer, visible
+
+ORDERINGS: dict[str, Ordering] = {
+    "STARTS_AT": Ordering((SortKey("starts_at", False, "datetime"), SortKey("id", False, "int"))),
+    "STARTS_AT_DESC": Ordering(
+        (SortKey("starts_at", True, "datetime"), SortKey("id", True, "int"))
+    ),
+}
+
+
+@dataclass(frozen=True)
+class EventFilter:
+    """``ends_after``/``starts_before`` select events overlapping a period."""
+
+    ends_after: dt.datetime | None = None
+    starts_before: dt.datetime | None = None
+    online: bool | None = None
+    cities: Sequence[str] = ()
+    formats: Sequence[EventFormat] = ()
+    theme_ids: Sequence[int] = ()
+    organizer_ids: Sequence[int] = ()
+
+    def check(self) -> None:
+        for name in ("ends_after", "starts_before"):
+            value = getattr(self, name)
+            if value is not None and value.tzinfo is None:
+                raise BadUserInput(
+                    "Date sans fuseau horaire : écrivez par ex. 2022-09-27T18:30:00+02:00.",
+                    field=name,
+                )
+        if self.ends_after and self.starts_before and self.starts_before < self.ends_after:
+            raise BadUserInput(
+                "Période vide : « from » doit précéder « to ».", field="starts_before"
+            )
+
+
+def _condition(viewer: Viewer, flt: EventFilter) -> Q:
+    flt.check()
+    condition = visible(viewer)
+    if flt.ends_after is not None:
+        condition &= Q(ends_at__gte=flt.ends_after)
+    if flt.starts_before is not None:
+        condition &= Q(starts_at__lt=flt.starts_before)
+    if flt.online is not None:
+        condition &= Q(online=flt.online)
+    if flt.cities:
+        condition &= Q(*(Q(city__iexact=c) for c in flt.cities), join_type="OR")
+    if flt.formats:
+        condition &= Q(format__in=list(flt.formats))
+    if flt.theme_ids:
+        ids = EventTheme.filter(theme_id__in=list(flt.theme_ids)).values_list("event_id")
+        condition &= Q(id__in=ids)
+    if flt.organizer_ids:
+        ids = EventOrganizer.filter(organization_id__in=list(flt.organizer_ids)).values_list(
+            "event_id"
+        )
+        condition &= Q(id__in=ids)
+    return condition
+
+
+async def list_events(
+    viewer: Viewer, *, flt: EventFilter, order: str | None, page: PageRequest
+) -> Page[Event]:
+    """One page of the agenda, soonest first unless asked otherwise."""
+    return await paginate(
+        Event.filter(_condition(viewer, flt)), ORDERINGS[order or "STARTS_AT"], page
+    )
+
+
+async def list_events_for_calendar(
+    viewer: Viewer, *, flt: EventFilter, limit: int = 1000
+) -> list[Event]:
+    """Events for a calendar feed, soonest first, capped at ``limit``."""
+    return await Event.filter(_condition(viewer, flt)).order_by("starts_at", "id").limit(limit)
+
+
+async def get_event_by_slug(viewer: Viewer, slug: str) -> Event | None:
+    return await Event.filter(visible(viewer), slug=slug).first()
+
+
+async def get_events_by_ids(viewer: Viewer, ids: Sequence[int]) -> dict[int, Event]:
+    return {e.id: e for e in await Event.filter(visible(viewer), id__in=list(ids))}
+
+
+async def get_organizers_by_event_ids(ids: Sequence[int]) -> dict[int, list[Organization]]:
+    return await children_by_parent(
+        EventOrganizer,
+        parent="event",
+        child="organization",
+        parent_ids=ids,
+        child_order=("slug",),
+    )
+
+
+async def get_themes_by_event_ids(viewer: Viewer, ids: Sequence[int]) -> dict[int, list[Theme]]:
+    return await children_by_parent(
+        EventTheme,
+        parent="event",
+        child="theme",
+        parent_ids=ids,
+        child_condition=visible(viewer, "theme__"),
+        child_order=("slug",),
+    )
+
+
+async def get_territories_by_event_ids(ids: Sequence[int]) -> dict[int, list[Territory]]:
+    return await children_by_parent(
+        EventTerritory,
+        parent="event",
+        child="territory",
+        parent_ids=ids,
+        child_order=("slug",),
+    )
+
+
+async def get_event_pages_by_theme_ids(
+    viewer: Viewer, ids: Sequence[int], *, order: str | None, page: PageRequest
+) -> dict[int, Page[Event]]:
+    return await pages_by_parent(
+        EventTheme,
+        parent="theme",
+        child="event",
+        parent_ids=ids,
+        child_condition=visible(viewer, "event__"),
+        ordering=ORDERINGS[order or "STARTS_AT"],
+        request=page,
+    )
+
+
+async def get_event_pages_by_organization_ids(
+    viewer: Viewer, ids: Sequence[int], *, order: str | None, page: PageRequest
+) -> dict[int, Page[Event]]:
+    return await pages_by_parent(
+        EventOrganizer,
+        parent="organization",
+        child="event",
+        parent_ids=ids,
+        child_condition=visible(viewer, "event__"),
+        ordering=ORDERINGS[order or "STARTS_AT"],
+        request=page,
+    )

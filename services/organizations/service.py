@@ -1,0 +1,56 @@
+"""Reading organisations and the roles they play."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from tortoise.expressions import Q
+
+from services.organizations.models import (
+    Organization,
+    OrganizationKind,
+    OrganizationRole,
+    OrganizationRoleLink,
+)
+from services.pagination import Ordering, Page, PageRequest, SortKey, paginate
+
+ORDERINGS: dict[str, Ordering] = {
+    "NAME": Ordering((SortKey("slug", False, "str"), SortKey("id", False, "int"))),
+}
+
+
+@dataclass(frozen=True)
+class OrganizationFilter:
+    kinds: Sequence[OrganizationKind] = ()
+    roles: Sequence[OrganizationRole] = ()
+
+
+async def list_organizations(
+    *, flt: OrganizationFilter, order: str | None, page: PageRequest
+) -> Page[Organization]:
+    condition = Q()
+    if flt.kinds:
+        condition &= Q(kind__in=list(flt.kinds))
+    if flt.roles:
+        ids = OrganizationRoleLink.filter(role__in=list(flt.roles)).values_list("organization_id")
+        condition &= Q(id__in=ids)
+    return await paginate(Organization.filter(condition), ORDERINGS[order or "NAME"], page)
+
+
+async def get_organization_by_slug(slug: str) -> Organization | None:
+    return await Organization.filter(slug=slug).first()
+
+
+async def get_organizations_by_ids(ids: Sequence[int]) -> dict[int, Organization]:
+    return {o.id: o for o in await Organization.filter(id__in=list(ids))}
+
+
+async def get_roles_by_organization_ids(
+    ids: Sequence[int],
+) -> dict[int, list[OrganizationRole]]:
+    grouped: dict[int, list[OrganizationRole]] = defaultdict(list)
+    for link in await OrganizationRoleLink.filter(organization_id__in=list(ids)).order_by("role"):
+        grouped[link.organization_id].append(link.role)
+    return grouped

@@ -1,0 +1,105 @@
+"""Reading shared projects, their members, stages and providers."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from tortoise.expressions import Q
+
+from services.links import children_by_parent
+from services.organizations.models import Organization
+from services.pagination import Ordering, Page, PageRequest, SortKey, paginate
+from services.projects.models import (
+    Membership,
+    ProjectProvider,
+    ProjectStage,
+    ProjectStatus,
+    SharedProject,
+)
+from services.viewer import Viewer
+
+ORDERINGS: dict[str, Ordering] = {
+    "NEWEST": Ordering((SortKey("id", True, "int"),)),
+    "TITLE": Ordering((SortKey("slug", False, "str"), SortKey("id", False, "int"))),
+}
+
+
+def _visible(viewer: Viewer) -> Q:
+    return Q() if viewer.sees_unpublished else ~Q(status=ProjectStatus.DRAFT)
+
+
+@dataclass(frozen=True)
+class ProjectFilter:
+    statuses: Sequence[ProjectStatus] = ()
+    theme_ids: Sequence[int] = ()
+    territory_ids: Sequence[int] = ()
+
+
+async def list_shared_projects(
+    viewer: Viewer, *, flt: ProjectFilter, order: str | None, page: PageRequest
+) -> Page[SharedProject]:
+    condition = _visible(viewer)
+    if flt.statuses:
+        condition &= Q(status__in=list(flt.statuses))
+    if flt.theme_ids:
+        condition &= Q(theme_id__in=list(flt.theme_ids))
+    if flt.territory_ids:
+        ids = Membership.filter(territory_id__in=list(flt.territory_ids)).values_list("project_id")
+        condition &= Q(id__in=ids)
+    return await paginate(SharedProject.filter(condition), ORDERINGS[order or "NEWEST"], page)
+
+
+async def get_shared_project_by_slug(viewer: Viewer, slug: str) -> SharedProject | None:
+    return await SharedProject.filter(_visible(viewer), slug=slug).first()
+
+
+async def get_shared_projects_by_ids(
+    viewer: Viewer, ids: Sequence[int]
+) -> dict[int, SharedProject]:
+    return {p.id: p for p in await SharedProject.filter(_visible(viewer), id__in=list(ids))}
+
+
+async def get_memberships_by_project_ids(ids: Sequence[int]) -> dict[int, list[Membership]]:
+    grouped: dict[int, list[Membership]] = defaultdict(list)
+    for m in await Membership.filter(project_id__in=list(ids)).order_by("role", "id"):
+        grouped[m.project_id].append(m)
+    return grouped
+
+
+async def get_memberships_by_territory_ids(
+    viewer: Viewer, ids: Sequence[int]
+) -> dict[int, list[Membership]]:
+    """A territory's memberships in the projects ``viewer`` may see."""
+    condition = Q(territory_id__in=list(ids))
+    if not viewer.sees_unpublished:
+        condition &= ~Q(project__status=ProjectStatus.DRAFT)
+    grouped: dict[int, list[Membership]] = defaultdict(list)
+    for m in await Membership.filter(condition).order_by("-project_id"):
+        grouped[m.territory_id].append(m)
+    return grouped
+
+
+async def get_stages_by_project_ids(ids: Sequence[int]) -> dict[int, list[ProjectStage]]:
+    grouped: dict[int, list[ProjectStage]] = defaultdict(list)
+    for s in await ProjectStage.filter(project_id__in=list(ids)).order_by("position"):
+        grouped[s.project_id].append(s)
+    return grouped
+
+
+async def get_providers_by_project_ids(ids: Sequence[int]) -> dict[int, list[Organization]]:
+    return await children_by_parent(
+        ProjectProvider,
+        parent="project",
+        child="organization",
+        parent_ids=ids,
+        child_order=("slug",),
+    )
+
+
+async def get_memberships_by_ids(viewer: Viewer, ids: Sequence[int]) -> dict[int, Membership]:
+    condition = Q(id__in=list(ids))
+    if not viewer.sees_unpublished:
+        condition &= ~Q(project__status=ProjectStatus.DRAFT)
+    return {m.id: m for m in await Membership.filter(condition)}

@@ -1,0 +1,216 @@
+"""Reading resources: lists with filters and keyset pages, lookups, related content."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from zoneinfo import ZoneInfo
+
+from tortoise.expressions import Q
+
+from services.content import Audience, ContentStatus
+from services.links import children_by_parent, pages_by_parent
+from services.organizations.models import Organization
+from services.pagination import Ordering, Page, PageRequest, SortKey, paginate
+from services.resources.models import (
+    Resource,
+    ResourceKind,
+    ResourceOrganization,
+    ResourceTerritory,
+    ResourceTheme,
+)
+from services.territories.models import Territory
+from services.themes.models import Theme
+from services.viewer import Viewer, visible
+
+PARIS = ZoneInfo("Europe/Paris")
+
+ORDERINGS: dict[str, Ordering] = {
+    "NEWEST": Ordering(
+        (SortKey("published_at", True, "datetime"), SortKey("id", True, "int")),
+        require_first_key=True,
+    ),
+    "OLDEST": Ordering(
+        (SortKey("published_at", False, "datetime"), SortKey("id", False, "int")),
+        require_first_key=True,
+    ),
+    "TITLE": Ordering((SortKey("slug", False, "str"), SortKey("id", False, "int"))),
+    "RECENTLY_UPDATED": Ordering(
+        (SortKey("updated_at", True, "datetime"), SortKey("id", True, "int"))
+    ),
+}
+
+
+@dataclass(frozen=True)
+class ResourceFilter:
+    """Every condition is optional; lists mean « any of »."""
+
+    theme_ids: Sequence[int] = ()
+    kinds: Sequence[ResourceKind] = ()
+    territory_ids: Sequence[int] = ()
+    organization_ids: Sequence[int] = ()
+    years: Sequence[int] = ()
+    audiences: Sequence[Audience] = ()
+    statuses: Sequence[ContentStatus] = field(default_factory=tuple)
+
+
+def _year_range(year: int) -> Q:
+    start = dt.datetime(year, 1, 1, tzinfo=PARIS)
+    end = dt.datetime(year + 1, 1, 1, tzinfo=PARIS)
+    return Q(published_at__gte=start, published_at__lt=end)
+
+
+def _condition(viewer: Viewer, flt: ResourceFilter) -> Q:
+    condition = visible(viewer)
+    if flt.statuses and viewer.sees_unpublished:
+        condition &= Q(status__in=list(flt.statuses))
+    if flt.kinds:
+        condition &= Q(kind__in=list(flt.kinds))
+    if flt.audiences:
+        condition &= Q(audience__in=list(flt.audiences))
+    if flt.years:
+        condition &= Q(*(_year_range(y) for y in flt.years), join_type="OR")
+    # Link filters become IN (subquery) so that a resource matching twice is listed once.
+    if flt.theme_ids:
+        ids = ResourceTheme.filter(theme_id__in=list(flt.theme_ids)).values_list("resource_id")
+        condition &= Q(id__in=ids)
+    if flt.territory_ids:
+        ids = ResourceTerritory.filter(territory_id__in=list(flt.territory_ids)).values_list(
+            "resource_id"
+        )
+        condition &= Q(id__in=ids)
+    if flt.organization_ids:
+        ids = ResourceOrganization.filter(
+            organization_id__in=list(flt.organization_ids)
+        ).values_list("resource_id")
+        condition &= Q(id__in=ids)
+    return condition
+
+
+def default_order(viewer: Viewer, flt: ResourceFilter) -> str:
+    """Newest published first; for editors looking at unpublished states, last updated first."""
+    unpublished = [s for s in flt.statuses if s != ContentStatus.PUBLISHED]
+    return "RECENTLY_UPDATED" if viewer.sees_unpublished and unpublished else "NEWEST"
+
+
+async def list_resources(
+    viewer: Viewer, *, flt: ResourceFilter, order: str | None, page: PageRequest
+) -> Page[Resource]:
+    """One page of the resources ``viewer`` may see, filtered and sorted."""
+    ordering = ORDERINGS[order or default_order(viewer, flt)]
+    return await paginate(Resource.filter(_condition(viewer, flt)), ordering, page)
+
+
+async def get_resource_by_slug(viewer: Viewer, slug: str) -> Resource | None:
+    return await Resource.filter(visible(viewer), slug=slug).first()
+
+
+async def get_resources_by_ids(viewer: Viewer, ids: Sequence[int]) -> dict[int, Resource]:
+    rows = await Resource.filter(visible(viewer), id__in=list(ids))
+    return {r.id: r for r in rows}
+
+
+async def get_themes_by_resource_ids(viewer: Viewer, ids: Sequence[int]) -> dict[int, list[Theme]]:
+    return await children_by_parent(
+        ResourceTheme,
+        parent="resource",
+        child="theme",
+        parent_ids=ids,
+        child_condition=visible(viewer, "theme__"),
+        child_order=("slug",),
+    )
+
+
+async def get_territories_by_resource_ids(ids: Sequence[int]) -> dict[int, list[Territory]]:
+    return await children_by_parent(
+        ResourceTerritory,
+        parent="resource",
+        child="territory",
+        parent_ids=ids,
+        child_order=("slug",),
+    )
+
+
+async def get_organizations_by_resource_ids(ids: Sequence[int]) -> dict[int, list[Organization]]:
+    return await children_by_parent(
+        ResourceOrganization,
+        parent="resource",
+        child="organization",
+        parent_ids=ids,
+        child_order=("slug",),
+    )
+
+
+async def _pages_through(
+    link: type,
+    parent: str,
+    viewer: Viewer,
+    ids: Sequence[int],
+    order: str | None,
+    page: PageRequest,
+) -> dict[int, Page[Resource]]:
+    return await pages_by_parent(
+        link,
+        parent=parent,
+        child="resource",
+        parent_ids=ids,
+        child_condition=visible(viewer, "resource__"),
+        ordering=ORDERINGS[order or "NEWEST"],
+        request=page,
+    )
+
+
+async def get_resource_pages_by_theme_ids(
+    viewer: Viewer, ids: Sequence[int], *, order: str | None, page: PageRequest
+) -> dict[int, Page[Resource]]:
+    """A page of each theme's resources (reverse relation), one statement for all themes."""
+    return await _pages_through(ResourceTheme, "theme", viewer, ids, order, page)
+
+
+async def get_resource_pages_by_territory_ids(
+    viewer: Viewer, ids: Sequence[int], *, order: str | None, page: PageRequest
+) -> dict[int, Page[Resource]]:
+    return await _pages_through(ResourceTerritory, "territory", viewer, ids, order, page)
+
+
+async def get_resource_pages_by_organization_ids(
+    viewer: Viewer, ids: Sequence[int], *, order: str | None, page: PageRequest
+) -> dict[int, Page[Resource]]:
+    return await _pages_through(ResourceOrganization, "organization", viewer, ids, order, page)
+
+
+async def get_related_by_resource_ids(
+    viewer: Viewer, ids: Sequence[int], *, limit: int
+) -> dict[int, list[Resource]]:
+    """For each resource, the visible resources sharing the most themes with it (newest
+    first on ties), two statements whatever the number of resources."""
+    own = await ResourceTheme.filter(resource_id__in=list(ids)).values_list(
+        "resource_id", "theme_id"
+    )
+    themes_of: dict[int, set[int]] = {}
+    for resource_id, theme_id in own:
+        themes_of.setdefault(resource_id, set()).add(theme_id)
+    all_themes = {t for themes in themes_of.values() for t in themes}
+    links = await ResourceTheme.filter(
+        visible(viewer, "resource__"), theme_id__in=list(all_themes)
+    ).select_related("resource")
+    by_theme: dict[int, list[Resource]] = {}
+    for link in links:
+        by_theme.setdefault(link.theme_id, []).append(link.resource)
+    epoch = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
+    related: dict[int, list[Resource]] = {}
+    for resource_id, themes in themes_of.items():
+        scores: dict[int, int] = {}
+        found: dict[int, Resource] = {}
+        for theme_id in themes:
+            for other in by_theme.get(theme_id, []):
+                if other.id != resource_id:
+                    scores[other.id] = scores.get(other.id, 0) + 1
+                    found[other.id] = other
+        ranked = sorted(
+            found.values(),
+            key=lambda r: (-scores[r.id], -(r.published_at or epoch).timestamp(), -r.id),
+        )
+        related[resource_id] = ranked[:limit]
+    return related

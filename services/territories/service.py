@@ -1,0 +1,35 @@
+"""Reading territories (local authorities)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from tortoise.expressions import Q
+
+from services.pagination import Ordering, Page, PageRequest, SortKey, paginate
+from services.territories.models import Territory, TerritoryLevel
+
+ORDERINGS: dict[str, Ordering] = {
+    "NAME": Ordering((SortKey("slug", False, "str"), SortKey("id", False, "int"))),
+}
+
+
+@dataclass(frozen=True)
+class TerritoryFilter:
+    levels: Sequence[TerritoryLevel] = ()
+
+
+async def list_territories(
+    *, flt: TerritoryFilter, order: str | None, page: PageRequest
+) -> Page[Territory]:
+    condition = Q(level__in=list(flt.levels)) if flt.levels else Q()
+    return await paginate(Territory.filter(condition), ORDERINGS[order or "NAME"], page)
+
+
+async def get_territory_by_slug(slug: str) -> Territory | None:
+    return await Territory.filter(slug=slug).first()
+
+
+async def get_territories_by_ids(ids: Sequence[int]) -> dict[int, Territory]:
+    return {t.id: t for t in await Territory.filter(id__in=list(ids))}

@@ -1,0 +1,47 @@
+"""Who is asking: the viewer every read and write is decided for."""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass
+
+from tortoise.expressions import Q
+
+from services.content import ContentStatus
+
+
+class Role(str, enum.Enum):
+    ADMIN = "ADMIN"
+    EDITOR = "EDITOR"
+    LOCAL_AUTHORITY = "LOCAL_AUTHORITY"
+    PARTNER = "PARTNER"
+    ANONYMOUS = "ANONYMOUS"
+
+
+@dataclass(frozen=True)
+class Viewer:
+    """The person or partner key behind a request; anonymous by default."""
+
+    role: Role = Role.ANONYMOUS
+    account_id: int | None = None
+    territory_id: int | None = None
+    organization_id: int | None = None
+
+    @property
+    def is_editor(self) -> bool:
+        return self.role in (Role.ADMIN, Role.EDITOR)
+
+    @property
+    def sees_unpublished(self) -> bool:
+        return self.is_editor
+
+
+ANONYMOUS = Viewer()
+
+
+def visible(viewer: Viewer, prefix: str = "") -> Q:
+    """Condition restricting content (or content reached through ``prefix``) to what
+    ``viewer`` may see: everything for editors, only published content otherwise."""
+    if viewer.sees_unpublished:
+        return Q()
+    return Q(**{f"{prefix}status": ContentStatus.PUBLISHED})

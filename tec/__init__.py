@@ -1,0 +1,1 @@
+"""Operators' entry point: the ``tec`` command."""
