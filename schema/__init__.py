@@ -6,7 +6,7 @@ from typing import Any
 
 import strawberry
 from graphql import GraphQLError
-from strawberry.extensions import MaskErrors, ParserCache, ValidationCache
+from strawberry.extensions import ParserCache, ValidationCache
 from strawberry.extensions.disable_introspection import DisableIntrospection
 from strawberry.tools import merge_types
 
@@ -56,10 +56,12 @@ class Schema(strawberry.Schema):
 
 def build_schema(*, introspection: bool = True) -> Schema:
     """The schema, with parser and validation caches (built once per app, never per request)."""
-    extensions: list[Any] = [ParserCache(maxsize=512), ValidationCache(maxsize=512)]
+    # The caches must outlive requests: each factory hands back the same instance.
+    parser_cache, validation_cache = ParserCache(maxsize=512), ValidationCache(maxsize=512)
+    extensions: list[Any] = [lambda: parser_cache, lambda: validation_cache]
     if not introspection:
-        extensions.append(DisableIntrospection())
+        extensions.append(DisableIntrospection)
     return Schema(query=Query, extensions=extensions)
 
 
-__all__ = ["MaskErrors", "Query", "Schema", "build_schema"]
+__all__ = ["Query", "Schema", "build_schema"]

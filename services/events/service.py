@@ -6,7 +6,7 @@ import datetime as dt
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from tortoise.expressions import Q
+from tortoise.expressions import Q, Subquery
 
 from services.errors import BadUserInput
 from services.events.models import Event, EventFormat, EventOrganizer, EventTerritory, EventTheme
@@ -65,11 +65,11 @@ def _condition(viewer: Viewer, flt: EventFilter) -> Q:
     if flt.formats:
         condition &= Q(format__in=list(flt.formats))
     if flt.theme_ids:
-        ids = EventTheme.filter(theme_id__in=list(flt.theme_ids)).values_list("event_id")
+        ids = Subquery(EventTheme.filter(theme_id__in=list(flt.theme_ids)).values("event_id"))
         condition &= Q(id__in=ids)
     if flt.organizer_ids:
-        ids = EventOrganizer.filter(organization_id__in=list(flt.organizer_ids)).values_list(
-            "event_id"
+        ids = Subquery(
+            EventOrganizer.filter(organization_id__in=list(flt.organizer_ids)).values("event_id")
         )
         condition &= Q(id__in=ids)
     return condition

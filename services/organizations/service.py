@@ -6,7 +6,7 @@ from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from tortoise.expressions import Q
+from tortoise.expressions import Q, Subquery
 
 from services.organizations.models import (
     Organization,
@@ -34,7 +34,9 @@ async def list_organizations(
     if flt.kinds:
         condition &= Q(kind__in=list(flt.kinds))
     if flt.roles:
-        ids = OrganizationRoleLink.filter(role__in=list(flt.roles)).values_list("organization_id")
+        ids = Subquery(
+            OrganizationRoleLink.filter(role__in=list(flt.roles)).values("organization_id")
+        )
         condition &= Q(id__in=ids)
     return await paginate(Organization.filter(condition), ORDERINGS[order or "NAME"], page)
 

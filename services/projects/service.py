@@ -6,7 +6,7 @@ from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from tortoise.expressions import Q
+from tortoise.expressions import Q, Subquery
 
 from services.links import children_by_parent
 from services.organizations.models import Organization
@@ -46,7 +46,9 @@ async def list_shared_projects(
     if flt.theme_ids:
         condition &= Q(theme_id__in=list(flt.theme_ids))
     if flt.territory_ids:
-        ids = Membership.filter(territory_id__in=list(flt.territory_ids)).values_list("project_id")
+        ids = Subquery(
+            Membership.filter(territory_id__in=list(flt.territory_ids)).values("project_id")
+        )
         condition &= Q(id__in=ids)
     return await paginate(SharedProject.filter(condition), ORDERINGS[order or "NEWEST"], page)
 

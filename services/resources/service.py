@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from zoneinfo import ZoneInfo
 
-from tortoise.expressions import Q
+from tortoise.expressions import Q, Subquery
 
 from services.content import Audience, ContentStatus
 from services.links import children_by_parent, pages_by_parent
@@ -73,17 +73,19 @@ def _condition(viewer: Viewer, flt: ResourceFilter) -> Q:
         condition &= Q(*(_year_range(y) for y in flt.years), join_type="OR")
     # Link filters become IN (subquery) so that a resource matching twice is listed once.
     if flt.theme_ids:
-        ids = ResourceTheme.filter(theme_id__in=list(flt.theme_ids)).values_list("resource_id")
+        ids = Subquery(ResourceTheme.filter(theme_id__in=list(flt.theme_ids)).values("resource_id"))
         condition &= Q(id__in=ids)
     if flt.territory_ids:
-        ids = ResourceTerritory.filter(territory_id__in=list(flt.territory_ids)).values_list(
-            "resource_id"
+        ids = Subquery(
+            ResourceTerritory.filter(territory_id__in=list(flt.territory_ids)).values("resource_id")
         )
         condition &= Q(id__in=ids)
     if flt.organization_ids:
-        ids = ResourceOrganization.filter(
-            organization_id__in=list(flt.organization_ids)
-        ).values_list("resource_id")
+        ids = Subquery(
+            ResourceOrganization.filter(organization_id__in=list(flt.organization_ids)).values(
+                "resource_id"
+            )
+        )
         condition &= Q(id__in=ids)
     return condition
 

@@ -1,0 +1,43 @@
+# Two commands on a fresh machine (python3 and make are enough):
+#   make demo   — virtual environment, install, SQLite database with the demo data, serve
+#   make test   — virtual environment, install, the whole suite (SQLite, then PostgreSQL)
+VENV ?= .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed-$(shell cksum pyproject.toml | cut -d' ' -f1)
+PG_URL ?= postgres://postgres@127.0.0.1:5432/test
+
+.PHONY: demo serve test test-sqlite test-postgres lint schema clean
+
+$(STAMP): pyproject.toml
+	test -x $(BIN)/python || python3 -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e ".[test]"
+	rm -f $(VENV)/.installed-*
+	touch $(STAMP)
+
+demo: $(STAMP)
+	$(BIN)/tec demo
+	$(BIN)/tec serve --no-migrate
+
+serve: $(STAMP)
+	$(BIN)/tec serve
+
+test: test-sqlite test-postgres
+
+test-sqlite: $(STAMP)
+	env -u TEC_TEST_DATABASE_URL $(BIN)/pytest
+
+# Skips with a clear reason where no PostgreSQL answers.
+test-postgres: $(STAMP)
+	TEC_TEST_DATABASE_URL=$${TEC_TEST_DATABASE_URL:-$(PG_URL)} $(BIN)/pytest -m "not browser"
+
+lint: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/lint-imports
+
+schema: $(STAMP)
+	$(BIN)/tec export-schema --output schema.graphql
+
+clean:
+	rm -rf $(VENV) var .pytest_cache

@@ -1,0 +1,124 @@
+"""Fixtures: one migrated database with the demo data per test session.
+
+SQLite (a temporary file) by default; PostgreSQL when ``TEC_TEST_DATABASE_URL`` is set,
+in which case the whole session is skipped, with the reason, if the server does not
+answer. Run the two backends in separate processes (``make test`` does).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from tortoise import Tortoise, connections
+
+from schema.app import create_app
+from services import db
+from services.demo.loader import load_demo
+from services.settings import Settings
+
+POSTGRES_URL = os.environ.get("TEC_TEST_DATABASE_URL", "")
+
+
+def _backend_label() -> str:
+    return "postgres" if POSTGRES_URL else "sqlite"
+
+
+def pytest_report_header() -> str:
+    return f"database backend: {_backend_label()}"
+
+
+async def _postgres_answers(url: str) -> str | None:
+    import asyncpg
+
+    try:
+        conn = await asyncio.wait_for(asyncpg.connect(url), timeout=3)
+    except Exception as error:  # any failure means « not usable here »
+        return f"{type(error).__name__}: {error}"
+    await conn.close()
+    return None
+
+
+async def _reset_postgres(url: str) -> None:
+    import asyncpg
+
+    conn = await asyncpg.connect(url)
+    try:
+        await conn.execute("DROP SCHEMA public CASCADE; CREATE SCHEMA public;")
+    finally:
+        await conn.close()
+
+
+@pytest.fixture(scope="session")
+def settings(tmp_path_factory: pytest.TempPathFactory) -> Settings:
+    if POSTGRES_URL:
+        url = POSTGRES_URL
+    else:
+        url = f"sqlite://{tmp_path_factory.mktemp('db') / 'test.sqlite3'}"
+    return Settings(database_url=url, port=8000)
+
+
+@pytest.fixture(scope="session")
+async def database(settings: Settings) -> AsyncIterator[Settings]:
+    """Migrated database holding the demo data, open for the whole session."""
+    if POSTGRES_URL:
+        problem = await _postgres_answers(POSTGRES_URL)
+        if problem:
+            pytest.skip(f"PostgreSQL does not answer at {POSTGRES_URL} ({problem})")
+        await _reset_postgres(POSTGRES_URL)
+    await db.migrate(settings)
+    await Tortoise.init(config=db.tortoise_config(settings))
+    await load_demo()
+    yield settings
+    await connections.close_all()
+
+
+@pytest.fixture(scope="session")
+def app(database: Settings) -> Any:
+    return create_app(database)
+
+
+@pytest.fixture
+async def client(app: Any) -> AsyncIterator[httpx.AsyncClient]:
+    # The session fixture opened Tortoise; the app's lifespan is tested on its own.
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as c:
+        yield c
+
+
+class GraphQLClient:
+    def __init__(self, client: httpx.AsyncClient) -> None:
+        self.client = client
+
+    async def __call__(
+        self,
+        query: str,
+        variables: dict[str, Any] | None = None,
+        headers: dict[str, str] | None = None,
+    ) -> dict[str, Any]:
+        response = await self.client.post(
+            "/graphql", json={"query": query, "variables": variables or {}}, headers=headers
+        )
+        assert response.status_code in (200, 400), response.text
+        return response.json()
+
+    async def data(self, query: str, variables: dict[str, Any] | None = None) -> dict[str, Any]:
+        """Run a query that must succeed and return its ``data``."""
+        body = await self(query, variables)
+        assert "errors" not in body, body["errors"]
+        return body["data"]
+
+
+@pytest.fixture
+def gql(client: httpx.AsyncClient) -> GraphQLClient:
+    return GraphQLClient(client)
+
+
+@pytest.fixture(scope="session")
+def repo_root() -> Path:
+    return Path(__file__).resolve().parent.parent
