@@ -1,0 +1,48 @@
+"""Migrations are the only way the schema changes: they must match the models exactly."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import textwrap
+
+
+def test_models_have_no_change_missing_a_migration(repo_root, tmp_path):
+    # Run the autodetector in a fresh process: the session already holds Tortoise open.
+    script = textwrap.dedent(
+        f"""
+        import asyncio
+        from tortoise.cli.cli import tortoise_cli_context
+        from tortoise.migrations.autodetector import MigrationAutodetector
+        from services import db
+        from services.settings import Settings
+
+        async def main():
+            config = db.tortoise_config(Settings(database_url="sqlite://{tmp_path}/x.sqlite3"))
+            async with tortoise_cli_context(config) as ctx:
+                writers = await MigrationAutodetector(ctx.apps, config["apps"]).changes()
+            print("PENDING", [w.name for w in writers])
+
+        asyncio.run(main())
+        """
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", script], cwd=repo_root, capture_output=True, text=True, timeout=60
+    )
+    assert result.returncode == 0, result.stderr
+    assert "PENDING []" in result.stdout, (
+        "models changed without a migration: run `.venv/bin/tec makemigrations --name …`\n"
+        + result.stdout
+    )
+
+
+def test_migrating_twice_is_harmless(tmp_path):
+    code = (
+        "import asyncio; from services import db; from services.settings import Settings;"
+        f"s = Settings(database_url='sqlite://{tmp_path}/twice.sqlite3');"
+        "asyncio.run(db.migrate(s)); asyncio.run(db.migrate(s)); print('OK')"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=60
+    )
+    assert result.returncode == 0 and "OK" in result.stdout, result.stderr
