@@ -94,9 +94,15 @@ class Page(Generic[M]):
         return self.cursor(self.items[-1]) if self.items else None
 
 
+def _signature(ordering: Ordering) -> str:
+    return ",".join(("-" if k.descending else "") + k.field for k in ordering.keys)
+
+
 def encode_cursor(ordering: Ordering, item: Model) -> str:
     values = [key.encode(getattr(item, key.field)) for key in ordering.keys]
-    raw = _CURSOR_PREFIX + json.dumps(values, separators=(",", ":"), ensure_ascii=False)
+    # The order's signature travels with the values: a cursor of another order is refused.
+    payload = [_signature(ordering), *values]
+    raw = _CURSOR_PREFIX + json.dumps(payload, separators=(",", ":"), ensure_ascii=False)
     return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
 
 
@@ -107,8 +113,11 @@ def decode_cursor(ordering: Ordering, cursor: str) -> list[Any]:
         raw = base64.urlsafe_b64decode(padded.encode()).decode()
         if not raw.startswith(_CURSOR_PREFIX):
             raise ValueError("unknown cursor version")
-        values = json.loads(raw.removeprefix(_CURSOR_PREFIX))
-        if not isinstance(values, list) or len(values) != len(ordering.keys):
+        payload = json.loads(raw.removeprefix(_CURSOR_PREFIX))
+        if not isinstance(payload, list) or payload[:1] != [_signature(ordering)]:
+            raise ValueError("cursor of another sort order")
+        values = payload[1:]
+        if len(values) != len(ordering.keys):
             raise ValueError("cursor does not match this sort order")
         return [
             None if v is None else PARSERS[key.kind](v)

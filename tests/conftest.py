@@ -56,10 +56,7 @@ async def _reset_postgres(url: str) -> None:
 
 @pytest.fixture(scope="session")
 def settings(tmp_path_factory: pytest.TempPathFactory) -> Settings:
-    if POSTGRES_URL:
-        url = POSTGRES_URL
-    else:
-        url = f"sqlite://{tmp_path_factory.mktemp('db') / 'test.sqlite3'}"
+    url = POSTGRES_URL or f"sqlite://{tmp_path_factory.mktemp('db') / 'test.sqlite3'}"
     return Settings(database_url=url, port=8000)
 
 

@@ -55,7 +55,10 @@ class Organization(Node):
         info: strawberry.Info,
         first: First = None,
         after: After = None,
-        order: Annotated[ResourceOrder, strawberry.lazy("schema.resources.types")] | None = None,
+        order: Annotated[
+            Annotated[ResourceOrder, strawberry.lazy("schema.resources.types")] | None,
+            strawberry.argument(description="Sort order."),
+        ] = None,
     ) -> Connection[Annotated[Resource, strawberry.lazy("schema.resources.types")]]:
         from schema.resources.loaders import resource_pages_by_organization_id
         from schema.resources.types import Resource
@@ -70,7 +73,10 @@ class Organization(Node):
         info: strawberry.Info,
         first: First = None,
         after: After = None,
-        order: Annotated[EventOrder, strawberry.lazy("schema.events.types")] | None = None,
+        order: Annotated[
+            Annotated[EventOrder, strawberry.lazy("schema.events.types")] | None,
+            strawberry.argument(description="Sort order."),
+        ] = None,
     ) -> Connection[Annotated[Event, strawberry.lazy("schema.events.types")]]:
         from schema.events.loaders import event_pages_by_organization_id
         from schema.events.types import Event

@@ -40,7 +40,10 @@ class Territory(Node):
         info: strawberry.Info,
         first: First = None,
         after: After = None,
-        order: Annotated[ResourceOrder, strawberry.lazy("schema.resources.types")] | None = None,
+        order: Annotated[
+            Annotated[ResourceOrder, strawberry.lazy("schema.resources.types")] | None,
+            strawberry.argument(description="Sort order."),
+        ] = None,
     ) -> Connection[Annotated[Resource, strawberry.lazy("schema.resources.types")]]:
         from schema.resources.loaders import resource_pages_by_territory_id
         from schema.resources.types import Resource
