@@ -94,6 +94,22 @@ def connection(page: Page[Any], convert: Callable[[Any], Any]) -> Any:
     )
 
 
+async def child_connection(
+    info: Any,
+    loader: Callable[[Any, Any, PageRequest], Any],
+    parent_pk: int,
+    convert: Callable[[Any], Any],
+    *,
+    order: Any,
+    first: int | None,
+    after: str | None,
+) -> Any:
+    """A reverse relation's page (a theme's resources…) through its batched page loader."""
+    request = page_request(info.context.settings, first, after)
+    page = await loader(info.context, order, request).load(parent_pk)
+    return connection(page, convert)
+
+
 def page_request(settings: Settings, first: int | None, after: str | None) -> PageRequest:
     """Check ``first``/``after`` against the configured page sizes."""
     maximum = settings.max_page_size

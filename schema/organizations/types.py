@@ -8,7 +8,7 @@ import strawberry
 
 from schema.enums import OrganizationKindEnum, OrganizationRoleEnum
 from schema.organizations import loaders
-from schema.relay import After, Connection, First, Node, connection, page_request
+from schema.relay import After, Connection, First, Node, child_connection
 from services.labels import label
 from services.organizations.models import Organization as OrganizationModel
 
@@ -63,9 +63,15 @@ class Organization(Node):
         from schema.resources.loaders import resource_pages_by_organization_id
         from schema.resources.types import Resource
 
-        request = page_request(info.context.settings, first, after)
-        loader = resource_pages_by_organization_id(info.context, order, request)
-        return connection(await loader.load(self.pk), Resource.from_model)
+        return await child_connection(
+            info,
+            resource_pages_by_organization_id,
+            self.pk,
+            Resource.from_model,
+            order=order,
+            first=first,
+            after=after,
+        )
 
     @strawberry.field(description="Events this organisation organises, soonest first.")
     async def events(
@@ -81,6 +87,12 @@ class Organization(Node):
         from schema.events.loaders import event_pages_by_organization_id
         from schema.events.types import Event
 
-        request = page_request(info.context.settings, first, after)
-        loader = event_pages_by_organization_id(info.context, order, request)
-        return connection(await loader.load(self.pk), Event.from_model)
+        return await child_connection(
+            info,
+            event_pages_by_organization_id,
+            self.pk,
+            Event.from_model,
+            order=order,
+            first=first,
+            after=after,
+        )

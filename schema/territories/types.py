@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Annotated
 import strawberry
 
 from schema.enums import TerritoryLevelEnum
-from schema.relay import After, Connection, First, Node, connection, page_request
+from schema.relay import After, Connection, First, Node, child_connection
 from schema.territories import loaders
 from services.labels import label
 from services.territories.models import Territory as TerritoryModel
@@ -48,9 +48,15 @@ class Territory(Node):
         from schema.resources.loaders import resource_pages_by_territory_id
         from schema.resources.types import Resource
 
-        request = page_request(info.context.settings, first, after)
-        loader = resource_pages_by_territory_id(info.context, order, request)
-        return connection(await loader.load(self.pk), Resource.from_model)
+        return await child_connection(
+            info,
+            resource_pages_by_territory_id,
+            self.pk,
+            Resource.from_model,
+            order=order,
+            first=first,
+            after=after,
+        )
 
     @strawberry.field(description="The shared projects this territory takes part in or observes.")
     async def memberships(

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import strawberry
 
-from schema.relay import After, Connection, First, Node, connection, page_request
+from schema.relay import After, Connection, First, Node, child_connection
 from services.themes.models import Theme as ThemeModel
 
 if TYPE_CHECKING:
@@ -72,9 +72,15 @@ class Theme(Node):
         from schema.resources.loaders import resource_pages_by_theme_id
         from schema.resources.types import Resource
 
-        request = page_request(info.context.settings, first, after)
-        loader = resource_pages_by_theme_id(info.context, order, request)
-        return connection(await loader.load(self.pk), Resource.from_model)
+        return await child_connection(
+            info,
+            resource_pages_by_theme_id,
+            self.pk,
+            Resource.from_model,
+            order=order,
+            first=first,
+            after=after,
+        )
 
     @strawberry.field(description="Events on this theme, soonest first.")
     async def events(
@@ -90,6 +96,12 @@ class Theme(Node):
         from schema.events.loaders import event_pages_by_theme_id
         from schema.events.types import Event
 
-        request = page_request(info.context.settings, first, after)
-        loader = event_pages_by_theme_id(info.context, order, request)
-        return connection(await loader.load(self.pk), Event.from_model)
+        return await child_connection(
+            info,
+            event_pages_by_theme_id,
+            self.pk,
+            Event.from_model,
+            order=order,
+            first=first,
+            after=after,
+        )
