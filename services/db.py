@@ -25,6 +25,7 @@ MODEL_MODULES = [
     "services.events.models",
     "services.votes.models",
     "services.projects.models",
+    "services.accounts.models",
 ]
 
 

@@ -26,6 +26,10 @@ class Viewer:
     account_id: int | None = None
     territory_id: int | None = None
     organization_id: int | None = None
+    scopes: frozenset[str] = frozenset()
+    """What a partner API key may do (``READ``, ``CONTRIBUTE``); empty for people."""
+    api_key_id: int | None = None
+    """The API key behind the request, when it is one (``role`` is then ``PARTNER``)."""
 
     @property
     def is_editor(self) -> bool:

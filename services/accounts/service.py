@@ -1,0 +1,341 @@
+"""Accounts, sign-in, bearer tokens and partner API keys.
+
+Secrets (``tec_u_…`` tokens, ``tec_k_…`` keys) are returned once to the caller and only
+their SHA-256 is stored; passwords are hashed with argon2id. Failures raise the domain
+errors of :mod:`services.errors`; messages are in French and safe to show.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import secrets
+from collections.abc import Iterable
+from datetime import UTC, datetime, timedelta
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
+from tortoise.exceptions import IntegrityError
+from tortoise.transactions import in_transaction
+
+from services.accounts.models import AccessToken, Account, ApiKey
+from services.errors import BadUserInput, Conflict, NotFound, Unauthenticated
+from services.organizations.models import Organization
+from services.territories.models import Territory
+from services.viewer import Role, Viewer
+
+TOKEN_PREFIX = "tec_u_"
+API_KEY_PREFIX = "tec_k_"
+API_KEY_PREFIX_LENGTH = 8
+DEFAULT_TOKEN_TTL = timedelta(days=30)
+MAX_TOKEN_TTL = timedelta(days=366)
+LAST_USED_PRECISION = timedelta(minutes=1)
+
+PASSWORD_MIN_LENGTH = 12
+PASSWORD_MAX_LENGTH = 256
+EMAIL_MAX_LENGTH = 254
+
+SCOPE_READ = "READ"
+SCOPE_CONTRIBUTE = "CONTRIBUTE"
+API_KEY_SCOPES = frozenset({SCOPE_READ, SCOPE_CONTRIBUTE})
+ACCOUNT_ROLES = frozenset({Role.ADMIN, Role.EDITOR, Role.LOCAL_AUTHORITY, Role.PARTNER})
+
+SIGN_IN_FAILED = "Adresse e-mail ou mot de passe incorrect"
+INVALID_TOKEN = "Jeton invalide ou expiré"
+
+_EMAIL = re.compile(
+    r"^[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?)+$"
+)
+
+_hasher = PasswordHasher()
+# Verified when the e-mail is unknown, so that both failures take about as long.
+_DUMMY_HASH = _hasher.hash(secrets.token_urlsafe(16))
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+def secret_digest(secret: str) -> str:
+    """SHA-256 (hex) of a token or key secret: what the database stores."""
+    return hashlib.sha256(secret.encode("utf-8")).hexdigest()
+
+
+# --- Passwords --------------------------------------------------------------------------
+
+
+def validate_password(password: str) -> None:
+    """Refuse passwords shorter than 12 or longer than 256 characters."""
+    if len(password) < PASSWORD_MIN_LENGTH:
+        raise BadUserInput(
+            f"Le mot de passe doit compter au moins {PASSWORD_MIN_LENGTH} caractères",
+            field="password",
+        )
+    if len(password) > PASSWORD_MAX_LENGTH:
+        raise BadUserInput(
+            f"Le mot de passe ne peut pas dépasser {PASSWORD_MAX_LENGTH} caractères",
+            field="password",
+        )
+
+
+def hash_password(password: str) -> str:
+    """Argon2id hash of ``password`` (after checking the length rules)."""
+    validate_password(password)
+    return _hasher.hash(password)
+
+
+def verify_password(password_hash: str, *, password: str) -> bool:
+    """True when ``password`` matches ``password_hash``; never raises on a bad hash."""
+    try:
+        return _hasher.verify(password_hash, password)
+    except (VerifyMismatchError, VerificationError, InvalidHashError):
+        return False
+
+
+def normalize_email(email: str) -> str:
+    """Trimmed, lower-cased e-mail address, checked for a plausible shape."""
+    value = email.strip().lower()
+    if not value or len(value) > EMAIL_MAX_LENGTH or not _EMAIL.match(value):
+        raise BadUserInput("Adresse e-mail invalide", field="email")
+    local = value.split("@", 1)[0]
+    if len(local) > 64 or local.startswith(".") or local.endswith(".") or ".." in local:
+        raise BadUserInput("Adresse e-mail invalide", field="email")
+    return value
+
+
+# --- Accounts ---------------------------------------------------------------------------
+
+
+def parse_role(value: str | Role) -> Role:
+    """The account role named ``value`` (``editor``, ``local-authority``, ``PARTNER``…)."""
+    if isinstance(value, Role):
+        role = value
+    else:
+        try:
+            role = Role(value.strip().upper().replace("-", "_"))
+        except ValueError:
+            role = None  # type: ignore[assignment]
+    if role not in ACCOUNT_ROLES:
+        raise BadUserInput(
+            "Rôle inconnu : choisir parmi admin, editor, local-authority, partner",
+            field="role",
+        )
+    return role
+
+
+async def create_account(
+    email: str,
+    *,
+    password: str,
+    role: Role | str,
+    territory_slug: str | None = None,
+    organization_slug: str | None = None,
+    display_name: str = "",
+) -> Account:
+    """Create an account. A local-authority member belongs to exactly one territory, a
+    partner to exactly one organisation; other roles belong to neither. An e-mail address
+    already in use raises :class:`Conflict` and nothing is created."""
+    address = normalize_email(email)
+    role = parse_role(role)
+    display_name = display_name.strip()
+    if len(display_name) > 200:
+        raise BadUserInput("Nom affiché trop long (200 caractères au plus)", field="displayName")
+    if role is Role.LOCAL_AUTHORITY and not territory_slug:
+        raise BadUserInput(
+            "Un compte de collectivité doit être rattaché à un territoire", field="territory"
+        )
+    if role is not Role.LOCAL_AUTHORITY and territory_slug:
+        raise BadUserInput(
+            "Seul un compte de collectivité est rattaché à un territoire", field="territory"
+        )
+    if role is Role.PARTNER and not organization_slug:
+        raise BadUserInput(
+            "Un compte partenaire doit être rattaché à une organisation", field="organization"
+        )
+    if role is not Role.PARTNER and organization_slug:
+        raise BadUserInput(
+            "Seul un compte partenaire est rattaché à une organisation", field="organization"
+        )
+    password_hash = hash_password(password)
+
+    async with in_transaction():
+        territory = organization = None
+        if territory_slug:
+            territory = await Territory.filter(slug=territory_slug).first()
+            if territory is None:
+                raise BadUserInput(f"Territoire inconnu : {territory_slug}", field="territory")
+        if organization_slug:
+            organization = await Organization.filter(slug=organization_slug).first()
+            if organization is None:
+                raise BadUserInput(
+                    f"Organisation inconnue : {organization_slug}", field="organization"
+                )
+        if await Account.filter(email=address).exists():
+            raise Conflict("Un compte existe déjà avec cette adresse e-mail", field="email")
+        try:
+            return await Account.create(
+                email=address,
+                password_hash=password_hash,
+                display_name=display_name,
+                role=role,
+                territory=territory,
+                organization=organization,
+            )
+        except IntegrityError:  # a concurrent creation with the same address
+            raise Conflict(
+                "Un compte existe déjà avec cette adresse e-mail", field="email"
+            ) from None
+
+
+async def get_account_by_email(email: str) -> Account:
+    """The account with this address; :class:`NotFound` otherwise."""
+    account = await Account.filter(email=email.strip().lower()).first()
+    if account is None:
+        raise NotFound("Aucun compte avec cette adresse e-mail", field="email")
+    return account
+
+
+# --- Tokens -----------------------------------------------------------------------------
+
+
+async def issue_token(account: Account, *, ttl: timedelta = DEFAULT_TOKEN_TTL) -> str:
+    """Store a new bearer token for ``account`` and return its secret (shown once)."""
+    if ttl <= timedelta(0) or ttl > MAX_TOKEN_TTL:
+        raise BadUserInput("Durée de validité invalide (1 seconde à 366 jours)", field="ttl")
+    secret = TOKEN_PREFIX + secrets.token_urlsafe(32)
+    await AccessToken.create(
+        account=account, token_hash=secret_digest(secret), expires_at=_now() + ttl
+    )
+    return secret
+
+
+async def sign_in(
+    email: str, *, password: str, ttl: timedelta = DEFAULT_TOKEN_TTL
+) -> tuple[Account, str]:
+    """Check the credentials and return the account with a fresh bearer token.
+
+    An unknown address, a wrong password and an inactive account all raise the same
+    :class:`Unauthenticated`, so nobody learns which addresses have an account."""
+    account = await Account.filter(email=email.strip().lower()).first()
+    if account is None:
+        verify_password(_DUMMY_HASH, password=password)
+        raise Unauthenticated(SIGN_IN_FAILED)
+    if not verify_password(account.password_hash, password=password) or not account.is_active:
+        raise Unauthenticated(SIGN_IN_FAILED)
+    account.last_login_at = _now()
+    update_fields = ["last_login_at", "updated_at"]
+    if _hasher.check_needs_rehash(account.password_hash):
+        account.password_hash = _hasher.hash(password)
+        update_fields.append("password_hash")
+    await account.save(update_fields=update_fields)
+    return account, await issue_token(account, ttl=ttl)
+
+
+async def sign_out(token: str) -> None:
+    """Revoke the bearer token ``token``; revoking it again, or an unknown one, is a no-op."""
+    await AccessToken.filter(token_hash=secret_digest(token), revoked_at__isnull=True).update(
+        revoked_at=_now()
+    )
+
+
+# --- API keys ---------------------------------------------------------------------------
+
+
+def parse_scopes(scopes: Iterable[str]) -> frozenset[str]:
+    """Upper-cased scopes, each one of ``READ`` and ``CONTRIBUTE``; at least one."""
+    result = frozenset(s.strip().upper() for s in scopes if s.strip())
+    unknown = result - API_KEY_SCOPES
+    if unknown:
+        raise BadUserInput(
+            "Portée inconnue : " + ", ".join(sorted(unknown)) + " (READ ou CONTRIBUTE)",
+            field="scopes",
+        )
+    if not result:
+        raise BadUserInput("Indiquer au moins une portée (READ, CONTRIBUTE)", field="scopes")
+    return result
+
+
+async def create_api_key(
+    organization_slug: str, *, scopes: Iterable[str], name: str = ""
+) -> tuple[ApiKey, str]:
+    """Create an API key for an organisation and return it with its secret (shown once).
+
+    The key's ``prefix`` (the first 8 characters after ``tec_k_``) identifies it in
+    listings and for revocation."""
+    scope_set = parse_scopes(scopes)
+    name = name.strip()
+    if len(name) > 200:
+        raise BadUserInput("Nom trop long (200 caractères au plus)", field="name")
+    organization = await Organization.filter(slug=organization_slug).first()
+    if organization is None:
+        raise BadUserInput(f"Organisation inconnue : {organization_slug}", field="organization")
+    for _ in range(5):
+        random_part = secrets.token_urlsafe(32)
+        prefix = random_part[:API_KEY_PREFIX_LENGTH]
+        if await ApiKey.filter(prefix=prefix).exists():
+            continue
+        secret = API_KEY_PREFIX + random_part
+        key = await ApiKey.create(
+            organization=organization,
+            name=name,
+            prefix=prefix,
+            key_hash=secret_digest(secret),
+            scopes=",".join(sorted(scope_set)),
+        )
+        return key, secret
+    raise Conflict("Impossible de générer une clé unique, réessayer")  # pragma: no cover
+
+
+def api_key_prefix(secret: str) -> str:
+    """The listing prefix of an API key secret."""
+    return secret.removeprefix(API_KEY_PREFIX)[:API_KEY_PREFIX_LENGTH]
+
+
+async def revoke_api_key(prefix: str) -> ApiKey:
+    """Revoke the key with this prefix (idempotent); :class:`NotFound` if there is none."""
+    key = await ApiKey.filter(prefix=prefix.strip()).first()
+    if key is None:
+        raise NotFound("Aucune clé avec ce préfixe", field="prefix")
+    if key.revoked_at is None:
+        key.revoked_at = _now()
+        await key.save(update_fields=["revoked_at", "updated_at"])
+    return key
+
+
+# --- Bearer resolution ------------------------------------------------------------------
+
+
+async def resolve_bearer(secret: str, *, now: datetime | None = None) -> Viewer:
+    """The viewer behind an ``Authorization: Bearer`` secret.
+
+    ``tec_u_…`` is an account's token (valid while not revoked, not expired and the
+    account active); ``tec_k_…`` a partner API key (valid while not revoked). Anything
+    else raises :class:`Unauthenticated`."""
+    now = now or _now()
+    secret = secret.strip()
+    if secret.startswith(TOKEN_PREFIX) and len(secret) > len(TOKEN_PREFIX):
+        token = (
+            await AccessToken.filter(token_hash=secret_digest(secret), revoked_at__isnull=True)
+            .select_related("account")
+            .first()
+        )
+        if token is not None and token.expires_at > now and token.account.is_active:
+            account = token.account
+            return Viewer(
+                role=account.role,
+                account_id=account.id,
+                territory_id=account.territory_id,  # type: ignore[attr-defined]
+                organization_id=account.organization_id,  # type: ignore[attr-defined]
+            )
+    elif secret.startswith(API_KEY_PREFIX) and len(secret) > len(API_KEY_PREFIX):
+        key = await ApiKey.filter(key_hash=secret_digest(secret), revoked_at__isnull=True).first()
+        if key is not None:
+            if key.last_used_at is None or key.last_used_at < now - LAST_USED_PRECISION:
+                await ApiKey.filter(id=key.id).update(last_used_at=now)
+            return Viewer(
+                role=Role.PARTNER,
+                organization_id=key.organization_id,  # type: ignore[attr-defined]
+                scopes=key.scope_set,
+                api_key_id=key.id,
+            )
+    raise Unauthenticated(INVALID_TOKEN)
