@@ -48,7 +48,10 @@ class ContentModel(TimestampedModel):
 
     slug = fields.CharField(max_length=120, unique=True)
     status = fields.CharEnumField(ContentStatus, max_length=16, default=ContentStatus.PUBLISHED)
+    # Publication time; a PUBLISHED item with a future date is scheduled (not yet visible).
     published_at = fields.DatetimeField(null=True)
+    # Incremented by every update: the optimistic-concurrency token of the write API.
+    version = fields.IntField(default=1, db_default=1)
 
     class Meta:
         abstract = True

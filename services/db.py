@@ -25,6 +25,8 @@ MODEL_MODULES = [
     "services.events.models",
     "services.votes.models",
     "services.projects.models",
+    "services.audit.models",
+    "services.outbox.models",
     "services.accounts.models",
 ]
 

@@ -31,8 +31,21 @@ class Resource(ContentModel):
     kind = fields.CharEnumField(ResourceKind, max_length=16, default=ResourceKind.OTHER)
     url = fields.CharField(max_length=1000, null=True)
     audience = fields.CharEnumField(Audience, max_length=20, default=Audience.ALL)
-    # Incremented by every update: the optimistic-concurrency token of the write API.
-    version = fields.IntField(default=1)
+    # « J'envoie ma ressource »: who contributed it, for whom, and the moderation outcome.
+    contributed_by = fields.ForeignKeyField(
+        "models.Account", related_name="contributions", null=True, on_delete=fields.SET_NULL
+    )
+    contributed_by_key = fields.ForeignKeyField(
+        "models.ApiKey", related_name="contributions", null=True, on_delete=fields.SET_NULL
+    )
+    contributor_territory = fields.ForeignKeyField(
+        "models.Territory", related_name="contributions", null=True, on_delete=fields.SET_NULL
+    )
+    contributor_organization = fields.ForeignKeyField(
+        "models.Organization", related_name="contributions", null=True, on_delete=fields.SET_NULL
+    )
+    submitted_at = fields.DatetimeField(null=True)
+    rejection_reason = fields.TextField(null=True)
 
     class Meta:
         table = "resource"

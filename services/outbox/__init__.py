@@ -1,0 +1,1 @@
+"""Transactional outbox: changes the search index (and others) must apply."""
