@@ -10,12 +10,17 @@ from strawberry.extensions import ParserCache, ValidationCache
 from strawberry.extensions.disable_introspection import DisableIntrospection
 from strawberry.tools import merge_types
 
+from schema.accounts.mutations import AccountMutations
+from schema.accounts.queries import AccountQueries
+from schema.audit.queries import AuditQueries
 from schema.concepts.queries import ConceptQueries
 from schema.events.queries import EventQueries
 from schema.node import NodeQueries
 from schema.organizations.queries import OrganizationQueries
 from schema.projects.queries import SharedProjectQueries
-from schema.resources.queries import ResourceQueries
+from schema.publishing import PublishingMutations
+from schema.resources.mutations import ResourceMutations
+from schema.resources.queries import ContributionQueries, ResourceQueries
 from schema.territories.queries import TerritoryQueries
 from schema.themes.queries import ThemeQueries
 from schema.votes.queries import VotingRoundQueries
@@ -33,7 +38,22 @@ Query = merge_types(
         TerritoryQueries,
         SharedProjectQueries,
         VotingRoundQueries,
+        ContributionQueries,
+        AccountQueries,
+        AuditQueries,
     ),
+)
+Mutation = merge_types(
+    "Mutation",
+    (
+        AccountMutations,
+        ResourceMutations,
+        PublishingMutations,
+    ),
+)
+Mutation.__strawberry_definition__.description = (  # type: ignore[attr-defined]
+    "Writes. Each one checks the caller's rights, validates its input, runs in one "
+    "transaction and is recorded in the audit log."
 )
 Query.__strawberry_definition__.description = (  # type: ignore[attr-defined]
     "Entry points of the Territoires en Commun API. Lists are Relay connections."
@@ -61,7 +81,7 @@ def build_schema(*, introspection: bool = True) -> Schema:
     extensions: list[Any] = [lambda: parser_cache, lambda: validation_cache]
     if not introspection:
         extensions.append(DisableIntrospection)
-    return Schema(query=Query, extensions=extensions)
+    return Schema(query=Query, mutation=Mutation, extensions=extensions)
 
 
-__all__ = ["Query", "Schema", "build_schema"]
+__all__ = ["Mutation", "Query", "Schema", "build_schema"]

@@ -13,6 +13,7 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, Response
 from starlette.routing import Mount, Route, WebSocketRoute
 from starlette.staticfiles import StaticFiles
+from starlette.types import Receive, Scope, Send
 from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
 from strawberry.http import GraphQLHTTPResponse, process_result
@@ -20,11 +21,13 @@ from strawberry.types import ExecutionResult
 from tortoise.contrib.starlette import RegisterTortoise
 
 from schema import Schema, build_schema
+from schema.auth import viewer_for
 from schema.context import Context
 from schema.errors import classify
 from schema.feeds import events_feed, theme_events_feed
 from schema.ide import STATIC_DIR, render_ide_html
 from services import db
+from services.errors import Unauthenticated
 from services.settings import Settings
 from services.viewer import ANONYMOUS
 
@@ -38,10 +41,27 @@ class GraphQLApp(GraphQL[Context, None]):
         super().__init__(schema, graphql_ide="graphiql" if settings.graphql_ide else None)
         self.settings = settings
 
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http":
+            # Authenticate before GraphQL runs: a bad token is a 401, never anonymous access.
+            try:
+                viewer = await viewer_for(Request(scope))
+            except Unauthenticated as error:
+                body = {"errors": [{"message": error.message, "extensions": {"code": error.code}}]}
+                response = JSONResponse(
+                    body,
+                    status_code=401,
+                    headers={"WWW-Authenticate": 'Bearer realm="territoires-en-commun"'},
+                )
+                await response(scope, receive, send)
+                return
+            scope.setdefault("state", {})["viewer"] = viewer
+        await super().__call__(scope, receive, send)
+
     async def get_context(self, request: Request | WebSocket, response: Any) -> Context:
         return Context(
             settings=self.settings,
-            viewer=ANONYMOUS,
+            viewer=request.scope.get("state", {}).get("viewer", ANONYMOUS),
             request=request if isinstance(request, Request) else None,
             response=response if isinstance(response, Response) else None,
         )

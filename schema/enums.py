@@ -14,6 +14,7 @@ from services.organizations.models import OrganizationKind, OrganizationRole
 from services.projects.models import MembershipRole, MembershipStatus, ProjectStatus, StageKind
 from services.resources.models import ResourceKind
 from services.territories.models import TerritoryLevel
+from services.viewer import Role
 
 
 def _mirror(source: type[enum.Enum], description: str) -> Any:
@@ -38,3 +39,4 @@ ProjectStatusEnum = _mirror(ProjectStatus, "Stage a shared project has reached."
 StageKindEnum = _mirror(StageKind, "Kind of stage of a shared project.")
 MembershipRoleEnum = _mirror(MembershipRole, "How a local authority takes part in a project.")
 MembershipStatusEnum = _mirror(MembershipStatus, "State of a local authority's membership.")
+RoleEnum = _mirror(Role, "Role of an account (ANONYMOUS: nobody signed in).")

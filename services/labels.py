@@ -10,8 +10,14 @@ from services.organizations.models import OrganizationKind, OrganizationRole
 from services.projects.models import MembershipRole, MembershipStatus, ProjectStatus, StageKind
 from services.resources.models import ResourceKind
 from services.territories.models import TerritoryLevel
+from services.viewer import Role
 
 LABELS: dict[enum.Enum, str] = {
+    Role.ADMIN: "Administrateur",
+    Role.EDITOR: "Éditeur",
+    Role.LOCAL_AUTHORITY: "Membre d'une collectivité",
+    Role.PARTNER: "Partenaire",
+    Role.ANONYMOUS: "Anonyme",
     ContentStatus.DRAFT: "Brouillon",
     ContentStatus.SUBMITTED: "Proposé, en attente de modération",
     ContentStatus.PUBLISHED: "Publié",

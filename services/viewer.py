@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import enum
 from dataclasses import dataclass
 
@@ -45,7 +46,11 @@ ANONYMOUS = Viewer()
 
 def visible(viewer: Viewer, prefix: str = "") -> Q:
     """Condition restricting content (or content reached through ``prefix``) to what
-    ``viewer`` may see: everything for editors, only published content otherwise."""
+    ``viewer`` may see: everything for editors; otherwise published content whose
+    publication time has come (content published « at a date » appears by itself)."""
     if viewer.sees_unpublished:
         return Q()
-    return Q(**{f"{prefix}status": ContentStatus.PUBLISHED})
+    now = dt.datetime.now(dt.UTC)
+    return Q(**{f"{prefix}status": ContentStatus.PUBLISHED}) & (
+        Q(**{f"{prefix}published_at__isnull": True}) | Q(**{f"{prefix}published_at__lte": now})
+    )

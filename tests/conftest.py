@@ -101,12 +101,17 @@ class GraphQLClient:
         response = await self.client.post(
             "/graphql", json={"query": query, "variables": variables or {}}, headers=headers
         )
-        assert response.status_code in (200, 400), response.text
+        assert response.status_code in (200, 400, 401), response.text
         return response.json()
 
-    async def data(self, query: str, variables: dict[str, Any] | None = None) -> dict[str, Any]:
+    async def data(
+        self,
+        query: str,
+        variables: dict[str, Any] | None = None,
+        headers: dict[str, str] | None = None,
+    ) -> dict[str, Any]:
         """Run a query that must succeed and return its ``data``."""
-        body = await self(query, variables)
+        body = await self(query, variables, headers)
         assert "errors" not in body, body["errors"]
         return body["data"]
 
@@ -119,3 +124,34 @@ def gql(client: httpx.AsyncClient) -> GraphQLClient:
 @pytest.fixture(scope="session")
 def repo_root() -> Path:
     return Path(__file__).resolve().parent.parent
+
+
+# --- Principals: one signed-in account or API key per kind of caller -----------------
+
+PASSWORD = "correct horse battery staple"
+
+
+@pytest.fixture(scope="session")
+async def principals(database: Settings) -> dict[str, dict[str, str]]:
+    """``{principal: headers}`` for every kind of caller of services.policy.Principal."""
+    from services.accounts import service as accounts
+
+    made: dict[str, dict[str, str]] = {"ANONYMOUS": {}}
+    people = {
+        "ADMIN": {"role": "ADMIN"},
+        "EDITOR": {"role": "EDITOR"},
+        "LOCAL_AUTHORITY": {"role": "LOCAL_AUTHORITY", "territory_slug": "niort"},
+        "PARTNER": {"role": "PARTNER", "organization_slug": "decider-ensemble"},
+    }
+    for name, extra in people.items():
+        account = await accounts.create_account(
+            f"{name.lower()}@principals.test", password=PASSWORD, display_name=name, **extra
+        )
+        made[name] = {"Authorization": f"Bearer {await accounts.issue_token(account)}"}
+    for name, scopes in (
+        ("PARTNER_KEY_READ", ["read"]),
+        ("PARTNER_KEY_CONTRIBUTE", ["read", "contribute"]),
+    ):
+        _, secret = await accounts.create_api_key("icpc", scopes=scopes, name=name)
+        made[name] = {"Authorization": f"Bearer {secret}"}
+    return made

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Annotated
 import strawberry
 
 from schema.concepts import loaders
+from schema.enums import ContentStatusEnum
 from schema.relay import Node
 from services.concepts.models import Concept as ConceptModel
 
@@ -34,6 +35,12 @@ class Concept(Node):
     month: dt.date | None = strawberry.field(description="Month it was the concept of the month.")
     further_reading: str | None = strawberry.field(description="« Pour aller plus loin » hint.")
 
+    status: ContentStatusEnum = strawberry.field(description="Publication state.")
+    published_at: dt.datetime | None = strawberry.field(description="Publication time (UTC).")
+    version: int = strawberry.field(
+        description="Version, incremented by every change: send it back with an update."
+    )
+
     @classmethod
     def from_model(cls, m: ConceptModel) -> Concept:
         return cls(
@@ -44,6 +51,9 @@ class Concept(Node):
             body=m.body,
             month=m.month,
             further_reading=m.further_reading,
+            status=m.status,
+            published_at=m.published_at,
+            version=m.version,
         )
 
     @strawberry.field(description="Organisations that wrote it.")

@@ -72,6 +72,10 @@ class Event(Node):
     registration_url: str | None = strawberry.field(description="Where to register.")
     status: ContentStatusEnum = strawberry.field(description="Publication state.")
 
+    version: int = strawberry.field(
+        description="Version, incremented by every change: send it back with an update."
+    )
+
     @classmethod
     def from_model(cls, m: EventModel) -> Event:
         return cls(
@@ -87,6 +91,7 @@ class Event(Node):
             format=m.format,
             registration_url=m.registration_url,
             status=m.status,
+            version=m.version,
         )
 
     @strawberry.field(description="Time zone to display the times in (always Europe/Paris).")

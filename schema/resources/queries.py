@@ -8,7 +8,7 @@ import strawberry
 
 from schema.relay import After, Connection, First, connection, decode_ids, page_request
 from schema.resources.types import Resource, ResourceFilter, ResourceOrder
-from services.resources import service
+from services.resources import contributions, service
 
 
 def _filter(flt: ResourceFilter | None) -> service.ResourceFilter:
@@ -59,3 +59,29 @@ class ResourceQueries:
     ) -> Resource | None:
         found = await service.get_resource_by_slug(info.context.viewer, slug)
         return Resource.from_model(found) if found else None
+
+
+@strawberry.type
+class ContributionQueries:
+    @strawberry.field(description="Contributions waiting for moderation, oldest first (editors).")
+    async def moderation_queue(
+        self, info: strawberry.Info, first: First = None, after: After = None
+    ) -> Connection[Resource]:
+        ctx = info.context
+        page = await contributions.list_moderation_queue(
+            ctx.viewer, page=page_request(ctx.settings, first, after)
+        )
+        return connection(page, Resource.from_model)
+
+    @strawberry.field(
+        description="What you contributed, newest first, with its state and the "
+        "reason of a rejection (local authorities and partners)."
+    )
+    async def my_contributions(
+        self, info: strawberry.Info, first: First = None, after: After = None
+    ) -> Connection[Resource]:
+        ctx = info.context
+        page = await contributions.list_own_contributions(
+            ctx.viewer, page=page_request(ctx.settings, first, after)
+        )
+        return connection(page, Resource.from_model)

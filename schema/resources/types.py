@@ -13,6 +13,7 @@ from schema.relay import Node
 from schema.resources import loaders
 from services.errors import BadUserInput
 from services.labels import label
+from services.policy import is_allowed
 from services.resources.models import Resource as ResourceModel
 
 if TYPE_CHECKING:
@@ -71,6 +72,18 @@ class Resource(Node):
     status: ContentStatusEnum = strawberry.field(description="Publication state.")
     published_at: dt.datetime | None = strawberry.field(description="Publication time (UTC).")
     updated_at: dt.datetime = strawberry.field(description="Last modification time (UTC).")
+    version: int = strawberry.field(
+        description="Version, incremented by every change: send it back with an update; a "
+        "newer version on the server makes the update fail with CONFLICT."
+    )
+    submitted_at: dt.datetime | None = strawberry.field(
+        description="When it was contributed (« J'envoie ma ressource »), if it was."
+    )
+    rejection_text: strawberry.Private[str | None]
+    contributed_by_pk: strawberry.Private[int | None]
+    contributed_by_key_pk: strawberry.Private[int | None]
+    contributor_territory_pk: strawberry.Private[int | None]
+    contributor_organization_pk: strawberry.Private[int | None]
 
     @classmethod
     def from_model(cls, m: ResourceModel) -> Resource:
@@ -86,7 +99,51 @@ class Resource(Node):
             status=m.status,
             published_at=m.published_at,
             updated_at=m.updated_at,
+            version=m.version,
+            submitted_at=m.submitted_at,
+            rejection_text=m.rejection_reason,
+            contributed_by_pk=m.contributed_by_id,  # type: ignore[attr-defined]
+            contributed_by_key_pk=m.contributed_by_key_id,  # type: ignore[attr-defined]
+            contributor_territory_pk=m.contributor_territory_id,  # type: ignore[attr-defined]
+            contributor_organization_pk=m.contributor_organization_id,  # type: ignore[attr-defined]
         )
+
+    @strawberry.field(
+        description="Why editors rejected the contribution (private: editors and the "
+        "contributor only; null for others)."
+    )
+    def rejection_reason(self, info: strawberry.Info) -> str | None:
+        viewer = info.context.viewer
+        is_contributor = (
+            viewer.account_id is not None and viewer.account_id == self.contributed_by_pk
+        ) or (viewer.api_key_id is not None and viewer.api_key_id == self.contributed_by_key_pk)
+        if is_contributor or is_allowed(viewer, "contribution.moderate"):
+            return self.rejection_text
+        return None
+
+    @strawberry.field(description="The local authority credited for contributing it.")
+    async def contributor_territory(
+        self, info: strawberry.Info
+    ) -> Annotated[Territory, strawberry.lazy("schema.territories.types")] | None:
+        from schema.territories.loaders import territory_by_id
+        from schema.territories.types import Territory
+
+        if self.contributor_territory_pk is None:
+            return None
+        found = await territory_by_id(info.context).load(self.contributor_territory_pk)
+        return Territory.from_model(found) if found else None
+
+    @strawberry.field(description="The organisation credited for contributing it.")
+    async def contributor_organization(
+        self, info: strawberry.Info
+    ) -> Annotated[Organization, strawberry.lazy("schema.organizations.types")] | None:
+        from schema.organizations.loaders import organization_by_id
+        from schema.organizations.types import Organization
+
+        if self.contributor_organization_pk is None:
+            return None
+        found = await organization_by_id(info.context).load(self.contributor_organization_pk)
+        return Organization.from_model(found) if found else None
 
     @strawberry.field(description="French label of the kind, e.g. « Retour d'expérience ».")
     def kind_label(self) -> str:

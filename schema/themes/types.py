@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import strawberry
 
+from schema.enums import ContentStatusEnum
 from schema.relay import After, Connection, First, Node, child_connection
 from services.themes.models import Theme as ThemeModel
 
@@ -45,6 +46,12 @@ class Theme(Node):
         description="True when local authorities can vote for it as a shared-project theme."
     )
 
+    status: ContentStatusEnum = strawberry.field(description="Publication state.")
+    published_at: dt.datetime | None = strawberry.field(description="Publication time (UTC).")
+    version: int = strawberry.field(
+        description="Version, incremented by every change: send it back with an update."
+    )
+
     @classmethod
     def from_model(cls, m: ThemeModel) -> Theme:
         return cls(
@@ -56,6 +63,9 @@ class Theme(Node):
             announced_in=m.announced_in,
             is_next=m.is_next,
             is_vote_candidate=m.is_vote_candidate,
+            status=m.status,
+            published_at=m.published_at,
+            version=m.version,
         )
 
     @strawberry.field(description="Published resources on this theme, newest first.")

@@ -339,3 +339,16 @@ async def resolve_bearer(secret: str, *, now: datetime | None = None) -> Viewer:
                 api_key_id=key.id,
             )
     raise Unauthenticated(INVALID_TOKEN)
+
+
+# --- Reads ------------------------------------------------------------------------------
+
+
+async def get_accounts_by_ids(ids: Iterable[int]) -> dict[int, Account]:
+    return {a.id: a for a in await Account.filter(id__in=list(ids))}
+
+
+async def get_token_expiry(secret: str) -> datetime | None:
+    """When the token ``secret`` expires (None if unknown)."""
+    token = await AccessToken.filter(token_hash=secret_digest(secret)).first()
+    return token.expires_at if token else None

@@ -1,0 +1,14 @@
+"""DataLoaders of accounts."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from strawberry.dataloader import DataLoader
+
+from schema.context import Context
+from services.accounts import service
+
+
+def account_by_id(ctx: Context) -> DataLoader[int, Any]:
+    return ctx.loader("account_by_id", service.get_accounts_by_ids)

@@ -1,0 +1,41 @@
+"""Sign-in and sign-out."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import strawberry
+
+from schema.accounts.types import Account, SignInPayload
+from schema.auth import bearer_secret
+from services.accounts import service
+from services.policy import authorize
+
+
+@strawberry.type
+class AccountMutations:
+    @strawberry.mutation(
+        description="Sign in with an e-mail address and a password; returns "
+        "a bearer token. Same error for an unknown address and a wrong "
+        "password."
+    )
+    async def sign_in(
+        self,
+        email: Annotated[str, strawberry.argument(description="E-mail address.")],
+        password: Annotated[str, strawberry.argument(description="Password.")],
+    ) -> SignInPayload:
+        account, token = await service.sign_in(email, password=password)
+        own_account = Account.from_model(account)
+        own_account.own = True
+        return SignInPayload(
+            token=token, expires_at=await service.get_token_expiry(token), account=own_account
+        )
+
+    @strawberry.mutation(description="Revoke the bearer token this request was sent with.")
+    async def sign_out(self, info: strawberry.Info) -> bool:
+        ctx = info.context
+        authorize(ctx.viewer, "session.sign_out")
+        secret = bearer_secret(ctx.request) if ctx.request is not None else None
+        if secret:
+            await service.sign_out(secret)
+        return True

@@ -1,0 +1,129 @@
+"""What every write shares: one transaction, optimistic versions, audit and outbox.
+
+A write either commits with its audit entry and outbox rows, or changes nothing.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+from collections.abc import AsyncIterator, Iterable, Mapping
+from typing import Any, TypeVar
+
+from tortoise.exceptions import IntegrityError
+from tortoise.models import Model
+from tortoise.transactions import in_transaction
+
+from services.audit.service import diff, record, snapshot
+from services.errors import BadUserInput, Conflict, NotFound
+from services.outbox.service import record_changes
+from services.viewer import Viewer
+
+M = TypeVar("M", bound=Model)
+
+# Outbox entity type of each model whose changes other components follow.
+ENTITY_TYPES = {
+    "Resource": "resource",
+    "Event": "event",
+    "Theme": "theme",
+    "Concept": "concept",
+    "Organization": "organization",
+    "Territory": "territory",
+}
+
+
+def now() -> dt.datetime:
+    return dt.datetime.now(dt.UTC)
+
+
+@contextlib.asynccontextmanager
+async def write_transaction() -> AsyncIterator[None]:
+    """A transaction whose constraint violations come out as ``CONFLICT``."""
+    try:
+        async with in_transaction():
+            yield
+    except IntegrityError:
+        raise Conflict(
+            "Conflit avec des données existantes : doublon, ou objet encore utilisé ailleurs."
+        ) from None
+
+
+async def get_for_update(model: type[M], pk: int, *, label: str) -> M:
+    found = await model.filter(id=pk).first()
+    if found is None:
+        raise NotFound(f"{label} introuvable.", field="id")
+    return found
+
+
+def check_version(row: Model, version: int) -> None:
+    current = row.version  # type: ignore[attr-defined]
+    if current != version:
+        raise Conflict(
+            f"Modifié entre-temps : vous éditez la version {version}, la version actuelle est "
+            f"{current}. Rechargez, puis réappliquez vos changements.",
+            field="version",
+        )
+
+
+async def note_change(
+    viewer: Viewer, action: str, row: Model, changes: Mapping[str, list[Any]] | None = None
+) -> None:
+    """Audit entry plus outbox row for ``row`` (inside the current transaction)."""
+    await record(viewer, action, row, changes=changes)
+    entity_type = ENTITY_TYPES.get(type(row).__name__)
+    if entity_type:
+        await record_changes(entity_type, [row.pk])
+
+
+async def update_versioned(
+    viewer: Viewer,
+    row: M,
+    *,
+    version: int,
+    values: Mapping[str, Any],
+    action: str,
+    extra_changes: Mapping[str, list[Any]] | None = None,
+) -> M:
+    """Apply ``values`` if ``row`` is still at ``version`` (compare-and-set in SQL)."""
+    check_version(row, version)
+    before = snapshot(row, values.keys())
+    updated = (
+        await type(row)
+        .filter(id=row.pk, version=version)
+        .update(**values, version=version + 1, updated_at=now())
+    )
+    if updated == 0:  # another writer got there between our read and our write
+        await row.refresh_from_db()
+        check_version(row, version)
+    await row.refresh_from_db()
+    await note_change(viewer, action, row, {**diff(before, values), **(extra_changes or {})})
+    return row
+
+
+async def replace_links(
+    link: type[Model],
+    *,
+    owner: str,
+    owner_id: int,
+    target: str,
+    target_ids: Iterable[int],
+) -> list[int] | None:
+    """Make the links of ``owner_id`` exactly ``target_ids``; the previous ids if changed."""
+    wanted = list(dict.fromkeys(target_ids))
+    current = await link.filter(**{f"{owner}_id": owner_id}).values_list(f"{target}_id", flat=True)
+    if sorted(current) == sorted(wanted):
+        return None
+    await link.filter(**{f"{owner}_id": owner_id}).delete()
+    await link.bulk_create([link(**{f"{owner}_id": owner_id, f"{target}_id": t}) for t in wanted])
+    return sorted(current)
+
+
+async def check_exist(model: type[Model], ids: Iterable[int], *, field: str) -> list[int]:
+    wanted = list(dict.fromkeys(ids))
+    found = set(await model.filter(id__in=wanted).values_list("id", flat=True))
+    missing = [i for i in wanted if i not in found]
+    if missing:
+        raise BadUserInput(
+            f"« {field} » désigne {len(missing)} objet(s) inexistant(s).", field=field
+        )
+    return wanted

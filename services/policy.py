@@ -1,0 +1,137 @@
+"""Who may do what: the one authorisation table of the platform.
+
+Every write and every private read names an operation of :data:`POLICY`; the docs'
+matrix (docs/authorization.md) is rendered from this table and the matrix test tries
+each operation with each kind of principal.
+"""
+
+from __future__ import annotations
+
+import enum
+
+from services.errors import Forbidden, Unauthenticated
+from services.viewer import Role, Viewer
+
+
+class Principal(enum.StrEnum):
+    """Kinds of caller, finer than roles: a partner's API key has scopes."""
+
+    ADMIN = "ADMIN"
+    EDITOR = "EDITOR"
+    LOCAL_AUTHORITY = "LOCAL_AUTHORITY"
+    PARTNER = "PARTNER"
+    PARTNER_KEY_READ = "PARTNER_KEY_READ"
+    PARTNER_KEY_CONTRIBUTE = "PARTNER_KEY_CONTRIBUTE"
+    ANONYMOUS = "ANONYMOUS"
+
+
+EDITORS = frozenset({Principal.ADMIN, Principal.EDITOR})
+CONTRIBUTORS = frozenset(
+    {Principal.LOCAL_AUTHORITY, Principal.PARTNER, Principal.PARTNER_KEY_CONTRIBUTE}
+)
+SIGNED_IN = frozenset(
+    {Principal.ADMIN, Principal.EDITOR, Principal.LOCAL_AUTHORITY, Principal.PARTNER}
+)
+
+POLICY: dict[str, frozenset[Principal]] = {
+    # Editorial content
+    "resource.create": EDITORS,
+    "resource.update": EDITORS,
+    "resource.delete": EDITORS,
+    "theme.create": EDITORS,
+    "theme.update": EDITORS,
+    "theme.delete": EDITORS,
+    "concept.create": EDITORS,
+    "concept.update": EDITORS,
+    "concept.delete": EDITORS,
+    "event.create": EDITORS,
+    "event.update": EDITORS,
+    "event.delete": EDITORS,
+    "organization.create": EDITORS,
+    "organization.update": EDITORS,
+    "organization.delete": EDITORS,
+    "territory.create": EDITORS,
+    "territory.update": EDITORS,
+    "territory.delete": EDITORS,
+    # Publication workflow (resources, events, concepts, themes)
+    "content.publish": EDITORS,
+    "content.unpublish": EDITORS,
+    "content.archive": EDITORS,
+    "content.preview": EDITORS,
+    # « J'envoie ma ressource »
+    "contribution.submit": CONTRIBUTORS,
+    "contribution.list_own": CONTRIBUTORS,
+    "contribution.moderate": EDITORS,
+    # Private reads
+    "audit.read": EDITORS,
+    "account.read_email": EDITORS,
+    "account.read_self": SIGNED_IN,
+    "session.sign_out": SIGNED_IN,
+}
+
+DESCRIPTIONS: dict[str, str] = {
+    "resource.create": "createResource",
+    "resource.update": "updateResource",
+    "resource.delete": "deleteResource",
+    "theme.create": "createTheme",
+    "theme.update": "updateTheme",
+    "theme.delete": "deleteTheme",
+    "concept.create": "createConcept",
+    "concept.update": "updateConcept",
+    "concept.delete": "deleteConcept",
+    "event.create": "createEvent",
+    "event.update": "updateEvent",
+    "event.delete": "deleteEvent",
+    "organization.create": "createOrganization",
+    "organization.update": "updateOrganization",
+    "organization.delete": "deleteOrganization",
+    "territory.create": "createTerritory",
+    "territory.update": "updateTerritory",
+    "territory.delete": "deleteTerritory",
+    "content.publish": "publish (now or at a date)",
+    "content.unpublish": "unpublish",
+    "content.archive": "archive",
+    "content.preview": "read drafts, submitted and scheduled content; `statuses` filter",
+    "contribution.submit": "contributeResource (« J'envoie ma ressource »)",
+    "contribution.list_own": "myContributions (with rejection reasons)",
+    "contribution.moderate": "moderationQueue, acceptContribution, rejectContribution",
+    "audit.read": "auditLog",
+    "account.read_email": "Account.email of others",
+    "account.read_self": "me (own account, own e-mail)",
+    "session.sign_out": "signOut",
+}
+
+
+def principal(viewer: Viewer) -> Principal:
+    """The kind of caller ``viewer`` is."""
+    if viewer.api_key_id is not None:
+        if "CONTRIBUTE" in viewer.scopes:
+            return Principal.PARTNER_KEY_CONTRIBUTE
+        return Principal.PARTNER_KEY_READ
+    return Principal(viewer.role.value)
+
+
+def is_allowed(viewer: Viewer, operation: str) -> bool:
+    return principal(viewer) in POLICY[operation]
+
+
+def authorize(viewer: Viewer, operation: str) -> None:
+    """Raise ``UNAUTHENTICATED`` (anonymous) or ``FORBIDDEN`` unless ``viewer`` may."""
+    if is_allowed(viewer, operation):
+        return
+    if viewer.role is Role.ANONYMOUS:
+        raise Unauthenticated("Connexion requise : envoyez un jeton (Authorization: Bearer …).")
+    raise Forbidden(f"Opération non autorisée pour votre rôle ({principal(viewer).value}).")
+
+
+def render_matrix() -> str:
+    """The authorisation matrix as a Markdown table (docs/authorization.md)."""
+    principals = list(Principal)
+    lines = [
+        "| operation | " + " | ".join(p.value for p in principals) + " |",
+        "| --- | " + " | ".join("---" for _ in principals) + " |",
+    ]
+    for operation, allowed in POLICY.items():
+        cells = " | ".join("✅" if p in allowed else "—" for p in principals)
+        lines.append(f"| `{operation}`: {DESCRIPTIONS[operation]} | {cells} |")
+    return "\n".join(lines) + "\n"

@@ -1,0 +1,224 @@
+"""The editorial workflow through GraphQL, as editors and contributors live it."""
+
+from __future__ import annotations
+
+import uuid
+
+CREATE = """mutation($input: ResourceInput!) {
+  createResource(input: $input) { id slug title status version body url themes { slug } }
+}"""
+UPDATE = """mutation($id: ID!, $version: Int!, $input: ResourceInput!) {
+  updateResource(id: $id, version: $version, input: $input) { id title version status }
+}"""
+PUBLISH = """mutation($id: ID!, $version: Int!, $at: DateTime) {
+  publish(id: $id, version: $version, at: $at) { id ... on Resource { status version publishedAt } }
+}"""
+PUBLIC = """query($slug: String!) { resource(slug: $slug) { title status } }"""
+
+
+def _title() -> str:
+    return f"Guide de la concertation {uuid.uuid4().hex[:8]}"
+
+
+async def test_editor_creates_a_draft_then_publishes_it(gql, principals):
+    editor = principals["EDITOR"]
+    theme = (await gql.data('{ theme(slug: "la-democratie-culturelle") { id } }'))["theme"]
+    created = (
+        await gql.data(
+            CREATE,
+            {
+                "input": {
+                    "title": _title(),
+                    "kind": "GUIDE",
+                    "themes": [theme["id"]],
+                    "body": "<p>Bonjour <script>alert(1)</script><a href='javascript:x'>x</a></p>",
+                    "url": "https://example.org/guide",
+                }
+            },
+            headers=editor,
+        )
+    )["createResource"]
+    assert created["status"] == "DRAFT" and created["version"] == 1
+    assert "<script" not in created["body"] and "javascript:" not in created["body"]
+    assert created["slug"].startswith("guide-de-la-concertation-")
+    # Anonymous readers do not see the draft; the editor previews it.
+    assert (await gql.data(PUBLIC, {"slug": created["slug"]}))["resource"] is None
+    preview = await gql.data(PUBLIC, {"slug": created["slug"]}, headers=editor)
+    assert preview["resource"]["status"] == "DRAFT"
+    published = (await gql.data(PUBLISH, {"id": created["id"], "version": 1}, headers=editor))[
+        "publish"
+    ]
+    assert published["status"] == "PUBLISHED" and published["version"] == 2
+    assert (await gql.data(PUBLIC, {"slug": created["slug"]}))["resource"]["status"] == "PUBLISHED"
+
+
+async def test_publishing_at_a_future_date_keeps_it_hidden_until_then(gql, principals):
+    editor = principals["EDITOR"]
+    created = (await gql.data(CREATE, {"input": {"title": _title()}}, headers=editor))[
+        "createResource"
+    ]
+    await gql.data(
+        PUBLISH,
+        {"id": created["id"], "version": 1, "at": "2099-01-01T09:00:00+01:00"},
+        headers=editor,
+    )
+    assert (await gql.data(PUBLIC, {"slug": created["slug"]}))["resource"] is None
+
+
+async def test_stale_update_is_refused_with_conflict_and_changes_nothing(gql, principals):
+    editor = principals["EDITOR"]
+    created = (await gql.data(CREATE, {"input": {"title": _title()}}, headers=editor))[
+        "createResource"
+    ]
+    first = await gql.data(
+        UPDATE,
+        {"id": created["id"], "version": 1, "input": {"title": "Première version"}},
+        headers=editor,
+    )
+    assert first["updateResource"]["version"] == 2
+    stale = await gql(
+        UPDATE,
+        {"id": created["id"], "version": 1, "input": {"title": "Écrasement"}},
+        headers=editor,
+    )
+    assert stale["errors"][0]["extensions"]["code"] == "CONFLICT"
+    current = await gql.data(PUBLIC, {"slug": created["slug"]}, headers=editor)
+    assert current["resource"]["title"] == "Première version"
+
+
+async def test_bad_input_names_the_field_and_changes_nothing(gql, principals):
+    editor = principals["EDITOR"]
+    for bad, field in (
+        ({"title": _title(), "url": "javascript:alert(1)"}, "url"),
+        ({"title": _title(), "url": "ftp://example.org"}, "url"),
+        ({"title": ""}, "title"),
+        ({"title": "x" * 301}, "title"),
+        ({"title": _title(), "body": "a" * 100_001}, "body"),
+        ({"title": _title(), "slug": "Pas Un Slug"}, "slug"),
+        ({"title": _title(), "themes": ["VGhlbWU6OTk5OTk5"]}, "theme_ids"),
+    ):
+        before = await gql.data(
+            "{ auditLog(first: 1) { edges { node { action } } } }", headers=editor
+        )
+        body = await gql(CREATE, {"input": bad}, headers=editor)
+        assert body["errors"][0]["extensions"]["code"] == "BAD_USER_INPUT", (bad, body)
+        assert body["errors"][0]["extensions"]["field"] == field
+        after = await gql.data(
+            "{ auditLog(first: 1) { edges { node { action } } } }", headers=editor
+        )
+        assert after == before
+
+
+async def test_unknown_input_fields_are_refused(gql, principals):
+    body = await gql(
+        CREATE, {"input": {"title": _title(), "owner": "me"}}, headers=principals["EDITOR"]
+    )
+    assert body["errors"][0]["extensions"]["code"] == "BAD_USER_INPUT"
+
+
+async def test_contribution_accepted_is_published_and_credited(gql, principals):
+    contributor, editor = principals["LOCAL_AUTHORITY"], principals["EDITOR"]
+    title = _title()
+    contributed = (
+        await gql.data(
+            """mutation($input: ResourceInput!) { contributeResource(input: $input) {
+                id status version slug } }""",
+            {"input": {"title": title, "kind": "EXPERIENCE", "summary": "Notre expérience"}},
+            headers=contributor,
+        )
+    )["contributeResource"]
+    assert contributed["status"] == "SUBMITTED"
+    queue = await gql.data("{ moderationQueue(first: 100) { nodes { id } } }", headers=editor)
+    assert contributed["id"] in [n["id"] for n in queue["moderationQueue"]["nodes"]]
+    accepted = (
+        await gql.data(
+            """mutation($id: ID!, $v: Int!) { acceptContribution(id: $id, version: $v) {
+                status contributorTerritory { slug } territories { slug } } }""",
+            {"id": contributed["id"], "v": contributed["version"]},
+            headers=editor,
+        )
+    )["acceptContribution"]
+    assert accepted["status"] == "PUBLISHED"
+    assert accepted["contributorTerritory"] == {"slug": "niort"}
+    assert {"slug": "niort"} in accepted["territories"]
+    assert (await gql.data(PUBLIC, {"slug": contributed["slug"]}))["resource"]["title"] == title
+
+
+async def test_contribution_rejected_shows_the_reason_to_its_contributor_only(gql, principals):
+    contributor, editor = principals["PARTNER_KEY_CONTRIBUTE"], principals["EDITOR"]
+    contributed = (
+        await gql.data(
+            """mutation($input: ResourceInput!) { contributeResource(input: $input) {
+                id version } }""",
+            {"input": {"title": _title()}},
+            headers=contributor,
+        )
+    )["contributeResource"]
+    await gql.data(
+        """mutation($id: ID!, $v: Int!) { rejectContribution(id: $id, version: $v,
+            reason: "Hors sujet") { status } }""",
+        {"id": contributed["id"], "v": contributed["version"]},
+        headers=editor,
+    )
+    mine = await gql.data(
+        "{ myContributions(first: 50) { nodes { id status rejectionReason } } }",
+        headers=contributor,
+    )
+    node = next(n for n in mine["myContributions"]["nodes"] if n["id"] == contributed["id"])
+    assert node == {"id": contributed["id"], "status": "REJECTED", "rejectionReason": "Hors sujet"}
+    other = await gql(
+        "query($id: ID!) { node(id: $id) { ... on Resource { rejectionReason } } }",
+        {"id": contributed["id"]},
+        headers=principals["PARTNER_KEY_READ"],
+    )
+    assert other["data"]["node"] is None  # a rejected contribution is not public
+
+
+async def test_every_write_is_in_the_audit_log_with_before_and_after(gql, principals):
+    editor = principals["EDITOR"]
+    created = (await gql.data(CREATE, {"input": {"title": _title()}}, headers=editor))[
+        "createResource"
+    ]
+    await gql.data(
+        UPDATE,
+        {"id": created["id"], "version": 1, "input": {"title": "Nouveau titre"}},
+        headers=editor,
+    )
+    log = await gql.data(
+        """query($id: ID!) { auditLog(filter: {object: $id}) { nodes {
+            action actorRole changes actor { displayName } } } }""",
+        {"id": created["id"]},
+        headers=editor,
+    )
+    entries = log["auditLog"]["nodes"]
+    assert [e["action"] for e in entries] == ["resource.update", "resource.create"]
+    assert entries[0]["changes"]["title"] == [created["title"], "Nouveau titre"]
+    assert entries[0]["actor"] == {"displayName": "EDITOR"} and entries[0]["actorRole"] == "EDITOR"
+
+
+async def test_sign_in_and_sign_out(gql, client):
+    from tests.conftest import PASSWORD
+
+    signed = await gql.data(
+        """mutation($e: String!, $p: String!) { signIn(email: $e, password: $p) {
+            token expiresAt account { email role } } }""",
+        {"e": "editor@principals.test", "p": PASSWORD},
+    )
+    token = signed["signIn"]["token"]
+    assert signed["signIn"]["account"] == {"email": "editor@principals.test", "role": "EDITOR"}
+    headers = {"Authorization": f"Bearer {token}"}
+    assert (await gql.data("{ me { role } }", headers=headers))["me"] == {"role": "EDITOR"}
+    assert (await gql.data("mutation { signOut }", headers=headers))["signOut"] is True
+    response = await client.post("/graphql", json={"query": "{ me { role } }"}, headers=headers)
+    assert response.status_code == 401
+    assert response.json()["errors"][0]["extensions"]["code"] == "UNAUTHENTICATED"
+    wrong = await gql(
+        """mutation { signIn(email: "editor@principals.test", password: "nope nope nope") {
+            token } }"""
+    )
+    unknown = await gql(
+        """mutation { signIn(email: "nobody@principals.test", password: "nope nope nope") {
+            token } }"""
+    )
+    assert wrong["errors"][0]["message"] == unknown["errors"][0]["message"]
+    assert wrong["errors"][0]["extensions"]["code"] == "UNAUTHENTICATED"
