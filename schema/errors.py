@@ -23,6 +23,14 @@ def classify(error: GraphQLError) -> GraphQLError:
     original = error.original_error
     extensions = dict(error.extensions or {})
     if isinstance(original, DomainError):
+        # Refusals are logged by code, field and path only: never the variables, which may
+        # hold passwords or tokens.
+        logger.info(
+            "refused %s at %s (field: %s)",
+            original.code,
+            ".".join(str(p) for p in error.path or ()),
+            original.field or "-",
+        )
         extensions["code"] = original.code
         if original.field:
             extensions["field"] = original.field

@@ -222,3 +222,18 @@ async def test_sign_in_and_sign_out(gql, client):
     )
     assert wrong["errors"][0]["message"] == unknown["errors"][0]["message"]
     assert wrong["errors"][0]["extensions"]["code"] == "UNAUTHENTICATED"
+
+
+async def test_refusals_are_logged_without_secrets(gql, caplog):
+    import logging
+
+    secret_password = "ne-doit-jamais-apparaitre-123"
+    with caplog.at_level(logging.DEBUG):
+        body = await gql(
+            """mutation($p: String!) { signIn(email: "editor@principals.test", password: $p) {
+                token } }""",
+            {"p": secret_password},
+        )
+    assert body["errors"][0]["extensions"]["code"] == "UNAUTHENTICATED"
+    assert "refused UNAUTHENTICATED at signIn" in caplog.text
+    assert secret_password not in caplog.text
