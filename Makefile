@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(shell cksum pyproject.toml | cut -d' ' -f1)
 PG_URL ?= postgres://postgres@127.0.0.1:5432/test
 
-.PHONY: demo serve test test-sqlite test-postgres lint schema clean
+.PHONY: demo serve test test-sqlite test-postgres lint schema docs clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || python3 -m venv $(VENV)
@@ -38,6 +38,9 @@ lint: $(STAMP)
 
 schema: $(STAMP)
 	$(BIN)/tec export-schema --output schema.graphql
+
+docs: $(STAMP)
+	$(BIN)/python -c "from services.policy import render_authorization_doc as r; open('docs/authorization.md', 'w').write(r())"
 
 clean:
 	rm -rf $(VENV) var .pytest_cache

@@ -8,23 +8,34 @@ import strawberry
 from graphql import GraphQLError
 from strawberry.extensions import ParserCache, ValidationCache
 from strawberry.extensions.disable_introspection import DisableIntrospection
+from strawberry.schema.config import StrawberryConfig
 from strawberry.tools import merge_types
 
 from schema.accounts.mutations import AccountMutations
 from schema.accounts.queries import AccountQueries
 from schema.audit.queries import AuditQueries
+from schema.concepts.mutations import ConceptMutations
 from schema.concepts.queries import ConceptQueries
+from schema.events.mutations import EventMutations
 from schema.events.queries import EventQueries
+from schema.limits import Limits, limit_extensions
 from schema.node import NodeQueries
+from schema.organizations.mutations import OrganizationMutations
 from schema.organizations.queries import OrganizationQueries
+from schema.projects.mutations import SharedProjectMutations
 from schema.projects.queries import SharedProjectQueries
 from schema.publishing import PublishingMutations
 from schema.resources.mutations import ResourceMutations
 from schema.resources.queries import ContributionQueries, ResourceQueries
+from schema.territories.mutations import TerritoryMutations
 from schema.territories.queries import TerritoryQueries
+from schema.themes.mutations import ThemeMutations
 from schema.themes.queries import ThemeQueries
+from schema.votes.mutations import VotingMutations
 from schema.votes.queries import VotingRoundQueries
+from schema.votes.subscriptions import VotingSubscriptions
 from services.errors import DomainError
+from services.settings import Settings
 
 Query = merge_types(
     "Query",
@@ -48,12 +59,23 @@ Mutation = merge_types(
     (
         AccountMutations,
         ResourceMutations,
+        ThemeMutations,
+        ConceptMutations,
+        EventMutations,
+        OrganizationMutations,
+        TerritoryMutations,
         PublishingMutations,
+        VotingMutations,
+        SharedProjectMutations,
     ),
 )
 Mutation.__strawberry_definition__.description = (  # type: ignore[attr-defined]
     "Writes. Each one checks the caller's rights, validates its input, runs in one "
     "transaction and is recorded in the audit log."
+)
+Subscription = merge_types("Subscription", (VotingSubscriptions,))
+Subscription.__strawberry_definition__.description = (  # type: ignore[attr-defined]
+    "Live updates over WebSocket (graphql-transport-ws protocol) on /graphql."
 )
 Query.__strawberry_definition__.description = (  # type: ignore[attr-defined]
     "Entry points of the Territoires en Commun API. Lists are Relay connections."
@@ -74,14 +96,37 @@ class Schema(strawberry.Schema):
             super().process_errors(unexpected, execution_context)
 
 
-def build_schema(*, introspection: bool = True) -> Schema:
-    """The schema, with parser and validation caches (built once per app, never per request)."""
+def build_schema(settings: Settings | None = None) -> Schema:
+    """The schema for ``settings``: query limits, parser and validation caches, optional
+    introspection. Built once per app, never per request."""
+    settings = settings or Settings()
     # The caches must outlive requests: each factory hands back the same instance.
     parser_cache, validation_cache = ParserCache(maxsize=512), ValidationCache(maxsize=512)
-    extensions: list[Any] = [lambda: parser_cache, lambda: validation_cache]
-    if not introspection:
+    limits = Limits(
+        max_depth=settings.max_query_depth,
+        max_aliases=settings.max_aliases,
+        max_tokens=settings.max_tokens,
+        max_cost=settings.max_query_cost,
+        default_page_size=settings.default_page_size,
+    )
+    extensions: list[Any] = [
+        *limit_extensions(limits),
+        lambda: parser_cache,
+        lambda: validation_cache,
+    ]
+    if not settings.introspection:
         extensions.append(DisableIntrospection)
-    return Schema(query=Query, mutation=Mutation, extensions=extensions)
+    config = StrawberryConfig(
+        disable_field_suggestions=not settings.field_suggestions,
+        batching_config={"max_operations": settings.max_batch_size},
+    )
+    return Schema(
+        query=Query,
+        mutation=Mutation,
+        subscription=Subscription,
+        extensions=extensions,
+        config=config,
+    )
 
 
 __all__ = ["Mutation", "Query", "Schema", "build_schema"]

@@ -97,7 +97,7 @@ async def readyz(request: Request) -> Response:
 def create_app(settings: Settings | None = None) -> Starlette:
     """Build the gateway for ``settings`` (read from ``TEC_*`` variables when omitted)."""
     settings = settings or Settings()
-    schema = build_schema(introspection=settings.introspection)
+    schema = build_schema(settings)
     graphql = GraphQLApp(schema, settings)
 
     @contextlib.asynccontextmanager

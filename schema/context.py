@@ -55,6 +55,10 @@ class Context:
             found = self._loaders[key] = DataLoader(load_fn=batch)
         return found
 
+    def clear_loaders(self) -> None:
+        """Forget cached loads (subscriptions: one context serves many results)."""
+        self._loaders.clear()
+
     def page_loader(
         self,
         name: str,

@@ -66,7 +66,7 @@ def check_version(row: Model, version: int) -> None:
 
 
 async def note_change(
-    viewer: Viewer, action: str, row: Model, changes: Mapping[str, list[Any]] | None = None
+    viewer: Viewer | None, action: str, row: Model, changes: Mapping[str, list[Any]] | None = None
 ) -> None:
     """Audit entry plus outbox row for ``row`` (inside the current transaction)."""
     await record(viewer, action, row, changes=changes)
@@ -127,3 +127,35 @@ async def check_exist(model: type[Model], ids: Iterable[int], *, field: str) -> 
             f"« {field} » désigne {len(missing)} objet(s) inexistant(s).", field=field
         )
     return wanted
+
+
+async def update_unversioned(
+    viewer: Viewer,
+    row: M,
+    *,
+    values: Mapping[str, Any],
+    action: str,
+    extra_changes: Mapping[str, list[Any]] | None = None,
+) -> M:
+    """Apply ``values`` to a row without a version column (organisations, territories):
+    a plain save, audited with the before/after of the changed fields."""
+    before = snapshot(row, values.keys())
+    if values:
+        row.update_from_dict(dict(values))
+        await row.save(update_fields=[*values, "updated_at"])
+    await note_change(viewer, action, row, {**diff(before, values), **(extra_changes or {})})
+    return row
+
+
+def refuse_if_used(label: str, uses: Mapping[str, int], *, hint: str = "") -> None:
+    """``CONFLICT`` naming what still refers to the object about to be deleted.
+
+    Checked before deleting, so that references the database would silently cascade
+    (votes, memberships…) are kept, and the message says what is in the way."""
+    used = [f"{what} : {count}" for what, count in uses.items() if count]
+    if used:
+        raise Conflict(
+            f"Suppression impossible, {label} est encore utilisé(e) ({', '.join(used)}). "
+            f"Retirez d'abord ces références{hint}.",
+            field="id",
+        )

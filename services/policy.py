@@ -62,6 +62,21 @@ POLICY: dict[str, frozenset[Principal]] = {
     "contribution.submit": CONTRIBUTORS,
     "contribution.list_own": CONTRIBUTORS,
     "contribution.moderate": EDITORS,
+    # Votes on themes
+    "round.open": EDITORS,
+    "round.close": EDITORS,
+    "vote.cast": frozenset({Principal.LOCAL_AUTHORITY}),
+    "vote.withdraw": frozenset({Principal.LOCAL_AUTHORITY}),
+    "vote.read_all": EDITORS,
+    # Shared projects
+    "project.create": EDITORS,
+    "project.update": EDITORS,
+    "project.apply": frozenset({Principal.LOCAL_AUTHORITY}),
+    "project.withdraw": frozenset({Principal.LOCAL_AUTHORITY}),
+    "project.decide": EDITORS,
+    "project.start": EDITORS,
+    "project.publish_news": EDITORS,
+    "membership.update": frozenset({Principal.ADMIN, Principal.EDITOR, Principal.LOCAL_AUTHORITY}),
     # Private reads
     "audit.read": EDITORS,
     "account.read_email": EDITORS,
@@ -95,6 +110,19 @@ DESCRIPTIONS: dict[str, str] = {
     "contribution.submit": "contributeResource (« J'envoie ma ressource »)",
     "contribution.list_own": "myContributions (with rejection reasons)",
     "contribution.moderate": "moderationQueue, acceptContribution, rejectContribution",
+    "round.open": "openVotingRound",
+    "round.close": "closeVotingRound (before its closing date)",
+    "vote.cast": "castVote, for one's own local authority",
+    "vote.withdraw": "withdrawVote, for one's own local authority",
+    "vote.read_all": "VotingRound.votes of every authority (others see their own only)",
+    "project.create": "createSharedProject",
+    "project.update": "updateSharedProject (summary, providers, dates, stages, resources)",
+    "project.apply": "applyToProject as participant or observer, for one's own authority",
+    "project.withdraw": "withdrawFromProject, for one's own authority",
+    "project.decide": "confirmMembership, declineMembership",
+    "project.start": "startSharedProject, advanceSharedProject",
+    "project.publish_news": "publishProjectNews",
+    "membership.update": "updateMembership (action plan, diagnostic notes; members: own only)",
     "audit.read": "auditLog",
     "account.read_email": "Account.email of others",
     "account.read_self": "me (own account, own e-mail)",
@@ -135,3 +163,41 @@ def render_matrix() -> str:
         cells = " | ".join("✅" if p in allowed else "—" for p in principals)
         lines.append(f"| `{operation}`: {DESCRIPTIONS[operation]} | {cells} |")
     return "\n".join(lines) + "\n"
+
+
+_DOC_INTRO = """# Authorisation
+
+Who may do what. This table is rendered from `services/policy.py` (`render_matrix()`),
+the one place where the rules live; `tests/schema/test_authorization_matrix.py` tries every
+operation with every kind of caller and checks it is allowed or denied exactly as below.
+
+Kinds of caller:
+
+- **ADMIN**, **EDITOR**: accounts of the editorial team (`tec user create --role …`).
+- **LOCAL_AUTHORITY**: an account of a member of a local authority; acts for its territory.
+- **PARTNER**: an account of a member of a partner organisation.
+- **PARTNER_KEY_READ**, **PARTNER_KEY_CONTRIBUTE**: an organisation's API key
+  (`tec apikey create --organization SLUG --scopes read[,contribute]`), sent as
+  `Authorization: Bearer tec_k_…`.
+- **ANONYMOUS**: no `Authorization` header.
+
+Everyone, anonymous included, reads published content. Denied writes and private lists
+answer `UNAUTHENTICATED` (anonymous) or `FORBIDDEN` (signed in); private fields read as
+`null` (e-mail addresses, rejection reasons of others' contributions). An
+`Authorization` header with an unknown, revoked or expired secret is refused with HTTP 401
+and `UNAUTHENTICATED`, never treated as anonymous.
+
+"""
+
+_DOC_OUTRO = """
+Field-level rules beyond the table: `Resource.rejectionReason` is visible to editors and to
+the contributor (the account, or the API key, that submitted it); `Account.email` to
+editors and to the account itself; `VotingRound.votes` (who voted for what) to editors,
+and to members of a local authority for their own authority's votes only;
+`Membership.diagnosticNotes` to editors and the participant's own members.
+"""
+
+
+def render_authorization_doc() -> str:
+    """The whole of docs/authorization.md (``make docs`` writes it; a test compares)."""
+    return _DOC_INTRO + render_matrix() + _DOC_OUTRO

@@ -35,6 +35,20 @@ class Settings(BaseSettings):
     graphql_ide: bool = Field(default=True, description="Serve the GraphQL IDE on GET /graphql.")
     introspection: bool = Field(default=True, description="Allow schema introspection.")
     debug: bool = Field(default=False, description="Starlette debug mode (never in production).")
+    max_query_depth: int = Field(default=12, ge=2, description="Deepest selection allowed.")
+    max_aliases: int = Field(default=30, ge=0, description="Aliases allowed in one query.")
+    max_tokens: int = Field(default=3000, ge=50, description="Tokens allowed in one document.")
+    max_query_cost: int = Field(
+        default=6000,
+        ge=10,
+        description="Cost budget of one query (fields, multiplied by `first` under lists).",
+    )
+    max_batch_size: int = Field(
+        default=10, ge=1, le=100, description="Operations allowed in one batched request."
+    )
+    field_suggestions: bool = Field(
+        default=True, description="Suggest field names in validation errors (off in production)."
+    )
 
     @field_validator("database_url")
     @classmethod

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import sys
 from datetime import timedelta
@@ -274,6 +275,39 @@ def apikey_revoke(
 
     key = _run_migrated(settings, work)
     typer.echo(f"API key {key.prefix} revoked.")
+
+
+rounds_app = typer.Typer(help="Voting rounds.", no_args_is_help=True)
+app.add_typer(rounds_app, name="rounds")
+
+
+@rounds_app.command("close-due")
+def rounds_close_due(
+    every: Annotated[
+        float | None,
+        typer.Option(help="Keep running and check every N seconds (a scheduler tick)."),
+    ] = None,
+) -> None:
+    """Close the voting rounds whose closing date has passed; each winner becomes a draft
+    shared project. Safe to run from several machines at once."""
+    settings = _settings()
+    from services import db
+    from services.votes.voting import close_due_rounds
+
+    async def tick() -> None:
+        for closed in await close_due_rounds():
+            typer.echo(f"Closed « {closed.title} » (winner theme id: {closed.winner_id}).")  # type: ignore[attr-defined]
+
+    async def run() -> None:
+        await db.migrate(settings)
+        async with db.database(settings):
+            await tick()
+            while every:
+                await asyncio.sleep(every)
+                await tick()
+
+    with contextlib.suppress(KeyboardInterrupt):
+        asyncio.run(run())
 
 
 def main() -> None:

@@ -33,3 +33,12 @@ def providers_by_project_id(ctx: Context) -> DataLoader[int, list[Any]]:
 
 def membership_by_id(ctx: Context) -> DataLoader[int, Any]:
     return ctx.loader("membership_by_id", partial(service.get_memberships_by_ids, ctx.viewer))
+
+
+def news_by_project_id(ctx: Context) -> DataLoader[int, list[Any]]:
+    return ctx.loader("news_by_project_id", service.get_news_by_project_ids, default=list)
+
+
+def resources_by_project_id(ctx: Context) -> DataLoader[int, list[Any]]:
+    fetch = partial(service.get_resources_by_project_ids, ctx.viewer)
+    return ctx.loader("resources_by_project_id", fetch, default=list)

@@ -12,6 +12,7 @@ from schema.enums import MembershipRoleEnum, MembershipStatusEnum, ProjectStatus
 from schema.projects import loaders
 from schema.relay import Node
 from services.labels import label
+from services.projects.editing import can_read_notes
 from services.projects.models import Membership as MembershipModel
 from services.projects.models import MembershipRole, MembershipStatus
 from services.projects.models import ProjectStage as StageModel
@@ -19,6 +20,7 @@ from services.projects.models import SharedProject as ProjectModel
 
 if TYPE_CHECKING:
     from schema.organizations.types import Organization
+    from schema.resources.types import Resource
     from schema.territories.types import Territory
     from schema.themes.types import Theme
 
@@ -33,12 +35,27 @@ class SharedProjectOrder(enum.Enum):
 class Membership(Node):
     role: MembershipRoleEnum = strawberry.field(description="Participant or observer.")
     status: MembershipStatusEnum = strawberry.field(description="State of the membership.")
+    action_plan: str = strawberry.field(
+        description="The participant's own action plan (sanitised HTML)."
+    )
+    confirmed_at: dt.datetime | None = strawberry.field(description="When editors confirmed it.")
     project_pk: strawberry.Private[int]
     territory_pk: strawberry.Private[int]
+    notes: strawberry.Private[str]
+
+    @strawberry.field(
+        description="Diagnostic notes (private: editors and the authority's own "
+        "members; null for others)."
+    )
+    def diagnostic_notes(self, info: strawberry.Info) -> str | None:
+        return self.notes if can_read_notes(info.context.viewer, self.territory_pk) else None
 
     @classmethod
     def from_model(cls, m: MembershipModel) -> Membership:
         return cls(
+            action_plan=m.action_plan,
+            confirmed_at=m.confirmed_at,
+            notes=m.diagnostic_notes,
             pk=m.id,
             role=m.role,
             status=m.status,
@@ -61,6 +78,13 @@ class Membership(Node):
         return SharedProject.from_model(found) if found else None
 
 
+@strawberry.type(description="A news item of a shared project.")
+class ProjectNews:
+    title: str = strawberry.field(description="Title, in French.")
+    body: str = strawberry.field(description="Text (sanitised HTML).")
+    published_at: dt.datetime = strawberry.field(description="Publication time (UTC).")
+
+
 @strawberry.type(description="A dated stage of a shared project.")
 class ProjectStage:
     kind: StageKindEnum = strawberry.field(description="Kind of stage.")
@@ -69,10 +93,24 @@ class ProjectStage:
     description: str = strawberry.field(description="What happens during the stage.")
     starts_on: dt.date | None = strawberry.field(description="First day.")
     ends_on: dt.date | None = strawberry.field(description="Last day.")
+    territory_pk: strawberry.Private[int | None]
+
+    @strawberry.field(description="The territory of a diagnostic stage (one per participant).")
+    async def territory(
+        self, info: strawberry.Info
+    ) -> Annotated[Territory, strawberry.lazy("schema.territories.types")] | None:
+        from schema.territories.loaders import territory_by_id
+        from schema.territories.types import Territory
+
+        if self.territory_pk is None:
+            return None
+        found = await territory_by_id(info.context).load(self.territory_pk)
+        return Territory.from_model(found) if found else None
 
     @classmethod
     def from_model(cls, m: StageModel) -> ProjectStage:
         return cls(
+            territory_pk=m.territory_id,  # type: ignore[attr-defined]
             kind=m.kind,
             position=m.position,
             title=m.title,
@@ -143,6 +181,22 @@ class SharedProject(Node):
     async def stages(self, info: strawberry.Info) -> list[ProjectStage]:
         rows = await loaders.stages_by_project_id(info.context).load(self.pk)
         return [ProjectStage.from_model(s) for s in rows]
+
+    @strawberry.field(description="News items of the project, newest first.")
+    async def news(self, info: strawberry.Info) -> list[ProjectNews]:
+        rows = await loaders.news_by_project_id(info.context).load(self.pk)
+        return [ProjectNews(title=n.title, body=n.body, published_at=n.published_at) for n in rows]
+
+    @strawberry.field(
+        description="Resources linked to the project (published ones for the public)."
+    )
+    async def resources(
+        self, info: strawberry.Info
+    ) -> list[Annotated[Resource, strawberry.lazy("schema.resources.types")]]:
+        from schema.resources.types import Resource
+
+        rows = await loaders.resources_by_project_id(info.context).load(self.pk)
+        return [Resource.from_model(r) for r in rows]
 
     @strawberry.field(description="Organisations providing the accompaniment.")
     async def providers(

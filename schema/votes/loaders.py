@@ -8,7 +8,7 @@ from typing import Any
 from strawberry.dataloader import DataLoader
 
 from schema.context import Context
-from services.votes import service
+from services.votes import service, voting
 
 
 def voting_round_by_id(ctx: Context) -> DataLoader[int, Any]:
@@ -17,3 +17,8 @@ def voting_round_by_id(ctx: Context) -> DataLoader[int, Any]:
 
 def ranking_by_round_id(ctx: Context) -> DataLoader[int, list[Any]]:
     return ctx.loader("ranking_by_round_id", service.get_rankings_by_round_ids, default=list)
+
+
+def votes_by_round_id(ctx: Context) -> DataLoader[int, list[Any]]:
+    """Who voted for what, as far as this viewer may know (see services.votes.voting)."""
+    return ctx.loader("votes_by_round_id", partial(voting.list_votes, ctx.viewer), default=list)

@@ -13,6 +13,7 @@ from schema.votes import loaders
 from services.votes.models import VotingRound as RoundModel
 
 if TYPE_CHECKING:
+    from schema.territories.types import Territory
     from schema.themes.types import Theme
 
 
@@ -44,6 +45,7 @@ class VotingRound(Node):
         description="How many themes each local authority may vote for (one vote per theme)."
     )
     closed_at: dt.datetime | None = strawberry.field(description="When the round was closed.")
+    winner_pk: strawberry.Private[int | None] = None
 
     @classmethod
     def from_model(cls, m: RoundModel) -> VotingRound:
@@ -56,12 +58,39 @@ class VotingRound(Node):
             closes_at=m.closes_at,
             votes_per_territory=m.votes_per_territory,
             closed_at=m.closed_at,
+            winner_pk=m.winner_id,  # type: ignore[attr-defined]
         )
 
     @strawberry.field(description="True while local authorities can vote.")
     def is_open(self, info: strawberry.Info) -> bool:
         now = info.context.now
         return self.closed_at is None and self.opens_at <= now < self.closes_at
+
+    @strawberry.field(
+        description="The winning theme once the round is closed: most votes; on "
+        "a tie, the theme that reached its score first; then alphabetical order."
+    )
+    async def winner(
+        self, info: strawberry.Info
+    ) -> Annotated[Theme, strawberry.lazy("schema.themes.types")] | None:
+        from schema.themes.loaders import theme_by_id
+        from schema.themes.types import Theme
+
+        if self.winner_pk is None:
+            return None
+        found = await theme_by_id(info.context).load(self.winner_pk)
+        return Theme.from_model(found) if found else None
+
+    @strawberry.field(
+        description="Who voted for what: every vote for editors, your own "
+        "authority's votes for its members, nothing for anyone else."
+    )
+    async def votes(self, info: strawberry.Info) -> list[Vote]:
+        rows = await loaders.votes_by_round_id(info.context).load(self.pk)
+        return [
+            Vote(cast_at=v.created_at, territory_pk=v.territory_id, theme_pk=v.theme_id)
+            for v in rows
+        ]
 
     @strawberry.field(description="Candidate themes by number of votes (public).")
     async def ranking(self, info: strawberry.Info) -> list[RankingEntry]:
@@ -71,3 +100,32 @@ class VotingRound(Node):
         return [
             RankingEntry(theme=Theme.from_model(r.theme), votes=r.votes, rank=r.rank) for r in rows
         ]
+
+
+@strawberry.type(
+    description="One local authority's vote for one theme (private: editors see "
+    "all votes, members of an authority their own authority's only)."
+)
+class Vote:
+    cast_at: dt.datetime = strawberry.field(description="When it was cast.")
+    territory_pk: strawberry.Private[int]
+    theme_pk: strawberry.Private[int]
+
+    @strawberry.field(description="The local authority that voted.")
+    async def territory(
+        self, info: strawberry.Info
+    ) -> Annotated[Territory, strawberry.lazy("schema.territories.types")]:
+        from schema.territories.loaders import territory_by_id
+        from schema.territories.types import Territory
+
+        return Territory.from_model(await territory_by_id(info.context).load(self.territory_pk))
+
+    @strawberry.field(description="The theme it voted for.")
+    async def theme(
+        self, info: strawberry.Info
+    ) -> Annotated[Theme, strawberry.lazy("schema.themes.types")] | None:
+        from schema.themes.loaders import theme_by_id
+        from schema.themes.types import Theme
+
+        found = await theme_by_id(info.context).load(self.theme_pk)
+        return Theme.from_model(found) if found else None

@@ -42,13 +42,19 @@ def diff(before: Mapping[str, Any], after: Mapping[str, Any]) -> dict[str, list[
 
 
 async def record(
-    viewer: Viewer, action: str, entity: Model, *, changes: Mapping[str, list[Any]] | None = None
+    viewer: Viewer | None,
+    action: str,
+    entity: Model,
+    *,
+    changes: Mapping[str, list[Any]] | None = None,
 ) -> None:
-    """Append an entry; call it inside the transaction of the write it describes."""
+    """Append an entry; call it inside the transaction of the write it describes.
+
+    ``viewer`` is None for the platform's own scheduled work (recorded as ``SYSTEM``)."""
     await AuditEntry.create(
-        actor_account_id=viewer.account_id,
-        actor_api_key_id=viewer.api_key_id,
-        actor_role=viewer.role.value,
+        actor_account_id=viewer.account_id if viewer else None,
+        actor_api_key_id=viewer.api_key_id if viewer else None,
+        actor_role=viewer.role.value if viewer else "SYSTEM",
         action=action,
         entity_type=type(entity).__name__,
         entity_id=entity.pk,

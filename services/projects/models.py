@@ -99,6 +99,10 @@ class ProjectStage(TimestampedModel):
         "models.SharedProject", related_name="stages", on_delete=fields.CASCADE
     )
     kind = fields.CharEnumField(StageKind, max_length=16)
+    # The territory of a diagnostic stage (« la rencontre de chacun des territoires »).
+    territory = fields.ForeignKeyField(
+        "models.Territory", related_name="project_stages", null=True, on_delete=fields.SET_NULL
+    )
     position = fields.IntField()
     title = fields.CharField(max_length=300)
     description = fields.TextField(default="")
@@ -108,3 +112,34 @@ class ProjectStage(TimestampedModel):
     class Meta:
         table = "project_stage"
         unique_together = (("project", "position"),)
+
+
+class ProjectNews(TimestampedModel):
+    """A news item a shared project publishes (« Découvrir et suivre l'accompagnement »)."""
+
+    project = fields.ForeignKeyField(
+        "models.SharedProject", related_name="news", on_delete=fields.CASCADE
+    )
+    title = fields.CharField(max_length=300)
+    # Sanitised HTML (services.richtext).
+    body = fields.TextField(default="")
+    published_at = fields.DatetimeField()
+
+    class Meta:
+        table = "project_news"
+        indexes = (("project_id", "published_at"),)
+
+
+class ProjectResource(TimestampedModel):
+    """A resource linked to a shared project (its diagnostics, guides, reports…)."""
+
+    project = fields.ForeignKeyField(
+        "models.SharedProject", related_name="resource_links", on_delete=fields.CASCADE
+    )
+    resource = fields.ForeignKeyField(
+        "models.Resource", related_name="project_links", on_delete=fields.CASCADE
+    )
+
+    class Meta:
+        table = "project_resource"
+        unique_together = (("project", "resource"),)

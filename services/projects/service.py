@@ -13,12 +13,15 @@ from services.organizations.models import Organization
 from services.pagination import Ordering, Page, PageRequest, SortKey, paginate
 from services.projects.models import (
     Membership,
+    ProjectNews,
     ProjectProvider,
+    ProjectResource,
     ProjectStage,
     ProjectStatus,
     SharedProject,
 )
-from services.viewer import Viewer
+from services.resources.models import Resource
+from services.viewer import Viewer, visible
 
 ORDERINGS: dict[str, Ordering] = {
     "NEWEST": Ordering((SortKey("id", True, "int"),)),
@@ -105,3 +108,23 @@ async def get_memberships_by_ids(viewer: Viewer, ids: Sequence[int]) -> dict[int
     if not viewer.sees_unpublished:
         condition &= ~Q(project__status=ProjectStatus.DRAFT)
     return {m.id: m for m in await Membership.filter(condition)}
+
+
+async def get_news_by_project_ids(ids: Sequence[int]) -> dict[int, list[ProjectNews]]:
+    grouped: dict[int, list[ProjectNews]] = defaultdict(list)
+    for n in await ProjectNews.filter(project_id__in=list(ids)).order_by("-published_at", "-id"):
+        grouped[n.project_id].append(n)  # type: ignore[attr-defined]
+    return grouped
+
+
+async def get_resources_by_project_ids(
+    viewer: Viewer, ids: Sequence[int]
+) -> dict[int, list[Resource]]:
+    return await children_by_parent(
+        ProjectResource,
+        parent="project",
+        child="resource",
+        parent_ids=ids,
+        child_condition=visible(viewer, "resource__"),
+        child_order=("-published_at", "-id"),
+    )

@@ -47,6 +47,10 @@ class Vote(TimestampedModel):
         "models.Territory", related_name="votes", on_delete=fields.CASCADE
     )
     theme = fields.ForeignKeyField("models.Theme", related_name="votes", on_delete=fields.CASCADE)
+    # The member who cast it, for the authority's own record (never shown publicly).
+    cast_by = fields.ForeignKeyField(
+        "models.Account", related_name="votes", null=True, on_delete=fields.SET_NULL
+    )
 
     class Meta:
         table = "vote"

@@ -1,0 +1,112 @@
+"""Voting mutations: open a round, cast and withdraw votes, close a round."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Annotated
+
+import strawberry
+
+from schema.relay import decode_id, decode_ids
+from schema.votes.types import VotingRound
+from services.votes import voting
+
+RoundID = Annotated[strawberry.ID, strawberry.argument(description="ID of the voting round.")]
+ThemeID = Annotated[strawberry.ID, strawberry.argument(description="ID of a candidate theme.")]
+TerritoryID = Annotated[
+    strawberry.ID | None,
+    strawberry.argument(
+        description="Your local authority (optional: it is the one you act "
+        "for; any other is FORBIDDEN)."
+    ),
+]
+
+
+@strawberry.input(description="A new voting round.")
+class VotingRoundInput:
+    title: str = strawberry.field(description="Title, in French.")
+    description: str = strawberry.field(default="", description="What is at stake.")
+    opens_at: dt.datetime = strawberry.field(description="Opening (with a UTC offset).")
+    closes_at: dt.datetime = strawberry.field(description="Closing (with a UTC offset).")
+    votes_per_territory: int = strawberry.field(
+        default=voting.DEFAULT_VOTES_PER_TERRITORY,
+        description="Votes each local authority may cast (one per theme at most).",
+    )
+    candidates: list[strawberry.ID] = strawberry.field(description="IDs of candidate themes.")
+
+
+async def _round(round_id: int) -> VotingRound:
+    from services.votes.models import VotingRound as RoundModel
+
+    return VotingRound.from_model(await RoundModel.get(id=round_id))
+
+
+@strawberry.type
+class VotingMutations:
+    @strawberry.mutation(description="Open a voting round on candidate themes (editors).")
+    async def open_voting_round(
+        self,
+        info: strawberry.Info,
+        input: Annotated[VotingRoundInput, strawberry.argument(description="The round.")],
+    ) -> VotingRound:
+        draft = voting.RoundDraft(
+            title=input.title,
+            description=input.description,
+            opens_at=input.opens_at,
+            closes_at=input.closes_at,
+            votes_per_territory=input.votes_per_territory,
+            candidate_theme_ids=decode_ids(input.candidates, "Theme", "candidates"),
+        )
+        return VotingRound.from_model(
+            await voting.open_voting_round(info.context.viewer, draft=draft)
+        )
+
+    @strawberry.mutation(
+        description="Vote, for your local authority, for a candidate theme "
+        "(members of a local authority; one vote per theme, "
+        "`votesPerTerritory` at most)."
+    )
+    async def cast_vote(
+        self,
+        info: strawberry.Info,
+        round: RoundID,
+        theme: ThemeID,
+        territory: TerritoryID = None,
+    ) -> VotingRound:
+        round_pk = decode_id(round, "VotingRound", "round")
+        await voting.cast_vote(
+            info.context.viewer,
+            round_pk,
+            theme_id=decode_id(theme, "Theme", "theme"),
+            territory_id=decode_id(territory, "Territory", "territory") if territory else None,
+        )
+        return await _round(round_pk)
+
+    @strawberry.mutation(
+        description="Withdraw your local authority's vote for a theme while the round is open."
+    )
+    async def withdraw_vote(
+        self,
+        info: strawberry.Info,
+        round: RoundID,
+        theme: ThemeID,
+        territory: TerritoryID = None,
+    ) -> VotingRound:
+        round_pk = decode_id(round, "VotingRound", "round")
+        await voting.withdraw_vote(
+            info.context.viewer,
+            round_pk,
+            theme_id=decode_id(theme, "Theme", "theme"),
+            territory_id=decode_id(territory, "Territory", "territory") if territory else None,
+        )
+        return await _round(round_pk)
+
+    @strawberry.mutation(
+        description="Close a round now (editors); its winner becomes a draft "
+        "shared project. Closing a closed round changes nothing."
+    )
+    async def close_voting_round(self, info: strawberry.Info, round: RoundID) -> VotingRound:
+        closed = await voting.close_voting_round(
+            info.context.viewer, decode_id(round, "VotingRound", "round")
+        )
+        return VotingRound.from_model(closed)

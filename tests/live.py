@@ -1,0 +1,93 @@
+"""A real gateway in a subprocess (``tec demo`` then ``tec serve``) for end-to-end tests."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+
+TEC = str(Path(sys.executable).parent / "tec")
+
+
+@dataclass
+class LiveServer:
+    base_url: str
+    env: dict[str, str]
+
+    def tec(self, *args: str, stdin: str | None = None) -> str:
+        """Run a ``tec`` command against the same database; its standard output."""
+        result = subprocess.run(
+            [TEC, *args],
+            env=self.env,
+            input=stdin,
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=False,
+        )
+        assert result.returncode == 0, result.stderr
+        return result.stdout.strip()
+
+    def graphql(self, query: str, variables: dict | None = None, token: str | None = None) -> dict:
+        headers = {"Authorization": f"Bearer {token}"} if token else {}
+        response = httpx.post(
+            f"{self.base_url}/graphql",
+            headers=headers,
+            timeout=10,
+            json={"query": query, "variables": variables or {}},
+        )
+        return response.json()
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@contextlib.contextmanager
+def live_server(tmp_path: Path, **settings: str) -> Iterator[LiveServer]:
+    port = _free_port()
+    env = {
+        **os.environ,
+        "TEC_DATABASE_URL": f"sqlite://{tmp_path / 'live.sqlite3'}",
+        "TEC_HOST": "127.0.0.1",
+        "TEC_PORT": str(port),
+        "TEC_LOG_LEVEL": "warning",
+        **settings,
+    }
+    env.pop("TEC_TEST_DATABASE_URL", None)
+    server = LiveServer(base_url=f"http://127.0.0.1:{port}", env=env)
+    server.tec("demo")
+    log = (tmp_path / "serve.log").open("w+")
+    process = subprocess.Popen(
+        [TEC, "serve", "--no-migrate"], env=env, cwd=tmp_path, stdout=log, stderr=subprocess.STDOUT
+    )
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                if httpx.get(f"{server.base_url}/healthz", timeout=1).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                pass
+            if time.monotonic() > deadline or process.poll() is not None:
+                log.seek(0)
+                raise AssertionError(f"tec serve did not start:\n{log.read()}")
+            time.sleep(0.1)
+        yield server
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+        log.close()

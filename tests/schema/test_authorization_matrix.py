@@ -1,0 +1,530 @@
+"""Every operation of services.policy.POLICY, tried by every kind of caller.
+
+Allowed callers must succeed; the others must get FORBIDDEN (signed in) or
+UNAUTHENTICATED (anonymous) for writes and private lists, or see nothing for private
+fields. The table tested here is the one rendered in docs/authorization.md.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import Any
+
+import pytest
+
+from services.policy import POLICY, SIGNED_IN, Principal, render_authorization_doc
+
+
+@dataclass(frozen=True)
+class Case:
+    document: str
+    # Builds the variables (creating what the operation acts on) as an editor.
+    setup: Callable[[Any, dict[str, dict[str, str]]], Awaitable[dict[str, Any]]]
+    # "write": denied → error code; "field": denied → the value at `path` is empty.
+    kind: str = "write"
+    path: tuple[str, ...] = ()
+
+
+@pytest.fixture(scope="module", autouse=True)
+async def _leave_no_public_rows_behind(database):
+    """Organisations and territories are public at once (no draft): remove the ones the
+    cases create, so that the list tests still see the demo data only."""
+    yield
+    from services.organizations.models import Organization
+    from services.projects.models import SharedProject
+    from services.territories.models import Territory
+    from services.themes.models import Theme
+    from services.votes.models import VotingRound
+
+    await SharedProject.filter(slug__startswith="matrice").delete()
+    await VotingRound.filter(slug__startswith="matrice").delete()
+    await Theme.filter(slug__startswith="matrice-vote-").delete()
+    await Organization.filter(slug__startswith="matrice-").delete()
+    await Territory.filter(slug__startswith="matrice-").delete()
+
+
+async def _nothing(gql, principals):
+    return {}
+
+
+async def _draft(gql, principals) -> dict[str, Any]:
+    title = f"Matrice {uuid.uuid4().hex[:10]}"
+    created = await gql.data(
+        "mutation($t: String!) { createResource(input: {title: $t}) { id version slug } }",
+        {"t": title},
+        headers=principals["EDITOR"],
+    )
+    resource = created["createResource"]
+    return {"id": resource["id"], "version": resource["version"], "slug": resource["slug"]}
+
+
+async def _submitted(gql, principals) -> dict[str, Any]:
+    created = await gql.data(
+        "mutation($t: String!) { contributeResource(input: {title: $t}) { id version } }",
+        {"t": f"Contribution {uuid.uuid4().hex[:10]}"},
+        headers=principals["LOCAL_AUTHORITY"],
+    )
+    return {
+        "id": created["contributeResource"]["id"],
+        "version": created["contributeResource"]["version"],
+    }
+
+
+async def _title(gql, principals) -> dict[str, Any]:
+    return {"t": f"Matrice {uuid.uuid4().hex[:10]}"}
+
+
+async def _create(gql, principals, mutation: str, input_type: str, values: dict) -> dict:
+    created = await gql.data(
+        f"mutation($input: {input_type}!) {{ {mutation}(input: $input) {{ id }} }}",
+        {"input": values},
+        headers=principals["EDITOR"],
+    )
+    return created[mutation]
+
+
+async def _theme(gql, principals) -> dict[str, Any]:
+    theme = await _create(
+        gql, principals, "createTheme", "ThemeInput", await _input(gql, principals)
+    )
+    return {"id": theme["id"], "version": 1}
+
+
+async def _concept(gql, principals) -> dict[str, Any]:
+    concept = await _create(
+        gql, principals, "createConcept", "ConceptInput", await _input(gql, principals)
+    )
+    return {"id": concept["id"], "version": 1}
+
+
+async def _event_input(gql, principals) -> dict[str, Any]:
+    return {
+        "input": {
+            "title": f"Matrice {uuid.uuid4().hex[:10]}",
+            "startsAt": "2030-03-12T18:30:00+01:00",
+            "endsAt": "2030-03-12T20:00:00+01:00",
+        }
+    }
+
+
+async def _event(gql, principals) -> dict[str, Any]:
+    values = (await _event_input(gql, principals))["input"]
+    event = await _create(gql, principals, "createEvent", "EventInput", values)
+    return {"id": event["id"], "version": 1}
+
+
+async def _organization_input(gql, principals) -> dict[str, Any]:
+    return {"input": {"name": f"Matrice {uuid.uuid4().hex[:10]}"}}
+
+
+async def _organization(gql, principals) -> dict[str, Any]:
+    values = (await _organization_input(gql, principals))["input"]
+    organization = await _create(gql, principals, "createOrganization", "OrganizationInput", values)
+    return {"id": organization["id"]}
+
+
+async def _territory_input(gql, principals) -> dict[str, Any]:
+    return {"input": {"name": f"Matrice {uuid.uuid4().hex[:10]}", "level": "COMMUNE"}}
+
+
+async def _territory(gql, principals) -> dict[str, Any]:
+    values = (await _territory_input(gql, principals))["input"]
+    territory = await _create(gql, principals, "createTerritory", "TerritoryInput", values)
+    return {"id": territory["id"]}
+
+
+async def _input(gql, principals) -> dict[str, Any]:
+    return {"title": f"Matrice {uuid.uuid4().hex[:10]}"}
+
+
+def _content_cases(name: str, setup, input_setup) -> dict[str, Case]:
+    """create/update/delete of a versioned content type (theme, concept, event)."""
+    kind = name.capitalize()
+    return {
+        f"{name}.create": Case(
+            f"mutation($input: {kind}Input!) {{ create{kind}(input: $input) {{ id }} }}",
+            input_setup,
+        ),
+        f"{name}.update": Case(
+            f"""mutation($id: ID!, $version: Int!) {{ update{kind}(id: $id, version: $version,
+                input: {{title: "Titre modifié"}}) {{ id }} }}""",
+            setup,
+        ),
+        f"{name}.delete": Case(
+            f"""mutation($id: ID!, $version: Int!) {{ delete{kind}(id: $id, version: $version)
+                {{ id }} }}""",
+            setup,
+        ),
+    }
+
+
+def _reference_cases(name: str, setup, input_setup) -> dict[str, Case]:
+    """create/update/delete of an unversioned type (organisation, territory)."""
+    kind = name.capitalize()
+    return {
+        f"{name}.create": Case(
+            f"mutation($input: {kind}Input!) {{ create{kind}(input: $input) {{ id }} }}",
+            input_setup,
+        ),
+        f"{name}.update": Case(
+            f"""mutation($id: ID!) {{ update{kind}(id: $id, input: {{name: "Nom modifié"}})
+                {{ id }} }}""",
+            setup,
+        ),
+        f"{name}.delete": Case(
+            f"mutation($id: ID!) {{ delete{kind}(id: $id) {{ id }} }}",
+            setup,
+        ),
+    }
+
+
+async def _content_input(gql, principals) -> dict[str, Any]:
+    return {"input": await _input(gql, principals)}
+
+
+CASES: dict[str, Case] = {
+    "resource.create": Case(
+        "mutation($t: String!) { createResource(input: {title: $t}) { id } }", _title
+    ),
+    "resource.update": Case(
+        """mutation($id: ID!, $version: Int!) { updateResource(id: $id, version: $version,
+            input: {summary: "Résumé"}) { id } }""",
+        _draft,
+    ),
+    "resource.delete": Case(
+        "mutation($id: ID!, $version: Int!) { deleteResource(id: $id, version: $version) { id } }",
+        _draft,
+    ),
+    "content.publish": Case(
+        "mutation($id: ID!, $version: Int!) { publish(id: $id, version: $version) { id } }",
+        _draft,
+    ),
+    "content.unpublish": Case(
+        "mutation($id: ID!, $version: Int!) { unpublish(id: $id, version: $version) { id } }",
+        _draft,
+    ),
+    "content.archive": Case(
+        "mutation($id: ID!, $version: Int!) { archive(id: $id, version: $version) { id } }",
+        _draft,
+    ),
+    "content.preview": Case(
+        "query($slug: String!) { resource(slug: $slug) { id } }",
+        _draft,
+        kind="field",
+        path=("resource",),
+    ),
+    "contribution.submit": Case(
+        "mutation($t: String!) { contributeResource(input: {title: $t}) { id } }", _title
+    ),
+    "contribution.list_own": Case("{ myContributions { nodes { id } } }", _nothing),
+    "contribution.moderate": Case(
+        """mutation($id: ID!, $version: Int!) {
+            acceptContribution(id: $id, version: $version) { id } }""",
+        _submitted,
+    ),
+    "audit.read": Case("{ auditLog(first: 1) { nodes { action } } }", _nothing),
+    "account.read_email": Case(
+        """mutation { signIn(email: "editor@principals.test",
+            password: "correct horse battery staple") { account { id } } }""",
+        _nothing,
+        kind="skip",
+    ),
+    "account.read_self": Case("{ me { email } }", _nothing, kind="field", path=("me",)),
+    "session.sign_out": Case("mutation { signOut }", _nothing),
+    **_content_cases("theme", _theme, _content_input),
+    **_content_cases("concept", _concept, _content_input),
+    **_content_cases("event", _event, _event_input),
+    **_reference_cases("organization", _organization, _organization_input),
+    **_reference_cases("territory", _territory, _territory_input),
+}
+
+
+# --- Votes and shared projects (set up through the services, as an editor) -------------
+
+
+def _editor():
+    from services.viewer import Role, Viewer
+
+    return Viewer(role=Role.EDITOR)
+
+
+async def _niort():
+    from services.territories.models import Territory
+
+    return await Territory.get(slug="niort")
+
+
+async def _published_themes(n: int):
+    from services.themes.models import Theme
+
+    tag = uuid.uuid4().hex[:8]
+    return [
+        await Theme.create(slug=f"matrice-vote-{tag}-{i}", title=f"Matrice {tag} {i}")
+        for i in range(n)
+    ]
+
+
+async def _voting_round() -> dict[str, Any]:
+    import datetime as dt
+
+    from schema.relay import to_global_id
+    from services.votes import voting
+
+    themes = await _published_themes(2)
+    now = dt.datetime.now(dt.UTC)
+    voting_round = await voting.open_voting_round(
+        _editor(),
+        draft=voting.RoundDraft(
+            title=f"Matrice {uuid.uuid4().hex[:6]}",
+            opens_at=now - dt.timedelta(hours=1),
+            closes_at=now + dt.timedelta(days=1),
+            candidate_theme_ids=[t.id for t in themes],
+        ),
+    )
+    return {
+        "round": to_global_id("VotingRound", voting_round.id),
+        "theme": to_global_id("Theme", themes[0].id),
+        "_pk": voting_round.id,
+        "_theme_pk": themes[0].id,
+    }
+
+
+async def _round_for_open(gql, principals) -> dict[str, Any]:
+    import datetime as dt
+
+    from schema.relay import to_global_id
+
+    themes = await _published_themes(2)
+    now = dt.datetime.now(dt.UTC)
+    return {
+        "input": {
+            "title": f"Matrice {uuid.uuid4().hex[:6]}",
+            "opensAt": now.isoformat(),
+            "closesAt": (now + dt.timedelta(days=1)).isoformat(),
+            "candidates": [to_global_id("Theme", t.id) for t in themes],
+        }
+    }
+
+
+async def _round(gql, principals) -> dict[str, Any]:
+    found = await _voting_round()
+    return {"round": found["round"], "theme": found["theme"]}
+
+
+async def _round_with_niort_vote(gql, principals) -> dict[str, Any]:
+    from services.viewer import Role, Viewer
+    from services.votes import voting
+
+    found = await _voting_round()
+    niort = await _niort()
+    await voting.cast_vote(
+        Viewer(role=Role.LOCAL_AUTHORITY, territory_id=niort.id),
+        found["_pk"],
+        theme_id=found["_theme_pk"],
+    )
+    return {"round": found["round"], "theme": found["theme"]}
+
+
+async def _round_with_other_vote(gql, principals) -> dict[str, Any]:
+    from services.territories.models import Territory
+    from services.viewer import Role, Viewer
+    from services.votes import voting
+
+    found = await _voting_round()
+    other = await Territory.create(
+        slug=f"matrice-{uuid.uuid4().hex[:8]}", name="Ailleurs", level="COMMUNE"
+    )
+    await voting.cast_vote(
+        Viewer(role=Role.LOCAL_AUTHORITY, territory_id=other.id),
+        found["_pk"],
+        theme_id=found["_theme_pk"],
+    )
+    return {"id": found["round"]}
+
+
+async def _project(
+    *, open_it: bool = True, niort_as: str | None = None, confirmed: int = 0
+) -> dict[str, Any]:
+    from schema.relay import to_global_id
+    from services.projects import editing
+    from services.projects.models import MembershipRole
+    from services.territories.models import Territory
+    from services.viewer import Role, Viewer
+
+    [theme] = await _published_themes(1)
+    project = await editing.create_shared_project(
+        _editor(),
+        changes=editing.ProjectChanges(title=f"Matrice {uuid.uuid4().hex[:6]}", theme_id=theme.id),
+    )
+    if open_it:
+        await editing.open_shared_project(_editor(), project.id)
+    variables: dict[str, Any] = {
+        "project": to_global_id("SharedProject", project.id),
+        "id": to_global_id("SharedProject", project.id),
+    }
+    if niort_as:
+        niort = await _niort()
+        membership = await editing.apply_to_project(
+            Viewer(role=Role.LOCAL_AUTHORITY, territory_id=niort.id),
+            project.id,
+            role=MembershipRole(niort_as),
+        )
+        variables["membership"] = to_global_id("Membership", membership.id)
+    for _ in range(confirmed):
+        territory = await Territory.create(
+            slug=f"matrice-{uuid.uuid4().hex[:8]}", name="Participante", level="COMMUNE"
+        )
+        member = await editing.apply_to_project(
+            Viewer(role=Role.LOCAL_AUTHORITY, territory_id=territory.id),
+            project.id,
+            role=MembershipRole.PARTICIPANT,
+        )
+        await editing.decide_membership(_editor(), member.id, confirm=True)
+    return variables
+
+
+async def _theme_id(gql, principals) -> dict[str, Any]:
+    from schema.relay import to_global_id
+
+    [theme] = await _published_themes(1)
+    return {"theme": to_global_id("Theme", theme.id), "t": f"Matrice {uuid.uuid4().hex[:6]}"}
+
+
+async def _draft_project(gql, principals) -> dict[str, Any]:
+    return {"id": (await _project(open_it=False))["id"]}
+
+
+async def _open_project(gql, principals) -> dict[str, Any]:
+    return {"project": (await _project())["project"]}
+
+
+async def _observed_project(gql, principals) -> dict[str, Any]:
+    return {"project": (await _project(niort_as="OBSERVER"))["project"]}
+
+
+async def _application(gql, principals) -> dict[str, Any]:
+    return {"id": (await _project(niort_as="PARTICIPANT"))["membership"]}
+
+
+async def _startable_project(gql, principals) -> dict[str, Any]:
+    return {"id": (await _project(confirmed=3))["id"]}
+
+
+VOTE_CASES: dict[str, Case] = {
+    "round.open": Case(
+        "mutation($input: VotingRoundInput!) { openVotingRound(input: $input) { id } }",
+        _round_for_open,
+    ),
+    "round.close": Case("mutation($round: ID!) { closeVotingRound(round: $round) { id } }", _round),
+    "vote.cast": Case(
+        "mutation($round: ID!, $theme: ID!) { castVote(round: $round, theme: $theme) { id } }",
+        _round,
+    ),
+    "vote.withdraw": Case(
+        "mutation($round: ID!, $theme: ID!) { withdrawVote(round: $round, theme: $theme) { id } }",
+        _round_with_niort_vote,
+    ),
+    "vote.read_all": Case(
+        "query($id: ID!) { node(id: $id) { ... on VotingRound { votes { castAt } } } }",
+        _round_with_other_vote,
+        kind="list",
+        path=("node", "votes"),
+    ),
+    "project.create": Case(
+        """mutation($t: String!, $theme: ID!) { createSharedProject(input: {title: $t,
+            theme: $theme}) { id } }""",
+        _theme_id,
+    ),
+    "project.update": Case(
+        """mutation($id: ID!) { updateSharedProject(id: $id, input: {summary: "Résumé"}) {
+            id } }""",
+        _draft_project,
+    ),
+    "project.apply": Case(
+        "mutation($project: ID!) { applyToProject(project: $project, role: OBSERVER) { id } }",
+        _open_project,
+    ),
+    "project.withdraw": Case(
+        "mutation($project: ID!) { withdrawFromProject(project: $project) { id } }",
+        _observed_project,
+    ),
+    "project.decide": Case(
+        "mutation($id: ID!) { confirmMembership(id: $id) { id } }", _application
+    ),
+    "project.start": Case(
+        "mutation($id: ID!) { startSharedProject(id: $id) { id } }", _startable_project
+    ),
+    "project.publish_news": Case(
+        """mutation($id: ID!) { publishProjectNews(project: $id, title: "Nouvelles",
+            body: "<p>Texte</p>") { id } }""",
+        _draft_project,
+    ),
+    "membership.update": Case(
+        """mutation($id: ID!) { updateMembership(id: $id, actionPlan: "<p>Plan</p>") { id } }""",
+        _application,
+    ),
+}
+CASES.update(VOTE_CASES)
+
+
+def _dig(data: Any, path: tuple[str, ...]) -> Any:
+    for key in path:
+        data = data[key] if data is not None else None
+    return data
+
+
+@pytest.mark.parametrize("principal", list(Principal))
+@pytest.mark.parametrize("operation", list(POLICY))
+async def test_operation_is_allowed_exactly_as_the_policy_says(
+    gql, principals, operation, principal
+):
+    case = CASES.get(operation)
+    assert case is not None, f"add a case for {operation} to CASES"
+    if case.kind == "skip":
+        pytest.skip("covered by test_email_is_private")
+    variables = await case.setup(gql, principals)
+    if operation == "session.sign_out" and principal in SIGNED_IN:
+        # Signing out revokes the shared token: use a fresh one for this call.
+        headers = await _fresh_headers(principal)
+    else:
+        headers = principals[principal.value]
+    body = await gql(case.document, variables, headers=headers)
+    allowed = principal in POLICY[operation]
+    if case.kind == "field":
+        value = _dig(body.get("data"), case.path)
+        assert (value is not None) is allowed, (operation, principal, body)
+        return
+    if case.kind == "list":
+        value = _dig(body.get("data"), case.path)
+        assert bool(value) is allowed, (operation, principal, body)
+        return
+    if allowed:
+        assert "errors" not in body, (operation, principal, body)
+    else:
+        codes = [e["extensions"]["code"] for e in body.get("errors", [])]
+        expected = "UNAUTHENTICATED" if principal is Principal.ANONYMOUS else "FORBIDDEN"
+        assert codes == [expected], (operation, principal, body)
+
+
+async def _fresh_headers(principal: Principal) -> dict[str, str]:
+    from services.accounts import service as accounts
+
+    account = await accounts.get_account_by_email(f"{principal.value.lower()}@principals.test")
+    return {"Authorization": f"Bearer {await accounts.issue_token(account)}"}
+
+
+async def test_email_is_private(gql, principals):
+    query = """query($id: ID!) { auditLog(filter: {object: $id}, first: 1) {
+        nodes { actor { email } } } }"""
+    variables = await _draft(gql, principals)
+    editor_view = await gql.data(query, {"id": variables["id"]}, headers=principals["EDITOR"])
+    assert editor_view["auditLog"]["nodes"][0]["actor"]["email"] == "editor@principals.test"
+    me = await gql.data("{ me { email } }", headers=principals["LOCAL_AUTHORITY"])
+    assert me["me"]["email"] == "local_authority@principals.test"
+
+
+def test_docs_matrix_is_the_policy(repo_root):
+    text = (repo_root / "docs" / "authorization.md").read_text("utf-8")
+    assert text == render_authorization_doc(), "docs/authorization.md is stale: run `make docs`"
