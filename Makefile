@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(shell cksum pyproject.toml | cut -d' ' -f1)
 PG_URL ?= postgres://postgres@127.0.0.1:5432/test
 
-.PHONY: demo serve test test-sqlite test-postgres lint schema docs clean
+.PHONY: demo serve test test-sqlite test-postgres lint schema docs bench bench-search clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || python3 -m venv $(VENV)
@@ -35,6 +35,18 @@ lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/lint-imports
+
+# Portal benchmark (docs/performance.md): gateway vs hand-written endpoint, 16 connections,
+# with wrk (installed from Debian when we are root; bench/load.py otherwise).
+# TEC_BENCH_DATABASE_URL=postgres://… adds PostgreSQL (that database is wiped).
+bench: $(STAMP)
+	command -v wrk >/dev/null || [ "$$(id -u)" != 0 ] || apt-get install -y -qq wrk \
+	  || echo "wrk could not be installed (apt-get install -y wrk): using bench/load.py"
+	$(BIN)/python -m bench.run $(BENCH_ARGS)
+
+# Search benchmark (docs/search.md): DOCS=10000 for a quicker run.
+bench-search: $(STAMP)
+	$(BIN)/python bench/search/run.py --docs $${DOCS:-100000}
 
 schema: $(STAMP)
 	$(BIN)/tec export-schema --output schema.graphql

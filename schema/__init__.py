@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 import strawberry
@@ -19,6 +20,8 @@ from schema.concepts.queries import ConceptQueries
 from schema.events.mutations import EventMutations
 from schema.events.queries import EventQueries
 from schema.limits import Limits, limit_extensions
+from schema.newsletters.mutations import NewsletterMutations
+from schema.newsletters.queries import NewsletterQueries
 from schema.node import NodeQueries
 from schema.organizations.mutations import OrganizationMutations
 from schema.organizations.queries import OrganizationQueries
@@ -27,6 +30,10 @@ from schema.projects.queries import SharedProjectQueries
 from schema.publishing import PublishingMutations
 from schema.resources.mutations import ResourceMutations
 from schema.resources.queries import ContributionQueries, ResourceQueries
+from schema.search.mutations import SearchMutations
+from schema.search.queries import SearchQueries
+from schema.subscribers.mutations import SubscriberMutations
+from schema.subscribers.queries import SubscriberQueries
 from schema.territories.mutations import TerritoryMutations
 from schema.territories.queries import TerritoryQueries
 from schema.themes.mutations import ThemeMutations
@@ -52,6 +59,9 @@ Query = merge_types(
         ContributionQueries,
         AccountQueries,
         AuditQueries,
+        SearchQueries,
+        NewsletterQueries,
+        SubscriberQueries,
     ),
 )
 Mutation = merge_types(
@@ -65,8 +75,11 @@ Mutation = merge_types(
         OrganizationMutations,
         TerritoryMutations,
         PublishingMutations,
+        SearchMutations,
         VotingMutations,
         SharedProjectMutations,
+        NewsletterMutations,
+        SubscriberMutations,
     ),
 )
 Mutation.__strawberry_definition__.description = (  # type: ignore[attr-defined]
@@ -96,7 +109,9 @@ class Schema(strawberry.Schema):
             super().process_errors(unexpected, execution_context)
 
 
-def build_schema(settings: Settings | None = None) -> Schema:
+def build_schema(
+    settings: Settings | None = None, *, extra_extensions: Sequence[Any] = ()
+) -> Schema:
     """The schema for ``settings``: query limits, parser and validation caches, optional
     introspection. Built once per app, never per request."""
     settings = settings or Settings()
@@ -116,6 +131,11 @@ def build_schema(settings: Settings | None = None) -> Schema:
     ]
     if not settings.introspection:
         extensions.append(DisableIntrospection)
+    if settings.otel_enabled:
+        from strawberry.extensions.tracing import OpenTelemetryExtension
+
+        extensions.append(OpenTelemetryExtension)
+    extensions.extend(extra_extensions)
     config = StrawberryConfig(
         disable_field_suggestions=not settings.field_suggestions,
         batching_config={"max_operations": settings.max_batch_size},

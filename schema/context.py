@@ -13,6 +13,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from strawberry.dataloader import DataLoader
 
+from search.port import SearchEngine
 from services.pagination import PageRequest
 from services.settings import Settings
 from services.viewer import Viewer
@@ -30,6 +31,8 @@ class Context:
     request: Request | None = None
     response: Response | None = None
     now: dt.datetime = field(default_factory=lambda: dt.datetime.now(dt.UTC))
+    search: SearchEngine | None = None
+    """The search engine opened by the app's lifespan (None when search is not set up)."""
     _loaders: dict[Hashable, DataLoader[Any, Any]] = field(default_factory=dict)
 
     def loader(

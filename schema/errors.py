@@ -18,6 +18,41 @@ logger = logging.getLogger("tec.graphql")
 _GENERIC = "Erreur interne : l'incident a été enregistré, réessayez plus tard."
 
 
+def error_code(error: GraphQLError) -> str:
+    """The machine code the client will see for ``error`` (no logging, no copy)."""
+    original = error.original_error
+    if isinstance(original, DomainError):
+        return original.code
+    if original is None:
+        code = (error.extensions or {}).get("code")
+        if code:
+            return str(code)
+        if error.message.startswith("Syntax Error"):
+            return "GRAPHQL_PARSE_FAILED"
+        if error.message.startswith("Variable "):
+            return "BAD_USER_INPUT"
+        return "GRAPHQL_VALIDATION_FAILED"
+    if isinstance(original, GraphQLError):
+        return str((error.extensions or {}).get("code", "BAD_USER_INPUT"))
+    if _refused_character(original):
+        return "BAD_USER_INPUT"
+    return "INTERNAL_SERVER_ERROR"
+
+
+# SQLSTATEs of text the database cannot store (a NUL character): the client's doing.
+_CHARACTER_SQLSTATES = {"22021", "22P05"}
+
+
+def _refused_character(error: BaseException | None) -> bool:
+    """True when ``error`` (or what caused it) is the database refusing a character."""
+    seen = 0
+    while error is not None and seen < 5:
+        if getattr(error, "sqlstate", None) in _CHARACTER_SQLSTATES:
+            return True
+        error, seen = error.__cause__, seen + 1
+    return False
+
+
 def classify(error: GraphQLError) -> GraphQLError:
     """Return the error as the client must see it (message, ``extensions.code``)."""
     original = error.original_error
@@ -35,19 +70,16 @@ def classify(error: GraphQLError) -> GraphQLError:
         if original.field:
             extensions["field"] = original.field
         message = original.message
-    elif original is None:
-        if "code" not in extensions:
-            if error.message.startswith("Syntax Error"):
-                extensions["code"] = "GRAPHQL_PARSE_FAILED"
-            elif error.message.startswith("Variable "):
-                extensions["code"] = "BAD_USER_INPUT"
-            else:
-                extensions["code"] = "GRAPHQL_VALIDATION_FAILED"
+    elif original is None or isinstance(original, GraphQLError):
+        # Syntax, validation and limits; coercion errors raised inside graphql-core (bad
+        # variable, bad enum value…).
+        extensions["code"] = error_code(error)
         message = error.message
-    elif isinstance(original, GraphQLError):
-        # Coercion errors raised inside graphql-core (bad variable, bad enum value…).
-        extensions.setdefault("code", "BAD_USER_INPUT")
-        message = error.message
+    elif _refused_character(original):
+        # PostgreSQL refuses U+0000 in text: the caller sent it (found by fuzzing).
+        logger.info("refused BAD_USER_INPUT at %s (character)", error.path)
+        extensions = {"code": "BAD_USER_INPUT"}
+        message = "Valeur refusée : elle contient un caractère interdit (U+0000)."
     else:
         logger.error("unexpected error at %s", error.path, exc_info=original)
         extensions = {"code": "INTERNAL_SERVER_ERROR"}

@@ -28,6 +28,8 @@ MODEL_MODULES = [
     "services.audit.models",
     "services.outbox.models",
     "services.accounts.models",
+    "services.subscribers.models",
+    "services.newsletters.models",
 ]
 
 
@@ -53,13 +55,33 @@ def _ensure_sqlite_directory(settings: Settings) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
 
 
-async def migrate(settings: Settings) -> None:
-    """Apply every pending migration (idempotent: an up-to-date database is left as is)."""
+def _migration_config(settings: Settings) -> dict[str, Any]:
+    config = tortoise_config(settings)
+    if settings.is_sqlite:
+        # SQLite alters a table by copying it and dropping the old one: with foreign keys
+        # on, that DROP cascades to every child row (a resource's themes, territories…).
+        # Off while migrating, as SQLite's documentation prescribes; checked afterwards.
+        url = settings.database_url
+        config["connections"]["default"] = f"{url}{'&' if '?' in url else '?'}foreign_keys=OFF"
+    return config
+
+
+async def migrate(settings: Settings, *, target: str | None = None) -> None:
+    """Apply every pending migration (idempotent: an up-to-date database is left as is);
+    ``target`` (``models.0002_accounts``) stops at that migration (upgrade tests)."""
     from tortoise.migrations.api import migrate as run_migrations
 
     _ensure_sqlite_directory(settings)
     try:
-        await run_migrations(config=tortoise_config(settings))
+        await run_migrations(config=_migration_config(settings), target=target)
+        if settings.is_sqlite:
+            connection = connections.get("default")
+            _, broken = await connection.execute_query("PRAGMA foreign_key_check")
+            if broken:
+                raise RuntimeError(f"migrations left dangling foreign keys: {broken[:5]}")
+            # Without statistics SQLite may pick the (status, published_at) index for a
+            # lookup by id: 42 ms instead of 0.5 ms on 100,000 resources.
+            await connection.execute_script("ANALYZE")
     finally:
         await connections.close_all(discard=True)
 

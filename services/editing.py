@@ -75,6 +75,13 @@ async def note_change(
         await record_changes(entity_type, [row.pk])
 
 
+async def delete_noted(viewer: Viewer, row: Model, *, action: str) -> None:
+    """Delete ``row`` with its audit entry and outbox row (what it was called is kept)."""
+    named = {k: [getattr(row, k), None] for k in ("title", "name", "slug") if hasattr(row, k)}
+    await note_change(viewer, action, row, named)
+    await row.delete()
+
+
 async def update_versioned(
     viewer: Viewer,
     row: M,

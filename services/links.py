@@ -13,7 +13,7 @@ from typing import Any
 from tortoise.expressions import Q
 from tortoise.models import Model
 
-from services.pagination import Ordering, Page, PageRequest, page_of
+from services.pagination import Ordering, Page, PageRequest, model_builder, page_of, raw_rows
 
 
 async def children_by_parent(
@@ -29,16 +29,20 @@ async def children_by_parent(
     condition = Q(**{f"{parent}_id__in": list(parent_ids)})
     if child_condition is not None:
         condition &= child_condition
-    rows = (
-        await link.filter(condition)
-        .select_related(child)
+    child_model = link._meta.fields_map[child].related_model
+    columns = list(child_model._meta.fields_db_projection.items())
+    query = (
+        link.filter(condition)
         .order_by(
             *(f"{'-' if f.startswith('-') else ''}{child}__{f.lstrip('-')}" for f in child_order)
         )
+        .values_list(f"{parent}_id", *(f"{child}__{name}" for name, _ in columns))
     )
     grouped: dict[int, list[Any]] = defaultdict(list)
-    for row in rows:
-        grouped[getattr(row, f"{parent}_id")].append(getattr(row, child))
+    build = model_builder(child_model)
+    for row in await raw_rows(query):
+        values = {column: row[i] for i, (_, column) in enumerate(columns, 1)}
+        grouped[row[0]].append(build(values))
     return grouped
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import contextlib
 import datetime as dt
 import json
 from collections.abc import Callable, Sequence
@@ -17,6 +18,7 @@ from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
 
 from tortoise.expressions import Q
+from tortoise.fields import DatetimeField
 from tortoise.models import Model
 from tortoise.queryset import QuerySet
 
@@ -153,7 +155,7 @@ async def paginate(queryset: QuerySet[M], ordering: Ordering, request: PageReque
         queryset = queryset.filter(
             _after_condition(ordering.keys, decode_cursor(ordering, request.after))
         )
-    rows = await queryset.order_by(*order_fields(ordering)).limit(request.first + 1)
+    rows = await _fetch(queryset.order_by(*order_fields(ordering)).limit(request.first + 1))
     return Page(
         items=list(rows[: request.first]),
         ordering=ordering,
@@ -189,3 +191,55 @@ def _is_after(keys: Sequence[SortKey], row: Model, marker: tuple[Any, ...]) -> b
             continue
         return current < value if key.descending else current > value
     return False
+
+
+async def _fetch(queryset: QuerySet[M]) -> list[M]:
+    """The rows of a plain queryset through :func:`model_builder`; others through Tortoise."""
+    if (
+        queryset._select_related
+        or queryset._prefetch_map
+        or queryset._annotations
+        or queryset._fields_for_select
+    ):
+        return list(await queryset)
+    build = model_builder(queryset.model)
+    return [build(dict(row)) for row in await raw_rows(queryset)]
+
+
+def model_builder(model: type[Model]) -> Callable[[dict[str, Any]], Any]:
+    """``build(row)``: a model instance from a raw row (column → driver value).
+
+    SQLite hands datetimes back as ISO text, which Tortoise parses with a pure-Python
+    parser (~15 µs each, most of the cost of a page); ``datetime.fromisoformat`` (C) gives
+    the same aware value first, and Tortoise then converts it as it would."""
+    init = model._init_from_db
+    datetimes = [
+        model._meta.fields_db_projection[name]
+        for name, f in model._meta.fields_map.items()
+        if isinstance(f, DatetimeField) and name in model._meta.fields_db_projection
+    ]
+
+    def build(row: dict[str, Any]) -> Any:
+        for column in datetimes:
+            value = row.get(column)
+            if isinstance(value, str):
+                with contextlib.suppress(ValueError):
+                    row[column] = dt.datetime.fromisoformat(value)
+        return init(**row)
+
+    return build
+
+
+async def raw_rows(query: Any) -> list[Any]:
+    """The database rows of a Tortoise query, as the driver returns them.
+
+    Same statement as awaiting the query, without Tortoise's per-row machinery
+    (``select_related`` and ``values_list`` building cost ten times the statement on
+    pages of links); callers build models with ``Model._init_from_db``, which converts
+    the raw values exactly as Tortoise does. Private API of tortoise-orm, pinned in
+    pyproject.toml."""
+    query._choose_db_if_not_chosen()
+    query._make_query()
+    sql, params = query.query.get_parameterized_sql()
+    _, rows = await query._db.execute_query(sql, params)
+    return list(rows)

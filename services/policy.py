@@ -77,6 +77,13 @@ POLICY: dict[str, frozenset[Principal]] = {
     "project.start": EDITORS,
     "project.publish_news": EDITORS,
     "membership.update": frozenset({Principal.ADMIN, Principal.EDITOR, Principal.LOCAL_AUTHORITY}),
+    # Newsletters and their subscribers
+    "newsletter.compose": EDITORS,
+    "newsletter.send": EDITORS,
+    "newsletter.recipients": EDITORS,
+    "subscriber.subscribe": frozenset(Principal),
+    "subscriber.read": EDITORS,
+    "subscriber.manage": EDITORS,
     # Private reads
     "audit.read": EDITORS,
     "account.read_email": EDITORS,
@@ -123,6 +130,14 @@ DESCRIPTIONS: dict[str, str] = {
     "project.start": "startSharedProject, advanceSharedProject",
     "project.publish_news": "publishProjectNews",
     "membership.update": "updateMembership (action plan, diagnostic notes; members: own only)",
+    "newsletter.compose": "createNewsletterIssue, updateNewsletterIssue, items (add, pin, "
+    "remove, reorder), composeNewsletter, newsletterPreview, newsletterIssues, templates",
+    "newsletter.send": "scheduleNewsletter, cancelNewsletter, sendTestNewsletter",
+    "newsletter.recipients": "newsletterRecipients (how many and who, per segment)",
+    "subscriber.subscribe": "subscribe (double opt-in); the e-mailed links confirm, unsubscribe, "
+    "change preferences, export and erase with their signed token",
+    "subscriber.read": "subscribers, Subscriber.email (never partner keys)",
+    "subscriber.manage": "exportSubscriber, eraseSubscriber on a subscriber's behalf",
     "audit.read": "auditLog",
     "account.read_email": "Account.email of others",
     "account.read_self": "me (own account, own e-mail)",

@@ -7,9 +7,10 @@ test fixtures) and hand it to ``create_app``.
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Annotated, Literal
 
-from pydantic import Field, field_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic import Field, field_validator, model_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 
 class Settings(BaseSettings):
@@ -43,12 +44,176 @@ class Settings(BaseSettings):
         ge=10,
         description="Cost budget of one query (fields, multiplied by `first` under lists).",
     )
+    max_body_bytes: int = Field(
+        default=1_000_000, ge=1_000, description="Largest request body accepted (413 beyond)."
+    )
+    cors_origins: Annotated[list[str], NoDecode] = Field(
+        default_factory=list,
+        description="Comma-separated origins (https://partner.example) allowed to call the API "
+        "from browsers.",
+    )
+    redis_url: str = Field(
+        default="",
+        description="Redis for rate-limit counters shared by all processes (redis://host:6379/0); "
+        "empty: counters in the process (one process only).",
+    )
+    rate_limit_anonymous: int = Field(default=300, ge=1, description="Requests per window per IP.")
+    rate_limit_account: int = Field(
+        default=1200, ge=1, description="Requests per window per signed-in account."
+    )
+    rate_limit_api_key: int = Field(
+        default=3000, ge=1, description="Requests per window per API key."
+    )
+    rate_limit_window: int = Field(default=60, ge=1, description="Rate-limit window, in seconds.")
+    trust_forwarded_for: bool = Field(
+        default=False,
+        description="Take the client IP from X-Forwarded-For (only behind a trusted proxy).",
+    )
+    metrics_token: str = Field(
+        default="", description="Bearer token required on /metrics (empty: open)."
+    )
+    hsts: bool = Field(default=False, description="Send Strict-Transport-Security (HTTPS only).")
+    cache_enabled: bool = Field(
+        default=True,
+        description="Public response cache of read-only queries on published content "
+        "(docs/performance.md).",
+    )
+    cache_ttl: float = Field(
+        default=300.0,
+        gt=0,
+        description="Longest life (s) of a cached response; writes and scheduled "
+        "publications end it sooner.",
+    )
+    cache_max_entries: int = Field(
+        default=2000, ge=1, description="Responses kept by the cache of each process."
+    )
+    cache_max_entry_bytes: int = Field(
+        default=1_000_000, ge=1, description="Largest response (bytes) the cache keeps."
+    )
+    cache_max_age: int = Field(
+        default=0,
+        ge=0,
+        description="Cache-Control max-age (s) of public responses, for CDNs; 0: revalidate "
+        "with ETag every time.",
+    )
+    persisted_queries: bool = Field(
+        default=True, description="Accept automatic persisted queries (Apollo APQ)."
+    )
+    persisted_queries_allowlist: str = Field(
+        default="",
+        description="JSON file of the only documents allowed to run (production allow-list "
+        "mode); empty: any document.",
+    )
+    persisted_queries_max_entries: int = Field(
+        default=5000, ge=1, description="Documents the APQ store of each process keeps."
+    )
+    log_format: Literal["text", "json"] = Field(
+        default="text", description="text for people, json for log collectors."
+    )
+    otel_enabled: bool = Field(
+        default=False,
+        description="Trace GraphQL operations with OpenTelemetry (configure the exporter with "
+        "the standard OTEL_* variables).",
+    )
     max_batch_size: int = Field(
         default=10, ge=1, le=100, description="Operations allowed in one batched request."
     )
     field_suggestions: bool = Field(
         default=True, description="Suggest field names in validation errors (off in production)."
     )
+    search_engine: Literal["embedded", "meilisearch"] = Field(
+        default="embedded", description="Search engine: embedded (tantivy) or meilisearch."
+    )
+    search_path: Path = Field(
+        default=Path("var/search"), description="Directory of the embedded search index."
+    )
+    search_worker: bool = Field(
+        default=True,
+        description="Run the outbox consumer inside `tec serve` (embedded engine only; "
+        "otherwise run `tec worker`).",
+    )
+    search_poll_interval: float = Field(
+        default=1.0, gt=0, le=60, description="Seconds between outbox polls when idle."
+    )
+    search_batch_size: int = Field(
+        default=200, ge=1, le=5000, description="Outbox rows applied per batch."
+    )
+    search_max_backoff: float = Field(
+        default=300.0, gt=0, description="Longest wait (s) before retrying a failed batch."
+    )
+    search_writer_heap_mb: int = Field(
+        default=64, ge=16, le=4096, description="Memory of the embedded index writer (MB)."
+    )
+    meili_url: str = Field(default="", description="Meilisearch URL, e.g. http://127.0.0.1:7700.")
+    meili_api_key: str = Field(
+        default="", description="Meilisearch admin API key (indexing and settings)."
+    )
+    meili_index: str = Field(default="tec", description="Meilisearch index uid.")
+    meili_timeout: float = Field(default=10.0, gt=0, description="Meilisearch HTTP timeout (s).")
+    meili_search_key: str = Field(
+        default="", description="Meilisearch search API key that signs tenant tokens."
+    )
+    meili_public_url: str = Field(
+        default="", description="Meilisearch URL front-ends use (defaults to TEC_MEILI_URL)."
+    )
+
+    environment: Literal["development", "production"] = Field(
+        default="development",
+        description="production makes TEC_SIGNING_SECRET mandatory.",
+    )
+    signing_secret: str = Field(
+        default="",
+        description="Secret signing subscription links (confirm, unsubscribe, preferences); "
+        "required in production; generated per process, with a warning, when empty.",
+    )
+    smtp_host: str = Field(
+        default="", description="SMTP relay; empty writes .eml files to TEC_MAIL_DIRECTORY."
+    )
+    smtp_port: int = Field(default=25, ge=1, le=65535, description="SMTP port.")
+    smtp_username: str = Field(default="", description="SMTP user name (empty: no AUTH).")
+    smtp_password: str = Field(default="", description="SMTP password.")
+    smtp_tls: Literal["none", "starttls", "tls"] = Field(
+        default="none", description="none, starttls or tls (implicit TLS, port 465)."
+    )
+    smtp_timeout: float = Field(default=30.0, gt=0, description="SMTP timeout (s).")
+    smtp_pool_size: int = Field(
+        default=4, ge=1, le=64, description="SMTP connections kept open by a sender."
+    )
+    mail_from: str = Field(
+        default="Territoires en Commun <newsletter@territoires-en-commun.example>",
+        description="From: of newsletters and confirmation e-mails.",
+    )
+    mail_directory: Path = Field(
+        default=Path("var/mail"), description="Where .eml files go when TEC_SMTP_HOST is empty."
+    )
+    mail_rate: float = Field(
+        default=0.0, ge=0, description="Messages per second a sender may send (0: no limit)."
+    )
+    mail_batch_size: int = Field(
+        default=50, ge=1, le=1000, description="Deliveries a sender claims at once."
+    )
+    mail_max_attempts: int = Field(
+        default=6, ge=1, le=50, description="Attempts before a transient failure is final."
+    )
+    mail_retry_backoff: float = Field(
+        default=60.0, ge=0, description="First retry delay (s), doubled at each attempt."
+    )
+    mail_lease_seconds: float = Field(
+        default=300.0, gt=0, description="A claimed delivery is reclaimed after this (crash)."
+    )
+    mail_poll_interval: float = Field(
+        default=5.0, gt=0, le=600, description="Seconds between queue polls of `tec mailer`."
+    )
+    consent_wording_version: str = Field(
+        default="2026-11", description="Version of the consent wording shown when subscribing."
+    )
+
+    @field_validator("cors_origins", mode="before")
+    @classmethod
+    def _split_origins(cls, value: object) -> object:
+        if isinstance(value, str):
+            return [origin.strip().rstrip("/") for origin in value.split(",") if origin.strip()]
+        return value
 
     @field_validator("database_url")
     @classmethod
@@ -58,6 +223,12 @@ class Settings(BaseSettings):
         if value.startswith("postgresql://"):
             value = "postgres://" + value.removeprefix("postgresql://")
         return value
+
+    @model_validator(mode="after")
+    def _secret_in_production(self) -> Settings:
+        if self.environment == "production" and len(self.signing_secret) < 32:
+            raise ValueError("TEC_SIGNING_SECRET (32 characters or more) is required in production")
+        return self
 
     @property
     def is_sqlite(self) -> bool:

@@ -57,6 +57,8 @@ def demo() -> None:
     seen = {k: v for k, v in counts.items() if not k.endswith("+")}
     typer.echo("Demo data loaded: " + ", ".join(f"{v} {k}" for k, v in seen.items()))
     typer.echo("New rows: " + (", ".join(f"{v} {k}" for k, v in created.items()) or "none"))
+    # The loader writes no outbox rows: rebuild the search index so it matches the data.
+    _reindex(settings, engine=None, show_progress=False)
 
 
 @app.command()
@@ -73,9 +75,9 @@ def serve(
         from services import db
 
         asyncio.run(db.migrate(settings))
-    logging.basicConfig(
-        level=settings.log_level.upper(), format="%(levelname)s %(name)s %(message)s"
-    )
+    from tec.logs import configure_logging
+
+    log_config = configure_logging(settings)
     typer.echo(f"GraphQL gateway on {settings.base_url}/graphql")
     if settings.workers > 1:
         uvicorn.run(
@@ -85,6 +87,7 @@ def serve(
             port=settings.port,
             workers=settings.workers,
             log_level=settings.log_level,
+            log_config=log_config,
         )
     else:
         from schema.app import create_app
@@ -94,6 +97,7 @@ def serve(
             host=settings.host,
             port=settings.port,
             log_level=settings.log_level,
+            log_config=log_config,
         )
 
 
@@ -121,6 +125,119 @@ def makemigrations(
     from services import db
 
     asyncio.run(db.make_migrations(_settings(), name=name))
+
+
+# --- Search (operators) -----------------------------------------------------------------
+
+
+def _reindex(settings: Settings, *, engine: str | None, show_progress: bool) -> bool:
+    """Rebuild the search index from the database (new index, then an atomic swap)."""
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeRemainingColumn
+
+    from search.consumer import reindex
+    from search.documents import count_indexable
+    from search.engines import build_engine
+    from search.port import SearchUnavailable
+    from services import db
+    from services.errors import DomainError
+
+    async def run() -> int:
+        search = build_engine(settings, engine=engine)
+        async with db.database(settings):
+            await search.open()
+            try:
+                import datetime as dt
+
+                expected = await count_indexable(now=dt.datetime.now(dt.UTC))
+                with Progress(
+                    "[progress.description]{task.description}",
+                    BarColumn(),
+                    MofNCompleteColumn(),
+                    TimeRemainingColumn(),
+                    disable=not show_progress,
+                    transient=False,
+                ) as bar:
+                    task = bar.add_task(f"Indexing ({search.name})", total=expected)
+                    return await reindex(
+                        search, progress=lambda n: bar.advance(task, n), replay_grace=1.0
+                    )
+            finally:
+                await search.close()
+
+    try:
+        total = asyncio.run(run())
+    except (SearchUnavailable, DomainError) as error:
+        typer.secho(f"Search index not rebuilt: {error.message}", fg=typer.colors.YELLOW, err=True)
+        return False
+    typer.echo(f"Search index rebuilt: {total} documents.")
+    return True
+
+
+@app.command()
+def reindex(
+    engine: Annotated[
+        str | None,
+        typer.Option(help="embedded or meilisearch (default: TEC_SEARCH_ENGINE)."),
+    ] = None,
+) -> None:
+    """Rebuild the search index from the database, with a progress bar; searches keep
+    answering from the old index until the new one replaces it atomically."""
+    settings = _settings()
+    if engine not in (None, "embedded", "meilisearch"):
+        _fail("--engine must be embedded or meilisearch")
+    from services import db
+
+    asyncio.run(db.migrate(settings))
+    if not _reindex(settings, engine=engine, show_progress=sys.stderr.isatty()):
+        raise typer.Exit(1)
+
+
+@app.command()
+def worker() -> None:
+    """Apply the outbox to the search index until stopped (Ctrl-C): the production
+    consumer (run several: they share the work); `tec serve` runs one itself for the
+    embedded engine unless TEC_SEARCH_WORKER=false."""
+    import signal
+
+    from search.consumer import OutboxConsumer
+    from search.engines import build_engine
+    from search.port import SearchUnavailable
+    from services import db
+
+    settings = _settings()
+    from tec.logs import configure_logging
+
+    configure_logging(settings)
+
+    async def run() -> None:
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for signum in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(signum, stop.set)
+        engine = build_engine(settings)
+        async with db.database(settings):
+            while not stop.is_set():
+                try:
+                    await engine.open()
+                    break
+                except SearchUnavailable as error:
+                    logging.getLogger("tec.search").warning("engine unavailable: %s", error)
+                    with contextlib.suppress(TimeoutError):
+                        await asyncio.wait_for(stop.wait(), settings.search_poll_interval * 5)
+            consumer = OutboxConsumer(
+                engine,
+                batch_size=settings.search_batch_size,
+                poll_interval=settings.search_poll_interval,
+                max_backoff=settings.search_max_backoff,
+            )
+            try:
+                await consumer.run(stop)
+            finally:
+                await engine.close()
+
+    asyncio.run(db.migrate(settings))
+    typer.echo(f"Search worker ({settings.search_engine}) started; Ctrl-C stops it.")
+    asyncio.run(run())
 
 
 # --- Accounts, tokens and API keys (operators) ------------------------------------------
@@ -308,6 +425,143 @@ def rounds_close_due(
 
     with contextlib.suppress(KeyboardInterrupt):
         asyncio.run(run())
+
+
+# --- Newsletters (operators) -------------------------------------------------------------
+
+newsletter_app = typer.Typer(help="Newsletters: send an issue.", no_args_is_help=True)
+app.add_typer(newsletter_app, name="newsletter")
+
+
+def _newsletter_executor(settings: Settings) -> Any:
+    from schema import build_schema
+    from schema.newsletters.executor import build_executor
+
+    return build_executor(build_schema(settings), settings)
+
+
+@newsletter_app.command("send")
+def newsletter_send(
+    issue: Annotated[str, typer.Argument(help="Issue: its number in the database or its ID.")],
+) -> None:
+    """Send an issue now with a progress bar: compose it once, freeze it, queue one message
+    per confirmed subscriber of its segment, deliver. Run it again after a crash: it
+    resumes (messages already accepted are not sent again)."""
+    import signal
+
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeRemainingColumn
+
+    from mailer.sending import send_issue
+    from mailer.transport import build_transport
+    from services import db
+
+    settings = _settings()
+    issue_id = _issue_pk(issue)
+    logging.basicConfig(
+        level=settings.log_level.upper(), format="%(levelname)s %(name)s %(message)s"
+    )
+
+    async def run() -> dict[str, int]:
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for signum in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(signum, stop.set)
+        transport = build_transport(settings)
+        with Progress(
+            "[progress.description]{task.description}",
+            BarColumn(),
+            MofNCompleteColumn(),
+            TimeRemainingColumn(),
+            disable=not sys.stderr.isatty(),
+        ) as bar:
+            task = bar.add_task(f"Issue {issue_id}", total=None)
+
+            def started(_: int, counts: dict[str, int]) -> None:
+                done = counts["SENT"] + counts["FAILED"] + counts["CANCELLED"]
+                bar.update(task, total=sum(counts.values()), completed=done)
+
+            def advance(report: Any) -> None:
+                bar.advance(task, report.sent + report.failed)
+
+            async with db.database(settings):
+                try:
+                    return await send_issue(
+                        _newsletter_executor(settings),
+                        issue_id,
+                        settings=settings,
+                        transport=transport,
+                        on_start=started,
+                        progress=advance,
+                        stop=stop,
+                    )
+                finally:
+                    await transport.close()
+
+    asyncio.run(db.migrate(settings))
+    counts = _run_domain_async(run)
+    typer.echo(
+        "Issue {}: {SENT} sent, {FAILED} failed, {CANCELLED} cancelled, "
+        "{PENDING} waiting for a retry.".format(issue_id, **counts)
+    )
+
+
+def _issue_pk(value: str) -> int:
+    if value.isdigit():
+        return int(value)
+    from schema.relay import decode_id
+    from services.errors import DomainError
+
+    try:
+        return decode_id(value, "NewsletterIssue")  # type: ignore[arg-type]
+    except DomainError as error:
+        _fail(error.message)
+
+
+def _run_domain_async(work: Any) -> Any:
+    from services.errors import DomainError
+
+    try:
+        return asyncio.run(work())
+    except DomainError as error:
+        typer.secho(f"Error: {error.message}", fg=typer.colors.RED, err=True)
+        raise typer.Exit(2) from None
+
+
+@app.command()
+def mailer() -> None:
+    """Send newsletters until stopped (Ctrl-C): start scheduled issues when their time
+    comes and deliver the queue (several may run on PostgreSQL; one with SQLite)."""
+    import signal
+
+    from mailer.sending import run_worker
+    from mailer.transport import build_transport
+    from services import db
+
+    settings = _settings()
+    logging.basicConfig(
+        level=settings.log_level.upper(), format="%(levelname)s %(name)s %(message)s"
+    )
+
+    async def run() -> None:
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for signum in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(signum, stop.set)
+        transport = build_transport(settings)
+        async with db.database(settings):
+            try:
+                await run_worker(
+                    _newsletter_executor(settings),
+                    settings=settings,
+                    transport=transport,
+                    stop=stop,
+                )
+            finally:
+                await transport.close()
+
+    asyncio.run(db.migrate(settings))
+    typer.echo("Mail sender started; Ctrl-C stops it.")
+    asyncio.run(run())
 
 
 def main() -> None:

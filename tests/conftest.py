@@ -57,7 +57,19 @@ async def _reset_postgres(url: str) -> None:
 @pytest.fixture(scope="session")
 def settings(tmp_path_factory: pytest.TempPathFactory) -> Settings:
     url = POSTGRES_URL or f"sqlite://{tmp_path_factory.mktemp('db') / 'test.sqlite3'}"
-    return Settings(database_url=url, port=8000)
+    # The shared app measures execution (statement counts): the response cache is tested
+    # on apps of its own (tests/schema/test_cache*.py).
+    # The whole session is one client: rate limits are tested on their own, with their own
+    # small budgets (tests/schema/test_ratelimit.py).
+    unlimited = 10**9
+    return Settings(
+        database_url=url,
+        port=8000,
+        cache_enabled=False,
+        rate_limit_anonymous=unlimited,
+        rate_limit_account=unlimited,
+        rate_limit_api_key=unlimited,
+    )
 
 
 @pytest.fixture(scope="session")

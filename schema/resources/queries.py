@@ -8,7 +8,22 @@ import strawberry
 
 from schema.relay import After, Connection, First, connection, decode_ids, page_request
 from schema.resources.types import Resource, ResourceFilter, ResourceOrder
+from services.errors import BadUserInput
 from services.resources import contributions, service
+
+# Years a date can hold on both sides of the Europe/Paris offset (fuzzing found that
+# -2205 or 10558 raised inside datetime()).
+_YEARS = range(1000, 9999)
+
+
+def _years(years: list[int] | None) -> tuple[int, ...]:
+    for year in years or ():
+        if year not in _YEARS:
+            raise BadUserInput(
+                f"Année invalide : {year} (entre {_YEARS.start} et {_YEARS.stop - 1}).",
+                field="filter.years",
+            )
+    return tuple(years or ())
 
 
 def _filter(flt: ResourceFilter | None) -> service.ResourceFilter:
@@ -21,7 +36,7 @@ def _filter(flt: ResourceFilter | None) -> service.ResourceFilter:
         organization_ids=decode_ids(
             flt.organizations or (), "Organization", "filter.organizations"
         ),
-        years=flt.years or (),
+        years=_years(flt.years),
         audiences=flt.audiences or (),
         statuses=flt.statuses or (),
     )

@@ -12,6 +12,7 @@ from services.content import ContentStatus
 from services.editing import (
     check_exist,
     check_version,
+    delete_noted,
     get_for_update,
     note_change,
     replace_links,
@@ -139,11 +140,5 @@ async def delete_concept(viewer: Viewer, concept_id: int, *, version: int) -> Co
     async with write_transaction():
         concept = await get_for_update(Concept, concept_id, label="Concept")
         check_version(concept, version)
-        await note_change(
-            viewer,
-            "concept.delete",
-            concept,
-            {"title": [concept.title, None], "slug": [concept.slug, None]},
-        )
-        await concept.delete()
+        await delete_noted(viewer, concept, action="concept.delete")
     return concept

@@ -13,6 +13,7 @@ from services.content import ContentStatus
 from services.editing import (
     check_exist,
     check_version,
+    delete_noted,
     get_for_update,
     note_change,
     replace_links,
@@ -173,11 +174,5 @@ async def delete_event(viewer: Viewer, event_id: int, *, version: int) -> Event:
     async with write_transaction():
         event = await get_for_update(Event, event_id, label="Événement")
         check_version(event, version)
-        await note_change(
-            viewer,
-            "event.delete",
-            event,
-            {"title": [event.title, None], "slug": [event.slug, None]},
-        )
-        await event.delete()
+        await delete_noted(viewer, event, action="event.delete")
     return event

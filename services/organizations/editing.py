@@ -12,6 +12,7 @@ from typing import Any
 from services.accounts.models import Account, ApiKey
 from services.audit.service import diff
 from services.editing import (
+    delete_noted,
     get_for_update,
     note_change,
     refuse_if_used,
@@ -174,11 +175,5 @@ async def delete_organization(viewer: Viewer, organization_id: int) -> Organizat
                 ).count(),
             },
         )
-        await note_change(
-            viewer,
-            "organization.delete",
-            organization,
-            {"name": [organization.name, None], "slug": [organization.slug, None]},
-        )
-        await organization.delete()
+        await delete_noted(viewer, organization, action="organization.delete")
     return organization

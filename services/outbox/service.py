@@ -14,3 +14,13 @@ async def record_changes(entity_type: str, ids: Iterable[int], *, topic: str = S
     rows = [OutboxEntry(topic=topic, entity_type=entity_type, entity_id=i) for i in set(ids)]
     if rows:
         await OutboxEntry.bulk_create(rows)
+
+
+async def get_backlog(topic: str = SEARCH) -> tuple[int, float]:
+    """(rows not yet applied, age in seconds of the oldest one) for ``topic``."""
+    import datetime as dt
+
+    pending = OutboxEntry.filter(topic=topic, processed_at__isnull=True)
+    oldest = await pending.order_by("id").first()
+    age = (dt.datetime.now(dt.UTC) - oldest.created_at).total_seconds() if oldest else 0.0
+    return await pending.count(), max(age, 0.0)

@@ -9,6 +9,7 @@ from services.content import Audience, ContentStatus
 from services.editing import (
     check_exist,
     check_version,
+    delete_noted,
     get_for_update,
     note_change,
     replace_links,
@@ -155,11 +156,5 @@ async def delete_resource(viewer: Viewer, resource_id: int, *, version: int) -> 
     async with write_transaction():
         resource = await get_for_update(Resource, resource_id, label="Ressource")
         check_version(resource, version)
-        await note_change(
-            viewer,
-            "resource.delete",
-            resource,
-            {"title": [resource.title, None], "slug": [resource.slug, None]},
-        )
-        await resource.delete()
+        await delete_noted(viewer, resource, action="resource.delete")
     return resource

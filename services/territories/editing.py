@@ -13,6 +13,7 @@ from typing import Any
 from services.accounts.models import Account
 from services.audit.service import diff
 from services.editing import (
+    delete_noted,
     get_for_update,
     note_change,
     refuse_if_used,
@@ -120,11 +121,5 @@ async def delete_territory(viewer: Viewer, territory_id: int) -> Territory:
                 ).count(),
             },
         )
-        await note_change(
-            viewer,
-            "territory.delete",
-            territory,
-            {"name": [territory.name, None], "slug": [territory.slug, None]},
-        )
-        await territory.delete()
+        await delete_noted(viewer, territory, action="territory.delete")
     return territory

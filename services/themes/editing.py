@@ -16,6 +16,7 @@ from services.audit.service import diff
 from services.content import ContentStatus
 from services.editing import (
     check_version,
+    delete_noted,
     get_for_update,
     note_change,
     now,
@@ -153,11 +154,5 @@ async def delete_theme(viewer: Viewer, theme_id: int, *, version: int) -> Theme:
             },
             hint=", ou archivez-la",
         )
-        await note_change(
-            viewer,
-            "theme.delete",
-            theme,
-            {"title": [theme.title, None], "slug": [theme.slug, None]},
-        )
-        await theme.delete()
+        await delete_noted(viewer, theme, action="theme.delete")
     return theme

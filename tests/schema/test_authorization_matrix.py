@@ -184,6 +184,30 @@ async def _content_input(gql, principals) -> dict[str, Any]:
     return {"input": await _input(gql, principals)}
 
 
+async def _newsletter_issue(gql, principals) -> dict[str, Any]:
+    created = await gql.data(
+        "mutation($t: String!) { createNewsletterIssue(input: {title: $t}) { id } }",
+        await _title(gql, principals),
+        headers=principals["EDITOR"],
+    )
+    return {"id": created["createNewsletterIssue"]["id"]}
+
+
+async def _email(gql, principals) -> dict[str, Any]:
+    return {"e": f"matrice-{uuid.uuid4().hex[:10]}@example.org"}
+
+
+async def _subscriber(gql, principals) -> dict[str, Any]:
+    from schema.relay import to_global_id
+    from services.subscribers.service import Consent, subscribe
+
+    made = await subscribe(
+        (await _email(gql, principals))["e"],
+        consent=Consent(ip="198.51.100.1", source="matrice", wording_version="test"),
+    )
+    return {"id": to_global_id("Subscriber", made.subscriber.id)}
+
+
 CASES: dict[str, Case] = {
     "resource.create": Case(
         "mutation($t: String!) { createResource(input: {title: $t}) { id } }", _title
@@ -233,6 +257,22 @@ CASES: dict[str, Case] = {
     ),
     "account.read_self": Case("{ me { email } }", _nothing, kind="field", path=("me",)),
     "session.sign_out": Case("mutation { signOut }", _nothing),
+    "newsletter.compose": Case(
+        "mutation($t: String!) { createNewsletterIssue(input: {title: $t}) { id } }", _title
+    ),
+    "newsletter.send": Case(
+        """mutation($id: ID!) { scheduleNewsletter(id: $id, at: "2099-01-01T09:00:00+01:00")
+            { id } }""",
+        _newsletter_issue,
+    ),
+    "newsletter.recipients": Case(
+        "query($id: ID!) { newsletterRecipients(id: $id) { total } }", _newsletter_issue
+    ),
+    "subscriber.subscribe": Case(
+        "mutation($e: String!) { subscribe(input: {email: $e}) { message } }", _email
+    ),
+    "subscriber.read": Case("{ subscribers(first: 1) { nodes { id } } }", _nothing),
+    "subscriber.manage": Case("mutation($id: ID!) { exportSubscriber(id: $id) }", _subscriber),
     **_content_cases("theme", _theme, _content_input),
     **_content_cases("concept", _concept, _content_input),
     **_content_cases("event", _event, _event_input),

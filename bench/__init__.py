@@ -1,0 +1,1 @@
+"""The portal benchmark: dataset, hand-written reference endpoint and load driver."""

@@ -1,0 +1,415 @@
+"""The portal benchmark: ``make bench`` (or ``python -m bench.run``).
+
+1. Builds the deterministic dataset (10,000 resources; ``bench/dataset.py``) on SQLite in
+   ``var/bench/``, and on PostgreSQL when ``TEC_BENCH_DATABASE_URL`` is set (that
+   database is WIPED: give it a database of its own).
+2. Starts the gateway with uvicorn, one process, and the hand-written reference endpoint
+   (``bench/handwritten.py``) beside it, each in its own process.
+3. Drives them from another process with wrk (Debian: ``apt-get install -y wrk``; the
+   Makefile installs it when it can) at 16 connections, or with ``bench/load.py`` when wrk
+   is missing, and prints requests/s, p50 and p99 for: the portal query (response cache on,
+   then off), a resource page, a search, a mutation, the hand-written portal endpoint, and
+   the ratios gateway / hand-written. Each configuration runs ``--repeat`` times (2):
+   the machine is shared, numbers are noisy.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import json
+import os
+import re
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import httpx
+
+from bench import queries
+from bench.dataset import build
+
+ROOT = Path(__file__).resolve().parent.parent
+BIN = Path(sys.executable).parent
+_STDIN = ("--password-stdin",)
+
+
+@dataclass
+class Result:
+    rps: float
+    p50_ms: float
+    p99_ms: float
+    errors: int = 0
+
+
+@dataclass
+class Scenario:
+    name: str
+    results: list[Result] = field(default_factory=list)
+    note: str = ""
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def _wait_until_up(url: str, process: subprocess.Popen, log: Path, timeout: float = 120) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise SystemExit(f"server exited:\n{log.read_text()[-3000:]}")
+        with contextlib.suppress(httpx.HTTPError):
+            if httpx.get(url, timeout=2).status_code < 500:
+                return
+        time.sleep(0.2)
+    raise SystemExit(f"server did not start in {timeout}s:\n{log.read_text()[-3000:]}")
+
+
+@contextlib.contextmanager
+def _server(app: str, env: dict[str, str], health: str, workdir: Path) -> Iterator[tuple[str, int]]:
+    port = _free_port()
+    log = workdir / f"{app.split(':')[0].replace('.', '_')}-{port}.log"
+    command = [
+        str(BIN / "uvicorn"),
+        "--factory",
+        app,
+        "--host",
+        "127.0.0.1",
+        "--port",
+        str(port),
+        "--workers",
+        "1",
+        "--log-level",
+        "warning",
+        "--no-access-log",
+    ]
+    with log.open("w") as out:
+        process = subprocess.Popen(
+            command, env={**os.environ, **env}, cwd=ROOT, stdout=out, stderr=subprocess.STDOUT
+        )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        _wait_until_up(base + health, process, log)
+        yield base, process.pid
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            process.kill()
+
+
+def _parse_duration(text: str) -> float:
+    value, unit = re.match(r"([\d.]+)(us|ms|s|m)", text).groups()  # type: ignore[union-attr]
+    return float(value) * {"us": 0.001, "ms": 1.0, "s": 1000.0, "m": 60_000.0}[unit]
+
+
+def _wrk(url: str, body: bytes | None, headers: dict[str, str], args: argparse.Namespace) -> Result:
+    with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as script:
+        if body is not None:
+            script.write('wrk.method = "POST"\n')
+            script.write(f"wrk.body = [==[{body.decode()}]==]\n")
+        script.write('wrk.headers["Content-Type"] = "application/json"\n')
+        for name, value in headers.items():
+            script.write(f'wrk.headers["{name}"] = "{value}"\n')
+    try:
+        output = subprocess.run(
+            [
+                "wrk",
+                f"-t{min(2, args.connections)}",
+                f"-c{args.connections}",
+                f"-d{args.duration}s",
+                "--latency",
+                "-s",
+                script.name,
+                url,
+            ],
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout
+    finally:
+        os.unlink(script.name)
+    if not re.search(r"^\s+99%\s+(\S+)\s*$", output, re.M):
+        raise SystemExit(f"unexpected wrk output:\n{output}")
+    rps = float(re.search(r"Requests/sec:\s+([\d.]+)", output).group(1))  # type: ignore[union-attr]
+    p50 = _parse_duration(re.search(r"^\s+50%\s+(\S+)\s*$", output, re.M).group(1))  # type: ignore[union-attr]
+    p99 = _parse_duration(re.search(r"^\s+99%\s+(\S+)\s*$", output, re.M).group(1))  # type: ignore[union-attr]
+    errors = re.search(r"Non-2xx or 3xx responses:\s+(\d+)", output)
+    return Result(rps, p50, p99, int(errors.group(1)) if errors else 0)
+
+
+def _python_load(
+    url: str, body: bytes | None, headers: dict[str, str], args: argparse.Namespace
+) -> Result:
+    with tempfile.NamedTemporaryFile("wb", suffix=".json", delete=False) as file:
+        file.write(body or b"")
+    command = [
+        sys.executable,
+        "-m",
+        "bench.load",
+        url,
+        "--connections",
+        str(args.connections),
+        "--duration",
+        str(args.duration),
+        *[f"--header={k}: {v}" for k, v in headers.items()],
+    ]
+    if body is not None:
+        command += ["--body", file.name]
+    try:
+        output = subprocess.run(command, capture_output=True, text=True, check=True, cwd=ROOT)
+    finally:
+        os.unlink(file.name)
+    data = json.loads(output.stdout.strip().splitlines()[-1])
+    return Result(data["rps"], data["p50_ms"], data["p99_ms"], data["errors"])
+
+
+def _load(
+    url: str, body: bytes | None, args: argparse.Namespace, headers: dict[str, str] | None = None
+) -> Result:
+    headers = headers or {}
+    if args.generator == "wrk":
+        return _wrk(url, body, headers, args)
+    return _python_load(url, body, headers, args)
+
+
+def _graphql_body(query: str, variables: dict) -> bytes:
+    return json.dumps({"query": query, "variables": variables}).encode()
+
+
+def _check(base: str, body: bytes, headers: dict[str, str] | None = None) -> dict:
+    answer = httpx.post(
+        base + "/graphql",
+        content=body,
+        headers={"content-type": "application/json", **(headers or {})},
+        timeout=60,
+    ).json()
+    if answer.get("errors"):
+        raise SystemExit(f"the benchmark's query fails: {answer['errors']}")
+    return answer
+
+
+def _has_search(base: str) -> bool:
+    fields = httpx.post(
+        base + "/graphql",
+        json={"query": '{ __type(name: "Query") { fields { name } } }'},
+        timeout=10,
+    ).json()["data"]["__type"]["fields"]
+    return any(f["name"] == "search" for f in fields)
+
+
+def _wait_for_search_index(base: str, timeout: float = 180) -> bool:
+    body = _graphql_body(queries.SEARCH, queries.SEARCH_VARIABLES)
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        answer = httpx.post(
+            base + "/graphql", content=body, headers={"content-type": "application/json"}
+        ).json()
+        if not answer.get("errors") and answer["data"]["search"]["total"] > 0:
+            return True
+        time.sleep(1)
+    return False
+
+
+def _rss_mb(pid: int) -> tuple[float, float]:
+    """(current, peak) resident memory of a process, in MB."""
+    status = Path(f"/proc/{pid}/status").read_text()
+    rss = int(re.search(r"VmRSS:\s+(\d+)", status).group(1))  # type: ignore[union-attr]
+    hwm = int(re.search(r"VmHWM:\s+(\d+)", status).group(1))  # type: ignore[union-attr]
+    return rss / 1024, hwm / 1024
+
+
+def _editor_token(env: dict[str, str]) -> str:
+    full_env = {**os.environ, **env}
+    email = "bench-editor@bench.test"
+    subprocess.run(
+        [str(BIN / "tec"), "user", "create", "--email", email, "--role", "editor", *_STDIN],
+        input="mot de passe du banc d'essai\n",
+        env=full_env,
+        capture_output=True,
+        text=True,
+        check=False,  # already there on a reused dataset
+    )
+    return subprocess.run(
+        [str(BIN / "tec"), "token", "create", "--email", email],
+        env=full_env,
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.strip()
+
+
+def _prepare(url: str, resources: int) -> None:
+    """Build the dataset unless this database already holds it."""
+    stamp = None
+    if url.startswith("sqlite://"):
+        path = Path(url.removeprefix("sqlite://"))
+        stamp = path.with_suffix(".ready")
+        if stamp.exists() and stamp.read_text() == str(resources) and path.exists():
+            return
+        path.parent.mkdir(parents=True, exist_ok=True)
+        for suffix in ("", "-wal", "-shm"):
+            Path(f"{path}{suffix}").unlink(missing_ok=True)
+    else:
+        import asyncpg
+
+        async def wipe() -> None:
+            conn = await asyncpg.connect(url.replace("postgres://", "postgresql://", 1))
+            try:
+                await conn.execute("DROP SCHEMA public CASCADE; CREATE SCHEMA public;")
+            finally:
+                await conn.close()
+
+        asyncio.run(wipe())
+    from services.settings import Settings
+
+    started = time.monotonic()
+    asyncio.run(build(Settings(database_url=url), resources=resources))
+    print(f"  dataset: {resources} resources written in {time.monotonic() - started:.1f}s")
+    if stamp is not None:
+        stamp.write_text(str(resources))
+
+
+def bench_backend(label: str, url: str, args: argparse.Namespace) -> list[Scenario]:
+    print(f"\n== {label}: {url}")
+    _prepare(url, args.resources)
+    workdir = ROOT / "var" / "bench" / label
+    shutil.rmtree(workdir / "search", ignore_errors=True)
+    workdir.mkdir(parents=True, exist_ok=True)
+    base_env = {
+        "TEC_DATABASE_URL": url,
+        "TEC_SEARCH_PATH": str(workdir / "search"),
+        "TEC_LOG_LEVEL": "warning",
+        "TEC_RATE_LIMIT_ANONYMOUS": "1000000000",
+        "TEC_RATE_LIMIT_ACCOUNT": "1000000000",
+        "TEC_RATE_LIMIT_API_KEY": "1000000000",
+        "TEC_GRAPHQL_IDE": "false",
+    }
+    token = _editor_token(base_env)
+    portal = _graphql_body(queries.PORTAL, queries.PORTAL_VARIABLES)
+    page = _graphql_body(queries.RESOURCE_PAGE, queries.RESOURCE_PAGE_VARIABLES)
+    search = _graphql_body(queries.SEARCH, queries.SEARCH_VARIABLES)
+    scenarios = {
+        name: Scenario(name)
+        for name in (
+            "hand-written portal",
+            "portal, cache hit",
+            "portal, cache off",
+            "resource page, cache hit",
+            "resource page, cache off",
+            "search",
+            "mutation",
+        )
+    }
+    memory: list[float] = []
+    with _server(
+        "bench.handwritten:create_app", {"BENCH_DATABASE_URL": url}, "/portal", workdir
+    ) as (
+        reference,
+        _,
+    ):
+        reference_answer = httpx.post(reference + "/portal").json()
+        for run in range(args.repeat):
+            for cache in (True, False):
+                env = {**base_env, "TEC_CACHE_ENABLED": "true" if cache else "false"}
+                with _server("schema.app:create_app", env, "/healthz", workdir) as (gateway, pid):
+                    url_gql = gateway + "/graphql"
+                    answer = _check(gateway, portal)
+                    if answer != reference_answer:
+                        print("  warning: the gateway's portal JSON differs from the reference")
+                    _check(gateway, page)
+                    suffix = "cache hit" if cache else "cache off"
+                    if cache:
+                        scenarios["hand-written portal"].results.append(
+                            _load(reference + "/portal", b"{}", args)
+                        )
+                    scenarios[f"portal, {suffix}"].results.append(_load(url_gql, portal, args))
+                    scenarios[f"resource page, {suffix}"].results.append(_load(url_gql, page, args))
+                    if cache:
+                        if not _has_search(gateway):
+                            scenarios["search"].note = "skipped: no `search` field in this schema"
+                        elif not _wait_for_search_index(gateway):
+                            scenarios["search"].note = "skipped: the search index stayed empty"
+                        else:
+                            scenarios["search"].results.append(_load(url_gql, search, args))
+                        mutation = _graphql_body(
+                            queries.MUTATION,
+                            {"id": _global_id("Organization", 1), "description": f"Banc {run}"},
+                        )
+                        _check(gateway, mutation, {"Authorization": f"Bearer {token}"})
+                        scenarios["mutation"].results.append(
+                            _load(url_gql, mutation, args, {"Authorization": f"Bearer {token}"})
+                        )
+                    memory.append(_rss_mb(pid)[1])
+    _report(label, list(scenarios.values()), memory)
+    return list(scenarios.values())
+
+
+def _global_id(type_name: str, pk: int) -> str:
+    import base64
+
+    return base64.b64encode(f"{type_name}:{pk}".encode()).decode()
+
+
+def _report(label: str, scenarios: list[Scenario], memory: list[float]) -> None:
+    reference = scenarios[0].results
+    print(f"\n{label}: requests/s, p50 / p99 in ms, per run; ratio = gateway / hand-written")
+    for scenario in scenarios:
+        if not scenario.results:
+            print(f"  {scenario.name:<26} {scenario.note or 'not run'}")
+            continue
+        cells = []
+        for i, r in enumerate(scenario.results):
+            ratio = ""
+            if scenario.name.startswith("portal") and i < len(reference):
+                ratio = f" ({r.rps / reference[i].rps:.2f}x)"
+            errors = f" {r.errors} errors" if r.errors else ""
+            cells.append(f"{r.rps:8.0f}{ratio} {r.p50_ms:6.1f} / {r.p99_ms:6.1f}{errors}")
+        print(f"  {scenario.name:<26} " + " | ".join(cells))
+    if memory:
+        print(f"  peak RSS of the gateway process: {max(memory):.0f} MB")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description="The portal benchmark (see bench/run.py).")
+    parser.add_argument("--resources", type=int, default=10_000)
+    parser.add_argument("--duration", type=float, default=10.0, help="seconds per measurement")
+    parser.add_argument("--connections", type=int, default=16)
+    parser.add_argument("--repeat", type=int, default=2)
+    parser.add_argument("--skip-sqlite", action="store_true", help="PostgreSQL only")
+    parser.add_argument("--generator", choices=["auto", "wrk", "python"], default="auto")
+    parser.add_argument("--sqlite-path", default=str(ROOT / "var" / "bench" / "bench.sqlite3"))
+    args = parser.parse_args()
+    if args.generator == "auto":
+        args.generator = "wrk" if shutil.which("wrk") else "python"
+        if args.generator == "python":
+            print(
+                "wrk not found (Debian: apt-get install -y wrk): falling back to bench/load.py, "
+                "a slower Python load generator; its numbers are lower than wrk's."
+            )
+    args.duration = int(args.duration) if args.generator == "wrk" else args.duration
+    print(
+        f"portal benchmark: {args.resources} resources, {args.connections} connections, "
+        f"{args.duration}s per measurement, {args.repeat} runs, load by {args.generator}"
+    )
+    if not args.skip_sqlite:
+        bench_backend("sqlite", f"sqlite://{args.sqlite_path}", args)
+    postgres = os.environ.get("TEC_BENCH_DATABASE_URL", "")
+    if postgres:
+        bench_backend("postgres", postgres, args)
+    else:
+        print("\nPostgreSQL: skipped (set TEC_BENCH_DATABASE_URL to a database of its own).")
+
+
+if __name__ == "__main__":
+    main()

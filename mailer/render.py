@@ -1,0 +1,168 @@
+"""Rendering: a template's MJML (with Jinja, sandboxed) → responsive HTML with inlined CSS,
+and its plain-text version. Pure functions: data in, strings out.
+
+Per-recipient parts (greeting, unsubscribe and preferences links) are rendered as
+placeholders, so that the expensive render runs once per issue and each message is a
+cheap substitution (:class:`Personalizer`).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import html
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from functools import lru_cache
+from importlib import resources as package_files
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import css_inline
+import mrml
+from jinja2 import TemplateError, Undefined
+from jinja2.sandbox import ImmutableSandboxedEnvironment
+
+from services.errors import BadUserInput
+
+PARIS = ZoneInfo("Europe/Paris")
+# Private-use characters: survive Jinja, MRML and the CSS inliner untouched.
+_OPEN, _CLOSE = "\ue000", "\ue001"
+RECIPIENT_FIELDS = ("greeting", "unsubscribe_url", "preferences_url")
+_PLACEHOLDER = re.compile(f"{_OPEN}([a-z_]+){_CLOSE}")
+_DAYS = ("lundi", "mardi", "mercredi", "jeudi", "vendredi", "samedi", "dimanche")
+_MONTHS = (
+    "janvier",
+    "février",
+    "mars",
+    "avril",
+    "mai",
+    "juin",
+    "juillet",
+    "août",
+    "septembre",
+    "octobre",
+    "novembre",
+    "décembre",
+)
+
+
+class TemplateInvalid(BadUserInput):
+    """The MJML or text template does not render."""
+
+
+def placeholder(name: str) -> str:
+    return f"{_OPEN}{name}{_CLOSE}"
+
+
+RECIPIENT_PLACEHOLDERS = {name: placeholder(name) for name in RECIPIENT_FIELDS}
+
+
+def _paragraphs(text: str | None) -> list[str]:
+    return [p.strip() for p in re.split(r"\n\s*\n", text or "") if p.strip()]
+
+
+def _fr_datetime(value: str | dt.datetime | None) -> str:
+    """« mardi 15 juin 2021, 18 h 30 » in Paris time."""
+    if not value:
+        return ""
+    moment = dt.datetime.fromisoformat(value) if isinstance(value, str) else value
+    local = moment.astimezone(PARIS)
+    time = f", {local.hour} h {local.minute:02d}" if (local.hour, local.minute) != (0, 0) else ""
+    return f"{_DAYS[local.weekday()]} {local.day} {_MONTHS[local.month - 1]} {local.year}{time}"
+
+
+class _Lenient(Undefined):
+    """Missing data renders as nothing (a section whose query found nothing is skipped)."""
+
+
+@lru_cache(maxsize=2)
+def _environment(autoescape: bool) -> ImmutableSandboxedEnvironment:
+    # Text keeps the newline after a block tag (lines end with {% endif %}); HTML trims it.
+    env = ImmutableSandboxedEnvironment(
+        autoescape=autoescape, undefined=_Lenient, trim_blocks=autoescape, lstrip_blocks=True
+    )
+    env.filters["paragraphs"] = _paragraphs
+    env.filters["fr_datetime"] = _fr_datetime
+    return env
+
+
+def check_syntax(source: str, *, field: str) -> None:
+    """Refuse a template that Jinja cannot parse, before it is stored."""
+    try:
+        _environment(True).parse(source)
+    except TemplateError as error:
+        raise TemplateInvalid(f"Gabarit invalide ({field}) : {error}", field=field) from None
+
+
+def _render(source: str, context: Mapping[str, Any], *, autoescape: bool, field: str) -> str:
+    try:
+        return _environment(autoescape).from_string(source).render(**context)
+    except TemplateError as error:
+        raise TemplateInvalid(f"Gabarit invalide ({field}) : {error}", field=field) from None
+
+
+_INLINER = css_inline.CSSInliner(keep_style_tags=True, load_remote_stylesheets=False)
+
+
+def render_html(mjml_source: str, context: Mapping[str, Any]) -> str:
+    """MJML template + context → one responsive HTML document, CSS inlined, ``lang`` set."""
+    markup = _render(mjml_source, context, autoescape=True, field="mjml")
+    try:
+        output = mrml.to_html(markup)
+    except Exception as error:  # mrml raises its own exception types
+        raise TemplateInvalid(f"MJML invalide : {error}", field="mjml") from None
+    return _INLINER.inline(output.content)
+
+
+def render_text(text_source: str, context: Mapping[str, Any]) -> str:
+    """The plain-text alternative (no escaping; blank lines collapsed)."""
+    text = _render(text_source, context, autoescape=False, field="text")
+    return re.sub(r"\n{3,}", "\n\n", text).strip() + "\n"
+
+
+@dataclass(frozen=True)
+class Personalizer:
+    """A rendered document cut at its placeholders: ``fill(values)`` joins the pieces with
+    one recipient's values (escaped for HTML when ``escape``)."""
+
+    pieces: tuple[str, ...]
+    names: tuple[str, ...]
+    escape: bool
+
+    @classmethod
+    def of(cls, rendered: str, *, escape: bool) -> Personalizer:
+        parts = _PLACEHOLDER.split(rendered)
+        return cls(tuple(parts[0::2]), tuple(parts[1::2]), escape)
+
+    def fill(self, values: Mapping[str, str]) -> str:
+        out = [self.pieces[0]]
+        for name, piece in zip(self.names, self.pieces[1:], strict=True):
+            value = values.get(name, "")
+            out.append(html.escape(value) if self.escape else value)
+            out.append(piece)
+        return "".join(out)
+
+
+def default_template() -> dict[str, Any]:
+    """The built-in template (the seeds' structure): document, MJML, text, sections."""
+    import json
+
+    folder = package_files.files("mailer").joinpath("templates")
+    return {
+        "document": folder.joinpath("default.graphql").read_text("utf-8"),
+        "mjml": folder.joinpath("default.mjml").read_text("utf-8"),
+        "text": folder.joinpath("default.txt").read_text("utf-8"),
+        "sections": json.loads(folder.joinpath("default.sections.json").read_text("utf-8")),
+    }
+
+
+__all__ = [
+    "RECIPIENT_PLACEHOLDERS",
+    "Personalizer",
+    "TemplateInvalid",
+    "check_syntax",
+    "default_template",
+    "render_html",
+    "render_text",
+]

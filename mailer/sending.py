@@ -1,0 +1,186 @@
+"""Orchestration: send an issue now (``tec newsletter send``), start scheduled issues and
+drain the queue (``tec mailer``), send a test, send a confirmation link."""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import logging
+from collections.abc import Callable
+
+from mailer.compose import ComposedIssue, Executor, compose_issue
+from mailer.delivery import BatchReport, Sender, _sleep, drain
+from mailer.links import confirmation_url, public_values, recipient_values
+from mailer.message import MessageFactory
+from mailer.render import Personalizer
+from mailer.transport import MailTransport
+from services.accounts.models import Account
+from services.editing import now
+from services.newsletters import queue
+from services.newsletters.models import IssueStatus, NewsletterIssue
+from services.newsletters.service import mark_sending
+from services.settings import Settings
+from services.subscribers.models import Subscriber
+from services.subscribers.service import confirmation_token
+from services.subscribers.signing import signing_key
+from services.viewer import Role, Viewer
+
+logger = logging.getLogger("tec.mailer")
+OPERATOR = Viewer(role=Role.EDITOR)
+"""Who composes for operators' commands: an editor without an account."""
+
+
+async def composer_of(issue: NewsletterIssue) -> Viewer:
+    """The editor who scheduled the issue (their rights compose it), else the operator."""
+    account_id = issue.scheduled_by_id  # type: ignore[attr-defined]
+    account = await Account.filter(id=account_id, is_active=True).first() if account_id else None
+    if account is None or account.role not in (Role.EDITOR, Role.ADMIN):
+        return OPERATOR
+    return Viewer(role=account.role, account_id=account.id)
+
+
+async def start_issue(
+    execute: Executor, issue: NewsletterIssue, *, settings: Settings, viewer: Viewer
+) -> tuple[NewsletterIssue, int]:
+    """Compose once, freeze and queue one message per recipient. A composition error
+    refuses (CompositionFailed) and nothing is queued."""
+    composed = await compose_issue(execute, issue, viewer=viewer, settings=settings)
+    return await queue.freeze_and_enqueue(
+        issue.id, subject=composed.subject, html=composed.html, text=composed.text
+    )
+
+
+async def send_issue(
+    execute: Executor,
+    issue_id: int,
+    *,
+    settings: Settings,
+    transport: MailTransport,
+    viewer: Viewer | None = None,
+    on_start: Callable[[int, dict[str, int]], None] | None = None,
+    progress: Callable[[BatchReport], None] | None = None,
+    stop: asyncio.Event | None = None,
+) -> dict[str, int]:
+    """Send an issue now and wait until every message is sent or failed (retries
+    included). Run again after a crash: it resumes where the queue stands."""
+    issue = await mark_sending(None, issue_id)
+    if issue.status is not IssueStatus.SENDING:
+        issue, _ = await start_issue(
+            execute, issue, settings=settings, viewer=viewer or await composer_of(issue)
+        )
+    if on_start:
+        on_start(issue.id, await queue.progress(issue.id))
+    sender = Sender(settings, transport)
+    while True:
+        await drain(sender, issue_id=issue.id, stop=stop, progress=progress)
+        counts = await queue.progress(issue.id)
+        if counts["PENDING"] + counts["SENDING"] == 0 or (stop and stop.is_set()):
+            return counts
+        await _sleep(min(settings.mail_poll_interval, 1.0), stop)
+
+
+async def start_due_issues(execute: Executor, *, settings: Settings) -> list[int]:
+    """Start the scheduled issues whose time has come (compose, freeze, queue)."""
+    started = []
+    for issue in await queue.claim_due_issues(at=now()):
+        try:
+            await start_issue(execute, issue, settings=settings, viewer=await composer_of(issue))
+        except Exception:  # one broken issue must not stop the others
+            logger.exception("scheduled issue %s could not start", issue.id)
+            continue
+        started.append(issue.id)
+    return started
+
+
+async def run_worker(
+    execute: Executor, *, settings: Settings, transport: MailTransport, stop: asyncio.Event
+) -> None:
+    """``tec mailer``: start due issues and drain the queue until ``stop``."""
+    sender = Sender(settings, transport)
+    while not stop.is_set():
+        await start_due_issues(execute, settings=settings)
+        await drain(sender, stop=stop)
+        await _sleep(settings.mail_poll_interval, stop)
+
+
+async def preview(
+    execute: Executor, issue: NewsletterIssue, *, settings: Settings, viewer: Viewer
+) -> ComposedIssue:
+    """Compose without freezing (what editors see before sending)."""
+    return await compose_issue(execute, issue, viewer=viewer, settings=settings)
+
+
+def public_render(html: str, settings: Settings) -> str:
+    """Frozen HTML of the web archive: placeholders filled with nobody's links."""
+    return Personalizer.of(html, escape=True).fill(public_values(settings))
+
+
+async def send_test(
+    execute: Executor,
+    issue: NewsletterIssue,
+    *,
+    to: str,
+    settings: Settings,
+    transport: MailTransport,
+    viewer: Viewer,
+) -> str:
+    """Compose the issue now and send it to one address, subject marked [TEST]. Returns
+    the Message-ID."""
+    composed = await compose_issue(execute, issue, viewer=viewer, settings=settings)
+    factory = MessageFactory(
+        sender=settings.mail_from,
+        subject=f"[TEST] {composed.subject}",
+        domain_key=f"test-{issue.id}-{int(now().timestamp())}",
+    )
+    values = public_values(settings)
+    envelope = factory.build(
+        to_name="",
+        to_address=to,
+        subscriber_key="test",
+        html=Personalizer.of(composed.html, escape=True).fill(values),
+        text=Personalizer.of(composed.text, escape=False).fill(values),
+    )
+    await transport.send(envelope)
+    return envelope.message_id
+
+
+async def send_confirmation(
+    subscriber: Subscriber, *, settings: Settings, transport: MailTransport
+) -> str:
+    """The double opt-in e-mail: a signed link valid 7 days."""
+    key = signing_key(settings)
+    token = confirmation_token(key, subscriber, at=now())
+    link = confirmation_url(settings, token)
+    factory = MessageFactory(
+        sender=settings.mail_from,
+        subject="Confirmez votre abonnement à la newsletter Territoires en Commun",
+        domain_key=f"confirm-{int(dt.datetime.now(dt.UTC).timestamp())}",
+    )
+    greeting = f"Bonjour {subscriber.name},\n\n" if subscriber.name else "Bonjour,\n\n"
+    text = (
+        f"{greeting}Vous avez demandé à recevoir la newsletter Territoires en Commun.\n"
+        f"Confirmez votre abonnement en ouvrant ce lien (valable 7 jours) :\n\n{link}\n\n"
+        "Si vous n'êtes pas à l'origine de cette demande, ignorez ce message : vous ne "
+        "recevrez rien.\n"
+    )
+    from html import escape
+
+    html = (
+        '<!doctype html><html lang="fr"><body style="font-family:Arial,sans-serif">'
+        + "".join(f"<p>{escape(p)}</p>" for p in text.split("\n\n") if "http" not in p)
+        + f'<p><a href="{escape(link)}" style="background:#000091;color:#fff;padding:10px 16px;'
+        f'text-decoration:none">Je confirme mon abonnement</a></p></body></html>'
+    )
+    manage = recipient_values(
+        settings, key, subscriber_id=subscriber.id, generation=subscriber.link_generation, name=""
+    )
+    envelope = factory.build(
+        to_name=subscriber.name,
+        to_address=subscriber.email,
+        subscriber_key=subscriber.id,
+        html=html,
+        text=text,
+        unsubscribe_url=manage["unsubscribe_url"],
+    )
+    await transport.send(envelope)
+    return link

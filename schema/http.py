@@ -1,0 +1,205 @@
+"""HTTP hygiene around the gateway: request IDs, security headers, body size, and the
+GraphQL-over-HTTP rules for media types and status codes."""
+
+from __future__ import annotations
+
+import contextvars
+import logging
+import re
+import uuid
+from collections.abc import Iterable
+from typing import Any
+
+from starlette.datastructures import Headers, MutableHeaders
+from starlette.responses import JSONResponse, Response
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+GRAPHQL_RESPONSE = "application/graphql-response+json"
+request_id_var: contextvars.ContextVar[str] = contextvars.ContextVar("request_id", default="-")
+_VALID_ID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
+
+
+def install_request_id_on_log_records() -> None:
+    """Give every log record a ``request_id`` attribute (``-`` outside a request), so any
+    formatter, JSON or text, can print it. Idempotent."""
+    factory = logging.getLogRecordFactory()
+    if getattr(factory, "adds_request_id", False):
+        return
+
+    def record_with_request_id(*args: Any, **kwargs: Any) -> logging.LogRecord:
+        record = factory(*args, **kwargs)
+        record.request_id = request_id_var.get()
+        return record
+
+    record_with_request_id.adds_request_id = True  # type: ignore[attr-defined]
+    logging.setLogRecordFactory(record_with_request_id)
+
+
+def error_response(
+    status: int, code: str, message: str, headers: dict[str, str] | None = None
+) -> JSONResponse:
+    """A GraphQL-shaped error for failures before GraphQL runs (HTTP level)."""
+    return JSONResponse(
+        {"errors": [{"message": message, "extensions": {"code": code}}]},
+        status_code=status,
+        headers=headers,
+    )
+
+
+class RequestIdMiddleware:
+    """Takes a well-formed incoming ``X-Request-ID`` or makes one; echoes it in the
+    response and puts it on every log line of the request."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] not in ("http", "websocket"):
+            await self.app(scope, receive, send)
+            return
+        incoming = Headers(scope=scope).get("x-request-id", "")
+        request_id = incoming if _VALID_ID.match(incoming) else uuid.uuid4().hex
+        token = request_id_var.set(request_id)
+        scope.setdefault("state", {})["request_id"] = request_id
+
+        async def send_with_id(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                MutableHeaders(scope=message)["X-Request-ID"] = request_id
+            await send(message)
+
+        try:
+            await self.app(scope, receive, send_with_id)
+        finally:
+            request_id_var.reset(token)
+
+
+# The IDE loads only its own scripts and styles (GraphiQL needs inline styles); newsletter
+# pages are e-mails: inline styles and remote images, no script at all.
+IDE_CSP = (
+    "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; "
+    "img-src 'self' data:; font-src 'self' data:; connect-src 'self' ws: wss:; "
+    "frame-ancestors 'none'; base-uri 'none'; form-action 'self'"
+)
+PAGE_CSP = (
+    "default-src 'none'; style-src 'unsafe-inline'; img-src https: data:; "
+    "frame-ancestors 'none'; base-uri 'none'; form-action 'self'"
+)
+
+
+class SecurityHeadersMiddleware:
+    """Security headers on every response; a Content-Security-Policy on HTML pages."""
+
+    def __init__(self, app: ASGIApp, *, hsts: bool = False) -> None:
+        self.app = app
+        self.hsts = hsts
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        path = scope.get("path", "")
+
+        async def send_with_headers(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                headers = MutableHeaders(scope=message)
+                headers.setdefault("X-Content-Type-Options", "nosniff")
+                headers.setdefault("Referrer-Policy", "strict-origin-when-cross-origin")
+                headers.setdefault("X-Frame-Options", "DENY")
+                headers.setdefault("Cross-Origin-Opener-Policy", "same-origin")
+                if self.hsts:
+                    headers.setdefault("Strict-Transport-Security", "max-age=31536000")
+                if headers.get("content-type", "").startswith("text/html"):
+                    csp = IDE_CSP if path.endswith("/graphql") else PAGE_CSP
+                    headers.setdefault("Content-Security-Policy", csp)
+            await send(message)
+
+        await self.app(scope, receive, send_with_headers)
+
+
+class BodyLimitMiddleware:
+    """Refuses request bodies over ``max_bytes`` with 413 (declared or streamed)."""
+
+    def __init__(self, app: ASGIApp, *, max_bytes: int) -> None:
+        self.app = app
+        self.max_bytes = max_bytes
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        declared = Headers(scope=scope).get("content-length")
+        if declared and declared.isdigit() and int(declared) > self.max_bytes:
+            await self._refuse(scope, receive, send)
+            return
+        seen = 0
+
+        async def counting_receive() -> Message:
+            nonlocal seen
+            message = await receive()
+            if message["type"] == "http.request":
+                seen += len(message.get("body", b""))
+                if seen > self.max_bytes:
+                    raise _TooLarge
+            return message
+
+        try:
+            await self.app(scope, counting_receive, send)
+        except _TooLarge:
+            await self._refuse(scope, receive, send)
+
+    async def _refuse(self, scope: Scope, receive: Receive, send: Send) -> None:
+        response = error_response(
+            413,
+            "PAYLOAD_TOO_LARGE",
+            f"Requête trop volumineuse (au plus {self.max_bytes} octets).",
+        )
+        await response(scope, receive, send)
+
+
+class _TooLarge(Exception):
+    pass
+
+
+def wants_graphql_response(accept: str) -> bool:
+    """True when the client prefers ``application/graphql-response+json``."""
+    media = [part.split(";")[0].strip() for part in accept.split(",")]
+    if GRAPHQL_RESPONSE in media:
+        return "application/json" not in media or (
+            media.index(GRAPHQL_RESPONSE) < media.index("application/json")
+        )
+    return False
+
+
+def is_request_error(payload: Any) -> bool:
+    """A response that carries no data because the request itself was refused (parse,
+    validation, limits): GraphQL-over-HTTP answers those with 400 under its media type."""
+    items: Iterable[Any] = payload if isinstance(payload, list) else [payload]
+    return all(
+        isinstance(item, dict)
+        and item.get("data") is None
+        and bool(item.get("errors"))
+        and all("path" not in error for error in item["errors"])
+        for item in items
+    )
+
+
+HTTP_ERRORS = {
+    "mutations are not allowed when using GET": (
+        405,
+        "METHOD_NOT_ALLOWED",
+        "Les mutations s'envoient en POST.",
+    ),
+    "Unsupported content type": (
+        415,
+        "UNSUPPORTED_MEDIA_TYPE",
+        "Envoyez Content-Type: application/json.",
+    ),
+    "Too many operations": (400, "BATCH_TOO_LARGE", "Trop d'opérations dans le lot."),
+}
+
+
+def http_error(reason: str) -> Response:
+    """The GraphQL-shaped response for an HTTP-level refusal of Strawberry's view."""
+    status, code, message = HTTP_ERRORS.get(reason, (400, "BAD_REQUEST", reason))
+    headers = {"Allow": "POST"} if status == 405 else None
+    return error_response(status, code, message, headers)

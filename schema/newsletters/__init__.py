@@ -1,0 +1,1 @@
+"""Newsletters in GraphQL: issues, composition, previews, scheduling; and their web pages."""

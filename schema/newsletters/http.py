@@ -1,0 +1,159 @@
+"""Web pages of newsletters: the archive, an issue as it was sent (« voir dans le
+navigateur »), the confirmation link, unsubscribing (RFC 8058 one-click POST) and
+preferences. Small HTML pages, French, no JavaScript."""
+
+from __future__ import annotations
+
+import base64
+from html import escape
+from urllib.parse import parse_qs
+
+from starlette.requests import Request
+from starlette.responses import HTMLResponse, Response
+from starlette.routing import Route
+
+from mailer.sending import public_render
+from services.errors import DomainError
+from services.newsletters import service
+from services.pagination import PageRequest
+from services.subscribers import service as subscribers
+from services.subscribers.models import SubscriberAudience
+from services.subscribers.signing import signing_key
+
+_STYLE = (
+    "body{font-family:Arial,Helvetica,sans-serif;max-width:40rem;margin:2rem auto;"
+    "padding:0 1rem;color:#1e1e1e}h1{color:#000091}a{color:#000091}"
+    "button{background:#000091;color:#fff;border:0;padding:.6rem 1rem;font-size:1rem}"
+)
+# A 1×1 transparent PNG: the logo slot of the default template until a real one is set.
+_LOGO = base64.b64decode(
+    "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNkYPhfDwAChwGA60e6kgAAAABJRU5ErkJggg=="
+)
+
+
+def _page(title: str, body: str, *, status: int = 200) -> HTMLResponse:
+    html = (
+        f'<!doctype html><html lang="fr"><head><meta charset="utf-8">'
+        f'<meta name="viewport" content="width=device-width, initial-scale=1">'
+        f"<title>{escape(title)}</title><style>{_STYLE}</style></head>"
+        f"<body><h1>{escape(title)}</h1>{body}</body></html>"
+    )
+    return HTMLResponse(html, status_code=status, headers={"Cache-Control": "no-store"})
+
+
+def _settings(request: Request):  # type: ignore[no-untyped-def]
+    return request.app.state.settings
+
+
+async def archive(request: Request) -> Response:
+    """The list of sent issues."""
+    page = await service.list_archive(page=PageRequest(first=100, after=None))
+    items = "".join(
+        f'<li><a href="{escape(request.url_for("newsletter_issue", slug=i.slug).path)}">'
+        f"{escape(i.title)}</a> — {i.sent_at:%d/%m/%Y}</li>"
+        for i in page.items
+        if i.sent_at
+    )
+    return _page("Les newsletters de Territoires en Commun", f"<ul>{items}</ul>")
+
+
+async def issue_page(request: Request) -> Response:
+    """An issue exactly as it was sent (its frozen render), without anyone's links."""
+    found = await service.get_archived_issue(request.path_params["slug"])
+    if found is None or found.frozen_html is None:
+        return _page("Newsletter introuvable", "<p>Ce numéro n'existe pas.</p>", status=404)
+    return HTMLResponse(public_render(found.frozen_html, _settings(request)))
+
+
+async def logo(request: Request) -> Response:
+    return Response(_LOGO, media_type="image/png", headers={"Cache-Control": "max-age=86400"})
+
+
+async def confirm(request: Request) -> Response:
+    """The double opt-in link."""
+    token = request.query_params.get("token", "")
+    try:
+        ip = request.client.host if request.client else ""
+        await subscribers.confirm_subscription(signing_key(_settings(request)), token, ip=ip)
+    except DomainError as error:
+        return _page("Confirmation impossible", f"<p>{escape(error.message)}</p>", status=400)
+    return _page(
+        "Abonnement confirmé",
+        "<p>Merci ! Vous recevrez les prochains numéros de la newsletter.</p>",
+    )
+
+
+async def unsubscribe(request: Request) -> Response:
+    """GET shows a button (link scanners must not unsubscribe anyone); POST unsubscribes:
+    the RFC 8058 one-click request of mail clients, or the button."""
+    token = request.query_params.get("token", "")
+    if not token:
+        return _page(
+            "Se désabonner",
+            "<p>Utilisez le lien « Se désabonner » de l'un de nos e-mails.</p>",
+        )
+    key = signing_key(_settings(request))
+    if request.method == "GET":
+        try:
+            await subscribers.get_subscriber_by_token(key, token)
+        except DomainError as error:
+            return _page("Lien invalide", f"<p>{escape(error.message)}</p>", status=400)
+        return _page(
+            "Se désabonner",
+            f'<form method="post" action="?token={escape(token)}">'
+            "<p>Vous ne recevrez plus la newsletter Territoires en Commun.</p>"
+            "<button>Me désabonner</button></form>",
+        )
+    try:
+        await subscribers.unsubscribe(key, token)
+    except DomainError as error:
+        return _page("Lien invalide", f"<p>{escape(error.message)}</p>", status=400)
+    return _page("Désabonnement enregistré", "<p>Vous ne recevrez plus nos e-mails.</p>")
+
+
+_AUDIENCES = {
+    SubscriberAudience.LOCAL_AUTHORITY: "Collectivité territoriale",
+    SubscriberAudience.PARTNER: "Partenaire",
+    SubscriberAudience.CITIZEN: "Citoyen·ne",
+}
+
+
+async def preferences(request: Request) -> Response:
+    """Who you are (audience) and your name; themes are changed through GraphQL
+    (``updateSubscriptionPreferences``)."""
+    token = request.query_params.get("token", "")
+    key = signing_key(_settings(request))
+    try:
+        if request.method == "POST":
+            form = {k: v[-1] for k, v in parse_qs((await request.body()).decode()).items()}
+            audience = SubscriberAudience(str(form.get("audience", "CITIZEN")))
+            found = await subscribers.update_preferences(
+                key, token, audience=audience, name=str(form.get("name", ""))
+            )
+        else:
+            found = await subscribers.get_subscriber_by_token(key, token)
+    except (DomainError, ValueError) as error:
+        message = getattr(error, "message", "Valeur invalide.")
+        return _page("Lien invalide", f"<p>{escape(message)}</p>", status=400)
+    options = "".join(
+        f'<label><input type="radio" name="audience" value="{a.value}"'
+        f"{' checked' if found.audience is a else ''}> {label}</label><br>"
+        for a, label in _AUDIENCES.items()
+    )
+    return _page(
+        "Mes préférences",
+        f'<form method="post" action="?token={escape(token)}">'
+        f'<p><label>Nom <input name="name" value="{escape(found.name)}"></label></p>'
+        f"<p>{options}</p><button>Enregistrer</button></form>",
+    )
+
+
+def routes() -> list[Route]:
+    return [
+        Route("/newsletters", archive, methods=["GET", "HEAD"]),
+        Route("/newsletters/logo.png", logo, methods=["GET", "HEAD"]),
+        Route("/newsletters/confirm", confirm, methods=["GET"]),
+        Route("/newsletters/unsubscribe", unsubscribe, methods=["GET", "POST"]),
+        Route("/newsletters/preferences", preferences, methods=["GET", "POST"]),
+        Route("/newsletters/{slug}", issue_page, methods=["GET", "HEAD"], name="newsletter_issue"),
+    ]

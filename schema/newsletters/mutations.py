@@ -1,0 +1,285 @@
+"""Newsletter mutations: write an issue, arrange its items, compose, test, schedule, cancel."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Annotated, Any
+
+import strawberry
+from graphql import parse, validate
+from graphql.error import GraphQLSyntaxError
+from strawberry.scalars import JSON
+
+from mailer.render import check_syntax
+from mailer.sending import preview, send_test
+from schema.newsletters.queries import IssueID, issue_pk
+from schema.newsletters.runtime import executor_for, request_of, transport_for
+from schema.newsletters.types import (
+    ComposedNewsletter,
+    ComposedSection,
+    NewsletterIssue,
+    NewsletterTemplate,
+    SectionKindEnum,
+    SubscriberAudienceEnum,
+    TestSendReceipt,
+)
+from schema.relay import decode_id, decode_ids
+from services.accounts.service import normalize_email
+from services.errors import BadUserInput
+from services.newsletters import service
+from services.newsletters.errors import CompositionFailed
+from services.newsletters.models import SectionKind
+from services.policy import authorize
+
+ItemID = Annotated[
+    strawberry.ID, strawberry.argument(description="Global ID of the item (resource, event…).")
+]
+Section = Annotated[SectionKindEnum, strawberry.argument(description="The section.")]
+
+
+@strawberry.input(description="Fields of an issue. On update, omitted fields are left as they are.")
+class NewsletterIssueInput:
+    title: str | None = strawberry.field(default=strawberry.UNSET, description="Title.")
+    subject: str | None = strawberry.field(
+        default=strawberry.UNSET,
+        description="E-mail subject (no line breaks); the title if omitted.",
+    )
+    month: dt.date | None = strawberry.field(
+        default=strawberry.UNSET,
+        description="Month of the issue (creation only): picks its theme, concept and agenda.",
+    )
+    introduction: str | None = strawberry.field(
+        default=strawberry.UNSET, description="Introduction (plain text, paragraphs)."
+    )
+    variables: JSON | None = strawberry.field(
+        default=strawberry.UNSET, description="Variables of the template's GraphQL document."
+    )
+    audiences: list[SubscriberAudienceEnum] | None = strawberry.field(
+        default=strawberry.UNSET, description="Segment: only these audiences (all when empty)."
+    )
+    themes: list[strawberry.ID] | None = strawberry.field(
+        default=strawberry.UNSET, description="Segment: only followers of these themes."
+    )
+    template: strawberry.ID | None = strawberry.field(
+        default=strawberry.UNSET, description="A stored template (the default one if omitted)."
+    )
+
+
+def _given(value: Any) -> Any:
+    return None if value is strawberry.UNSET else value
+
+
+def _changes(data: NewsletterIssueInput) -> service.IssueChanges:
+    themes = _given(data.themes)
+    audiences = _given(data.audiences)
+    template = _given(data.template)
+    return service.IssueChanges(
+        title=_given(data.title),
+        subject=_given(data.subject),
+        introduction=_given(data.introduction),
+        variables=_given(data.variables),
+        segment_audiences=[a.value for a in audiences] if audiences is not None else None,
+        segment_themes=decode_ids(themes, "Theme", "themes") if themes is not None else None,
+        template_id=decode_id(template, "NewsletterTemplate", "template") if template else None,
+    )
+
+
+def _composed(result: Any) -> ComposedNewsletter:
+    return ComposedNewsletter(
+        subject=result.subject,
+        html=result.html,
+        text=result.text,
+        sections=[
+            ComposedSection(
+                kind=SectionKind(kind),
+                items=[strawberry.ID(i["id"]) for i in items],
+                titles=[str(i.get("title", "")) for i in items],
+            )
+            for kind, items in result.sections.items()
+        ],
+    )
+
+
+@strawberry.input(description="A newsletter template: GraphQL document, MJML, text.")
+class NewsletterTemplateInput:
+    name: str = strawberry.field(description="Name.")
+    document: str = strawberry.field(description="GraphQL document (one query).")
+    mjml: str = strawberry.field(description="MJML markup, Jinja syntax for the data.")
+    text: str = strawberry.field(default="", description="Plain-text template (Jinja).")
+    sections: JSON | None = strawberry.field(
+        default=None, description='Where section items are: {"AGENDA": "events.nodes", …}.'
+    )
+
+
+@strawberry.type
+class NewsletterMutations:
+    @strawberry.mutation(description="Create a draft issue (editors).")
+    async def create_newsletter_issue(
+        self,
+        info: strawberry.Info,
+        input: Annotated[NewsletterIssueInput, strawberry.argument(description="Its fields.")],
+    ) -> NewsletterIssue:
+        title = _given(input.title)
+        if not title:
+            raise BadUserInput("« title » est obligatoire.", field="title")
+        found = await service.create_issue(
+            info.context.viewer,
+            title=title,
+            subject=_given(input.subject),
+            month=_given(input.month),
+            changes=_changes(input),
+        )
+        return NewsletterIssue.from_model(found, info.context.settings)
+
+    @strawberry.mutation(description="Change a draft or scheduled issue (editors).")
+    async def update_newsletter_issue(
+        self,
+        info: strawberry.Info,
+        id: IssueID,
+        version: Annotated[int, strawberry.argument(description="The version you read.")],
+        input: Annotated[NewsletterIssueInput, strawberry.argument(description="Changes.")],
+    ) -> NewsletterIssue:
+        found = await service.update_issue(
+            info.context.viewer, issue_pk(id), version=version, changes=_changes(input)
+        )
+        return NewsletterIssue.from_model(found, info.context.settings)
+
+    @strawberry.mutation(description="Add an item to a section, after the others (editors).")
+    async def add_newsletter_item(
+        self,
+        info: strawberry.Info,
+        id: IssueID,
+        section: Section,
+        item: ItemID,
+        pinned: Annotated[bool, strawberry.argument(description="Pin it on top.")] = False,
+    ) -> NewsletterIssue:
+        found = await service.add_item(
+            info.context.viewer, issue_pk(id), section=section, node_id=item, pinned=pinned
+        )
+        return NewsletterIssue.from_model(found, info.context.settings)
+
+    @strawberry.mutation(description="Pin (or unpin) an item at the top of its section.")
+    async def pin_newsletter_item(
+        self,
+        info: strawberry.Info,
+        id: IssueID,
+        section: Section,
+        item: ItemID,
+        pinned: Annotated[bool, strawberry.argument(description="False unpins.")] = True,
+    ) -> NewsletterIssue:
+        found = await service.pin_item(
+            info.context.viewer, issue_pk(id), section=section, node_id=item, pinned=pinned
+        )
+        return NewsletterIssue.from_model(found, info.context.settings)
+
+    @strawberry.mutation(description="Leave an item out of a section (editors).")
+    async def remove_newsletter_item(
+        self, info: strawberry.Info, id: IssueID, section: Section, item: ItemID
+    ) -> NewsletterIssue:
+        found = await service.remove_item(
+            info.context.viewer, issue_pk(id), section=section, node_id=item
+        )
+        return NewsletterIssue.from_model(found, info.context.settings)
+
+    @strawberry.mutation(description="Put these items first in a section, in this order.")
+    async def reorder_newsletter_items(
+        self,
+        info: strawberry.Info,
+        id: IssueID,
+        section: Section,
+        items: Annotated[list[strawberry.ID], strawberry.argument(description="Item IDs.")],
+    ) -> NewsletterIssue:
+        found = await service.reorder_items(
+            info.context.viewer, issue_pk(id), section=section, node_ids=list(items)
+        )
+        return NewsletterIssue.from_model(found, info.context.settings)
+
+    @strawberry.mutation(
+        description="Compose the issue now with your rights (nothing is frozen or sent): "
+        "COMPOSITION_FAILED with the GraphQL errors when the template's document fails."
+    )
+    async def compose_newsletter(self, info: strawberry.Info, id: IssueID) -> ComposedNewsletter:
+        ctx = info.context
+        issue = await service.get_issue(ctx.viewer, issue_pk(id))
+        result = await preview(executor_for(info), issue, settings=ctx.settings, viewer=ctx.viewer)
+        return _composed(result)
+
+    @strawberry.mutation(description="Send the issue, composed now, to one address (editors).")
+    async def send_test_newsletter(
+        self,
+        info: strawberry.Info,
+        id: IssueID,
+        to: Annotated[str, strawberry.argument(description="Address to send the test to.")],
+    ) -> TestSendReceipt:
+        ctx = info.context
+        authorize(ctx.viewer, "newsletter.send")
+        address = normalize_email(to)
+        issue = await service.get_issue(ctx.viewer, issue_pk(id))
+        transport = transport_for(request_of(info), ctx.settings)
+        try:
+            message_id = await send_test(
+                executor_for(info),
+                issue,
+                to=address,
+                settings=ctx.settings,
+                transport=transport,
+                viewer=ctx.viewer,
+            )
+        finally:
+            await transport.close()
+        return TestSendReceipt(to=address, message_id=message_id)
+
+    @strawberry.mutation(
+        description="Send the issue at `at` (editors). It is composed first: a template "
+        "error refuses with COMPOSITION_FAILED and nothing is scheduled."
+    )
+    async def schedule_newsletter(
+        self,
+        info: strawberry.Info,
+        id: IssueID,
+        at: Annotated[dt.datetime, strawberry.argument(description="When (with time zone).")],
+    ) -> NewsletterIssue:
+        ctx = info.context
+        authorize(ctx.viewer, "newsletter.send")
+        issue = await service.get_issue(ctx.viewer, issue_pk(id))
+        await preview(executor_for(info), issue, settings=ctx.settings, viewer=ctx.viewer)
+        found = await service.schedule_issue(ctx.viewer, issue.id, at=at)
+        return NewsletterIssue.from_model(found, ctx.settings)
+
+    @strawberry.mutation(
+        description="Cancel a scheduled issue (back to draft) or stop one being sent."
+    )
+    async def cancel_newsletter(self, info: strawberry.Info, id: IssueID) -> NewsletterIssue:
+        found = await service.cancel_issue(info.context.viewer, issue_pk(id))
+        return NewsletterIssue.from_model(found, info.context.settings)
+
+    @strawberry.mutation(
+        description="Store a template after checking that its document is valid against the "
+        "schema and its MJML and text parse (editors)."
+    )
+    async def create_newsletter_template(
+        self,
+        info: strawberry.Info,
+        input: Annotated[NewsletterTemplateInput, strawberry.argument(description="It.")],
+    ) -> NewsletterTemplate:
+        authorize(info.context.viewer, "newsletter.compose")
+        try:
+            errors = validate(info.schema._schema, parse(input.document))
+        except GraphQLSyntaxError as error:
+            errors = [error]
+        if errors:
+            raise CompositionFailed([e.formatted for e in errors])
+        check_syntax(input.mjml, field="mjml")
+        check_syntax(input.text, field="text")
+        sections = input.sections or {}
+        if not isinstance(sections, dict):
+            raise BadUserInput("« sections » doit être un objet JSON.", field="sections")
+        found = await service.create_template(
+            info.context.viewer,
+            name=input.name,
+            document=input.document,
+            mjml=input.mjml,
+            text=input.text,
+            sections={str(k): str(v) for k, v in sections.items()},
+        )
+        return NewsletterTemplate.from_model(found)

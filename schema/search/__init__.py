@@ -1,0 +1,1 @@
+"""GraphQL of search: the `search` query, the index status, synonyms, tenant tokens."""

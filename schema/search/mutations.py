@@ -1,0 +1,61 @@
+"""Search mutations: editing synonyms, issuing Meilisearch tenant tokens."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Annotated
+
+import strawberry
+
+from schema.search.types import SearchFilter, SearchTenantToken
+from search import service as search_service
+
+
+@strawberry.type
+class SearchMutations:
+    @strawberry.mutation(
+        description="Replace the search's synonym groups (editors only); returns them as "
+        "stored (accents and case folded). Takes effect at once, without reindexing."
+    )
+    async def update_search_synonyms(
+        self,
+        info: strawberry.Info,
+        groups: Annotated[
+            list[list[str]],
+            strawberry.argument(description="Groups of equivalent words or phrases."),
+        ],
+    ) -> list[list[str]]:
+        ctx = info.context
+        return await search_service.set_synonyms(ctx.search, ctx.viewer, groups)
+
+    @strawberry.mutation(
+        description="Issue a Meilisearch tenant token (partner API keys and editors) that "
+        "only finds published documents, optionally only those matching `filter`, so a "
+        "portal can query Meilisearch directly (InstantSearch) without an admin key."
+    )
+    async def issue_search_tenant_token(
+        self,
+        info: strawberry.Info,
+        filter: Annotated[
+            SearchFilter | None,
+            strawberry.argument(description="Further restriction of what the token finds."),
+        ] = None,
+        expires_in: Annotated[
+            int, strawberry.argument(description="Validity in seconds (60 to 2,592,000).")
+        ] = 86_400,
+    ) -> SearchTenantToken:
+        ctx = info.context
+        settings = ctx.settings
+        token, expires_at = await search_service.issue_tenant_token(
+            ctx.search,
+            ctx.viewer,
+            search_key=settings.meili_search_key,
+            flt=filter.to_port() if filter else None,
+            ttl=dt.timedelta(seconds=expires_in),
+        )
+        return SearchTenantToken(
+            token=token,
+            url=settings.meili_public_url or settings.meili_url,
+            index_uid=settings.meili_index,
+            expires_at=expires_at,
+        )

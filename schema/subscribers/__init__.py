@@ -1,0 +1,1 @@
+"""Subscribers in GraphQL: subscribing, confirming, preferences, export and erasure."""

@@ -1,0 +1,154 @@
+"""Subscriber mutations: subscribe (anyone), the links' actions (signed token), and
+editors' export and erasure on a subscriber's behalf."""
+
+from __future__ import annotations
+
+import logging
+from typing import Annotated
+
+import strawberry
+from strawberry.scalars import JSON
+
+from mailer.sending import send_confirmation
+from mailer.transport import DeliveryError
+from schema.newsletters.runtime import client_ip, request_of, transport_for
+from schema.newsletters.types import SubscriberAudienceEnum
+from schema.relay import Deleted, decode_id, decode_ids
+from schema.subscribers.queries import Token
+from schema.subscribers.types import MySubscription, SubscribeResult
+from services.policy import authorize
+from services.subscribers import service
+from services.subscribers.models import SubscriberAudience
+from services.subscribers.signing import signing_key
+
+logger = logging.getLogger("tec.subscribers")
+
+SubscriberID = Annotated[strawberry.ID, strawberry.argument(description="ID of the subscriber.")]
+_NEXT = (
+    "Merci ! Si cette adresse n'était pas encore abonnée, un e-mail de confirmation vient de "
+    "lui être envoyé : l'abonnement commence quand le lien qu'il contient est ouvert."
+)
+
+
+@strawberry.input(description="A subscription request.")
+class SubscribeInput:
+    email: str = strawberry.field(description="E-mail address.")
+    name: str = strawberry.field(default="", description="Name (optional; used to greet).")
+    audience: SubscriberAudienceEnum = strawberry.field(
+        default=SubscriberAudience.CITIZEN, description="Who you are."
+    )
+    themes: list[strawberry.ID] = strawberry.field(
+        default_factory=list, description="Themes followed (IDs)."
+    )
+    source: str = strawberry.field(
+        default="", description="Where the form is (page, partner site): proof of consent."
+    )
+    consent_wording_version: str | None = strawberry.field(
+        default=None,
+        description="Version of the consent wording the form showed "
+        "(TEC_CONSENT_WORDING_VERSION when omitted).",
+    )
+
+
+@strawberry.input(description="Preferences of a subscription; omitted fields stay as they are.")
+class PreferencesInput:
+    name: str | None = strawberry.field(default=None, description="Name.")
+    audience: SubscriberAudienceEnum | None = strawberry.field(
+        default=None, description="Who you are."
+    )
+    themes: list[strawberry.ID] | None = strawberry.field(
+        default=None, description="Themes followed (replaces the list)."
+    )
+
+
+async def _mine(info: strawberry.Info, row: service.Subscriber) -> MySubscription:
+    themes = await service.get_theme_ids([row.id])
+    return MySubscription.from_model(row, themes.get(row.id, []))
+
+
+@strawberry.type
+class SubscriberMutations:
+    @strawberry.mutation(
+        description="Subscribe to the newsletter (no account needed): a confirmation e-mail "
+        "with a link valid 7 days is sent; nothing is received before it is opened."
+    )
+    async def subscribe(
+        self,
+        info: strawberry.Info,
+        input: Annotated[SubscribeInput, strawberry.argument(description="The request.")],
+    ) -> SubscribeResult:
+        ctx = info.context
+        authorize(ctx.viewer, "subscriber.subscribe")
+        request = request_of(info)
+        result = await service.subscribe(
+            input.email,
+            consent=service.Consent(
+                ip=client_ip(request),
+                source=input.source,
+                wording_version=input.consent_wording_version
+                or ctx.settings.consent_wording_version,
+            ),
+            name=input.name,
+            audience=input.audience,
+            theme_ids=decode_ids(input.themes, "Theme", "themes"),
+        )
+        if result.needs_confirmation:
+            transport = transport_for(request, ctx.settings)
+            try:
+                await send_confirmation(
+                    result.subscriber, settings=ctx.settings, transport=transport
+                )
+            except DeliveryError as error:
+                # The subscription is recorded; subscribing again sends a new link.
+                logger.warning("confirmation e-mail not sent: %s", error)
+            finally:
+                await transport.close()
+        return SubscribeResult(message=_NEXT)
+
+    @strawberry.mutation(description="Follow the confirmation link: the subscription starts.")
+    async def confirm_subscription(self, info: strawberry.Info, token: Token) -> MySubscription:
+        found = await service.confirm_subscription(
+            signing_key(info.context.settings), token, ip=client_ip(request_of(info))
+        )
+        return await _mine(info, found)
+
+    @strawberry.mutation(description="Unsubscribe with the link of any e-mail (idempotent).")
+    async def unsubscribe(self, info: strawberry.Info, token: Token) -> MySubscription:
+        found = await service.unsubscribe(signing_key(info.context.settings), token)
+        return await _mine(info, found)
+
+    @strawberry.mutation(description="Change your preferences with the link of an e-mail.")
+    async def update_subscription_preferences(
+        self,
+        info: strawberry.Info,
+        token: Token,
+        input: Annotated[PreferencesInput, strawberry.argument(description="Changes.")],
+    ) -> MySubscription:
+        found = await service.update_preferences(
+            signing_key(info.context.settings),
+            token,
+            audience=input.audience,
+            theme_ids=decode_ids(input.themes, "Theme", "themes")
+            if input.themes is not None
+            else None,
+            name=input.name,
+        )
+        return await _mine(info, found)
+
+    @strawberry.mutation(description="Everything kept about you, as JSON (link of an e-mail).")
+    async def export_my_subscription_data(self, info: strawberry.Info, token: Token) -> JSON:
+        return await service.export_own_data(signing_key(info.context.settings), token)
+
+    @strawberry.mutation(description="Erase your subscription and its history for good.")
+    async def erase_my_subscription_data(self, info: strawberry.Info, token: Token) -> bool:
+        await service.erase_own_data(signing_key(info.context.settings), token)
+        return True
+
+    @strawberry.mutation(description="A subscriber's data as JSON, on their behalf (editors).")
+    async def export_subscriber(self, info: strawberry.Info, id: SubscriberID) -> JSON:
+        return await service.export_subscriber(info.context.viewer, decode_id(id, "Subscriber"))
+
+    @strawberry.mutation(description="Erase a subscriber for good, on their behalf (editors).")
+    async def erase_subscriber(self, info: strawberry.Info, id: SubscriberID) -> Deleted:
+        await service.erase_subscriber(info.context.viewer, decode_id(id, "Subscriber"))
+        return Deleted(id=id)

@@ -1,0 +1,149 @@
+"""The search port: what the gateway asks of a search engine, whichever engine it is.
+
+Both engines (the embedded tantivy index and the Meilisearch adapter) implement
+``SearchEngine`` and pass the same contract tests (``tests/search/test_contract.py``).
+Documents are plain dicts built by ``search.documents``; hits carry the document's type
+and primary key, so the caller reloads the row itself and checks visibility again.
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import AsyncIterator, Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+from services.errors import DomainError
+
+MAX_QUERY_LENGTH = 500
+MAX_LIMIT = 100
+
+Document = dict[str, Any]
+"""One indexable document: see ``search.documents.FIELDS`` for its keys."""
+
+
+class SearchUnavailable(DomainError):
+    """The engine did not answer (down, unreachable, closed): retry later."""
+
+    code = "SEARCH_UNAVAILABLE"
+
+
+class Facet(str, enum.Enum):
+    """Facets a search may ask counts for; the value is the document field."""
+
+    TYPE = "type"
+    THEME = "themes"
+    KIND = "kind"
+    TERRITORY = "territories"
+    ORGANIZATION = "organizations"
+    YEAR = "year"
+    AUDIENCE = "audience"
+    EVENT_FORMAT = "format"
+
+
+class Sort(str, enum.Enum):
+    RELEVANCE = "RELEVANCE"
+    NEWEST = "NEWEST"
+    OLDEST = "OLDEST"
+
+
+@dataclass(frozen=True)
+class SearchFilter:
+    """Every condition is optional; lists mean « any of », all conditions must hold."""
+
+    types: Sequence[str] = ()
+    themes: Sequence[int] = ()
+    kinds: Sequence[str] = ()
+    territories: Sequence[int] = ()
+    organizations: Sequence[int] = ()
+    years: Sequence[int] = ()
+    audiences: Sequence[str] = ()
+    formats: Sequence[str] = ()
+
+    def conditions(self) -> list[tuple[str, list[Any]]]:
+        """``(document field, accepted values)`` of each condition that is set."""
+        pairs = [
+            ("type", self.types),
+            ("themes", self.themes),
+            ("kind", self.kinds),
+            ("territories", self.territories),
+            ("organizations", self.organizations),
+            ("year", self.years),
+            ("audience", self.audiences),
+            ("format", self.formats),
+        ]
+        return [(name, list(values)) for name, values in pairs if values]
+
+
+@dataclass(frozen=True)
+class SearchRequest:
+    query: str = ""
+    filter: SearchFilter = field(default_factory=SearchFilter)
+    facets: Sequence[Facet] = ()
+    sort: Sort = Sort.RELEVANCE
+    limit: int = 20
+    offset: int = 0
+
+
+@dataclass(frozen=True)
+class SearchHit:
+    type: str
+    """``resource`` or ``event``."""
+    pk: int
+    title_html: str
+    """The title, HTML-escaped, matched words inside ``<mark>``."""
+    snippet_html: str
+    """A short passage of the text around the first match, same markup."""
+
+
+@dataclass(frozen=True)
+class FacetCount:
+    value: str
+    count: int
+
+
+@dataclass(frozen=True)
+class SearchResult:
+    hits: list[SearchHit]
+    total: int
+    facets: dict[Facet, list[FacetCount]]
+    processing_ms: float
+
+
+SynonymGroups = list[list[str]]
+Progress = Callable[[int], None]
+"""Called with the number of documents just written (for a progress bar)."""
+
+
+class SearchEngine(Protocol):
+    """One method per operation, like an HTTP transport; every method may raise
+    ``SearchUnavailable`` and nothing else engine-specific."""
+
+    name: str
+
+    async def open(self) -> None:
+        """Connect or open the index (creating it, with its settings, if missing)."""
+
+    async def close(self) -> None: ...
+
+    async def upsert(self, documents: Sequence[Document]) -> None:
+        """Add or replace documents (by ``id``); idempotent."""
+
+    async def delete(self, ids: Sequence[str]) -> None:
+        """Remove documents by ``id``; ids that are absent are ignored."""
+
+    async def search(self, request: SearchRequest) -> SearchResult: ...
+
+    async def count(self) -> int:
+        """Number of documents in the live index."""
+
+    async def rebuild(
+        self, batches: AsyncIterator[list[Document]], *, progress: Progress | None = None
+    ) -> int:
+        """Build a fresh index from ``batches`` beside the live one, then swap them
+        atomically (search keeps answering meanwhile); returns the document count."""
+
+    async def get_synonyms(self) -> SynonymGroups: ...
+
+    async def set_synonyms(self, groups: SynonymGroups) -> None:
+        """Replace the synonym groups (each group: words or phrases meaning the same)."""

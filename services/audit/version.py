@@ -1,0 +1,68 @@
+"""The database-wide content version, for caches that must never serve a stale read.
+
+Every committed write appends an :class:`~services.audit.models.AuditEntry` row in its
+transaction, so the audit log's head is a version of everything the public can read.
+It is read from the database, hence right across any number of app processes.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from tortoise import connections
+
+# PostgreSQL hands out ids when a row is inserted, not when it commits: a transaction that
+# took id 10 may commit after one that took id 11. Counting the rows of the last ids as well
+# makes that late commit change the version although MAX(id) stays the same.
+_WINDOW = 1000
+
+_VERSION_SQL = (
+    f"SELECT m.top, (SELECT COUNT(*) FROM audit_entry WHERE id > m.top - {_WINDOW}) "
+    "FROM (SELECT COALESCE(MAX(id), 0) AS top FROM audit_entry) m"
+)
+
+# Content « published at » a future date appears by itself when that date comes, and a
+# voting round opens and closes by the clock: a cached answer is valid until the first of
+# these instants.
+_SCHEDULED_TABLES = ("resource", "theme", "concept", "event")
+
+
+def _boundary_sql() -> str:
+    parts = [
+        f"SELECT MIN(published_at) AS at FROM {table} WHERE published_at > $1"
+        for table in _SCHEDULED_TABLES
+    ]
+    parts += [
+        "SELECT MIN(opens_at) AS at FROM voting_round WHERE opens_at > $1",
+        "SELECT MIN(closes_at) AS at FROM voting_round WHERE closes_at > $1",
+    ]
+    return "SELECT MIN(at) FROM (" + " UNION ALL ".join(parts) + ") boundaries"
+
+
+async def get_content_version() -> tuple[int, int]:
+    """A value that changes whenever a write commits (one cheap statement on the key)."""
+    conn = connections.get("default")
+    _, rows = await conn.execute_query(_VERSION_SQL)
+    row = rows[0]
+    return int(row[0] or 0), int(row[1] or 0)
+
+
+async def get_next_scheduled_change(now: dt.datetime) -> dt.datetime | None:
+    """The first instant after ``now`` when public content changes without any write."""
+    conn = connections.get("default")
+    sql = _boundary_sql()
+    if conn.capabilities.dialect == "sqlite":
+        # SQLite stores aware datetimes as ISO text: compare with the same format.
+        sql = sql.replace("$1", "?")
+        params = [now.astimezone(dt.UTC).isoformat(sep=" ")] * (len(_SCHEDULED_TABLES) + 2)
+        _, rows = await conn.execute_query(sql, params)
+    else:
+        _, rows = await conn.execute_query(sql, [now])
+    value = rows[0][0] if rows else None
+    if value is None:
+        return None
+    if isinstance(value, str):
+        value = dt.datetime.fromisoformat(value)
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=dt.UTC)
+    return value

@@ -1,0 +1,1 @@
+"""Newsletter issues and templates, their editorial items, freezing and the delivery queue."""

@@ -1,0 +1,362 @@
+"""Newsletters through GraphQL and their web pages, as editors and subscribers live them."""
+
+from __future__ import annotations
+
+import re
+import uuid
+
+from mailer.sending import send_issue
+from mailer.transport import MemoryTransport
+from schema import build_schema
+from schema.newsletters.executor import build_executor
+from schema.relay import from_global_id, to_global_id
+from services.subscribers.models import Subscriber, SubscriberStatus
+from tests.mailer import support
+from tests.mailer.support import fresh_theme, make_subscribers
+
+# The newsletter fixtures (an app with a signing secret, mail kept in memory).
+_remove_segment_themes = support._remove_segment_themes
+news_app = support.news_app
+news_client = support.news_client
+news_gql = support.news_gql
+news_settings = support.news_settings
+outbox = support.outbox
+
+CREATE = """mutation($input: NewsletterIssueInput!) {
+  createNewsletterIssue(input: $input) { id slug status version variables }
+}"""
+COMPOSE = """mutation($id: ID!) { composeNewsletter(id: $id) {
+  subject html text sections { kind items titles } } }"""
+SUBSCRIBE = """mutation($input: SubscribeInput!) { subscribe(input: $input) { message } }"""
+
+
+async def _issue(gql, principals, **extra) -> dict:
+    values = {"title": f"Juin 2021 {uuid.uuid4().hex[:6]}", "month": "2021-06-01", **extra}
+    created = await gql.data(CREATE, {"input": values}, headers=principals["EDITOR"])
+    return created["createNewsletterIssue"]
+
+
+def _section(composed: dict, kind: str) -> dict:
+    return next(s for s in composed["sections"] if s["kind"] == kind)
+
+
+async def test_editor_composes_an_issue_and_arranges_its_items(news_gql, principals):
+    editor = principals["EDITOR"]
+    issue = await _issue(news_gql, principals, introduction="Bienvenue !\n\nBonne lecture.")
+    assert issue["status"] == "DRAFT"
+    assert issue["variables"]["theme"] == "la-democratie-culturelle"
+    composed = (await news_gql.data(COMPOSE, {"id": issue["id"]}, headers=editor))[
+        "composeNewsletter"
+    ]
+    kinds = [s["kind"] for s in composed["sections"]]
+    assert (
+        kinds.index("THEME_OF_THE_MONTH")
+        < kinds.index("INSPIRING_PROJECTS")
+        < kinds.index("CONCEPT")
+        < kinds.index("AGENDA")
+    )
+    inspiring = _section(composed, "INSPIRING_PROJECTS")["items"]
+    assert len(inspiring) >= 2
+    assert '<html lang="fr"' in composed["html"] and "Bienvenue !" in composed["text"]
+    # Pin the last one, remove the first, add a resource from elsewhere.
+    extra = await news_gql.data('{ resource(slug: "decider-ensemble-recrute") { id } }')
+    extra_id = extra["resource"]["id"] if extra["resource"] else None
+    mutation = """mutation($id: ID!, $item: ID!) {
+      %s(id: $id, section: INSPIRING_PROJECTS, item: $item) {
+        version items { item pinned removed } } }"""
+    await news_gql.data(
+        mutation % "pinNewsletterItem", {"id": issue["id"], "item": inspiring[-1]}, headers=editor
+    )
+    await news_gql.data(
+        mutation % "removeNewsletterItem", {"id": issue["id"], "item": inspiring[0]}, headers=editor
+    )
+    if extra_id:
+        await news_gql.data(
+            mutation % "addNewsletterItem", {"id": issue["id"], "item": extra_id}, headers=editor
+        )
+    again = (await news_gql.data(COMPOSE, {"id": issue["id"]}, headers=editor))["composeNewsletter"]
+    arranged = _section(again, "INSPIRING_PROJECTS")["items"]
+    assert arranged[0] == inspiring[-1] and inspiring[0] not in arranged
+    if extra_id:
+        assert extra_id in arranged
+    # Reorder: these first, in this order.
+    order = list(reversed(arranged))
+    await news_gql.data(
+        """mutation($id: ID!, $items: [ID!]!) { reorderNewsletterItems(id: $id,
+            section: INSPIRING_PROJECTS, items: $items) { id } }""",
+        {"id": issue["id"], "items": order},
+        headers=editor,
+    )
+    # The pinned item stays on top; the others follow the new order.
+    final = (await news_gql.data(COMPOSE, {"id": issue["id"]}, headers=editor))["composeNewsletter"]
+    items = _section(final, "INSPIRING_PROJECTS")["items"]
+    assert items[0] == inspiring[-1]
+    assert items[1:] == [i for i in order if i != inspiring[-1]]
+    text = await news_gql.data(
+        "query($id: ID!) { newsletterPreview(id: $id, format: TEXT) }",
+        {"id": issue["id"]},
+        headers=editor,
+    )
+    assert "THÉMATIQUE DU MOIS" in text["newsletterPreview"]
+
+
+async def test_newsletters_are_for_editors_and_addresses_never_reach_partner_keys(
+    news_gql, principals
+):
+    issue = await _issue(news_gql, principals)
+    for who in ("ANONYMOUS", "PARTNER_KEY_READ", "PARTNER_KEY_CONTRIBUTE", "LOCAL_AUTHORITY"):
+        body = await news_gql(COMPOSE, {"id": issue["id"]}, headers=principals[who])
+        assert body["errors"][0]["extensions"]["code"] in ("FORBIDDEN", "UNAUTHENTICATED")
+        listed = await news_gql("{ subscribers { nodes { email } } }", headers=principals[who])
+        assert listed["errors"][0]["extensions"]["code"] in ("FORBIDDEN", "UNAUTHENTICATED")
+    theme = await fresh_theme()
+    [person] = await make_subscribers(1, theme)
+    node = to_global_id("Subscriber", person.id)
+    query = "query($id: ID!) { subscriber(id: $id) { email } }"
+    body = await news_gql(query, {"id": node}, headers=principals["PARTNER_KEY_READ"])
+    assert body["errors"][0]["extensions"]["code"] == "FORBIDDEN" and not body.get("data")
+    seen = await news_gql.data(query, {"id": node}, headers=principals["EDITOR"])
+    assert seen["subscriber"]["email"] == person.email
+
+
+async def test_recipient_preview_counts_per_audience_before_sending(news_gql, principals):
+    theme = await fresh_theme()
+    people = await make_subscribers(3, theme)
+    await make_subscribers(2, theme, status=SubscriberStatus.PENDING)
+    await Subscriber.filter(id=people[0].id).update(audience="LOCAL_AUTHORITY")
+    issue = await _issue(news_gql, principals, themes=[to_global_id("Theme", theme.id)])
+    preview = await news_gql.data(
+        """query($id: ID!) { newsletterRecipients(id: $id, first: 10) {
+            total byAudience { audience count } sample { email } } }""",
+        {"id": issue["id"]},
+        headers=principals["EDITOR"],
+    )
+    found = preview["newsletterRecipients"]
+    assert found["total"] == 3
+    assert {a["audience"]: a["count"] for a in found["byAudience"]} == {
+        "LOCAL_AUTHORITY": 1,
+        "PARTNER": 0,
+        "CITIZEN": 2,
+    }
+    assert sorted(s["email"] for s in found["sample"]) == sorted(p.email for p in people)
+
+
+def _token(outbox: MemoryTransport, address: str, path: str) -> str:
+    message = [m for m in outbox.sent if m.recipient == address][-1]
+    from email import message_from_bytes
+
+    text = next(
+        p.get_payload(decode=True).decode()
+        for p in message_from_bytes(message.data).walk()
+        if p.get_content_type() == "text/plain"
+    )
+    headers = message.data.split(b"\r\n\r\n", 1)[0].decode()
+    return re.search(rf"{path}\?token=([A-Za-z0-9_.%-]+)", headers + text).group(1)
+
+
+async def test_double_opt_in_preferences_one_click_unsubscribe_export_and_erasure(
+    news_gql, news_client, outbox, principals
+):
+    address = f"camille-{uuid.uuid4().hex[:8]}@example.org"
+    theme = (await news_gql.data('{ theme(slug: "la-democratie-culturelle") { id } }'))["theme"]
+    answer = await news_gql.data(
+        SUBSCRIBE,
+        {
+            "input": {
+                "email": address,
+                "name": "Camille",
+                "audience": "LOCAL_AUTHORITY",
+                "themes": [theme["id"]],
+                "source": "formulaire du site",
+                "consentWordingVersion": "2026-11",
+            }
+        },
+    )
+    assert "confirmation" in answer["subscribe"]["message"]
+    row = await Subscriber.get(email=address)
+    assert row.status is SubscriberStatus.PENDING
+    assert (row.consent_ip, row.consent_source, row.consent_wording_version) == (
+        "203.0.113.7",
+        "formulaire du site",
+        "2026-11",
+    )
+    token = _token(outbox, address, "/newsletters/confirm")
+    page = await news_client.get(f"/newsletters/confirm?token={token}")
+    assert page.status_code == 200 and "confirmé" in page.text
+    await row.refresh_from_db()
+    assert row.status is SubscriberStatus.CONFIRMED and row.confirmed_at
+    # The same address again: nothing changes, and the answer does not tell.
+    again = await news_gql.data(SUBSCRIBE, {"input": {"email": address}})
+    assert again == answer
+    # Links of any e-mail carry a manage token (the confirmation has one too).
+    manage = _token(outbox, address, "/newsletters/unsubscribe")
+    changed = await news_gql.data(
+        """mutation($t: String!) { updateSubscriptionPreferences(token: $t,
+            input: {audience: PARTNER, themes: []}) { audience themes status } }""",
+        {"t": manage},
+    )
+    assert changed["updateSubscriptionPreferences"] == {
+        "audience": "PARTNER",
+        "themes": [],
+        "status": "CONFIRMED",
+    }
+    exported = await news_gql.data(
+        "mutation($t: String!) { exportMySubscriptionData(token: $t) }", {"t": manage}
+    )
+    data = exported["exportMySubscriptionData"]
+    assert data["email"] == address and data["consent"]["ip"] == "203.0.113.7"
+    # RFC 8058 one-click: a POST with List-Unsubscribe=One-Click, no page in between.
+    scanner = await news_client.get(f"/newsletters/unsubscribe?token={manage}")
+    assert scanner.status_code == 200
+    await row.refresh_from_db()
+    assert row.status is SubscriberStatus.CONFIRMED  # a GET never unsubscribes
+    click = await news_client.post(
+        f"/newsletters/unsubscribe?token={manage}",
+        content="List-Unsubscribe=One-Click",
+        headers={"content-type": "application/x-www-form-urlencoded"},
+    )
+    assert click.status_code == 200
+    await row.refresh_from_db()
+    assert row.status is SubscriberStatus.UNSUBSCRIBED and row.unsubscribed_at
+    erased = await news_gql.data(
+        "mutation($t: String!) { eraseMySubscriptionData(token: $t) }", {"t": manage}
+    )
+    assert erased["eraseMySubscriptionData"] is True
+    assert not await Subscriber.filter(email=address).exists()
+
+
+async def test_bad_input_is_refused(news_gql, news_client, principals):
+    for values, field in (
+        ({"email": "pas-une-adresse"}, "email"),
+        ({"email": "a@example.org\r\nBcc: x@evil.example"}, "email"),
+        ({"email": "ok@example.org", "name": "Camille\r\nBcc: x@evil.example"}, "name"),
+    ):
+        body = await news_gql(SUBSCRIBE, {"input": values})
+        assert body["errors"][0]["extensions"]["code"] == "BAD_USER_INPUT", values
+        assert body["errors"][0]["extensions"]["field"] == field
+    body = await news_gql(
+        CREATE,
+        {"input": {"title": "Numéro", "subject": "Sujet\r\nBcc: x@evil.example"}},
+        headers=principals["EDITOR"],
+    )
+    assert body["errors"][0]["extensions"]["code"] == "BAD_USER_INPUT"
+    forged = await news_client.get("/newsletters/confirm?token=Y29uZmlybToxOjE6MA.AAAA")
+    assert forged.status_code == 400
+    body = await news_gql('mutation { unsubscribe(token: "n\'importe quoi") { status } }')
+    assert body["errors"][0]["extensions"]["code"] == "BAD_USER_INPUT"
+
+
+async def test_a_broken_template_is_refused_with_the_graphql_errors(news_gql, principals):
+    editor = principals["EDITOR"]
+    broken = await news_gql(
+        """mutation { createNewsletterTemplate(input: {name: "Cassé",
+            document: "{ themes { nodes { nope } } }", mjml: "<mjml></mjml>"}) { id } }""",
+        headers=editor,
+    )
+    error = broken["errors"][0]
+    assert error["extensions"]["code"] == "COMPOSITION_FAILED" and "nope" in error["message"]
+    # A template stored before its document broke: scheduling refuses, nothing changes.
+    from services.newsletters.models import NewsletterTemplate
+
+    template = await NewsletterTemplate.create(
+        slug=f"casse-{uuid.uuid4().hex[:6]}",
+        name="Cassé",
+        document="{ nope }",
+        mjml="<mjml><mj-body></mj-body></mjml>",
+    )
+    issue = await _issue(
+        news_gql, principals, template=to_global_id("NewsletterTemplate", template.id)
+    )
+    refused = await news_gql(
+        """mutation($id: ID!) { scheduleNewsletter(id: $id, at: "2099-01-01T09:00:00+01:00")
+            { status } }""",
+        {"id": issue["id"]},
+        headers=editor,
+    )
+    assert refused["errors"][0]["extensions"]["code"] == "COMPOSITION_FAILED"
+    assert "nope" in refused["errors"][0]["message"]
+    state = await news_gql.data(
+        "query($id: ID!) { newsletterIssue(id: $id) { status scheduledAt } }",
+        {"id": issue["id"]},
+        headers=editor,
+    )
+    assert state["newsletterIssue"] == {"status": "DRAFT", "scheduledAt": None}
+
+
+async def test_schedule_cancel_and_test_send(news_gql, outbox, principals):
+    editor = principals["EDITOR"]
+    issue = await _issue(news_gql, principals)
+    scheduled = await news_gql.data(
+        """mutation($id: ID!) { scheduleNewsletter(id: $id, at: "2099-01-01T09:00:00+01:00")
+            { status scheduledAt } }""",
+        {"id": issue["id"]},
+        headers=editor,
+    )
+    assert scheduled["scheduleNewsletter"]["status"] == "SCHEDULED"
+    cancelled = await news_gql.data(
+        "mutation($id: ID!) { cancelNewsletter(id: $id) { status scheduledAt } }",
+        {"id": issue["id"]},
+        headers=editor,
+    )
+    assert cancelled["cancelNewsletter"] == {"status": "DRAFT", "scheduledAt": None}
+    receipt = await news_gql.data(
+        """mutation($id: ID!) { sendTestNewsletter(id: $id, to: "relecture@example.org")
+            { to messageId } }""",
+        {"id": issue["id"]},
+        headers=editor,
+    )
+    assert receipt["sendTestNewsletter"]["to"] == "relecture@example.org"
+    sent = [m for m in outbox.sent if m.recipient == "relecture@example.org"][-1]
+    assert b"[TEST]" in sent.data
+
+
+async def test_the_web_archive_shows_exactly_what_was_sent(
+    news_gql, news_client, news_settings, principals
+):
+    editor = principals["EDITOR"]
+    theme = await fresh_theme()
+    await make_subscribers(2, theme)
+    issue = await _issue(news_gql, principals, themes=[to_global_id("Theme", theme.id)])
+    composed = (await news_gql.data(COMPOSE, {"id": issue["id"]}, headers=editor))[
+        "composeNewsletter"
+    ]
+    first = _section(composed, "INSPIRING_PROJECTS")
+    resource_id, old_title = first["items"][0], first["titles"][0]
+    execute = build_executor(build_schema(news_settings), news_settings)
+    counts = await send_issue(
+        execute,
+        from_global_id(issue["id"])[1],
+        settings=news_settings,
+        transport=MemoryTransport(),
+    )
+    assert counts["SENT"] == 2
+    version = await news_gql.data(
+        "query($id: ID!) { node(id: $id) { ... on Resource { version } } }",
+        {"id": resource_id},
+        headers=editor,
+    )
+    await news_gql.data(
+        """mutation($id: ID!, $v: Int!) { updateResource(id: $id, version: $v,
+            input: {title: "Titre changé après l'envoi"}) { id } }""",
+        {"id": resource_id, "v": version["node"]["version"]},
+        headers=editor,
+    )
+    page = await news_client.get(f"/newsletters/{issue['slug']}")
+    assert page.status_code == 200
+    import html as html_module
+
+    assert html_module.escape(old_title, quote=False) in page.text or old_title in page.text
+    assert "Titre changé après l'envoi" not in page.text
+    assert "token=" not in page.text  # nobody's links on the public page
+    archive = await news_client.get("/newsletters")
+    assert issue["slug"] in archive.text
+    listed = await news_gql.data("{ newsletterArchive(first: 100) { nodes { slug webUrl } } }")
+    assert issue["slug"] in [n["slug"] for n in listed["newsletterArchive"]["nodes"]]
+    # Sent issues are no longer editable.
+    refused = await news_gql(
+        """mutation($id: ID!) { updateNewsletterIssue(id: $id, version: 1,
+            input: {introduction: "trop tard"}) { id } }""",
+        {"id": issue["id"]},
+        headers=editor,
+    )
+    assert refused["errors"][0]["extensions"]["code"] == "CONFLICT"

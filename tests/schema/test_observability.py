@@ -1,0 +1,70 @@
+"""Observability: Prometheus metrics, JSON logs with request IDs, optional tracing."""
+
+from __future__ import annotations
+
+import json
+import logging
+
+import httpx
+
+from schema.app import create_app
+from services.settings import Settings
+
+
+def _client(settings: Settings) -> httpx.AsyncClient:
+    return httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=create_app(settings)), base_url="http://testserver"
+    )
+
+
+async def test_metrics_count_operations_latency_errors_and_backlogs(database):
+    async with _client(database) as client:
+        await client.post("/graphql", json={"query": "query Portail { currentTheme { title } }"})
+        await client.post("/graphql", json={"query": "query Cassee { nope }"})
+        text = (await client.get("/metrics")).text
+    assert 'tec_graphql_operations_total{operation="Portail",type="query"} 1.0' in text
+    assert 'tec_graphql_duration_seconds_bucket{le="0.005",operation="Portail"}' in text
+    assert 'tec_graphql_errors_total{code="GRAPHQL_VALIDATION_FAILED"} 1.0' in text
+    assert 'tec_backlog{queue="outbox_lag_seconds"}' in text
+    assert 'tec_backlog{queue="outbox_pending"}' in text
+    assert 'tec_backlog{queue="delivery_queue_depth"}' in text
+
+
+async def test_metrics_can_require_a_token(database):
+    async with _client(database.model_copy(update={"metrics_token": "s3cret"})) as client:
+        assert (await client.get("/metrics")).status_code == 401
+        ok = await client.get("/metrics", headers={"Authorization": "Bearer s3cret"})
+        assert ok.status_code == 200
+
+
+def test_json_logs_carry_the_request_id(capsys):
+    from schema.http import request_id_var
+    from tec.logs import configure_logging
+
+    configure_logging(Settings(log_format="json", log_level="info"))
+    token = request_id_var.set("abc123")
+    try:
+        logging.getLogger("tec.test").info("bonjour")
+    finally:
+        request_id_var.reset(token)
+        logging.config.dictConfig({"version": 1, "disable_existing_loggers": False})
+    line = capsys.readouterr().err.strip().splitlines()[-1]
+    record = json.loads(line)
+    assert record["message"] == "bonjour" and record["request_id"] == "abc123"
+    assert record["level"] == "INFO" and record["logger"] == "tec.test"
+
+
+async def test_tracing_records_a_span_per_operation(database):
+    from opentelemetry import trace
+    from opentelemetry.sdk.trace import TracerProvider
+    from opentelemetry.sdk.trace.export import SimpleSpanProcessor
+    from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
+
+    exporter = InMemorySpanExporter()
+    provider = TracerProvider()
+    provider.add_span_processor(SimpleSpanProcessor(exporter))
+    trace.set_tracer_provider(provider)
+    async with _client(database.model_copy(update={"otel_enabled": True})) as client:
+        await client.post("/graphql", json={"query": "query Traced { currentTheme { title } }"})
+    names = [span.name for span in exporter.get_finished_spans()]
+    assert any("Traced" in name or "GraphQL" in name for name in names), names

@@ -1,0 +1,203 @@
+"""`search(...)` through GraphQL as partner sites use it, and the editors' search tools."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from search.consumer import reindex
+from search.documents import load_documents
+from search.tantivy_engine import TantivyEngine
+from services.content import ContentStatus
+from services.resources.models import Resource
+from tests.conftest import GraphQLClient
+from tests.search.conftest import drain_all, now
+from tests.sqlcount import count_queries
+
+SEARCH = """
+query Search($query: String!, $filter: SearchFilter, $facets: [SearchFacet!],
+             $sort: SearchSort, $first: Int, $after: String) {
+  search(query: $query, filter: $filter, facets: $facets, sort: $sort, first: $first,
+         after: $after) {
+    total processingTimeMs
+    hits { cursor titleHighlighted snippet
+      node { __typename ... on Resource { id slug title kindLabel themes { title } }
+                         ... on Event { id slug startsAt } } }
+    facets { facet values { value label count } }
+    pageInfo { hasNextPage hasPreviousPage startCursor endCursor }
+  }
+}
+"""
+
+
+@pytest.fixture
+async def gql(app: Any) -> AsyncIterator[GraphQLClient]:
+    """The suite's GraphQL client from an address of its own: the anonymous rate limit
+    counts per address, and these tests should not spend the other tests' allowance."""
+    transport = httpx.ASGITransport(app=app, client=("127.0.0.53", 5353))
+    async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:
+        yield GraphQLClient(client)
+
+
+@pytest.fixture
+async def search_engine(app: Any, tmp_path: Path) -> AsyncIterator[TantivyEngine]:
+    engine = TantivyEngine(tmp_path / "index", writer_heap_mb=32)
+    await engine.open()
+    await reindex(engine, replay_grace=0)
+    await drain_all(engine)
+    app.state.graphql.search = engine
+    yield engine
+    app.state.graphql.search = None
+    await engine.close()
+
+
+async def test_search_finds_published_resources_with_highlights_and_facets(gql, search_engine):
+    data = await gql.data(
+        SEARCH, {"query": "democratie culturele", "facets": ["THEME", "KIND", "TYPE", "YEAR"]}
+    )
+    result = data["search"]
+    assert result["total"] >= 1 and result["processingTimeMs"] >= 0
+    first = result["hits"][0]
+    assert first["node"]["__typename"] == "Resource"
+    assert "<mark>" in first["titleHighlighted"]
+    assert "démocratie culturelle" in first["node"]["title"].lower()
+    themes = next(f for f in result["facets"] if f["facet"] == "THEME")["values"]
+    assert themes and themes == sorted(themes, key=lambda v: -v["count"])
+    assert "La démocratie culturelle" in [v["label"] for v in themes]
+    kinds = next(f for f in result["facets"] if f["facet"] == "KIND")["values"]
+    assert {"value": "EXPERIENCE", "label": "Retour d'expérience"} in [
+        {"value": v["value"], "label": v["label"]} for v in kinds
+    ]
+    types = next(f for f in result["facets"] if f["facet"] == "TYPE")["values"]
+    assert {v["value"] for v in types} <= {"RESOURCE", "EVENT"}
+
+
+async def test_a_facet_value_filters_to_its_count(gql, search_engine):
+    data = await gql.data(SEARCH, {"query": "", "facets": ["THEME"], "first": 0})
+    theme = data["search"]["facets"][0]["values"][0]
+    filtered = await gql.data(
+        SEARCH, {"query": "", "filter": {"themes": [theme["value"]]}, "first": 100}
+    )
+    assert filtered["search"]["total"] == theme["count"]
+    assert all(
+        theme["label"] in [t["title"] for t in h["node"]["themes"]]
+        for h in filtered["search"]["hits"]
+        if h["node"]["__typename"] == "Resource"
+    )
+
+
+async def test_events_are_found_too(gql, search_engine):
+    data = await gql.data(SEARCH, {"query": "", "filter": {"types": ["EVENT"]}, "first": 5})
+    hits = data["search"]["hits"]
+    assert hits and all(h["node"]["__typename"] == "Event" for h in hits)
+
+
+async def test_pages_follow_each_other(gql, search_engine):
+    everything = await gql.data(SEARCH, {"query": "", "first": 30})
+    expected = [h["node"]["id"] for h in everything["search"]["hits"]]
+    seen, after = [], None
+    while len(seen) < len(expected):
+        page = (await gql.data(SEARCH, {"query": "", "first": 7, "after": after}))["search"]
+        seen += [h["node"]["id"] for h in page["hits"]]
+        assert page["pageInfo"]["hasPreviousPage"] is (after is not None)
+        after = page["pageInfo"]["endCursor"]
+    assert seen[: len(expected)] == expected
+
+
+async def test_unpublished_since_indexing_is_not_shown(gql, search_engine):
+    resource = await Resource.filter(status=ContentStatus.PUBLISHED).order_by("id").first()
+    documents, _ = await load_documents("resource", [resource.id], now=now())
+    await Resource.filter(id=resource.id).update(status=ContentStatus.DRAFT)
+    try:
+        # The index still has it (no outbox row was written): GraphQL checks again.
+        await search_engine.upsert(documents)
+        data = await gql.data(SEARCH, {"query": resource.title, "first": 100})
+        assert resource.slug not in [h["node"]["slug"] for h in data["search"]["hits"]]
+    finally:
+        await Resource.filter(id=resource.id).update(status=ContentStatus.PUBLISHED)
+
+
+async def test_statements_do_not_grow_with_the_number_of_hits(gql, search_engine):
+    with count_queries() as few:
+        await gql.data(SEARCH, {"query": "", "first": 15, "facets": ["THEME", "TERRITORY"]})
+    with count_queries() as many:
+        await gql.data(SEARCH, {"query": "", "first": 60, "facets": ["THEME", "TERRITORY"]})
+    # resources, events, themes of the resources, theme and territory facet labels
+    assert len(few) == len(many) == 5, many
+
+
+@pytest.mark.parametrize(
+    "query", ['"', "democratie:", "(culture", "*", "title:x AND", "\\", "é" * 400]
+)
+async def test_query_syntax_is_never_an_error(gql, search_engine, query):
+    data = await gql.data(SEARCH, {"query": query})
+    assert data["search"]["total"] >= 0
+
+
+@pytest.mark.parametrize(
+    ("variables", "code", "field"),
+    [
+        ({"query": "x" * 501}, "BAD_USER_INPUT", "query"),
+        ({"query": "x", "after": "bm90LWEtY3Vyc29y"}, "BAD_USER_INPUT", "after"),
+        ({"query": "x", "first": 101}, "BAD_USER_INPUT", "first"),
+        ({"query": "x", "filter": {"themes": ["not-an-id"]}}, "BAD_USER_INPUT", "id"),
+        ({"query": "x", "filter": {"themes": ["VGVycml0b3J5OjE="]}}, "BAD_USER_INPUT", None),
+        ({"query": "x", "facets": ["COLOUR"]}, "BAD_USER_INPUT", None),
+    ],
+)
+async def test_bad_input_is_a_clear_error(gql, search_engine, variables, code, field):
+    body = await gql(SEARCH, variables)
+    error = body["errors"][0]
+    assert error["extensions"]["code"] == code, error
+    if field:
+        assert error["extensions"].get("field") == field
+
+
+async def test_unknown_filter_values_find_nothing(gql, search_engine):
+    data = await gql.data(
+        SEARCH, {"query": "", "filter": {"themes": ["VGhlbWU6OTk5OTk="], "years": [1850]}}
+    )
+    assert data["search"]["total"] == 0 and data["search"]["hits"] == []
+
+
+async def test_without_an_engine_search_is_unavailable(gql):
+    body = await gql(SEARCH, {"query": "x"})
+    assert body["errors"][0]["extensions"]["code"] == "SEARCH_UNAVAILABLE"
+
+
+STATUS = "{ searchIndexStatus { engine documents pendingChanges failingChanges lagSeconds } }"
+
+
+async def test_index_lag_is_for_editors(gql, search_engine, principals):
+    refused = await gql(STATUS)
+    assert refused["errors"][0]["extensions"]["code"] == "FORBIDDEN"
+    data = await gql.data(STATUS, headers=principals["EDITOR"])
+    status = data["searchIndexStatus"]
+    assert status["engine"] == "embedded" and status["documents"] > 0
+    assert status["pendingChanges"] == 0 and status["lagSeconds"] == 0
+
+
+SYNONYMS = """mutation($groups: [[String!]!]!) { updateSearchSynonyms(groups: $groups) }"""
+
+
+async def test_editors_edit_synonyms(gql, search_engine, principals):
+    refused = await gql(SYNONYMS, {"groups": [["a", "b"]]})
+    assert refused["errors"][0]["extensions"]["code"] in ("FORBIDDEN", "UNAUTHENTICATED")
+    current = (await gql.data("{ searchSynonyms }", headers=principals["EDITOR"]))["searchSynonyms"]
+    assert ["epci", "intercommunalite", "communaute de communes"] in current
+    groups = [*current, ["Kiwi", "démocratie culturelle"]]
+    stored = await gql.data(SYNONYMS, {"groups": groups}, headers=principals["EDITOR"])
+    assert ["kiwi", "democratie culturelle"] in stored["updateSearchSynonyms"]
+    data = await gql.data(SEARCH, {"query": "kiwi"})
+    assert data["search"]["total"] >= 1
+
+
+async def test_tenant_tokens_need_meilisearch(gql, search_engine, principals):
+    body = await gql("mutation { issueSearchTenantToken { token } }", headers=principals["EDITOR"])
+    assert body["errors"][0]["extensions"]["code"] == "BAD_USER_INPUT"
+    refused = await gql("mutation { issueSearchTenantToken { token } }")
+    assert refused["errors"][0]["extensions"]["code"] in ("FORBIDDEN", "UNAUTHENTICATED")

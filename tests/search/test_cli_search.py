@@ -1,0 +1,96 @@
+"""`tec reindex`, `tec worker` and the index `tec demo` leaves behind."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from search.port import SearchRequest
+from search.tantivy_engine import TantivyEngine
+
+TEC = Path(sys.executable).parent / "tec"
+
+
+def _env(tmp_path: Path) -> dict[str, str]:
+    return {
+        **os.environ,
+        "TEC_DATABASE_URL": f"sqlite://{tmp_path / 'cli.sqlite3'}",
+        "TEC_SEARCH_PATH": str(tmp_path / "index"),
+        "TEC_SEARCH_POLL_INTERVAL": "0.1",
+        "TEC_LOG_LEVEL": "warning",
+    }
+
+
+def _count(path: Path) -> int:
+    async def run() -> int:
+        engine = TantivyEngine(path)
+        await engine.open()
+        try:
+            return (await engine.search(SearchRequest(limit=0))).total
+        finally:
+            await engine.close()
+
+    return asyncio.run(run())
+
+
+def _tec(*args: str, env: dict[str, str], cwd: Path) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [str(TEC), *args], capture_output=True, text=True, timeout=120, env=env, cwd=cwd
+    )
+
+
+def test_demo_indexes_and_reindex_rebuilds(tmp_path):
+    env = _env(tmp_path)
+    demo = _tec("demo", env=env, cwd=tmp_path)
+    assert demo.returncode == 0, demo.stderr
+    assert "Search index rebuilt:" in demo.stdout
+    indexed = _count(tmp_path / "index")
+    assert indexed > 30
+    again = _tec("reindex", "--engine", "embedded", env=env, cwd=tmp_path)
+    assert again.returncode == 0, again.stderr
+    assert f"Search index rebuilt: {indexed} documents." in again.stdout
+    assert len(list((tmp_path / "index").glob("gen-*"))) <= 2
+    bad = _tec("reindex", "--engine", "elastic", env=env, cwd=tmp_path)
+    assert bad.returncode == 2 and "embedded or meilisearch" in bad.stderr
+
+
+def test_reindex_without_meilisearch_says_why(tmp_path):
+    result = _tec("reindex", "--engine", "meilisearch", env=_env(tmp_path), cwd=tmp_path)
+    assert result.returncode == 1
+    assert "TEC_MEILI_URL" in result.stderr and "Traceback" not in result.stderr
+
+
+def test_worker_fills_an_empty_index_and_stops_on_sigterm(tmp_path):
+    env = _env(tmp_path)
+    # Demo data without an index: what a fresh deployment restoring a database has.
+    assert (
+        _tec(
+            "demo", env={**env, "TEC_SEARCH_PATH": str(tmp_path / "other")}, cwd=tmp_path
+        ).returncode
+        == 0
+    )
+    worker = subprocess.Popen(
+        [str(TEC), "worker"],
+        env=env,
+        cwd=tmp_path,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    try:
+        deadline = time.monotonic() + 60
+        while not (tmp_path / "index" / "CURRENT").exists() or _count(tmp_path / "index") == 0:
+            assert worker.poll() is None, worker.stdout.read() if worker.stdout else ""
+            assert time.monotonic() < deadline
+            time.sleep(0.3)
+        assert _count(tmp_path / "index") == _count(tmp_path / "other")
+    finally:
+        worker.send_signal(signal.SIGTERM)
+        output, _ = worker.communicate(timeout=30)
+    assert worker.returncode == 0, output
+    assert "Traceback" not in output
