@@ -125,6 +125,25 @@ async def replace_links(
     return sorted(current)
 
 
+async def apply_links(
+    owner: str,
+    owner_id: int,
+    links: Mapping[str, list[int]],
+    tables: Mapping[str, tuple[type[Model], str]],
+) -> dict[str, list[Any]]:
+    """Replace each given list of links (``{"theme_ids": [...]}``) through its link table;
+    ``{name: [before, after]}`` of those that changed, for the audit log."""
+    changed: dict[str, list[Any]] = {}
+    for name, ids in links.items():
+        link, target = tables[name]
+        previous = await replace_links(
+            link, owner=owner, owner_id=owner_id, target=target, target_ids=ids
+        )
+        if previous is not None:
+            changed[name] = [previous, sorted(ids)]
+    return changed
+
+
 async def check_exist(model: type[Model], ids: Iterable[int], *, field: str) -> list[int]:
     wanted = list(dict.fromkeys(ids))
     found = set(await model.filter(id__in=wanted).values_list("id", flat=True))

@@ -10,12 +10,12 @@ from services.audit.service import diff
 from services.concepts.models import Concept, ConceptOrganization
 from services.content import ContentStatus
 from services.editing import (
+    apply_links,
     check_exist,
     check_version,
     delete_noted,
     get_for_update,
     note_change,
-    replace_links,
     update_versioned,
     write_transaction,
 )
@@ -87,17 +87,8 @@ async def clean_concept_changes(
 
 
 async def _apply_links(concept: Concept, links: dict[str, list[int]]) -> dict[str, list[Any]]:
-    if "organization_ids" not in links:
-        return {}
-    ids = links["organization_ids"]
-    previous = await replace_links(
-        ConceptOrganization,
-        owner="concept",
-        owner_id=concept.id,
-        target="organization",
-        target_ids=ids,
-    )
-    return {} if previous is None else {"organization_ids": [previous, sorted(ids)]}
+    tables = {"organization_ids": (ConceptOrganization, "organization")}
+    return await apply_links("concept", concept.id, links, tables)
 
 
 async def create_concept(viewer: Viewer, *, changes: ConceptChanges) -> Concept:

@@ -11,12 +11,12 @@ from tortoise.models import Model
 from services.audit.service import diff
 from services.content import ContentStatus
 from services.editing import (
+    apply_links,
     check_exist,
     check_version,
     delete_noted,
     get_for_update,
     note_change,
-    replace_links,
     update_versioned,
     write_transaction,
 )
@@ -123,15 +123,7 @@ _LINKS: dict[str, tuple[type[Model], str]] = {
 
 
 async def _apply_links(event: Event, links: dict[str, list[int]]) -> dict[str, list[Any]]:
-    changed: dict[str, list[Any]] = {}
-    for name, ids in links.items():
-        link, target = _LINKS[name]
-        previous = await replace_links(
-            link, owner="event", owner_id=event.id, target=target, target_ids=ids
-        )
-        if previous is not None:
-            changed[name] = [previous, sorted(ids)]
-    return changed
+    return await apply_links("event", event.id, links, _LINKS)
 
 
 async def create_event(viewer: Viewer, *, changes: EventChanges) -> Event:

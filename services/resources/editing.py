@@ -7,12 +7,12 @@ from typing import Any
 
 from services.content import Audience, ContentStatus
 from services.editing import (
+    apply_links,
     check_exist,
     check_version,
     delete_noted,
     get_for_update,
     note_change,
-    replace_links,
     update_versioned,
     write_transaction,
 )
@@ -104,15 +104,7 @@ _LINKS = {
 async def apply_resource_links(
     resource: Resource, links: dict[str, list[int]]
 ) -> dict[str, list[Any]]:
-    changed: dict[str, list[Any]] = {}
-    for name, ids in links.items():
-        link, target = _LINKS[name]
-        previous = await replace_links(
-            link, owner="resource", owner_id=resource.id, target=target, target_ids=ids
-        )
-        if previous is not None:
-            changed[name] = [previous, sorted(ids)]
-    return changed
+    return await apply_links("resource", resource.id, links, _LINKS)
 
 
 async def create_resource(viewer: Viewer, *, changes: ResourceChanges) -> Resource:
