@@ -15,8 +15,10 @@ from tortoise.models import Model
 from tortoise.transactions import in_transaction
 
 from services.audit.service import diff, record, snapshot
+from services.content import ContentStatus
 from services.errors import BadUserInput, Conflict, NotFound
 from services.outbox.service import record_changes
+from services.validation import unique_slug
 from services.viewer import Viewer
 
 M = TypeVar("M", bound=Model)
@@ -73,6 +75,13 @@ async def note_change(
     entity_type = ENTITY_TYPES.get(type(row).__name__)
     if entity_type:
         await record_changes(entity_type, [row.pk])
+
+
+async def create_draft(model: type[M], values: dict[str, Any]) -> M:
+    """A new row of publishable content, as a draft, with a slug made from its title
+    unless one was given."""
+    values.setdefault("slug", await unique_slug(model, values["title"]))
+    return await model.create(**values, status=ContentStatus.DRAFT)
 
 
 async def delete_noted(viewer: Viewer, row: Model, *, action: str) -> None:

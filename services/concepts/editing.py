@@ -8,11 +8,11 @@ from typing import Any
 
 from services.audit.service import diff
 from services.concepts.models import Concept, ConceptOrganization
-from services.content import ContentStatus
 from services.editing import (
     apply_links,
     check_exist,
     check_version,
+    create_draft,
     delete_noted,
     get_for_update,
     note_change,
@@ -27,7 +27,6 @@ from services.validation import (
     clean_rich_text,
     clean_slug,
     clean_text,
-    unique_slug,
 )
 from services.viewer import Viewer
 
@@ -98,8 +97,7 @@ async def create_concept(viewer: Viewer, *, changes: ConceptChanges) -> Concept:
         changes.title = ""
     async with write_transaction():
         values = await clean_concept_changes(changes, exclude_id=None)
-        values.setdefault("slug", await unique_slug(Concept, values["title"]))
-        concept = await Concept.create(**values, status=ContentStatus.DRAFT)
+        concept = await create_draft(Concept, values)
         link_changes = await _apply_links(concept, changes.links)
         await note_change(viewer, "concept.create", concept, {**diff({}, values), **link_changes})
     return concept

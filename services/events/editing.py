@@ -9,11 +9,11 @@ from typing import Any
 from tortoise.models import Model
 
 from services.audit.service import diff
-from services.content import ContentStatus
 from services.editing import (
     apply_links,
     check_exist,
     check_version,
+    create_draft,
     delete_noted,
     get_for_update,
     note_change,
@@ -35,7 +35,6 @@ from services.validation import (
     clean_text,
     clean_url,
     require_aware,
-    unique_slug,
 )
 from services.viewer import Viewer
 
@@ -133,8 +132,7 @@ async def create_event(viewer: Viewer, *, changes: EventChanges) -> Event:
         changes.title = ""
     async with write_transaction():
         values = await clean_event_changes(changes, current=None)
-        values.setdefault("slug", await unique_slug(Event, values["title"]))
-        event = await Event.create(**values, status=ContentStatus.DRAFT)
+        event = await create_draft(Event, values)
         link_changes = await _apply_links(event, changes.links)
         await note_change(viewer, "event.create", event, {**diff({}, values), **link_changes})
     return event

@@ -5,11 +5,13 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from services.content import Audience, ContentStatus
+from services.audit.service import diff
+from services.content import Audience
 from services.editing import (
     apply_links,
     check_exist,
     check_version,
+    create_draft,
     delete_noted,
     get_for_update,
     note_change,
@@ -35,7 +37,6 @@ from services.validation import (
     clean_slug,
     clean_text,
     clean_url,
-    unique_slug,
 )
 from services.viewer import Viewer
 
@@ -114,12 +115,9 @@ async def create_resource(viewer: Viewer, *, changes: ResourceChanges) -> Resour
         changes.title = ""
     async with write_transaction():
         values = await clean_resource_changes(changes, exclude_id=None)
-        values.setdefault("slug", await unique_slug(Resource, values["title"]))
-        resource = await Resource.create(**values, status=ContentStatus.DRAFT)
+        resource = await create_draft(Resource, values)
         await apply_resource_links(resource, changes.links)
-        await note_change(
-            viewer, "resource.create", resource, {k: [None, str(v)] for k, v in values.items()}
-        )
+        await note_change(viewer, "resource.create", resource, diff({}, values))
     return resource
 
 

@@ -13,9 +13,9 @@ from typing import Any
 from tortoise.expressions import F
 
 from services.audit.service import diff
-from services.content import ContentStatus
 from services.editing import (
     check_version,
+    create_draft,
     delete_noted,
     get_for_update,
     note_change,
@@ -34,7 +34,6 @@ from services.validation import (
     clean_rich_text,
     clean_slug,
     clean_text,
-    unique_slug,
 )
 from services.viewer import Viewer
 from services.votes.models import Candidate, Vote, VotingRound
@@ -113,8 +112,7 @@ async def create_theme(viewer: Viewer, *, changes: ThemeChanges) -> Theme:
         changes.title = ""
     async with write_transaction():
         values = await clean_theme_changes(changes, exclude_id=None)
-        values.setdefault("slug", await unique_slug(Theme, values["title"]))
-        theme = await Theme.create(**values, status=ContentStatus.DRAFT)
+        theme = await create_draft(Theme, values)
         if values.get("is_next"):
             await _clear_other_next(viewer, theme.id)
         await note_change(viewer, "theme.create", theme, diff({}, values))
