@@ -19,6 +19,7 @@ from schema.concepts.mutations import ConceptMutations
 from schema.concepts.queries import ConceptQueries
 from schema.events.mutations import EventMutations
 from schema.events.queries import EventQueries
+from schema.execution import CompiledExecutionContext
 from schema.limits import Limits, limit_extensions
 from schema.newsletters.mutations import NewsletterMutations
 from schema.newsletters.queries import NewsletterQueries
@@ -146,6 +147,7 @@ def build_schema(
         subscription=Subscription,
         extensions=extensions,
         config=config,
+        execution_context_class=CompiledExecutionContext if settings.compiled_execution else None,
     )
 
 

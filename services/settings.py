@@ -73,6 +73,11 @@ class Settings(BaseSettings):
         default="", description="Bearer token required on /metrics (empty: open)."
     )
     hsts: bool = Field(default=False, description="Send Strict-Transport-Security (HTTPS only).")
+    compiled_execution: bool = Field(
+        default=True,
+        description="Run queries through a compiled plan per document, graphql-core only "
+        "when the plan cannot (docs/performance.md).",
+    )
     cache_enabled: bool = Field(
         default=True,
         description="Public response cache of read-only queries on published content "

@@ -1,0 +1,476 @@
+"""Compiled execution of queries: a plan per document, run without graphql-core's per-field
+machinery, and graphql-core itself whenever the plan meets something it does not handle.
+
+graphql-core executes a field in about ten Python calls (path, info, resolver wrapper,
+argument coercion, awaitable checks, completion by type, sub-field collection); a portal
+page has ~300 fields, so that machinery cost more than the SQL behind it. The first time a
+query document runs, :func:`compile_operation` walks it once with graphql-core's own field
+collection (fragments, aliases, ``@skip``/``@include``) into a tree of :class:`FieldPlan`.
+Each plan knows how to get its value — an attribute read for plain fields, the resolver
+function called directly for argument-less Strawberry resolvers, Strawberry's full resolver
+otherwise — and how to complete it (serialise a leaf, build a list, build an object).
+
+Running a plan (:class:`_Run`) completes the whole tree breadth first: resolvers that return
+awaitables are gathered level by level, so every DataLoader sees a level's keys in one batch.
+
+Only the happy path is compiled. Any error, a null in a non-null position, a runtime type
+the plan does not know, or a resolver that returns an awaitable item: the run stops and the
+operation is executed again by graphql-core, which produces the exact errors and partial
+data the specification asks for. Queries only read, so running one twice changes nothing;
+mutations and subscriptions never take this path. Middleware (extensions with a ``resolve``
+hook), ``@defer``/``@stream``, fragment variables and introspection fields keep graphql-core.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import inspect
+import logging
+from collections import OrderedDict
+from collections.abc import Callable
+from typing import Any
+
+from graphql import (
+    GraphQLEnumType,
+    GraphQLField,
+    GraphQLID,
+    GraphQLList,
+    GraphQLNonNull,
+    GraphQLObjectType,
+    GraphQLScalarType,
+    GraphQLString,
+    OperationType,
+)
+from graphql.execution.collect_fields import collect_fields, collect_subfields
+from graphql.execution.values import get_argument_values
+from graphql.language import DirectiveNode, OperationDefinitionNode, VariableNode, visit
+from graphql.language.visitor import Visitor
+from graphql.pyutils import Path
+from graphql.type import is_abstract_type
+from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
+from strawberry.schema.schema_converter import GraphQLCoreConverter
+
+logger = logging.getLogger("tec.execution")
+BACKREF = GraphQLCoreConverter.DEFINITION_BACKREF
+PLAN_CACHE_SIZE = 512
+_SKIP_INCLUDE = frozenset({"skip", "include"})
+
+Complete = Callable[["_Run", Any, Path], Any]
+
+
+class Unsupported(Exception):
+    """The document uses something the compiled path leaves to graphql-core."""
+
+
+class Fallback(Exception):
+    """This run met something only graphql-core handles right (an error, a null…)."""
+
+
+class FieldPlan:
+    """One response key of one selection set: how to get its value and complete it."""
+
+    __slots__ = (
+        "args",
+        "attr",
+        "call",
+        "complete",
+        "details",
+        "field_def",
+        "key",
+        "nodes",
+        "resolve",
+        "typename",
+    )
+
+    def __init__(self, key: str) -> None:
+        self.key = key
+        self.attr: str | None = None  # a plain attribute read (Strawberry's default resolver)
+        self.typename: str | None = None  # ``__typename``
+        self.call: Callable[..., Any] | None = None  # direct resolver call, see _direct_call
+        self.resolve: Callable[..., Any] | None = None  # Strawberry's resolver (with args)
+        self.args: dict[str, Any] | None = None  # static arguments; None: per request
+        self.field_def: GraphQLField | None = None
+        self.nodes: list[Any] = []
+        self.details: Any = None
+        self.complete: Complete = _identity
+
+
+class ObjectPlan:
+    """The fields selected on one object type."""
+
+    __slots__ = ("fields", "type", "type_name")
+
+    def __init__(self, type_: GraphQLObjectType) -> None:
+        self.type = type_
+        self.type_name = type_.name
+        self.fields: list[FieldPlan] = []
+
+
+def _identity(run: _Run, value: Any, path: Path) -> Any:
+    return value
+
+
+class _Compiler:
+    """Builds the plan of one operation (see :func:`compile_operation`)."""
+
+    def __init__(self, context: StrawberryGraphQLCoreExecutionContext) -> None:
+        self.ctx = context
+        self.schema = context.schema
+        strawberry_schema = self.schema._strawberry_schema  # type: ignore[attr-defined]
+        self.info_class = strawberry_schema.config.info_class
+        self.handlers = bool(getattr(strawberry_schema, "_exception_handler_specs", None))
+        self.types_by_class = _types_by_class(self.schema)
+
+    def operation(self) -> ObjectPlan:
+        root_type = self.schema.get_root_type(OperationType.QUERY)
+        if root_type is None:
+            raise Unsupported("no query type")
+        collected = collect_fields(
+            self.schema,
+            self.ctx.fragments,
+            self.ctx.variable_values,
+            root_type,
+            self.ctx.operation,
+            self.ctx.hide_suggestions,
+        )
+        return self.object_plan(root_type, collected)
+
+    def object_plan(self, type_: GraphQLObjectType, collected: Any) -> ObjectPlan:
+        grouped, defer_usages, forbidden = collected
+        if defer_usages or forbidden:
+            raise Unsupported("@defer")
+        plan = ObjectPlan(type_)
+        for key, details in grouped.items():
+            plan.fields.append(self.field_plan(type_, key, details))
+        return plan
+
+    def field_plan(self, parent: GraphQLObjectType, key: str, details: list[Any]) -> FieldPlan:
+        first = details[0]
+        if first.defer_usage is not None or first.fragment_variable_values is not None:
+            raise Unsupported("@defer or fragment variables")
+        name = first.node.name.value
+        plan = FieldPlan(key)
+        if name == "__typename":
+            plan.typename = parent.name
+            return plan
+        if name.startswith("__"):
+            raise Unsupported("introspection")
+        field_def = parent.fields.get(name)
+        if field_def is None:
+            raise Unsupported(f"unknown field {name}")
+        plan.field_def = field_def
+        plan.nodes = [d.node for d in details]
+        plan.details = details
+        self.resolver(plan, field_def, first.node)
+        plan.complete = self.completer(field_def.type, details)
+        return plan
+
+    def resolver(self, plan: FieldPlan, field_def: GraphQLField, node: Any) -> None:
+        resolve = field_def.resolve
+        field = (field_def.extensions or {}).get(BACKREF)
+        if resolve is None or field is None:
+            raise Unsupported("a field without a Strawberry resolver")
+        if field.is_basic_field and not self.handlers:
+            plan.attr = field.python_name
+            return
+        plan.call = self.direct_call(field)
+        if plan.call is None:
+            plan.resolve = resolve
+            if not (field_def.args or node.arguments):
+                plan.args = {}
+            elif not _uses_variables(node):
+                plan.args = get_argument_values(field_def, node, None)
+
+    def direct_call(self, field: Any) -> Callable[..., Any] | None:
+        """The resolver itself for one without arguments or extensions, called as
+        Strawberry would (``self``/``root``/``parent`` = source, ``info``), minus its
+        per-call argument conversion and extension chain."""
+        resolver = field.base_resolver
+        if resolver is None or field.extensions or field.arguments or self.handlers:
+            return None
+        func = resolver.wrapped_func
+        positional = resolver.self_parameter is not None
+        source_names = [
+            p.name for p in (resolver.root_parameter, resolver.parent_parameter) if p is not None
+        ]
+        info_name = resolver.info_parameter.name if resolver.info_parameter else None
+        info_class = self.info_class
+
+        def call(source: Any, raw_info: Any) -> Any:
+            kwargs = dict.fromkeys(source_names, source)
+            if info_name is not None:
+                kwargs[info_name] = info_class(_raw_info=raw_info, _field=field)
+            return func(source, **kwargs) if positional else func(**kwargs)
+
+        return call
+
+    def completer(self, type_: Any, details: list[Any]) -> Complete:
+        if isinstance(type_, GraphQLNonNull):
+            inner = self.completer(type_.of_type, details)
+
+            def non_null(run: _Run, value: Any, path: Path) -> Any:
+                if value is None:
+                    raise Fallback("null in a non-null field")
+                return inner(run, value, path)
+
+            return non_null
+        nullable = self.nullable(type_, details)
+
+        def maybe(run: _Run, value: Any, path: Path) -> Any:
+            return None if value is None else nullable(run, value, path)
+
+        return maybe
+
+    def nullable(self, type_: Any, details: list[Any]) -> Complete:
+        if isinstance(type_, GraphQLList):
+            item = self.completer(type_.of_type, details)
+
+            def complete_list(run: _Run, value: Any, path: Path) -> Any:
+                if isinstance(value, str | bytes | dict) or not hasattr(value, "__iter__"):
+                    raise Fallback("not a list")
+                return [item(run, v, Path(path, i, None)) for i, v in enumerate(value)]
+
+            return complete_list
+        if isinstance(type_, GraphQLScalarType | GraphQLEnumType):
+            return _leaf(type_)
+        if isinstance(type_, GraphQLObjectType):
+            sub = self.object_plan(type_, self.subfields(type_, details))
+
+            def complete_object(run: _Run, value: Any, path: Path) -> Any:
+                return run.object(sub, value, path)
+
+            return complete_object
+        if is_abstract_type(type_):
+            return self.abstract(type_, details)
+        raise Unsupported(f"type {type_}")
+
+    def abstract(self, type_: Any, details: list[Any]) -> Complete:
+        """Interfaces and unions: the runtime type is the GraphQL type of the value's
+        Strawberry class; its plan is compiled the first time that type shows up."""
+        possible = {t.name for t in self.schema.get_possible_types(type_)}
+        plans: dict[type, ObjectPlan] = {}
+        types_by_class = self.types_by_class
+
+        def complete_abstract(run: _Run, value: Any, path: Path) -> Any:
+            plan = plans.get(type(value))
+            if plan is None:
+                runtime = types_by_class.get(type(value))
+                if runtime is None or runtime.name not in possible:
+                    raise Fallback("unknown runtime type")
+                try:
+                    plan = self.object_plan(runtime, self.subfields(runtime, details))
+                except Unsupported as error:
+                    raise Fallback(str(error)) from error
+                plans[type(value)] = plan
+            return run.object(plan, value, path)
+
+        return complete_abstract
+
+    def subfields(self, type_: GraphQLObjectType, details: list[Any]) -> Any:
+        return collect_subfields(
+            self.schema,
+            self.ctx.fragments,
+            self.ctx.variable_values,
+            self.ctx.operation,
+            type_,
+            details,
+            self.ctx.hide_suggestions,
+        )
+
+
+def _leaf(type_: GraphQLScalarType | GraphQLEnumType) -> Complete:
+    serialize = type_.serialize
+    if type_ is GraphQLString or type_ is GraphQLID:
+
+        def text(run: _Run, value: Any, path: Path) -> Any:
+            return value if type(value) is str else serialize(value)
+
+        return text
+
+    def leaf(run: _Run, value: Any, path: Path) -> Any:
+        return serialize(value)
+
+    return leaf
+
+
+def _types_by_class(schema: Any) -> dict[type, GraphQLObjectType]:
+    found = getattr(schema, "_tec_types_by_class", None)
+    if found is None:
+        found = {}
+        for type_ in schema.type_map.values():
+            definition = (getattr(type_, "extensions", None) or {}).get(BACKREF)
+            origin = getattr(definition, "origin", None)
+            if isinstance(type_, GraphQLObjectType) and isinstance(origin, type):
+                found[origin] = type_
+        schema._tec_types_by_class = found
+    return found
+
+
+class _ArgumentsVisitor(Visitor):
+    def __init__(self) -> None:
+        super().__init__()
+        self.found = False
+
+    def enter_variable(self, node: VariableNode, *_: Any) -> Any:
+        self.found = True
+        return self.BREAK
+
+
+def _uses_variables(node: Any) -> bool:
+    visitor = _ArgumentsVisitor()
+    for argument in node.arguments or ():
+        visit(argument, visitor)
+    return visitor.found
+
+
+def _directive_variables(operation: OperationDefinitionNode, fragments: dict) -> tuple[str, ...]:
+    """Variables that ``@skip``/``@include`` read: the plan depends on their values."""
+    names: set[str] = set()
+
+    class Directives(Visitor):
+        def enter_directive(self, node: DirectiveNode, *_: Any) -> None:
+            if node.name.value in _SKIP_INCLUDE:
+                for argument in node.arguments or ():
+                    if isinstance(argument.value, VariableNode):
+                        names.add(argument.value.name.value)
+
+    visit(operation, Directives())
+    for details in fragments.values():
+        visit(details.definition, Directives())
+    return tuple(sorted(names))
+
+
+class _Run:
+    """One execution of a plan: objects completed breadth first, awaitables by level."""
+
+    __slots__ = ("arguments", "ctx", "pending")
+
+    def __init__(self, ctx: StrawberryGraphQLCoreExecutionContext) -> None:
+        self.ctx = ctx
+        self.pending: list[tuple[Any, dict[str, Any], FieldPlan, Path]] = []
+        self.arguments: dict[int, dict[str, Any]] = {}
+
+    def object(self, plan: ObjectPlan, source: Any, path: Path | None) -> dict[str, Any]:
+        out: dict[str, Any] = {}
+        for field in plan.fields:
+            attr = field.attr
+            if attr is not None:
+                out[field.key] = field.complete(self, getattr(source, attr), path)
+                continue
+            if field.typename is not None:
+                out[field.key] = field.typename
+                continue
+            field_path = Path(path, field.key, plan.type_name)
+            info = self.ctx.build_resolve_info(field.field_def, field.nodes, plan.type, field_path)
+            if field.call is not None:
+                value = field.call(source, info)
+            else:
+                args = field.args if field.args is not None else self.args_of(field)
+                value = field.resolve(source, info, **args)  # type: ignore[misc]
+            if inspect.isawaitable(value):
+                out[field.key] = None  # keeps the key's place; filled when awaited
+                self.pending.append((value, out, field, field_path))
+            else:
+                out[field.key] = field.complete(self, value, field_path)
+        return out
+
+    def args_of(self, field: FieldPlan) -> dict[str, Any]:
+        found = self.arguments.get(id(field))
+        if found is None:
+            found = self.arguments[id(field)] = get_argument_values(
+                field.field_def,  # type: ignore[arg-type]
+                field.nodes[0],
+                self.ctx.variable_values,
+                None,
+                self.ctx.hide_suggestions,
+            )
+        return found
+
+    async def run(self, plan: ObjectPlan, root_value: Any) -> dict[str, Any]:
+        try:
+            data = self.object(plan, root_value, None)
+            while self.pending:
+                batch, self.pending = self.pending, []
+                values = await asyncio.gather(*(p[0] for p in batch), return_exceptions=True)
+                for (_awaitable, out, field, path), value in zip(batch, values, strict=True):
+                    if isinstance(value, BaseException):
+                        raise Fallback("a resolver failed") from value
+                    out[field.key] = field.complete(self, value, path)
+            return data
+        except Exception:
+            for awaitable, *_ in self.pending:
+                if inspect.iscoroutine(awaitable):
+                    awaitable.close()
+            raise
+
+
+class _PlanCache:
+    """Plans by (operation node, values of the @skip/@include variables), bounded.
+
+    Strawberry's parser cache hands back the same document for the same text, so the
+    operation node identifies the document; entries keep it alive, so its id is not
+    reused while they exist."""
+
+    def __init__(self, size: int = PLAN_CACHE_SIZE) -> None:
+        self.size = size
+        self.plans: OrderedDict[tuple[Any, ...], tuple[Any, ObjectPlan | None]] = OrderedDict()
+        self.switches: OrderedDict[int, tuple[Any, tuple[str, ...]]] = OrderedDict()
+
+    def get(self, ctx: StrawberryGraphQLCoreExecutionContext) -> ObjectPlan | None:
+        operation = ctx.operation
+        switches = self.switches.get(id(operation))
+        if switches is None or switches[0] is not operation:
+            switches = (operation, _directive_variables(operation, ctx.fragments))
+            _put(self.switches, id(operation), switches, self.size)
+        coerced = ctx.variable_values.coerced
+        key = (id(operation), *(repr(coerced.get(name)) for name in switches[1]))
+        entry = self.plans.get(key)
+        if entry is not None and entry[0] is operation:
+            self.plans.move_to_end(key)
+            return entry[1]
+        try:
+            plan: ObjectPlan | None = _Compiler(ctx).operation()
+        except Unsupported:
+            plan = None
+        _put(self.plans, key, (operation, plan), self.size)
+        return plan
+
+
+def _put(entries: OrderedDict[Any, Any], key: Any, value: Any, size: int) -> None:
+    entries[key] = value
+    entries.move_to_end(key)
+    while len(entries) > size:
+        entries.popitem(last=False)
+
+
+def _plans(schema: Any) -> _PlanCache:
+    cache = getattr(schema, "_tec_plans", None)
+    if cache is None:
+        cache = schema._tec_plans = _PlanCache()
+    return cache
+
+
+class CompiledExecutionContext(StrawberryGraphQLCoreExecutionContext):
+    """Strawberry's execution context, running queries through their compiled plan."""
+
+    def execute_operation(self, serially: bool | None = None) -> Any:
+        if (
+            self.operation.operation is not OperationType.QUERY
+            or serially
+            or self.abort_signal is not None
+            or (self.middleware_manager and self.middleware_manager.middlewares)
+        ):
+            return super().execute_operation(serially)
+        plan = _plans(self.schema).get(self)
+        if plan is None:
+            return super().execute_operation(serially)
+        return self._execute_plan(plan, serially)
+
+    async def _execute_plan(self, plan: ObjectPlan, serially: bool | None) -> Any:
+        try:
+            data = await _Run(self).run(plan, self.root_value)
+        except Exception as error:  # graphql-core answers it, errors and all
+            logger.debug("compiled plan handed over to graphql-core: %r", error)
+            result = super().execute_operation(serially)
+            return await result if inspect.isawaitable(result) else result
+        return self.finish(self.build_response(data))
