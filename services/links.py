@@ -6,6 +6,7 @@ DataLoaders stay N+1-free whatever the page size.
 
 from __future__ import annotations
 
+import datetime as dt
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from typing import Any
@@ -13,7 +14,9 @@ from typing import Any
 from tortoise.expressions import Q
 from tortoise.models import Model
 
-from services.pagination import Ordering, Page, PageRequest, model_builder, page_of, raw_rows
+from services.pagination import Ordering, Page, PageRequest, model_builder, page_of
+from services.statements import padded, raw_rows, shaped_rows
+from services.viewer import Viewer, visible, visible_values
 
 
 async def children_by_parent(
@@ -23,26 +26,45 @@ async def children_by_parent(
     child: str,
     parent_ids: Sequence[int],
     child_condition: Q | None = None,
+    visible_to: Viewer | None = None,
     child_order: Iterable[str] = ("id",),
 ) -> dict[int, list[Any]]:
-    """``{parent_id: [child, …]}`` through ``link`` (one statement with a join)."""
-    condition = Q(**{f"{parent}_id__in": list(parent_ids)})
-    if child_condition is not None:
-        condition &= child_condition
+    """``{parent_id: [child, …]}`` through ``link`` (one statement with a join).
+
+    ``visible_to`` keeps the children that viewer may see; that statement's SQL is kept
+    per shape (``services.statements``). Other conditions go in ``child_condition``."""
     child_model = link._meta.fields_map[child].related_model
     columns = list(child_model._meta.fields_db_projection.items())
-    query = (
-        link.filter(condition)
-        .order_by(
-            *(f"{'-' if f.startswith('-') else ''}{child}__{f.lstrip('-')}" for f in child_order)
+    order = tuple(child_order)
+    ids = padded(list(parent_ids))
+    now = dt.datetime.now(dt.UTC)
+
+    def build() -> Any:
+        condition = Q(**{f"{parent}_id__in": ids})
+        if visible_to is not None:
+            condition &= visible(visible_to, f"{child}__", now)
+        if child_condition is not None:
+            condition &= child_condition
+        return (
+            link.filter(condition)
+            .order_by(
+                *(f"{'-' if f.startswith('-') else ''}{child}__{f.lstrip('-')}" for f in order)
+            )
+            .values_list(f"{parent}_id", *(f"{child}__{name}" for name, _ in columns))
         )
-        .values_list(f"{parent}_id", *(f"{child}__{name}" for name, _ in columns))
-    )
+
+    if child_condition is None:
+        sees_all = visible_to is None or visible_to.sees_unpublished
+        shape = ("children", parent, child, order, len(ids), sees_all)
+        values = [*ids, *(visible_values(visible_to, now) if visible_to else [])]
+        rows = await shaped_rows(link, shape, values, build)
+    else:
+        rows = await raw_rows(build())
     grouped: dict[int, list[Any]] = defaultdict(list)
-    build = model_builder(child_model)
-    for row in await raw_rows(query):
+    build_child = model_builder(child_model)
+    for row in rows:
         values = {column: row[i] for i, (_, column) in enumerate(columns, 1)}
-        grouped[row[0]].append(build(values))
+        grouped[row[0]].append(build_child(values))
     return grouped
 
 

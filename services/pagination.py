@@ -23,6 +23,7 @@ from tortoise.models import Model
 from tortoise.queryset import QuerySet
 
 from services.errors import BadUserInput
+from services.statements import queryset_rows
 
 M = TypeVar("M", bound=Model)
 
@@ -203,7 +204,7 @@ async def _fetch(queryset: QuerySet[M]) -> list[M]:
     ):
         return list(await queryset)
     build = model_builder(queryset.model)
-    return [build(dict(row)) for row in await raw_rows(queryset)]
+    return [build(dict(row)) for row in await queryset_rows(queryset)]
 
 
 def model_builder(model: type[Model]) -> Callable[[dict[str, Any]], Any]:
@@ -228,18 +229,3 @@ def model_builder(model: type[Model]) -> Callable[[dict[str, Any]], Any]:
         return init(**row)
 
     return build
-
-
-async def raw_rows(query: Any) -> list[Any]:
-    """The database rows of a Tortoise query, as the driver returns them.
-
-    Same statement as awaiting the query, without Tortoise's per-row machinery
-    (``select_related`` and ``values_list`` building cost ten times the statement on
-    pages of links); callers build models with ``Model._init_from_db``, which converts
-    the raw values exactly as Tortoise does. Private API of tortoise-orm, pinned in
-    pyproject.toml."""
-    query._choose_db_if_not_chosen()
-    query._make_query()
-    sql, params = query.query.get_parameterized_sql()
-    _, rows = await query._db.execute_query(sql, params)
-    return list(rows)

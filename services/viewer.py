@@ -44,13 +44,18 @@ class Viewer:
 ANONYMOUS = Viewer()
 
 
-def visible(viewer: Viewer, prefix: str = "") -> Q:
+def visible(viewer: Viewer, prefix: str = "", now: dt.datetime | None = None) -> Q:
     """Condition restricting content (or content reached through ``prefix``) to what
     ``viewer`` may see: everything for editors; otherwise published content whose
     publication time has come (content published « at a date » appears by itself)."""
     if viewer.sees_unpublished:
         return Q()
-    now = dt.datetime.now(dt.UTC)
+    now = now or dt.datetime.now(dt.UTC)
     return Q(**{f"{prefix}status": ContentStatus.PUBLISHED}) & (
         Q(**{f"{prefix}published_at__isnull": True}) | Q(**{f"{prefix}published_at__lte": now})
     )
+
+
+def visible_values(viewer: Viewer, now: dt.datetime) -> list[object]:
+    """The values :func:`visible` binds in its SQL, in order (``services.statements``)."""
+    return [] if viewer.sees_unpublished else [ContentStatus.PUBLISHED.value, now]

@@ -115,7 +115,7 @@ async def get_themes_by_event_ids(viewer: Viewer, ids: Sequence[int]) -> dict[in
         parent="event",
         child="theme",
         parent_ids=ids,
-        child_condition=visible(viewer, "theme__"),
+        visible_to=viewer,
         child_order=("slug",),
     )
 

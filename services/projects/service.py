@@ -21,7 +21,7 @@ from services.projects.models import (
     SharedProject,
 )
 from services.resources.models import Resource
-from services.viewer import Viewer, visible
+from services.viewer import Viewer
 
 ORDERINGS: dict[str, Ordering] = {
     "NEWEST": Ordering((SortKey("id", True, "int"),)),
@@ -125,6 +125,6 @@ async def get_resources_by_project_ids(
         parent="project",
         child="resource",
         parent_ids=ids,
-        child_condition=visible(viewer, "resource__"),
+        visible_to=viewer,
         child_order=("-published_at", "-id"),
     )

@@ -13,7 +13,7 @@ from tortoise.expressions import Q, Subquery
 from services.content import Audience, ContentStatus
 from services.links import children_by_parent, pages_by_parent
 from services.organizations.models import Organization
-from services.pagination import Ordering, Page, PageRequest, SortKey, paginate, raw_rows
+from services.pagination import Ordering, Page, PageRequest, SortKey, paginate
 from services.resources.models import (
     Resource,
     ResourceKind,
@@ -21,6 +21,7 @@ from services.resources.models import (
     ResourceTerritory,
     ResourceTheme,
 )
+from services.statements import raw_rows
 from services.territories.models import Territory
 from services.themes.models import Theme
 from services.viewer import Viewer, visible
@@ -120,7 +121,7 @@ async def get_themes_by_resource_ids(viewer: Viewer, ids: Sequence[int]) -> dict
         parent="resource",
         child="theme",
         parent_ids=ids,
-        child_condition=visible(viewer, "theme__"),
+        visible_to=viewer,
         child_order=("slug",),
     )
 

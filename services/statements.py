@@ -1,0 +1,172 @@
+"""Statements kept by shape: the SQL Tortoise writes for a query, reused with new values.
+
+Building a query through Tortoise (resolving filters, joins, rendering the SQL) costs
+several times running it on the hot paths of a page — a DataLoader batch of link rows, a
+page of a list. ``shaped_rows`` lets Tortoise write the statement the first time a shape
+is seen and keeps its SQL; later calls with the same shape run that SQL with the values
+the caller lists. The first time, the caller's values are compared with the ones Tortoise
+bound, in order and by type: if they differ, the shape is never reused and every call
+goes through Tortoise. The comparison waits for a call whose values are all distinct, so
+that two equal values cannot hide a different order. A wrong reuse cannot happen silently.
+
+``queryset_rows`` does the same for a plain queryset (filters, order, limit), its shape
+read from its ``Q`` tree: pages of every list go through it.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import enum
+from collections import OrderedDict
+from collections.abc import Callable, Hashable, Sequence
+from typing import Any
+
+from tortoise.expressions import Q
+from tortoise.models import Model
+from tortoise.queryset import QuerySet
+
+MAX_SHAPES = 2048
+_UNUSABLE = ""
+_shapes: OrderedDict[Hashable, str] = OrderedDict()
+
+
+async def raw_rows(query: Any) -> list[Any]:
+    """The database rows of a Tortoise query, as the driver returns them.
+
+    Same statement as awaiting the query, without Tortoise's per-row machinery
+    (``select_related`` and ``values_list`` building cost ten times the statement on
+    pages of links); callers build models with ``Model._init_from_db``, which converts
+    the raw values exactly as Tortoise does. Private API of tortoise-orm, pinned in
+    pyproject.toml."""
+    query._choose_db_if_not_chosen()
+    query._make_query()
+    sql, params = query.query.get_parameterized_sql()
+    _, rows = await query._db.execute_query(sql, params)
+    return list(rows)
+
+
+async def shaped_rows(
+    model: type[Model],
+    shape: Hashable,
+    values: Sequence[Any],
+    build: Callable[[], QuerySet[Any]],
+) -> list[Any]:
+    """Rows of the query ``build()`` makes, whose SQL depends only on ``shape`` and whose
+    bound values are ``values`` in order (see the module docstring)."""
+    db = model._meta.db
+    key = (db.capabilities.dialect, model, shape)
+    sql = _shapes.get(key)
+    if sql is None:
+        query = build()
+        query._choose_db_if_not_chosen()
+        query._make_query()
+        sql, bound = query.query.get_parameterized_sql()
+        if _distinct(values):
+            _remember(key, sql if _same(bound, values) else _UNUSABLE)
+        _, rows = await query._db.execute_query(sql, bound)
+        return list(rows)
+    if sql is _UNUSABLE:
+        return await raw_rows(build())
+    _shapes.move_to_end(key)
+    _, rows = await db.execute_query(sql, list(values))
+    return list(rows)
+
+
+def _same(bound: Sequence[Any], values: Sequence[Any]) -> bool:
+    return len(bound) == len(values) and all(
+        type(a) is type(b) and a == b for a, b in zip(bound, values, strict=True)
+    )
+
+
+def _distinct(values: Sequence[Any]) -> bool:
+    try:
+        return len({(type(v), v) for v in values}) == len(values)
+    except TypeError:  # unhashable: cannot tell
+        return False
+
+
+def _remember(key: Hashable, sql: str) -> None:
+    _shapes[key] = sql
+    while len(_shapes) > MAX_SHAPES:
+        _shapes.popitem(last=False)
+
+
+def padded(ids: Sequence[int]) -> list[int]:
+    """``ids`` padded to the next power of two with ids no row has (-1, -2…), so an
+    ``IN (…)`` list has few distinct shapes."""
+    if not ids:
+        return []
+    size = 1
+    while size < len(ids):
+        size *= 2
+    return [*ids, *range(-1, -1 - (size - len(ids)), -1)]
+
+
+_PLAIN = (str, int, float, dt.datetime, dt.date)
+_UNSHAPED = (
+    "_annotations",
+    "_custom_filters",
+    "_group_bys",
+    "_having",
+    "_select_related",
+    "_prefetch_map",
+    "_fields_for_select",
+    "_force_indexes",
+    "_use_indexes",
+    "_select_for_update",
+)
+
+
+class _Opaque(Exception):
+    """A queryset whose shape cannot be read: Tortoise runs it every time."""
+
+
+async def queryset_rows(queryset: QuerySet[Any]) -> list[Any]:
+    """:func:`raw_rows` of a plain queryset, its SQL kept per shape (module docstring)."""
+    try:
+        values: list[Any] = []
+        shape = _queryset_shape(queryset, values)
+    except _Opaque:
+        return await raw_rows(queryset)
+    return await shaped_rows(queryset.model, shape, values, lambda: queryset)
+
+
+def _queryset_shape(queryset: QuerySet[Any], values: list[Any]) -> Hashable:
+    if any(getattr(queryset, name, None) for name in _UNSHAPED):
+        raise _Opaque
+    where = tuple(_q_shape(q, values) for q in queryset._q_objects)
+    for bound in (queryset._limit, queryset._offset):
+        if bound is not None:
+            values.append(bound)
+    return (
+        "queryset",
+        where,
+        tuple(queryset._orderings),
+        queryset._limit is not None,
+        queryset._offset is not None,
+        queryset._distinct,
+    )
+
+
+def _q_shape(q: Q, values: list[Any]) -> Hashable:
+    filters = []
+    for key, value in q.filters.items():
+        if key.endswith("__isnull") or value is None:
+            filters.append((key, repr(value)))  # part of the SQL, not a bound value
+        elif isinstance(value, list | tuple | set | frozenset):
+            items = list(value)
+            filters.append((key, len(items), tuple(type(v) for v in items)))
+            values.extend(_bound(v) for v in items)
+        else:
+            filters.append((key, type(value)))
+            values.append(_bound(value))
+    children = tuple(_q_shape(child, values) for child in q.children)
+    return (q.join_type, q._is_negated, tuple(filters), children)
+
+
+def _bound(value: Any) -> Any:
+    if isinstance(value, enum.Enum):
+        value = value.value
+    if not isinstance(value, _PLAIN):
+        raise _Opaque
+    return value

@@ -1,0 +1,111 @@
+"""Statements kept by shape (services/statements.py): reused only when provably right."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+from tortoise.expressions import Q
+
+from services import statements
+from services.content import ContentStatus
+from services.resources import service
+from services.resources.models import Resource
+from services.statements import padded, queryset_rows, raw_rows
+from services.viewer import ANONYMOUS, Role, Viewer, visible
+from tests.sqlcount import count_queries
+
+EDITOR = Viewer(role=Role.EDITOR, account_id=1)
+
+
+@pytest.fixture(autouse=True)
+def fresh_shapes(monkeypatch):
+    monkeypatch.setattr(statements, "_shapes", type(statements._shapes)())
+
+
+async def _both_ways(queryset):
+    """The rows through the shape cache and straight through Tortoise, as dicts."""
+    kept = [dict(r) for r in await queryset_rows(queryset)]
+    plain = [dict(r) for r in await raw_rows(queryset)]
+    return kept, plain
+
+
+async def test_a_shape_is_reused_with_new_values(database):
+    def newest(after: dt.datetime, limit: int):
+        return (
+            Resource.filter(visible(ANONYMOUS), published_at__lt=after)
+            .order_by("-published_at", "-id")
+            .limit(limit)
+        )
+
+    first, plain = await _both_ways(newest(dt.datetime(2030, 1, 1, tzinfo=dt.UTC), 5))
+    assert first == plain and len(first) == 5
+    assert len(statements._shapes) == 1
+    assert next(iter(statements._shapes.values())) != statements._UNUSABLE
+    # Same shape, other values: the kept SQL answers what Tortoise would.
+    cut = first[2]["published_at"]
+    cut = dt.datetime.fromisoformat(cut) if isinstance(cut, str) else cut
+    second, plain = await _both_ways(newest(cut, 3))
+    assert second == plain
+    assert len(second) == 3 and second[0]["id"] not in [r["id"] for r in first[:3]]
+    assert len(statements._shapes) == 1
+
+
+async def test_values_tortoise_transforms_make_the_shape_unusable(database):
+    # icontains binds "%budget%", not the value the caller wrote: never reused.
+    query = Resource.filter(title__icontains="budget").order_by("id")
+    kept, plain = await _both_ways(query)
+    assert kept == plain
+    assert list(statements._shapes.values()) == [statements._UNUSABLE]
+    again, plain = await _both_ways(Resource.filter(title__icontains="guide").order_by("id"))
+    assert again == plain
+
+
+async def test_equal_values_wait_for_a_call_that_proves_the_order(database):
+    # Two equal values could hide swapped positions: nothing is kept from that call.
+    same = Resource.filter(Q(id__gte=3) | Q(version__gte=3)).order_by("id")
+    kept, plain = await _both_ways(same)
+    assert kept == plain
+    assert not statements._shapes
+    distinct = Resource.filter(Q(id__gte=5) | Q(version__gte=2)).order_by("id")
+    kept, plain = await _both_ways(distinct)
+    assert kept == plain
+    assert len(statements._shapes) == 1
+
+
+async def test_filters_through_relations_are_kept_and_right(database):
+    for slug in ("jeunesse", "sante", "nope"):
+        query = Resource.filter(theme_links__theme__slug=slug).order_by("id")
+        kept, plain = await _both_ways(query)
+        assert kept == plain
+    assert len(statements._shapes) == 1
+
+
+async def test_querysets_with_select_related_go_through_tortoise(database):
+    joined = Resource.filter(id__gte=1).select_related("contributor_territory").limit(2)
+    assert len(await queryset_rows(joined)) == 2
+    assert not statements._shapes
+
+
+def test_padded_lists_have_few_shapes_and_no_real_ids():
+    assert padded([]) == []
+    assert padded([7]) == [7]
+    assert padded([7, 8, 9]) == [7, 8, 9, -1]
+    assert padded(list(range(1, 18))) == [*range(1, 18), *range(-1, -16, -1)]
+    assert len({len(padded(list(range(1, n + 1)))) for n in range(1, 101)}) == 8
+
+
+async def test_link_loaders_follow_the_viewer_through_one_kept_statement(database):
+    resources = await Resource.filter(status=ContentStatus.PUBLISHED).order_by("id").limit(6)
+    ids = [r.id for r in resources]
+    with count_queries() as counted:
+        public = await service.get_themes_by_resource_ids(ANONYMOUS, ids)
+        public_again = await service.get_themes_by_resource_ids(ANONYMOUS, list(reversed(ids)))
+        everything = await service.get_themes_by_resource_ids(EDITOR, ids)
+    assert len(counted) == 3
+    key = lambda grouped: {k: [t.id for t in v] for k, v in grouped.items()}  # noqa: E731
+    assert key(public) == key(public_again)
+    for resource_id, themes in public.items():
+        assert {t.id for t in themes} <= {t.id for t in everything[resource_id]}
+        assert all(t.status == ContentStatus.PUBLISHED for t in themes)
+    assert -1 not in public and all(k in ids for k in everything)
