@@ -26,7 +26,7 @@ from typing import Any
 
 import tantivy
 
-from search.french import DEFAULT_SYNONYMS, STOP_WORDS, normalize_synonyms, query_words, typo_budget
+from search.french import DEFAULT_SYNONYMS, normalize_synonyms
 from search.highlight import Matcher, highlight, snippet
 from search.port import (
     Document,
@@ -40,35 +40,21 @@ from search.port import (
     Sort,
     SynonymGroups,
 )
+from search.tantivy_query import FOLD_FIELDS, TEXT_FIELDS, UNSIGNED_FIELDS, QueryBuilder, analyzer
+from search.vocabulary import TermCollector, VocabularyFile
 
 logger = logging.getLogger("tec.search")
 
 SCHEMA_VERSION = 1
-_TITLE_EXACT, _OTHER_EXACT, _TITLE_TYPO, _OTHER_TYPO = 4.0, 3.0, 2.0, 1.0
 # Ties on relevance go to the newest: score × log2(2 + recency), recency ∈ [0, 0.0069]
 # keeps that factor under 1.005, below the gap between two relevance levels (and the
 # page is re-sorted by level then date, which f32 scores cannot always tell apart).
 _RECENCY_SPAN = 0.0069
 _EPOCH_START = 946_684_800  # 2000-01-01
 _EPOCH_END = 4_102_444_800  # 2100-01-01
-_UNSIGNED = ("pk", "themes", "territories", "organizations", "year")
 _KEYWORDS = ("type", "kind", "audience", "format")
 _FACET_SIZE = 100  # Meilisearch's default maxValuesPerFacet
-_PREFIX_MIN = 2
-
-
-def _analyzer(stem: bool) -> tantivy.TextAnalyzer:
-    builder = (
-        tantivy.TextAnalyzerBuilder(tantivy.Tokenizer.simple())
-        .filter(tantivy.Filter.remove_long(60))
-        .filter(tantivy.Filter.lowercase())
-        .filter(tantivy.Filter.ascii_fold())
-    )
-    if stem:
-        builder = builder.filter(tantivy.Filter.custom_stopword(list(STOP_WORDS))).filter(
-            tantivy.Filter.stemmer("french")
-        )
-    return builder.build()
+_TOTAL = "total_hits"  # the aggregation that counts the matches
 
 
 def _schema() -> tantivy.Schema:
@@ -76,11 +62,11 @@ def _schema() -> tantivy.Schema:
     builder.add_text_field("id", stored=True, tokenizer_name="raw")
     for name in _KEYWORDS:
         builder.add_text_field(name, stored=name == "type", fast=True, tokenizer_name="raw")
-    for name in _UNSIGNED:
+    for name in UNSIGNED_FIELDS:
         builder.add_unsigned_field(name, stored=name == "pk", indexed=True, fast=True)
     builder.add_integer_field("date", stored=True, indexed=True, fast=True)
     builder.add_float_field("recency", fast=True)
-    for name in ("title", "text", "names"):
+    for name in TEXT_FIELDS:
         builder.add_text_field(name, stored=name != "names", tokenizer_name="fr_stem")
         builder.add_text_field(f"{name}_fold", tokenizer_name="fr_fold")
     return builder.build()
@@ -95,7 +81,9 @@ class TantivyEngine:
         self.root = Path(root)
         self.writer_heap = writer_heap_mb * 1_000_000
         self.schema = _schema()
-        self._stem_analyzer = _analyzer(stem=True)
+        self._queries = QueryBuilder(self.schema)
+        self._collector = TermCollector(analyzer(stem=False).analyze)
+        self._vocabulary_file: VocabularyFile | None = None
         self._index: tantivy.Index | None = None
         self._writer: tantivy.IndexWriter | None = None
         self._generation: str | None = None
@@ -117,6 +105,7 @@ class TantivyEngine:
                 generation = self._new_generation_name()
                 index = self._make_index(self.root / generation)
                 del index
+                VocabularyFile(self.root / generation).create([])
                 self._write_current(generation)
             if not (self.root / "synonyms.json").exists():
                 self._write_synonyms(normalize_synonyms(DEFAULT_SYNONYMS))
@@ -133,8 +122,8 @@ class TantivyEngine:
     def _make_index(self, path: Path) -> tantivy.Index:
         path.mkdir(parents=True, exist_ok=True)
         index = tantivy.Index(self.schema, path=str(path), reuse=True)
-        index.register_tokenizer("fr_stem", _analyzer(stem=True))
-        index.register_tokenizer("fr_fold", _analyzer(stem=False))
+        index.register_tokenizer("fr_stem", analyzer(stem=True))
+        index.register_tokenizer("fr_fold", analyzer(stem=False))
         return index
 
     @staticmethod
@@ -175,7 +164,10 @@ class TantivyEngine:
                 self._drop_writer()
                 self._index = self._make_index(self.root / generation)
                 self._generation = generation
+                self._vocabulary_file = VocabularyFile(self.root / generation)
             self._current_stamp = stamp
+        assert self._vocabulary_file is not None
+        self._vocabulary_file.refresh()
         synonyms_stamp = self._stamp(self.root / "synonyms.json")
         if force or synonyms_stamp != self._synonym_stamp:
             try:
@@ -211,6 +203,15 @@ class TantivyEngine:
                 raise SearchUnavailable(
                     "Un autre processus écrit dans l'index de recherche."
                 ) from error
+            vocabulary = self._vocabulary_file
+            if vocabulary is not None and vocabulary.refresh() is None:
+                # A generation built before vocabulary files: list its terms once (the
+                # writer lock is held, so no commit can slip between).
+                index.reload()
+                searcher = index.searcher()
+                vocabulary.create(
+                    sorted({t for f in FOLD_FIELDS for t, _ in searcher.terms_with_prefix(f, "")})
+                )
         return self._writer
 
     async def try_acquire_writer(self) -> bool:
@@ -241,9 +242,12 @@ class TantivyEngine:
         for name in ("kind", "audience", "format"):
             if doc.get(name):
                 fields[name] = doc[name]
-        for name in ("title", "text", "names"):
+        for name in TEXT_FIELDS:
             fields[name] = fields[f"{name}_fold"] = doc.get(name) or ""
         return tantivy.Document.from_dict(fields, self.schema)
+
+    def _terms_of(self, documents: Sequence[Document]) -> set[str]:
+        return self._collector.terms(d.get(name) or "" for d in documents for name in TEXT_FIELDS)
 
     async def upsert(self, documents: Sequence[Document]) -> None:
         if documents:
@@ -256,7 +260,15 @@ class TantivyEngine:
     def _write(self, documents: Sequence[Document], deletions: list[str]) -> None:
         with self._lock:
             writer = self._get_writer()
+            vocabulary = self._vocabulary_file
             try:
+                if vocabulary is not None and vocabulary.vocabulary is not None and documents:
+                    # Before the commit: a reader never sees a document without its words.
+                    known = vocabulary.vocabulary
+                    vocabulary.append(
+                        sorted(t for t in self._terms_of(documents) if t not in known)
+                    )
+                    vocabulary.refresh()
                 for doc_id in deletions:
                     writer.delete_documents_by_term("id", doc_id)
                 for doc in documents:
@@ -282,14 +294,17 @@ class TantivyEngine:
                 target.add_document(document)
 
         total = 0
+        terms: set[str] = set()
         try:
             async for batch in batches:
                 await asyncio.to_thread(add_all, writer, [self._to_tantivy(d) for d in batch])
+                terms |= self._terms_of(batch)
                 total += len(batch)
                 if progress:
                     progress(len(batch))
             await asyncio.to_thread(writer.commit)
             await asyncio.to_thread(writer.wait_merging_threads)
+            await asyncio.to_thread(VocabularyFile(self.root / generation).create, sorted(terms))
         except BaseException:
             del writer, index
             shutil.rmtree(self.root / generation, ignore_errors=True)
@@ -333,177 +348,82 @@ class TantivyEngine:
         with self._lock:
             index = self._live()
             synonyms = self._synonyms
+            vocabulary = self._vocabulary_file.vocabulary if self._vocabulary_file else None
         searcher = index.searcher()
-        text_query, matcher = self._text_query(request.query, synonyms)
-        query = self._with_filters(text_query or tantivy.Query.all_query(), request)
-        # The hits and the facet counts are two passes over the matches; tantivy releases
-        # the GIL, so they run side by side.
-        top = asyncio.to_thread(
-            self._top_hits, searcher, query, request, text_query is None, matcher
-        )
-        if request.facets:
-            (hits, total), facets = await asyncio.gather(
-                top, asyncio.to_thread(self._facets, searcher, query, request.facets)
+        text = self._queries.text_query(request.query, synonyms, vocabulary)
+        matches = text.query if text else tantivy.Query.all_query()
+        query = self._queries.with_filters(matches, request)
+        # Two passes over the matches, side by side (tantivy releases the GIL): the page
+        # of hits, and the total with the facet counts.
+        counting = asyncio.to_thread(self._count_and_facets, searcher, query, request.facets)
+        if request.limit > 0:
+            best = None
+            if text and request.sort is Sort.RELEVANCE:
+                best = self._queries.with_filters(text.top, request)
+            page = asyncio.to_thread(
+                self._page, searcher, query, best, request, text.matcher if text else None
             )
+            hits, (total, facets) = await asyncio.gather(page, counting)
         else:
-            (hits, total), facets = await top, {}
+            hits, (total, facets) = [], await counting
         elapsed = (time.perf_counter() - started) * 1000
         return SearchResult(hits=hits, total=total, facets=facets, processing_ms=elapsed)
 
     @staticmethod
-    def _top_hits(
+    def _page(
         searcher: tantivy.Searcher,
         query: tantivy.Query,
+        best: tantivy.Query | None,
         request: SearchRequest,
-        placeholder: bool,
         matcher: Matcher | None,
-    ) -> tuple[list[SearchHit], int]:
-        limit = max(0, request.limit)
-        options: dict[str, Any] = {"limit": max(limit, 1), "offset": request.offset}
-        if request.sort is Sort.OLDEST:
-            options.update(order_by_field="date", order=tantivy.Order.Asc)
-        elif request.sort is Sort.NEWEST or placeholder:
-            options.update(order_by_field="date", order=tantivy.Order.Desc)
+    ) -> list[SearchHit]:
+        """The requested page: by date, or by relevance (``best`` given) then date.
+
+        By relevance, the documents with the best possible score (``best``) come first,
+        newest first: when there are enough of them to fill the page, they are the page,
+        and the scored pass over every match is not needed."""
+        window = {"limit": request.limit, "offset": request.offset}
+        order = tantivy.Order.Asc if request.sort is Sort.OLDEST else tantivy.Order.Desc
+        by_date = searcher.search(
+            best or query, count=False, order_by_field="date", order=order, **window
+        ).hits
+        if best is None or len(by_date) == request.limit:
+            documents = [searcher.doc(address) for _date, address in by_date]
         else:
-            options["weight_by_field"] = "recency"
-        result = searcher.search(query, count=True, **options)
-        found = [(score, searcher.doc(address)) for score, address in result.hits[:limit]]
-        if "weight_by_field" in options:
-            found.sort(key=lambda pair: (-round(pair[0]), -(pair[1].get_first("date") or 0)))
-        hits = [
+            scored = searcher.search(query, count=False, weight_by_field="recency", **window).hits
+            # f32 scores cannot always tell two dates apart: sort on level, then date.
+            found = sorted(
+                ((score, searcher.doc(address)) for score, address in scored),
+                key=lambda pair: (-round(pair[0]), -(pair[1].get_first("date") or 0)),
+            )
+            documents = [doc for _score, doc in found]
+        return [
             SearchHit(
                 type=doc.get_first("type"),
                 pk=int(doc.get_first("pk")),
                 title_html=highlight(doc.get_first("title") or "", matcher),
                 snippet_html=snippet(doc.get_first("text") or "", matcher),
             )
-            for _score, doc in found
+            for doc in documents
         ]
-        return hits, result.count
 
     @staticmethod
-    def _facets(
+    def _count_and_facets(
         searcher: tantivy.Searcher, query: tantivy.Query, facets: Sequence[Facet]
-    ) -> dict[Facet, list[FacetCount]]:
-        aggregations = {f.value: {"terms": {"field": f.value, "size": _FACET_SIZE}} for f in facets}
+    ) -> tuple[int, dict[Facet, list[FacetCount]]]:
+        aggregations: dict[str, Any] = {
+            f.value: {"terms": {"field": f.value, "size": _FACET_SIZE}} for f in facets
+        }
+        aggregations[_TOTAL] = {"value_count": {"field": "pk"}}  # every document has one
         answer = searcher.aggregate(query, aggregations)
-        return {
+        counts = {
             facet: [
                 FacetCount(value=str(b["key"]), count=int(b["doc_count"]))
                 for b in answer.get(facet.value, {}).get("buckets", [])
             ]
             for facet in facets
         }
-
-    # --- query building -----------------------------------------------------------------
-
-    def _stems(self, word: str) -> list[str]:
-        return self._stem_analyzer.analyze(word)
-
-    def _stem_one(self, word: str) -> str:
-        stems = self._stems(word)
-        return stems[0] if stems else word
-
-    def _word_query(self, word: str, *, prefix: bool) -> tantivy.Query:
-        """Best of: same stem in the title / elsewhere, typo or prefix in the title /
-        elsewhere (scored by level, so ranking is typo count then attribute)."""
-        s = self.schema
-        q = tantivy.Query
-        options = []
-        stems = self._stems(word)
-        for stem in stems[:1]:
-            options.append(q.const_score_query(q.term_query(s, "title", stem), _TITLE_EXACT))
-            for name in ("text", "names"):
-                options.append(q.const_score_query(q.term_query(s, name, stem), _OTHER_EXACT))
-        if not stems:  # a stop word typed alone: match it as written
-            for name in ("title", "text", "names"):
-                level = _TITLE_EXACT if name == "title" else _OTHER_EXACT
-                exact = q.term_query(s, f"{name}_fold", word)
-                options.append(q.const_score_query(exact, level))
-        if prefix and len(word) >= _PREFIX_MIN:
-            for name in ("title", "text", "names"):
-                level = _TITLE_EXACT if name == "title" else _OTHER_EXACT
-                fuzzy = q.fuzzy_term_query(s, f"{name}_fold", word, distance=0, prefix=True)
-                options.append(q.const_score_query(fuzzy, level))
-        budget = typo_budget(word)
-        if budget:
-            for name in ("title", "text", "names"):
-                level = _TITLE_TYPO if name == "title" else _OTHER_TYPO
-                fuzzy = q.fuzzy_term_query(s, f"{name}_fold", word, distance=budget)
-                options.append(q.const_score_query(fuzzy, level))
-        return q.disjunction_max_query(options)
-
-    def _phrase_query(self, phrase: str) -> tantivy.Query:
-        """Exact (stemmed) phrase in the title or elsewhere: a synonym's alternative."""
-        q = tantivy.Query
-        stems = self._stems(phrase)
-        options = []
-        for name in ("title", "text", "names"):
-            level = _TITLE_EXACT if name == "title" else _OTHER_EXACT
-            if len(stems) == 1:
-                inner = q.term_query(self.schema, name, stems[0])
-            elif stems:
-                inner = q.phrase_query(self.schema, name, stems, slop=2)
-            else:
-                continue
-            options.append(q.const_score_query(inner, level))
-        return q.disjunction_max_query(options) if options else q.empty_query()
-
-    def _text_query(
-        self, text: str, synonyms: SynonymGroups
-    ) -> tuple[tantivy.Query | None, Matcher | None]:
-        found = query_words(text)
-        if not found:
-            return None, None
-        as_you_type = not text[-1:].isspace()
-        entries = {tuple(e.split()): group for group in synonyms for e in group}
-        longest = max((len(k) for k in entries), default=0)
-        units: list[tantivy.Query] = []
-        alternatives: set[str] = set()
-        i = 0
-        while i < len(found):
-            span, group = 1, None
-            for size in range(min(longest, len(found) - i), 0, -1):
-                if tuple(found[i : i + size]) in entries:
-                    span, group = size, entries[tuple(found[i : i + size])]
-                    break
-            last = i + span == len(found)
-            parts = [
-                self._word_query(w, prefix=as_you_type and last and j == span - 1)
-                for j, w in enumerate(found[i : i + span])
-            ]
-            own = (
-                parts[0]
-                if span == 1
-                else tantivy.Query.boolean_query([(tantivy.Occur.Must, p) for p in parts])
-            )
-            if group:
-                phrase = " ".join(found[i : i + span])
-                others = [self._phrase_query(e) for e in group if e != phrase]
-                alternatives.update(w for e in group for w in e.split() if w not in STOP_WORDS)
-                own = tantivy.Query.disjunction_max_query([own, *others])
-            units.append(own)
-            i += span
-        query = tantivy.Query.boolean_query([(tantivy.Occur.Must, u) for u in units])
-        matcher = Matcher(
-            words=tuple(found),
-            stems=frozenset(self._stem_one(w) for w in found),
-            prefix=found[-1] if as_you_type and len(found[-1]) >= _PREFIX_MIN else None,
-            exact=frozenset(alternatives),
-            stem=self._stem_one,
-        )
-        return query, matcher
-
-    def _with_filters(self, query: tantivy.Query, request: SearchRequest) -> tantivy.Query:
-        conditions = request.filter.conditions()
-        if not conditions:
-            return query
-        clauses = [(tantivy.Occur.Must, query)]
-        for name, values in conditions:
-            accepted = [int(v) for v in values] if name in _UNSIGNED else [str(v) for v in values]
-            term_set = tantivy.Query.term_set_query(self.schema, name, accepted)
-            clauses.append((tantivy.Occur.Must, tantivy.Query.const_score_query(term_set, 0.0)))
-        return tantivy.Query.boolean_query(clauses)
+        return int(answer[_TOTAL]["value"]), counts
 
 
 def _atomic_write(path: Path, text: str) -> None:
