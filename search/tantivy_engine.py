@@ -1,7 +1,8 @@
 """The embedded search engine: a tantivy index in a directory, no server.
 
-Layout of ``root``: one directory per index generation (``gen-…``), a ``CURRENT`` file
-naming the live one, and ``synonyms.json``. A rebuild writes a new generation beside the
+Layout of ``root``: one directory per index generation (``gen-…``, holding the tantivy
+index and its ``vocabulary.txt``, see ``search/vocabulary.py``), a ``CURRENT`` file naming
+the live one, and ``synonyms.json``. A rebuild writes a new generation beside the
 live one and then replaces ``CURRENT`` atomically, so searches keep answering meanwhile;
 every process notices the new ``CURRENT`` on its next call and switches.
 
