@@ -207,12 +207,15 @@ class TantivyEngine:
             vocabulary = self._vocabulary_file
             if vocabulary is not None and vocabulary.refresh() is None:
                 # A generation built before vocabulary files: list its terms once (the
-                # writer lock is held, so no commit can slip between).
+                # writer lock is held, so no commit can slip between). Until then, and if
+                # that fails, searches expand typos with tantivy's fuzzy queries.
                 index.reload()
                 searcher = index.searcher()
-                vocabulary.create(
-                    sorted({t for f in FOLD_FIELDS for t, _ in searcher.terms_with_prefix(f, "")})
-                )
+                listed = {t for f in FOLD_FIELDS for t, _ in searcher.terms_with_prefix(f, "")}
+                try:
+                    vocabulary.create(sorted(listed))
+                except OSError as error:
+                    logger.warning("search vocabulary not written: %s", error)
         return self._writer
 
     async def try_acquire_writer(self) -> bool:
@@ -290,16 +293,16 @@ class TantivyEngine:
         index = await asyncio.to_thread(self._make_index, self.root / generation)
         writer = index.writer(max(self.writer_heap, 128_000_000), 0)
 
-        def add_all(target: tantivy.IndexWriter, documents: list[tantivy.Document]) -> None:
-            for document in documents:
+        def add_all(target: tantivy.IndexWriter, batch: list[Document]) -> set[str]:
+            for document in [self._to_tantivy(d) for d in batch]:
                 target.add_document(document)
+            return self._terms_of(batch)
 
         total = 0
         terms: set[str] = set()
         try:
             async for batch in batches:
-                await asyncio.to_thread(add_all, writer, [self._to_tantivy(d) for d in batch])
-                terms |= self._terms_of(batch)
+                terms |= await asyncio.to_thread(add_all, writer, batch)
                 total += len(batch)
                 if progress:
                     progress(len(batch))

@@ -128,7 +128,8 @@ class QueryBuilder:
 
         prefixed = [t for t in vocabulary.with_prefix(word) if not covered(t)] if prefix else []
         typos = vocabulary.within_typos(word, budget) if budget else ()
-        typos = [t for t in typos if not covered(t) and t not in prefixed]
+        already = set(prefixed)
+        typos = [t for t in typos if t not in already and not covered(t)]
         for terms, rank in ((prefixed, 0), (typos, 1)):
             for name in TEXT_FIELDS if terms else ():
                 options.append((levels[name][rank], q.term_set_query(s, f"{name}_fold", terms)))
