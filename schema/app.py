@@ -4,10 +4,12 @@ created at import time. A partner can mount the returned app inside its own Star
 from __future__ import annotations
 
 import contextlib
+import json
 import logging
 from collections.abc import AsyncIterator
 from typing import Any
 
+import orjson
 from cross_web import HTTPException
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
@@ -100,6 +102,14 @@ class GraphQLApp(GraphQL[Context, None]):
         ):
             raise HTTPException(400, "Le corps doit être un objet JSON (ou un tableau d'objets).")
         return parsed
+
+    def encode_json(self, data: object) -> bytes:
+        # orjson: several times faster than json.dumps on a page of nodes, same JSON
+        # (UTF-8 rather than \u escapes); anything it refuses goes through json.
+        try:
+            return orjson.dumps(data)
+        except TypeError:
+            return json.dumps(data, separators=(",", ":")).encode()
 
     def create_response(
         self, response_data: GraphQLHTTPResponse | list[GraphQLHTTPResponse], sub_response: Response

@@ -10,8 +10,9 @@ Each plan knows how to get its value — an attribute read for plain fields, the
 function called directly for argument-less Strawberry resolvers, Strawberry's full resolver
 otherwise — and how to complete it (serialise a leaf, build a list, build an object).
 
-Running a plan (:class:`_Run`) completes the whole tree breadth first: resolvers that return
-awaitables are gathered level by level, so every DataLoader sees a level's keys in one batch.
+Running a plan (:class:`_Run`) completes the whole tree breadth first: the coroutines of a
+level are stepped side by side (no Task each), so every DataLoader sees a level's keys in
+one batch, and each is resumed when the future it waits on is done.
 
 Only the happy path is compiled. Any error, a null in a non-null position, a runtime type
 the plan does not know, or a resolver that returns an awaitable item: the run stops and the
@@ -26,8 +27,10 @@ from __future__ import annotations
 import asyncio
 import inspect
 import logging
+from asyncio import FIRST_COMPLETED
 from collections import OrderedDict
 from collections.abc import Callable
+from functools import partial
 from typing import Any
 
 from graphql import (
@@ -195,11 +198,13 @@ class _Compiler:
         ]
         info_name = resolver.info_parameter.name if resolver.info_parameter else None
         info_class = self.info_class
+        if info_name is None and not source_names and positional:
+            return _SourceOnly(func)
 
         def call(source: Any, raw_info: Any) -> Any:
             kwargs = dict.fromkeys(source_names, source)
             if info_name is not None:
-                kwargs[info_name] = info_class(_raw_info=raw_info, _field=field)
+                kwargs[info_name] = info_class(_raw_info=raw_info(), _field=field)
             return func(source, **kwargs) if positional else func(**kwargs)
 
         return call
@@ -276,6 +281,15 @@ class _Compiler:
             details,
             self.ctx.hide_suggestions,
         )
+
+
+class _SourceOnly:
+    """A resolver that takes only ``self``: called with the source, nothing built."""
+
+    __slots__ = ("func",)
+
+    def __init__(self, func: Callable[[Any], Any]) -> None:
+        self.func = func
 
 
 def _leaf(type_: GraphQLScalarType | GraphQLEnumType) -> Complete:
@@ -361,11 +375,14 @@ class _Run:
                 out[field.key] = field.typename
                 continue
             field_path = Path(path, field.key, plan.type_name)
-            info = self.ctx.build_resolve_info(field.field_def, field.nodes, plan.type, field_path)
-            if field.call is not None:
-                value = field.call(source, info)
+            call = field.call
+            if type(call) is _SourceOnly:
+                value = call.func(source)
+            elif call is not None:
+                value = call(source, partial(self.info, field, plan, field_path))
             else:
                 args = field.args if field.args is not None else self.args_of(field)
+                info = self.info(field, plan, field_path)
                 value = field.resolve(source, info, **args)  # type: ignore[misc]
             if inspect.isawaitable(value):
                 out[field.key] = None  # keeps the key's place; filled when awaited
@@ -373,6 +390,9 @@ class _Run:
             else:
                 out[field.key] = field.complete(self, value, field_path)
         return out
+
+    def info(self, field: FieldPlan, plan: ObjectPlan, path: Path) -> Any:
+        return self.ctx.build_resolve_info(field.field_def, field.nodes, plan.type, path)  # type: ignore[arg-type]
 
     def args_of(self, field: FieldPlan) -> dict[str, Any]:
         found = self.arguments.get(id(field))
@@ -390,18 +410,73 @@ class _Run:
         try:
             data = self.object(plan, root_value, None)
             while self.pending:
-                batch, self.pending = self.pending, []
-                values = await asyncio.gather(*(p[0] for p in batch), return_exceptions=True)
-                for (_awaitable, out, field, path), value in zip(batch, values, strict=True):
-                    if isinstance(value, BaseException):
-                        raise Fallback("a resolver failed") from value
-                    out[field.key] = field.complete(self, value, path)
+                level, self.pending = self.pending, []
+                await self.settle(level)
             return data
-        except Exception:
-            for awaitable, *_ in self.pending:
-                if inspect.iscoroutine(awaitable):
-                    awaitable.close()
+        except BaseException:
+            for entry in self.pending:
+                _close(entry[0])
             raise
+
+    async def settle(self, level: list[tuple[Any, dict[str, Any], FieldPlan, Path]]) -> None:
+        """Run a level's awaitables side by side, without a Task each.
+
+        Every coroutine is stepped until it waits on a future (typically a DataLoader's),
+        so the loaders see all the keys of the level before their batch runs; each one
+        is resumed once its future is done, as a Task would."""
+        waiting: list[tuple[tuple[Any, dict[str, Any], FieldPlan, Path], Any]] = []
+        try:
+            for entry in level:
+                if not inspect.iscoroutine(entry[0]):
+                    entry = (_awaited(entry[0]), *entry[1:])
+                self.step(entry, waiting)
+            while waiting:
+                # Resume whichever is ready: one may wait on a lock another one holds.
+                if not any(future.done() for _, future in waiting):
+                    await asyncio.wait({f for _, f in waiting}, return_when=FIRST_COMPLETED)
+                ready = [pair for pair in waiting if pair[1].done()]
+                waiting = [pair for pair in waiting if not pair[1].done()]
+                for entry, _future in ready:
+                    self.step(entry, waiting)
+        except BaseException:
+            for entry, _future in waiting:
+                _close(entry[0])
+            for entry in level:
+                _close(entry[0])
+            raise
+
+    def step(self, entry: tuple[Any, dict[str, Any], FieldPlan, Path], waiting: list) -> None:
+        coroutine, out, field, path = entry
+        try:
+            yielded = coroutine.send(None)
+        except StopIteration as done:
+            out[field.key] = field.complete(self, done.value, path)
+            return
+        except Exception as error:
+            raise Fallback("a resolver failed") from error
+        except asyncio.CancelledError as error:  # what it awaited was cancelled, not us
+            task = asyncio.current_task()
+            if task is not None and task.cancelling():
+                raise
+            raise Fallback("a resolver was cancelled") from error
+        if getattr(yielded, "_asyncio_future_blocking", None) is not None:
+            yielded._asyncio_future_blocking = False
+            waiting.append((entry, yielded))
+        elif yielded is None:  # a bare yield (asyncio.sleep(0)): resume on the next turn
+            soon = asyncio.get_running_loop().create_future()
+            soon.get_loop().call_soon(soon.set_result, None)
+            waiting.append((entry, soon))
+        else:
+            raise Fallback(f"a resolver awaited {type(yielded).__name__}")
+
+
+async def _awaited(awaitable: Any) -> Any:
+    return await awaitable
+
+
+def _close(awaitable: Any) -> None:
+    if inspect.iscoroutine(awaitable):
+        awaitable.close()
 
 
 class _PlanCache:

@@ -65,8 +65,14 @@ class PageInfo:
 
 @strawberry.type(description="A node and its cursor.")
 class Edge(Generic[T]):
-    cursor: str = strawberry.field(description="Opaque position of this node in the list.")
+    item: strawberry.Private[Any]
+    page: strawberry.Private[Page[Any]]
     node: T = strawberry.field(description="The object.")
+
+    @strawberry.field(description="Opaque position of this node in the list.")
+    def cursor(self) -> str:
+        # Encoded only when asked for: most pages are read without their cursors.
+        return self.page.cursor(self.item)
 
 
 @strawberry.type(description="A page of a list (Relay connection, keyset-paginated).")
@@ -81,15 +87,14 @@ class Connection(Generic[T]):
 
 def connection(page: Page[Any], convert: Callable[[Any], Any]) -> Any:
     """Turn a service ``Page`` into a GraphQL connection, converting each row."""
-    cursor = page.cursor
-    edges = [Edge(cursor=cursor(item), node=convert(item)) for item in page.items]
+    edges = [Edge(item=item, page=page, node=convert(item)) for item in page.items]
     return Connection(
         edges=edges,
         page_info=PageInfo(
             has_next_page=page.has_next_page,
             has_previous_page=page.has_previous_page,
-            start_cursor=edges[0].cursor if edges else None,
-            end_cursor=edges[-1].cursor if edges else None,
+            start_cursor=page.start_cursor,
+            end_cursor=page.end_cursor,
         ),
     )
 

@@ -29,7 +29,8 @@ async def children_by_parent(
     visible_to: Viewer | None = None,
     child_order: Iterable[str] = ("id",),
 ) -> dict[int, list[Any]]:
-    """``{parent_id: [child, …]}`` through ``link`` (one statement with a join).
+    """``{parent_id: [child, …]}`` through ``link`` (one statement with a join); a child
+    under several parents is the same instance in each list.
 
     ``visible_to`` keeps the children that viewer may see; that statement's SQL is kept
     per shape (``services.statements``). Other conditions go in ``child_condition``."""
@@ -60,11 +61,17 @@ async def children_by_parent(
         rows = await shaped_rows(link, shape, values, build)
     else:
         rows = await raw_rows(build())
+    # A child linked to several parents is built once and shared (results are read-only).
     grouped: dict[int, list[Any]] = defaultdict(list)
     build_child = model_builder(child_model)
+    names = [column for _, column in columns]
+    pk = 1 + names.index(child_model._meta.db_pk_column)
+    built: dict[Any, Any] = {}
     for row in rows:
-        values = {column: row[i] for i, (_, column) in enumerate(columns, 1)}
-        grouped[row[0]].append(build_child(values))
+        found = built.get(row[pk])
+        if found is None:
+            found = built[row[pk]] = build_child(dict(zip(names, row[1:], strict=True)))
+        grouped[row[0]].append(found)
     return grouped
 
 

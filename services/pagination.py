@@ -219,6 +219,9 @@ def model_builder(model: type[Model]) -> Callable[[dict[str, Any]], Any]:
     enum members come from the enum's value map."""
     meta = model._meta
     use_tz, zone = timezone.get_use_tz(), timezone.get_default_timezone()
+    zone_is_utc = dt.datetime(2000, 1, 1, tzinfo=zone).utcoffset() == dt.timedelta(0) and (
+        dt.datetime(2000, 7, 1, tzinfo=zone).utcoffset() == dt.timedelta(0)
+    )
     plain = [(key, attr) for key, attr, _ in meta.db_native_fields]
     # (column, attribute, converter of non-null values): null stays null.
     converted: list[tuple[str, str, Callable[[Any], Any]]] = [
@@ -228,7 +231,7 @@ def model_builder(model: type[Model]) -> Callable[[dict[str, Any]], Any]:
     others: list[tuple[str, str, Callable[[Any], Any]]] = []
     for key, attr, field in meta.db_complex_fields:
         if isinstance(field, DatetimeField):
-            converted.append((key, attr, partial(_to_datetime, field, use_tz, zone)))
+            converted.append((key, attr, partial(_to_datetime, field, use_tz, zone, zone_is_utc)))
         elif isinstance(getattr(field, "enum_type", None), enum.EnumMeta):
             converted.append((key, attr, partial(_to_member, field)))
         else:
@@ -257,7 +260,9 @@ def model_builder(model: type[Model]) -> Callable[[dict[str, Any]], Any]:
     return build
 
 
-def _to_datetime(field: DatetimeField, use_tz: bool, zone: dt.tzinfo, value: Any) -> Any:
+def _to_datetime(
+    field: DatetimeField, use_tz: bool, zone: dt.tzinfo, zone_is_utc: bool, value: Any
+) -> Any:
     if isinstance(value, str):
         try:
             value = dt.datetime.fromisoformat(value)
@@ -267,6 +272,8 @@ def _to_datetime(field: DatetimeField, use_tz: bool, zone: dt.tzinfo, value: Any
         return field.to_python_value(value)
     if not use_tz:
         return value.replace(tzinfo=None) if value.tzinfo is not None else value
+    if value.tzinfo is dt.UTC and zone_is_utc:
+        return value  # the same instant, already in the zone's offset
     if value.tzinfo is None or value.utcoffset() is None:
         return timezone.make_aware(value)
     return value.astimezone(zone)
