@@ -109,3 +109,41 @@ async def test_link_loaders_follow_the_viewer_through_one_kept_statement(databas
         assert {t.id for t in themes} <= {t.id for t in everything[resource_id]}
         assert all(t.status == ContentStatus.PUBLISHED for t in themes)
     assert -1 not in public and all(k in ids for k in everything)
+
+
+async def test_sqlite_reads_run_inline_and_see_every_commit(database):
+    from tortoise.transactions import in_transaction
+
+    db = Resource._meta.db
+    if db.capabilities.dialect != "sqlite":
+        pytest.skip("the inline reader is SQLite's (PostgreSQL reads through asyncpg)")
+
+    def page():
+        return Resource.filter(id__gte=1).order_by("id").limit(3)
+
+    await queryset_rows(page())  # the shape is kept: the next reads run inline
+    with count_queries() as counted:
+        assert await queryset_rows(page())
+    assert len(counted) == 1  # logged like Tortoise's own statements
+    assert statements._inline_reader(db) is not None
+    first = await Resource.filter(id__gte=1).order_by("id").first()
+    outside = statements.reader_for(db.filename)
+    try:
+        # A commit through Tortoise's connection is seen by the very next inline read.
+        await Resource.filter(id=first.id).update(title="Relu juste après l'écriture")
+        rows = await queryset_rows(page())
+        assert rows[0]["title"] == "Relu juste après l'écriture"
+        # Inside a transaction, reads go through the transaction and see its writes,
+        # which the inline reader does not see before the commit.
+        async with in_transaction() as connection:
+            await Resource.filter(id=first.id).using_db(connection).update(title="Pas encore")
+            assert statements._inline_reader(Resource._meta.db) is None
+            rows = await queryset_rows(page())
+            assert rows[0]["title"] == "Pas encore"
+            seen = outside.execute('SELECT title FROM "resource" WHERE id = ?', [first.id])
+            assert seen.fetchone()[0] == "Relu juste après l'écriture"
+            await connection.rollback()
+        rows = await queryset_rows(page())
+        assert rows[0]["title"] == "Relu juste après l'écriture"
+    finally:
+        await Resource.filter(id=first.id).update(title=first.title)
