@@ -31,6 +31,7 @@ from asyncio import FIRST_COMPLETED
 from collections import OrderedDict
 from collections.abc import Callable
 from functools import partial
+from types import CoroutineType
 from typing import Any
 
 from graphql import (
@@ -43,6 +44,7 @@ from graphql import (
     GraphQLScalarType,
     GraphQLString,
     OperationType,
+    get_nullable_type,
 )
 from graphql.execution.collect_fields import collect_fields, collect_subfields
 from graphql.execution.values import get_argument_values
@@ -210,44 +212,55 @@ class _Compiler:
         return call
 
     def completer(self, type_: Any, details: list[Any]) -> Complete:
-        if isinstance(type_, GraphQLNonNull):
-            inner = self.completer(type_.of_type, details)
-
-            def non_null(run: _Run, value: Any, path: Path) -> Any:
-                if value is None:
-                    raise Fallback("null in a non-null field")
-                return inner(run, value, path)
-
-            return non_null
-        nullable = self.nullable(type_, details)
-
-        def maybe(run: _Run, value: Any, path: Path) -> Any:
-            return None if value is None else nullable(run, value, path)
-
-        return maybe
-
-    def nullable(self, type_: Any, details: list[Any]) -> Complete:
-        if isinstance(type_, GraphQLList):
-            item = self.completer(type_.of_type, details)
-
-            def complete_list(run: _Run, value: Any, path: Path) -> Any:
-                if isinstance(value, str | bytes | dict) or not hasattr(value, "__iter__"):
-                    raise Fallback("not a list")
-                return [item(run, v, Path(path, i, None)) for i, v in enumerate(value)]
-
-            return complete_list
+        """How to complete a value of ``type_``; null checks are fused into each kind, as
+        a page has hundreds of values and every call counts."""
+        required = isinstance(type_, GraphQLNonNull)
+        if required:
+            type_ = type_.of_type
         if isinstance(type_, GraphQLScalarType | GraphQLEnumType):
-            return _leaf(type_)
+            return _leaf(type_, required)
+        if isinstance(type_, GraphQLList):
+            return self.list_completer(type_, details, required)
         if isinstance(type_, GraphQLObjectType):
             sub = self.object_plan(type_, self.subfields(type_, details))
 
             def complete_object(run: _Run, value: Any, path: Path) -> Any:
+                if value is None:
+                    if required:
+                        raise Fallback("null in a non-null field")
+                    return None
                 return run.object(sub, value, path)
 
             return complete_object
         if is_abstract_type(type_):
-            return self.abstract(type_, details)
+            abstract = self.abstract(type_, details)
+
+            def complete_abstract(run: _Run, value: Any, path: Path) -> Any:
+                if value is None:
+                    if required:
+                        raise Fallback("null in a non-null field")
+                    return None
+                return abstract(run, value, path)
+
+            return complete_abstract
         raise Unsupported(f"type {type_}")
+
+    def list_completer(self, type_: GraphQLList, details: list[Any], required: bool) -> Complete:
+        item = self.completer(type_.of_type, details)
+        leaves = isinstance(get_nullable_type(type_.of_type), GraphQLScalarType | GraphQLEnumType)
+
+        def complete_list(run: _Run, value: Any, path: Path) -> Any:
+            if value is None:
+                if required:
+                    raise Fallback("null in a non-null field")
+                return None
+            if isinstance(value, str | bytes | dict) or not hasattr(value, "__iter__"):
+                raise Fallback("not a list")
+            if leaves:  # no resolver below: no paths to build
+                return [item(run, v, path) for v in value]
+            return [item(run, v, Path(path, i, None)) for i, v in enumerate(value)]
+
+        return complete_list
 
     def abstract(self, type_: Any, details: list[Any]) -> Complete:
         """Interfaces and unions: the runtime type is the GraphQL type of the value's
@@ -292,16 +305,26 @@ class _SourceOnly:
         self.func = func
 
 
-def _leaf(type_: GraphQLScalarType | GraphQLEnumType) -> Complete:
+def _leaf(type_: GraphQLScalarType | GraphQLEnumType, required: bool) -> Complete:
     serialize = type_.serialize
     if type_ is GraphQLString or type_ is GraphQLID:
 
         def text(run: _Run, value: Any, path: Path) -> Any:
-            return value if type(value) is str else serialize(value)
+            if type(value) is str:
+                return value
+            if value is None:
+                if required:
+                    raise Fallback("null in a non-null field")
+                return None
+            return serialize(value)
 
         return text
 
     def leaf(run: _Run, value: Any, path: Path) -> Any:
+        if value is None:
+            if required:
+                raise Fallback("null in a non-null field")
+            return None
         return serialize(value)
 
     return leaf
@@ -384,7 +407,7 @@ class _Run:
                 args = field.args if field.args is not None else self.args_of(field)
                 info = self.info(field, plan, field_path)
                 value = field.resolve(source, info, **args)  # type: ignore[misc]
-            if inspect.isawaitable(value):
+            if _awaitable(value):
                 out[field.key] = None  # keeps the key's place; filled when awaited
                 self.pending.append((value, out, field, field_path))
             else:
@@ -472,6 +495,15 @@ class _Run:
 
 async def _awaited(awaitable: Any) -> Any:
     return await awaitable
+
+
+_NEVER_AWAITABLE = (list, tuple, dict, str, int, float, bool, type(None))
+
+
+def _awaitable(value: Any) -> bool:
+    if type(value) is CoroutineType or isinstance(value, asyncio.Future):
+        return True
+    return not isinstance(value, _NEVER_AWAITABLE) and inspect.isawaitable(value)
 
 
 def _close(awaitable: Any) -> None:
