@@ -21,7 +21,8 @@ from search.port import (
     Sort,
     SynonymGroups,
 )
-from services.errors import BadUserInput, DomainError, Forbidden
+from services.errors import BadUserInput, DomainError
+from services.policy import authorize
 from services.viewer import Viewer
 
 logger = logging.getLogger("tec.search")
@@ -118,8 +119,8 @@ async def search(
 
 
 def require_editor(viewer: Viewer) -> None:
-    if not viewer.is_editor:
-        raise Forbidden("Réservé aux éditeurs et éditrices.")
+    """Synonyms and the index's state are the editors' (``search.manage``)."""
+    authorize(viewer, "search.manage")
 
 
 async def get_synonyms(engine: SearchEngine | None, viewer: Viewer) -> SynonymGroups:
@@ -155,8 +156,7 @@ async def issue_tenant_token(
 ) -> tuple[str, dt.datetime]:
     """A Meilisearch tenant token restricted to published documents (and those matching ``flt``)
     for partner sites and editors; returns the token and its expiry."""
-    if not (viewer.is_editor or viewer.api_key_id is not None or viewer.account_id is not None):
-        raise Forbidden("Réservé aux partenaires (clé d'API) et aux éditeurs.")
+    authorize(viewer, "search.tenant_token")
     token_of = getattr(engine, "tenant_token", None)
     if engine is None or token_of is None:
         raise BadUserInput(

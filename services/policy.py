@@ -85,6 +85,9 @@ POLICY: dict[str, frozenset[Principal]] = {
     "subscriber.read": EDITORS,
     "subscriber.manage": EDITORS,
     # Private reads
+    "search.manage": EDITORS,
+    "search.tenant_token": EDITORS
+    | {Principal.PARTNER, Principal.PARTNER_KEY_READ, Principal.PARTNER_KEY_CONTRIBUTE},
     "audit.read": EDITORS,
     "account.read_email": EDITORS,
     "account.read_self": SIGNED_IN,
@@ -138,6 +141,8 @@ DESCRIPTIONS: dict[str, str] = {
     "change preferences, export and erase with their signed token",
     "subscriber.read": "subscribers, Subscriber.email (never partner keys)",
     "subscriber.manage": "exportSubscriber, eraseSubscriber on a subscriber's behalf",
+    "search.manage": "searchSynonyms, updateSearchSynonyms, searchIndexStatus (index lag)",
+    "search.tenant_token": "issueSearchTenantToken (Meilisearch token for a partner portal)",
     "audit.read": "auditLog",
     "account.read_email": "Account.email of others",
     "account.read_self": "me (own account, own e-mail)",

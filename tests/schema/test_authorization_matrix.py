@@ -22,7 +22,8 @@ class Case:
     document: str
     # Builds the variables (creating what the operation acts on) as an editor.
     setup: Callable[[Any, dict[str, dict[str, str]]], Awaitable[dict[str, Any]]]
-    # "write": denied → error code; "field": denied → the value at `path` is empty.
+    # "write": denied → error code; "field": denied → the value at `path` is empty;
+    # "gate": like "write", but an allowed call may still fail after the check.
     kind: str = "write"
     path: tuple[str, ...] = ()
 
@@ -249,6 +250,11 @@ CASES: dict[str, Case] = {
         _submitted,
     ),
     "audit.read": Case("{ auditLog(first: 1) { nodes { action } } }", _nothing),
+    "search.manage": Case("{ searchIndexStatus { pendingChanges } }", _nothing),
+    # Allowed callers get past the gate; the token itself needs Meilisearch (not here).
+    "search.tenant_token": Case(
+        "mutation { issueSearchTenantToken { token } }", _nothing, kind="gate"
+    ),
     "account.read_email": Case(
         """mutation { signIn(email: "editor@principals.test",
             password: "correct horse battery staple") { account { id } } }""",
@@ -540,10 +546,12 @@ async def test_operation_is_allowed_exactly_as_the_policy_says(
         value = _dig(body.get("data"), case.path)
         assert bool(value) is allowed, (operation, principal, body)
         return
-    if allowed:
+    codes = [e["extensions"]["code"] for e in body.get("errors", [])]
+    if allowed and case.kind == "gate":
+        assert not {"FORBIDDEN", "UNAUTHENTICATED"} & set(codes), (operation, principal, body)
+    elif allowed:
         assert "errors" not in body, (operation, principal, body)
     else:
-        codes = [e["extensions"]["code"] for e in body.get("errors", [])]
         expected = "UNAUTHENTICATED" if principal is Principal.ANONYMOUS else "FORBIDDEN"
         assert codes == [expected], (operation, principal, body)
 

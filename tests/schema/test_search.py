@@ -174,6 +174,8 @@ STATUS = "{ searchIndexStatus { engine documents pendingChanges failingChanges l
 
 async def test_index_lag_is_for_editors(gql, search_engine, principals):
     refused = await gql(STATUS)
+    assert refused["errors"][0]["extensions"]["code"] == "UNAUTHENTICATED"
+    refused = await gql(STATUS, headers=principals["PARTNER"])
     assert refused["errors"][0]["extensions"]["code"] == "FORBIDDEN"
     data = await gql.data(STATUS, headers=principals["EDITOR"])
     status = data["searchIndexStatus"]
