@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from tortoise import Tortoise, connections
+from tortoise.backends.base.config_generator import expand_db_url
 
 from services.settings import Settings
 
@@ -33,10 +34,26 @@ MODEL_MODULES = [
 ]
 
 
+async def _keep_session(connection: Any) -> None:
+    """asyncpg's pool resets a connection when it is released (``RESET ALL; CLOSE ALL;
+    UNLISTEN *; pg_advisory_unlock_all()``): one more round trip per statement, which
+    costs as much as a short read. The gateway leaves no session state behind — no ``SET``,
+    ``LISTEN``, cursor or advisory lock (``tests/services/test_db.py`` keeps it so) —
+    and asyncpg still rolls back a transaction left open, so nothing is reset here."""
+
+
+def _connection(settings: Settings) -> str | dict[str, Any]:
+    if settings.is_sqlite:
+        return settings.database_url
+    config = expand_db_url(settings.database_url)
+    config["credentials"]["reset"] = _keep_session
+    return config
+
+
 def tortoise_config(settings: Settings) -> dict[str, Any]:
     """The Tortoise configuration for these settings (one app, one connection)."""
     return {
-        "connections": {"default": settings.database_url},
+        "connections": {"default": _connection(settings)},
         "apps": {
             APP_LABEL: {
                 "models": list(MODEL_MODULES),

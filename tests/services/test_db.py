@@ -1,0 +1,62 @@
+"""Database wiring (services/db.py)."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+
+from services import db
+from services.settings import Settings
+
+ROOT = Path(__file__).resolve().parents[2]
+# Statements that leave state on a PostgreSQL session, which asyncpg's reset would clear.
+SESSION_STATE = re.compile(
+    r"((^|[\"';]\s*)SET\s+(SESSION\s+)?[a-z_.]+\s*(=|TO\b)|\bLISTEN\s+[a-z_\"]"
+    r"|pg_advisory_lock|DECLARE\s+\w+\s+CURSOR)",
+    re.IGNORECASE,
+)
+
+
+def test_the_gateway_leaves_no_session_state_on_pooled_connections():
+    """Pooled PostgreSQL connections are not reset on release (one round trip per
+    statement saved): that is only right while no code leaves session state behind."""
+    offenders = []
+    for package in ("services", "schema", "search", "mailer", "tec"):
+        for path in (ROOT / package).rglob("*.py"):
+            for number, line in enumerate(path.read_text("utf-8").splitlines(), 1):
+                if SESSION_STATE.search(line) and "SESSION_STATE" not in line:
+                    offenders.append(f"{path.relative_to(ROOT)}:{number}: {line.strip()}")
+    assert not offenders, "session state on a pooled connection:\n" + "\n".join(offenders)
+
+
+def test_postgres_pool_skips_the_reset_round_trip():
+    config = db.tortoise_config(Settings(database_url="postgres://u@127.0.0.1:5432/x"))
+    credentials = config["connections"]["default"]["credentials"]
+    assert credentials["reset"] is db._keep_session
+    assert credentials["database"] == "x"
+    sqlite = db.tortoise_config(Settings(database_url="sqlite:///tmp/x.sqlite3"))
+    assert sqlite["connections"]["default"] == "sqlite:///tmp/x.sqlite3"
+
+
+async def test_a_released_connection_is_reusable_and_clean(database):
+    from tortoise import connections
+
+    client = connections.get("default")
+    if client.capabilities.dialect != "postgres":
+        pytest.skip("asyncpg's pool is PostgreSQL's")
+    for _ in range(3):  # the pool hands the same few connections back and forth
+        _, rows = await client.execute_query("SELECT current_setting('application_name')")
+        assert rows
+        _, rows = await client.execute_query("SELECT now() IS NOT NULL AS ok")
+        assert rows[0]["ok"] is True
+    # A transaction that fails is rolled back before its connection returns to the pool.
+    from tortoise.transactions import in_transaction
+
+    with pytest.raises(RuntimeError):
+        async with in_transaction():
+            await client.execute_query("SELECT 1")
+            raise RuntimeError("boom")
+    _, rows = await client.execute_query("SELECT 1 AS one")
+    assert rows[0]["one"] == 1
