@@ -79,7 +79,6 @@ class FieldPlan:
         "attr",
         "call",
         "complete",
-        "details",
         "field_def",
         "key",
         "nodes",
@@ -96,7 +95,6 @@ class FieldPlan:
         self.args: dict[str, Any] | None = None  # static arguments; None: per request
         self.field_def: GraphQLField | None = None
         self.nodes: list[Any] = []
-        self.details: Any = None
         self.complete: Complete = _identity
 
 
@@ -119,7 +117,12 @@ class _Compiler:
     """Builds the plan of one operation (see :func:`compile_operation`)."""
 
     def __init__(self, context: StrawberryGraphQLCoreExecutionContext) -> None:
-        self.ctx = context
+        # What field collection needs, not the request's context: a plan (and the compiler
+        # an abstract field keeps for runtime types seen later) outlives its first request.
+        self.fragments = context.fragments
+        self.variable_values = context.variable_values
+        self.operation_node = context.operation
+        self.hide_suggestions = context.hide_suggestions
         self.schema = context.schema
         strawberry_schema = self.schema._strawberry_schema  # type: ignore[attr-defined]
         self.info_class = strawberry_schema.config.info_class
@@ -132,11 +135,11 @@ class _Compiler:
             raise Unsupported("no query type")
         collected = collect_fields(
             self.schema,
-            self.ctx.fragments,
-            self.ctx.variable_values,
+            self.fragments,
+            self.variable_values,
             root_type,
-            self.ctx.operation,
-            self.ctx.hide_suggestions,
+            self.operation_node,
+            self.hide_suggestions,
         )
         return self.object_plan(root_type, collected)
 
@@ -165,7 +168,6 @@ class _Compiler:
             raise Unsupported(f"unknown field {name}")
         plan.field_def = field_def
         plan.nodes = [d.node for d in details]
-        plan.details = details
         self.resolver(plan, field_def, first.node)
         plan.complete = self.completer(field_def.type, details)
         return plan
@@ -287,12 +289,12 @@ class _Compiler:
     def subfields(self, type_: GraphQLObjectType, details: list[Any]) -> Any:
         return collect_subfields(
             self.schema,
-            self.ctx.fragments,
-            self.ctx.variable_values,
-            self.ctx.operation,
+            self.fragments,
+            self.variable_values,
+            self.operation_node,
             type_,
             details,
-            self.ctx.hide_suggestions,
+            self.hide_suggestions,
         )
 
 
