@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import datetime as dt
 import enum
+import os
 import sqlite3
 import threading
 from collections import OrderedDict
@@ -72,7 +73,7 @@ async def shaped_rows(
             _remember(key, sql if _same(bound, values) else _UNUSABLE)
         _, rows = await query._db.execute_query(sql, bound)
         return list(rows)
-    if sql is _UNUSABLE:
+    if sql == _UNUSABLE:
         return await raw_rows(build())
     _shapes.move_to_end(key)
     reader = _inline_reader(db)
@@ -104,15 +105,24 @@ def _inline_reader(db: Any) -> sqlite3.Connection | None:
 
 
 def reader_for(filename: str) -> sqlite3.Connection:
-    """This thread's read-only connection to the SQLite file ``filename``."""
+    """This thread's read-only connection to the SQLite file ``filename`` (a new one when
+    the file was replaced since: a connection keeps reading the file it opened)."""
     found = getattr(_readers, "by_file", None)
     if found is None:
         found = _readers.by_file = {}
-    reader = found.get(filename)
-    if reader is None:
-        uri = f"{Path(filename).resolve().as_uri()}?mode=ro"
-        reader = found[filename] = sqlite3.connect(uri, uri=True, isolation_level=None)
-        reader.row_factory = sqlite3.Row
+    info = os.stat(filename)
+    # An inode can be reused at once by a new file; with the change time it cannot (that
+    # time also moves when a checkpoint writes the file: a new connection then, harmless).
+    identity = (info.st_dev, info.st_ino, info.st_ctime_ns)
+    kept = found.get(filename)
+    if kept is not None and kept[0] == identity:
+        return kept[1]
+    if kept is not None:
+        kept[1].close()
+    uri = f"{Path(filename).resolve().as_uri()}?mode=ro"
+    reader = sqlite3.connect(uri, uri=True, isolation_level=None)
+    reader.row_factory = sqlite3.Row
+    found[filename] = (identity, reader)
     return reader
 
 

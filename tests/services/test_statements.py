@@ -147,3 +147,18 @@ async def test_sqlite_reads_run_inline_and_see_every_commit(database):
         assert rows[0]["title"] == "Relu juste après l'écriture"
     finally:
         await Resource.filter(id=first.id).update(title=first.title)
+
+
+def test_a_replaced_sqlite_file_gets_a_new_reader(tmp_path):
+    import sqlite3
+
+    path = tmp_path / "replaced.sqlite3"
+    with sqlite3.connect(path) as first:
+        first.execute("CREATE TABLE t (v TEXT)")
+        first.execute("INSERT INTO t VALUES ('old')")
+    assert statements.reader_for(str(path)).execute("SELECT v FROM t").fetchone()[0] == "old"
+    path.unlink()
+    with sqlite3.connect(path) as second:
+        second.execute("CREATE TABLE t (v TEXT)")
+        second.execute("INSERT INTO t VALUES ('new')")
+    assert statements.reader_for(str(path)).execute("SELECT v FROM t").fetchone()[0] == "new"
