@@ -11,7 +11,7 @@ from tortoise import connections
 
 from bench import queries
 from bench.handwritten import create_app as handwritten_app
-from schema.app import create_app
+from gateway.app import create_app
 from services import db
 from services.settings import Settings
 

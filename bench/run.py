@@ -322,7 +322,7 @@ def bench_backend(label: str, url: str, args: argparse.Namespace) -> list[Scenar
         for run in range(args.repeat):
             for cache in (True, False):
                 env = {**base_env, "TEC_CACHE_ENABLED": "true" if cache else "false"}
-                with _server("schema.app:create_app", env, "/healthz", workdir) as (gateway, pid):
+                with _server("gateway.app:create_app", env, "/healthz", workdir) as (gateway, pid):
                     url_gql = gateway + "/graphql"
                     answer = _check(gateway, portal)
                     if answer != reference_answer:

@@ -9,10 +9,9 @@ from dataclasses import dataclass, field
 from functools import partial
 from typing import Any, TypeVar
 
-from starlette.requests import Request
-from starlette.responses import Response
 from strawberry.dataloader import DataLoader
 
+from mailer.transport import MailTransport
 from search.port import SearchEngine
 from services.pagination import PageRequest
 from services.settings import Settings
@@ -28,8 +27,12 @@ class Context:
 
     settings: Settings
     viewer: Viewer
-    request: Request | None = None
-    response: Response | None = None
+    credentials: str | None = None
+    """The bearer secret the request was authenticated with (None when anonymous)."""
+    client_ip: str = ""
+    """The caller's address as the gateway resolved it (trusted proxies applied)."""
+    mail_transport: Callable[[Settings], MailTransport] | None = None
+    """Builds the mail transport of one operation; None: the one the settings name."""
     now: dt.datetime = field(default_factory=lambda: dt.datetime.now(dt.UTC))
     search: SearchEngine | None = None
     """The search engine opened by the app's lifespan (None when search is not set up)."""

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Vendor the GraphiQL IDE assets into schema/static/graphiql/ so that /graphql
+# Vendor the GraphiQL IDE assets into gateway/static/graphiql/ so that /graphql
 # never loads anything from outside the gateway's own origin.
 #
 # The package list mirrors the one in strawberry's own page
@@ -17,7 +17,7 @@ GRAPHIQL=3.8.3
 EXPLORER=1.0.2
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
-DEST="$ROOT/schema/static/graphiql"
+DEST="$ROOT/gateway/static/graphiql"
 TMP="$(mktemp -d)"
 trap 'rm -rf "$TMP"' EXIT
 

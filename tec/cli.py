@@ -81,7 +81,7 @@ def serve(
     typer.echo(f"GraphQL gateway on {settings.base_url}/graphql")
     if settings.workers > 1:
         uvicorn.run(
-            "schema.app:create_app",
+            "gateway.app:create_app",
             factory=True,
             host=settings.host,
             port=settings.port,
@@ -90,7 +90,7 @@ def serve(
             log_config=log_config,
         )
     else:
-        from schema.app import create_app
+        from gateway.app import create_app
 
         uvicorn.run(
             create_app(settings),

@@ -9,7 +9,7 @@ from __future__ import annotations
 import logging.config
 from typing import Any
 
-from schema.http import install_request_id_on_log_records
+from gateway.http import install_request_id_on_log_records
 from services.settings import Settings
 
 TEXT = "%(asctime)s %(levelname)s %(name)s [%(request_id)s] %(message)s"

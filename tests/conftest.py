@@ -17,7 +17,7 @@ import httpx
 import pytest
 from tortoise import Tortoise, connections
 
-from schema.app import create_app
+from gateway.app import create_app
 from services import db
 from services.demo.loader import load_demo
 from services.settings import Settings
@@ -58,9 +58,9 @@ async def _reset_postgres(url: str) -> None:
 def settings(tmp_path_factory: pytest.TempPathFactory) -> Settings:
     url = POSTGRES_URL or f"sqlite://{tmp_path_factory.mktemp('db') / 'test.sqlite3'}"
     # The shared app measures execution (statement counts): the response cache is tested
-    # on apps of its own (tests/schema/test_cache*.py).
+    # on apps of its own (tests/gateway/test_cache*.py).
     # The whole session is one client: rate limits are tested on their own, with their own
-    # small budgets (tests/schema/test_ratelimit.py).
+    # small budgets (tests/gateway/test_ratelimit.py).
     unlimited = 10**9
     return Settings(
         database_url=url,

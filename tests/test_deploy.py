@@ -404,7 +404,7 @@ def test_the_image_is_slim_runs_as_a_user_and_serves_by_default():
 
 
 def test_the_healthcheck_probes_a_real_route():
-    from schema.app import create_app
+    from gateway.app import create_app
 
     [check] = [rest for name, rest in _final_stage() if name == "HEALTHCHECK"]
     path = re.search(r"(/[a-z]+)\b[\"']?, timeout", check) or re.search(r"(/healthz)", check)

@@ -1,4 +1,4 @@
-"""The layers contract of pyproject.toml: tec → schema → search | mailer → services."""
+"""The layers contract of pyproject.toml: tec → gateway → schema → search | mailer → services."""
 
 from __future__ import annotations
 

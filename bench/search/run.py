@@ -322,7 +322,7 @@ async def measure(run: Callable[[str], Any], rounds: int) -> list[float]:
 async def main(n_docs: int, rounds: int) -> None:
     import httpx
 
-    from schema.app import create_app
+    from gateway.app import create_app
     from search.port import Facet, SearchFilter, SearchRequest
     from search.tantivy_engine import TantivyEngine
     from services.settings import Settings

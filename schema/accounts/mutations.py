@@ -7,7 +7,6 @@ from typing import Annotated
 import strawberry
 
 from schema.accounts.types import Account, SignInPayload
-from schema.auth import bearer_secret
 from services.accounts import service
 from services.policy import authorize
 
@@ -35,7 +34,6 @@ class AccountMutations:
     async def sign_out(self, info: strawberry.Info) -> bool:
         ctx = info.context
         authorize(ctx.viewer, "session.sign_out")
-        secret = bearer_secret(ctx.request) if ctx.request is not None else None
-        if secret:
-            await service.sign_out(secret)
+        if ctx.credentials:
+            await service.sign_out(ctx.credentials)
         return True

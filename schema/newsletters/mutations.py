@@ -13,7 +13,7 @@ from strawberry.scalars import JSON
 from mailer.render import check_syntax
 from mailer.sending import preview, send_test
 from schema.newsletters.queries import IssueID, issue_pk
-from schema.newsletters.runtime import executor_for, request_of, transport_for
+from schema.newsletters.runtime import executor_for, transport_for
 from schema.newsletters.types import (
     ComposedNewsletter,
     ComposedSection,
@@ -215,7 +215,7 @@ class NewsletterMutations:
         authorize(ctx.viewer, "newsletter.send")
         address = normalize_email(to)
         issue = await service.get_issue(ctx.viewer, issue_pk(id))
-        transport = transport_for(request_of(info), ctx.settings)
+        transport = transport_for(ctx)
         try:
             message_id = await send_test(
                 executor_for(info),

@@ -11,7 +11,7 @@ from strawberry.scalars import JSON
 
 from mailer.sending import send_confirmation
 from mailer.transport import DeliveryError
-from schema.newsletters.runtime import client_ip, request_of, transport_for
+from schema.newsletters.runtime import transport_for
 from schema.newsletters.types import SubscriberAudienceEnum
 from schema.relay import Deleted, decode_id, decode_ids
 from schema.subscribers.queries import Token
@@ -79,11 +79,10 @@ class SubscriberMutations:
     ) -> SubscribeResult:
         ctx = info.context
         authorize(ctx.viewer, "subscriber.subscribe")
-        request = request_of(info)
         result = await service.subscribe(
             input.email,
             consent=service.Consent(
-                ip=client_ip(request),
+                ip=ctx.client_ip,
                 source=input.source,
                 wording_version=input.consent_wording_version
                 or ctx.settings.consent_wording_version,
@@ -93,7 +92,7 @@ class SubscriberMutations:
             theme_ids=decode_ids(input.themes, "Theme", "themes"),
         )
         if result.needs_confirmation:
-            transport = transport_for(request, ctx.settings)
+            transport = transport_for(ctx)
             try:
                 await send_confirmation(
                     result.subscriber, settings=ctx.settings, transport=transport
@@ -108,7 +107,7 @@ class SubscriberMutations:
     @strawberry.mutation(description="Follow the confirmation link: the subscription starts.")
     async def confirm_subscription(self, info: strawberry.Info, token: Token) -> MySubscription:
         found = await service.confirm_subscription(
-            signing_key(info.context.settings), token, ip=client_ip(request_of(info))
+            signing_key(info.context.settings), token, ip=info.context.client_ip
         )
         return await _mine(info, found)
 

@@ -20,7 +20,7 @@ import pytest
 from aiosmtpd.controller import Controller
 
 from mailer.transport import MemoryTransport
-from schema.app import create_app
+from gateway.app import create_app
 from services.editing import now
 from services.settings import Settings
 from services.subscribers.models import Subscriber, SubscriberStatus, SubscriberTheme

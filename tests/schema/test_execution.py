@@ -12,7 +12,7 @@ from typing import Any
 import httpx
 import pytest
 
-from schema.app import create_app
+from gateway.app import create_app
 from tests.sqlcount import count_queries
 
 PORTAL = """query Portal($from: DateTime!) {

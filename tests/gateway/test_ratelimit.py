@@ -11,7 +11,7 @@ import uuid
 import httpx
 import pytest
 
-from schema.app import create_app
+from gateway.app import create_app
 from tests.live import live_server
 
 QUERY = {"query": "{ currentTheme { title } }"}
@@ -111,6 +111,6 @@ def test_the_limit_holds_across_two_app_processes(tmp_path):
 
 
 def test_memory_counter_is_used_without_redis():
-    from schema.ratelimit import MemoryCounter, build_counter
+    from gateway.ratelimit import MemoryCounter, build_counter
 
     assert isinstance(build_counter(""), MemoryCounter)

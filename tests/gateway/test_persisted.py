@@ -7,8 +7,8 @@ import json
 import httpx
 import pytest
 
-from schema.app import create_app
-from schema.persisted import document_hash, load_allowlist
+from gateway.app import create_app
+from gateway.persisted import document_hash, load_allowlist
 
 QUERY = "query Themes { themes(first: 2) { nodes { slug } } }"
 HASH = document_hash(QUERY)

@@ -47,7 +47,7 @@ from graphql import (
 from starlette.requests import Request
 from starlette.responses import Response
 
-from schema.persisted import GraphQLParams, PersistedQueries, document_hash, read_params
+from gateway.persisted import GraphQLParams, PersistedQueries, document_hash, read_params
 from services.audit.version import get_content_version, get_next_scheduled_change
 from services.settings import Settings
 from services.viewer import Role, Viewer

@@ -97,7 +97,7 @@ async def test_body_size_limit(client):
 async def test_cors_allows_only_listed_origins(database):
     import httpx
 
-    from schema.app import create_app
+    from gateway.app import create_app
 
     settings = database.model_copy(update={"cors_origins": ["https://www.decider-ensemble.fr"]})
     transport = httpx.ASGITransport(app=create_app(settings))

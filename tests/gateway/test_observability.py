@@ -7,7 +7,7 @@ import logging
 
 import httpx
 
-from schema.app import create_app
+from gateway.app import create_app
 from services.settings import Settings
 
 
@@ -38,7 +38,7 @@ async def test_metrics_can_require_a_token(database):
 
 
 def test_json_logs_carry_the_request_id(capsys):
-    from schema.http import request_id_var
+    from gateway.http import request_id_var
     from tec.logs import configure_logging
 
     configure_logging(Settings(log_format="json", log_level="info"))

@@ -18,7 +18,7 @@ from starlette.responses import Response
 from strawberry.extensions import SchemaExtension
 
 from schema.errors import error_code
-from schema.http import error_response
+from gateway.http import error_response
 
 # Background backlogs, each read at scrape time: name → coroutine giving the value.
 Probe = Callable[[], Awaitable[float]]

@@ -9,8 +9,8 @@ import json
 import httpx
 import pytest
 
-from schema.app import create_app
-from schema.cache import analyse
+from gateway.app import create_app
+from gateway.cache import analyse
 from services.audit.service import record
 from services.content import ContentStatus
 from services.organizations.models import Organization

@@ -17,7 +17,7 @@ from typing import Protocol
 from starlette.datastructures import Headers
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from schema.http import error_response
+from gateway.http import error_response
 
 logger = logging.getLogger("tec.ratelimit")
 

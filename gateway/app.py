@@ -26,12 +26,12 @@ from strawberry.types import ExecutionResult
 from tortoise.contrib.starlette import RegisterTortoise
 
 from schema import Schema, build_schema
-from schema.auth import viewer_for
-from schema.cache import ResponseCache, serve_graphql
+from gateway.auth import bearer_secret, viewer_for
+from gateway.cache import ResponseCache, serve_graphql
 from schema.context import Context
 from schema.errors import classify
-from schema.feeds import events_feed, theme_events_feed
-from schema.http import (
+from gateway.feeds import events_feed, theme_events_feed
+from gateway.http import (
     GRAPHQL_RESPONSE,
     BodyLimitMiddleware,
     RequestIdMiddleware,
@@ -41,11 +41,11 @@ from schema.http import (
     is_request_error,
     wants_graphql_response,
 )
-from schema.ide import STATIC_DIR, render_ide_html
-from schema.metrics import Metrics
-from schema.newsletters.http import routes as newsletter_routes
-from schema.persisted import PersistedQueries
-from schema.ratelimit import Limits, RateLimitMiddleware, build_counter
+from gateway.ide import STATIC_DIR, render_ide_html
+from gateway.metrics import Metrics
+from gateway.pages.newsletters import routes as newsletter_routes
+from gateway.persisted import PersistedQueries
+from gateway.ratelimit import Limits, RateLimitMiddleware, build_counter
 from schema.search.runtime import search_runtime
 from search.port import SearchEngine
 from services import db
@@ -83,6 +83,8 @@ class GraphQLApp(GraphQL[Context, None]):
                 await response(scope, receive, send)
                 return
             scope.setdefault("state", {})["viewer"] = viewer
+            if viewer is not ANONYMOUS:
+                scope["state"]["credentials"] = bearer_secret(Request(scope))
             try:
                 request = Request(scope, receive)
                 response = await serve_graphql(
@@ -130,11 +132,13 @@ class GraphQLApp(GraphQL[Context, None]):
         return sub_response
 
     async def get_context(self, request: Request | WebSocket, response: Any) -> Context:
+        state = request.scope.get("state", {})
         return Context(
             settings=self.settings,
-            viewer=request.scope.get("state", {}).get("viewer", ANONYMOUS),
-            request=request if isinstance(request, Request) else None,
-            response=response if isinstance(response, Response) else None,
+            viewer=state.get("viewer", ANONYMOUS),
+            credentials=state.get("credentials"),
+            client_ip=request.client.host if request.client else "",
+            mail_transport=getattr(request.app.state, "mail_transport_factory", None),
             search=self.search,
         )
 

@@ -2,7 +2,7 @@
 
 The page is strawberry's ``static/graphiql.html`` (same GraphiQL, React,
 js-cookie and explorer-plugin versions, byte-identical files) with every asset
-served by the gateway itself from ``schema/static/graphiql/`` — nothing is
+served by the gateway itself from ``gateway/static/graphiql/`` — nothing is
 loaded from a CDN or any other host. ``scripts/vendor-graphiql.sh`` refreshes
 the vendored files.
 
@@ -20,7 +20,7 @@ Wiring (in the app)::
     from starlette.staticfiles import StaticFiles
     from strawberry.asgi import GraphQL
 
-    from schema.ide import STATIC_DIR, render_ide_html
+    from gateway.ide import STATIC_DIR, render_ide_html
 
     class TecGraphQL(GraphQL):
         async def render_graphql_ide(self, request):
@@ -36,7 +36,7 @@ import pathlib
 
 __all__ = ["DEFAULT_QUERY", "IDE_TITLE", "STATIC_DIR", "render_ide_html"]
 
-#: The ``schema/static`` folder; mount it at ``/static`` (``assets_path`` below
+#: The ``gateway/static`` folder; mount it at ``/static`` (``assets_path`` below
 #: then defaults to its ``graphiql`` sub-folder).
 STATIC_DIR: pathlib.Path = pathlib.Path(__file__).resolve().parent / "static"
 
