@@ -1,55 +1,58 @@
 """The ASGI application factory: ``create_app(settings)`` builds everything, nothing is
-created at import time. A partner can mount the returned app inside its own Starlette app."""
+created at import time. A partner can mount the returned app inside its own Starlette app.
+
+What a request meets, outermost first: the client's address behind trusted proxies, a
+request ID, security headers, CORS, the body-size limit, then either ``/graphql`` (GET,
+POST, batches, WebSocket: each operation through :mod:`gateway.guards`) or another route
+(feeds, newsletter pages), which passes the same authentication and rate limit once per
+request (:class:`gateway.route_guard.RouteGuardMiddleware`). Anything unexpected is
+answered with a coded JSON error, never a plain-text page.
+"""
 
 from __future__ import annotations
 
 import contextlib
-import json
 import logging
 from collections.abc import AsyncIterator
 from typing import Any
 
-import orjson
-from cross_web import HTTPException
 from starlette.applications import Starlette
+from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
 from starlette.middleware.cors import CORSMiddleware
-from starlette.requests import Request
-from starlette.responses import HTMLResponse, JSONResponse, Response
+from starlette.requests import HTTPConnection, Request
+from starlette.responses import JSONResponse, Response
 from starlette.routing import Mount, Route, WebSocketRoute
 from starlette.staticfiles import StaticFiles
-from starlette.types import Receive, Scope, Send
-from starlette.websockets import WebSocket
-from strawberry.asgi import GraphQL
-from strawberry.http import GraphQLHTTPResponse, process_result
-from strawberry.types import ExecutionResult
 from tortoise.contrib.starlette import RegisterTortoise
 
-from schema import Schema, build_schema
-from gateway.auth import bearer_secret, viewer_for
-from gateway.cache import ResponseCache, serve_graphql
-from schema.context import Context
-from schema.errors import classify
+from gateway.cache import ResponseCache
+from gateway.client_address import ClientAddressMiddleware, TrustedProxies, parse_networks
 from gateway.feeds import events_feed, theme_events_feed
+from gateway.graphql_http import GraphQLHTTP
+from gateway.guards import Caller, Guards
 from gateway.http import (
-    GRAPHQL_RESPONSE,
     BodyLimitMiddleware,
     RequestIdMiddleware,
     SecurityHeadersMiddleware,
-    http_error,
+    error_response,
     install_request_id_on_log_records,
-    is_request_error,
-    wants_graphql_response,
 )
-from gateway.ide import STATIC_DIR, render_ide_html
+from gateway.ide import STATIC_DIR
 from gateway.metrics import Metrics
 from gateway.pages.newsletters import routes as newsletter_routes
 from gateway.persisted import PersistedQueries
-from gateway.ratelimit import Limits, RateLimitMiddleware, build_counter
+from gateway.ratelimit import CounterThrottle, Limits, RateLimiter, build_counter
+from gateway.route_guard import RouteGuardMiddleware
+from gateway.websocket import GraphQLWebSocket
+from schema import build_schema
+from schema.context import Context
+from schema.directives import viewer_dependent_fields
+from schema.limits import Limits as DocumentLimits
 from schema.search.runtime import search_runtime
+from schema.strawberry_compat import graphql_core_schema
 from search.port import SearchEngine
 from services import db
-from services.errors import Unauthenticated
 from services.newsletters.queue import queue_depth
 from services.outbox.service import get_backlog
 from services.settings import Settings
@@ -57,105 +60,14 @@ from services.viewer import ANONYMOUS
 
 logger = logging.getLogger("tec.app")
 
+EXEMPT_PREFIXES = ("/healthz", "/readyz", "/metrics", "/static/")
+"""Routes outside the rate limit: probes, the metrics scrape (its own token), assets."""
 
-class GraphQLApp(GraphQL[Context, None]):
-    """Strawberry's ASGI view with the gateway's context, error codes and local IDE."""
 
-    def __init__(self, schema: Schema, settings: Settings) -> None:
-        super().__init__(schema, graphql_ide="graphiql" if settings.graphql_ide else None)
-        self.settings = settings
-        self.search: SearchEngine | None = None  # opened by the lifespan (search_runtime)
-        self.persisted = PersistedQueries(settings)
-        self.cache = ResponseCache(settings) if settings.cache_enabled else None
+class Runtime:
+    """What the lifespan opens and the transports read: the search engine."""
 
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] == "http":
-            # Authenticate before GraphQL runs: a bad token is a 401, never anonymous access.
-            try:
-                viewer = await viewer_for(Request(scope))
-            except Unauthenticated as error:
-                body = {"errors": [{"message": error.message, "extensions": {"code": error.code}}]}
-                response = JSONResponse(
-                    body,
-                    status_code=401,
-                    headers={"WWW-Authenticate": 'Bearer realm="territoires-en-commun"'},
-                )
-                await response(scope, receive, send)
-                return
-            scope.setdefault("state", {})["viewer"] = viewer
-            if viewer is not ANONYMOUS:
-                scope["state"]["credentials"] = bearer_secret(Request(scope))
-            try:
-                request = Request(scope, receive)
-                response = await serve_graphql(
-                    request, viewer, self.persisted, self.cache, self.run
-                )
-            except HTTPException as error:
-                response = http_error(error.reason)
-            await response(scope, receive, send)
-            return
-        await super().__call__(scope, receive, send)
-
-    def parse_json(self, data: str | bytes) -> Any:
-        parsed = super().parse_json(data)
-        # Only an object (one operation) or an array (a batch) is a GraphQL request.
-        if not isinstance(parsed, dict | list) or (
-            isinstance(parsed, list) and not all(isinstance(item, dict) for item in parsed)
-        ):
-            raise HTTPException(400, "Le corps doit être un objet JSON (ou un tableau d'objets).")
-        return parsed
-
-    def encode_json(self, data: object) -> bytes:
-        # orjson: several times faster than json.dumps on a page of nodes, same JSON
-        # (UTF-8 rather than \u escapes); anything it refuses goes through json.
-        try:
-            return orjson.dumps(data)
-        except TypeError:
-            return json.dumps(data, separators=(",", ":")).encode()
-
-    def create_response(
-        self, response_data: GraphQLHTTPResponse | list[GraphQLHTTPResponse], sub_response: Response
-    ) -> Response:
-        response = super().create_response(response_data, sub_response)
-        # GraphQL over HTTP: with its own media type, a request refused before execution
-        # (parse, validation, limits) is a 400; with application/json it stays a 200.
-        request_accept = getattr(sub_response, "accept", "")
-        if wants_graphql_response(request_accept):
-            response.headers["content-type"] = GRAPHQL_RESPONSE
-            if is_request_error(response_data) and response.status_code == 200:
-                response.status_code = 400
-        return response
-
-    async def get_sub_response(self, request: Request | WebSocket) -> Response:
-        sub_response = await super().get_sub_response(request)
-        sub_response.accept = request.headers.get("accept", "")  # type: ignore[attr-defined]
-        return sub_response
-
-    async def get_context(self, request: Request | WebSocket, response: Any) -> Context:
-        state = request.scope.get("state", {})
-        return Context(
-            settings=self.settings,
-            viewer=state.get("viewer", ANONYMOUS),
-            credentials=state.get("credentials"),
-            client_ip=request.client.host if request.client else "",
-            mail_transport=getattr(request.app.state, "mail_transport_factory", None),
-            search=self.search,
-        )
-
-    async def render_graphql_ide(self, request: Request) -> Response:
-        # root_path keeps the links right when a partner mounts the gateway under a prefix.
-        root = request.scope.get("root_path", "")
-        page = render_ide_html(
-            graphql_path=f"{root}/graphql", assets_path=f"{root}/static/graphiql"
-        )
-        return HTMLResponse(page)
-
-    async def process_result(
-        self, request: Request, result: ExecutionResult
-    ) -> GraphQLHTTPResponse:
-        if result.errors:
-            result.errors = [classify(e) for e in result.errors]
-        return process_result(result)
+    search: SearchEngine | None = None
 
 
 async def healthz(request: Request) -> Response:
@@ -181,6 +93,27 @@ def _outbox_probe(index: int) -> Any:
     return probe
 
 
+async def _http_error(request: Request, error: Exception) -> Response:
+    assert isinstance(error, HTTPException)
+    codes = {404: "NOT_FOUND", 405: "METHOD_NOT_ALLOWED"}
+    messages = {404: "Adresse inconnue.", 405: "Méthode non acceptée sur cette adresse."}
+    return error_response(
+        error.status_code,
+        codes.get(error.status_code, "BAD_REQUEST"),
+        messages.get(error.status_code, str(error.detail)),
+        dict(error.headers or {}),
+    )
+
+
+async def _internal_error(request: Request, error: Exception) -> Response:
+    logger.error("unhandled error on %s", request.url.path, exc_info=error)
+    return error_response(
+        500,
+        "INTERNAL_SERVER_ERROR",
+        "Erreur interne : l'incident a été enregistré, réessayez plus tard.",
+    )
+
+
 def create_app(settings: Settings | None = None) -> Starlette:
     """Build the gateway for ``settings`` (read from ``TEC_*`` variables when omitted)."""
     settings = settings or Settings()
@@ -189,26 +122,82 @@ def create_app(settings: Settings | None = None) -> Starlette:
     metrics.probes["outbox_pending"] = _outbox_probe(0)
     metrics.probes["outbox_lag_seconds"] = _outbox_probe(1)
     metrics.probes["delivery_queue_depth"] = _delivery_probe
-    schema = build_schema(settings, extra_extensions=[metrics.extension])
-    graphql = GraphQLApp(schema, settings)
+    schema = build_schema(settings)
     counter = build_counter(settings.redis_url)
+    limiter = RateLimiter(
+        counter,
+        Limits(
+            anonymous=settings.rate_limit_anonymous,
+            account=settings.rate_limit_account,
+            api_key=settings.rate_limit_api_key,
+            window=settings.rate_limit_window,
+        ),
+    )
+    throttle = CounterThrottle(counter, window=settings.sign_in_window)
+    guards = Guards(
+        limiter=limiter,
+        persisted=PersistedQueries(settings),
+        schema=graphql_core_schema(schema),
+        limits=DocumentLimits(
+            max_depth=settings.max_query_depth,
+            max_aliases=settings.max_aliases,
+            max_tokens=settings.max_tokens,
+            max_cost=settings.max_query_cost,
+            default_page_size=settings.default_page_size,
+        ),
+        metrics=metrics,
+    )
+    runtime = Runtime()
+
+    def context(connection: HTTPConnection, caller: Caller | None = None) -> Context:
+        return Context(
+            settings=settings,
+            viewer=caller.viewer if caller is not None else ANONYMOUS,
+            credentials=caller.credentials if caller is not None else None,
+            client_ip=connection.client.host if connection.client else "",
+            mail_transport=getattr(connection.app.state, "mail_transport_factory", None),
+            throttle=throttle,
+            search=runtime.search,
+        )
+
+    cache = None
+    if settings.cache_enabled:
+        cache = ResponseCache(settings, viewer_dependent=viewer_dependent_fields(schema))
+    http = GraphQLHTTP(
+        schema=schema,
+        settings=settings,
+        guards=guards,
+        metrics=metrics,
+        context=context,
+        cache=cache,
+    )
+    websocket = GraphQLWebSocket(
+        schema,
+        guards=guards,
+        metrics=metrics,
+        context=context,
+        allowed_origins=settings.cors_origins,
+    )
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         async with (
             RegisterTortoise(app, config=db.tortoise_config(settings)),
-            search_runtime(settings, graphql),
+            search_runtime(settings, runtime),
         ):
             try:
                 yield
             finally:
-                await counter.close()
+                await limiter.close()
 
     app = Starlette(
         debug=settings.debug,
         routes=[
-            Route("/graphql", graphql, methods=["GET", "POST"]),
-            WebSocketRoute("/graphql", graphql),
+            # Every method reaches the transport, which answers the wrong ones in JSON.
+            Route(
+                "/graphql", http.__call__, methods=["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE"]
+            ),
+            WebSocketRoute("/graphql", websocket),
             Route("/events.ics", events_feed, methods=["GET", "HEAD"]),
             Route("/themes/{slug}/events.ics", theme_events_feed, methods=["GET", "HEAD"]),
             *newsletter_routes(),
@@ -219,6 +208,10 @@ def create_app(settings: Settings | None = None) -> Starlette:
         ],
         middleware=[
             # Outermost first: every response, refusals included, gets an ID and headers.
+            Middleware(
+                ClientAddressMiddleware,
+                proxies=TrustedProxies(parse_networks(settings.trusted_proxies)),
+            ),
             Middleware(RequestIdMiddleware),
             Middleware(SecurityHeadersMiddleware, hsts=settings.hsts),
             Middleware(
@@ -237,20 +230,18 @@ def create_app(settings: Settings | None = None) -> Starlette:
             ),
             Middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes),
             Middleware(
-                RateLimitMiddleware,
-                counter=counter,
-                limits=Limits(
-                    anonymous=settings.rate_limit_anonymous,
-                    account=settings.rate_limit_account,
-                    api_key=settings.rate_limit_api_key,
-                    window=settings.rate_limit_window,
-                ),
-                trust_forwarded=settings.trust_forwarded_for,
+                RouteGuardMiddleware,
+                guards=guards,
+                exempt_prefixes=EXEMPT_PREFIXES,
+                per_operation_path="/graphql",
             ),
         ],
+        exception_handlers={HTTPException: _http_error, Exception: _internal_error},
         lifespan=lifespan,
     )
     app.state.settings = settings
     app.state.schema = schema
-    app.state.graphql = graphql
+    app.state.guards = guards
+    app.state.runtime = runtime
+    app.state.metrics = metrics
     return app

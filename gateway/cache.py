@@ -7,8 +7,9 @@ contribute, mutations, search, editors' lists) goes near the cache.
 
 Key: (document hash, operation name, variables, visibility, Accept). Visibility is
 ``public`` for anonymous callers; a read-only key shares it only when the document selects
-none of the fields that resolve differently per viewer (:data:`VIEWER_DEPENDENT_FIELDS`),
-otherwise its entries are its own (``key:<id>``).
+none of the fields whose value depends on who asks — those the schema marks with
+``@viewerDependent`` (:mod:`schema.directives`) — otherwise its entries are its own
+(``key:<id>``).
 
 Validity: an entry holds the content version it was computed under (the audit log's head,
 read from the database on every request: one cheap statement) and is served only while the
@@ -37,17 +38,16 @@ from graphql import (
     FieldNode,
     FragmentDefinitionNode,
     FragmentSpreadNode,
-    GraphQLError,
     InlineFragmentNode,
     OperationDefinitionNode,
     OperationType,
     SelectionSetNode,
-    parse,
 )
 from starlette.requests import Request
 from starlette.responses import Response
 
-from gateway.persisted import GraphQLParams, PersistedQueries, document_hash, read_params
+from gateway.guards import Operation
+from gateway.persisted import document_hash
 from services.audit.version import get_content_version, get_next_scheduled_change
 from services.settings import Settings
 from services.viewer import Role, Viewer
@@ -81,9 +81,6 @@ CACHEABLE_ROOT_FIELDS = frozenset(
 )
 """Root fields answered from published content alone. Search is not among them: its
 index follows the database through the outbox, after the write's commit."""
-
-VIEWER_DEPENDENT_FIELDS = frozenset({"rejectionReason", "email", "votes", "diagnosticNotes"})
-"""Fields (by name, on any type) whose value depends on who asks, beyond visibility."""
 
 _ANALYSIS_SIZE = 1024
 
@@ -139,12 +136,10 @@ def _all_field_names(document: DocumentNode) -> set[str]:
     return names
 
 
-def analyse(query: str, operation_name: str | None) -> _Analysis:
+def analyse(
+    document: DocumentNode, operation_name: str | None, viewer_dependent: frozenset[str]
+) -> _Analysis:
     """Whether a document may be cached, and whether it selects viewer-dependent fields."""
-    try:
-        document = parse(query)
-    except GraphQLError:
-        return _Analysis(False)  # Strawberry reports the syntax error; nothing to cache
     operations = [d for d in document.definitions if isinstance(d, OperationDefinitionNode)]
     if operation_name is not None:
         operations = [o for o in operations if o.name and o.name.value == operation_name]
@@ -156,7 +151,7 @@ def analyse(query: str, operation_name: str | None) -> _Analysis:
     roots = _fields(operations[0].selection_set, fragments, set())
     if not roots or any(f.name.value not in CACHEABLE_ROOT_FIELDS for f in roots):
         return _Analysis(False)
-    dependent = bool(_all_field_names(document) & VIEWER_DEPENDENT_FIELDS)
+    dependent = bool(_all_field_names(document) & viewer_dependent)
     return _Analysis(True, viewer_dependent=dependent)
 
 
@@ -181,7 +176,8 @@ class ResponseCache:
     Each process has its own entries; they are correct across processes because every
     request reads the version from the database before answering from them."""
 
-    def __init__(self, settings: Settings) -> None:
+    def __init__(self, settings: Settings, *, viewer_dependent: frozenset[str]) -> None:
+        self.viewer_dependent = viewer_dependent
         self.max_entries = settings.cache_max_entries
         self.max_entry_bytes = settings.cache_max_entry_bytes
         self.ttl = settings.cache_ttl
@@ -194,25 +190,27 @@ class ResponseCache:
         self.hits = 0
         self.misses = 0
 
-    def _analysis(self, params: GraphQLParams) -> _Analysis:
-        key = (params.query or "", params.operation_name)
+    def _analysis(self, operation: Operation) -> _Analysis:
+        key = (operation.query or "", operation.operation_name)
         found = self._analyses.get(key)
         if found is None:
-            found = analyse(key[0], params.operation_name)
+            if operation.document is None:
+                return _Analysis(False)
+            found = analyse(operation.document, operation.operation_name, self.viewer_dependent)
             self._analyses[key] = found
             if len(self._analyses) > _ANALYSIS_SIZE:
                 self._analyses.popitem(last=False)
         return found
 
-    def visibility(self, params: GraphQLParams, viewer: Viewer) -> str | None:
+    def visibility(self, operation: Operation, viewer: Viewer) -> str | None:
         """The visibility part of the key, or None when this request is not cacheable."""
-        if params.query is None:
+        if operation.query is None:
             return None
         if viewer.role == Role.ANONYMOUS and viewer.api_key_id is None:
-            analysis = self._analysis(params)
+            analysis = self._analysis(operation)
             return "public" if analysis.cacheable else None
         if _is_read_only_key(viewer):
-            analysis = self._analysis(params)
+            analysis = self._analysis(operation)
             if not analysis.cacheable:
                 return None
             return f"key:{viewer.api_key_id}" if analysis.viewer_dependent else "public"
@@ -240,7 +238,7 @@ class ResponseCache:
     async def serve(
         self,
         request: Request,
-        params: GraphQLParams,
+        params: Operation,
         visibility: str,
         run: Callable[[Request], Awaitable[Response]],
     ) -> Response:
@@ -308,7 +306,7 @@ class ResponseCache:
             if max_age == 0:
                 control += ", must-revalidate"
         else:
-            control = "private, max-age=0, must-revalidate"
+            control = "private, no-store"  # private data: never kept by a shared cache
         headers = {
             "ETag": entry.etag,
             "Cache-Control": control,
@@ -327,35 +325,3 @@ class ResponseCache:
                 "Content-Type": entry.media_type,
             },
         )
-
-
-async def serve_graphql(
-    request: Request,
-    viewer: Viewer,
-    persisted: PersistedQueries,
-    cache: ResponseCache | None,
-    run: Callable[[Request], Awaitable[Response]],
-) -> Response:
-    """Persisted queries, then the response cache, in front of GraphQL execution (``run``)."""
-    body = None
-    if request.method == "POST":
-        if "application/json" not in request.headers.get("content-type", ""):
-            return await run(request)
-        body = await request.body()  # kept on the request: Strawberry reads it again
-        if cache is None and persisted.allowlist is None and b"persistedQuery" not in body:
-            return await run(request)
-    params = read_params(request, body)
-    if params is None:
-        return await run(request)
-    refused = persisted.prepare(request, params)
-    if refused is not None:
-        return refused
-    if cache is not None:
-        visibility = cache.visibility(params, viewer)
-        if visibility is not None:
-            return await cache.serve(request, params, visibility, run)
-        if request.method == "GET":
-            response = await run(request)
-            response.headers.setdefault("Cache-Control", "private, no-store")
-            return response
-    return await run(request)

@@ -1,5 +1,5 @@
 """HTTP hygiene around the gateway: request IDs, security headers, body size, and the
-GraphQL-over-HTTP rules for media types and status codes."""
+GraphQL-shaped error every refusal outside GraphQL is answered with."""
 
 from __future__ import annotations
 
@@ -7,14 +7,12 @@ import contextvars
 import logging
 import re
 import uuid
-from collections.abc import Iterable
 from typing import Any
 
 from starlette.datastructures import Headers, MutableHeaders
-from starlette.responses import JSONResponse, Response
+from starlette.responses import JSONResponse
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-GRAPHQL_RESPONSE = "application/graphql-response+json"
 request_id_var: contextvars.ContextVar[str] = contextvars.ContextVar("request_id", default="-")
 _VALID_ID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
 
@@ -158,48 +156,3 @@ class BodyLimitMiddleware:
 
 class _TooLarge(Exception):
     pass
-
-
-def wants_graphql_response(accept: str) -> bool:
-    """True when the client prefers ``application/graphql-response+json``."""
-    media = [part.split(";")[0].strip() for part in accept.split(",")]
-    if GRAPHQL_RESPONSE in media:
-        return "application/json" not in media or (
-            media.index(GRAPHQL_RESPONSE) < media.index("application/json")
-        )
-    return False
-
-
-def is_request_error(payload: Any) -> bool:
-    """A response that carries no data because the request itself was refused (parse,
-    validation, limits): GraphQL-over-HTTP answers those with 400 under its media type."""
-    items: Iterable[Any] = payload if isinstance(payload, list) else [payload]
-    return all(
-        isinstance(item, dict)
-        and item.get("data") is None
-        and bool(item.get("errors"))
-        and all("path" not in error for error in item["errors"])
-        for item in items
-    )
-
-
-HTTP_ERRORS = {
-    "mutations are not allowed when using GET": (
-        405,
-        "METHOD_NOT_ALLOWED",
-        "Les mutations s'envoient en POST.",
-    ),
-    "Unsupported content type": (
-        415,
-        "UNSUPPORTED_MEDIA_TYPE",
-        "Envoyez Content-Type: application/json.",
-    ),
-    "Too many operations": (400, "BATCH_TOO_LARGE", "Trop d'opérations dans le lot."),
-}
-
-
-def http_error(reason: str) -> Response:
-    """The GraphQL-shaped response for an HTTP-level refusal of Strawberry's view."""
-    status, code, message = HTTP_ERRORS.get(reason, (400, "BAD_REQUEST", reason))
-    headers = {"Allow": "POST"} if status == 405 else None
-    return error_response(status, code, message, headers)

@@ -1,27 +1,36 @@
-"""Prometheus metrics at ``/metrics``: GraphQL operations by name, latency histograms,
-errors by code, and the backlogs of the background work (outbox lag, delivery queue).
+"""Prometheus metrics at ``/metrics``: GraphQL operations, latency histograms, errors by
+code, refusals by code and status (401, 403, 429, refused documents), and the backlogs of
+the background work (outbox lag, delivery queue).
+
+Labels stay bounded whatever clients send: an operation is labelled with its name only
+when its document is registered (allow-list or persisted store), ``other`` otherwise, so a
+client inventing names cannot grow the series without end.
 
 One registry per app (never the global one), so several apps in one process — tests, a
-partner mounting the gateway — do not collide. In a multi-process deployment each
-process exposes its own counters; Prometheus scrapes and sums them.
+partner mounting the gateway — do not collide. With several worker processes
+(``TEC_WORKERS > 1``) ``tec serve`` sets ``PROMETHEUS_MULTIPROC_DIR`` before the workers
+start: each process writes its samples there and whichever process answers a scrape
+reports the sum of all of them (prometheus_client's multiprocess mode).
 """
 
 from __future__ import annotations
 
-import time
-from collections.abc import Awaitable, Callable, Iterator
+import os
+from collections.abc import Awaitable, Callable, Iterable
 
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Gauge, Histogram
 from prometheus_client.exposition import generate_latest
+from prometheus_client.multiprocess import MultiProcessCollector
 from starlette.requests import Request
 from starlette.responses import Response
-from strawberry.extensions import SchemaExtension
 
-from schema.errors import error_code
 from gateway.http import error_response
 
 # Background backlogs, each read at scrape time: name → coroutine giving the value.
 Probe = Callable[[], Awaitable[float]]
+MULTIPROCESS_ENV = "PROMETHEUS_MULTIPROC_DIR"
+OTHER = "other"
+_MAX_NAME = 64
 
 
 class Metrics:
@@ -29,8 +38,9 @@ class Metrics:
         self.registry = CollectorRegistry()
         self.operations = Counter(
             "tec_graphql_operations",
-            "GraphQL operations executed.",
-            ["operation", "type"],
+            "GraphQL operations executed, by operation (registered documents' names, "
+            "otherwise 'other'), type and transport.",
+            ["operation", "type", "transport"],
             registry=self.registry,
         )
         self.latency = Histogram(
@@ -42,8 +52,15 @@ class Metrics:
         )
         self.errors = Counter(
             "tec_graphql_errors",
-            "GraphQL errors by code.",
+            "GraphQL errors in responses, by code (FORBIDDEN, BAD_USER_INPUT…).",
             ["code"],
+            registry=self.registry,
+        )
+        self.refusals = Counter(
+            "tec_refusals",
+            "Requests and operations refused by a guard, by code and HTTP status "
+            "(401 UNAUTHENTICATED, 429 RATE_LIMITED, refused documents…).",
+            ["code", "status"],
             registry=self.registry,
         )
         self.backlog = Gauge(
@@ -51,11 +68,41 @@ class Metrics:
             "Background work waiting: outbox lag (s), pending rows…",
             ["queue"],
             registry=self.registry,
+            multiprocess_mode="mostrecent",
         )
         self.probes: dict[str, Probe] = {}
 
-    def extension(self) -> SchemaExtension:
-        return _MetricsExtension(self)
+    def label(self, name: str | None, *, registered: bool) -> str:
+        """The operation label: the name of a registered document, ``other`` otherwise."""
+        if not registered or not name:
+            return OTHER
+        return name[:_MAX_NAME]
+
+    def observe(
+        self,
+        *,
+        operation: str,
+        kind: str,
+        transport: str,
+        seconds: float,
+        error_codes: Iterable[str],
+    ) -> None:
+        """Record one executed operation."""
+        self.count(operation=operation, kind=kind, transport=transport)
+        self.latency.labels(operation).observe(seconds)
+        self.errors_seen(error_codes)
+
+    def count(self, *, operation: str, kind: str, transport: str) -> None:
+        """Record one operation started (subscriptions: one per ``subscribe``)."""
+        self.operations.labels(operation, kind, transport).inc()
+
+    def errors_seen(self, codes: Iterable[str]) -> None:
+        for code in codes:
+            self.errors.labels(code).inc()
+
+    def refused(self, code: str, status: int | None) -> None:
+        """Record a refusal (``status`` None: a GraphQL request error)."""
+        self.refusals.labels(code, str(status) if status is not None else "graphql").inc()
 
     async def endpoint(self, request: Request) -> Response:
         token = request.app.state.settings.metrics_token
@@ -66,28 +113,8 @@ class Metrics:
                 self.backlog.labels(name).set(await probe())
             except Exception:  # a failing probe must not hide the other metrics
                 self.backlog.labels(name).set(float("nan"))
-        return Response(generate_latest(self.registry), media_type=CONTENT_TYPE_LATEST)
-
-
-class _MetricsExtension(SchemaExtension):
-    def __init__(self, metrics: Metrics) -> None:
-        super().__init__()
-        self.metrics = metrics
-
-    def on_operation(self) -> Iterator[None]:
-        started = time.perf_counter()
-        yield
-        context = self.execution_context
-        name = context.operation_name or "anonymous"
-        if len(name) > 64:
-            name = name[:64]
-        try:
-            kind = context.operation_type.value
-        except Exception:  # the document did not parse
-            kind = "invalid"
-        self.metrics.operations.labels(name, kind).inc()
-        self.metrics.latency.labels(name).observe(time.perf_counter() - started)
-        result = context.result
-        errors = (result.errors if result is not None else context.pre_execution_errors) or []
-        for error in errors:
-            self.metrics.errors.labels(error_code(error)).inc()
+        registry = self.registry
+        if os.environ.get(MULTIPROCESS_ENV):
+            registry = CollectorRegistry()
+            MultiProcessCollector(registry)
+        return Response(generate_latest(registry), media_type=CONTENT_TYPE_LATEST)

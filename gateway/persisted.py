@@ -21,92 +21,23 @@ from __future__ import annotations
 import hashlib
 import json
 from collections import OrderedDict
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING
 
-from starlette.datastructures import QueryParams
-from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
-
+from gateway.refusals import Refusal
 from services.settings import Settings
+
+if TYPE_CHECKING:
+    from gateway.guards import Operation
 
 NOT_FOUND = "PERSISTED_QUERY_NOT_FOUND"
 NOT_ALLOWED = "PERSISTED_QUERY_NOT_ALLOWED"
+_NOT_ALLOWED_MESSAGE = "Document non autorisé : seules les requêtes enregistrées passent."
 
 
 def document_hash(document: str) -> str:
     """Hex SHA-256 of a document, as APQ clients compute it (UTF-8 text, unchanged)."""
     return hashlib.sha256(document.encode()).hexdigest()
-
-
-@dataclass
-class GraphQLParams:
-    """One GraphQL request over HTTP as the client sent it (GET query string or JSON)."""
-
-    query: str | None
-    variables: Any
-    operation_name: str | None
-    extensions: Any
-    method: str
-
-
-def read_params(request: Request, body: bytes | None) -> GraphQLParams | None:
-    """The request's GraphQL parameters; None when it is something else (batch, multipart,
-    the IDE page, unreadable JSON): those are left to Strawberry, which answers them."""
-    try:
-        if request.method == "GET":
-            params = request.query_params
-            if "query" not in params and "extensions" not in params:
-                return None
-            variables = json.loads(params["variables"]) if params.get("variables") else None
-            extensions = json.loads(params["extensions"]) if params.get("extensions") else None
-            data: dict[str, Any] = {
-                "query": params.get("query"),
-                "variables": variables,
-                "operationName": params.get("operationName"),
-                "extensions": extensions,
-            }
-        else:
-            if body is None:
-                return None
-            data = json.loads(body)
-    except ValueError:
-        return None
-    if not isinstance(data, dict):
-        return None
-    query = data.get("query")
-    operation_name = data.get("operationName")
-    if not isinstance(query, str | None) or not isinstance(operation_name, str | None):
-        return None
-    return GraphQLParams(
-        query=query,
-        variables=data.get("variables"),
-        operation_name=operation_name,
-        extensions=data.get("extensions"),
-        method=request.method,
-    )
-
-
-def replace_query(request: Request, params: GraphQLParams, query: str) -> None:
-    """Hand ``query`` to Strawberry in place of what the client sent (hash-only APQ)."""
-    params.query = query
-    if request.method == "GET":
-        items = [(k, v) for k, v in request.query_params.multi_items() if k != "query"]
-        request._query_params = QueryParams([*items, ("query", query)])
-    else:
-        data = {
-            "query": query,
-            "variables": params.variables,
-            "operationName": params.operation_name,
-            "extensions": params.extensions,
-        }
-        request._body = json.dumps(data).encode()
-
-
-def _error(code: str, message: str) -> Response:
-    # Apollo clients recognise the message « PersistedQueryNotFound » as well as the code.
-    return JSONResponse({"errors": [{"message": message, "extensions": {"code": code}}]})
 
 
 def load_allowlist(path: Path) -> dict[str, str]:
@@ -132,8 +63,12 @@ def load_allowlist(path: Path) -> dict[str, str]:
     return found
 
 
+def _refusal(code: str, message: str, status: int | None = None) -> Refusal:
+    return Refusal(code, message, status=status)
+
+
 class PersistedQueries:
-    """APQ store and allow-list check, applied before the response cache and execution."""
+    """APQ store and allow-list check: the pipeline's allow-list step."""
 
     def __init__(self, settings: Settings) -> None:
         self.enabled = settings.persisted_queries
@@ -150,69 +85,57 @@ class PersistedQueries:
             self._store.move_to_end(digest)
         return found
 
+    def is_registered(self, document: str) -> bool:
+        """Whether ``document`` is in the allow-list or the APQ store."""
+        digest = document_hash(document)
+        return digest in (self.allowlist if self.allowlist is not None else self._store)
+
     def _register(self, digest: str, document: str) -> None:
         self._store[digest] = document
         self._store.move_to_end(digest)
         while len(self._store) > self.max_entries:
             self._store.popitem(last=False)
 
-    def prepare(self, request: Request, params: GraphQLParams) -> Response | None:
-        """Resolve a hash-only request into its document, register a new one, or refuse.
+    def resolve(self, operation: Operation) -> bool:
+        """Give a hash-only operation its document, register a new one, or refuse.
 
-        None means « go on » (``params.query`` then holds the document); a response is
-        the answer to send as is."""
-        extension = params.extensions.get("persistedQuery") if params.extensions else None
-        if not isinstance(extension, dict):
-            extension = None
+        Returns whether the document is registered (allow-list or store); raises
+        :class:`gateway.guards.Refusal` when it may not run."""
+        extension = (operation.extensions or {}).get("persistedQuery")
         if extension is None:
-            if self.allowlist is not None and (
-                params.query is None or document_hash(params.query) not in self.allowlist
-            ):
-                return _error(
-                    NOT_ALLOWED, "Document non autorisé : seules les requêtes enregistrées passent."
-                )
-            return None
+            if self.allowlist is not None:
+                if operation.query is None or document_hash(operation.query) not in self.allowlist:
+                    raise _refusal(NOT_ALLOWED, _NOT_ALLOWED_MESSAGE)
+                return True
+            return operation.query is not None and self.is_registered(operation.query)
         if not self.enabled and self.allowlist is None:
-            if params.query is None:
-                return _error("PERSISTED_QUERY_NOT_SUPPORTED", "PersistedQueryNotSupported")
-            return None
-        digest = extension.get("sha256Hash")
-        if extension.get("version") != 1 or not isinstance(digest, str):
-            return JSONResponse(
-                {
-                    "errors": [
-                        {
-                            "message": "persistedQuery : version 1 et sha256Hash attendus.",
-                            "extensions": {"code": "BAD_USER_INPUT"},
-                        }
-                    ]
-                },
-                status_code=400,
+            if operation.query is None:
+                raise _refusal("PERSISTED_QUERY_NOT_SUPPORTED", "PersistedQueryNotSupported")
+            return False
+        digest = extension.get("sha256Hash") if isinstance(extension, dict) else None
+        if (
+            not isinstance(extension, dict)
+            or extension.get("version") != 1
+            or not isinstance(digest, str)
+        ):
+            raise _refusal(
+                "BAD_USER_INPUT", "persistedQuery : version 1 et sha256Hash attendus.", 400
             )
         digest = digest.lower()
-        if params.query is None:
+        if operation.query is None:
             document = self.lookup(digest)
             if document is None:
-                return _error(NOT_FOUND, "PersistedQueryNotFound")
-            replace_query(request, params, document)
-            return None
-        if document_hash(params.query) != digest:
-            return JSONResponse(
-                {
-                    "errors": [
-                        {
-                            "message": "persistedQuery : sha256Hash ne correspond pas au document.",
-                            "extensions": {"code": "BAD_USER_INPUT"},
-                        }
-                    ]
-                },
-                status_code=400,
+                # Apollo clients recognise the message as well as the code.
+                raise _refusal(NOT_FOUND, "PersistedQueryNotFound")
+            operation.query = document
+            return True
+        if document_hash(operation.query) != digest:
+            raise _refusal(
+                "BAD_USER_INPUT", "persistedQuery : sha256Hash ne correspond pas au document.", 400
             )
         if self.allowlist is not None:
             if digest not in self.allowlist:
-                return _error(
-                    NOT_ALLOWED, "Document non autorisé : seules les requêtes enregistrées passent."
-                )
-            return None
-        self._register(digest, params.query)
-        return None
+                raise _refusal(NOT_ALLOWED, _NOT_ALLOWED_MESSAGE)
+            return True
+        self._register(digest, operation.query)
+        return True

@@ -1,52 +1,76 @@
-"""Rate limiting per API key, per signed-in account and per IP address for anonymous
-callers, with ``RateLimit``/``RateLimit-Policy``/``Retry-After`` headers.
+"""Rate limits: budgets per client address, per signed-in account and per API key, shared
+by every process through Redis, with ``RateLimit``/``RateLimit-Policy``/``Retry-After``.
 
-Counters live in Redis (``TEC_REDIS_URL``), shared by every app process; without Redis
-an in-process counter is used, which is only correct for a single process (the embedded
-default). Fixed windows: ``INCR`` then ``EXPIRE`` on the first hit, one round trip.
+Who pays:
+
+- anonymous requests, and requests whose credentials fail to authenticate, pay from the
+  budget of the client's address (:mod:`gateway.client_address`);
+- credentials that fail also spend from a second budget of the address, kept for failed
+  authentications: a request with credentials is checked against it *without* spending
+  it, and refused before its token is looked up once the address has used it up. Random
+  tokens therefore cost neither a database lookup nor an escape from the limit, while
+  signed-in people behind an address busy with anonymous traffic keep their own budget;
+- authenticated requests pay from their account's or API key's budget, keyed by its id.
+
+GraphQL pays one unit per operation (a batch of ten pays ten, each WebSocket ``subscribe``
+pays one); every other route pays one unit per request.
+
+Counters live in Redis (``TEC_REDIS_URL``); without Redis an in-process counter is used,
+which is only correct for a single process (the embedded default). Fixed windows:
+``INCRBY`` then ``EXPIRE`` on the first hit, one round trip.
 """
 
 from __future__ import annotations
 
-import hashlib
 import logging
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Protocol
 
-from starlette.datastructures import Headers
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
-
-from gateway.http import error_response
-
 logger = logging.getLogger("tec.ratelimit")
 
-EXEMPT_PREFIXES = ("/healthz", "/readyz", "/metrics", "/static/")
+Clock = Callable[[], float]
 
 
 class Counter(Protocol):
-    async def hit(self, key: str, window: int) -> tuple[int, int]:
-        """Count a hit; (hits in the current window, seconds until it resets)."""
+    async def hit(self, key: str, window: int, *, units: int = 1) -> tuple[int, int]:
+        """Count ``units``; (hits in the current window, seconds until it resets)."""
+
+    async def peek(self, key: str, window: int) -> tuple[int, int]:
+        """(hits in the current window, seconds until it resets), counting nothing."""
 
     async def close(self) -> None: ...
+
+
+def _window_start(now: float, window: int) -> int:
+    second = int(now)
+    return second - second % window
 
 
 class MemoryCounter:
     """One process only: for the embedded default and tests."""
 
-    def __init__(self) -> None:
+    def __init__(self, clock: Clock = time.time) -> None:
+        self._clock = clock
         self._windows: dict[str, tuple[int, int]] = {}
 
-    async def hit(self, key: str, window: int) -> tuple[int, int]:
-        now = int(time.time())
-        start = now - now % window
+    async def hit(self, key: str, window: int, *, units: int = 1) -> tuple[int, int]:
+        now = self._clock()
+        start = _window_start(now, window)
         current_start, count = self._windows.get(key, (start, 0))
         if current_start != start:
             count = 0
-        self._windows[key] = (start, count + 1)
+        self._windows[key] = (start, count + units)
         if len(self._windows) > 100_000:  # forget old windows
             self._windows = {k: v for k, v in self._windows.items() if v[0] == start}
-        return count + 1, start + window - now
+        return count + units, start + window - int(now)
+
+    async def peek(self, key: str, window: int) -> tuple[int, int]:
+        now = self._clock()
+        start = _window_start(now, window)
+        current_start, count = self._windows.get(key, (start, 0))
+        return (count if current_start == start else 0), start + window - int(now)
 
     async def close(self) -> None:
         return None
@@ -55,23 +79,35 @@ class MemoryCounter:
 class RedisCounter:
     """Shared by every process through Redis."""
 
-    def __init__(self, url: str) -> None:
+    def __init__(self, url: str, clock: Clock = time.time) -> None:
         import redis.asyncio as redis
 
+        self._clock = clock
         self._redis = redis.from_url(url, socket_timeout=0.5, socket_connect_timeout=0.5)
 
-    async def hit(self, key: str, window: int) -> tuple[int, int]:
-        now = int(time.time())
-        start = now - now % window
-        name = f"tec:rl:{key}:{start}"
+    def _name(self, key: str, window: int) -> tuple[str, int]:
+        now = self._clock()
+        start = _window_start(now, window)
+        return f"tec:rl:{key}:{start}", start + window - int(now)
+
+    async def hit(self, key: str, window: int, *, units: int = 1) -> tuple[int, int]:
+        name, reset = self._name(key, window)
         async with self._redis.pipeline(transaction=False) as pipe:
-            pipe.incr(name)
+            pipe.incrby(name, units)
             pipe.expire(name, window + 1, nx=True)
             count, _ = await pipe.execute()
-        return int(count), start + window - now
+        return int(count), reset
+
+    async def peek(self, key: str, window: int) -> tuple[int, int]:
+        name, reset = self._name(key, window)
+        return int(await self._redis.get(name) or 0), reset
 
     async def close(self) -> None:
         await self._redis.aclose()
+
+
+def build_counter(redis_url: str, clock: Clock = time.time) -> Counter:
+    return RedisCounter(redis_url, clock) if redis_url else MemoryCounter(clock)
 
 
 @dataclass(frozen=True)
@@ -82,64 +118,114 @@ class Limits:
     window: int
 
 
-def _client_key(scope: Scope, limits: Limits, trust_forwarded: bool) -> tuple[str, int]:
-    headers = Headers(scope=scope)
-    authorization = headers.get("authorization", "")
-    scheme, _, secret = authorization.partition(" ")
-    if scheme.lower() == "bearer" and secret.strip():
-        secret = secret.strip()
-        digest = hashlib.sha256(secret.encode()).hexdigest()[:24]
-        if secret.startswith("tec_k_"):
-            return f"key:{digest}", limits.api_key
-        return f"account:{digest}", limits.account
-    address = scope.get("client", ("unknown", 0))[0]
-    if trust_forwarded and headers.get("x-forwarded-for"):
-        address = headers["x-forwarded-for"].split(",")[0].strip()
-    return f"ip:{address}", limits.anonymous
+@dataclass(frozen=True)
+class Budget:
+    """The bucket a caller pays from."""
+
+    key: str
+    limit: int
 
 
-class RateLimitMiddleware:
-    def __init__(
-        self, app: ASGIApp, *, counter: Counter, limits: Limits, trust_forwarded: bool = False
-    ) -> None:
-        self.app = app
+@dataclass(frozen=True)
+class Spent:
+    """The state of a budget after a charge: allowed or not, and the headers to send."""
+
+    allowed: bool
+    limit: int
+    window: int
+    remaining: int
+    reset: int
+
+    def headers(self) -> dict[str, str]:
+        headers = {
+            "RateLimit-Policy": f"{self.limit};w={self.window}",
+            "RateLimit": f"limit={self.limit}, remaining={self.remaining}, reset={self.reset}",
+        }
+        if not self.allowed:
+            headers["Retry-After"] = str(max(self.reset, 1))
+        return headers
+
+    @property
+    def message(self) -> str:
+        return (
+            f"Trop de requêtes : {self.limit} par {self.window} s. "
+            f"Réessayez dans {max(self.reset, 1)} s."
+        )
+
+
+class RateLimiter:
+    """Budgets of addresses, accounts and API keys over one counter."""
+
+    def __init__(self, counter: Counter, limits: Limits) -> None:
         self.counter = counter
         self.limits = limits
-        self.trust_forwarded = trust_forwarded
 
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or scope.get("path", "").startswith(EXEMPT_PREFIXES):
-            await self.app(scope, receive, send)
-            return
-        key, limit = _client_key(scope, self.limits, self.trust_forwarded)
+    def address_budget(self, address: str) -> Budget:
+        return Budget(f"ip:{address}", self.limits.anonymous)
+
+    def failed_authentication_budget(self, address: str) -> Budget:
+        """Credentials that failed to authenticate from ``address``: checked before any
+        lookup, so guessing tokens costs the database nothing once it is spent."""
+        return Budget(f"ip-auth:{address}", self.limits.anonymous)
+
+    def account_budget(self, account_id: int) -> Budget:
+        return Budget(f"account:{account_id}", self.limits.account)
+
+    def api_key_budget(self, api_key_id: int) -> Budget:
+        return Budget(f"key:{api_key_id}", self.limits.api_key)
+
+    async def charge(self, budget: Budget, units: int = 1) -> Spent:
+        """Spend ``units`` from ``budget``; allowed while the window's total stays within."""
         try:
-            hits, reset = await self.counter.hit(key, self.limits.window)
+            hits, reset = await self.counter.hit(budget.key, self.limits.window, units=units)
         except Exception:  # the limiter must not take the API down with it
             logger.warning("rate limiter unavailable; request let through", exc_info=True)
-            await self.app(scope, receive, send)
-            return
-        remaining = max(limit - hits, 0)
-        policy = f"{limit};w={self.limits.window}"
-        state = f"limit={limit}, remaining={remaining}, reset={reset}"
-        if hits > limit:
-            response = error_response(
-                429,
-                "RATE_LIMITED",
-                f"Trop de requêtes : {limit} par {self.limits.window} s. Réessayez dans {reset} s.",
-                headers={"Retry-After": str(reset), "RateLimit-Policy": policy, "RateLimit": state},
-            )
-            await response(scope, receive, send)
-            return
+            return Spent(True, budget.limit, self.limits.window, budget.limit, self.limits.window)
+        return Spent(
+            hits <= budget.limit,
+            budget.limit,
+            self.limits.window,
+            max(budget.limit - hits, 0),
+            reset,
+        )
 
-        async def send_with_headers(message: Message) -> None:
-            if message["type"] == "http.response.start":
-                headers = message.setdefault("headers", [])
-                headers.append((b"ratelimit-policy", policy.encode()))
-                headers.append((b"ratelimit", state.encode()))
-            await send(message)
+    async def check(self, budget: Budget) -> Spent:
+        """Whether ``budget`` still has room, spending nothing."""
+        try:
+            hits, reset = await self.counter.peek(budget.key, self.limits.window)
+        except Exception:
+            logger.warning("rate limiter unavailable; request let through", exc_info=True)
+            return Spent(True, budget.limit, self.limits.window, budget.limit, self.limits.window)
+        return Spent(
+            hits < budget.limit,
+            budget.limit,
+            self.limits.window,
+            max(budget.limit - hits, 0),
+            reset,
+        )
 
-        await self.app(scope, receive, send_with_headers)
+    async def close(self) -> None:
+        await self.counter.close()
 
 
-def build_counter(redis_url: str) -> Counter:
-    return RedisCounter(redis_url) if redis_url else MemoryCounter()
+class CounterThrottle:
+    """:class:`services.throttle.Throttle` over the rate limiter's counter: attempts of
+    throttled operations are shared by every process like request budgets."""
+
+    def __init__(self, counter: Counter, *, window: int) -> None:
+        self.counter = counter
+        self.window = window
+
+    async def exhausted(self, key: str, *, limit: int) -> bool:
+        try:
+            hits, _ = await self.counter.peek(f"throttle:{key}", self.window)
+        except Exception:
+            logger.warning("throttle unavailable; attempt let through", exc_info=True)
+            return False
+        return hits >= limit
+
+    async def spend(self, key: str) -> None:
+        try:
+            await self.counter.hit(f"throttle:{key}", self.window)
+        except Exception:
+            logger.warning("throttle unavailable; attempt not counted", exc_info=True)

@@ -20,7 +20,6 @@ from schema.concepts.queries import ConceptQueries
 from schema.events.mutations import EventMutations
 from schema.events.queries import EventQueries
 from schema.execution import CompiledExecutionContext
-from schema.limits import Limits, limit_extensions
 from schema.newsletters.mutations import NewsletterMutations
 from schema.newsletters.queries import NewsletterQueries
 from schema.node import NodeQueries
@@ -31,6 +30,7 @@ from schema.projects.queries import SharedProjectQueries
 from schema.publishing import PublishingMutations
 from schema.resources.mutations import ResourceMutations
 from schema.resources.queries import ContributionQueries, ResourceQueries
+from schema.scalars import SCALAR_OVERRIDES
 from schema.search.mutations import SearchMutations
 from schema.search.queries import SearchQueries
 from schema.subscribers.mutations import SubscriberMutations
@@ -113,20 +113,14 @@ class Schema(strawberry.Schema):
 def build_schema(
     settings: Settings | None = None, *, extra_extensions: Sequence[Any] = ()
 ) -> Schema:
-    """The schema for ``settings``: query limits, parser and validation caches, optional
-    introspection. Built once per app, never per request."""
+    """The schema for ``settings``: parser and validation caches, optional introspection.
+    Built once per app, never per request."""
     settings = settings or Settings()
     # The caches must outlive requests: each factory hands back the same instance.
     parser_cache, validation_cache = ParserCache(maxsize=512), ValidationCache(maxsize=512)
-    limits = Limits(
-        max_depth=settings.max_query_depth,
-        max_aliases=settings.max_aliases,
-        max_tokens=settings.max_tokens,
-        max_cost=settings.max_query_cost,
-        default_page_size=settings.default_page_size,
-    )
+    # Depth, aliases, tokens and cost are checked by the gateway's guards before a
+    # document reaches the schema (gateway/guards.py), whatever the transport.
     extensions: list[Any] = [
-        *limit_extensions(limits),
         lambda: parser_cache,
         lambda: validation_cache,
     ]
@@ -148,6 +142,7 @@ def build_schema(
         extensions=extensions,
         config=config,
         execution_context_class=CompiledExecutionContext if settings.compiled_execution else None,
+        scalar_overrides=SCALAR_OVERRIDES,
     )
 
 

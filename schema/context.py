@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import enum
 from collections.abc import Awaitable, Callable, Hashable, Sequence
@@ -15,6 +16,7 @@ from mailer.transport import MailTransport
 from search.port import SearchEngine
 from services.pagination import PageRequest
 from services.settings import Settings
+from services.throttle import Throttle
 from services.viewer import Viewer
 
 K = TypeVar("K")
@@ -33,6 +35,8 @@ class Context:
     """The caller's address as the gateway resolved it (trusted proxies applied)."""
     mail_transport: Callable[[Settings], MailTransport] | None = None
     """Builds the mail transport of one operation; None: the one the settings name."""
+    throttle: Throttle | None = None
+    """Counts attempts of throttled operations (sign-in) across processes."""
     now: dt.datetime = field(default_factory=lambda: dt.datetime.now(dt.UTC))
     search: SearchEngine | None = None
     """The search engine opened by the app's lifespan (None when search is not set up)."""
@@ -60,6 +64,11 @@ class Context:
 
             found = self._loaders[key] = DataLoader(load_fn=batch)
         return found
+
+    def fresh(self) -> Context:
+        """A copy for another operation of the same connection: same caller, new clock
+        and no loaded data."""
+        return dataclasses.replace(self, now=dt.datetime.now(dt.UTC), _loaders={})
 
     def clear_loaders(self) -> None:
         """Forget cached loads (subscriptions: one context serves many results)."""

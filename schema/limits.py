@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from graphql import (
+    DocumentNode,
     FieldNode,
     FragmentDefinitionNode,
     FragmentSpreadNode,
@@ -21,16 +22,19 @@ from graphql import (
     GraphQLList,
     GraphQLNonNull,
     GraphQLObjectType,
+    GraphQLSchema,
     GraphQLUnionType,
     InlineFragmentNode,
     IntValueNode,
     ListValueNode,
     OperationDefinitionNode,
     SelectionSetNode,
+    TypeInfo,
     ValidationContext,
     ValidationRule,
     VariableNode,
     get_named_type,
+    parse,
 )
 from strawberry.extensions import AddValidationRules, MaxTokensLimiter, SchemaExtension
 
@@ -193,3 +197,29 @@ def limit_extensions(limits: Limits) -> list[Any]:
         return MaxTokensLimiter(max_token_count=limits.max_tokens)
 
     return [tokens, validation]
+
+
+def parse_document(text: str, *, max_tokens: int) -> DocumentNode:
+    """Parse ``text``, refusing documents of more than ``max_tokens`` tokens."""
+    try:
+        return parse(text, max_tokens=max_tokens)
+    except GraphQLError as error:
+        raise GraphQLError(error.message, extensions={"code": "GRAPHQL_PARSE_FAILED"}) from None
+
+
+def check_limits(
+    schema: GraphQLSchema, document: DocumentNode, operation_name: str | None, limits: Limits
+) -> GraphQLError | None:
+    """The refusal of ``document`` by ``limits`` (depth, aliases, cost), or None."""
+    errors: list[GraphQLError] = []
+    context = ValidationContext(schema, document, TypeInfo(schema), errors.append)
+    rule = limits_rule(limits)(context)
+    for definition in document.definitions:
+        if isinstance(definition, OperationDefinitionNode) and (
+            operation_name is None
+            or (definition.name is not None and definition.name.value == operation_name)
+        ):
+            rule.enter_operation_definition(definition)
+            if errors:
+                return errors[0]
+    return None

@@ -32,3 +32,7 @@ class Unauthenticated(DomainError):
 
 class Conflict(DomainError):
     code = "CONFLICT"
+
+
+class RateLimited(DomainError):
+    code = "RATE_LIMITED"

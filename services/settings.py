@@ -6,6 +6,7 @@ test fixtures) and hand it to ``create_app``.
 
 from __future__ import annotations
 
+import ipaddress
 from pathlib import Path
 from typing import Annotated, Literal
 
@@ -65,9 +66,20 @@ class Settings(BaseSettings):
         default=3000, ge=1, description="Requests per window per API key."
     )
     rate_limit_window: int = Field(default=60, ge=1, description="Rate-limit window, in seconds.")
-    trust_forwarded_for: bool = Field(
-        default=False,
-        description="Take the client IP from X-Forwarded-For (only behind a trusted proxy).",
+    trusted_proxies: Annotated[list[str], NoDecode] = Field(
+        default_factory=list,
+        description="Comma-separated addresses or CIDR ranges of the proxies in front of the "
+        "gateway (127.0.0.1,10.0.0.0/8): behind them the client is the right-most "
+        "X-Forwarded-For hop that is not one of them; empty: the peer is the client.",
+    )
+    sign_in_attempts_per_email: int = Field(
+        default=10, ge=1, description="Failed sign-ins allowed per e-mail address per window."
+    )
+    sign_in_attempts_per_address: int = Field(
+        default=50, ge=1, description="Failed sign-ins allowed per client address per window."
+    )
+    sign_in_window: int = Field(
+        default=900, ge=1, description="Window (s) of the sign-in throttles."
     )
     metrics_token: str = Field(
         default="", description="Bearer token required on /metrics (empty: open)."
@@ -218,6 +230,21 @@ class Settings(BaseSettings):
     def _split_origins(cls, value: object) -> object:
         if isinstance(value, str):
             return [origin.strip().rstrip("/") for origin in value.split(",") if origin.strip()]
+        return value
+
+    @field_validator("trusted_proxies", mode="before")
+    @classmethod
+    def _split_proxies(cls, value: object) -> object:
+        if isinstance(value, str):
+            value = [entry.strip() for entry in value.split(",") if entry.strip()]
+        if isinstance(value, list):
+            for entry in value:
+                try:
+                    ipaddress.ip_network(str(entry), strict=False)
+                except ValueError:
+                    raise ValueError(
+                        f"TEC_TRUSTED_PROXIES: « {entry} » n'est ni une adresse ni un réseau CIDR"
+                    ) from None
         return value
 
     @field_validator("database_url")

@@ -359,7 +359,7 @@ async def main(n_docs: int, rounds: int) -> None:
     settings = Settings(database_url=f"sqlite://{workdir / 'tec.sqlite3'}")
     await fill_database(settings, docs)
     app = create_app(settings)
-    app.state.graphql.search = engine
+    app.state.runtime.search = engine
     transport = httpx.ASGITransport(app=app)
     async with httpx.AsyncClient(transport=transport, base_url="http://bench") as client:
 

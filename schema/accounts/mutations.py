@@ -20,10 +20,21 @@ class AccountMutations:
     )
     async def sign_in(
         self,
+        info: strawberry.Info,
         email: Annotated[str, strawberry.argument(description="E-mail address.")],
         password: Annotated[str, strawberry.argument(description="Password.")],
     ) -> SignInPayload:
-        account, token = await service.sign_in(email, password=password)
+        ctx = info.context
+        account, token = await service.sign_in(
+            email,
+            password=password,
+            throttle=ctx.throttle,
+            address=ctx.client_ip,
+            attempts=service.SignInAttempts(
+                per_email=ctx.settings.sign_in_attempts_per_email,
+                per_address=ctx.settings.sign_in_attempts_per_address,
+            ),
+        )
         own_account = Account.from_model(account)
         own_account.own = True
         return SignInPayload(

@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import strawberry
 
+from schema.directives import VIEWER_DEPENDENT
 from schema.enums import RoleEnum
 from schema.relay import Node
 from services.accounts.models import Account as AccountModel
@@ -41,7 +42,10 @@ class Account(Node):
             organization_pk=m.organization_id,  # type: ignore[attr-defined]
         )
 
-    @strawberry.field(description="E-mail address (private: the account itself and editors).")
+    @strawberry.field(
+        description="E-mail address (private: the account itself and editors).",
+        directives=[VIEWER_DEPENDENT],
+    )
     def email(self, info: strawberry.Info) -> str | None:
         viewer = info.context.viewer
         if self.own or viewer.account_id == self.pk or is_allowed(viewer, "account.read_email"):

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import strawberry
 
+from schema.directives import VIEWER_DEPENDENT
 from schema.enums import MembershipRoleEnum, MembershipStatusEnum, ProjectStatusEnum, StageKindEnum
 from schema.projects import loaders
 from schema.relay import Node
@@ -45,7 +46,8 @@ class Membership(Node):
 
     @strawberry.field(
         description="Diagnostic notes (private: editors and the authority's own "
-        "members; null for others)."
+        "members; null for others).",
+        directives=[VIEWER_DEPENDENT],
     )
     def diagnostic_notes(self, info: strawberry.Info) -> str | None:
         return self.notes if can_read_notes(info.context.viewer, self.territory_pk) else None

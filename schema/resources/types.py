@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import strawberry
 
+from schema.directives import VIEWER_DEPENDENT
 from schema.enums import AudienceEnum, ContentStatusEnum, ResourceKindEnum
 from schema.relay import Node
 from schema.resources import loaders
@@ -110,7 +111,8 @@ class Resource(Node):
 
     @strawberry.field(
         description="Why editors rejected the contribution (private: editors and the "
-        "contributor only; null for others)."
+        "contributor only; null for others).",
+        directives=[VIEWER_DEPENDENT],
     )
     def rejection_reason(self, info: strawberry.Info) -> str | None:
         viewer = info.context.viewer

@@ -6,6 +6,7 @@ import datetime as dt
 
 import strawberry
 
+from schema.directives import VIEWER_DEPENDENT
 from schema.newsletters.types import SubscriberAudienceEnum, SubscriberStatusEnum
 from schema.relay import Node, to_global_id
 from services.policy import is_allowed
@@ -28,7 +29,10 @@ class Subscriber(Node):
     )
     created_at: dt.datetime = strawberry.field(description="First subscription.")
 
-    @strawberry.field(description="E-mail address (editors only; null for anyone else).")
+    @strawberry.field(
+        description="E-mail address (editors only; null for anyone else).",
+        directives=[VIEWER_DEPENDENT],
+    )
     def email(self, info: strawberry.Info) -> str | None:
         if is_allowed(info.context.viewer, "subscriber.read"):
             return self.email_address

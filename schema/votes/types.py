@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import strawberry
 
+from schema.directives import VIEWER_DEPENDENT
 from schema.relay import Node
 from schema.votes import loaders
 from services.votes.models import VotingRound as RoundModel
@@ -83,7 +84,8 @@ class VotingRound(Node):
 
     @strawberry.field(
         description="Who voted for what: every vote for editors, your own "
-        "authority's votes for its members, nothing for anyone else."
+        "authority's votes for its members, nothing for anyone else.",
+        directives=[VIEWER_DEPENDENT],
     )
     async def votes(self, info: strawberry.Info) -> list[Vote]:
         rows = await loaders.votes_by_round_id(info.context).load(self.pk)

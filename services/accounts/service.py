@@ -11,6 +11,7 @@ import hashlib
 import re
 import secrets
 from collections.abc import Iterable
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 from argon2 import PasswordHasher
@@ -19,9 +20,10 @@ from tortoise.exceptions import IntegrityError
 from tortoise.transactions import in_transaction
 
 from services.accounts.models import AccessToken, Account, ApiKey
-from services.errors import BadUserInput, Conflict, NotFound, Unauthenticated
+from services.errors import BadUserInput, Conflict, NotFound, RateLimited, Unauthenticated
 from services.organizations.models import Organization
 from services.territories.models import Territory
+from services.throttle import Throttle, Unthrottled
 from services.viewer import Role, Viewer
 
 TOKEN_PREFIX = "tec_u_"
@@ -41,6 +43,20 @@ API_KEY_SCOPES = frozenset({SCOPE_READ, SCOPE_CONTRIBUTE})
 ACCOUNT_ROLES = frozenset({Role.ADMIN, Role.EDITOR, Role.LOCAL_AUTHORITY, Role.PARTNER})
 
 SIGN_IN_FAILED = "Adresse e-mail ou mot de passe incorrect"
+SIGN_IN_THROTTLED = (
+    "Trop de tentatives de connexion : réessayez plus tard, ou demandez une "
+    "réinitialisation du mot de passe à un administrateur."
+)
+
+
+@dataclass(frozen=True)
+class SignInAttempts:
+    """Failed sign-in attempts allowed per window (the throttle's window)."""
+
+    per_email: int = 10
+    per_address: int = 50
+
+
 INVALID_TOKEN = "Jeton invalide ou expiré"
 
 _EMAIL = re.compile(
@@ -210,17 +226,40 @@ async def issue_token(account: Account, *, ttl: timedelta = DEFAULT_TOKEN_TTL) -
 
 
 async def sign_in(
-    email: str, *, password: str, ttl: timedelta = DEFAULT_TOKEN_TTL
+    email: str,
+    *,
+    password: str,
+    ttl: timedelta = DEFAULT_TOKEN_TTL,
+    throttle: Throttle | None = None,
+    address: str = "",
+    attempts: SignInAttempts | None = None,
 ) -> tuple[Account, str]:
     """Check the credentials and return the account with a fresh bearer token.
 
     An unknown address, a wrong password and an inactive account all raise the same
-    :class:`Unauthenticated`, so nobody learns which addresses have an account."""
-    account = await Account.filter(email=email.strip().lower()).first()
+    :class:`Unauthenticated`, so nobody learns which addresses have an account. Failed
+    attempts are counted per e-mail address and per client ``address`` by ``throttle``:
+    once either has used its allowance, further attempts are refused with
+    ``RATE_LIMITED`` before the password is even checked."""
+    throttle = throttle or Unthrottled()
+    attempts = attempts or SignInAttempts()
+    normalized = email.strip().lower()
+    keys = [(f"signin:email:{secret_digest(normalized)[:32]}", attempts.per_email)]
+    if address:
+        keys.append((f"signin:ip:{address}", attempts.per_address))
+    for key, limit in keys:
+        if await throttle.exhausted(key, limit=limit):
+            raise RateLimited(SIGN_IN_THROTTLED)
+    account = await Account.filter(email=normalized).first()
     if account is None:
         verify_password(_DUMMY_HASH, password=password)
-        raise Unauthenticated(SIGN_IN_FAILED)
-    if not verify_password(account.password_hash, password=password) or not account.is_active:
+    if (
+        account is None
+        or not verify_password(account.password_hash, password=password)
+        or not account.is_active
+    ):
+        for key, _ in keys:
+            await throttle.spend(key)
         raise Unauthenticated(SIGN_IN_FAILED)
     account.last_login_at = _now()
     update_fields = ["last_login_at", "updated_at"]

@@ -22,12 +22,47 @@ async def test_metrics_count_operations_latency_errors_and_backlogs(database):
         await client.post("/graphql", json={"query": "query Portail { currentTheme { title } }"})
         await client.post("/graphql", json={"query": "query Cassee { nope }"})
         text = (await client.get("/metrics")).text
-    assert 'tec_graphql_operations_total{operation="Portail",type="query"} 1.0' in text
-    assert 'tec_graphql_duration_seconds_bucket{le="0.005",operation="Portail"}' in text
+    # Documents nobody registered are counted under one label, whatever name they claim.
+    assert (
+        'tec_graphql_operations_total{operation="other",transport="post",type="query"} 2.0' in text
+    )
+    assert "Portail" not in text and "Cassee" not in text
+    assert 'tec_graphql_duration_seconds_bucket{le="0.005",operation="other"}' in text
     assert 'tec_graphql_errors_total{code="GRAPHQL_VALIDATION_FAILED"} 1.0' in text
     assert 'tec_backlog{queue="outbox_lag_seconds"}' in text
     assert 'tec_backlog{queue="outbox_pending"}' in text
     assert 'tec_backlog{queue="delivery_queue_depth"}' in text
+
+
+async def test_registered_documents_are_counted_by_name(database):
+    import hashlib
+
+    query = "query Portail { currentTheme { title } }"
+    digest = hashlib.sha256(query.encode()).hexdigest()
+    extensions = {"persistedQuery": {"version": 1, "sha256Hash": digest}}
+    async with _client(database) as client:
+        await client.post("/graphql", json={"query": query, "extensions": extensions})
+        await client.post("/graphql", json={"extensions": extensions})
+        text = (await client.get("/metrics")).text
+    assert (
+        'tec_graphql_operations_total{operation="Portail",transport="post",type="query"} 2.0'
+        in text
+    )
+
+
+async def test_refusals_are_counted_by_code_and_status(database):
+    settings = database.model_copy(update={"rate_limit_anonymous": 2})
+    async with _client(settings) as client:
+        await client.post(
+            "/graphql",
+            json={"query": "{ __typename }"},
+            headers={"Authorization": "Bearer tec_u_nope"},
+        )
+        for _ in range(3):
+            await client.post("/graphql", json={"query": "{ __typename }"})
+        text = (await client.get("/metrics")).text
+    assert 'tec_refusals_total{code="UNAUTHENTICATED",status="401"} 1.0' in text
+    assert 'tec_refusals_total{code="RATE_LIMITED",status="429"}' in text
 
 
 async def test_metrics_can_require_a_token(database):

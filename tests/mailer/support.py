@@ -19,8 +19,8 @@ import httpx
 import pytest
 from aiosmtpd.controller import Controller
 
-from mailer.transport import MemoryTransport
 from gateway.app import create_app
+from mailer.transport import MemoryTransport
 from services.editing import now
 from services.settings import Settings
 from services.subscribers.models import Subscriber, SubscriberStatus, SubscriberTheme

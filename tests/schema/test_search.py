@@ -49,9 +49,9 @@ async def search_engine(app: Any, tmp_path: Path) -> AsyncIterator[TantivyEngine
     await engine.open()
     await reindex(engine, replay_grace=0)
     await drain_all(engine)
-    app.state.graphql.search = engine
+    app.state.runtime.search = engine
     yield engine
-    app.state.graphql.search = None
+    app.state.runtime.search = None
     await engine.close()
 
 

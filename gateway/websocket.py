@@ -1,0 +1,176 @@
+"""GraphQL over WebSocket on ``/graphql`` (the graphql-transport-ws protocol), through the
+same guard pipeline as HTTP.
+
+- ``connection_init`` authenticates: the ``Authorization`` of its payload (what GraphiQL
+  and graphql-ws clients send as connection parameters), or of the handshake's headers.
+  A bad secret closes the socket with 4403; an address over its budget with 4429.
+- Each ``subscribe`` message is one operation: it pays one unit of the caller's budget,
+  then passes the allow-list, document limits and cost steps; a refusal is an ``error``
+  message for that operation with the refusal's code, and the connection stays open.
+- Every message goes out as a text frame (browsers hand binary frames to scripts as
+  ``Blob``s, which GraphiQL's client cannot read).
+- Errors in results are classified like HTTP ones: a code on each, no internal detail.
+
+Only graphql-transport-ws is spoken; the older ``graphql-ws`` subprotocol is refused
+(4406), so there is one WebSocket path to guard.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import AsyncGenerator, Callable
+from dataclasses import dataclass
+from typing import Any, cast
+
+import orjson
+from starlette.websockets import WebSocket
+from strawberry.asgi import GraphQL
+from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
+from strawberry.subscriptions.protocols.graphql_transport_ws.handlers import (
+    BaseGraphQLTransportWSHandler,
+)
+from strawberry.subscriptions.protocols.graphql_transport_ws.types import (
+    ConnectionInitMessage,
+    SubscribeMessage,
+)
+from strawberry.types import ExecutionResult
+from strawberry.types.execution import PreExecutionError
+
+from gateway.graphql_request import read_operation
+from gateway.guards import Caller, Guards, Transport
+from gateway.metrics import Metrics
+from gateway.refusals import Refusal
+from schema import Schema
+from schema.context import Context
+from schema.errors import classify, error_code
+
+ContextFactory = Callable[[WebSocket], Context]
+
+
+@dataclass
+class ConnectionContext(Context):
+    """The context of one WebSocket connection; each operation runs on a fresh copy."""
+
+    handshake_authorization: str | None = None
+
+
+class _ClassifiedSchema:
+    """The schema as the protocol handler sees it: each operation gets a context of its
+    own, and results' errors get their codes."""
+
+    def __init__(self, schema: Schema, metrics: Metrics) -> None:
+        self.schema = schema
+        self.metrics = metrics
+
+    async def stream(self, query: str | None, **kwargs: Any) -> AsyncGenerator[Any, None]:
+        kwargs["context_value"] = kwargs["context_value"].fresh()
+        return self._classified(await self.schema.stream(query, **kwargs))
+
+    async def _classified(self, source: Any) -> AsyncGenerator[Any, None]:
+        try:
+            async for result in source:
+                if isinstance(result, ExecutionResult | PreExecutionError) and result.errors:
+                    result.errors = [classify(e) for e in result.errors]
+                    self.metrics.errors_seen(error_code(e) for e in result.errors)
+                yield result
+        finally:
+            await source.aclose()
+
+
+class _GuardedHandler(BaseGraphQLTransportWSHandler[ConnectionContext, None]):
+    view: GraphQLWebSocket
+    caller: Caller | None = None
+
+    async def handle_connection_init(self, message: ConnectionInitMessage) -> None:
+        payload = message.get("payload") or {}
+        if self.connection_init_received or not isinstance(payload, dict):
+            await super().handle_connection_init(message)  # closes: 4429 or 4400
+            return
+        authorization = _authorization(payload) or self.context.handshake_authorization
+        try:
+            caller = await self.view.guards.authenticate(authorization, self.context.client_ip)
+            await self.view.guards.charge(caller)
+        except Refusal as refusal:
+            if self.connection_init_timeout_task:
+                self.connection_init_timeout_task.cancel()
+            code = 4429 if refusal.status == 429 else 4403
+            await self.websocket.close(code=code, reason=refusal.code)
+            return
+        self.caller = caller
+        self.context.viewer = caller.viewer
+        self.context.credentials = caller.credentials
+        await super().handle_connection_init(message)
+
+    async def handle_subscribe(self, message: SubscribeMessage) -> None:
+        payload = message.get("payload")
+        if not self.connection_acknowledged or self.caller is None:
+            await super().handle_subscribe(message)  # closes with 4401
+            return
+        if not isinstance(payload, dict) or not isinstance(message.get("id"), str):
+            await self.handle_invalid_message("Invalid subscribe message")
+            return
+        try:
+            operation = read_operation(payload, Transport.WEBSOCKET)
+            await self.view.guards.charge(self.caller)
+            self.view.guards.admit(operation)
+        except Refusal as refusal:
+            await self.send_message(
+                cast(
+                    Any,
+                    {"id": message["id"], "type": "error", "payload": [refusal.error()]},
+                )
+            )
+            return
+        payload["query"] = operation.query
+        self.view.metrics.count(
+            operation=self.view.metrics.label(operation.name, registered=operation.registered),
+            kind=operation.kind,
+            transport=Transport.WEBSOCKET.value,
+        )
+        await super().handle_subscribe(message)
+
+
+def _authorization(payload: dict[str, Any]) -> str | None:
+    for name, value in payload.items():
+        if isinstance(name, str) and name.lower() == "authorization" and isinstance(value, str):
+            return value
+    return None
+
+
+class GraphQLWebSocket(GraphQL[ConnectionContext, None]):
+    """Strawberry's WebSocket protocol handling, behind the gateway's guards."""
+
+    protocols = (GRAPHQL_TRANSPORT_WS_PROTOCOL,)
+    graphql_transport_ws_handler_class = _GuardedHandler
+
+    def __init__(
+        self,
+        schema: Schema,
+        *,
+        guards: Guards,
+        metrics: Metrics,
+        context: ContextFactory,
+        allowed_origins: list[str],
+    ) -> None:
+        super().__init__(
+            cast(Any, _ClassifiedSchema(schema, metrics)),
+            graphql_ide=None,
+            subscription_protocols=self.protocols,
+            allowed_origins=allowed_origins,
+        )
+        self.guards = guards
+        self.metrics = metrics
+        self.make_context = context
+
+    async def get_context(self, request: Any, response: Any) -> ConnectionContext:
+        base = self.make_context(request)
+        return ConnectionContext(
+            **{f.name: getattr(base, f.name) for f in dataclasses.fields(base)},
+            handshake_authorization=request.headers.get("authorization"),
+        )
+
+    def decode_json(self, data: str | bytes) -> object:
+        return orjson.loads(data)  # refuses nesting beyond 1,024 levels, without recursion
+
+    def encode_json(self, data: object) -> str:
+        return orjson.dumps(data).decode()  # text frames
