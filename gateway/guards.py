@@ -217,10 +217,9 @@ class Guards:
         if found is not None:
             self._documents.move_to_end(key)
             return found
-        try:
-            document = parse_document(query, max_tokens=self.limits.max_tokens)
-        except GraphQLError as error:
-            found = error
+        document = parse_document(query, max_tokens=self.limits.max_tokens)
+        if isinstance(document, GraphQLError):
+            found: DocumentNode | GraphQLError = document
         else:
             refused = check_limits(self.schema, document, operation_name, self.limits)
             found = refused if refused is not None else document

@@ -30,7 +30,7 @@ from schema.projects.queries import SharedProjectQueries
 from schema.publishing import PublishingMutations
 from schema.resources.mutations import ResourceMutations
 from schema.resources.queries import ContributionQueries, ResourceQueries
-from schema.scalars import SCALAR_OVERRIDES
+from schema.scalars import SCALAR_MAP
 from schema.search.mutations import SearchMutations
 from schema.search.queries import SearchQueries
 from schema.subscribers.mutations import SubscriberMutations
@@ -133,7 +133,7 @@ def build_schema(
     extensions.extend(extra_extensions)
     config = StrawberryConfig(
         disable_field_suggestions=not settings.field_suggestions,
-        batching_config={"max_operations": settings.max_batch_size},
+        scalar_map=SCALAR_MAP,
     )
     return Schema(
         query=Query,
@@ -142,7 +142,6 @@ def build_schema(
         extensions=extensions,
         config=config,
         execution_context_class=CompiledExecutionContext if settings.compiled_execution else None,
-        scalar_overrides=SCALAR_OVERRIDES,
     )
 
 

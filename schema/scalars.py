@@ -26,11 +26,11 @@ def _parse_datetime(value: object) -> dt.datetime:
 
 
 DATETIME = strawberry.scalar(
-    dt.datetime,
     name="DateTime",
     description="Date with time (isoformat)",
     serialize=dt.datetime.isoformat,
     parse_value=_parse_datetime,
 )
 
-SCALAR_OVERRIDES = {dt.datetime: DATETIME}
+SCALAR_MAP = {dt.datetime: DATETIME}
+"""``StrawberryConfig.scalar_map`` of the schema."""
