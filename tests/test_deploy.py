@@ -381,8 +381,32 @@ def test_the_image_copies_every_package_and_installs_the_project():
     }
     for needed in ["pyproject.toml", "README.md", *_packages()]:
         assert needed in copied, f"the Dockerfile does not copy {needed}"
-    assert any(name == "RUN" and "pip install ." in rest for name, rest in instructions)
+    assert any(
+        name == "RUN" and re.search(r"pip install --no-deps \.(\s|$)", rest)
+        for name, rest in instructions
+    ), "the project goes on top of the locked dependencies (pip install --no-deps .)"
     assert set(_packages()) >= {"tec", "schema", "services", "search", "mailer"}
+
+
+def test_the_image_installs_exactly_the_runtime_lock():
+    """Dependencies come from requirements/runtime.txt (written by `make lock`), every file
+    checked against its hash; no other pip install resolves dependencies."""
+    instructions = _dockerfile_instructions()
+    installs = [
+        command
+        for name, rest in instructions
+        if name == "RUN"
+        for command in re.split(r"&&|;", rest)
+        if re.search(r"pip install\b", command) and "--upgrade pip" not in command
+    ]
+    locked = [c for c in installs if "-r requirements/runtime.txt" in c]
+    assert locked, f"no pip install -r requirements/runtime.txt in the Dockerfile: {installs}"
+    assert all("--require-hashes" in c.split() for c in locked), locked
+    assert all("--no-deps" in c.split() for c in installs if c not in locked), installs
+    copied = [rest for name, rest in instructions if name == "COPY"]
+    assert any("requirements/runtime.txt" in rest for rest in copied), "the lock is not copied"
+    assert not any("requirements/test.txt" in rest for rest in installs + copied)
+    assert "--hash=sha256:" in (ROOT / "requirements" / "runtime.txt").read_text("utf-8")
 
 
 def test_the_image_is_slim_runs_as_a_user_and_serves_by_default():
