@@ -3,17 +3,35 @@
 #   make test   — virtual environment, install, the whole suite (SQLite, then PostgreSQL)
 VENV ?= .venv
 BIN := $(VENV)/bin
-STAMP := $(VENV)/.installed-$(shell cksum pyproject.toml | cut -d' ' -f1)
+# The lock (README, "Dependencies"): uv.lock, and the requirement files pip installs from.
+LOCK := requirements/runtime.txt requirements/test.txt
+STAMP := $(VENV)/.installed-$(shell cat pyproject.toml $(LOCK) | cksum | cut -d' ' -f1)
 PG_URL ?= postgres://postgres@127.0.0.1:5432/test
+UV_VERSION ?= 0.13.9
+UV := UV_PYTHON_DOWNLOADS=never $(BIN)/uv
 
-.PHONY: demo serve test test-sqlite test-postgres lint schema docs bench bench-search clean
+.PHONY: demo serve test test-sqlite test-postgres lint lock schema docs bench bench-search clean
 
-$(STAMP): pyproject.toml
+# Exactly the locked versions (hashes checked), then the project itself on top of them.
+$(STAMP): pyproject.toml $(LOCK)
 	test -x $(BIN)/python || python3 -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e ".[test]"
+	$(BIN)/python -m pip install --quiet --require-hashes -r requirements/test.txt
+	$(BIN)/python -m pip install --quiet --no-deps -e .
 	rm -f $(VENV)/.installed-*
 	touch $(STAMP)
+
+# Resolves pyproject.toml into uv.lock (every pin that still fits is kept), then writes the
+# requirement files from it. LOCK_ARGS="--upgrade-package NAME" moves one dependency to its
+# newest allowed version, LOCK_ARGS=--upgrade all of them.
+lock:
+	test -x $(BIN)/python || python3 -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet "uv==$(UV_VERSION)"
+	$(UV) lock --python $(BIN)/python $(LOCK_ARGS)
+	$(UV) export --quiet --frozen --no-dev --no-emit-project --format requirements-txt \
+	  --output-file requirements/runtime.txt
+	$(UV) export --quiet --frozen --no-dev --no-emit-project --format requirements-txt \
+	  --extra test --output-file requirements/test.txt
 
 demo: $(STAMP)
 	$(BIN)/tec demo

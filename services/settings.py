@@ -262,6 +262,15 @@ class Settings(BaseSettings):
             raise ValueError("TEC_SIGNING_SECRET (32 characters or more) is required in production")
         return self
 
+    @model_validator(mode="after")
+    def _smtp_relay_in_production(self) -> Settings:
+        # Without a relay, mail would go to .eml files inside the container, read by no one.
+        if self.environment == "production" and not self.smtp_host.strip():
+            raise ValueError(
+                "TEC_SMTP_HOST (the SMTP relay newsletters go through) is required in production"
+            )
+        return self
+
     @property
     def is_sqlite(self) -> bool:
         return self.database_url.startswith("sqlite://")

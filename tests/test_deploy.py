@@ -272,6 +272,34 @@ def test_secrets_are_required_not_defaulted():
                 )
 
 
+def test_production_mail_needs_a_relay_of_the_operator(monkeypatch):
+    """No SMTP default in production: compose stops while TEC_SMTP_HOST is empty, and the
+    code's own settings refuse production without it (else mail would pile up as files
+    inside a container)."""
+    compose = _compose()
+    assigned, _ = _env_example()
+    assert not assigned.get("TEC_SMTP_HOST"), "env.example must leave the relay to the operator"
+    for name in _tec_services(compose):
+        value = str(_environment(compose["services"][name]).get("TEC_SMTP_HOST", ""))
+        assert re.fullmatch(r"\$\{TEC_SMTP_HOST:\?[^}]+\}", value), (
+            f"{name}: TEC_SMTP_HOST must be `${{TEC_SMTP_HOST:?message}}`, not {value!r}"
+        )
+        env = {**_service_env(compose, name), "TEC_SMTP_HOST": ""}
+        with pytest.raises(ValueError, match="TEC_SMTP_HOST"):
+            _settings_for(env, monkeypatch)
+
+
+def test_the_smtp_catcher_is_opt_in():
+    """Mailpit, for trials, starts only when asked (`--profile mailpit`) and nothing waits
+    for it."""
+    services = _compose()["services"]
+    catchers = [name for name, s in services.items() if "mailpit" in str(s.get("image", ""))]
+    for name in catchers:
+        assert services[name].get("profiles"), f"{name} must sit behind a compose profile"
+        for other, service in services.items():
+            assert name not in (service.get("depends_on") or {}), f"{other} waits for {name}"
+
+
 # --- Commands -------------------------------------------------------------------------------
 
 
@@ -344,7 +372,7 @@ def test_the_process_layout_is_complete():
             )
     assert "--every" in runs[running("rounds close-due")[0]], "the scheduler keeps running"
     images = " ".join(str(s.get("image", "")) for s in services.values())
-    for needed in ("postgres", "meilisearch", "mailpit", "redis"):
+    for needed in ("postgres", "meilisearch", "redis"):
         assert needed in images, f"no {needed} service"
 
 
@@ -381,8 +409,32 @@ def test_the_image_copies_every_package_and_installs_the_project():
     }
     for needed in ["pyproject.toml", "README.md", *_packages()]:
         assert needed in copied, f"the Dockerfile does not copy {needed}"
-    assert any(name == "RUN" and "pip install ." in rest for name, rest in instructions)
+    assert any(
+        name == "RUN" and re.search(r"pip install --no-deps \.(\s|$)", rest)
+        for name, rest in instructions
+    ), "the project goes on top of the locked dependencies (pip install --no-deps .)"
     assert set(_packages()) >= {"tec", "schema", "services", "search", "mailer"}
+
+
+def test_the_image_installs_exactly_the_runtime_lock():
+    """Dependencies come from requirements/runtime.txt (written by `make lock`), every file
+    checked against its hash; no other pip install resolves dependencies."""
+    instructions = _dockerfile_instructions()
+    installs = [
+        command
+        for name, rest in instructions
+        if name == "RUN"
+        for command in re.split(r"&&|;", rest)
+        if re.search(r"pip install\b", command) and "--upgrade pip" not in command
+    ]
+    locked = [c for c in installs if "-r requirements/runtime.txt" in c]
+    assert locked, f"no pip install -r requirements/runtime.txt in the Dockerfile: {installs}"
+    assert all("--require-hashes" in c.split() for c in locked), locked
+    assert all("--no-deps" in c.split() for c in installs if c not in locked), installs
+    copied = [rest for name, rest in instructions if name == "COPY"]
+    assert any("requirements/runtime.txt" in rest for rest in copied), "the lock is not copied"
+    assert not any("requirements/test.txt" in rest for rest in installs + copied)
+    assert "--hash=sha256:" in (ROOT / "requirements" / "runtime.txt").read_text("utf-8")
 
 
 def test_the_image_is_slim_runs_as_a_user_and_serves_by_default():
