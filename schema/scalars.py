@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import datetime as dt
 
-import dateutil.parser
 import strawberry
 
 
@@ -14,7 +13,7 @@ def _parse_datetime(value: object) -> dt.datetime:
     if not isinstance(value, str):
         raise ValueError(f"DateTime attendu sous forme de texte ISO 8601, reçu : {value!r}")
     try:
-        parsed = dateutil.parser.isoparse(value)
+        parsed = dt.datetime.fromisoformat(value)
     except ValueError:
         raise ValueError(f"DateTime invalide : « {value} » (ISO 8601 attendu)") from None
     if parsed.tzinfo is not None:

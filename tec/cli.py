@@ -61,6 +61,27 @@ def demo() -> None:
     _reindex(settings, engine=None, show_progress=False)
 
 
+def _prepare_multiprocess_metrics(settings: Settings) -> None:
+    """Workers write their metrics to files in an empty directory of their own
+    (prometheus_client's multiprocess mode), set before they import anything."""
+    import os
+    import shutil
+
+    from gateway.metrics import MULTIPROCESS_ENV
+
+    directory = Path(os.environ.get(MULTIPROCESS_ENV) or f"var/metrics-{settings.port}")
+    shutil.rmtree(directory, ignore_errors=True)
+    directory.mkdir(parents=True)
+    os.environ[MULTIPROCESS_ENV] = str(directory.resolve())
+
+
+def _uvicorn_options(settings: Settings) -> dict[str, Any]:
+    """uvicorn's own proxy-header handling is off: the gateway reads X-Forwarded-For from
+    TEC_TRUSTED_PROXIES alone (gateway/client_address.py). WebSocket messages are
+    bounded like request bodies."""
+    return {"proxy_headers": False, "ws_max_size": settings.max_body_bytes}
+
+
 @app.command()
 def serve(
     migrate_first: Annotated[
@@ -80,6 +101,7 @@ def serve(
     log_config = configure_logging(settings)
     typer.echo(f"GraphQL gateway on {settings.base_url}/graphql")
     if settings.workers > 1:
+        _prepare_multiprocess_metrics(settings)
         uvicorn.run(
             "gateway.app:create_app",
             factory=True,
@@ -88,6 +110,7 @@ def serve(
             workers=settings.workers,
             log_level=settings.log_level,
             log_config=log_config,
+            **_uvicorn_options(settings),
         )
     else:
         from gateway.app import create_app
@@ -98,6 +121,7 @@ def serve(
             port=settings.port,
             log_level=settings.log_level,
             log_config=log_config,
+            **_uvicorn_options(settings),
         )
 
 

@@ -81,7 +81,7 @@ def test_the_limit_holds_across_two_app_processes(tmp_path):
         "TEC_RATE_LIMIT_WINDOW": "60",
         "TEC_DATABASE_URL": f"sqlite://{tmp_path / 'shared.sqlite3'}",
         "TEC_SEARCH_WORKER": "false",
-        "TEC_TRUST_FORWARDED_FOR": "true",
+        "TEC_TRUSTED_PROXIES": "127.0.0.1",
     }
     # A client address of its own (through the trusted proxy header) keeps this run's
     # counter apart from any other run sharing the Redis server.
