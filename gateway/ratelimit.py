@@ -216,16 +216,10 @@ class CounterThrottle:
         self.counter = counter
         self.window = window
 
-    async def exhausted(self, key: str, *, limit: int) -> bool:
+    async def attempt(self, key: str, *, limit: int) -> bool:
         try:
-            hits, _ = await self.counter.peek(f"throttle:{key}", self.window)
+            hits, _ = await self.counter.hit(f"throttle:{key}", self.window)
         except Exception:
             logger.warning("throttle unavailable; attempt let through", exc_info=True)
-            return False
-        return hits >= limit
-
-    async def spend(self, key: str) -> None:
-        try:
-            await self.counter.hit(f"throttle:{key}", self.window)
-        except Exception:
-            logger.warning("throttle unavailable; attempt not counted", exc_info=True)
+            return True
+        return hits <= limit

@@ -73,10 +73,10 @@ class Settings(BaseSettings):
         "X-Forwarded-For hop that is not one of them; empty: the peer is the client.",
     )
     sign_in_attempts_per_email: int = Field(
-        default=10, ge=1, description="Failed sign-ins allowed per e-mail address per window."
+        default=10, ge=1, description="Sign-in attempts allowed per e-mail address per window."
     )
     sign_in_attempts_per_address: int = Field(
-        default=50, ge=1, description="Failed sign-ins allowed per client address per window."
+        default=50, ge=1, description="Sign-in attempts allowed per client address per window."
     )
     sign_in_window: int = Field(
         default=900, ge=1, description="Window (s) of the sign-in throttles."

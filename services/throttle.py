@@ -11,18 +11,14 @@ from typing import Protocol
 
 
 class Throttle(Protocol):
-    async def exhausted(self, key: str, *, limit: int) -> bool:
-        """Whether ``key`` has used its ``limit`` attempts in the current window."""
-
-    async def spend(self, key: str) -> None:
-        """Count one attempt against ``key``."""
+    async def attempt(self, key: str, *, limit: int) -> bool:
+        """Count one attempt against ``key``; False once more than ``limit`` were made in
+        the current window. Counting and deciding are one step, so attempts made at the
+        same moment cannot all pass."""
 
 
 class Unthrottled:
     """No throttle: command-line tools and tests of the rules themselves."""
 
-    async def exhausted(self, key: str, *, limit: int) -> bool:
-        return False
-
-    async def spend(self, key: str) -> None:
-        return None
+    async def attempt(self, key: str, *, limit: int) -> bool:
+        return True

@@ -51,7 +51,7 @@ SIGN_IN_THROTTLED = (
 
 @dataclass(frozen=True)
 class SignInAttempts:
-    """Failed sign-in attempts allowed per window (the throttle's window)."""
+    """Sign-in attempts allowed per window (the throttle's window)."""
 
     per_email: int = 10
     per_address: int = 50
@@ -237,19 +237,22 @@ async def sign_in(
     """Check the credentials and return the account with a fresh bearer token.
 
     An unknown address, a wrong password and an inactive account all raise the same
-    :class:`Unauthenticated`, so nobody learns which addresses have an account. Failed
-    attempts are counted per e-mail address and per client ``address`` by ``throttle``:
-    once either has used its allowance, further attempts are refused with
-    ``RATE_LIMITED`` before the password is even checked."""
+    :class:`Unauthenticated`, so nobody learns which addresses have an account. Every
+    attempt is counted per e-mail address and per client ``address`` by ``throttle``:
+    beyond the allowance of either, attempts are refused with ``RATE_LIMITED`` before the
+    password is even checked."""
     throttle = throttle or Unthrottled()
     attempts = attempts or SignInAttempts()
     normalized = email.strip().lower()
-    keys = [(f"signin:email:{secret_digest(normalized)[:32]}", attempts.per_email)]
+    allowed = await throttle.attempt(
+        f"signin:email:{secret_digest(normalized)[:32]}", limit=attempts.per_email
+    )
     if address:
-        keys.append((f"signin:ip:{address}", attempts.per_address))
-    for key, limit in keys:
-        if await throttle.exhausted(key, limit=limit):
-            raise RateLimited(SIGN_IN_THROTTLED)
+        allowed = (
+            await throttle.attempt(f"signin:ip:{address}", limit=attempts.per_address) and allowed
+        )
+    if not allowed:
+        raise RateLimited(SIGN_IN_THROTTLED)
     account = await Account.filter(email=normalized).first()
     if account is None:
         verify_password(_DUMMY_HASH, password=password)
@@ -258,8 +261,6 @@ async def sign_in(
         or not verify_password(account.password_hash, password=password)
         or not account.is_active
     ):
-        for key, _ in keys:
-            await throttle.spend(key)
         raise Unauthenticated(SIGN_IN_FAILED)
     account.last_login_at = _now()
     update_fields = ["last_login_at", "updated_at"]

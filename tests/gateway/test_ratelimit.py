@@ -114,3 +114,27 @@ def test_memory_counter_is_used_without_redis():
     from gateway.ratelimit import MemoryCounter, build_counter
 
     assert isinstance(build_counter(""), MemoryCounter)
+
+
+@pytest.mark.skipif(REDIS is None, reason="no Redis answers on 127.0.0.1:6379")
+def test_sign_in_attempts_are_counted_across_app_processes(tmp_path):
+    """Attempts for one address spread over two processes share one allowance."""
+    shared = {
+        "TEC_REDIS_URL": REDIS,
+        "TEC_SIGN_IN_ATTEMPTS_PER_EMAIL": "4",
+        "TEC_DATABASE_URL": f"sqlite://{tmp_path / 'shared.sqlite3'}",
+        "TEC_SEARCH_WORKER": "false",
+    }
+    email = f"{uuid.uuid4().hex}@example.org"  # a throttle of its own on the shared Redis
+    mutation = "mutation($e: String!) { signIn(email: $e, password: \"faux\") { token } }"
+    (tmp_path / "a").mkdir()
+    (tmp_path / "b").mkdir()
+    with (
+        live_server(tmp_path / "a", **shared) as first,
+        live_server(tmp_path / "b", **shared) as second,
+    ):
+        codes = [
+            server.graphql(mutation, {"e": email})["errors"][0]["extensions"]["code"]
+            for server in (first, second, first, second, first, second)
+        ]
+    assert codes == ["UNAUTHENTICATED"] * 4 + ["RATE_LIMITED"] * 2
