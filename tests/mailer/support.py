@@ -19,8 +19,8 @@ import httpx
 import pytest
 from aiosmtpd.controller import Controller
 
-from mailer.transport import MemoryTransport
 from gateway.app import create_app
+from mailer.transport import MemoryTransport
 from services.editing import now
 from services.settings import Settings
 from services.subscribers.models import Subscriber, SubscriberStatus, SubscriberTheme
@@ -33,7 +33,7 @@ SECRET = "test-signing-secret-0123456789abcdef"
 def news_settings(database: Settings, tmp_path_factory: pytest.TempPathFactory) -> Settings:
     return database.model_copy(
         update={
-            "signing_secret": SECRET,
+            "signing_secret": [SECRET],
             "mail_directory": tmp_path_factory.mktemp("mail"),
             "public_url": "https://tec.example",
             "mail_retry_backoff": 0.0,
