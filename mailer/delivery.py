@@ -25,7 +25,7 @@ from mailer.transport import (
 from services.newsletters import queue
 from services.newsletters.models import NewsletterIssue
 from services.settings import Settings
-from services.subscribers.signing import signing_key
+from services.subscribers.signing import signing_keys
 
 logger = logging.getLogger("tec.mailer")
 
@@ -72,7 +72,7 @@ class Sender:
     def __init__(self, settings: Settings, transport: MailTransport) -> None:
         self.settings = settings
         self.transport = transport
-        self.key = signing_key(settings)
+        self.keys = signing_keys(settings)
         self.rate = RateLimiter(settings.mail_rate)
         self._issues: dict[int, _Prepared] = {}
 
@@ -114,7 +114,7 @@ class Sender:
             prepared = await self._prepared(item.issue_id)
             values = recipient_values(
                 settings,
-                self.key,
+                self.keys,
                 subscriber_id=item.subscriber_id,
                 generation=item.generation,
                 name=item.name,

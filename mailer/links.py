@@ -7,6 +7,7 @@ from urllib.parse import quote
 
 from services.settings import Settings
 from services.subscribers.service import manage_token
+from services.subscribers.signing import SigningKeys
 
 CONTACT = "mailto:contact@territoires-en-commun.example"
 
@@ -37,10 +38,10 @@ def confirmation_url(settings: Settings, token: str) -> str:
 
 
 def recipient_values(
-    settings: Settings, key: bytes, *, subscriber_id: int, generation: int, name: str
+    settings: Settings, keys: SigningKeys, *, subscriber_id: int, generation: int, name: str
 ) -> dict[str, str]:
     """Values of the recipient placeholders for one subscriber."""
-    token = manage_token(key, subscriber_id, generation)
+    token = manage_token(keys, subscriber_id, generation)
     return {
         "greeting": f"Bonjour {name}," if name else "Bonjour,",
         "unsubscribe_url": unsubscribe_url(settings, token),

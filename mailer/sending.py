@@ -4,7 +4,6 @@ drain the queue (``tec mailer``), send a test, send a confirmation link."""
 from __future__ import annotations
 
 import asyncio
-import datetime as dt
 import logging
 from collections.abc import Callable
 
@@ -20,9 +19,9 @@ from services.newsletters import queue
 from services.newsletters.models import IssueStatus, NewsletterIssue
 from services.newsletters.service import mark_sending
 from services.settings import Settings
-from services.subscribers.models import Subscriber
+from services.subscribers.models import Subscriber, SubscriptionRequest
 from services.subscribers.service import confirmation_token
-from services.subscribers.signing import signing_key
+from services.subscribers.signing import signing_keys
 from services.viewer import Role, Viewer
 
 logger = logging.getLogger("tec.mailer")
@@ -145,23 +144,28 @@ async def send_test(
 
 
 async def send_confirmation(
-    subscriber: Subscriber, *, settings: Settings, transport: MailTransport
+    subscriber: Subscriber,
+    request: SubscriptionRequest,
+    *,
+    settings: Settings,
+    transport: MailTransport,
 ) -> str:
-    """The double opt-in e-mail: a signed link valid 7 days."""
-    key = signing_key(settings)
-    token = confirmation_token(key, subscriber, at=now())
-    link = confirmation_url(settings, token)
+    """The double opt-in e-mail of one request: a signed link valid 7 days, to a page whose
+    button confirms. The greeting is neutral: anyone may ask, so the name they typed is
+    never shown to the address's owner. Returns the link."""
+    keys = signing_keys(settings)
+    link = confirmation_url(settings, confirmation_token(keys, request))
     factory = MessageFactory(
         sender=settings.mail_from,
         subject="Confirmez votre abonnement à la newsletter Territoires en Commun",
-        domain_key=f"confirm-{int(dt.datetime.now(dt.UTC).timestamp())}",
+        domain_key=f"confirm-{request.id}",
     )
-    greeting = f"Bonjour {subscriber.name},\n\n" if subscriber.name else "Bonjour,\n\n"
     text = (
-        f"{greeting}Vous avez demandé à recevoir la newsletter Territoires en Commun.\n"
-        f"Confirmez votre abonnement en ouvrant ce lien (valable 7 jours) :\n\n{link}\n\n"
-        "Si vous n'êtes pas à l'origine de cette demande, ignorez ce message : vous ne "
-        "recevrez rien.\n"
+        "Bonjour,\n\nVous avez demandé à recevoir la newsletter Territoires en Commun.\n"
+        "Ouvrez ce lien (valable 7 jours), puis cliquez sur « Confirmer mon abonnement » :"
+        f"\n\n{link}\n\n"
+        "Si vous n'êtes pas à l'origine de cette demande, ignorez ce message : rien ne change "
+        "et vous ne recevrez rien.\n"
     )
     from html import escape
 
@@ -172,10 +176,10 @@ async def send_confirmation(
         f'text-decoration:none">Je confirme mon abonnement</a></p></body></html>'
     )
     manage = recipient_values(
-        settings, key, subscriber_id=subscriber.id, generation=subscriber.link_generation, name=""
+        settings, keys, subscriber_id=subscriber.id, generation=subscriber.link_generation, name=""
     )
     envelope = factory.build(
-        to_name=subscriber.name,
+        to_name="",
         to_address=subscriber.email,
         subscriber_key=subscriber.id,
         html=html,

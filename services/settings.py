@@ -178,10 +178,16 @@ class Settings(BaseSettings):
         default="development",
         description="production makes TEC_SIGNING_SECRET mandatory.",
     )
-    signing_secret: str = Field(
-        default="",
-        description="Secret signing subscription links (confirm, unsubscribe, preferences); "
-        "required in production; generated per process, with a warning, when empty.",
+    signing_secret: Annotated[list[str], NoDecode] = Field(
+        default_factory=list,
+        description="Comma-separated secrets of the subscription links (confirm, unsubscribe, "
+        "preferences): the first signs, every one verifies (rotation); required in production; "
+        "when empty, development keeps one in TEC_SIGNING_SECRET_FILE.",
+    )
+    signing_secret_file: Path = Field(
+        default=Path("var/signing-secret"),
+        description="Development only, without TEC_SIGNING_SECRET: the secret generated once "
+        "and shared by every process started in the same directory.",
     )
     smtp_host: str = Field(
         default="", description="SMTP relay; empty writes .eml files to TEC_MAIL_DIRECTORY."
@@ -224,6 +230,14 @@ class Settings(BaseSettings):
     consent_wording_version: str = Field(
         default="2026-11", description="Version of the consent wording shown when subscribing."
     )
+    confirmation_mail_interval: int = Field(
+        default=600,
+        ge=0,
+        description="Seconds that must pass before an address is sent another confirmation e-mail.",
+    )
+    confirmation_mail_daily_limit: int = Field(
+        default=5, ge=1, description="Confirmation e-mails one address may receive per 24 hours."
+    )
 
     @field_validator("cors_origins", mode="before")
     @classmethod
@@ -247,6 +261,13 @@ class Settings(BaseSettings):
                     ) from None
         return value
 
+    @field_validator("signing_secret", mode="before")
+    @classmethod
+    def _split_secrets(cls, value: object) -> object:
+        if isinstance(value, str):
+            return [secret.strip() for secret in value.split(",") if secret.strip()]
+        return value
+
     @field_validator("database_url")
     @classmethod
     def _known_scheme(cls, value: str) -> str:
@@ -258,8 +279,13 @@ class Settings(BaseSettings):
 
     @model_validator(mode="after")
     def _secret_in_production(self) -> Settings:
-        if self.environment == "production" and len(self.signing_secret) < 32:
-            raise ValueError("TEC_SIGNING_SECRET (32 characters or more) is required in production")
+        if self.environment == "production" and (
+            not self.signing_secret or any(len(secret) < 32 for secret in self.signing_secret)
+        ):
+            raise ValueError(
+                "TEC_SIGNING_SECRET is required in production: one or more comma-separated "
+                "secrets of 32 characters or more"
+            )
         return self
 
     @model_validator(mode="after")

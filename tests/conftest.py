@@ -64,6 +64,8 @@ def settings(tmp_path_factory: pytest.TempPathFactory) -> Settings:
     unlimited = 10**9
     return Settings(
         database_url=url,
+        # Links signed without TEC_SIGNING_SECRET: the development secret, kept out of var/.
+        signing_secret_file=tmp_path_factory.mktemp("secret") / "signing-secret",
         port=8000,
         cache_enabled=False,
         rate_limit_anonymous=unlimited,

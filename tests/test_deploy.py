@@ -39,7 +39,7 @@ def _is_secret(name: str) -> bool:
     if not name.endswith(SECRET_ENDINGS):
         return False
     field = FIELDS.get(name.removeprefix(PREFIX).lower()) if name.startswith(PREFIX) else None
-    return field is None or field.annotation is str
+    return field is None or field.annotation in (str, list[str])
 
 
 # --- Reading the files --------------------------------------------------------------------

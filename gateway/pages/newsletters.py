@@ -1,6 +1,7 @@
 """Web pages of newsletters: the archive, an issue as it was sent (« voir dans le
-navigateur »), the confirmation link, unsubscribing (RFC 8058 one-click POST) and
-preferences. Small HTML pages, French, no JavaScript."""
+navigateur »), confirming, unsubscribing (RFC 8058 one-click POST) and preferences. Small
+HTML pages, French, no JavaScript. Links that act show a button on GET and act on POST
+only: mail scanners follow links, and must neither confirm nor unsubscribe anyone."""
 
 from __future__ import annotations
 
@@ -18,7 +19,7 @@ from services.newsletters import service
 from services.pagination import PageRequest
 from services.subscribers import service as subscribers
 from services.subscribers.models import SubscriberAudience
-from services.subscribers.signing import signing_key
+from services.subscribers.signing import signing_keys
 
 _STYLE = (
     "body{font-family:Arial,Helvetica,sans-serif;max-width:40rem;margin:2rem auto;"
@@ -70,11 +71,22 @@ async def logo(request: Request) -> Response:
 
 
 async def confirm(request: Request) -> Response:
-    """The double opt-in link."""
+    """The double opt-in link: GET shows a button, POST (the button) confirms."""
     token = request.query_params.get("token", "")
+    keys = signing_keys(_settings(request))
     try:
+        if request.method == "GET":
+            waiting = await subscribers.check_confirmation_link(keys, token)
+            if not waiting:
+                return _page("Abonnement confirmé", "<p>Votre abonnement est déjà confirmé.</p>")
+            return _page(
+                "Confirmer mon abonnement",
+                f'<form method="post" action="?token={escape(token)}">'
+                "<p>Vous recevrez la newsletter Territoires en Commun.</p>"
+                "<button>Confirmer mon abonnement</button></form>",
+            )
         ip = request.client.host if request.client else ""
-        await subscribers.confirm_subscription(signing_key(_settings(request)), token, ip=ip)
+        await subscribers.confirm_subscription(keys, token, ip=ip)
     except DomainError as error:
         return _page("Confirmation impossible", f"<p>{escape(error.message)}</p>", status=400)
     return _page(
@@ -92,10 +104,10 @@ async def unsubscribe(request: Request) -> Response:
             "Se désabonner",
             "<p>Utilisez le lien « Se désabonner » de l'un de nos e-mails.</p>",
         )
-    key = signing_key(_settings(request))
+    keys = signing_keys(_settings(request))
     if request.method == "GET":
         try:
-            await subscribers.get_subscriber_by_token(key, token)
+            await subscribers.check_unsubscribe_link(keys, token)
         except DomainError as error:
             return _page("Lien invalide", f"<p>{escape(error.message)}</p>", status=400)
         return _page(
@@ -105,7 +117,7 @@ async def unsubscribe(request: Request) -> Response:
             "<button>Me désabonner</button></form>",
         )
     try:
-        await subscribers.unsubscribe(key, token)
+        await subscribers.unsubscribe(keys, token)
     except DomainError as error:
         return _page("Lien invalide", f"<p>{escape(error.message)}</p>", status=400)
     return _page("Désabonnement enregistré", "<p>Vous ne recevrez plus nos e-mails.</p>")
@@ -122,16 +134,16 @@ async def preferences(request: Request) -> Response:
     """Who you are (audience) and your name; themes are changed through GraphQL
     (``updateSubscriptionPreferences``)."""
     token = request.query_params.get("token", "")
-    key = signing_key(_settings(request))
+    keys = signing_keys(_settings(request))
     try:
         if request.method == "POST":
             form = {k: v[-1] for k, v in parse_qs((await request.body()).decode()).items()}
             audience = SubscriberAudience(str(form.get("audience", "CITIZEN")))
             found = await subscribers.update_preferences(
-                key, token, audience=audience, name=str(form.get("name", ""))
+                keys, token, audience=audience, name=str(form.get("name", ""))
             )
         else:
-            found = await subscribers.get_subscriber_by_token(key, token)
+            found = await subscribers.get_subscriber_by_token(keys, token)
     except (DomainError, ValueError) as error:
         message = getattr(error, "message", "Valeur invalide.")
         return _page("Lien invalide", f"<p>{escape(message)}</p>", status=400)
@@ -152,7 +164,7 @@ def routes() -> list[Route]:
     return [
         Route("/newsletters", archive, methods=["GET", "HEAD"]),
         Route("/newsletters/logo.png", logo, methods=["GET", "HEAD"]),
-        Route("/newsletters/confirm", confirm, methods=["GET"]),
+        Route("/newsletters/confirm", confirm, methods=["GET", "POST"]),
         Route("/newsletters/unsubscribe", unsubscribe, methods=["GET", "POST"]),
         Route("/newsletters/preferences", preferences, methods=["GET", "POST"]),
         Route("/newsletters/{slug}", issue_page, methods=["GET", "HEAD"], name="newsletter_issue"),

@@ -19,7 +19,7 @@ from schema.subscribers.types import MySubscription, SubscribeResult
 from services.policy import authorize
 from services.subscribers import service
 from services.subscribers.models import SubscriberAudience
-from services.subscribers.signing import signing_key
+from services.subscribers.signing import signing_keys
 
 logger = logging.getLogger("tec.subscribers")
 
@@ -27,7 +27,7 @@ SubscriberID = Annotated[strawberry.ID, strawberry.argument(description="ID of t
 _NEXT = (
     "Merci ! Si cette adresse n'était pas encore abonnée, un e-mail de confirmation vient de "
     "lui être envoyé : l'abonnement commence quand le lien qu'il contient est ouvert."
-)
+)  # the same whatever the address's state, throttled or not
 
 
 @strawberry.input(description="A subscription request.")
@@ -70,7 +70,8 @@ async def _mine(info: strawberry.Info, row: service.Subscriber) -> MySubscriptio
 class SubscriberMutations:
     @strawberry.mutation(
         description="Subscribe to the newsletter (no account needed): a confirmation e-mail "
-        "with a link valid 7 days is sent; nothing is received before it is opened."
+        "with a link valid 7 days is sent; nothing is received, and nothing known about the "
+        "address changes, before it is confirmed. The answer is the same for every address."
     )
     async def subscribe(
         self,
@@ -90,30 +91,34 @@ class SubscriberMutations:
             name=input.name,
             audience=input.audience,
             theme_ids=decode_ids(input.themes, "Theme", "themes"),
+            throttle=service.ConfirmationThrottle.of(ctx.settings),
         )
-        if result.needs_confirmation:
+        if result.subscriber is not None and result.request is not None:
             transport = transport_for(ctx)
             try:
                 await send_confirmation(
-                    result.subscriber, settings=ctx.settings, transport=transport
+                    result.subscriber, result.request, settings=ctx.settings, transport=transport
                 )
             except DeliveryError as error:
-                # The subscription is recorded; subscribing again sends a new link.
+                # The request is recorded; asking again later (throttle) sends a new link.
                 logger.warning("confirmation e-mail not sent: %s", error)
             finally:
                 await transport.close()
         return SubscribeResult(message=_NEXT)
 
-    @strawberry.mutation(description="Follow the confirmation link: the subscription starts.")
+    @strawberry.mutation(
+        description="Confirm with the token of the confirmation link: the request's details "
+        "apply and the subscription starts."
+    )
     async def confirm_subscription(self, info: strawberry.Info, token: Token) -> MySubscription:
         found = await service.confirm_subscription(
-            signing_key(info.context.settings), token, ip=info.context.client_ip
+            signing_keys(info.context.settings), token, ip=info.context.client_ip
         )
         return await _mine(info, found)
 
     @strawberry.mutation(description="Unsubscribe with the link of any e-mail (idempotent).")
     async def unsubscribe(self, info: strawberry.Info, token: Token) -> MySubscription:
-        found = await service.unsubscribe(signing_key(info.context.settings), token)
+        found = await service.unsubscribe(signing_keys(info.context.settings), token)
         return await _mine(info, found)
 
     @strawberry.mutation(description="Change your preferences with the link of an e-mail.")
@@ -124,7 +129,7 @@ class SubscriberMutations:
         input: Annotated[PreferencesInput, strawberry.argument(description="Changes.")],
     ) -> MySubscription:
         found = await service.update_preferences(
-            signing_key(info.context.settings),
+            signing_keys(info.context.settings),
             token,
             audience=input.audience,
             theme_ids=decode_ids(input.themes, "Theme", "themes")
@@ -136,11 +141,11 @@ class SubscriberMutations:
 
     @strawberry.mutation(description="Everything kept about you, as JSON (link of an e-mail).")
     async def export_my_subscription_data(self, info: strawberry.Info, token: Token) -> JSON:
-        return await service.export_own_data(signing_key(info.context.settings), token)
+        return await service.export_own_data(signing_keys(info.context.settings), token)
 
     @strawberry.mutation(description="Erase your subscription and its history for good.")
     async def erase_my_subscription_data(self, info: strawberry.Info, token: Token) -> bool:
-        await service.erase_own_data(signing_key(info.context.settings), token)
+        await service.erase_own_data(signing_keys(info.context.settings), token)
         return True
 
     @strawberry.mutation(description="A subscriber's data as JSON, on their behalf (editors).")

@@ -10,7 +10,7 @@ from schema.newsletters.types import SubscriberStatusEnum
 from schema.relay import After, Connection, First, connection, decode_id, page_request
 from schema.subscribers.types import MySubscription, Subscriber
 from services.subscribers import service
-from services.subscribers.signing import signing_key
+from services.subscribers.signing import signing_keys
 
 Token = Annotated[str, strawberry.argument(description="Token of the link of an e-mail.")]
 
@@ -47,6 +47,6 @@ class SubscriberQueries:
 
     @strawberry.field(description="Your subscription, from the token of an e-mail's link.")
     async def my_subscription(self, info: strawberry.Info, token: Token) -> MySubscription:
-        found = await service.get_subscriber_by_token(signing_key(info.context.settings), token)
+        found = await service.get_subscriber_by_token(signing_keys(info.context.settings), token)
         themes = await service.get_theme_ids([found.id])
         return MySubscription.from_model(found, themes.get(found.id, []))

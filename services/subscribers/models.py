@@ -45,12 +45,39 @@ class Subscriber(TimestampedModel):
     unsubscribed_at = fields.DatetimeField(null=True)
     bounced_at = fields.DatetimeField(null=True)
     bounce_reason = fields.CharField(max_length=500, null=True)
-    # Bumped by unsubscribe and erasure: links signed before stop working.
+    # Bumped by unsubscribing and by confirming a request: links signed before stop working.
     link_generation = fields.IntField(default=1)
 
     class Meta:
         table = "subscriber"
         indexes = (("status", "audience"),)
+
+
+class SubscriptionRequest(TimestampedModel):
+    """One request to subscribe an address, kept apart from the subscriber until its own
+    confirmation link is followed: only then do its name, audience, themes and proof of
+    consent replace the subscriber's. Each request is one confirmation e-mail (the per
+    address throttle counts them)."""
+
+    subscriber: fields.ForeignKeyRelation[Subscriber] = fields.ForeignKeyField(
+        "models.Subscriber", related_name="requests", on_delete=fields.CASCADE
+    )
+    name = fields.CharField(max_length=200, default="")
+    audience = fields.CharEnumField(
+        SubscriberAudience, max_length=20, default=SubscriberAudience.CITIZEN
+    )
+    theme_ids = fields.JSONField(default=list)
+    consent_at = fields.DatetimeField()  # when the request was made
+    consent_ip = fields.CharField(max_length=45, default="")
+    consent_source = fields.CharField(max_length=200, default="")
+    consent_wording_version = fields.CharField(max_length=40)
+    # The subscriber's generation when the request was made: confirming needs it unchanged.
+    link_generation = fields.IntField()
+    confirmed_at = fields.DatetimeField(null=True)
+
+    class Meta:
+        table = "subscription_request"
+        indexes = (("subscriber_id", "consent_at"), ("consent_at",))
 
 
 class SubscriberTheme(TimestampedModel):

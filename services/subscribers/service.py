@@ -1,6 +1,11 @@
 """Subscribing without an account: double opt-in with proof of consent, preferences,
 one-click unsubscribe, export and erasure of one subscriber's data.
 
+A subscription request never changes a known address: its details wait in a
+:class:`SubscriptionRequest` until its own confirmation link is followed, and the answer is
+the same whatever the address's state. Each address receives a few confirmation e-mails
+per period at most (:class:`ConfirmationThrottle`, counted in the database).
+
 Self-service operations take a signed token (the links of the e-mails); editors act by id.
 E-mail addresses are readable by editors only (``subscriber.read``), never by partner keys.
 """
@@ -9,10 +14,12 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
-from tortoise.expressions import Q
+from tortoise.exceptions import IntegrityError
+from tortoise.expressions import F, Q
+from tortoise.transactions import in_transaction
 
 from services.accounts.service import normalize_email
 from services.audit.service import record
@@ -20,20 +27,27 @@ from services.editing import check_exist, now, write_transaction
 from services.errors import BadUserInput, NotFound
 from services.pagination import Ordering, Page, PageRequest, SortKey, paginate
 from services.policy import authorize
+from services.settings import Settings
 from services.subscribers import signing
 from services.subscribers.models import (
     Subscriber,
     SubscriberAudience,
     SubscriberStatus,
     SubscriberTheme,
+    SubscriptionRequest,
 )
+from services.subscribers.signing import SigningKeys
 from services.themes.models import Theme
 from services.validation import clean_text
 from services.viewer import Viewer
 
 CONFIRMATION_TTL = dt.timedelta(days=7)
+_DAY = dt.timedelta(days=1)
+# Requests are kept while their link may be followed and the daily throttle counts them.
+REQUEST_RETENTION = max(CONFIRMATION_TTL, _DAY)
 ORDERING = Ordering((SortKey("id", True, "int"),))
 NAME_MAX = 200
+_GONE = (SubscriberStatus.UNSUBSCRIBED, SubscriberStatus.BOUNCED)
 
 
 @dataclass(frozen=True)
@@ -54,13 +68,33 @@ class Consent:
     wording_version: str
 
 
-@dataclass
-class Subscription:
-    """Result of :func:`subscribe`: the subscriber and whether a confirmation must be sent."""
+@dataclass(frozen=True)
+class ConfirmationThrottle:
+    """Confirmation e-mails one address may receive: none sooner than ``interval`` after
+    the previous one, ``daily_limit`` per 24 hours at most."""
 
-    subscriber: Subscriber
-    needs_confirmation: bool
-    theme_ids: list[int] = field(default_factory=list)
+    interval: dt.timedelta = dt.timedelta(minutes=10)
+    daily_limit: int = 5
+
+    @classmethod
+    def of(cls, settings: Settings) -> ConfirmationThrottle:
+        return cls(
+            interval=dt.timedelta(seconds=settings.confirmation_mail_interval),
+            daily_limit=settings.confirmation_mail_daily_limit,
+        )
+
+
+@dataclass(frozen=True)
+class Subscription:
+    """Result of :func:`subscribe`: the request whose confirmation e-mail must be sent, or
+    None when nothing is to be sent (address confirmed already, or throttled)."""
+
+    subscriber: Subscriber | None
+    request: SubscriptionRequest | None
+
+    @property
+    def needs_confirmation(self) -> bool:
+        return self.request is not None
 
 
 def clean_name(value: str) -> str:
@@ -71,6 +105,10 @@ def clean_name(value: str) -> str:
     return clean_text(value, field="name", max_length=NAME_MAX, required=False)
 
 
+def _invalid_link() -> BadUserInput:
+    return BadUserInput("Lien invalide ou expiré.", field="token")
+
+
 async def subscribe(
     email: str,
     *,
@@ -78,105 +116,253 @@ async def subscribe(
     name: str = "",
     audience: SubscriberAudience = SubscriberAudience.CITIZEN,
     theme_ids: Sequence[int] = (),
+    throttle: ConfirmationThrottle = ConfirmationThrottle(),
+    at: dt.datetime | None = None,
 ) -> Subscription:
-    """Record a subscription waiting for confirmation (anyone, no account).
+    """Ask to subscribe an address (anyone, no account).
 
-    An address already confirmed stays as it is (nothing to confirm again, and the answer
-    does not tell whether the address was known); otherwise the proof of consent is
-    replaced by this one and a confirmation link must be sent."""
+    A new address is recorded as pending with these details. A known one is left as it
+    is: the details wait in a request that its own confirmation link applies. Nothing is
+    to be sent to an address confirmed already, nor beyond ``throttle``; callers answer
+    the same in every case, so the answer does not tell whether the address was known."""
     address = normalize_email(email)
     name = clean_name(name)
     source = clean_text(consent.source or "", field="source", max_length=200, required=False)
     themes = await check_exist(Theme, theme_ids, field="themes")
+    at = at or now()
+    details: dict[str, Any] = {
+        "name": name,
+        "audience": audience,
+        "consent_at": at,
+        "consent_ip": consent.ip[:45],
+        "consent_source": source,
+        "consent_wording_version": consent.wording_version[:40],
+    }
+    await SubscriptionRequest.filter(consent_at__lt=at - REQUEST_RETENTION).delete()
+    created = await _subscribe_new(address, details, themes)
+    if created is not None:
+        return created
     async with write_transaction():
-        found = await Subscriber.filter(email=address).select_for_update().first()
-        if found is not None and found.status is SubscriberStatus.CONFIRMED:
-            return Subscription(found, needs_confirmation=False)
-        values: dict[str, Any] = {
-            "name": name,
-            "audience": audience,
-            "status": SubscriberStatus.PENDING,
-            "consent_at": now(),
-            "consent_ip": consent.ip[:45],
-            "consent_source": source,
-            "consent_wording_version": consent.wording_version[:40],
-            "confirmed_at": None,
-            "confirmed_ip": None,
-        }
-        if found is None:
-            found = await Subscriber.create(email=address, **values)
-        else:
-            found.update_from_dict(values)
-            await found.save()
-        await _replace_themes(found.id, themes)
-        await record(None, "subscriber.subscribe", found, changes={"source": [None, source]})
-    return Subscription(found, needs_confirmation=True, theme_ids=themes)
+        # The lock serialises the requests of one address: the throttle holds across
+        # processes.
+        found = await _locked(email=address)
+        if (
+            found is None
+            or found.status is SubscriberStatus.CONFIRMED
+            or await _throttled(found.id, throttle, at)
+        ):
+            return Subscription(found, None)
+        request = await SubscriptionRequest.create(
+            subscriber_id=found.id,
+            theme_ids=themes,
+            link_generation=found.link_generation,
+            **details,
+        )
+        await record(None, "subscriber.request", found, changes={"source": [None, source]})
+    return Subscription(found, request)
 
 
-def confirmation_token(key: bytes, subscriber: Subscriber, *, at: dt.datetime) -> str:
-    """The signed, expiring token of the confirmation link."""
+async def _subscribe_new(
+    address: str, details: dict[str, Any], themes: list[int]
+) -> Subscription | None:
+    """A pending subscriber with its first request, or None when the address is known
+    (possibly since a moment ago: another process created it first)."""
+    if await Subscriber.filter(email=address).exists():
+        return None
+    try:
+        async with in_transaction():
+            found = await Subscriber.create(email=address, **details)
+            await _replace_themes(found.id, themes)
+            request = await SubscriptionRequest.create(
+                subscriber_id=found.id,
+                theme_ids=themes,
+                link_generation=found.link_generation,
+                **details,
+            )
+            await record(
+                None,
+                "subscriber.subscribe",
+                found,
+                changes={"source": [None, details["consent_source"]]},
+            )
+    except IntegrityError:
+        return None
+    return Subscription(found, request)
+
+
+async def _locked(**where: Any) -> Subscriber | None:
+    """The subscriber matching ``where``, locked until the transaction ends. The lock is
+    taken with a write that changes nothing (no ``updated_at`` either), where PostgreSQL
+    would accept ``SELECT … FOR UPDATE``: SQLite has no row locks, and there a transaction
+    that writes before it reads is the only writer until it ends, in every process."""
+    await Subscriber.filter(**where).update(link_generation=F("link_generation"))
+    return await Subscriber.filter(**where).first()
+
+
+async def _throttled(subscriber_id: int, throttle: ConfirmationThrottle, at: dt.datetime) -> bool:
+    sent = await SubscriptionRequest.filter(
+        subscriber_id=subscriber_id, consent_at__gt=at - _DAY
+    ).values_list("consent_at", flat=True)
+    return len(sent) >= throttle.daily_limit or any(t > at - throttle.interval for t in sent)
+
+
+def confirmation_token(keys: SigningKeys, request: SubscriptionRequest) -> str:
+    """The signed token of a request's confirmation link, valid 7 days from the request."""
     return signing.sign(
-        key,
+        keys,
         signing.CONFIRM,
-        subscriber.id,
-        subscriber.link_generation,
-        expires=at + CONFIRMATION_TTL,
+        request.id,
+        request.link_generation,
+        expires=request.consent_at + CONFIRMATION_TTL,
     )
 
 
-def manage_token(key: bytes, subscriber_id: int, generation: int) -> str:
+def manage_token(keys: SigningKeys, subscriber_id: int, generation: int) -> str:
     """The signed token of the unsubscribe and preferences links (no expiry)."""
-    return signing.sign(key, signing.MANAGE, subscriber_id, generation, expires=None)
+    return signing.sign(keys, signing.MANAGE, subscriber_id, generation, expires=None)
 
 
-async def _by_token(key: bytes, token: str, purpose: str) -> Subscriber:
-    subscriber_id, generation = signing.verify(key, token, purpose, now=now())
+async def _by_token(keys: SigningKeys, token: str, purpose: str) -> Subscriber:
+    subscriber_id, generation = signing.verify(keys, token, purpose, now=now())
     found = await Subscriber.filter(id=subscriber_id, link_generation=generation).first()
     if found is None:
-        raise BadUserInput("Lien invalide ou expiré.", field="token")
+        raise _invalid_link()
     return found
 
 
-async def confirm_subscription(key: bytes, token: str, *, ip: str = "") -> Subscriber:
-    """Follow the confirmation link: the subscriber receives issues from now on.
-    Following it again changes nothing."""
-    found = await _by_token(key, token, signing.CONFIRM)
-    if found.status is SubscriberStatus.CONFIRMED:
-        return found
+def _waits_for_confirmation(
+    found: Subscriber, request: SubscriptionRequest, generation: int
+) -> bool:
+    """True when ``request`` may be confirmed; False when it is the request the subscriber
+    confirmed last (its link followed again); ``BAD_USER_INPUT`` when a later request, an
+    unsubscription or a newer confirmation made the link obsolete."""
+    if generation == request.link_generation:
+        if request.confirmed_at is None and found.link_generation == generation:
+            return True
+        if (
+            request.confirmed_at is not None
+            and found.status is SubscriberStatus.CONFIRMED
+            and found.link_generation == generation + 1
+        ):
+            return False
+    raise _invalid_link()
+
+
+async def _confirmation_request(
+    keys: SigningKeys, token: str, *, at: dt.datetime
+) -> tuple[SubscriptionRequest, int]:
+    request_id, generation = signing.verify(keys, token, signing.CONFIRM, now=at)
+    request = await SubscriptionRequest.filter(id=request_id).first()
+    if request is None:
+        raise _invalid_link()
+    return request, generation
+
+
+async def check_confirmation_link(
+    keys: SigningKeys, token: str, *, at: dt.datetime | None = None
+) -> bool:
+    """Whether a confirmation link waits to be confirmed (True) or was followed already
+    (False); ``BAD_USER_INPUT`` when it can no longer be. Changes nothing."""
+    request, generation = await _confirmation_request(keys, token, at=at or now())
+    found = await Subscriber.filter(id=request.subscriber_id).first()  # type: ignore[attr-defined]
+    if found is None:
+        raise _invalid_link()
+    return _waits_for_confirmation(found, request, generation)
+
+
+async def confirm_subscription(
+    keys: SigningKeys, token: str, *, ip: str = "", at: dt.datetime | None = None
+) -> Subscriber:
+    """Follow a confirmation link: its request's name, audience, themes and proof of
+    consent become the subscriber's, who receives issues from now on. Every other link sent
+    to the address before stops working (the generation moves on); following this one
+    again changes nothing."""
+    at = at or now()
+    request, generation = await _confirmation_request(keys, token, at=at)
     async with write_transaction():
-        found.status = SubscriberStatus.CONFIRMED
-        found.confirmed_at = now()
-        found.confirmed_ip = ip[:45]
-        found.unsubscribed_at = None
+        found = await _locked(id=request.subscriber_id)  # type: ignore[attr-defined]
+        # Read again under the lock: a concurrent confirmation may have just used it.
+        current = await SubscriptionRequest.filter(id=request.id).first()
+        if found is None or current is None:
+            raise _invalid_link()
+        request = current
+        if not _waits_for_confirmation(found, request, generation):
+            return found
+        themes = await Theme.filter(id__in=list(request.theme_ids)).values_list("id", flat=True)
+        found.update_from_dict(
+            {
+                "name": request.name,
+                "audience": request.audience,
+                "consent_at": request.consent_at,
+                "consent_ip": request.consent_ip,
+                "consent_source": request.consent_source,
+                "consent_wording_version": request.consent_wording_version,
+                "status": SubscriberStatus.CONFIRMED,
+                "confirmed_at": at,
+                "confirmed_ip": ip[:45],
+                "unsubscribed_at": None,
+                "link_generation": found.link_generation + 1,
+            }
+        )
         await found.save()
+        request.confirmed_at = at
+        await request.save(update_fields=["confirmed_at", "updated_at"])
+        await _replace_themes(found.id, themes)
         await record(None, "subscriber.confirm", found)
     return found
 
 
-async def get_subscriber_by_token(key: bytes, token: str) -> Subscriber:
+async def get_subscriber_by_token(keys: SigningKeys, token: str) -> Subscriber:
     """The subscriber of a manage link (unsubscribe, preferences)."""
-    return await _by_token(key, token, signing.MANAGE)
+    return await _by_token(keys, token, signing.MANAGE)
 
 
-async def unsubscribe(key: bytes, token: str) -> Subscriber:
-    """One-click unsubscribe (RFC 8058); idempotent. Queued messages are not sent."""
-    found = await _by_token(key, token, signing.MANAGE)
-    return await _unsubscribe(found)
+async def _unsubscribe_target(
+    keys: SigningKeys, token: str, *, lock: bool
+) -> tuple[Subscriber, bool]:
+    """The subscriber of a manage link, and whether the link is current. An earlier link of
+    an address unsubscribed since (or bounced) is accepted as not current: following it
+    again changes nothing. ``BAD_USER_INPUT`` otherwise."""
+    subscriber_id, generation = signing.verify(keys, token, signing.MANAGE, now=now())
+    found = await (
+        _locked(id=subscriber_id) if lock else Subscriber.filter(id=subscriber_id).first()
+    )
+    if found is None:
+        raise _invalid_link()
+    if found.link_generation == generation:
+        return found, True
+    if found.link_generation > generation and found.status in _GONE:
+        return found, False
+    raise _invalid_link()
 
 
-async def _unsubscribe(found: Subscriber) -> Subscriber:
-    if found.status in (SubscriberStatus.UNSUBSCRIBED, SubscriberStatus.BOUNCED):
-        return found
+async def check_unsubscribe_link(keys: SigningKeys, token: str) -> Subscriber:
+    """The subscriber an unsubscribe link is for; ``BAD_USER_INPUT`` unless
+    :func:`unsubscribe` would accept it. Changes nothing."""
+    found, _ = await _unsubscribe_target(keys, token, lock=False)
+    return found
+
+
+async def unsubscribe(
+    keys: SigningKeys, token: str, *, at: dt.datetime | None = None
+) -> Subscriber:
+    """One-click unsubscribe (RFC 8058): queued messages are not sent, and every link sent
+    to the address before stops working, pending requests' included. Idempotent: the same
+    link followed again, or an earlier one of the address, changes nothing."""
     async with write_transaction():
+        found, current = await _unsubscribe_target(keys, token, lock=True)
+        if not current:
+            return found
         found.status = SubscriberStatus.UNSUBSCRIBED
-        found.unsubscribed_at = now()
+        found.unsubscribed_at = at or now()
+        found.link_generation += 1
         await found.save()
         await record(None, "subscriber.unsubscribe", found)
     return found
 
 
 async def update_preferences(
-    key: bytes,
+    keys: SigningKeys,
     token: str,
     *,
     audience: SubscriberAudience | None = None,
@@ -184,7 +370,7 @@ async def update_preferences(
     name: str | None = None,
 ) -> Subscriber:
     """Change what a subscriber follows (omitted arguments are left as they are)."""
-    found = await _by_token(key, token, signing.MANAGE)
+    found = await _by_token(keys, token, signing.MANAGE)
     themes = await check_exist(Theme, theme_ids, field="themes") if theme_ids is not None else None
     async with write_transaction():
         if audience is not None:
@@ -226,6 +412,11 @@ async def export_subscriber_data(subscriber: Subscriber) -> dict[str, Any]:
     deliveries = await Delivery.filter(subscriber_id=subscriber.id).values(
         "issue__slug", "status", "sent_at", "attempts", "last_error"
     )
+    requests = await SubscriptionRequest.filter(subscriber_id=subscriber.id).order_by("id")
+    wanted = {t for r in requests for t in r.theme_ids}
+    slugs = (
+        dict(await Theme.filter(id__in=list(wanted)).values_list("id", "slug")) if wanted else {}
+    )
 
     def stamp(value: dt.datetime | None) -> str | None:
         return value.isoformat() if value else None
@@ -255,17 +446,31 @@ async def export_subscriber_data(subscriber: Subscriber) -> dict[str, Any]:
             }
             for d in deliveries
         ],
+        "requests": [
+            {
+                "at": stamp(r.consent_at),
+                "ip": r.consent_ip,
+                "source": r.consent_source,
+                "wordingVersion": r.consent_wording_version,
+                "name": r.name,
+                "audience": r.audience.value,
+                "themes": sorted(slugs[t] for t in r.theme_ids if t in slugs),
+                "confirmedAt": stamp(r.confirmed_at),
+            }
+            for r in requests
+        ],
     }
 
 
-async def export_own_data(key: bytes, token: str) -> dict[str, Any]:
+async def export_own_data(keys: SigningKeys, token: str) -> dict[str, Any]:
     """Export through a manage link (the subscriber themselves)."""
-    return await export_subscriber_data(await _by_token(key, token, signing.MANAGE))
+    return await export_subscriber_data(await _by_token(keys, token, signing.MANAGE))
 
 
-async def erase_own_data(key: bytes, token: str) -> None:
-    """Erasure through a manage link: the row, its themes and its queue rows are deleted."""
-    await _erase(await _by_token(key, token, signing.MANAGE), viewer=None)
+async def erase_own_data(keys: SigningKeys, token: str) -> None:
+    """Erasure through a manage link: the row, its themes, requests and queue rows are
+    deleted."""
+    await _erase(await _by_token(keys, token, signing.MANAGE), viewer=None)
 
 
 async def _erase(found: Subscriber, *, viewer: Viewer | None) -> None:

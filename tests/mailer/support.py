@@ -33,7 +33,7 @@ SECRET = "test-signing-secret-0123456789abcdef"
 def news_settings(database: Settings, tmp_path_factory: pytest.TempPathFactory) -> Settings:
     return database.model_copy(
         update={
-            "signing_secret": SECRET,
+            "signing_secret": [SECRET],
             "mail_directory": tmp_path_factory.mktemp("mail"),
             "public_url": "https://tec.example",
             "mail_retry_backoff": 0.0,

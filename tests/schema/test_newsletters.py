@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 import uuid
 
@@ -10,7 +11,9 @@ from mailer.transport import MemoryTransport
 from schema import build_schema
 from schema.newsletters.executor import build_executor
 from schema.relay import from_global_id, to_global_id
-from services.subscribers.models import Subscriber, SubscriberStatus
+from services.subscribers.models import Subscriber, SubscriberStatus, SubscriptionRequest
+from services.subscribers.service import manage_token
+from services.subscribers.signing import signing_keys
 from tests.mailer import support
 from tests.mailer.support import fresh_theme, make_subscribers
 
@@ -141,21 +144,33 @@ async def test_recipient_preview_counts_per_audience_before_sending(news_gql, pr
     assert sorted(s["email"] for s in found["sample"]) == sorted(p.email for p in people)
 
 
-def _token(outbox: MemoryTransport, address: str, path: str) -> str:
-    message = [m for m in outbox.sent if m.recipient == address][-1]
+def _mails(outbox: MemoryTransport, address: str) -> list[tuple[str, str]]:
+    """(headers, text part) of every message sent to ``address``."""
     from email import message_from_bytes
 
-    text = next(
-        p.get_payload(decode=True).decode()
-        for p in message_from_bytes(message.data).walk()
-        if p.get_content_type() == "text/plain"
-    )
-    headers = message.data.split(b"\r\n\r\n", 1)[0].decode()
+    found = []
+    for message in [m for m in outbox.sent if m.recipient == address]:
+        text = next(
+            p.get_payload(decode=True).decode()
+            for p in message_from_bytes(message.data).walk()
+            if p.get_content_type() == "text/plain"
+        )
+        found.append((message.data.split(b"\r\n\r\n", 1)[0].decode(), text))
+    return found
+
+
+def _token(outbox: MemoryTransport, address: str, path: str) -> str:
+    headers, text = _mails(outbox, address)[-1]
     return re.search(rf"{path}\?token=([A-Za-z0-9_.%-]+)", headers + text).group(1)
 
 
+def _manage_token(settings, row: Subscriber) -> str:
+    """The token of the unsubscribe and preferences links of the issues sent to ``row``."""
+    return manage_token(signing_keys(settings), row.id, row.link_generation)
+
+
 async def test_double_opt_in_preferences_one_click_unsubscribe_export_and_erasure(
-    news_gql, news_client, outbox, principals
+    news_gql, news_client, news_settings, outbox, principals
 ):
     address = f"camille-{uuid.uuid4().hex[:8]}@example.org"
     theme = (await news_gql.data('{ theme(slug: "la-democratie-culturelle") { id } }'))["theme"]
@@ -181,15 +196,23 @@ async def test_double_opt_in_preferences_one_click_unsubscribe_export_and_erasur
         "2026-11",
     )
     token = _token(outbox, address, "/newsletters/confirm")
+    # A GET (a mail scanner following the link) shows a button and confirms nothing.
     page = await news_client.get(f"/newsletters/confirm?token={token}")
+    assert page.status_code == 200 and "Confirmer mon abonnement</button>" in page.text
+    assert f'<form method="post" action="?token={token}">' in page.text
+    await row.refresh_from_db()
+    assert row.status is SubscriberStatus.PENDING and row.confirmed_at is None
+    page = await news_client.post(f"/newsletters/confirm?token={token}")
     assert page.status_code == 200 and "confirmé" in page.text
     await row.refresh_from_db()
     assert row.status is SubscriberStatus.CONFIRMED and row.confirmed_at
-    # The same address again: nothing changes, and the answer does not tell.
+    again = await news_client.post(f"/newsletters/confirm?token={token}")
+    assert again.status_code == 200 and "confirmé" in again.text
+    # The same address again: nothing changes, nothing is sent, and the answer does not tell.
+    sent = len(_mails(outbox, address))
     again = await news_gql.data(SUBSCRIBE, {"input": {"email": address}})
-    assert again == answer
-    # Links of any e-mail carry a manage token (the confirmation has one too).
-    manage = _token(outbox, address, "/newsletters/unsubscribe")
+    assert again == answer and len(_mails(outbox, address)) == sent
+    manage = _manage_token(news_settings, row)
     changed = await news_gql.data(
         """mutation($t: String!) { updateSubscriptionPreferences(token: $t,
             input: {audience: PARTNER, themes: []}) { audience themes status } }""",
@@ -210,19 +233,75 @@ async def test_double_opt_in_preferences_one_click_unsubscribe_export_and_erasur
     assert scanner.status_code == 200
     await row.refresh_from_db()
     assert row.status is SubscriberStatus.CONFIRMED  # a GET never unsubscribes
-    click = await news_client.post(
-        f"/newsletters/unsubscribe?token={manage}",
-        content="List-Unsubscribe=One-Click",
-        headers={"content-type": "application/x-www-form-urlencoded"},
-    )
-    assert click.status_code == 200
+    for _ in range(2):  # a second click is answered the same
+        click = await news_client.post(
+            f"/newsletters/unsubscribe?token={manage}",
+            content="List-Unsubscribe=One-Click",
+            headers={"content-type": "application/x-www-form-urlencoded"},
+        )
+        assert click.status_code == 200 and "Désabonnement enregistré" in click.text
     await row.refresh_from_db()
     assert row.status is SubscriberStatus.UNSUBSCRIBED and row.unsubscribed_at
-    erased = await news_gql.data(
+    # Unsubscribed, the links sent before manage nothing any more; the current one erases.
+    body = await news_gql(
         "mutation($t: String!) { eraseMySubscriptionData(token: $t) }", {"t": manage}
+    )
+    assert body["errors"][0]["extensions"]["code"] == "BAD_USER_INPUT"
+    erased = await news_gql.data(
+        "mutation($t: String!) { eraseMySubscriptionData(token: $t) }",
+        {"t": _manage_token(news_settings, row)},
     )
     assert erased["eraseMySubscriptionData"] is True
     assert not await Subscriber.filter(email=address).exists()
+
+
+async def test_a_request_for_a_known_address_waits_for_its_own_link_and_greets_no_one(
+    news_gql, news_client, outbox
+):
+    address = f"dominique-{uuid.uuid4().hex[:8]}@example.org"
+    stranger = f"inconnu-{uuid.uuid4().hex[:8]}@example.org"
+    owner = await news_gql.data(SUBSCRIBE, {"input": {"email": address, "name": "Dominique"}})
+    [(_, mail)] = _mails(outbox, address)
+    assert mail.startswith("Bonjour,\n") and "Dominique" not in mail
+    owner_link = _token(outbox, address, "/newsletters/confirm")
+    row = await Subscriber.get(email=address)
+    stored = (row.name, row.audience, row.consent_ip, row.consent_source, row.link_generation)
+    hijack = {
+        "email": address,
+        "name": "Cliquez ici http://evil.example",
+        "audience": "PARTNER",
+        "source": "ailleurs",
+    }
+    # Within the throttle's interval: the same answer, and nothing is sent.
+    throttled = await news_gql.data(SUBSCRIBE, {"input": hijack})
+    assert len(_mails(outbox, address)) == 1
+    # Later: the same answer again, a mail that greets no one, and still nothing stored.
+    await SubscriptionRequest.filter(subscriber_id=row.id).update(
+        consent_at=row.consent_at - dt.timedelta(hours=1)
+    )
+    later = await news_gql.data(SUBSCRIBE, {"input": hijack})
+    fresh = await news_gql.data(SUBSCRIBE, {"input": {"email": stranger}})
+    assert owner == throttled == later == fresh
+    headers, mail = _mails(outbox, address)[-1]
+    assert len(_mails(outbox, address)) == 2
+    assert mail.startswith("Bonjour,\n") and "evil" not in mail + headers
+    hijack_link = _token(outbox, address, "/newsletters/confirm")
+    await news_client.get(f"/newsletters/confirm?token={hijack_link}")
+    await row.refresh_from_db()
+    assert (row.name, row.audience, row.consent_ip, row.consent_source) == stored[:4]
+    assert row.status is SubscriberStatus.PENDING and row.link_generation == stored[4]
+    # The owner confirms their own request: the other one's link is dead.
+    await news_client.post(f"/newsletters/confirm?token={owner_link}")
+    await row.refresh_from_db()
+    assert row.status is SubscriberStatus.CONFIRMED and row.name == "Dominique"
+    refused = await news_client.post(f"/newsletters/confirm?token={hijack_link}")
+    assert refused.status_code == 400
+    confirmed = await news_gql(
+        "mutation($t: String!) { confirmSubscription(token: $t) { status } }", {"t": hijack_link}
+    )
+    assert confirmed["errors"][0]["extensions"]["code"] == "BAD_USER_INPUT"
+    await row.refresh_from_db()
+    assert row.name == "Dominique" and row.audience.value == "CITIZEN"
 
 
 async def test_bad_input_is_refused(news_gql, news_client, principals):
@@ -240,8 +319,11 @@ async def test_bad_input_is_refused(news_gql, news_client, principals):
         headers=principals["EDITOR"],
     )
     assert body["errors"][0]["extensions"]["code"] == "BAD_USER_INPUT"
-    forged = await news_client.get("/newsletters/confirm?token=Y29uZmlybToxOjE6MA.AAAA")
-    assert forged.status_code == 400
+    for method in ("GET", "POST"):
+        forged = await news_client.request(
+            method, "/newsletters/confirm?token=Y29uZmlybToxOjE6MA.AAAA"
+        )
+        assert forged.status_code == 400
     body = await news_gql('mutation { unsubscribe(token: "n\'importe quoi") { status } }')
     assert body["errors"][0]["extensions"]["code"] == "BAD_USER_INPUT"
 
