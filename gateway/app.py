@@ -43,6 +43,7 @@ from gateway.metrics import Metrics
 from gateway.pages.newsletters import routes as newsletter_routes
 from gateway.persisted import PersistedQueries
 from gateway.ratelimit import CounterThrottle, Limits, RateLimiter, build_counter
+from gateway.refusals import unavailable
 from gateway.route_guard import RouteGuardMiddleware
 from gateway.websocket import GraphQLWebSocket
 from schema import build_schema
@@ -106,6 +107,10 @@ async def _http_error(request: Request, error: Exception) -> Response:
 
 
 async def _internal_error(request: Request, error: Exception) -> Response:
+    if db.is_unavailable(error):
+        logger.warning("database unavailable on %s: %s", request.url.path, error)
+        refusal = unavailable()
+        return error_response(503, refusal.code, refusal.message, refusal.headers)
     logger.error("unhandled error on %s", request.url.path, exc_info=error)
     return error_response(
         500,

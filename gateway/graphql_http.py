@@ -18,7 +18,7 @@ from typing import Any
 
 import orjson
 from graphql import GraphQLError
-from starlette.requests import Request
+from starlette.requests import ClientDisconnect, Request
 from starlette.responses import HTMLResponse, Response
 from strawberry.types.graphql import OperationType
 
@@ -27,10 +27,11 @@ from gateway.graphql_request import from_body, from_query_string
 from gateway.guards import Caller, Guards, Operation, Transport
 from gateway.ide import render_ide_html
 from gateway.metrics import Metrics
-from gateway.refusals import Refusal
+from gateway.refusals import Refusal, unavailable
 from schema import Schema
 from schema.context import Context
 from schema.errors import classify, error_code
+from services import db
 from services.settings import Settings
 
 logger = logging.getLogger("tec.graphql")
@@ -112,6 +113,13 @@ class GraphQLHTTP:
                 response = await self._single(request, caller, operations, graphql_response)
         except Refusal as refusal:
             return self._refused(refusal, graphql_response)
+        except ClientDisconnect:
+            return Response(status_code=400)  # nobody is left to read an answer
+        except Exception as error:
+            if not db.is_unavailable(error):
+                raise
+            logger.warning("database unavailable: %s", error)
+            return self._refused(unavailable(), graphql_response)
         response.headers.update(spent.headers())
         return response
 

@@ -25,3 +25,13 @@ class Refusal(Exception):
     def error(self) -> dict[str, Any]:
         """The refusal as one GraphQL error object."""
         return {"message": self.message, "extensions": {**self.extensions, "code": self.code}}
+
+
+def unavailable() -> Refusal:
+    """The refusal while the database cannot be reached: retry in a few seconds."""
+    return Refusal(
+        "SERVICE_UNAVAILABLE",
+        "Service momentanément indisponible : réessayez dans quelques secondes.",
+        status=503,
+        headers={"Retry-After": "5"},
+    )

@@ -43,6 +43,7 @@ from gateway.refusals import Refusal
 from schema import Schema
 from schema.context import Context
 from schema.errors import classify, error_code
+from services import db
 
 ContextFactory = Callable[[WebSocket], Context]
 
@@ -95,6 +96,11 @@ class _GuardedHandler(BaseGraphQLTransportWSHandler[ConnectionContext, None]):
                 self.connection_init_timeout_task.cancel()
             code = 4429 if refusal.status == 429 else 4403
             await self.websocket.close(code=code, reason=refusal.code)
+            return
+        except Exception as error:
+            if not db.is_unavailable(error):
+                raise
+            await self.websocket.close(code=1013, reason="SERVICE_UNAVAILABLE")  # try again
             return
         self.caller = caller
         self.context.viewer = caller.viewer

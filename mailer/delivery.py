@@ -10,7 +10,7 @@ import contextlib
 import datetime as dt
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 
 from mailer.links import recipient_values
@@ -22,6 +22,7 @@ from mailer.transport import (
     PermanentFailure,
     ServerUnavailable,
 )
+from services import db
 from services.newsletters import queue
 from services.newsletters.models import NewsletterIssue
 from services.settings import Settings
@@ -162,12 +163,30 @@ class Sender:
 
         # One task per message: the transport's pool bounds how many talk to SMTP at once.
         await asyncio.gather(*(deliver(item) for item in claimed))
-        await queue.mark_sent(sent)
+        await _record_until_done(lambda: queue.mark_sent(sent), within=settings.mail_lease_seconds)
         report.sent = len(sent)
         if down:
             report.server_down = True
             await queue.release(down, error="SMTP server unavailable", retry_in=0)
         return report
+
+
+async def _record_until_done(
+    write: Callable[[], Awaitable[None]], *, within: float, pause: float = 0.5
+) -> None:
+    """Record what the SMTP server accepted, waiting out a database outage for as long as
+    the batch's lease lasts: given up earlier, the batch would be sent a second time."""
+    deadline = time.monotonic() + within
+    while True:
+        try:
+            await write()
+            return
+        except Exception as error:
+            if not db.is_unavailable(error) or time.monotonic() + pause > deadline:
+                raise
+            logger.warning("database unavailable while recording sends; retrying: %s", error)
+            await asyncio.sleep(pause)
+            pause = min(pause * 2, 10.0)
 
 
 async def _attempts(delivery_id: int) -> int:

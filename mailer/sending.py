@@ -13,6 +13,7 @@ from mailer.links import confirmation_url, public_values, recipient_values
 from mailer.message import MessageFactory
 from mailer.render import Personalizer
 from mailer.transport import MailTransport
+from services import db
 from services.accounts.models import Account
 from services.editing import now
 from services.newsletters import queue
@@ -96,9 +97,21 @@ async def run_worker(
 ) -> None:
     """``tec mailer``: start due issues and drain the queue until ``stop``."""
     sender = Sender(settings, transport)
+    pause = settings.mail_poll_interval
     while not stop.is_set():
-        await start_due_issues(execute, settings=settings)
-        await drain(sender, stop=stop)
+        try:
+            await start_due_issues(execute, settings=settings)
+            await drain(sender, stop=stop)
+        except Exception as error:
+            # A database outage stops a round, not the worker: claims are leased, so
+            # whatever this round held is taken up again once the database is back.
+            if not db.is_unavailable(error):
+                raise
+            logger.warning("database unavailable; mailer retrying in %.0f s: %s", pause, error)
+            await _sleep(pause, stop)
+            pause = min(pause * 2, 60.0)
+            continue
+        pause = settings.mail_poll_interval
         await _sleep(settings.mail_poll_interval, stop)
 
 

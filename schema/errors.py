@@ -11,11 +11,13 @@ import logging
 
 from graphql import GraphQLError
 
+from services import db
 from services.errors import DomainError
 
 logger = logging.getLogger("tec.graphql")
 
 _GENERIC = "Erreur interne : l'incident a été enregistré, réessayez plus tard."
+UNAVAILABLE = "Service momentanément indisponible : réessayez dans quelques secondes."
 
 
 def error_code(error: GraphQLError) -> str:
@@ -36,6 +38,8 @@ def error_code(error: GraphQLError) -> str:
         return str((error.extensions or {}).get("code", "BAD_USER_INPUT"))
     if _refused_character(original):
         return "BAD_USER_INPUT"
+    if db.is_unavailable(original):
+        return "SERVICE_UNAVAILABLE"
     return "INTERNAL_SERVER_ERROR"
 
 
@@ -80,6 +84,10 @@ def classify(error: GraphQLError) -> GraphQLError:
         logger.info("refused BAD_USER_INPUT at %s (character)", error.path)
         extensions = {"code": "BAD_USER_INPUT"}
         message = "Valeur refusée : elle contient un caractère interdit (U+0000)."
+    elif db.is_unavailable(original):
+        logger.warning("database unavailable at %s: %s", error.path, original)
+        extensions = {"code": "SERVICE_UNAVAILABLE"}
+        message = UNAVAILABLE
     else:
         logger.error("unexpected error at %s", error.path, exc_info=original)
         extensions = {"code": "INTERNAL_SERVER_ERROR"}

@@ -135,3 +135,29 @@ async def ping() -> bool:
     except Exception:
         return False
     return True
+
+
+def is_unavailable(error: BaseException | None) -> bool:
+    """True when ``error`` (or what caused it) says the database cannot be reached right
+    now — refused or lost connections, a server shutting down or starting up — as opposed
+    to a statement the database refused. Callers answer those with ``SERVICE_UNAVAILABLE``
+    or retry later."""
+    import asyncpg.exceptions as pg
+    from tortoise.exceptions import DBConnectionError
+
+    unavailable = (
+        OSError,  # ConnectionRefusedError, ConnectionResetError, timeouts of the socket
+        DBConnectionError,
+        pg.PostgresConnectionError,
+        pg.OperatorInterventionError,  # shutting down, cannot connect now
+        pg.TooManyConnectionsError,
+        pg.ConnectionDoesNotExistError,
+    )
+    seen = 0
+    while error is not None and seen < 8:
+        if isinstance(error, unavailable):
+            return True
+        if isinstance(error, pg.InterfaceError) and "closed" in str(error):
+            return True  # "connection is closed": lost under the pool
+        error, seen = error.__cause__ or error.__context__, seen + 1
+    return False

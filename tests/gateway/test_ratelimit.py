@@ -126,7 +126,7 @@ def test_sign_in_attempts_are_counted_across_app_processes(tmp_path):
         "TEC_SEARCH_WORKER": "false",
     }
     email = f"{uuid.uuid4().hex}@example.org"  # a throttle of its own on the shared Redis
-    mutation = "mutation($e: String!) { signIn(email: $e, password: \"faux\") { token } }"
+    mutation = 'mutation($e: String!) { signIn(email: $e, password: "faux") { token } }'
     (tmp_path / "a").mkdir()
     (tmp_path / "b").mkdir()
     with (
