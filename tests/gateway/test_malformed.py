@@ -111,7 +111,10 @@ async def test_other_methods_and_paths_answer_in_json(raw):
     "value", ["9999-12-31T23:00:00-05:00", "0001-01-01T00:30:00+01:00", "demain", "2022-13-01"]
 )
 async def test_dates_out_of_range_are_bad_user_input(raw, principals, value):
-    mutation = 'mutation($at: DateTime!) { publish(id: "UmVzb3VyY2U6MQ==", version: 1, at: $at) { __typename } }'
+    mutation = (
+        "mutation($at: DateTime!) "
+        '{ publish(id: "UmVzb3VyY2U6MQ==", version: 1, at: $at) { __typename } }'
+    )
     response = await raw.post(
         "/graphql",
         json={"query": mutation, "variables": {"at": value}},
