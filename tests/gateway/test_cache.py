@@ -174,7 +174,19 @@ async def test_read_only_keys_share_public_entries_but_not_private_fields(cc, pr
     await _post(cc, private)
     own = await _post(cc, private, headers=principals["PARTNER_KEY_READ"])
     assert own.headers["x-tec-cache"] == "miss"  # its own entry, never the anonymous one
-    assert own.headers["cache-control"].startswith("private")
+    assert own.headers["cache-control"] == "private, no-store"
+
+
+@pytest.mark.parametrize("method", ["GET", "POST"])
+async def test_answers_for_signed_in_people_are_private_and_never_stored(cc, principals, method):
+    query = "{ me { displayName email } }"
+    if method == "GET":
+        answer = await cc.get("/graphql", params={"query": query}, headers=principals["EDITOR"])
+    else:
+        answer = await _post(cc, query, headers=principals["EDITOR"])
+    assert answer.json()["data"]["me"]["email"] == "editor@principals.test"
+    assert answer.headers["cache-control"] == "private, no-store"
+    assert "x-tec-cache" not in answer.headers
 
 
 async def test_mutations_are_never_cached(cc, principals):
