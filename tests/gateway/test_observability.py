@@ -103,3 +103,16 @@ async def test_tracing_records_a_span_per_operation(database):
         await client.post("/graphql", json={"query": "query Traced { currentTheme { title } }"})
     names = [span.name for span in exporter.get_finished_spans()]
     assert any("Traced" in name or "GraphQL" in name for name in names), names
+
+
+def test_several_workers_report_one_sum(tmp_path):
+    """With TEC_WORKERS > 1, whichever worker answers a scrape reports every worker's
+    operations (prometheus_client's multiprocess mode)."""
+    from tests.live import live_server
+
+    with live_server(tmp_path, TEC_WORKERS="2", TEC_CACHE_ENABLED="false") as server:
+        for _ in range(20):
+            httpx.post(f"{server.base_url}/graphql", json={"query": "{ __typename }"}, timeout=10)
+        scrapes = [httpx.get(f"{server.base_url}/metrics", timeout=10).text for _ in range(6)]
+    line = 'tec_graphql_operations_total{operation="other",transport="post",type="query"} 20.0'
+    assert all(line in scrape for scrape in scrapes), scrapes[0][:2000]
