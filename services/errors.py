@@ -32,3 +32,10 @@ class Unauthenticated(DomainError):
 
 class Conflict(DomainError):
     code = "CONFLICT"
+
+
+class Unavailable(DomainError):
+    """The database could not serve the request in time (another process kept it busy):
+    nothing was changed, the same request may succeed a moment later."""
+
+    code = "SERVICE_UNAVAILABLE"
