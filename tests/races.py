@@ -249,9 +249,7 @@ async def delete_against_delete(clients: Clients, kind: Kind, rounds: int = ROUN
     return played
 
 
-async def publish_against_update(
-    clients: Clients, kind: Kind, rounds: int = ROUNDS
-) -> list[Round]:
+async def publish_against_update(clients: Clients, kind: Kind, rounds: int = ROUNDS) -> list[Round]:
     prefix, played = kind.name.lower(), []
     for _ in range(rounds):
         row = await kind.create()

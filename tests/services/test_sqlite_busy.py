@@ -14,6 +14,7 @@ from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 
 from services.audit.models import AuditEntry
@@ -119,6 +120,27 @@ async def test_a_write_lock_released_within_the_busy_timeout_is_waited_for(
     assert released, "the write was answered before the lock was released"
     assert outcome.code == "OK", outcome
     assert outcome.data == {"updateResource": {"version": 2, "title": "Attendue"}}
+
+
+async def test_an_api_key_is_still_accepted_while_its_last_use_cannot_be_noted(
+    database: Settings, servers: tuple[LiveServer, LiveServer]
+) -> None:
+    from services.accounts import service as accounts
+
+    key, secret = await accounts.create_api_key("icpc", scopes=["read"], name="Occupée")
+    assert key.last_used_at is None and database.sqlite_path is not None
+    headers = {"Authorization": f"Bearer {secret}"}
+    async with httpx.AsyncClient(base_url=servers[0].base_url, timeout=60) as client:
+        with write_lock(database.sqlite_path):
+            response = await client.post(
+                "/graphql", json={"query": "{ __typename }"}, headers=headers
+            )
+        assert response.status_code == 200, response.text
+        assert response.json() == {"data": {"__typename": "Query"}}
+        noted = await client.post("/graphql", json={"query": "{ __typename }"}, headers=headers)
+        assert noted.status_code == 200
+    await key.refresh_from_db()
+    assert key.last_used_at is not None  # noted by the request after the lock
 
 
 async def test_an_update_and_a_delete_from_two_processes_give_one_conflict_not_an_error(
