@@ -42,10 +42,14 @@ async def _keep_session(connection: Any) -> None:
     and asyncpg still rolls back a transaction left open, so nothing is reset here."""
 
 
-def _connection(settings: Settings) -> str | dict[str, Any]:
-    if settings.is_sqlite:
-        return settings.database_url
+def _connection(settings: Settings) -> dict[str, Any]:
     config = expand_db_url(settings.database_url)
+    if settings.is_sqlite:
+        # Writers queue for the database instead of failing (services/compat_tortoise_sqlite.py);
+        # each credential Tortoise does not know becomes a PRAGMA of the connection.
+        config["engine"] = "services.compat_tortoise_sqlite"
+        config["credentials"]["busy_timeout"] = round(settings.sqlite_busy_timeout * 1000)
+        return config
     config["credentials"]["reset"] = _keep_session
     return config
 
@@ -78,8 +82,7 @@ def _migration_config(settings: Settings) -> dict[str, Any]:
         # SQLite alters a table by copying it and dropping the old one: with foreign keys
         # on, that DROP cascades to every child row (a resource's themes, territories…).
         # Off while migrating, as SQLite's documentation prescribes; checked afterwards.
-        url = settings.database_url
-        config["connections"]["default"] = f"{url}{'&' if '?' in url else '?'}foreign_keys=OFF"
+        config["connections"]["default"]["credentials"]["foreign_keys"] = "OFF"
     return config
 
 

@@ -36,3 +36,10 @@ class Conflict(DomainError):
 
 class RateLimited(DomainError):
     code = "RATE_LIMITED"
+
+
+class Unavailable(DomainError):
+    """The database could not serve the request in time (another process kept it busy):
+    nothing was changed, the same request may succeed a moment later."""
+
+    code = "SERVICE_UNAVAILABLE"

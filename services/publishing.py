@@ -43,7 +43,7 @@ async def publish(
     model = _model(type_name)
     when = require_aware(at, field="at") if at is not None else now()
     async with write_transaction():
-        row = await get_for_update(model, pk, label=type_name)
+        row = await get_for_update(model, pk, label=type_name, version=version)
         if row.status == ContentStatus.SUBMITTED:
             raise Conflict(
                 "Contribution en attente : utilisez acceptContribution pour la publier.",
@@ -62,7 +62,7 @@ async def unpublish(viewer: Viewer, type_name: str, pk: int, *, version: int) ->
     """Withdraw from publication: the content goes back to draft."""
     authorize(viewer, "content.unpublish")
     async with write_transaction():
-        row = await get_for_update(_model(type_name), pk, label=type_name)
+        row = await get_for_update(_model(type_name), pk, label=type_name, version=version)
         return await update_versioned(
             viewer,
             row,
@@ -76,7 +76,7 @@ async def archive(viewer: Viewer, type_name: str, pk: int, *, version: int) -> C
     """Archive: kept for the record, invisible to the public."""
     authorize(viewer, "content.archive")
     async with write_transaction():
-        row = await get_for_update(_model(type_name), pk, label=type_name)
+        row = await get_for_update(_model(type_name), pk, label=type_name, version=version)
         return await update_versioned(
             viewer,
             row,

@@ -23,6 +23,13 @@ class Settings(BaseSettings):
         default="sqlite://var/tec.sqlite3",
         description="Tortoise database URL: sqlite://PATH or postgres://user:pass@host:port/db.",
     )
+    sqlite_busy_timeout: float = Field(
+        default=5.0,
+        ge=0,
+        le=600,
+        description="SQLite only: seconds a write waits for another process's write to finish "
+        "(beyond: SERVICE_UNAVAILABLE).",
+    )
     host: str = Field(default="127.0.0.1", description="Interface `tec serve` listens on.")
     port: int = Field(default=8000, ge=1, le=65535, description="Port `tec serve` listens on.")
     workers: int = Field(default=1, ge=1, le=64, description="uvicorn worker processes.")

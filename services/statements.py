@@ -28,6 +28,7 @@ from collections.abc import Callable, Hashable, Sequence
 from pathlib import Path
 from typing import Any
 
+from tortoise.backends.base.client import TransactionalDBClient
 from tortoise.backends.sqlite.client import SqliteClient
 from tortoise.expressions import Q
 from tortoise.models import Model
@@ -99,7 +100,9 @@ def _inline_reader(db: Any) -> sqlite3.Connection | None:
     cost of such a read under load). In WAL mode a reader never waits for a writer and
     sees every transaction committed before it starts. Inside a transaction ``db`` is
     the transaction's connection, and reads go through it as before."""
-    if type(db) is not SqliteClient or db.filename == ":memory:":
+    if not isinstance(db, SqliteClient) or isinstance(db, TransactionalDBClient):
+        return None
+    if db.filename == ":memory:":
         return None
     return reader_for(db.filename)
 
@@ -120,7 +123,10 @@ def reader_for(filename: str) -> sqlite3.Connection:
     if kept is not None:
         kept[1].close()
     uri = f"{Path(filename).resolve().as_uri()}?mode=ro"
-    reader = sqlite3.connect(uri, uri=True, isolation_level=None)
+    # No busy wait here: this connection runs on the event loop's thread, where waiting
+    # would stall every request of the process. A read refused as busy (rare in WAL mode)
+    # goes through Tortoise's connection, which waits off the loop (see shaped_rows).
+    reader = sqlite3.connect(uri, uri=True, isolation_level=None, timeout=0)
     reader.row_factory = sqlite3.Row
     found[filename] = (identity, reader)
     return reader

@@ -53,9 +53,7 @@ def _free_port() -> int:
         return sock.getsockname()[1]
 
 
-@contextlib.contextmanager
-def live_server(tmp_path: Path, **settings: str) -> Iterator[LiveServer]:
-    port = _free_port()
+def _environment(tmp_path: Path, port: int, settings: dict[str, str]) -> dict[str, str]:
     env = {
         **os.environ,
         "TEC_DATABASE_URL": f"sqlite://{tmp_path / 'live.sqlite3'}",
@@ -65,11 +63,43 @@ def live_server(tmp_path: Path, **settings: str) -> Iterator[LiveServer]:
         **settings,
     }
     env.pop("TEC_TEST_DATABASE_URL", None)
-    server = LiveServer(base_url=f"http://127.0.0.1:{port}", env=env)
+    return env
+
+
+@contextlib.contextmanager
+def live_server(tmp_path: Path, **settings: str) -> Iterator[LiveServer]:
+    """``tec demo`` then ``tec serve`` on a free port (a SQLite file in ``tmp_path`` unless
+    ``TEC_DATABASE_URL`` is given)."""
+    port = _free_port()
+    server = LiveServer(
+        base_url=f"http://127.0.0.1:{port}", env=_environment(tmp_path, port, settings)
+    )
     server.tec("demo")
+    with _serving(tmp_path, server):
+        yield server
+
+
+@contextlib.contextmanager
+def serving(tmp_path: Path, **settings: str) -> Iterator[LiveServer]:
+    """``tec serve`` on a free port over a database already migrated and filled (no
+    ``tec demo``: the caller's data stays as it is)."""
+    port = _free_port()
+    server = LiveServer(
+        base_url=f"http://127.0.0.1:{port}", env=_environment(tmp_path, port, settings)
+    )
+    with _serving(tmp_path, server):
+        yield server
+
+
+@contextlib.contextmanager
+def _serving(tmp_path: Path, server: LiveServer) -> Iterator[None]:
     log = (tmp_path / "serve.log").open("w+")
     process = subprocess.Popen(
-        [TEC, "serve", "--no-migrate"], env=env, cwd=tmp_path, stdout=log, stderr=subprocess.STDOUT
+        [TEC, "serve", "--no-migrate"],
+        env=server.env,
+        cwd=tmp_path,
+        stdout=log,
+        stderr=subprocess.STDOUT,
     )
     try:
         deadline = time.monotonic() + 30
@@ -83,7 +113,7 @@ def live_server(tmp_path: Path, **settings: str) -> Iterator[LiveServer]:
                 log.seek(0)
                 raise AssertionError(f"tec serve did not start:\n{log.read()}")
             time.sleep(0.1)
-        yield server
+        yield
     finally:
         process.terminate()
         try:

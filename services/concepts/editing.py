@@ -11,7 +11,6 @@ from services.concepts.models import Concept, ConceptOrganization
 from services.editing import (
     apply_links,
     check_exist,
-    check_version,
     create_draft,
     delete_noted,
     get_for_update,
@@ -109,8 +108,7 @@ async def update_concept(
     """Change the given fields if the concept is still at ``version`` (else CONFLICT)."""
     authorize(viewer, "concept.update")
     async with write_transaction():
-        concept = await get_for_update(Concept, concept_id, label="Concept")
-        check_version(concept, version)
+        concept = await get_for_update(Concept, concept_id, label="Concept", version=version)
         values = await clean_concept_changes(changes, exclude_id=concept_id)
         link_changes = await _apply_links(concept, changes.links)
         return await update_versioned(
@@ -127,7 +125,6 @@ async def delete_concept(viewer: Viewer, concept_id: int, *, version: int) -> Co
     """Delete for good (archive instead to keep it for the record)."""
     authorize(viewer, "concept.delete")
     async with write_transaction():
-        concept = await get_for_update(Concept, concept_id, label="Concept")
-        check_version(concept, version)
-        await delete_noted(viewer, concept, action="concept.delete")
+        concept = await get_for_update(Concept, concept_id, label="Concept", version=version)
+        await delete_noted(viewer, concept, action="concept.delete", version=version)
     return concept

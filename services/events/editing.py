@@ -12,7 +12,6 @@ from services.audit.service import diff
 from services.editing import (
     apply_links,
     check_exist,
-    check_version,
     create_draft,
     delete_noted,
     get_for_update,
@@ -144,8 +143,7 @@ async def update_event(
     """Change the given fields if the event is still at ``version`` (else CONFLICT)."""
     authorize(viewer, "event.update")
     async with write_transaction():
-        event = await get_for_update(Event, event_id, label="Événement")
-        check_version(event, version)
+        event = await get_for_update(Event, event_id, label="Événement", version=version)
         values = await clean_event_changes(changes, current=event)
         link_changes = await _apply_links(event, changes.links)
         return await update_versioned(
@@ -162,7 +160,6 @@ async def delete_event(viewer: Viewer, event_id: int, *, version: int) -> Event:
     """Delete for good (archive instead to keep it for the record)."""
     authorize(viewer, "event.delete")
     async with write_transaction():
-        event = await get_for_update(Event, event_id, label="Événement")
-        check_version(event, version)
-        await delete_noted(viewer, event, action="event.delete")
+        event = await get_for_update(Event, event_id, label="Événement", version=version)
+        await delete_noted(viewer, event, action="event.delete", version=version)
     return event

@@ -138,7 +138,9 @@ async def update_organization(
     """Change the given fields (last write wins: organisations carry no version)."""
     authorize(viewer, "organization.update")
     async with write_transaction():
-        organization = await get_for_update(Organization, organization_id, label="Organisation")
+        organization = await get_for_update(
+            Organization, organization_id, label="Organisation", version=None
+        )
         values = await clean_organization_changes(changes, exclude_id=organization_id)
         extra: dict[str, list[Any]] = {}
         if changes.given("roles"):
@@ -159,7 +161,9 @@ async def delete_organization(viewer: Viewer, organization_id: int) -> Organizat
     refer to it (CONFLICT). Links from resources, events and concepts go with it."""
     authorize(viewer, "organization.delete")
     async with write_transaction():
-        organization = await get_for_update(Organization, organization_id, label="Organisation")
+        organization = await get_for_update(
+            Organization, organization_id, label="Organisation", version=None
+        )
         refuse_if_used(
             "l'organisation",
             {
@@ -175,5 +179,5 @@ async def delete_organization(viewer: Viewer, organization_id: int) -> Organizat
                 ).count(),
             },
         )
-        await delete_noted(viewer, organization, action="organization.delete")
+        await delete_noted(viewer, organization, action="organization.delete", version=None)
     return organization

@@ -77,8 +77,8 @@ async def list_own_contributions(viewer: Viewer, *, page: PageRequest) -> Page[R
     return await paginate(rows, OWN_ORDER, page)
 
 
-async def _submitted(resource_id: int) -> Resource:
-    resource = await get_for_update(Resource, resource_id, label="Contribution")
+async def _submitted(resource_id: int, version: int) -> Resource:
+    resource = await get_for_update(Resource, resource_id, label="Contribution", version=version)
     if resource.status != ContentStatus.SUBMITTED:
         raise Conflict(
             f"Cette ressource n'est pas en attente de modération (état : {resource.status.value}).",
@@ -91,7 +91,7 @@ async def accept_contribution(viewer: Viewer, resource_id: int, *, version: int)
     """Publish a contribution now, crediting the contributor's territory or organisation."""
     authorize(viewer, "contribution.moderate")
     async with write_transaction():
-        resource = await _submitted(resource_id)
+        resource = await _submitted(resource_id, version)
         credits: dict[str, list[object]] = {}
         if resource.contributor_territory_id is not None:  # type: ignore[attr-defined]
             await ResourceTerritory.get_or_create(
@@ -126,7 +126,7 @@ async def reject_contribution(
     authorize(viewer, "contribution.moderate")
     reason = clean_text(reason, field="reason", max_length=SUMMARY_MAX)
     async with write_transaction():
-        resource = await _submitted(resource_id)
+        resource = await _submitted(resource_id, version)
         return await update_versioned(
             viewer,
             resource,

@@ -10,7 +10,6 @@ from services.content import Audience
 from services.editing import (
     apply_links,
     check_exist,
-    check_version,
     create_draft,
     delete_noted,
     get_for_update,
@@ -127,7 +126,7 @@ async def update_resource(
     """Change the given fields if the resource is still at ``version`` (else CONFLICT)."""
     authorize(viewer, "resource.update")
     async with write_transaction():
-        resource = await get_for_update(Resource, resource_id, label="Ressource")
+        resource = await get_for_update(Resource, resource_id, label="Ressource", version=version)
         values = await clean_resource_changes(changes, exclude_id=resource_id)
         link_changes = await apply_resource_links(resource, changes.links)
         return await update_versioned(
@@ -144,7 +143,6 @@ async def delete_resource(viewer: Viewer, resource_id: int, *, version: int) -> 
     """Delete for good (archive instead to keep it for the record)."""
     authorize(viewer, "resource.delete")
     async with write_transaction():
-        resource = await get_for_update(Resource, resource_id, label="Ressource")
-        check_version(resource, version)
-        await delete_noted(viewer, resource, action="resource.delete")
+        resource = await get_for_update(Resource, resource_id, label="Ressource", version=version)
+        await delete_noted(viewer, resource, action="resource.delete", version=version)
     return resource

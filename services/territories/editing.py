@@ -99,7 +99,7 @@ async def update_territory(
     """Change the given fields (last write wins: territories carry no version)."""
     authorize(viewer, "territory.update")
     async with write_transaction():
-        territory = await get_for_update(Territory, territory_id, label="Territoire")
+        territory = await get_for_update(Territory, territory_id, label="Territoire", version=None)
         values = await clean_territory_changes(changes, exclude_id=territory_id)
         return await update_unversioned(viewer, territory, values=values, action="territory.update")
 
@@ -109,7 +109,7 @@ async def delete_territory(viewer: Viewer, territory_id: int) -> Territory:
     refer to it (CONFLICT). Links from resources and events go with it."""
     authorize(viewer, "territory.delete")
     async with write_transaction():
-        territory = await get_for_update(Territory, territory_id, label="Territoire")
+        territory = await get_for_update(Territory, territory_id, label="Territoire", version=None)
         refuse_if_used(
             "le territoire",
             {
@@ -121,5 +121,5 @@ async def delete_territory(viewer: Viewer, territory_id: int) -> Territory:
                 ).count(),
             },
         )
-        await delete_noted(viewer, territory, action="territory.delete")
+        await delete_noted(viewer, territory, action="territory.delete", version=None)
     return territory

@@ -14,7 +14,6 @@ from tortoise.expressions import F
 
 from services.audit.service import diff
 from services.editing import (
-    check_version,
     create_draft,
     delete_noted,
     get_for_update,
@@ -125,8 +124,7 @@ async def update_theme(
     """Change the given fields if the theme is still at ``version`` (else CONFLICT)."""
     authorize(viewer, "theme.update")
     async with write_transaction():
-        theme = await get_for_update(Theme, theme_id, label="Thématique")
-        check_version(theme, version)
+        theme = await get_for_update(Theme, theme_id, label="Thématique", version=version)
         values = await clean_theme_changes(changes, exclude_id=theme_id)
         theme = await update_versioned(
             viewer, theme, version=version, values=values, action="theme.update"
@@ -140,8 +138,7 @@ async def delete_theme(viewer: Viewer, theme_id: int, *, version: int) -> Theme:
     """Delete for good, unless shared projects or votes still refer to it (CONFLICT)."""
     authorize(viewer, "theme.delete")
     async with write_transaction():
-        theme = await get_for_update(Theme, theme_id, label="Thématique")
-        check_version(theme, version)
+        theme = await get_for_update(Theme, theme_id, label="Thématique", version=version)
         refuse_if_used(
             "la thématique",
             {
@@ -152,5 +149,5 @@ async def delete_theme(viewer: Viewer, theme_id: int, *, version: int) -> Theme:
             },
             hint=", ou archivez-la",
         )
-        await delete_noted(viewer, theme, action="theme.delete")
+        await delete_noted(viewer, theme, action="theme.delete", version=version)
     return theme

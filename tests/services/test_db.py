@@ -36,8 +36,14 @@ def test_postgres_pool_skips_the_reset_round_trip():
     credentials = config["connections"]["default"]["credentials"]
     assert credentials["reset"] is db._keep_session
     assert credentials["database"] == "x"
-    sqlite = db.tortoise_config(Settings(database_url="sqlite:///tmp/x.sqlite3"))
-    assert sqlite["connections"]["default"] == "sqlite:///tmp/x.sqlite3"
+
+
+def test_sqlite_connections_queue_for_the_write_lock_for_the_busy_timeout():
+    settings = Settings(database_url="sqlite:///tmp/x.sqlite3", sqlite_busy_timeout=2.5)
+    sqlite = db.tortoise_config(settings)["connections"]["default"]
+    assert sqlite["engine"] == "services.compat_tortoise_sqlite"
+    assert sqlite["credentials"]["file_path"] == "/tmp/x.sqlite3"
+    assert sqlite["credentials"]["busy_timeout"] == 2500  # milliseconds, as the PRAGMA takes
 
 
 async def test_a_released_connection_is_reusable_and_clean(database):

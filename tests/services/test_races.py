@@ -153,3 +153,26 @@ async def test_a_close_racing_with_votes_never_loses_a_vote_silently():
     assert outcomes.count("OK") + outcomes.count(RoundClosed.code) == 30, outcomes
     closed = await voting.close_voting_round(EDITOR, voting_round.id)
     assert closed.winner_id == await voting.winner_of(voting_round.id)
+
+
+async def test_a_territory_deleted_while_it_votes_never_loses_the_vote_silently():
+    # Votes go with their territory (ON DELETE CASCADE): deleting one that votes at that
+    # very moment must either refuse (the vote counted) or make the vote fail.
+    from services.territories.editing import delete_territory
+
+    themes = await _themes(2)
+    voting_round = await _open_round(themes)
+    outcomes = []
+    for territory in await _territories(20):
+        member = Viewer(role=Role.LOCAL_AUTHORITY, territory_id=territory.id)
+        voted, deleted = await asyncio.gather(
+            _attempt(voting.cast_vote(member, voting_round.id, theme_id=themes[0].id)),
+            _attempt(delete_territory(EDITOR, territory.id)),
+        )
+        outcomes.append((voted, deleted))
+        kept = await Territory.exists(id=territory.id)
+        votes = await Vote.filter(round_id=voting_round.id, territory_id=territory.id).count()
+        assert (voted, deleted, kept, votes) in {
+            ("OK", "CONFLICT", True, 1),
+            ("CONFLICT", "OK", False, 0),
+        }, outcomes

@@ -162,3 +162,15 @@ def test_a_replaced_sqlite_file_gets_a_new_reader(tmp_path):
         second.execute("CREATE TABLE t (v TEXT)")
         second.execute("INSERT INTO t VALUES ('new')")
     assert statements.reader_for(str(path)).execute("SELECT v FROM t").fetchone()[0] == "new"
+
+
+def test_the_inline_reader_never_waits_on_the_event_loop(tmp_path):
+    # Busy (rare for a WAL reader), it fails at once and the read goes through
+    # Tortoise's connection, which waits off the loop.
+    import sqlite3
+
+    path = tmp_path / "busy.sqlite3"
+    with sqlite3.connect(path) as made:
+        made.execute("CREATE TABLE t (v TEXT)")
+    reader = statements.reader_for(str(path))
+    assert reader.execute("PRAGMA busy_timeout").fetchone()[0] == 0
