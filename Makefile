@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(shell cksum pyproject.toml | cut -d' ' -f1)
 PG_URL ?= postgres://postgres@127.0.0.1:5432/test
 
-.PHONY: demo serve test test-sqlite test-postgres lint schema docs bench bench-search clean
+.PHONY: demo serve test test-sqlite test-postgres lint schema docs bench bench-search staging clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || python3 -m venv $(VENV)
@@ -47,6 +47,13 @@ bench: $(STAMP)
 # Search benchmark (docs/search.md): DOCS=10000 for a quicker run.
 bench-search: $(STAMP)
 	$(BIN)/python bench/search/run.py --docs $${DOCS:-100000}
+
+# Staging run (docs/deploy.md): the production process layout on this machine — its own
+# PostgreSQL and Redis, two replicas behind Caddy (installed from Debian when we are root;
+# a small Python proxy otherwise), worker, mailer, SMTP sink — under a mixed load while each
+# component is SIGKILLed; report in var/staging/. QUICK=1 for the 3-minute run of the tests.
+staging: $(STAMP)
+	$(BIN)/python -m deploy.staging --install-caddy $(if $(QUICK),--quick) $(STAGING_ARGS)
 
 schema: $(STAMP)
 	$(BIN)/tec export-schema --output schema.graphql

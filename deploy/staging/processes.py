@@ -12,6 +12,7 @@ import asyncio
 import contextlib
 import glob
 import os
+import re
 import shutil
 import signal
 import socket
@@ -126,7 +127,16 @@ class Exit:
     service: str
     at: float
     returncode: int | None
-    planned: bool
+    reason: str
+    """The last exception line of its log, if any."""
+
+
+_EXCEPTION = re.compile(r"^(?:[\w.]+\.)?\w*(?:Error|Exception|Exit)\b.*$")
+
+
+def last_exception(log: str) -> str:
+    lines = [line.strip() for line in log.splitlines() if _EXCEPTION.match(line.strip())]
+    return lines[-1][:300] if lines else ""
 
 
 @dataclass
@@ -245,7 +255,12 @@ class Supervisor:
                 if service.held_down or service.process is None or service.running:
                     continue
                 self.exits.append(
-                    Exit(service.name, self.clock(), service.process.returncode, planned=False)
+                    Exit(
+                        service.name,
+                        round(self.clock(), 2),
+                        service.process.returncode,
+                        last_exception(service.log_since_start()),
+                    )
                 )
                 service.signal_group(signal.SIGKILL)  # children left behind, if any
                 await asyncio.sleep(self.delay)

@@ -135,6 +135,8 @@ def render(report: dict[str, Any]) -> str:
             f"  unplanned exit: {exit_['service']} at {exit_['at']:.1f} s "
             f"(code {exit_['returncode']}), restarted by the supervisor"
         )
+        if exit_["reason"]:
+            lines.append(f"    {exit_['reason']}")
     lines += ["", "Requests by phase (ok/refused/failed)"]
     lines.append(f"  {'phase':<20}" + "".join(f"{c:>14}" for c in COLUMNS))
     table = report["served"]
