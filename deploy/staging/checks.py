@@ -213,6 +213,10 @@ async def search_converges(search_path: Path, settled: dict[str, Any]) -> Check:
     return Check("search index converges to the database", problems == 0, detail, figures)
 
 
+def _round(value: float | None) -> float | None:
+    return None if value is None else round(value, 1)
+
+
 def _after(seconds: float | None) -> str:
     return "never (timed out)" if seconds is None else f"{seconds} s after the load"
 
@@ -226,10 +230,14 @@ async def newsletter_once(
     recipients: list[str],
     sink: Path,
     batch_size: int,
-    sender_deaths: int,
+    sender_deaths: list[float],
+    epoch: float,
     settled: dict[str, Any],
 ) -> Check:
-    from services.newsletters.models import Delivery
+    """``sender_deaths``: when mail senders died (killed or exited), in seconds from
+    ``epoch`` (the start of the load, Unix time); those while the issue was being sent
+    may each repeat one batch."""
+    from services.newsletters.models import Delivery, NewsletterIssue
 
     if issue_pk is None:
         return Check("every subscriber got the issue once", False, "the issue was never scheduled")
@@ -237,22 +245,32 @@ async def newsletter_once(
     try:
         marks = ",".join("?" for _ in recipients)
         rows = db.execute(
-            f"SELECT recipient, message_id FROM received WHERE recipient IN ({marks})",
+            f"SELECT recipient, message_id, received_at FROM received WHERE recipient IN ({marks})",
             [r.lower() for r in recipients],
         ).fetchall()
     finally:
         db.close()
-    counts = Counter(recipient for recipient, _ in rows)
+    counts = Counter(recipient for recipient, _, _ in rows)
     ids: dict[str, set[str]] = {}
-    for recipient, message_id in rows:
+    for recipient, message_id, _ in rows:
         ids.setdefault(recipient, set()).add(message_id)
+    issue = await NewsletterIssue.get(id=issue_pk)
+    started = issue.frozen_at.timestamp() - epoch if issue.frozen_at else None
+    times = [at - epoch for _, _, at in rows]
+    first, last = (min(times), max(times)) if times else (None, None)
+    during = [t for t in sender_deaths if started is not None and last is not None]
+    during = [t for t in during if started <= t <= last]  # type: ignore[operator]
     missed = [r for r in recipients if counts[r.lower()] == 0]
     duplicated = {r: n for r, n in counts.items() if n > 1}
     extra = sum(n - 1 for n in duplicated.values())
     mixed_ids = [r for r, found in ids.items() if len(found) > 1]
     reclaims = sum(await Delivery.filter(issue_id=issue_pk).values_list("reclaims", flat=True))
-    allowed = batch_size * max(sender_deaths, 0)
+    allowed = batch_size * len(during)
     figures = {
+        "issue_queued_at_s": _round(started),
+        "first_received_at_s": _round(first),
+        "last_received_at_s": _round(last),
+        "sender_deaths_at_s": [round(t, 1) for t in sender_deaths],
         "recipients": len(recipients),
         "received": len(counts),
         "messages": len(rows),
@@ -261,7 +279,7 @@ async def newsletter_once(
         "duplicated_recipients": len(duplicated),
         "extra_messages": extra,
         "allowed_extra": allowed,
-        "sender_deaths_while_sending": sender_deaths,
+        "sender_deaths_while_sending": len(during),
         "batch_size": batch_size,
         "reclaimed_deliveries": reclaims,
         "duplicates_with_different_message_ids": len(mixed_ids),
@@ -278,8 +296,9 @@ async def newsletter_once(
     )
     detail = (
         f"{len(counts)}/{len(recipients)} recipients, {len(missed)} missed, {extra} duplicates "
-        f"(allowed {allowed} = batch {batch_size} × {sender_deaths} sender deaths; "
-        f"{reclaims} deliveries reclaimed), issue {settled.get('issue_status') or '?'}"
+        f"(allowed {allowed} = batch {batch_size} × {len(during)} sender deaths while "
+        f"sending; {reclaims} deliveries reclaimed), issue {settled.get('issue_status') or '?'}, "
+        f"sent from {_round(first)} s to {_round(last)} s"
     )
     return Check("every subscriber got the issue once", passed, detail, figures)
 

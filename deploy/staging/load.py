@@ -84,10 +84,12 @@ class Clock:
     """Seconds since the start of the load (negative before it)."""
 
     def __init__(self) -> None:
-        self.t0 = time.monotonic()
+        self.start()
 
     def start(self) -> None:
         self.t0 = time.monotonic()
+        self.epoch = time.time()
+        """Unix time of the start (to place other clocks' timestamps on this one)."""
 
     def now(self) -> float:
         return time.monotonic() - self.t0

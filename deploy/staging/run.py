@@ -557,8 +557,9 @@ async def run(options: Options, binaries: Binaries) -> int:
         print(f"  load over: {len(recorder.outcomes)} requests; settling", flush=True)
         from services import db
 
-        mailer_deaths = sum(1 for f in timeline.faults if f["target"] == "mailer") + sum(
-            1 for e in stack.supervisor.exits if e.service == "mailer"
+        mailer_deaths = sorted(
+            [f["killed_at"] for f in timeline.faults if f["target"] == "mailer"]
+            + [e.at for e in stack.supervisor.exits if e.service == "mailer"]
         )
         async with db.database(stack.settings()):
             settled = await checks.settle(state["issue_pk"], timeout=profile.settle_seconds)
@@ -573,6 +574,7 @@ async def run(options: Options, binaries: Binaries) -> int:
                     sink=stack.sink,
                     batch_size=profile.mail_batch_size,
                     sender_deaths=mailer_deaths,
+                    epoch=clock.epoch,
                     settled=settled,
                 ),
                 checks.rate_limit_held(state["bursts"], budget=profile.anonymous_budget),
