@@ -8,11 +8,12 @@ from __future__ import annotations
 import argparse
 import asyncio
 import os
+import signal
 import sys
 from pathlib import Path
 
 from deploy.staging.plan import FULL, QUICK, load_profile
-from deploy.staging.processes import find_binaries, install_caddy
+from deploy.staging.processes import Binaries, find_binaries, install_caddy
 from deploy.staging.run import ROOT, Options, run
 
 
@@ -54,7 +55,19 @@ def main() -> int:
         print("caddy is not installed (apt-get install -y caddy)", file=sys.stderr)
         return 2
     options = Options(profile=profile, proxy=proxy, report_dir=args.report_dir, keep=args.keep)
-    return asyncio.run(run(options, binaries))
+    try:
+        return asyncio.run(_interruptible(options, binaries))
+    except (KeyboardInterrupt, asyncio.CancelledError):
+        print("interrupted: every process of the run was stopped", file=sys.stderr)
+        return 130
+
+
+async def _interruptible(options: Options, binaries: Binaries) -> int:
+    """The run, cancelled by SIGTERM as by Ctrl-C: it stops what it started, then exits."""
+    task = asyncio.current_task()
+    assert task is not None
+    asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, task.cancel)
+    return await run(options, binaries)
 
 
 if __name__ == "__main__":

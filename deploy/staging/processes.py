@@ -101,6 +101,16 @@ def install_caddy() -> str:
 # --- One process --------------------------------------------------------------------------
 
 
+def _die_with_parent() -> None:
+    """In the child before exec: SIGKILL when the run itself dies, so that no process
+    outlives a killed run (Linux; the kernel drops it for a process that changes user,
+    PostgreSQL here, which the run stops itself)."""
+    with contextlib.suppress(Exception):
+        import ctypes
+
+        ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
+
+
 def descendants(pid: int) -> list[int]:
     """Every process below ``pid`` (children, theirs…), read from /proc."""
     children: dict[int, list[int]] = {}
@@ -172,6 +182,7 @@ class Service:
                 stdin=subprocess.DEVNULL,
                 start_new_session=True,
                 user=self.user,
+                preexec_fn=_die_with_parent,
             )
         self.starts += 1
 

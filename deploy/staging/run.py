@@ -549,10 +549,13 @@ async def run(options: Options, binaries: Binaries) -> int:
             for a in profile.actions
         ]
         try:
-            await asyncio.wait_for(asyncio.gather(*tasks), timeout=profile.load_seconds + 120)
-        except TimeoutError:
+            await asyncio.wait(tasks, timeout=profile.load_seconds + 120)
+        finally:
             stop_tasks(tasks)
             await gather_quietly(tasks)
+        crashed = [t.exception() for t in tasks if not t.cancelled() and t.exception()]
+        if crashed:
+            raise crashed[0]  # type: ignore[misc]
 
         print(f"  load over: {len(recorder.outcomes)} requests; settling", flush=True)
         from services import db
