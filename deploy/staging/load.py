@@ -23,6 +23,7 @@ from typing import Any
 import httpx
 
 from bench.queries import PORTAL, PORTAL_VARIABLES
+from deploy.staging.plan import Profile
 
 # Coded refusals: the server decided, in a transaction that wrote nothing.
 REFUSALS = {
@@ -258,7 +259,7 @@ class Load:
         clock: Clock,
         accounts: Accounts,
         *,
-        profile: Any,
+        profile: Profile,
         run_tag: str,
     ) -> None:
         self.client = client

@@ -157,6 +157,14 @@ def render(report: dict[str, Any]) -> str:
             )
     if failures:
         lines += ["", "Refusals and failures by phase (kind code ×count)", *failures]
+    totals: dict[str, Counter] = defaultdict(Counter)
+    for kinds in table.values():
+        for kind, counts in kinds.items():
+            totals[kind].update(counts)
+    lines += ["", "By kind, all phases", f"  {'kind':<10} {'ok':>6} {'refused':>8} {'failed':>7}"]
+    for kind in sorted(totals, key=lambda k: (COLUMNS.index(GROUPS.get(k, "reads")), k)):
+        c = totals[kind]
+        lines.append(f"  {kind:<10} {c['ok']:>6} {c['refused']:>8} {c['failed']:>7}")
     lines += ["", "Latency of acknowledged requests (ms, p50/p99)"]
     lines.append(
         "  "

@@ -417,7 +417,7 @@ async def act(
     started = clock.now()
     entry: dict[str, Any] = {"name": action.name, "at": round(started, 2)}
     if action.name == "burst":
-        n = sum(1 for a in state["bursts"]) + 1
+        n = len(state["bursts"]) + 1
         result = await burst(
             client,
             address=f"192.0.2.{10 + n}",
