@@ -10,7 +10,7 @@ PG_URL ?= postgres://postgres@127.0.0.1:5432/test
 UV_VERSION ?= 0.13.9
 UV := UV_PYTHON_DOWNLOADS=never $(BIN)/uv
 
-.PHONY: demo serve test test-sqlite test-postgres lint lock schema docs bench bench-search clean
+.PHONY: demo serve test test-sqlite test-postgres lint lock schema docs bench bench-search staging clean
 
 # Exactly the locked versions (hashes checked), then the project itself on top of them.
 $(STAMP): pyproject.toml $(LOCK)
@@ -65,6 +65,13 @@ bench: $(STAMP)
 # Search benchmark (docs/search.md): DOCS=10000 for a quicker run.
 bench-search: $(STAMP)
 	$(BIN)/python bench/search/run.py --docs $${DOCS:-100000}
+
+# Staging run (docs/deploy.md): the production process layout on this machine — its own
+# PostgreSQL and Redis, two replicas behind Caddy (installed from Debian when we are root;
+# a small Python proxy otherwise), worker, mailer, SMTP sink — under a mixed load while each
+# component is SIGKILLed; report in var/staging/. QUICK=1 for the 3-minute run of the tests.
+staging: $(STAMP)
+	$(BIN)/python -m deploy.staging --install-caddy $(if $(QUICK),--quick) $(STAGING_ARGS)
 
 schema: $(STAMP)
 	$(BIN)/tec export-schema --output schema.graphql
