@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -92,15 +92,34 @@ class RedisCounter:
 
     async def hit(self, key: str, window: int, *, units: int = 1) -> tuple[int, int]:
         name, reset = self._name(key, window)
-        async with self._redis.pipeline(transaction=False) as pipe:
-            pipe.incrby(name, units)
-            pipe.expire(name, window + 1, nx=True)
-            count, _ = await pipe.execute()
-        return int(count), reset
+
+        async def count() -> int:
+            async with self._redis.pipeline(transaction=False) as pipe:
+                pipe.incrby(name, units)
+                pipe.expire(name, window + 1, nx=True)
+                counted, _ = await pipe.execute()
+            return int(counted)
+
+        return await self._once_more(count), reset
 
     async def peek(self, key: str, window: int) -> tuple[int, int]:
         name, reset = self._name(key, window)
-        return int(await self._redis.get(name) or 0), reset
+
+        async def read() -> int:
+            return int(await self._redis.get(name) or 0)
+
+        return await self._once_more(read), reset
+
+    async def _once_more(self, call: Callable[[], Awaitable[int]]) -> int:
+        """Retry once on a connection Redis closed: after Redis restarts, every pooled
+        connection fails once before a fresh one is made, and letting those requests
+        through would break the limit. A retried INCRBY may count twice, never too little."""
+        from redis.exceptions import ConnectionError as Closed
+
+        try:
+            return await call()
+        except Closed:
+            return await call()
 
     async def close(self) -> None:
         await self._redis.aclose()

@@ -37,7 +37,7 @@ PACKAGES = sorted(
         for p in PYPROJECT["tool"]["setuptools"]["packages"]["find"]["include"]
     }
 )
-SOURCE_TREES = ["bench", "tests"]
+SOURCE_TREES = ["bench", "deploy", "tests"]
 
 
 def _declared(extra: str | None = None) -> list[Requirement]:
