@@ -162,8 +162,16 @@ class Sender:
             sent.append(item.delivery_id)
 
         # One task per message: the transport's pool bounds how many talk to SMTP at once.
-        await asyncio.gather(*(deliver(item) for item in claimed))
+        # Every message's fate is awaited before anything is raised: what the SMTP server
+        # accepted is recorded even when others of the batch failed (a database outage),
+        # since an unrecorded send is sent again once its lease expires.
+        outcomes = await asyncio.gather(
+            *(deliver(item) for item in claimed), return_exceptions=True
+        )
         await _record_until_done(lambda: queue.mark_sent(sent), within=settings.mail_lease_seconds)
+        for outcome in outcomes:
+            if isinstance(outcome, BaseException):
+                raise outcome
         report.sent = len(sent)
         if down:
             report.server_down = True
