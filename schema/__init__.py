@@ -12,88 +12,33 @@ from strawberry.extensions.disable_introspection import DisableIntrospection
 from strawberry.schema.config import StrawberryConfig
 from strawberry.tools import merge_types
 
-from schema.accounts.mutations import AccountMutations
-from schema.accounts.queries import AccountQueries
-from schema.audit.queries import AuditQueries
-from schema.concepts.mutations import ConceptMutations
-from schema.concepts.queries import ConceptQueries
-from schema.events.mutations import EventMutations
-from schema.events.queries import EventQueries
+from schema import registry
 from schema.execution import CompiledExecutionContext
-from schema.newsletters.mutations import NewsletterMutations
-from schema.newsletters.queries import NewsletterQueries
-from schema.node import NodeQueries
-from schema.organizations.mutations import OrganizationMutations
-from schema.organizations.queries import OrganizationQueries
-from schema.projects.mutations import SharedProjectMutations
-from schema.projects.queries import SharedProjectQueries
-from schema.publishing import PublishingMutations
-from schema.resources.mutations import ResourceMutations
-from schema.resources.queries import ContributionQueries, ResourceQueries
 from schema.scalars import SCALAR_MAP
-from schema.search.mutations import SearchMutations
-from schema.search.queries import SearchQueries
-from schema.subscribers.mutations import SubscriberMutations
-from schema.subscribers.queries import SubscriberQueries
-from schema.territories.mutations import TerritoryMutations
-from schema.territories.queries import TerritoryQueries
-from schema.themes.mutations import ThemeMutations
-from schema.themes.queries import ThemeQueries
-from schema.votes.mutations import VotingMutations
-from schema.votes.queries import VotingRoundQueries
-from schema.votes.subscriptions import VotingSubscriptions
 from services.errors import DomainError
 from services.settings import Settings
 
-Query = merge_types(
-    "Query",
-    (
-        NodeQueries,
-        ResourceQueries,
-        ThemeQueries,
-        ConceptQueries,
-        EventQueries,
-        OrganizationQueries,
-        TerritoryQueries,
-        SharedProjectQueries,
-        VotingRoundQueries,
-        ContributionQueries,
-        AccountQueries,
-        AuditQueries,
-        SearchQueries,
-        NewsletterQueries,
-        SubscriberQueries,
-    ),
-)
-Mutation = merge_types(
-    "Mutation",
-    (
-        AccountMutations,
-        ResourceMutations,
-        ThemeMutations,
-        ConceptMutations,
-        EventMutations,
-        OrganizationMutations,
-        TerritoryMutations,
-        PublishingMutations,
-        SearchMutations,
-        VotingMutations,
-        SharedProjectMutations,
-        NewsletterMutations,
-        SubscriberMutations,
-    ),
-)
-Mutation.__strawberry_definition__.description = (  # type: ignore[attr-defined]
-    "Writes. Each one checks the caller's rights, validates its input, runs in one "
-    "transaction and is recorded in the audit log."
-)
-Subscription = merge_types("Subscription", (VotingSubscriptions,))
-Subscription.__strawberry_definition__.description = (  # type: ignore[attr-defined]
-    "Live updates over WebSocket (graphql-transport-ws protocol) on /graphql."
-)
-Query.__strawberry_definition__.description = (  # type: ignore[attr-defined]
-    "Entry points of the Territoires en Commun API. Lists are Relay connections."
-)
+_DESCRIPTIONS = {
+    "Query": "Entry points of the Territoires en Commun API. Lists are Relay connections.",
+    "Mutation": "Writes. Each one checks the caller's rights, validates its input, runs in one "
+    "transaction and is recorded in the audit log.",
+    "Subscription": "Live updates over WebSocket (graphql-transport-ws protocol) on /graphql.",
+}
+
+
+def root_types() -> tuple[Any, Any, Any]:
+    """``Query``, ``Mutation`` and ``Subscription``, merged from the classes every domain
+    marks with :func:`schema.registry.query` (``mutation``, ``subscription``)."""
+    merged = []
+    for kind, name in (
+        ("query", "Query"),
+        ("mutation", "Mutation"),
+        ("subscription", "Subscription"),
+    ):
+        root = merge_types(name, tuple(registry.roots(kind)))
+        root.__strawberry_definition__.description = _DESCRIPTIONS[name]  # type: ignore[attr-defined]
+        merged.append(root)
+    return merged[0], merged[1], merged[2]
 
 
 class Schema(strawberry.Schema):
@@ -135,14 +80,15 @@ def build_schema(
         disable_field_suggestions=not settings.field_suggestions,
         scalar_map=SCALAR_MAP,
     )
+    query, mutation, subscription = root_types()
     return Schema(
-        query=Query,
-        mutation=Mutation,
-        subscription=Subscription,
+        query=query,
+        mutation=mutation,
+        subscription=subscription,
         extensions=extensions,
         config=config,
         execution_context_class=CompiledExecutionContext if settings.compiled_execution else None,
     )
 
 
-__all__ = ["Mutation", "Query", "Schema", "build_schema"]
+__all__ = ["Schema", "build_schema", "root_types"]

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import importlib.util
+import pkgutil
 import json
 import tempfile
 from collections.abc import AsyncIterator
@@ -17,21 +19,19 @@ from services.settings import Settings
 
 APP_LABEL = "models"
 MIGRATIONS_MODULE = "services.migrations"
-MODEL_MODULES = [
-    "services.organizations.models",
-    "services.territories.models",
-    "services.themes.models",
-    "services.concepts.models",
-    "services.resources.models",
-    "services.events.models",
-    "services.votes.models",
-    "services.projects.models",
-    "services.audit.models",
-    "services.outbox.models",
-    "services.accounts.models",
-    "services.subscribers.models",
-    "services.newsletters.models",
-]
+
+
+def model_modules() -> list[str]:
+    """Every ``services.<package>.models`` module: the models are where the domains are,
+    never in a list to keep up to date."""
+    import services
+
+    found = []
+    for package in pkgutil.iter_modules(services.__path__):
+        name = f"services.{package.name}.models"
+        if package.ispkg and importlib.util.find_spec(name) is not None:
+            found.append(name)
+    return sorted(found)
 
 
 async def _keep_session(connection: Any) -> None:
@@ -60,7 +60,7 @@ def tortoise_config(settings: Settings) -> dict[str, Any]:
         "connections": {"default": _connection(settings)},
         "apps": {
             APP_LABEL: {
-                "models": list(MODEL_MODULES),
+                "models": model_modules(),
                 "default_connection": "default",
                 "migrations": MIGRATIONS_MODULE,
             }

@@ -1,4 +1,6 @@
-"""What every write shares: one transaction, optimistic versions, audit and outbox.
+"""What every write shares: one transaction, optimistic versions, audit and outbox; and
+the create/update/delete of every content type declared with fields
+(:func:`create_content`, :func:`update_content`, :func:`delete_content`).
 
 A write either commits with its audit entry and outbox rows, or changes nothing.
 
@@ -14,6 +16,7 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import enum
 from collections.abc import AsyncIterator, Iterable, Mapping
 from typing import Any, NoReturn, TypeVar
 
@@ -21,25 +24,19 @@ from tortoise.exceptions import IntegrityError
 from tortoise.models import Model
 from tortoise.transactions import in_transaction
 
+from services import registry
 from services.audit.models import AuditEntry
 from services.audit.service import diff, record, snapshot
 from services.content import ContentStatus
-from services.errors import BadUserInput, Conflict, NotFound
+from services.errors import BadUserInput, Conflict, InvalidInput, NotFound
+from services.fields import Changes, Fields, Link, clean
 from services.outbox.service import record_changes
+from services.policy import authorize
+from services.registry import ContentType
 from services.validation import unique_slug
 from services.viewer import Viewer
 
 M = TypeVar("M", bound=Model)
-
-# Outbox entity type of each model whose changes other components follow.
-ENTITY_TYPES = {
-    "Resource": "resource",
-    "Event": "event",
-    "Theme": "theme",
-    "Concept": "concept",
-    "Organization": "organization",
-    "Territory": "territory",
-}
 
 
 def now() -> dt.datetime:
@@ -133,15 +130,15 @@ async def note_change(
 ) -> None:
     """Audit entry plus outbox row for ``row`` (inside the current transaction)."""
     await record(viewer, action, row, changes=changes)
-    entity_type = ENTITY_TYPES.get(type(row).__name__)
-    if entity_type:
-        await record_changes(entity_type, [row.pk])
+    content = registry.of_model(type(row))
+    if content is not None and content.followed:
+        await record_changes(content.entity, [row.pk])
 
 
-async def create_draft(model: type[M], values: dict[str, Any]) -> M:
+async def create_draft(model: type[M], values: dict[str, Any], *, slug_from: str = "title") -> M:
     """A new row of publishable content, as a draft, with a slug made from its title
     unless one was given."""
-    values.setdefault("slug", await unique_slug(model, values["title"]))
+    values.setdefault("slug", await unique_slug(model, values[slug_from]))
     return await model.create(**values, status=ContentStatus.DRAFT)
 
 
@@ -184,40 +181,36 @@ async def update_versioned(
     return row
 
 
-async def replace_links(
-    link: type[Model],
-    *,
-    owner: str,
-    owner_id: int,
-    target: str,
-    target_ids: Iterable[int],
-) -> list[int] | None:
-    """Make the links of ``owner_id`` exactly ``target_ids``; the previous ids if changed."""
-    wanted = list(dict.fromkeys(target_ids))
-    current = await link.filter(**{f"{owner}_id": owner_id}).values_list(f"{target}_id", flat=True)
-    if sorted(current) == sorted(wanted):
+async def replace_links(link: Link, owner_id: int, wanted: Iterable[Any]) -> list[Any] | None:
+    """Make the links of ``owner_id`` exactly ``wanted``; the previous values if changed."""
+    wanted = list(dict.fromkeys(wanted))
+    owned = link.table.filter(**{link.owner_column: owner_id})
+    current = [_plain(v) for v in await owned.values_list(link.value_column, flat=True)]
+    if sorted(current) == sorted(_plain(v) for v in wanted):
         return None
-    await link.filter(**{f"{owner}_id": owner_id}).delete()
-    await link.bulk_create([link(**{f"{owner}_id": owner_id, f"{target}_id": t}) for t in wanted])
+    await owned.delete()
+    await link.table.bulk_create(
+        [link.table(**{link.owner_column: owner_id, link.value_column: v}) for v in wanted]
+    )
     return sorted(current)
 
 
+def _plain(value: Any) -> Any:
+    return value.value if isinstance(value, enum.Enum) else value
+
+
 async def apply_links(
-    owner: str,
-    owner_id: int,
-    links: Mapping[str, list[int]],
-    tables: Mapping[str, tuple[type[Model], str]],
+    fields: Fields, owner_id: int, links: Mapping[str, list[Any]]
 ) -> dict[str, list[Any]]:
-    """Replace each given list of links (``{"theme_ids": [...]}``) through its link table;
-    ``{name: [before, after]}`` of those that changed, for the audit log."""
+    """Replace each given list of links through its link table; ``{field: [before,
+    after]}`` of those that changed, for the audit log."""
     changed: dict[str, list[Any]] = {}
-    for name, ids in links.items():
-        link, target = tables[name]
-        previous = await replace_links(
-            link, owner=owner, owner_id=owner_id, target=target, target_ids=ids
-        )
+    for name, values in links.items():
+        link = fields[name].link
+        assert link is not None
+        previous = await replace_links(link, owner_id, values)
         if previous is not None:
-            changed[name] = [previous, sorted(ids)]
+            changed[name] = [previous, sorted(_plain(v) for v in values)]
     return changed
 
 
@@ -262,3 +255,109 @@ def refuse_if_used(label: str, uses: Mapping[str, int], *, hint: str = "") -> No
             f"Retirez d'abord ces références{hint}.",
             field="id",
         )
+
+
+# --- The shared writes of content types declared with fields -----------------------------
+
+
+def _editable(content: ContentType) -> Fields:
+    if content.fields is None:
+        raise TypeError(f"{content.name} has writes of its own, not the shared ones")
+    return content.fields
+
+
+async def create_content(viewer: Viewer, content: ContentType, given: Mapping[str, Any]) -> Any:
+    """A new row of ``content`` from the ``given`` fields: a draft for publishable types
+    (only editors see it until it is published), public at once for the others."""
+    fields = _editable(content)
+    authorize(viewer, f"{content.entity}.create")
+    async with write_transaction():
+        changes = await clean(fields, given, model=content.model, exclude_id=None, creating=True)
+        _check(content, changes, None)
+        values = changes.values
+        if content.publishable:
+            row = await create_draft(content.model, values, slug_from=content.slug_from)
+        else:
+            values.setdefault("slug", await unique_slug(content.model, values[content.slug_from]))
+            row = await content.model.create(**values)
+        links = await apply_links(fields, row.pk, changes.links)
+        if content.after_write is not None:
+            await content.after_write(viewer, row, changes)
+        await note_change(viewer, f"{content.entity}.create", row, {**diff({}, values), **links})
+    return row
+
+
+async def update_content(
+    viewer: Viewer,
+    content: ContentType,
+    pk: int,
+    *,
+    version: int | None,
+    given: Mapping[str, Any],
+) -> Any:
+    """Change the ``given`` fields of row ``pk``: compare-and-set on ``version`` for
+    versioned types (``CONFLICT`` when it moved), last write wins for the others."""
+    fields = _editable(content)
+    authorize(viewer, f"{content.entity}.update")
+    async with write_transaction():
+        row = await get_for_update(
+            content.model, pk, label=content.label, version=_version(content, version)
+        )
+        changes = await clean(fields, given, model=content.model, exclude_id=pk, creating=False)
+        _check(content, changes, row)
+        links = await apply_links(fields, pk, changes.links)
+        action = f"{content.entity}.update"
+        if content.versioned:
+            assert version is not None
+            row = await update_versioned(
+                viewer,
+                row,
+                version=version,
+                values=changes.values,
+                action=action,
+                extra_changes=links,
+            )
+        else:
+            row = await update_unversioned(
+                viewer, row, values=changes.values, action=action, extra_changes=links
+            )
+        if content.after_write is not None:
+            await content.after_write(viewer, row, changes)
+    return row
+
+
+async def delete_content(
+    viewer: Viewer, content: ContentType, pk: int, *, version: int | None
+) -> Any:
+    """Delete row ``pk`` for good, unless something still refers to it (``CONFLICT``
+    naming what). Versioned types delete only the version that was read."""
+    _editable(content)
+    authorize(viewer, f"{content.entity}.delete")
+    version = _version(content, version)
+    async with write_transaction():
+        row = await get_for_update(content.model, pk, label=content.label, version=version)
+        if content.in_use is not None:
+            refuse_if_used(content.definite, await content.in_use(pk), hint=content.delete_hint)
+        await delete_noted(viewer, row, action=f"{content.entity}.delete", version=version)
+    return row
+
+
+def _check(content: ContentType, changes: Changes, row: Model | None) -> None:
+    if content.check is None:
+        return
+    try:
+        content.check(changes, row)
+    except InvalidInput:
+        raise
+    except BadUserInput as error:
+        raise InvalidInput([error]) from None
+
+
+def _version(content: ContentType, version: int | None) -> int | None:
+    if not content.versioned:
+        return None
+    if version is None:
+        raise BadUserInput(
+            "« version » est obligatoire : la version que vous avez lue.", field="version"
+        )
+    return version

@@ -43,3 +43,12 @@ class Unavailable(DomainError):
     nothing was changed, the same request may succeed a moment later."""
 
     code = "SERVICE_UNAVAILABLE"
+
+
+class InvalidInput(BadUserInput):
+    """Several fields refused at once: ``errors`` holds one :class:`BadUserInput` each,
+    so a form can show every problem after one round trip."""
+
+    def __init__(self, errors: list[BadUserInput]) -> None:
+        super().__init__(" ; ".join(e.message for e in errors), field=errors[0].field)
+        self.errors = errors

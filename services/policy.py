@@ -1,8 +1,9 @@
 """Who may do what: the one authorisation table of the platform.
 
-Every write and every private read names an operation of :data:`POLICY`; the docs'
-matrix (docs/authorization.md) is rendered from this table and the matrix test tries
-each operation with each kind of principal.
+Every write and every private read names an operation of :func:`policy_table`: the rows
+each content type declares (``services/<domain>/content_type.py``) and the platform's own
+(:data:`_PLATFORM`). The docs' matrix (docs/authorization.md) is rendered from this table
+and the matrix test tries each operation with each kind of principal.
 """
 
 from __future__ import annotations
@@ -33,121 +34,70 @@ SIGNED_IN = frozenset(
     {Principal.ADMIN, Principal.EDITOR, Principal.LOCAL_AUTHORITY, Principal.PARTNER}
 )
 
-POLICY: dict[str, frozenset[Principal]] = {
-    # Editorial content
-    "resource.create": EDITORS,
-    "resource.update": EDITORS,
-    "resource.delete": EDITORS,
-    "theme.create": EDITORS,
-    "theme.update": EDITORS,
-    "theme.delete": EDITORS,
-    "concept.create": EDITORS,
-    "concept.update": EDITORS,
-    "concept.delete": EDITORS,
-    "event.create": EDITORS,
-    "event.update": EDITORS,
-    "event.delete": EDITORS,
-    "organization.create": EDITORS,
-    "organization.update": EDITORS,
-    "organization.delete": EDITORS,
-    "territory.create": EDITORS,
-    "territory.update": EDITORS,
-    "territory.delete": EDITORS,
-    # Publication workflow (resources, events, concepts, themes)
-    "content.publish": EDITORS,
-    "content.unpublish": EDITORS,
-    "content.archive": EDITORS,
-    "content.preview": EDITORS,
-    # « J'envoie ma ressource »
-    "contribution.submit": CONTRIBUTORS,
-    "contribution.list_own": CONTRIBUTORS,
-    "contribution.moderate": EDITORS,
-    # Votes on themes
-    "round.open": EDITORS,
-    "round.close": EDITORS,
-    "vote.cast": frozenset({Principal.LOCAL_AUTHORITY}),
-    "vote.withdraw": frozenset({Principal.LOCAL_AUTHORITY}),
-    "vote.read_all": EDITORS,
-    # Shared projects
-    "project.create": EDITORS,
-    "project.update": EDITORS,
-    "project.apply": frozenset({Principal.LOCAL_AUTHORITY}),
-    "project.withdraw": frozenset({Principal.LOCAL_AUTHORITY}),
-    "project.decide": EDITORS,
-    "project.start": EDITORS,
-    "project.publish_news": EDITORS,
-    "membership.update": frozenset({Principal.ADMIN, Principal.EDITOR, Principal.LOCAL_AUTHORITY}),
+_PLATFORM: tuple[tuple[str, frozenset[Principal], str], ...] = (
+    # Publication workflow of every publishable content type
+    ("content.publish", EDITORS, "publish (now or at a date)"),
+    ("content.unpublish", EDITORS, "unpublish"),
+    ("content.archive", EDITORS, "archive"),
+    ("content.preview", EDITORS, "read drafts, submitted and scheduled content; `statuses` filter"),
     # Newsletters and their subscribers
-    "newsletter.compose": EDITORS,
-    "newsletter.send": EDITORS,
-    "newsletter.recipients": EDITORS,
-    "subscriber.subscribe": frozenset(Principal),
-    "subscriber.read": EDITORS,
-    "subscriber.manage": EDITORS,
+    (
+        "newsletter.compose",
+        EDITORS,
+        "createNewsletterIssue, updateNewsletterIssue, items (add, pin, remove, reorder), "
+        "composeNewsletter, newsletterPreview, newsletterIssues, templates",
+    ),
+    ("newsletter.send", EDITORS, "scheduleNewsletter, cancelNewsletter, sendTestNewsletter"),
+    ("newsletter.recipients", EDITORS, "newsletterRecipients (how many and who, per segment)"),
+    (
+        "subscriber.subscribe",
+        frozenset(Principal),
+        "subscribe (double opt-in); the e-mailed links confirm, unsubscribe, change "
+        "preferences, export and erase with their signed token",
+    ),
+    ("subscriber.read", EDITORS, "subscribers, Subscriber.email (never partner keys)"),
+    ("subscriber.manage", EDITORS, "exportSubscriber, eraseSubscriber on a subscriber's behalf"),
     # Private reads
-    "search.manage": EDITORS,
-    "search.tenant_token": EDITORS
-    | {Principal.PARTNER, Principal.PARTNER_KEY_READ, Principal.PARTNER_KEY_CONTRIBUTE},
-    "audit.read": EDITORS,
-    "account.read_email": EDITORS,
-    "account.read_self": SIGNED_IN,
-    "session.sign_out": SIGNED_IN,
-}
+    (
+        "search.manage",
+        EDITORS,
+        "searchSynonyms, updateSearchSynonyms, searchIndexStatus (index lag)",
+    ),
+    (
+        "search.tenant_token",
+        EDITORS | {Principal.PARTNER, Principal.PARTNER_KEY_READ, Principal.PARTNER_KEY_CONTRIBUTE},
+        "issueSearchTenantToken (Meilisearch token for a partner portal)",
+    ),
+    ("audit.read", EDITORS, "auditLog"),
+    ("account.read_email", EDITORS, "Account.email of others"),
+    ("account.read_self", SIGNED_IN, "me (own account, own e-mail)"),
+    ("session.sign_out", SIGNED_IN, "signOut"),
+)
+"""Operations that belong to no content type; each content type brings its own rows
+(:meth:`services.registry.ContentType.policy_rows`)."""
 
-DESCRIPTIONS: dict[str, str] = {
-    "resource.create": "createResource",
-    "resource.update": "updateResource",
-    "resource.delete": "deleteResource",
-    "theme.create": "createTheme",
-    "theme.update": "updateTheme",
-    "theme.delete": "deleteTheme",
-    "concept.create": "createConcept",
-    "concept.update": "updateConcept",
-    "concept.delete": "deleteConcept",
-    "event.create": "createEvent",
-    "event.update": "updateEvent",
-    "event.delete": "deleteEvent",
-    "organization.create": "createOrganization",
-    "organization.update": "updateOrganization",
-    "organization.delete": "deleteOrganization",
-    "territory.create": "createTerritory",
-    "territory.update": "updateTerritory",
-    "territory.delete": "deleteTerritory",
-    "content.publish": "publish (now or at a date)",
-    "content.unpublish": "unpublish",
-    "content.archive": "archive",
-    "content.preview": "read drafts, submitted and scheduled content; `statuses` filter",
-    "contribution.submit": "contributeResource (« J'envoie ma ressource »)",
-    "contribution.list_own": "myContributions (with rejection reasons)",
-    "contribution.moderate": "moderationQueue, acceptContribution, rejectContribution",
-    "round.open": "openVotingRound",
-    "round.close": "closeVotingRound (before its closing date)",
-    "vote.cast": "castVote, for one's own local authority",
-    "vote.withdraw": "withdrawVote, for one's own local authority",
-    "vote.read_all": "VotingRound.votes of every authority (others see their own only)",
-    "project.create": "createSharedProject",
-    "project.update": "updateSharedProject (summary, providers, dates, stages, resources)",
-    "project.apply": "applyToProject as participant or observer, for one's own authority",
-    "project.withdraw": "withdrawFromProject, for one's own authority",
-    "project.decide": "confirmMembership, declineMembership",
-    "project.start": "startSharedProject, advanceSharedProject",
-    "project.publish_news": "publishProjectNews",
-    "membership.update": "updateMembership (action plan, diagnostic notes; members: own only)",
-    "newsletter.compose": "createNewsletterIssue, updateNewsletterIssue, items (add, pin, "
-    "remove, reorder), composeNewsletter, newsletterPreview, newsletterIssues, templates",
-    "newsletter.send": "scheduleNewsletter, cancelNewsletter, sendTestNewsletter",
-    "newsletter.recipients": "newsletterRecipients (how many and who, per segment)",
-    "subscriber.subscribe": "subscribe (double opt-in); the e-mailed links confirm, unsubscribe, "
-    "change preferences, export and erase with their signed token",
-    "subscriber.read": "subscribers, Subscriber.email (never partner keys)",
-    "subscriber.manage": "exportSubscriber, eraseSubscriber on a subscriber's behalf",
-    "search.manage": "searchSynonyms, updateSearchSynonyms, searchIndexStatus (index lag)",
-    "search.tenant_token": "issueSearchTenantToken (Meilisearch token for a partner portal)",
-    "audit.read": "auditLog",
-    "account.read_email": "Account.email of others",
-    "account.read_self": "me (own account, own e-mail)",
-    "session.sign_out": "signOut",
-}
+
+_TABLE: tuple[int, dict[str, tuple[frozenset[Principal], str]]] | None = None
+
+
+def policy_table() -> dict[str, tuple[frozenset[Principal], str]]:
+    """``{operation: (who may, what it covers)}``: every content type's rows, then the
+    platform's own. Built again only when a content type is registered."""
+    global _TABLE
+    from services.registry import content_types, generation
+
+    rows = content_types()
+    if _TABLE is not None and _TABLE[0] == generation():
+        return _TABLE[1]
+    table = {
+        row.operation: (row.who, row.description)
+        for content in rows
+        for row in content.policy_rows()
+    }
+    for operation, who, description in _PLATFORM:
+        table[operation] = (who, description)
+    _TABLE = (generation(), table)
+    return table
 
 
 def principal(viewer: Viewer) -> Principal:
@@ -160,7 +110,7 @@ def principal(viewer: Viewer) -> Principal:
 
 
 def is_allowed(viewer: Viewer, operation: str) -> bool:
-    return principal(viewer) in POLICY[operation]
+    return principal(viewer) in policy_table()[operation][0]
 
 
 def authorize(viewer: Viewer, operation: str) -> None:
@@ -179,9 +129,9 @@ def render_matrix() -> str:
         "| operation | " + " | ".join(p.value for p in principals) + " |",
         "| --- | " + " | ".join("---" for _ in principals) + " |",
     ]
-    for operation, allowed in POLICY.items():
+    for operation, (allowed, description) in policy_table().items():
         cells = " | ".join("✅" if p in allowed else "—" for p in principals)
-        lines.append(f"| `{operation}`: {DESCRIPTIONS[operation]} | {cells} |")
+        lines.append(f"| `{operation}`: {description} | {cells} |")
     return "\n".join(lines) + "\n"
 
 

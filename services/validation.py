@@ -8,12 +8,14 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from typing import Any
 from urllib.parse import urlsplit
 
 from tortoise.models import Model
 
 from services.content import slugify
 from services.errors import BadUserInput
+from services.fields import Cleaner, Cleaning
 from services.richtext import sanitize_html
 
 TITLE_MAX = 300
@@ -107,3 +109,68 @@ async def unique_slug(model: type[Model], title: str, *, exclude_id: int | None 
 async def check_slug_free(model: type[Model], slug: str, *, exclude_id: int | None = None) -> None:
     if await model.filter(slug=slug).exclude(id=exclude_id or 0).exists():
         raise BadUserInput(f"Le slug « {slug} » est déjà utilisé.", field="slug")
+
+
+# --- Cleaners of declared fields (services.fields): each takes (value, Cleaning) --------
+
+
+def text(max_length: int, *, required: bool = True) -> Cleaner:
+    """Plain text (see :func:`clean_text`)."""
+
+    def cleaner(value: Any, cleaning: Cleaning) -> str:
+        return clean_text(value, field=cleaning.field, max_length=max_length, required=required)
+
+    return cleaner
+
+
+def optional_text(max_length: int) -> Cleaner:
+    """Plain text where empty means « none » (stored as null)."""
+
+    def cleaner(value: Any, cleaning: Cleaning) -> str | None:
+        found = clean_text(value, field=cleaning.field, max_length=max_length, required=False)
+        return found or None
+
+    return cleaner
+
+
+def rich_text(max_length: int = BODY_MAX) -> Cleaner:
+    """Sanitised HTML (see :func:`clean_rich_text`)."""
+
+    def cleaner(value: Any, cleaning: Cleaning) -> str:
+        return clean_rich_text(value, field=cleaning.field, max_length=max_length)
+
+    return cleaner
+
+
+def web_address(value: Any, cleaning: Cleaning) -> str | None:
+    """An absolute http(s) URL or nothing (see :func:`clean_url`)."""
+    return clean_url(value, field=cleaning.field)
+
+
+async def free_slug(value: Any, cleaning: Cleaning) -> str:
+    """A well-formed slug no other row of the model uses."""
+    slug = clean_slug(value, field=cleaning.field)
+    await check_slug_free(cleaning.model, slug, exclude_id=cleaning.exclude_id)
+    return slug
+
+
+def existing(model: type[Model]) -> Cleaner:
+    """A list of ids of existing ``model`` rows, without duplicates, in the given order."""
+
+    async def cleaner(value: Any, cleaning: Cleaning) -> list[int]:
+        wanted = list(dict.fromkeys(value))
+        found = set(await model.filter(id__in=wanted).values_list("id", flat=True))
+        missing = [i for i in wanted if i not in found]
+        if missing:
+            raise BadUserInput(
+                f"« {cleaning.field} » désigne {len(missing)} objet(s) inexistant(s).",
+                field=cleaning.field,
+            )
+        return wanted
+
+    return cleaner
+
+
+def first_of_month(value: Any, cleaning: Cleaning) -> dt.date:
+    """A month, stored as its first day."""
+    return value.replace(day=1)

@@ -22,15 +22,16 @@ from typing import Any
 import httpx
 
 from services.audit.models import AuditEntry
-from services.concepts.editing import ConceptChanges, create_concept
+from services.concepts.content_type import CONCEPT
 from services.concepts.models import Concept
 from services.content import ContentModel, ContentStatus
-from services.events.editing import EventChanges, create_event
+from services.editing import create_content
+from services.events.content_type import EVENT
 from services.events.models import Event
 from services.outbox.models import OutboxEntry
-from services.resources.editing import ResourceChanges, create_resource
+from services.resources.content_type import RESOURCE
 from services.resources.models import Resource
-from services.themes.editing import ThemeChanges, create_theme
+from services.themes.content_type import THEME
 from services.themes.models import Theme
 from services.viewer import Role, Viewer
 from tests.live import LiveServer, serving
@@ -50,8 +51,8 @@ def global_id(type_name: str, pk: int) -> str:
 
 async def _new_event() -> Event:
     start = dt.datetime(2031, 5, 1, 9, tzinfo=dt.UTC)
-    changes = EventChanges(title=_title(), starts_at=start, ends_at=start + dt.timedelta(hours=2))
-    return await create_event(EDITOR, changes=changes)
+    given = {"title": _title(), "starts_at": start, "ends_at": start + dt.timedelta(hours=2)}
+    return await create_content(EDITOR, EVENT, given)
 
 
 @dataclass(frozen=True)
@@ -86,10 +87,10 @@ class Kind:
 
 
 KINDS = [
-    Kind(Resource, lambda: create_resource(EDITOR, changes=ResourceChanges(title=_title()))),
+    Kind(Resource, lambda: create_content(EDITOR, RESOURCE, {"title": _title()})),
     Kind(Event, _new_event),
-    Kind(Concept, lambda: create_concept(EDITOR, changes=ConceptChanges(title=_title()))),
-    Kind(Theme, lambda: create_theme(EDITOR, changes=ThemeChanges(title=_title()))),
+    Kind(Concept, lambda: create_content(EDITOR, CONCEPT, {"title": _title()})),
+    Kind(Theme, lambda: create_content(EDITOR, THEME, {"title": _title()})),
 ]
 
 

@@ -45,10 +45,10 @@ REFUSALS = {
 SIGN_IN = """mutation SignIn($email: String!, $password: String!) {
   signIn(email: $email, password: $password) { token }
 }"""
-CREATE = """mutation Create($input: ResourceInput!) {
+CREATE = """mutation Create($input: ResourceCreateInput!) {
   createResource(input: $input) { id version title status }
 }"""
-UPDATE = """mutation Update($id: ID!, $version: Int!, $input: ResourceInput!) {
+UPDATE = """mutation Update($id: ID!, $version: Int!, $input: ResourceUpdateInput!) {
   updateResource(id: $id, version: $version, input: $input) { id version title status }
 }"""
 PUBLISH = """mutation Publish($id: ID!, $version: Int!) {

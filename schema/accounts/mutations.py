@@ -6,11 +6,13 @@ from typing import Annotated
 
 import strawberry
 
+from schema import registry
 from schema.accounts.types import Account, SignInPayload
 from services.accounts import service
 from services.policy import authorize
 
 
+@registry.mutation
 @strawberry.type
 class AccountMutations:
     @strawberry.mutation(

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import strawberry
 
+from schema import registry
 from schema.accounts.loaders import account_by_id
 from schema.accounts.types import Account
 
 
+@registry.query
 @strawberry.type
 class AccountQueries:
     @strawberry.field(

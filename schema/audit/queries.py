@@ -6,6 +6,7 @@ from typing import Annotated
 
 import strawberry
 
+from schema import registry
 from schema.audit.types import AuditEntry
 from schema.relay import After, Connection, First, connection, from_global_id, page_request
 from services.audit import service
@@ -21,6 +22,7 @@ class AuditFilter:
     )
 
 
+@registry.query
 @strawberry.type
 class AuditQueries:
     @strawberry.field(description="Who changed what and when, newest first (editors).")

@@ -6,11 +6,14 @@ from typing import Annotated
 
 import strawberry
 
+from schema import registry
+from schema.concepts.loaders import concept_by_id
 from schema.concepts.types import Concept, ConceptOrder
 from schema.relay import After, Connection, First, connection, page_request
 from services.concepts import service
 
 
+@registry.query
 @strawberry.type
 class ConceptQueries:
     @strawberry.field(description="Concepts of the month, most recent first.")
@@ -38,3 +41,6 @@ class ConceptQueries:
     ) -> Concept | None:
         found = await service.get_concept_by_slug(info.context.viewer, slug)
         return Concept.from_model(found) if found else None
+
+
+registry.node_type("Concept", Concept, concept_by_id)

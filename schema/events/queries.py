@@ -6,6 +6,8 @@ from typing import Annotated
 
 import strawberry
 
+from schema import registry
+from schema.events.loaders import event_by_id
 from schema.events.types import Event, EventFilter, EventOrder
 from schema.relay import After, Connection, First, connection, decode_ids, page_request
 from services.events import service
@@ -25,6 +27,7 @@ def to_service_filter(flt: EventFilter | None) -> service.EventFilter:
     )
 
 
+@registry.query
 @strawberry.type
 class EventQueries:
     @strawberry.field(description="The agenda: events, soonest first.")
@@ -55,3 +58,6 @@ class EventQueries:
     ) -> Event | None:
         found = await service.get_event_by_slug(info.context.viewer, slug)
         return Event.from_model(found) if found else None
+
+
+registry.node_type("Event", Event, event_by_id)

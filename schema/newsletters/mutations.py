@@ -12,6 +12,7 @@ from strawberry.scalars import JSON
 
 from mailer.render import check_syntax
 from mailer.sending import preview, send_test
+from schema import registry
 from schema.newsletters.queries import IssueID, issue_pk
 from schema.newsletters.runtime import executor_for, transport_for
 from schema.newsletters.types import (
@@ -111,6 +112,7 @@ class NewsletterTemplateInput:
     )
 
 
+@registry.mutation
 @strawberry.type
 class NewsletterMutations:
     @strawberry.mutation(description="Create a draft issue (editors).")

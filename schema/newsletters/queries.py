@@ -7,6 +7,7 @@ from typing import Annotated
 import strawberry
 
 from mailer.sending import preview, public_render
+from schema import registry
 from schema.newsletters.runtime import executor_for
 from schema.newsletters.types import (
     ArchivedNewsletter,
@@ -43,6 +44,7 @@ class RecipientPreview:
     sample: list[Subscriber] = strawberry.field(description="The first ones, by subscription.")
 
 
+@registry.query
 @strawberry.type
 class NewsletterQueries:
     @strawberry.field(description="Newsletter issues, newest first (editors).")

@@ -7,7 +7,9 @@ from typing import Annotated
 
 import strawberry
 
+from schema import registry
 from schema.enums import OrganizationKindEnum, OrganizationRoleEnum
+from schema.organizations.loaders import organization_by_id
 from schema.organizations.types import Organization
 from schema.relay import After, Connection, First, connection, page_request
 from services.organizations import service
@@ -28,6 +30,7 @@ class OrganizationFilter:
     )
 
 
+@registry.query
 @strawberry.type
 class OrganizationQueries:
     @strawberry.field(description="Organisations, alphabetically.")
@@ -60,3 +63,6 @@ class OrganizationQueries:
     ) -> Organization | None:
         found = await service.get_organization_by_slug(slug)
         return Organization.from_model(found) if found else None
+
+
+registry.node_type("Organization", Organization, organization_by_id)

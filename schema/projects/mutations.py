@@ -7,6 +7,7 @@ from typing import Annotated
 
 import strawberry
 
+from schema import registry
 from schema.enums import MembershipRoleEnum
 from schema.projects.types import Membership, SharedProject
 from schema.relay import decode_id, decode_ids
@@ -59,6 +60,7 @@ def _membership(global_id: strawberry.ID) -> int:
     return decode_id(global_id, "Membership", "membership")
 
 
+@registry.mutation
 @strawberry.type
 class SharedProjectMutations:
     @strawberry.mutation(description="Create a shared project as a draft (editors).")

@@ -6,8 +6,10 @@ from typing import Annotated
 
 import strawberry
 
+from schema import registry
 from schema.enums import ProjectStatusEnum
-from schema.projects.types import SharedProject, SharedProjectOrder
+from schema.projects.loaders import membership_by_id, shared_project_by_id
+from schema.projects.types import Membership, SharedProject, SharedProjectOrder
 from schema.relay import After, Connection, First, connection, decode_ids, page_request
 from services.projects import service
 
@@ -25,6 +27,7 @@ class SharedProjectFilter:
     )
 
 
+@registry.query
 @strawberry.type
 class SharedProjectQueries:
     @strawberry.field(description="Shared projects, newest first.")
@@ -65,3 +68,7 @@ class SharedProjectQueries:
     ) -> SharedProject | None:
         found = await service.get_shared_project_by_slug(info.context.viewer, slug)
         return SharedProject.from_model(found) if found else None
+
+
+registry.node_type("SharedProject", SharedProject, shared_project_by_id)
+registry.node_type("Membership", Membership, membership_by_id)

@@ -6,96 +6,43 @@ from typing import Annotated
 
 import strawberry
 
-from schema.enums import AudienceEnum, ResourceKindEnum
-from schema.relay import Deleted, decode_id, decode_ids
+from schema import registry
+from schema.arguments import Version
+from schema.inputs import content_inputs, given, given_fields, input_type
+from schema.relay import Deleted, decode_id
 from schema.resources.types import Resource
-from services.errors import BadUserInput
-from services.resources import contributions, editing
+from services.editing import create_content, delete_content, update_content
+from services.fields import Fields
+from services.resources import contributions
+from services.resources.content_type import RESOURCE
 
 ResourceID = Annotated[strawberry.ID, strawberry.argument(description="ID of the resource.")]
-Version = Annotated[
-    int,
-    strawberry.argument(
-        description="The `version` you read; a newer one on the server "
-        "makes the mutation fail with CONFLICT."
-    ),
-]
-
-
-@strawberry.input(
-    description="Fields of a resource. On update, omitted fields are left as they are."
+ResourceCreateInput, ResourceUpdateInput = content_inputs(RESOURCE, "a resource")
+assert RESOURCE.fields is not None
+_CONTRIBUTED = Fields(*(field for field in RESOURCE.fields if field.name != "slug"))
+ContributionInput = input_type(
+    "ContributionInput",
+    "A resource sent for moderation; the non-null fields are required.",
+    _CONTRIBUTED,
+    creating=True,
 )
-class ResourceInput:
-    title: str | None = strawberry.field(default=strawberry.UNSET, description="Title (≤ 300).")
-    slug: str | None = strawberry.field(
-        default=strawberry.UNSET,
-        description="URL name (a-z, 0-9, dashes); generated from the title when omitted.",
-    )
-    summary: str | None = strawberry.field(
-        default=strawberry.UNSET, description="Plain-text summary (≤ 2,000)."
-    )
-    body: str | None = strawberry.field(
-        default=strawberry.UNSET,
-        description="Rich text as HTML (≤ 100,000); sanitised with an allow-list.",
-    )
-    kind: ResourceKindEnum | None = strawberry.field(
-        default=strawberry.UNSET, description="Kind of resource."
-    )
-    url: str | None = strawberry.field(
-        default=strawberry.UNSET, description="Link (http or https only); null removes it."
-    )
-    audience: AudienceEnum | None = strawberry.field(
-        default=strawberry.UNSET, description="Who it is written for."
-    )
-    themes: list[strawberry.ID] | None = strawberry.field(
-        default=strawberry.UNSET, description="IDs of its themes (replaces the list)."
-    )
-    territories: list[strawberry.ID] | None = strawberry.field(
-        default=strawberry.UNSET, description="IDs of the territories it concerns."
-    )
-    organizations: list[strawberry.ID] | None = strawberry.field(
-        default=strawberry.UNSET, description="IDs of the organisations behind it."
-    )
-
-
-_NOT_NULL = ("title", "slug", "summary", "body", "kind", "audience")
-
-
-def to_changes(data: ResourceInput) -> editing.ResourceChanges:
-    """The service's change set; null is refused where a value is required."""
-    changes = editing.ResourceChanges()
-    for name in ("title", "slug", "summary", "body", "kind", "url", "audience"):
-        value = getattr(data, name)
-        if value is strawberry.UNSET:
-            continue
-        if value is None and name in _NOT_NULL:
-            raise BadUserInput(f"« {name} » ne peut pas être null.", field=name)
-        setattr(changes, name, value)
-    for name, type_name, target in (
-        ("themes", "Theme", "theme_ids"),
-        ("territories", "Territory", "territory_ids"),
-        ("organizations", "Organization", "organization_ids"),
-    ):
-        value = getattr(data, name)
-        if value is not strawberry.UNSET:
-            setattr(changes, target, decode_ids(value or (), type_name, name))
-    return changes
 
 
 def resource_pk(global_id: strawberry.ID) -> int:
     return decode_id(global_id, "Resource")
 
 
+@registry.mutation
 @strawberry.type
 class ResourceMutations:
     @strawberry.mutation(description="Create a resource as a draft (editors).")
     async def create_resource(
         self,
         info: strawberry.Info,
-        input: Annotated[ResourceInput, strawberry.argument(description="Its fields.")],
+        input: Annotated[ResourceCreateInput, strawberry.argument(description="Its fields.")],
     ) -> Resource:
-        found = await editing.create_resource(info.context.viewer, changes=to_changes(input))
-        return Resource.from_model(found)
+        row = await create_content(info.context.viewer, RESOURCE, given_fields(input, RESOURCE))
+        return Resource.from_model(row)
 
     @strawberry.mutation(description="Change a resource (editors).")
     async def update_resource(
@@ -103,18 +50,22 @@ class ResourceMutations:
         info: strawberry.Info,
         id: ResourceID,
         version: Version,
-        input: Annotated[ResourceInput, strawberry.argument(description="Fields to change.")],
+        input: Annotated[ResourceUpdateInput, strawberry.argument(description="Fields to change.")],
     ) -> Resource:
-        found = await editing.update_resource(
-            info.context.viewer, resource_pk(id), version=version, changes=to_changes(input)
+        row = await update_content(
+            info.context.viewer,
+            RESOURCE,
+            resource_pk(id),
+            version=version,
+            given=given_fields(input, RESOURCE),
         )
-        return Resource.from_model(found)
+        return Resource.from_model(row)
 
     @strawberry.mutation(description="Delete a resource for good (editors); archive it to keep it.")
     async def delete_resource(
         self, info: strawberry.Info, id: ResourceID, version: Version
     ) -> Deleted:
-        await editing.delete_resource(info.context.viewer, resource_pk(id), version=version)
+        await delete_content(info.context.viewer, RESOURCE, resource_pk(id), version=version)
         return Deleted(id=id)
 
     @strawberry.mutation(
@@ -124,10 +75,10 @@ class ResourceMutations:
     async def contribute_resource(
         self,
         info: strawberry.Info,
-        input: Annotated[ResourceInput, strawberry.argument(description="The resource.")],
+        input: Annotated[ContributionInput, strawberry.argument(description="The resource.")],
     ) -> Resource:
         found = await contributions.contribute_resource(
-            info.context.viewer, changes=to_changes(input)
+            info.context.viewer, given(input, _CONTRIBUTED)
         )
         return Resource.from_model(found)
 

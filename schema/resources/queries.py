@@ -6,7 +6,9 @@ from typing import Annotated
 
 import strawberry
 
+from schema import registry
 from schema.relay import After, Connection, First, connection, decode_ids, page_request
+from schema.resources.loaders import resource_by_id
 from schema.resources.types import Resource, ResourceFilter, ResourceOrder
 from services.errors import BadUserInput
 from services.resources import contributions, service
@@ -42,6 +44,7 @@ def _filter(flt: ResourceFilter | None) -> service.ResourceFilter:
     )
 
 
+@registry.query
 @strawberry.type
 class ResourceQueries:
     @strawberry.field(description="Resources, newest first; only published ones without rights.")
@@ -76,6 +79,7 @@ class ResourceQueries:
         return Resource.from_model(found) if found else None
 
 
+@registry.query
 @strawberry.type
 class ContributionQueries:
     @strawberry.field(description="Contributions waiting for moderation, oldest first (editors).")
@@ -100,3 +104,6 @@ class ContributionQueries:
             ctx.viewer, page=page_request(ctx.settings, first, after)
         )
         return connection(page, Resource.from_model)
+
+
+registry.node_type("Resource", Resource, resource_by_id)

@@ -7,10 +7,12 @@ from typing import Annotated
 
 import strawberry
 
+from schema import registry
 from schema.search.types import SearchFilter, SearchTenantToken
 from search import service as search_service
 
 
+@registry.mutation
 @strawberry.type
 class SearchMutations:
     @strawberry.mutation(

@@ -6,6 +6,7 @@ from typing import Annotated, Any
 
 import strawberry
 
+from schema import registry
 from schema.events.loaders import event_by_id
 from schema.events.types import Event
 from schema.relay import After, First, PageInfo, page_request, to_global_id
@@ -84,6 +85,7 @@ async def _facet(facet: port.Facet, counts: list[port.FacetCount]) -> FacetDistr
     return FacetDistribution(facet=SearchFacet(facet.value), values=values)
 
 
+@registry.query
 @strawberry.type
 class SearchQueries:
     @strawberry.field(

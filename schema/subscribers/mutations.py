@@ -11,6 +11,7 @@ from strawberry.scalars import JSON
 
 from mailer.sending import send_confirmation
 from mailer.transport import DeliveryError
+from schema import registry
 from schema.newsletters.runtime import transport_for
 from schema.newsletters.types import SubscriberAudienceEnum
 from schema.relay import Deleted, decode_id, decode_ids
@@ -66,6 +67,7 @@ async def _mine(info: strawberry.Info, row: service.Subscriber) -> MySubscriptio
     return MySubscription.from_model(row, themes.get(row.id, []))
 
 
+@registry.mutation
 @strawberry.type
 class SubscriberMutations:
     @strawberry.mutation(

@@ -6,6 +6,7 @@ from typing import Annotated
 
 import strawberry
 
+from schema import registry
 from schema.newsletters.types import SubscriberStatusEnum
 from schema.relay import After, Connection, First, connection, decode_id, page_request
 from schema.subscribers.types import MySubscription, Subscriber
@@ -15,6 +16,7 @@ from services.subscribers.signing import signing_keys
 Token = Annotated[str, strawberry.argument(description="Token of the link of an e-mail.")]
 
 
+@registry.query
 @strawberry.type
 class SubscriberQueries:
     @strawberry.field(description="Newsletter subscribers, newest first (editors).")

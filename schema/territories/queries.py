@@ -7,8 +7,10 @@ from typing import Annotated
 
 import strawberry
 
+from schema import registry
 from schema.enums import TerritoryLevelEnum
 from schema.relay import After, Connection, First, connection, page_request
+from schema.territories.loaders import territory_by_id
 from schema.territories.types import Territory
 from services.territories import service
 
@@ -25,6 +27,7 @@ class TerritoryFilter:
     )
 
 
+@registry.query
 @strawberry.type
 class TerritoryQueries:
     @strawberry.field(description="Territories (local authorities), alphabetically.")
@@ -54,3 +57,6 @@ class TerritoryQueries:
     ) -> Territory | None:
         found = await service.get_territory_by_slug(slug)
         return Territory.from_model(found) if found else None
+
+
+registry.node_type("Territory", Territory, territory_by_id)

@@ -7,7 +7,9 @@ from zoneinfo import ZoneInfo
 
 import strawberry
 
+from schema import registry
 from schema.relay import After, Connection, First, connection, page_request
+from schema.themes.loaders import theme_by_id
 from schema.themes.types import Theme, ThemeOrder
 from services.themes import service
 
@@ -22,6 +24,7 @@ class ThemeFilter:
     )
 
 
+@registry.query
 @strawberry.type
 class ThemeQueries:
     @strawberry.field(description="Themes, alphabetically unless asked otherwise.")
@@ -70,3 +73,6 @@ class ThemeQueries:
     async def next_theme(self, info: strawberry.Info) -> Theme | None:
         found = await service.get_next_theme(info.context.viewer)
         return Theme.from_model(found) if found else None
+
+
+registry.node_type("Theme", Theme, theme_by_id)

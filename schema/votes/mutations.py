@@ -7,6 +7,7 @@ from typing import Annotated
 
 import strawberry
 
+from schema import registry
 from schema.relay import decode_id, decode_ids
 from schema.votes.types import VotingRound
 from services.votes import voting
@@ -41,6 +42,7 @@ async def _round(round_id: int) -> VotingRound:
     return VotingRound.from_model(await RoundModel.get(id=round_id))
 
 
+@registry.mutation
 @strawberry.type
 class VotingMutations:
     @strawberry.mutation(description="Open a voting round on candidate themes (editors).")

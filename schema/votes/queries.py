@@ -6,11 +6,14 @@ from typing import Annotated
 
 import strawberry
 
+from schema import registry
 from schema.relay import After, Connection, First, connection, page_request
+from schema.votes.loaders import voting_round_by_id
 from schema.votes.types import VotingRound, VotingRoundOrder
 from services.votes import service
 
 
+@registry.query
 @strawberry.type
 class VotingRoundQueries:
     @strawberry.field(description="Voting rounds, most recent first.")
@@ -38,3 +41,6 @@ class VotingRoundQueries:
     ) -> VotingRound | None:
         found = await service.get_voting_round_by_slug(info.context.viewer, slug)
         return VotingRound.from_model(found) if found else None
+
+
+registry.node_type("VotingRound", VotingRound, voting_round_by_id)

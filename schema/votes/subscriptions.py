@@ -7,6 +7,7 @@ from typing import Annotated
 
 import strawberry
 
+from schema import registry
 from schema.relay import decode_id
 from schema.votes.types import VotingRound
 from services.errors import NotFound
@@ -17,6 +18,7 @@ from services.votes.notifications import wait_for_change
 POLL_SECONDS = 1.0
 
 
+@registry.subscription
 @strawberry.type
 class VotingSubscriptions:
     @strawberry.subscription(

@@ -18,6 +18,7 @@ from dataclasses import dataclass
 
 from services.editing import check_exist, note_change, now, replace_links, write_transaction
 from services.errors import BadUserInput, Forbidden, NotFound
+from services.fields import Link
 from services.organizations.models import Organization
 from services.policy import authorize
 from services.projects.errors import (
@@ -138,18 +139,14 @@ async def _links(project: SharedProject, changes: ProjectChanges) -> dict[str, l
     if changes.provider_ids is not None:
         ids = await check_exist(Organization, changes.provider_ids, field="providers")
         before = await replace_links(
-            ProjectProvider,
-            owner="project",
-            owner_id=project.id,
-            target="organization",
-            target_ids=ids,
+            Link(ProjectProvider, "project_id", "organization_id"), project.id, ids
         )
         if before is not None:
             changed["providers"] = [before, sorted(ids)]
     if changes.resource_ids is not None:
         ids = await check_exist(Resource, changes.resource_ids, field="resources")
         before = await replace_links(
-            ProjectResource, owner="project", owner_id=project.id, target="resource", target_ids=ids
+            Link(ProjectResource, "project_id", "resource_id"), project.id, ids
         )
         if before is not None:
             changed["resources"] = [before, sorted(ids)]

@@ -3,8 +3,12 @@ next theme; editors accept (publish, crediting the contributor) or reject with a
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from typing import Any
+
 from services.content import ContentStatus
 from services.editing import (
+    apply_links,
     get_for_update,
     note_change,
     now,
@@ -12,13 +16,10 @@ from services.editing import (
     write_transaction,
 )
 from services.errors import Conflict
+from services.fields import clean
 from services.pagination import Ordering, Page, PageRequest, SortKey, paginate
 from services.policy import authorize
-from services.resources.editing import (
-    ResourceChanges,
-    apply_resource_links,
-    clean_resource_changes,
-)
+from services.resources.content_type import RESOURCE
 from services.resources.models import Resource, ResourceOrganization, ResourceTerritory
 from services.themes.service import get_next_theme
 from services.validation import SUMMARY_MAX, clean_text, unique_slug
@@ -28,19 +29,26 @@ QUEUE_ORDER = Ordering((SortKey("submitted_at", False, "datetime"), SortKey("id"
 OWN_ORDER = Ordering((SortKey("id", True, "int"),))
 
 
-async def contribute_resource(viewer: Viewer, *, changes: ResourceChanges) -> Resource:
-    """Submit a resource for moderation, on the announced next theme (and any given)."""
+async def contribute_resource(viewer: Viewer, given: Mapping[str, Any]) -> Resource:
+    """Submit a resource for moderation, on the announced next theme (and any given).
+    The fields are a resource's (``RESOURCE.fields``), except the slug, which editors
+    choose."""
     authorize(viewer, "contribution.submit")
-    if not changes.given("title"):
-        changes.title = ""
+    assert RESOURCE.fields is not None
     async with write_transaction():
-        values = await clean_resource_changes(changes, exclude_id=None)
-        values.pop("slug", None)  # contributors do not choose slugs
+        changes = await clean(
+            RESOURCE.fields,
+            {name: value for name, value in given.items() if name != "slug"},
+            model=Resource,
+            exclude_id=None,
+            creating=True,
+        )
+        values = changes.values
         next_theme = await get_next_theme(viewer)
-        themes = list(changes.links.get("theme_ids", []))
+        themes = list(changes.links.get("themes", []))
         if next_theme is not None and next_theme.id not in themes:
             themes.insert(0, next_theme.id)
-        changes.links["theme_ids"] = themes
+        changes.links["themes"] = themes
         resource = await Resource.create(
             **values,
             slug=await unique_slug(Resource, values["title"]),
@@ -51,7 +59,7 @@ async def contribute_resource(viewer: Viewer, *, changes: ResourceChanges) -> Re
             contributor_territory_id=viewer.territory_id,
             contributor_organization_id=viewer.organization_id,
         )
-        await apply_resource_links(resource, changes.links)
+        await apply_links(RESOURCE.fields, resource.id, changes.links)
         await note_change(
             viewer,
             "resource.contribute",
@@ -137,7 +145,6 @@ async def reject_contribution(
 
 
 __all__ = [
-    "ResourceChanges",
     "accept_contribution",
     "contribute_resource",
     "list_moderation_queue",

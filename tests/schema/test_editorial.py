@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import uuid
 
-CREATE = """mutation($input: ResourceInput!) {
+CREATE = """mutation($input: ResourceCreateInput!) {
   createResource(input: $input) { id slug title status version body url themes { slug } }
 }"""
-UPDATE = """mutation($id: ID!, $version: Int!, $input: ResourceInput!) {
+UPDATE = """mutation($id: ID!, $version: Int!, $input: ResourceUpdateInput!) {
   updateResource(id: $id, version: $version, input: $input) { id title version status }
 }"""
 PUBLISH = """mutation($id: ID!, $version: Int!, $at: DateTime) {
@@ -95,7 +95,7 @@ async def test_bad_input_names_the_field_and_changes_nothing(gql, principals):
         ({"title": "x" * 301}, "title"),
         ({"title": _title(), "body": "a" * 100_001}, "body"),
         ({"title": _title(), "slug": "Pas Un Slug"}, "slug"),
-        ({"title": _title(), "themes": ["VGhlbWU6OTk5OTk5"]}, "theme_ids"),
+        ({"title": _title(), "themes": ["VGhlbWU6OTk5OTk5"]}, "themes"),
     ):
         before = await gql.data(
             "{ auditLog(first: 1) { edges { node { action } } } }", headers=editor
@@ -121,7 +121,7 @@ async def test_contribution_accepted_is_published_and_credited(gql, principals):
     title = _title()
     contributed = (
         await gql.data(
-            """mutation($input: ResourceInput!) { contributeResource(input: $input) {
+            """mutation($input: ContributionInput!) { contributeResource(input: $input) {
                 id status version slug } }""",
             {"input": {"title": title, "kind": "EXPERIENCE", "summary": "Notre expérience"}},
             headers=contributor,
@@ -148,7 +148,7 @@ async def test_contribution_rejected_shows_the_reason_to_its_contributor_only(gq
     contributor, editor = principals["PARTNER_KEY_CONTRIBUTE"], principals["EDITOR"]
     contributed = (
         await gql.data(
-            """mutation($input: ResourceInput!) { contributeResource(input: $input) {
+            """mutation($input: ContributionInput!) { contributeResource(input: $input) {
                 id version } }""",
             {"input": {"title": _title()}},
             headers=contributor,

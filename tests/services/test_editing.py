@@ -13,17 +13,13 @@ import pytest
 
 from services import editing, publishing
 from services.audit.models import AuditEntry
+from services.editing import create_content, delete_content, update_content
 from services.errors import Conflict, NotFound
-from services.organizations.editing import delete_organization
+from services.organizations.content_type import ORGANIZATION
 from services.outbox.models import OutboxEntry
-from services.resources.editing import (
-    ResourceChanges,
-    create_resource,
-    delete_resource,
-    update_resource,
-)
+from services.resources.content_type import RESOURCE
 from services.resources.models import Resource
-from services.territories.editing import delete_territory
+from services.territories.content_type import TERRITORY
 from services.territories.models import Territory
 from services.viewer import Role, Viewer
 from tests.conftest import POSTGRES_URL
@@ -33,8 +29,7 @@ EDITOR = Viewer(role=Role.EDITOR)
 
 
 async def _resource() -> Resource:
-    changes = ResourceChanges(title=f"Essai {uuid.uuid4().hex[:8]}")
-    return await create_resource(EDITOR, changes=changes)
+    return await create_content(EDITOR, RESOURCE, {"title": f"Essai {uuid.uuid4().hex[:8]}"})
 
 
 async def _traces(pk: int) -> tuple[int, int]:
@@ -47,11 +42,11 @@ async def _traces(pk: int) -> tuple[int, int]:
 
 async def test_a_write_on_an_object_deleted_since_it_was_read_is_a_conflict_on_version():
     resource = await _resource()
-    await delete_resource(EDITOR, resource.id, version=1)
+    await delete_content(EDITOR, RESOURCE, resource.id, version=1)
     traces = await _traces(resource.id)
     writes = [
-        update_resource(EDITOR, resource.id, version=1, changes=ResourceChanges(title="Tard")),
-        delete_resource(EDITOR, resource.id, version=1),
+        update_content(EDITOR, RESOURCE, resource.id, version=1, given={"title": "Tard"}),
+        delete_content(EDITOR, RESOURCE, resource.id, version=1),
         publishing.publish(EDITOR, "Resource", resource.id, version=1),
         publishing.archive(EDITOR, "Resource", resource.id, version=1),
     ]
@@ -66,17 +61,17 @@ async def test_a_write_on_an_object_deleted_since_it_was_read_is_a_conflict_on_v
 async def test_an_id_no_object_ever_had_is_not_found():
     missing = (await Resource.all().order_by("-id").first()).id + 10_000
     with pytest.raises(NotFound):
-        await delete_resource(EDITOR, missing, version=1)
+        await delete_content(EDITOR, RESOURCE, missing, version=1)
     with pytest.raises(NotFound):
         await publishing.unpublish(EDITOR, "Resource", missing, version=1)
 
 
 async def test_a_stale_version_changes_nothing():
     resource = await _resource()
-    await update_resource(EDITOR, resource.id, version=1, changes=ResourceChanges(title="Deux"))
+    await update_content(EDITOR, RESOURCE, resource.id, version=1, given={"title": "Deux"})
     traces = await _traces(resource.id)
     for write in (
-        delete_resource(EDITOR, resource.id, version=1),
+        delete_content(EDITOR, RESOURCE, resource.id, version=1),
         publishing.publish(EDITOR, "Resource", resource.id, version=1),
     ):
         with pytest.raises(Conflict) as refused:
@@ -91,7 +86,7 @@ async def test_the_delete_itself_is_tied_to_the_version_it_read():
     # A writer that read the row before another one changed it, without holding a lock.
     resource = await _resource()
     read_early = await Resource.get(id=resource.id)
-    await update_resource(EDITOR, resource.id, version=1, changes=ResourceChanges(title="Deux"))
+    await update_content(EDITOR, RESOURCE, resource.id, version=1, given={"title": "Deux"})
     traces = await _traces(resource.id)
     with pytest.raises(Conflict) as refused:
         async with editing.write_transaction():
@@ -104,7 +99,7 @@ async def test_the_delete_itself_is_tied_to_the_version_it_read():
 async def test_the_update_itself_is_tied_to_the_version_it_read():
     resource = await _resource()
     read_early = await Resource.get(id=resource.id)
-    await update_resource(EDITOR, resource.id, version=1, changes=ResourceChanges(title="Deux"))
+    await update_content(EDITOR, RESOURCE, resource.id, version=1, given={"title": "Deux"})
     with pytest.raises(Conflict):
         async with editing.write_transaction():
             await editing.update_versioned(
@@ -117,11 +112,11 @@ async def test_an_unversioned_row_deleted_already_is_not_found():
     territory = await Territory.create(
         slug=f"t-{uuid.uuid4().hex[:8]}", name="Essai", level="COMMUNE"
     )
-    await delete_territory(EDITOR, territory.id)
+    await delete_content(EDITOR, TERRITORY, territory.id, version=None)
     with pytest.raises(NotFound):
-        await delete_territory(EDITOR, territory.id)
+        await delete_content(EDITOR, TERRITORY, territory.id, version=None)
     with pytest.raises(NotFound):
-        await delete_organization(EDITOR, 10**9)
+        await delete_content(EDITOR, ORGANIZATION, 10**9, version=None)
 
 
 @pytest.mark.skipif(not POSTGRES_URL, reason="deadlocks between two transactions: PostgreSQL")

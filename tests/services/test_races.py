@@ -158,7 +158,8 @@ async def test_a_close_racing_with_votes_never_loses_a_vote_silently():
 async def test_a_territory_deleted_while_it_votes_never_loses_the_vote_silently():
     # Votes go with their territory (ON DELETE CASCADE): deleting one that votes at that
     # very moment must either refuse (the vote counted) or make the vote fail.
-    from services.territories.editing import delete_territory
+    from services.editing import delete_content
+    from services.territories.content_type import TERRITORY
 
     themes = await _themes(2)
     voting_round = await _open_round(themes)
@@ -167,7 +168,7 @@ async def test_a_territory_deleted_while_it_votes_never_loses_the_vote_silently(
         member = Viewer(role=Role.LOCAL_AUTHORITY, territory_id=territory.id)
         voted, deleted = await asyncio.gather(
             _attempt(voting.cast_vote(member, voting_round.id, theme_id=themes[0].id)),
-            _attempt(delete_territory(EDITOR, territory.id)),
+            _attempt(delete_content(EDITOR, TERRITORY, territory.id, version=None)),
         )
         outcomes.append((voted, deleted))
         kept = await Territory.exists(id=territory.id)

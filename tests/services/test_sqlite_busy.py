@@ -18,7 +18,8 @@ import httpx
 import pytest
 
 from services.audit.models import AuditEntry
-from services.resources.editing import ResourceChanges, create_resource
+from services.editing import create_content
+from services.resources.content_type import RESOURCE as RESOURCE_TYPE
 from services.resources.models import Resource
 from services.settings import Settings
 from tests.conftest import POSTGRES_URL
@@ -76,7 +77,7 @@ def write_lock(path: Path) -> Iterator[sqlite3.Connection]:
 
 
 async def _resource() -> Resource:
-    return await create_resource(EDITOR, changes=ResourceChanges(title="Verrou"))
+    return await create_content(EDITOR, RESOURCE_TYPE, {"title": "Verrou"})
 
 
 async def _audit_entries(pk: int) -> int:

@@ -88,7 +88,7 @@ def _model_hints() -> dict[tuple[str, str], Any]:
     from tortoise.models import Model
 
     hints: dict[tuple[str, str], Any] = {}
-    for module_name in db.MODEL_MODULES:
+    for module_name in db.model_modules():
         module = importlib.import_module(module_name)
         for cls in vars(module).values():
             if not (inspect.isclass(cls) and issubclass(cls, Model)) or cls._meta.abstract:

@@ -1,34 +1,33 @@
-"""The publication workflow as mutations on any publishable object (resource, event,
-concept, theme): publish now or at a date, unpublish, archive."""
+"""The publication workflow as mutations on any publishable content type (declared
+``publishable`` in ``services/<domain>/content_type.py``): publish now or at a date,
+unpublish, archive."""
 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable
 from typing import Annotated, Any
 
 import strawberry
 
-from schema.concepts.types import Concept
-from schema.events.types import Event
+from schema import registry
+from schema.arguments import Version
 from schema.relay import Node, from_global_id
-from schema.resources.types import Resource
-from schema.themes.types import Theme
 from services import publishing
 
-_CONVERT: dict[str, Callable[[Any], Node]] = {
-    "Resource": Resource.from_model,
-    "Event": Event.from_model,
-    "Concept": Concept.from_model,
-    "Theme": Theme.from_model,
-}
+
+def _converted(type_name: str, row: Any) -> Node:
+    return registry.node_types()[type_name].convert(row)
+
 
 ObjectID = Annotated[
-    strawberry.ID, strawberry.argument(description="ID of a Resource, Event, Concept or Theme.")
+    strawberry.ID,
+    strawberry.argument(
+        description="ID of publishable content (Resource, Event, Concept, Theme…)."
+    ),
 ]
-Version = Annotated[int, strawberry.argument(description="The `version` you read.")]
 
 
+@registry.mutation
 @strawberry.type
 class PublishingMutations:
     @strawberry.mutation(
@@ -48,13 +47,13 @@ class PublishingMutations:
     ) -> Node:
         type_name, pk = from_global_id(id)
         row = await publishing.publish(info.context.viewer, type_name, pk, version=version, at=at)
-        return _CONVERT[type_name](row)
+        return _converted(type_name, row)
 
     @strawberry.mutation(description="Withdraw from publication: back to draft (editors).")
     async def unpublish(self, info: strawberry.Info, id: ObjectID, version: Version) -> Node:
         type_name, pk = from_global_id(id)
         row = await publishing.unpublish(info.context.viewer, type_name, pk, version=version)
-        return _CONVERT[type_name](row)
+        return _converted(type_name, row)
 
     @strawberry.mutation(
         description="Archive: kept for the record, invisible to the public (editors)."
@@ -62,4 +61,4 @@ class PublishingMutations:
     async def archive(self, info: strawberry.Info, id: ObjectID, version: Version) -> Node:
         type_name, pk = from_global_id(id)
         row = await publishing.archive(info.context.viewer, type_name, pk, version=version)
-        return _CONVERT[type_name](row)
+        return _converted(type_name, row)

@@ -1,0 +1,115 @@
+"""What the GraphQL layer knows of each content type, and the root fields of each domain,
+declared in the domain's own package and gathered here.
+
+- :func:`node_type` ties a content type (:mod:`services.registry`) to its GraphQL type and
+  its loader by id: ``node(id:)``, ``nodes(ids:)`` and the publication mutations follow.
+- :func:`query`, :func:`mutation` and :func:`subscription` mark a domain's classes of root
+  fields; :func:`schema.build_schema` merges them.
+
+Declarations are found by :func:`discover`, which imports the ``types``, ``queries``,
+``mutations`` and ``subscriptions`` modules of every package of ``schema``.
+"""
+
+from __future__ import annotations
+
+import importlib
+import importlib.util
+import pkgutil
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any, TypeVar
+
+from strawberry.dataloader import DataLoader
+
+from schema.context import Context
+from services import registry as services_registry
+from services.registry import ContentType
+
+T = TypeVar("T")
+Loader = Callable[[Context], DataLoader[int, Any]]
+_MODULES = ("types", "queries", "mutations", "subscriptions")
+
+
+@dataclass(frozen=True)
+class NodeType:
+    """A content type as GraphQL serves it."""
+
+    content: ContentType
+    type: Any
+    """The Strawberry type; ``type.from_model(row)`` converts a row."""
+    loader: Loader
+    """The per-request loader of rows by id (visibility applied)."""
+
+    @property
+    def name(self) -> str:
+        return self.content.name
+
+    def convert(self, row: Any) -> Any:
+        return self.type.from_model(row)
+
+
+_NODES: dict[str, NodeType] = {}
+_ROOTS: dict[str, list[type]] = {"query": [], "mutation": [], "subscription": []}
+_discovered = False
+
+
+def node_type(name: str, type_: Any, loader: Loader) -> NodeType:
+    """Serve the content type ``name`` as ``type_``, loaded by ``loader``."""
+    content = services_registry.content_type(name)
+    if content is None:
+        raise LookupError(f"{name} is not a registered content type (services.registry)")
+    found = NodeType(content, type_, loader)
+    _NODES[name] = found
+    return found
+
+
+def forget_node_type(name: str) -> None:
+    """Remove a node type (tests that register throwaway types)."""
+    _NODES.pop(name, None)
+
+
+def _root(kind: str) -> Callable[[type[T]], type[T]]:
+    def mark(cls: type[T]) -> type[T]:
+        if cls not in _ROOTS[kind]:
+            _ROOTS[kind].append(cls)
+        return cls
+
+    return mark
+
+
+query = _root("query")
+"""Class decorator: these fields belong to ``Query``."""
+mutation = _root("mutation")
+"""Class decorator: these fields belong to ``Mutation``."""
+subscription = _root("subscription")
+"""Class decorator: these fields belong to ``Subscription``."""
+
+
+def discover() -> None:
+    """Import every domain package's declarations (once)."""
+    global _discovered
+    if _discovered:
+        return
+    import schema
+
+    for package in pkgutil.iter_modules(schema.__path__):
+        if not package.ispkg:
+            continue
+        for module in _MODULES:
+            name = f"schema.{package.name}.{module}"
+            if importlib.util.find_spec(name) is not None:
+                importlib.import_module(name)
+    _discovered = True
+
+
+def node_types() -> dict[str, NodeType]:
+    """``{name: node type}`` of every content type served through ``node(id:)``."""
+    discover()
+    return dict(_NODES)
+
+
+def roots(kind: str) -> list[type]:
+    """The classes of root fields of ``query``, ``mutation`` or ``subscription``, in a
+    stable order (by module, then name)."""
+    discover()
+    return sorted(_ROOTS[kind], key=lambda cls: (cls.__module__, cls.__name__))

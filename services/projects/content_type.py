@@ -1,0 +1,58 @@
+"""Shared projects and their memberships as content types. Their writes are their own
+(``services/projects/editing.py``: applications, seats, stages), not the shared ones."""
+
+from __future__ import annotations
+
+from services.policy import EDITORS, Principal
+from services.projects.models import Membership, SharedProject
+from services.registry import ContentType, PolicyRow, register
+
+LOCAL_AUTHORITY = frozenset({Principal.LOCAL_AUTHORITY})
+
+SHARED_PROJECT = register(
+    ContentType(
+        name="SharedProject",
+        model=SharedProject,
+        label="Projet partagé",
+        definite="le projet partagé",
+        entity="project",
+        followed=False,
+        policy=(
+            PolicyRow("project.create", EDITORS, "createSharedProject"),
+            PolicyRow(
+                "project.update",
+                EDITORS,
+                "updateSharedProject (summary, providers, dates, stages, resources)",
+            ),
+            PolicyRow(
+                "project.apply",
+                LOCAL_AUTHORITY,
+                "applyToProject as participant or observer, for one's own authority",
+            ),
+            PolicyRow(
+                "project.withdraw", LOCAL_AUTHORITY, "withdrawFromProject, for one's own authority"
+            ),
+            PolicyRow("project.decide", EDITORS, "confirmMembership, declineMembership"),
+            PolicyRow("project.start", EDITORS, "startSharedProject, advanceSharedProject"),
+            PolicyRow("project.publish_news", EDITORS, "publishProjectNews"),
+        ),
+    )
+)
+
+MEMBERSHIP = register(
+    ContentType(
+        name="Membership",
+        model=Membership,
+        label="Participation",
+        definite="la participation",
+        entity="membership",
+        followed=False,
+        policy=(
+            PolicyRow(
+                "membership.update",
+                EDITORS | LOCAL_AUTHORITY,
+                "updateMembership (action plan, diagnostic notes; members: own only)",
+            ),
+        ),
+    )
+)

@@ -1,0 +1,34 @@
+"""The voting round as a content type. Its writes are its own (``services/votes/``:
+opening, votes, closing), not the shared ones."""
+
+from __future__ import annotations
+
+from services.policy import EDITORS, Principal
+from services.registry import ContentType, PolicyRow, register
+from services.votes.models import VotingRound
+
+LOCAL_AUTHORITY = frozenset({Principal.LOCAL_AUTHORITY})
+
+VOTING_ROUND = register(
+    ContentType(
+        name="VotingRound",
+        model=VotingRound,
+        label="Tour de vote",
+        definite="le tour de vote",
+        entity="round",
+        followed=False,
+        policy=(
+            PolicyRow("round.open", EDITORS, "openVotingRound"),
+            PolicyRow("round.close", EDITORS, "closeVotingRound (before its closing date)"),
+            PolicyRow("vote.cast", LOCAL_AUTHORITY, "castVote, for one's own local authority"),
+            PolicyRow(
+                "vote.withdraw", LOCAL_AUTHORITY, "withdrawVote, for one's own local authority"
+            ),
+            PolicyRow(
+                "vote.read_all",
+                EDITORS,
+                "VotingRound.votes of every authority (others see their own only)",
+            ),
+        ),
+    )
+)
