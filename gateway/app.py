@@ -47,6 +47,7 @@ from gateway.refusals import unavailable
 from gateway.route_guard import RouteGuardMiddleware
 from gateway.websocket import GraphQLWebSocket
 from schema import build_schema
+from schema.caching import cacheable_root_fields
 from schema.context import Context
 from schema.directives import viewer_dependent_fields
 from schema.limits import Limits as DocumentLimits
@@ -167,7 +168,11 @@ def create_app(settings: Settings | None = None) -> Starlette:
 
     cache = None
     if settings.cache_enabled:
-        cache = ResponseCache(settings, viewer_dependent=viewer_dependent_fields(schema))
+        cache = ResponseCache(
+            settings,
+            cacheable_roots=cacheable_root_fields(schema),
+            viewer_dependent=viewer_dependent_fields(schema),
+        )
     http = GraphQLHTTP(
         schema=schema,
         settings=settings,

@@ -1,8 +1,8 @@
 """The public response cache: whole GraphQL responses of public read-only queries.
 
-What is cached: a ``query`` operation whose root fields are all public reads
-(:data:`CACHEABLE_ROOT_FIELDS`), asked by an anonymous caller or a partner's read-only
-API key, answered with 200 and no error. Nothing else (signed-in people, keys that may
+What is cached: a ``query`` operation whose root fields are all public reads (those the
+schema marks with :func:`schema.caching.public_read`), asked by an anonymous caller or a
+partner's read-only API key, answered with 200 and no error. Nothing else (signed-in people, keys that may
 contribute, mutations, search, editors' lists) goes near the cache.
 
 Key: (document hash, operation name, variables, visibility, Accept). Visibility is
@@ -51,36 +51,6 @@ from gateway.persisted import document_hash
 from services.audit.version import get_content_version, get_next_scheduled_change
 from services.settings import Settings
 from services.viewer import Role, Viewer
-
-CACHEABLE_ROOT_FIELDS = frozenset(
-    {
-        "__typename",
-        "__schema",
-        "__type",
-        "node",
-        "nodes",
-        "resource",
-        "resources",
-        "theme",
-        "themes",
-        "currentTheme",
-        "nextTheme",
-        "concept",
-        "concepts",
-        "event",
-        "events",
-        "organization",
-        "organizations",
-        "territory",
-        "territories",
-        "sharedProject",
-        "sharedProjects",
-        "votingRound",
-        "votingRounds",
-    }
-)
-"""Root fields answered from published content alone. Search is not among them: its
-index follows the database through the outbox, after the write's commit."""
 
 _ANALYSIS_SIZE = 1024
 
@@ -137,7 +107,11 @@ def _all_field_names(document: DocumentNode) -> set[str]:
 
 
 def analyse(
-    document: DocumentNode, operation_name: str | None, viewer_dependent: frozenset[str]
+    document: DocumentNode,
+    operation_name: str | None,
+    *,
+    cacheable_roots: frozenset[str],
+    viewer_dependent: frozenset[str],
 ) -> _Analysis:
     """Whether a document may be cached, and whether it selects viewer-dependent fields."""
     operations = [d for d in document.definitions if isinstance(d, OperationDefinitionNode)]
@@ -149,7 +123,7 @@ def analyse(
         d.name.value: d for d in document.definitions if isinstance(d, FragmentDefinitionNode)
     }
     roots = _fields(operations[0].selection_set, fragments, set())
-    if not roots or any(f.name.value not in CACHEABLE_ROOT_FIELDS for f in roots):
+    if not roots or any(f.name.value not in cacheable_roots for f in roots):
         return _Analysis(False)
     dependent = bool(_all_field_names(document) & viewer_dependent)
     return _Analysis(True, viewer_dependent=dependent)
@@ -176,7 +150,14 @@ class ResponseCache:
     Each process has its own entries; they are correct across processes because every
     request reads the version from the database before answering from them."""
 
-    def __init__(self, settings: Settings, *, viewer_dependent: frozenset[str]) -> None:
+    def __init__(
+        self,
+        settings: Settings,
+        *,
+        cacheable_roots: frozenset[str],
+        viewer_dependent: frozenset[str],
+    ) -> None:
+        self.cacheable_roots = cacheable_roots
         self.viewer_dependent = viewer_dependent
         self.max_entries = settings.cache_max_entries
         self.max_entry_bytes = settings.cache_max_entry_bytes
@@ -196,7 +177,12 @@ class ResponseCache:
         if found is None:
             if operation.document is None:
                 return _Analysis(False)
-            found = analyse(operation.document, operation.operation_name, self.viewer_dependent)
+            found = analyse(
+                operation.document,
+                operation.operation_name,
+                cacheable_roots=self.cacheable_roots,
+                viewer_dependent=self.viewer_dependent,
+            )
             self._analyses[key] = found
             if len(self._analyses) > _ANALYSIS_SIZE:
                 self._analyses.popitem(last=False)

@@ -28,14 +28,15 @@ from tortoise.expressions import Q
 from tortoise.transactions import in_transaction
 
 from search.documents import (
-    DOCUMENT_TYPES,
-    LINKED_TYPES,
     affected_documents,
     all_documents,
     count_indexable,
+    document_types,
+    linked_types,
     load_documents,
     parse_document_id,
     published_between,
+    searchable_types,
 )
 from search.port import Progress, SearchEngine, SearchFilter, SearchRequest, SearchUnavailable
 from services.outbox.models import OutboxEntry
@@ -43,7 +44,14 @@ from services.outbox.service import SEARCH
 
 logger = logging.getLogger("tec.search.consumer")
 
-_LINK_FILTER = {"theme": "themes", "territory": "territories", "organization": "organizations"}
+
+def _facet_of(entity_type: str) -> str:
+    """The facet field documents show ``entity_type`` in (``themes`` for ``theme``)."""
+    for searchable in searchable_types().values():
+        for field, facet in searchable.facets.items():
+            if facet.linked == entity_type:
+                return field
+    raise LookupError(entity_type)
 
 
 def _now() -> dt.datetime:
@@ -83,20 +91,20 @@ async def apply_changes(
     targets: dict[str, set[int]] = defaultdict(set)
     linked: dict[str, set[int]] = defaultdict(set)
     for entity_type, entity_id in changes:
-        if entity_type in DOCUMENT_TYPES:
+        if entity_type in document_types():
             targets[entity_type].add(entity_id)
-        elif entity_type in LINKED_TYPES:
+        elif entity_type in linked_types():
             linked[entity_type].add(entity_id)
         # Other types (concepts…) are not searchable: nothing to do.
     for entity_type, ids in linked.items():
         for source in (
             await affected_documents(entity_type, ids),
-            await _indexed_with(engine, _LINK_FILTER[entity_type], sorted(ids)),
+            await _indexed_with(engine, _facet_of(entity_type), sorted(ids)),
         ):
             for doc_type, pks in source.items():
                 targets[doc_type] |= pks
     written = 0
-    for doc_type in DOCUMENT_TYPES:
+    for doc_type in document_types():
         pks = sorted(targets.get(doc_type, ()))
         for start in range(0, len(pks), 500):
             documents, deletions = await load_documents(doc_type, pks[start : start + 500], now=now)

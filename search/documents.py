@@ -1,5 +1,9 @@
 """Building search documents from the database, and which documents a change touches.
 
+Which content types are searchable, and what their documents hold, is declared once per
+type in ``search/indexed/<type>.py`` (:func:`register_search`); everything here works
+from those declarations.
+
 Only what anonymous visitors may see is indexed: PUBLISHED content whose publication
 time has come. Anything else (drafts, submitted contributions, rejected, archived,
 scheduled, deleted) is a deletion for the index. Documents denormalise the names of the
@@ -11,46 +15,95 @@ from __future__ import annotations
 
 import datetime as dt
 import html
+import importlib
+import pkgutil
 import re
 from collections import defaultdict
-from collections.abc import AsyncIterator, Iterable, Sequence
+from collections.abc import AsyncIterator, Callable, Iterable, Sequence
+from dataclasses import dataclass
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from tortoise.expressions import Q
+from tortoise.models import Model
 
 from search.port import Document
 from services.content import ContentStatus
-from services.events.models import Event, EventOrganizer, EventTerritory, EventTheme
-from services.resources.models import (
-    Resource,
-    ResourceOrganization,
-    ResourceTerritory,
-    ResourceTheme,
-)
+from services.registry import ContentType
 from services.viewer import ANONYMOUS, visible
 
 PARIS = ZoneInfo("Europe/Paris")
-RESOURCE = "resource"
-EVENT = "event"
-DOCUMENT_TYPES = (RESOURCE, EVENT)
-LINKED_TYPES = ("theme", "territory", "organization")
-"""Entities shown inside documents: a change to one re-indexes the documents linked."""
-
 _TAG = re.compile(r"<[^>]+>")
 _SPACE = re.compile(r"\s+")
-_LINKS = {
-    RESOURCE: {
-        "themes": (ResourceTheme, "resource_id", "theme"),
-        "territories": (ResourceTerritory, "resource_id", "territory"),
-        "organizations": (ResourceOrganization, "resource_id", "organization"),
-    },
-    EVENT: {
-        "themes": (EventTheme, "event_id", "theme"),
-        "territories": (EventTerritory, "event_id", "territory"),
-        "organizations": (EventOrganizer, "event_id", "organization"),
-    },
-}
-_FIELD_OF_LINKED = {"theme": "themes", "territory": "territories", "organization": "organizations"}
+_NAMES = {"theme": "title", "territory": "name", "organization": "name"}
+
+
+@dataclass(frozen=True)
+class LinkedFacet:
+    """A facet of documents made from a link table: the ids of the linked rows, and their
+    names among the words a document is found by."""
+
+    table: type[Model]
+    parent: str
+    """The link table's column of the document's row (``resource_id`` without ``_id``)."""
+    linked: str
+    """What is linked: ``theme``, ``territory`` or ``organization``."""
+
+
+Fill = Callable[[Any, Document], None]
+
+
+@dataclass(frozen=True)
+class Searchable:
+    """A content type whose published rows are search documents."""
+
+    content: ContentType
+    facets: dict[str, LinkedFacet]
+    """Facet field (``themes``) → where its values come from."""
+    fill: Fill
+    """Sets the type's own fields of a document: ``text``, ``kind``, ``audience``,
+    ``format``, ``year``."""
+
+    @property
+    def doc_type(self) -> str:
+        return self.content.entity
+
+
+_SEARCHABLE: dict[str, Searchable] = {}
+_discovered = False
+
+
+def register_search(searchable: Searchable) -> Searchable:
+    """Index the rows of ``searchable.content`` (declared in ``search/indexed/<type>.py``)."""
+    _SEARCHABLE[searchable.doc_type] = searchable
+    return searchable
+
+
+def forget_search(doc_type: str) -> None:
+    """Remove a searchable type (tests that register throwaway types)."""
+    _SEARCHABLE.pop(doc_type, None)
+
+
+def searchable_types() -> dict[str, Searchable]:
+    """``{document type: searchable}``, every module of ``search.indexed`` imported once."""
+    global _discovered
+    if not _discovered:
+        import search.indexed
+
+        for module in pkgutil.iter_modules(search.indexed.__path__):
+            importlib.import_module(f"search.indexed.{module.name}")
+        _discovered = True
+    return dict(_SEARCHABLE)
+
+
+def document_types() -> tuple[str, ...]:
+    """The ``type`` of every kind of document (``resource``, ``event``…)."""
+    return tuple(searchable_types())
+
+
+def linked_types() -> tuple[str, ...]:
+    """Entities shown inside documents: a change to one re-indexes the documents linked."""
+    return tuple(sorted({f.linked for s in searchable_types().values() for f in s.facets.values()}))
 
 
 def document_id(doc_type: str, pk: int) -> str:
@@ -68,7 +121,7 @@ def plain_text(markup: str) -> str:
     return _SPACE.sub(" ", html.unescape(_TAG.sub(" ", markup))).strip()
 
 
-def is_indexable(row: Resource | Event, now: dt.datetime) -> bool:
+def is_indexable(row: Any, now: dt.datetime) -> bool:
     """What anonymous visitors see (as ``services.viewer.visible``): published, and its
     publication time has come (scheduled content waits)."""
     return row.status == ContentStatus.PUBLISHED and (
@@ -82,11 +135,12 @@ def _indexable(now: dt.datetime) -> Q:
     )
 
 
-async def _links(doc_type: str, pks: Sequence[int]) -> dict[str, dict[int, list[tuple]]]:
-    """For each link field, ``{document pk: [(linked id, display name), …]}``."""
+async def _links(searchable: Searchable, pks: Sequence[int]) -> dict[str, dict[int, list[tuple]]]:
+    """For each facet, ``{document pk: [(linked id, display name), …]}``."""
     found: dict[str, dict[int, list[tuple]]] = {}
-    for name, (model, parent, child) in _LINKS[doc_type].items():
-        label = f"{child}__title" if child == "theme" else f"{child}__name"
+    for name, facet in searchable.facets.items():
+        model, parent, child = facet.table, facet.parent, facet.linked
+        label = f"{child}__{_NAMES[child]}"
         query = model.filter(**{f"{parent}__in": list(pks)})
         if child == "theme":
             # Unpublished themes are invisible to the public: neither a facet nor a word.
@@ -102,36 +156,27 @@ async def _links(doc_type: str, pks: Sequence[int]) -> dict[str, dict[int, list[
     return found
 
 
-def _build(
-    doc_type: str, row: Resource | Event, links: dict[str, dict[int, list[tuple]]]
-) -> Document:
+def _build(searchable: Searchable, row: Any, links: dict[str, dict[int, list[tuple]]]) -> Document:
     names: list[str] = []
     doc: Document = {
-        "id": document_id(doc_type, row.id),
-        "type": doc_type,
+        "id": document_id(searchable.doc_type, row.id),
+        "type": searchable.doc_type,
         "pk": row.id,
         "status": ContentStatus.PUBLISHED.value,
         "title": row.title,
+        "kind": None,
+        "audience": None,
+        "format": None,
     }
-    for field, by_parent in links.items():
-        linked = by_parent.get(row.id, [])
+    for field in searchable.facets:
+        linked = links.get(field, {}).get(row.id, [])
         doc[field] = [entry[0] for entry in linked]
         for entry in linked:
             names.extend(str(part) for part in entry[1:] if part)
     published = row.published_at or dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
     doc["date"] = int(published.timestamp())
-    if isinstance(row, Resource):
-        doc["text"] = " ".join(part for part in (row.summary, plain_text(row.body)) if part)
-        doc["kind"] = row.kind.value
-        doc["audience"] = row.audience.value
-        doc["format"] = None
-        doc["year"] = published.astimezone(PARIS).year
-    else:
-        doc["text"] = " ".join(part for part in (row.summary, row.city or "") if part)
-        doc["kind"] = None
-        doc["audience"] = None
-        doc["format"] = row.format.value
-        doc["year"] = row.starts_at.astimezone(PARIS).year
+    doc["year"] = published.astimezone(PARIS).year
+    searchable.fill(row, doc)
     doc["names"] = " · ".join(names)
     return doc
 
@@ -140,13 +185,14 @@ async def load_documents(
     doc_type: str, pks: Iterable[int], *, now: dt.datetime
 ) -> tuple[list[Document], list[str]]:
     """Current documents of these rows, and the ids to delete (rows gone or not visible)."""
+    searchable = searchable_types()[doc_type]
     wanted = sorted(set(pks))
-    model = Resource if doc_type == RESOURCE else Event
+    model = searchable.content.model
     rows = {r.id: r for r in await model.filter(id__in=wanted)} if wanted else {}
     visible = [rows[pk] for pk in wanted if pk in rows and is_indexable(rows[pk], now)]
-    links = await _links(doc_type, [r.id for r in visible]) if visible else {}
+    links = await _links(searchable, [r.id for r in visible]) if visible else {}
     keep = {r.id for r in visible}
-    documents = [_build(doc_type, r, links) for r in visible]
+    documents = [_build(searchable, r, links) for r in visible]
     deletions = [document_id(doc_type, pk) for pk in wanted if pk not in keep]
     return documents, deletions
 
@@ -155,13 +201,16 @@ async def affected_documents(entity_type: str, ids: Iterable[int]) -> dict[str, 
     """Documents (by type) currently linked in the database to these themes, territories
     or organisations. Links deleted with the entity are found in the index instead
     (see ``search.consumer``)."""
-    field = _FIELD_OF_LINKED[entity_type]
     wanted = list(set(ids))
     found: dict[str, set[int]] = {}
-    for doc_type in DOCUMENT_TYPES:
-        model, parent, child = _LINKS[doc_type][field]
-        rows = await model.filter(**{f"{child}_id__in": wanted}).values_list(parent, flat=True)
-        found[doc_type] = set(rows)
+    for doc_type, searchable in searchable_types().items():
+        for facet in searchable.facets.values():
+            if facet.linked != entity_type:
+                continue
+            rows = await facet.table.filter(**{f"{facet.linked}_id__in": wanted}).values_list(
+                facet.parent, flat=True
+            )
+            found.setdefault(doc_type, set()).update(rows)
     return found
 
 
@@ -169,7 +218,8 @@ async def all_documents(
     *, now: dt.datetime, batch_size: int = 500
 ) -> AsyncIterator[list[Document]]:
     """Every indexable document, in batches (for a rebuild)."""
-    for doc_type, model in ((RESOURCE, Resource), (EVENT, Event)):
+    for doc_type, searchable in searchable_types().items():
+        model = searchable.content.model
         last = 0
         while True:
             pks = await (
@@ -189,8 +239,8 @@ async def all_documents(
 async def count_indexable(*, now: dt.datetime) -> int:
     """How many documents a complete index holds."""
     total = 0
-    for model in (Resource, Event):
-        total += await model.filter(_indexable(now)).count()
+    for searchable in searchable_types().values():
+        total += await searchable.content.model.filter(_indexable(now)).count()
     return total
 
 
@@ -198,9 +248,9 @@ async def published_between(start: dt.datetime, end: dt.datetime) -> dict[str, l
     """Rows whose scheduled publication time fell in ``(start, end]``: no write marks
     that moment, so the consumer sweeps for them."""
     found: dict[str, list[int]] = {}
-    for doc_type, model in ((RESOURCE, Resource), (EVENT, Event)):
+    for doc_type, searchable in searchable_types().items():
         found[doc_type] = list(
-            await model.filter(
+            await searchable.content.model.filter(
                 status=ContentStatus.PUBLISHED, published_at__gt=start, published_at__lte=end
             ).values_list("id", flat=True)
         )

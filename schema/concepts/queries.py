@@ -7,6 +7,7 @@ from typing import Annotated
 import strawberry
 
 from schema import registry
+from schema.caching import public_read
 from schema.concepts.loaders import concept_by_id
 from schema.concepts.types import Concept, ConceptOrder
 from schema.relay import After, Connection, First, connection, page_request
@@ -16,7 +17,7 @@ from services.concepts import service
 @registry.query
 @strawberry.type
 class ConceptQueries:
-    @strawberry.field(description="Concepts of the month, most recent first.")
+    @public_read(description="Concepts of the month, most recent first.")
     async def concepts(
         self,
         info: strawberry.Info,
@@ -33,7 +34,7 @@ class ConceptQueries:
         )
         return connection(page, Concept.from_model)
 
-    @strawberry.field(description="The concept with this slug, or null.")
+    @public_read(description="The concept with this slug, or null.")
     async def concept(
         self,
         info: strawberry.Info,

@@ -7,6 +7,7 @@ from typing import Annotated
 import strawberry
 
 from schema import registry
+from schema.caching import public_read
 from schema.events.loaders import event_by_id
 from schema.events.types import Event, EventFilter, EventOrder
 from schema.relay import After, Connection, First, connection, decode_ids, page_request
@@ -30,7 +31,7 @@ def to_service_filter(flt: EventFilter | None) -> service.EventFilter:
 @registry.query
 @strawberry.type
 class EventQueries:
-    @strawberry.field(description="The agenda: events, soonest first.")
+    @public_read(description="The agenda: events, soonest first.")
     async def events(
         self,
         info: strawberry.Info,
@@ -50,7 +51,7 @@ class EventQueries:
         )
         return connection(page, Event.from_model)
 
-    @strawberry.field(description="The event with this slug, or null.")
+    @public_read(description="The event with this slug, or null.")
     async def event(
         self,
         info: strawberry.Info,

@@ -9,6 +9,7 @@ from typing import Annotated
 import strawberry
 
 from schema import registry
+from schema.caching import public_read
 from schema.context import Context
 from schema.relay import Node, from_global_id
 from services.errors import BadUserInput, NotFound
@@ -32,7 +33,7 @@ async def _load(ctx: Context, node: registry.NodeType, pk: int) -> Node | None:
 @registry.query
 @strawberry.type
 class NodeQueries:
-    @strawberry.field(
+    @public_read(
         description="The object with this global ID (a NOT_FOUND error when "
         "it does not exist or is not visible to you)."
     )
@@ -46,7 +47,7 @@ class NodeQueries:
             raise NotFound(f"Aucun objet visible ne porte l'identifiant « {id} ».", field="id")
         return found
 
-    @strawberry.field(
+    @public_read(
         description="Objects by global IDs, in the same order (at most 100); "
         "null for those that do not exist or are not visible to you."
     )

@@ -8,6 +8,7 @@ from typing import Annotated
 import strawberry
 
 from schema import registry
+from schema.caching import public_read
 from schema.enums import OrganizationKindEnum, OrganizationRoleEnum
 from schema.organizations.loaders import organization_by_id
 from schema.organizations.types import Organization
@@ -33,7 +34,7 @@ class OrganizationFilter:
 @registry.query
 @strawberry.type
 class OrganizationQueries:
-    @strawberry.field(description="Organisations, alphabetically.")
+    @public_read(description="Organisations, alphabetically.")
     async def organizations(
         self,
         info: strawberry.Info,
@@ -57,7 +58,7 @@ class OrganizationQueries:
         )
         return connection(page, Organization.from_model)
 
-    @strawberry.field(description="The organisation with this slug, or null.")
+    @public_read(description="The organisation with this slug, or null.")
     async def organization(
         self, slug: Annotated[str, strawberry.argument(description="Slug of the organisation.")]
     ) -> Organization | None:

@@ -7,6 +7,7 @@ from typing import Annotated
 import strawberry
 
 from schema import registry
+from schema.caching import public_read
 from schema.enums import ProjectStatusEnum
 from schema.projects.loaders import membership_by_id, shared_project_by_id
 from schema.projects.types import Membership, SharedProject, SharedProjectOrder
@@ -30,7 +31,7 @@ class SharedProjectFilter:
 @registry.query
 @strawberry.type
 class SharedProjectQueries:
-    @strawberry.field(description="Shared projects, newest first.")
+    @public_read(description="Shared projects, newest first.")
     async def shared_projects(
         self,
         info: strawberry.Info,
@@ -60,7 +61,7 @@ class SharedProjectQueries:
         )
         return connection(page, SharedProject.from_model)
 
-    @strawberry.field(description="The shared project with this slug, or null.")
+    @public_read(description="The shared project with this slug, or null.")
     async def shared_project(
         self,
         info: strawberry.Info,

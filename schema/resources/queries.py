@@ -7,6 +7,7 @@ from typing import Annotated
 import strawberry
 
 from schema import registry
+from schema.caching import public_read
 from schema.relay import After, Connection, First, connection, decode_ids, page_request
 from schema.resources.loaders import resource_by_id
 from schema.resources.types import Resource, ResourceFilter, ResourceOrder
@@ -47,7 +48,7 @@ def _filter(flt: ResourceFilter | None) -> service.ResourceFilter:
 @registry.query
 @strawberry.type
 class ResourceQueries:
-    @strawberry.field(description="Resources, newest first; only published ones without rights.")
+    @public_read(description="Resources, newest first; only published ones without rights.")
     async def resources(
         self,
         info: strawberry.Info,
@@ -69,7 +70,7 @@ class ResourceQueries:
         )
         return connection(page, Resource.from_model)
 
-    @strawberry.field(description="The resource with this slug, or null.")
+    @public_read(description="The resource with this slug, or null.")
     async def resource(
         self,
         info: strawberry.Info,

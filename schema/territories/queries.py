@@ -8,6 +8,7 @@ from typing import Annotated
 import strawberry
 
 from schema import registry
+from schema.caching import public_read
 from schema.enums import TerritoryLevelEnum
 from schema.relay import After, Connection, First, connection, page_request
 from schema.territories.loaders import territory_by_id
@@ -30,7 +31,7 @@ class TerritoryFilter:
 @registry.query
 @strawberry.type
 class TerritoryQueries:
-    @strawberry.field(description="Territories (local authorities), alphabetically.")
+    @public_read(description="Territories (local authorities), alphabetically.")
     async def territories(
         self,
         info: strawberry.Info,
@@ -51,7 +52,7 @@ class TerritoryQueries:
         )
         return connection(page, Territory.from_model)
 
-    @strawberry.field(description="The territory with this slug, or null.")
+    @public_read(description="The territory with this slug, or null.")
     async def territory(
         self, slug: Annotated[str, strawberry.argument(description="Slug of the territory.")]
     ) -> Territory | None:

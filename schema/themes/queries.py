@@ -8,6 +8,7 @@ from zoneinfo import ZoneInfo
 import strawberry
 
 from schema import registry
+from schema.caching import public_read
 from schema.relay import After, Connection, First, connection, page_request
 from schema.themes.loaders import theme_by_id
 from schema.themes.types import Theme, ThemeOrder
@@ -27,7 +28,7 @@ class ThemeFilter:
 @registry.query
 @strawberry.type
 class ThemeQueries:
-    @strawberry.field(description="Themes, alphabetically unless asked otherwise.")
+    @public_read(description="Themes, alphabetically unless asked otherwise.")
     async def themes(
         self,
         info: strawberry.Info,
@@ -50,7 +51,7 @@ class ThemeQueries:
         )
         return connection(page, Theme.from_model)
 
-    @strawberry.field(description="The theme with this slug, or null.")
+    @public_read(description="The theme with this slug, or null.")
     async def theme(
         self,
         info: strawberry.Info,
@@ -59,14 +60,14 @@ class ThemeQueries:
         found = await service.get_theme_by_slug(info.context.viewer, slug)
         return Theme.from_model(found) if found else None
 
-    @strawberry.field(description="The theme of the month: the latest whose month has begun.")
+    @public_read(description="The theme of the month: the latest whose month has begun.")
     async def current_theme(self, info: strawberry.Info) -> Theme | None:
         ctx = info.context
         today = ctx.now.astimezone(ZoneInfo("Europe/Paris")).date()
         found = await service.get_current_theme(ctx.viewer, today=today)
         return Theme.from_model(found) if found else None
 
-    @strawberry.field(
+    @public_read(
         description="The theme announced for the next issue (« Contribuez à la "
         "prochaine thématique »), or null."
     )

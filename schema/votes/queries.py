@@ -7,6 +7,7 @@ from typing import Annotated
 import strawberry
 
 from schema import registry
+from schema.caching import public_read
 from schema.relay import After, Connection, First, connection, page_request
 from schema.votes.loaders import voting_round_by_id
 from schema.votes.types import VotingRound, VotingRoundOrder
@@ -16,7 +17,7 @@ from services.votes import service
 @registry.query
 @strawberry.type
 class VotingRoundQueries:
-    @strawberry.field(description="Voting rounds, most recent first.")
+    @public_read(description="Voting rounds, most recent first.")
     async def voting_rounds(
         self,
         info: strawberry.Info,
@@ -33,7 +34,7 @@ class VotingRoundQueries:
         )
         return connection(page, VotingRound.from_model)
 
-    @strawberry.field(description="The voting round with this slug, or null.")
+    @public_read(description="The voting round with this slug, or null.")
     async def voting_round(
         self,
         info: strawberry.Info,

@@ -48,9 +48,16 @@ def _analyse(query: str, operation_name: str | None):
     from graphql import parse
 
     from schema import build_schema
+    from schema.caching import cacheable_root_fields
     from schema.directives import viewer_dependent_fields
 
-    return analyse(parse(query), operation_name, viewer_dependent_fields(build_schema()))
+    schema = build_schema()
+    return analyse(
+        parse(query),
+        operation_name,
+        cacheable_roots=cacheable_root_fields(schema),
+        viewer_dependent=viewer_dependent_fields(schema),
+    )
 
 
 def test_only_public_read_only_documents_are_cacheable():
