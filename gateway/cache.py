@@ -2,8 +2,8 @@
 
 What is cached: a ``query`` operation whose root fields are all public reads (those the
 schema marks with :func:`schema.caching.public_read`), asked by an anonymous caller or a
-partner's read-only API key, answered with 200 and no error. Nothing else (signed-in people, keys that may
-contribute, mutations, search, editors' lists) goes near the cache.
+partner's read-only API key, answered with 200 and no error. Nothing else (signed-in
+people, keys that may contribute, mutations, search, editors' lists) goes near the cache.
 
 Key: (document hash, operation name, variables, visibility, Accept). Visibility is
 ``public`` for anonymous callers; a read-only key shares it only when the document selects
