@@ -8,10 +8,13 @@ from typing import TYPE_CHECKING, Annotated
 import strawberry
 
 from schema.directives import VIEWER_DEPENDENT
-from schema.enums import RoleEnum
+from schema.enums import mirror
 from schema.relay import Node
 from services.accounts.models import Account as AccountModel
 from services.policy import is_allowed
+from services.viewer import Role
+
+RoleEnum = mirror(Role, "Role of an account (ANONYMOUS: nobody signed in).")
 
 if TYPE_CHECKING:
     from schema.organizations.types import Organization

@@ -8,12 +8,14 @@ from typing import TYPE_CHECKING, Annotated
 
 import strawberry
 
-from schema.enums import ContentStatusEnum, EventFormatEnum
+from schema.enums import ContentStatusEnum, mirror
 from schema.events import loaders
 from schema.relay import Node
-from services.events.models import EVENT_TIMEZONE
+from services.events.models import EVENT_TIMEZONE, EventFormat
 from services.events.models import Event as EventModel
 from services.labels import label
+
+EventFormatEnum = mirror(EventFormat, "Format of an event.")
 
 if TYPE_CHECKING:
     from schema.organizations.types import Organization

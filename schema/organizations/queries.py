@@ -9,9 +9,8 @@ import strawberry
 
 from schema import registry
 from schema.caching import public_read
-from schema.enums import OrganizationKindEnum, OrganizationRoleEnum
 from schema.organizations.loaders import organization_by_id
-from schema.organizations.types import Organization
+from schema.organizations.types import Organization, OrganizationKindEnum, OrganizationRoleEnum
 from schema.relay import After, Connection, First, connection, page_request
 from services.organizations import service
 

@@ -6,11 +6,15 @@ from typing import TYPE_CHECKING, Annotated
 
 import strawberry
 
-from schema.enums import OrganizationKindEnum, OrganizationRoleEnum
+from schema.enums import mirror
 from schema.organizations import loaders
 from schema.relay import After, Connection, First, Node, child_connection
 from services.labels import label
 from services.organizations.models import Organization as OrganizationModel
+from services.organizations.models import OrganizationKind, OrganizationRole
+
+OrganizationKindEnum = mirror(OrganizationKind, "Legal or institutional kind of organisation.")
+OrganizationRoleEnum = mirror(OrganizationRole, "Role an organisation plays on the platform.")
 
 if TYPE_CHECKING:
     from schema.events.types import Event, EventOrder

@@ -8,8 +8,7 @@ from typing import Annotated
 import strawberry
 
 from schema import registry
-from schema.enums import MembershipRoleEnum
-from schema.projects.types import Membership, SharedProject
+from schema.projects.types import Membership, MembershipRoleEnum, SharedProject
 from schema.relay import decode_id, decode_ids
 from services.projects import editing
 

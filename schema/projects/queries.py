@@ -8,9 +8,8 @@ import strawberry
 
 from schema import registry
 from schema.caching import public_read
-from schema.enums import ProjectStatusEnum
 from schema.projects.loaders import membership_by_id, shared_project_by_id
-from schema.projects.types import Membership, SharedProject, SharedProjectOrder
+from schema.projects.types import Membership, ProjectStatusEnum, SharedProject, SharedProjectOrder
 from schema.relay import After, Connection, First, connection, decode_ids, page_request
 from services.projects import service
 

@@ -9,15 +9,20 @@ from typing import TYPE_CHECKING, Annotated
 import strawberry
 
 from schema.directives import VIEWER_DEPENDENT
-from schema.enums import MembershipRoleEnum, MembershipStatusEnum, ProjectStatusEnum, StageKindEnum
+from schema.enums import mirror
 from schema.projects import loaders
 from schema.relay import Node
 from services.labels import label
 from services.projects.editing import can_read_notes
 from services.projects.models import Membership as MembershipModel
-from services.projects.models import MembershipRole, MembershipStatus
+from services.projects.models import MembershipRole, MembershipStatus, ProjectStatus, StageKind
 from services.projects.models import ProjectStage as StageModel
 from services.projects.models import SharedProject as ProjectModel
+
+ProjectStatusEnum = mirror(ProjectStatus, "Stage a shared project has reached.")
+StageKindEnum = mirror(StageKind, "Kind of stage of a shared project.")
+MembershipRoleEnum = mirror(MembershipRole, "How a local authority takes part in a project.")
+MembershipStatusEnum = mirror(MembershipStatus, "State of a local authority's membership.")
 
 if TYPE_CHECKING:
     from schema.organizations.types import Organization

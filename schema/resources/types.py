@@ -9,13 +9,18 @@ from typing import TYPE_CHECKING, Annotated
 import strawberry
 
 from schema.directives import VIEWER_DEPENDENT
-from schema.enums import AudienceEnum, ContentStatusEnum, ResourceKindEnum
+from schema.enums import ContentStatusEnum, mirror
 from schema.relay import Node
 from schema.resources import loaders
+from services.content import Audience
 from services.errors import BadUserInput
 from services.labels import label
 from services.policy import is_allowed
 from services.resources.models import Resource as ResourceModel
+from services.resources.models import ResourceKind
+
+ResourceKindEnum = mirror(ResourceKind, "Kind of resource (guide, experience report…).")
+AudienceEnum = mirror(Audience, "Who a resource is written for.")
 
 if TYPE_CHECKING:
     from schema.organizations.types import Organization

@@ -8,10 +8,9 @@ from typing import Annotated
 
 import strawberry
 
-from schema.enums import AudienceEnum, EventFormatEnum, ResourceKindEnum
-from schema.events.types import Event
+from schema.events.types import Event, EventFormatEnum
 from schema.relay import PageInfo, decode_ids
-from schema.resources.types import Resource
+from schema.resources.types import AudienceEnum, Resource, ResourceKindEnum
 from search import port
 
 

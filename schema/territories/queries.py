@@ -9,10 +9,9 @@ import strawberry
 
 from schema import registry
 from schema.caching import public_read
-from schema.enums import TerritoryLevelEnum
 from schema.relay import After, Connection, First, connection, page_request
 from schema.territories.loaders import territory_by_id
-from schema.territories.types import Territory
+from schema.territories.types import Territory, TerritoryLevelEnum
 from services.territories import service
 
 

@@ -6,11 +6,14 @@ from typing import TYPE_CHECKING, Annotated
 
 import strawberry
 
-from schema.enums import TerritoryLevelEnum
+from schema.enums import mirror
 from schema.relay import After, Connection, First, Node, child_connection
 from schema.territories import loaders
 from services.labels import label
 from services.territories.models import Territory as TerritoryModel
+from services.territories.models import TerritoryLevel
+
+TerritoryLevelEnum = mirror(TerritoryLevel, "Level of a local authority.")
 
 if TYPE_CHECKING:
     from schema.projects.types import Membership
