@@ -85,6 +85,8 @@ def build_schema(
         query=query,
         mutation=mutation,
         subscription=subscription,
+        # Every node type, also those no field names (node(id:) returns them).
+        types=[node.type for node in registry.node_types().values()],
         extensions=extensions,
         config=config,
         execution_context_class=CompiledExecutionContext if settings.compiled_execution else None,

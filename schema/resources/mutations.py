@@ -28,10 +28,6 @@ ContributionInput = input_type(
 )
 
 
-def resource_pk(global_id: strawberry.ID) -> int:
-    return decode_id(global_id, "Resource")
-
-
 @registry.mutation
 @strawberry.type
 class ResourceMutations:
@@ -55,7 +51,7 @@ class ResourceMutations:
         row = await update_content(
             info.context.viewer,
             RESOURCE,
-            resource_pk(id),
+            decode_id(id, "Resource"),
             version=version,
             given=given_fields(input, RESOURCE),
         )
@@ -65,7 +61,7 @@ class ResourceMutations:
     async def delete_resource(
         self, info: strawberry.Info, id: ResourceID, version: Version
     ) -> Deleted:
-        await delete_content(info.context.viewer, RESOURCE, resource_pk(id), version=version)
+        await delete_content(info.context.viewer, RESOURCE, decode_id(id, "Resource"), version=version)
         return Deleted(id=id)
 
     @strawberry.mutation(
@@ -89,7 +85,7 @@ class ResourceMutations:
         self, info: strawberry.Info, id: ResourceID, version: Version
     ) -> Resource:
         found = await contributions.accept_contribution(
-            info.context.viewer, resource_pk(id), version=version
+            info.context.viewer, decode_id(id, "Resource"), version=version
         )
         return Resource.from_model(found)
 
@@ -104,6 +100,6 @@ class ResourceMutations:
         reason: Annotated[str, strawberry.argument(description="Why (shown to the contributor).")],
     ) -> Resource:
         found = await contributions.reject_contribution(
-            info.context.viewer, resource_pk(id), version=version, reason=reason
+            info.context.viewer, decode_id(id, "Resource"), version=version, reason=reason
         )
         return Resource.from_model(found)

@@ -1,0 +1,69 @@
+"""Run in a process of its own (Tortoise's state is global): a database with the throwaway
+content type, then everything it gets from the registries. Prints a JSON report."""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import json
+import sys
+
+from tortoise import Tortoise, connections
+
+
+async def main(path: str) -> dict:
+    from services import db
+    from services.settings import Settings
+
+    settings = Settings(database_url=f"sqlite://{path}")
+    config = db.tortoise_config(settings)
+    config["apps"]["models"]["models"].append("tests.registry.gadgets")
+    await Tortoise.init(config=config)
+    await Tortoise.generate_schemas()
+    try:
+        return await _exercise(settings)
+    finally:
+        await connections.close_all()
+
+
+async def _exercise(settings) -> dict:
+    from schema import build_schema
+    from schema.context import Context
+    from schema.relay import to_global_id
+    from search.documents import load_documents
+    from services.editing import create_content
+    from services.policy import policy_table
+    from services.viewer import ANONYMOUS, Role, Viewer
+    from tests.registry.gadgets import GADGET
+
+    editor = Viewer(role=Role.EDITOR)
+    report: dict = {}
+    report["policy"] = sorted(op for op in policy_table() if op.startswith("gadget."))
+    gadget = await create_content(editor, GADGET, {"title": "Boussole", "colour": "bleu"})
+    report["draft"] = {"status": gadget.status.value, "slug": gadget.slug}
+    schema = build_schema(settings)
+    gid = to_global_id("Gadget", gadget.id)
+
+    async def run(document: str, viewer: Viewer, **variables) -> dict:
+        result = await schema.execute(
+            document, variable_values=variables, context_value=Context(settings, viewer)
+        )
+        return {
+            "data": result.data,
+            "errors": [e.message for e in result.errors or ()],
+        }
+
+    node = "query($id: ID!) { node(id: $id) { __typename ... on Gadget { title colour } } }"
+    report["node_hidden"] = await run(node, ANONYMOUS, id=gid)
+    report["publish"] = await run(
+        "mutation($id: ID!) { publish(id: $id, version: 1) { __typename } }", editor, id=gid
+    )
+    report["node_public"] = await run(node, ANONYMOUS, id=gid)
+    now = dt.datetime.now(dt.UTC)
+    documents, deletions = await load_documents("gadget", [gadget.id], now=now)
+    report["search"] = {"documents": documents, "deletions": deletions}
+    return report
+
+
+if __name__ == "__main__":
+    print(json.dumps(asyncio.run(main(sys.argv[1])), default=str))

@@ -1,0 +1,48 @@
+"""A content type declared once, in a test package, gets node lookup, publishing, policy
+rows and a search document, with nothing else edited (tests/registry/gadgets.py)."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import pytest
+
+
+@pytest.fixture(scope="module")
+def report(tmp_path_factory, repo_root) -> dict:
+    path = tmp_path_factory.mktemp("gadgets") / "gadgets.sqlite3"
+    done = subprocess.run(
+        [sys.executable, "-m", "tests.registry.run_gadgets", str(path)],
+        cwd=repo_root,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+def test_it_has_its_policy_rows(report):
+    assert report["policy"] == ["gadget.create", "gadget.delete", "gadget.update"]
+
+
+def test_it_is_created_as_a_draft_with_a_slug(report):
+    assert report["draft"] == {"status": "DRAFT", "slug": "boussole"}
+
+
+def test_node_lookup_follows_visibility_and_publishing(report):
+    assert report["node_hidden"]["data"] == {"node": None}  # a draft: not for the public
+    assert report["publish"] == {"data": {"publish": {"__typename": "Gadget"}}, "errors": []}
+    assert report["node_public"]["data"] == {
+        "node": {"__typename": "Gadget", "title": "Boussole", "colour": "bleu"}
+    }
+
+
+def test_it_has_a_search_document(report):
+    [document] = report["search"]["documents"]
+    assert document["id"].startswith("gadget-")
+    assert document["type"] == "gadget" and document["title"] == "Boussole"
+    assert document["text"] == "bleu"
