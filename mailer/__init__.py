@@ -1,1 +1,1 @@
-"""Newsletters: composition, rendering and delivery (issue 6)."""
+"""Newsletters: composition, rendering and delivery."""

@@ -1,1 +1,1 @@
-"""Search: the search port and its engines (issue 5)."""
+"""Search: the search port and its engines."""
