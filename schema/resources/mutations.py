@@ -61,7 +61,9 @@ class ResourceMutations:
     async def delete_resource(
         self, info: strawberry.Info, id: ResourceID, version: Version
     ) -> Deleted:
-        await delete_content(info.context.viewer, RESOURCE, decode_id(id, "Resource"), version=version)
+        await delete_content(
+            info.context.viewer, RESOURCE, decode_id(id, "Resource"), version=version
+        )
         return Deleted(id=id)
 
     @strawberry.mutation(
