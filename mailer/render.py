@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import html
+import logging
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -25,6 +26,7 @@ from jinja2.sandbox import ImmutableSandboxedEnvironment
 
 from services.errors import BadUserInput
 
+logger = logging.getLogger("tec.mailer")
 PARIS = ZoneInfo("Europe/Paris")
 RECIPIENT_FIELDS = ("greeting", "unsubscribe_url", "preferences_url")
 # Plain ASCII word characters: Jinja, MRML, the CSS inliner and even ``urlencode`` leave
@@ -125,14 +127,34 @@ _PREVIEW = (
 )
 
 
+# The serializer of css-inline writes every attribute in double quotes, escaped.
+_LINK = re.compile(r'(<a\b[^>]*?)\shref="([^"]*)"')
+_WORKING_LINK = re.compile(r"https?://[^\s/?#]+|mailto:[^\s@]+@|tec_recipient__")
+
+
+def _unlink_non_urls(document: str) -> str:
+    """A link must work in a mailbox: absolute http(s), ``mailto:`` or a recipient token.
+    Any other ``href`` (text where a URL was expected, ``#``, a relative path) is removed,
+    leaving its text, and logged."""
+
+    def check(match: re.Match[str]) -> str:
+        if _WORKING_LINK.match(html.unescape(match.group(2)).strip()):
+            return match.group(0)
+        logger.warning("newsletter link dropped, not a URL: %r", match.group(2)[:200])
+        return match.group(1)
+
+    return _LINK.sub(check, document)
+
+
 def render_html(mjml_source: str, context: Mapping[str, Any]) -> str:
-    """MJML template + context → one responsive HTML document, CSS inlined, ``lang`` set."""
+    """MJML template + context → one responsive HTML document, CSS inlined, ``lang`` set;
+    links that would not work in a mailbox are left as text."""
     markup = _render(mjml_source, context, autoescape=True, field="mjml")
     try:
         output = mrml.to_html(markup)
     except Exception as error:  # mrml raises its own exception types
         raise TemplateInvalid(f"MJML invalide : {error}", field="mjml") from None
-    return _INLINER.inline(output.content.replace(_MRML_PREVIEW, _PREVIEW, 1))
+    return _unlink_non_urls(_INLINER.inline(output.content.replace(_MRML_PREVIEW, _PREVIEW, 1)))
 
 
 def render_text(text_source: str, context: Mapping[str, Any]) -> str:

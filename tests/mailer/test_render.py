@@ -249,3 +249,23 @@ def test_text_that_only_looks_like_a_token_is_left_alone():
     rendered = "tec_recipient__name__ tec_recipient__greeting__"
     filled = Personalizer.of(rendered, escape=False).fill({"greeting": "Bonjour,"})
     assert filled == "tec_recipient__name__ Bonjour,"
+
+
+def test_links_that_would_not_work_in_a_mailbox_are_left_as_text(caplog):
+    kept = ["https://tec.example/a?b=1&c=2", "mailto:contact@tec.example"]
+    dropped = ["Pour aller plus loin", "#", "/newsletters", "javascript:alert(1)", "www.x.org", ""]
+    links = "".join(
+        f'<a href="{{{{ links[{i}] }}}}">lien {i}</a> ' for i in range(len(kept + dropped))
+    )
+    mjml = (
+        "<mjml><mj-body><mj-section><mj-column><mj-text>"
+        f'{links}<a href="{{{{ r.unsubscribe_url }}}}">désabonnement</a>'
+        "</mj-text></mj-column></mj-section></mj-body></mjml>"
+    )
+    rendered = render_html(mjml, {"links": kept + dropped, "r": RECIPIENT_PLACEHOLDERS})
+    found = _parsed(rendered)
+    hrefs = [v for tag, name, v in found.attributes if tag == "a" and name == "href"]
+    assert hrefs == [*kept, RECIPIENT_PLACEHOLDERS["unsubscribe_url"]]
+    text = "".join(found.texts)
+    assert all(f"lien {i}" in text for i in range(len(kept + dropped)))
+    assert "not a URL" in caplog.text
