@@ -289,8 +289,7 @@ class Settings(BaseSettings):
         # http(s) URL, nothing that would end an attribute or a CSP directive.
         value = value.strip()
         if value and (
-            not re.fullmatch(r"https?://[^\s\"'<>;,]+", value)
-            or not urlsplit(value).netloc
+            not re.fullmatch(r"https?://[^\s\"'<>;,]+", value) or not urlsplit(value).netloc
         ):
             raise ValueError("TEC_NEWSLETTER_LOGO_URL must be an absolute http(s) URL")
         return value

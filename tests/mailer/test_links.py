@@ -37,18 +37,26 @@ PEOPLE = ("Élise Dupont", "Bastien", "Zoé & Louis")
 
 
 class _Links(HTMLParser):
-    """Links of an HTML document: ``(tag, attribute, value)`` of every href and src."""
+    """Links of an HTML document: ``(tag, attribute, value)`` of every href and src, and
+    where each image links to."""
 
     def __init__(self) -> None:
         super().__init__(convert_charrefs=True)
         self.found: list[tuple[str, str, str]] = []
-        self.text: list[str] = []
+        self.image_links: dict[str, str] = {}
+        self._anchor: str | None = None
 
     def handle_starttag(self, tag, attrs):
-        self.found += [(tag, name, value or "") for name, value in attrs if name in ("href", "src")]
+        values = {name: value or "" for name, value in attrs}
+        self.found += [(tag, name, values[name]) for name in ("href", "src") if name in values]
+        if tag == "a":
+            self._anchor = values.get("href")
+        elif tag == "img" and self._anchor is not None:
+            self.image_links[values.get("src", "")] = self._anchor
 
-    def handle_data(self, data):
-        self.text.append(data)
+    def handle_endtag(self, tag):
+        if tag == "a":
+            self._anchor = None
 
 
 @dataclass
@@ -75,11 +83,15 @@ class Mail:
         return found.pop()
 
 
-def _links(html: str) -> list[str]:
+def _parse(html: str) -> _Links:
     parser = _Links()
     parser.feed(html)
     parser.close()
-    return [value for _, _, value in parser.found]
+    return parser
+
+
+def _links(html: str) -> list[str]:
+    return [value for _, _, value in _parse(html).found]
 
 
 def _text_links(text: str) -> list[str]:
@@ -93,6 +105,7 @@ class Site:
     client: httpx.AsyncClient
     host: str
     portal_host: str
+    archive: str
 
     def local(self, url: str) -> str:
         parts = urlsplit(url)
@@ -137,8 +150,13 @@ async def site(news_settings, smtp_server):
     app = create_app(settings)
     transport = httpx.ASGITransport(app=app, client=("203.0.113.21", 4242))
     async with httpx.AsyncClient(transport=transport, base_url="https://tec.example") as client:
-        portal = getattr(settings, "portal_url", "") or ""
-        yield Site(client, urlsplit(settings.base_url).hostname, urlsplit(portal).hostname or "")
+        portal = getattr(settings, "portal_url", "") or ""  # TEC_PORTAL_URL, when there is one
+        yield Site(
+            client,
+            host=urlsplit(settings.base_url).hostname,
+            portal_host=urlsplit(portal).hostname or "",
+            archive=f"{settings.base_url}/newsletters",
+        )
 
 
 async def _gql(client: httpx.AsyncClient, query: str, variables: dict, headers=None) -> dict:
@@ -252,8 +270,13 @@ async def test_every_link_of_every_mail_works(site, smtp_server, news_settings, 
         assert token in mail.link("/newsletters/unsubscribe")
         assert mail.link("/newsletters/unsubscribe") == mail.message["List-Unsubscribe"][1:-1]
         assert token in mail.link("/newsletters/preferences")
-        logo = [u for u in _links(mail.html) if urlsplit(u).path == "/newsletters/logo.png"]
-        assert logo, "the logo is not shown"
+        [home] = [
+            href
+            for src, href in _parse(mail.html).image_links.items()
+            if urlsplit(src).path == "/newsletters/logo.png"
+        ]
+        # The logo leads to the portal's home, or to the archive (followed by check()).
+        assert urlsplit(home).hostname == site.portal_host or home == site.archive, home
 
     first, second, third = addresses
     # The footer's link: a button, then unsubscribed.

@@ -6,6 +6,7 @@ Content-Security-Policy allows it) and click to unsubscribe."""
 from __future__ import annotations
 
 import json
+import re
 from email import message_from_bytes, policy
 from email.message import EmailMessage
 from pathlib import Path
@@ -33,13 +34,11 @@ def _text(message: EmailMessage) -> str:
     return message.get_body(("plain",)).get_content()  # type: ignore[union-attr]
 
 
-def _link(message: EmailMessage, label: str) -> str:
-    """The URL on the text part's line starting with ``label``, or the first line holding
-    ``label``."""
-    for line in _text(message).splitlines():
-        if label in line and "http" in line:
-            return line[line.index("http") :].split()[0]
-    raise AssertionError(f"no {label!r} link in:\n{_text(message)}")
+def _link(message: EmailMessage, part: str) -> str:
+    """The one URL of the text part holding ``part`` (a path, a query)."""
+    found = {u for u in re.findall(r"https?://[^\s<>]+", _text(message)) if part in u}
+    assert len(found) == 1, f"{part!r}: {found} in:\n{_text(message)}"
+    return found.pop()
 
 
 def test_the_readme_newsletter_walk_through(tmp_path: Path) -> None:
@@ -108,17 +107,20 @@ def test_the_readme_newsletter_walk_through(tmp_path: Path) -> None:
                 assert "Bonjour Dominique," in _text(received)
                 html = received.get_body(("html",)).get_content()  # type: ignore[union-attr]
                 (tmp_path / "issue.html").write_text(html, "utf-8")
-                for url in (f"file://{tmp_path / 'issue.html'}", _link(received, "navigateur")):
+                for url in (
+                    f"file://{tmp_path / 'issue.html'}",
+                    _link(received, f"/newsletters/{issue['slug']}"),
+                ):
                     page.goto(url, wait_until="networkidle")
                     logo = page.locator('img[alt="Territoires en Commun"]')
                     assert logo.evaluate("i => [i.naturalWidth, i.naturalHeight]") == [440, 120]
                     assert logo.evaluate("i => [i.width, i.height]") == [220, 60]
                     page.screenshot(path=str(tmp_path / "issue.png"), full_page=True)
                 assert not refused, refused
-                preferences = page.request.get(_link(received, "Gérer mes préférences"))
+                preferences = page.request.get(_link(received, "/newsletters/preferences?token="))
                 assert preferences.status == 200 and "Dominique" in preferences.text()
                 # 6. Unsubscribe: a button, then done.
-                page.goto(_link(received, "Se désabonner"))
+                page.goto(_link(received, "/newsletters/unsubscribe?token="))
                 page.get_by_role("button", name="Me désabonner").click()
                 page.wait_for_load_state()
                 assert page.title() == "Désabonnement enregistré"

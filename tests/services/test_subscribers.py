@@ -119,7 +119,10 @@ def test_the_secrets_setting_is_a_comma_separated_list(monkeypatch):
     monkeypatch.setenv("TEC_SIGNING_SECRET", f" {'a' * 32} , {'b' * 32},")
     assert Settings().signing_secret == ["a" * 32, "b" * 32]
     assert signing.signing_keys(Settings()).keys == (b"a" * 32, b"b" * 32)
-    assert Settings(environment="production", smtp_host="relay.example").signing_secret == ["a" * 32, "b" * 32]
+    assert Settings(environment="production", smtp_host="relay.example").signing_secret == [
+        "a" * 32,
+        "b" * 32,
+    ]
     monkeypatch.setenv("TEC_SIGNING_SECRET", f"{'a' * 32},short")
     with pytest.raises(ValueError, match="TEC_SIGNING_SECRET"):
         Settings(environment="production")
