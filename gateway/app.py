@@ -37,6 +37,7 @@ from gateway.http import (
     SecurityHeadersMiddleware,
     error_response,
     install_request_id_on_log_records,
+    page_csp,
 )
 from gateway.ide import STATIC_DIR
 from gateway.metrics import Metrics
@@ -223,7 +224,11 @@ def create_app(settings: Settings | None = None) -> Starlette:
                 proxies=TrustedProxies(parse_networks(settings.trusted_proxies)),
             ),
             Middleware(RequestIdMiddleware),
-            Middleware(SecurityHeadersMiddleware, hsts=settings.hsts),
+            Middleware(
+                SecurityHeadersMiddleware,
+                hsts=settings.hsts,
+                page_csp=page_csp(settings.base_url, settings.newsletter_logo_url),
+            ),
             Middleware(
                 CORSMiddleware,
                 allow_origins=settings.cors_origins,

@@ -8,6 +8,7 @@ import logging
 import re
 import uuid
 from typing import Any
+from urllib.parse import urlsplit
 
 from starlette.datastructures import Headers, MutableHeaders
 from starlette.responses import JSONResponse
@@ -78,18 +79,34 @@ IDE_CSP = (
     "img-src 'self' data:; font-src 'self' data:; connect-src 'self' ws: wss:; "
     "frame-ancestors 'none'; base-uri 'none'; form-action 'self'"
 )
-PAGE_CSP = (
-    "default-src 'none'; style-src 'unsafe-inline'; img-src https: data:; "
-    "frame-ancestors 'none'; base-uri 'none'; form-action 'self'"
-)
+
+
+def page_csp(*image_urls: str) -> str:
+    """The policy of HTML pages (newsletters, subscription pages): images from the gateway
+    itself, any https origin, ``data:``, and the origin of each of ``image_urls`` (the
+    gateway's public URL and the newsletter logo's, which may be plain http)."""
+    sources = ["'self'", "https:", "data:"]
+    for url in image_urls:
+        parts = urlsplit(url)
+        origin = f"{parts.scheme}://{parts.netloc}"
+        if parts.scheme in ("http", "https") and parts.netloc and origin not in sources:
+            sources.append(origin)
+    return (
+        f"default-src 'none'; style-src 'unsafe-inline'; img-src {' '.join(sources)}; "
+        "frame-ancestors 'none'; base-uri 'none'; form-action 'self'"
+    )
+
+
+PAGE_CSP = page_csp()
 
 
 class SecurityHeadersMiddleware:
     """Security headers on every response; a Content-Security-Policy on HTML pages."""
 
-    def __init__(self, app: ASGIApp, *, hsts: bool = False) -> None:
+    def __init__(self, app: ASGIApp, *, hsts: bool = False, page_csp: str = PAGE_CSP) -> None:
         self.app = app
         self.hsts = hsts
+        self.page_csp = page_csp
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -107,7 +124,7 @@ class SecurityHeadersMiddleware:
                 if self.hsts:
                     headers.setdefault("Strict-Transport-Security", "max-age=31536000")
                 if headers.get("content-type", "").startswith("text/html"):
-                    csp = IDE_CSP if path.endswith("/graphql") else PAGE_CSP
+                    csp = IDE_CSP if path.endswith("/graphql") else self.page_csp
                     headers.setdefault("Content-Security-Policy", csp)
             await send(message)
 

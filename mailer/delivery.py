@@ -86,7 +86,6 @@ class Sender:
                     sender=self.settings.mail_from,
                     subject=issue.frozen_subject or issue.subject,
                     domain_key=str(issue.id),
-                    list_id=f"Territoires en Commun <newsletter.{self.settings.host}>",
                 ),
                 html=Personalizer.of(issue.frozen_html or "", escape=True),
                 text=Personalizer.of(issue.frozen_text or "", escape=False),

@@ -15,10 +15,10 @@ CONTACT = "mailto:contact@territoires-en-commun.example"
 def issue_links(settings: Settings, slug: str) -> dict[str, str]:
     base = settings.base_url
     return {
-        "home": base,
+        "home": f"{base}/newsletters",
         "view_in_browser": f"{base}/newsletters/{quote(slug)}",
         "archive": f"{base}/newsletters",
-        "logo": f"{base}/newsletters/logo.png",
+        "logo": settings.newsletter_logo_url or f"{base}/newsletters/logo.png",
         "contribute": f"{base}/graphql",
         "vote": f"{base}/graphql",
         "contact": CONTACT,

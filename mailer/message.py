@@ -2,12 +2,15 @@
 issue so that each recipient costs two substitutions and a base64 encoding.
 
 Every message of an issue has a stable Message-ID per (issue, subscriber): a retry or a
-resend after a crash carries the same one, so receiving systems can drop duplicates.
+resend after a crash carries the same one, so receiving systems can drop duplicates. Every
+message is list mail (issues, test sends, confirmations): it carries ``List-Id`` and, when
+it has one, the RFC 8058 one-click ``List-Unsubscribe``.
 """
 
 from __future__ import annotations
 
 import base64
+import datetime as dt
 import email.utils
 import re
 import time
@@ -18,6 +21,7 @@ from services.accounts.service import normalize_email
 from services.errors import BadUserInput
 
 _CRLF = re.compile(r"[\r\n\x00]")
+LIST_NAME = "Territoires en Commun"
 
 
 class HeaderInjection(BadUserInput):
@@ -60,6 +64,11 @@ def message_id(issue_id: int | str, subscriber_id: int | str, domain: str) -> st
     return f"<newsletter-{issue_id}.{subscriber_id}@{domain}>"
 
 
+def list_id(name: str, domain: str) -> str:
+    """RFC 2919 ``List-Id`` of the newsletter sent from ``domain``."""
+    return f"{name} <newsletter.{domain}>"
+
+
 def _b64(text: str) -> bytes:
     # b64encode + slicing is faster than encodebytes (a Python loop over 57-byte chunks).
     encoded = base64.b64encode(text.encode("utf-8"))
@@ -80,7 +89,7 @@ class MessageFactory:
     """Headers common to all messages of an issue, prepared once."""
 
     def __init__(
-        self, *, sender: str, subject: str, domain_key: str, list_id: str | None = None
+        self, *, sender: str, subject: str, domain_key: str, list_name: str = LIST_NAME
     ) -> None:
         name, address = parse_sender(sender)
         self.envelope_from = address
@@ -93,9 +102,8 @@ class MessageFactory:
             "MIME-Version: 1.0",
             f'Content-Type: multipart/alternative; boundary="{self.boundary}"',
             "Auto-Submitted: auto-generated",
+            f"List-Id: {encode_header(list_id(list_name, self.domain), field='list_id')}",
         ]
-        if list_id:
-            common.append(f"List-Id: {encode_header(list_id, field='list_id')}")
         self.common = "\r\n".join(common).encode()
         self._date_second = 0
         self._date = b""
@@ -104,7 +112,8 @@ class MessageFactory:
         second = int(time.time())
         if second != self._date_second:
             self._date_second = second
-            self._date = f"Date: {email.utils.formatdate(second, localtime=False)}".encode()
+            moment = dt.datetime.fromtimestamp(second, dt.UTC)
+            self._date = f"Date: {email.utils.format_datetime(moment)}".encode()
         return self._date
 
     def build(

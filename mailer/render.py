@@ -1,15 +1,16 @@
 """Rendering: a template's MJML (with Jinja, sandboxed) → responsive HTML with inlined CSS,
 and its plain-text version. Pure functions: data in, strings out.
 
-Per-recipient parts (greeting, unsubscribe and preferences links) are rendered as
-placeholders, so that the expensive render runs once per issue and each message is a
-cheap substitution (:class:`Personalizer`).
+Per-recipient parts (greeting, unsubscribe and preferences links) are rendered as ASCII
+tokens (``tec_recipient__greeting__``), so that the expensive render runs once per issue
+and each message is a cheap substitution (:class:`Personalizer`).
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import html
+import logging
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -25,11 +26,20 @@ from jinja2.sandbox import ImmutableSandboxedEnvironment
 
 from services.errors import BadUserInput
 
+logger = logging.getLogger("tec.mailer")
 PARIS = ZoneInfo("Europe/Paris")
-# Private-use characters: survive Jinja, MRML and the CSS inliner untouched.
-_OPEN, _CLOSE = "\ue000", "\ue001"
 RECIPIENT_FIELDS = ("greeting", "unsubscribe_url", "preferences_url")
-_PLACEHOLDER = re.compile(f"{_OPEN}([a-z_]+){_CLOSE}")
+# Plain ASCII word characters: Jinja, MRML, the CSS inliner and even ``urlencode`` leave
+# them as they are, in attributes and text alike.
+_TOKEN = "tec_recipient__{}__"
+# Only the known names are recognised, so text that merely looks like a token stays. The
+# private-use markers (``\ue000name\ue001``, which MRML spells ``\u{e000}name\u{e001}``
+# inside attributes) are read too: renders frozen with them get working links.
+_PLACEHOLDER = re.compile(
+    r"(?:tec_recipient__|\ue000|\\u\{e000\})"
+    f"({'|'.join(RECIPIENT_FIELDS)})"
+    r"(?:__|\ue001|\\u\{e001\})"
+)
 _DAYS = ("lundi", "mardi", "mercredi", "jeudi", "vendredi", "samedi", "dimanche")
 _MONTHS = (
     "janvier",
@@ -52,7 +62,8 @@ class TemplateInvalid(BadUserInput):
 
 
 def placeholder(name: str) -> str:
-    return f"{_OPEN}{name}{_CLOSE}"
+    """The token a template renders for one recipient field (see :class:`Personalizer`)."""
+    return _TOKEN.format(name)
 
 
 RECIPIENT_PLACEHOLDERS = {name: placeholder(name) for name in RECIPIENT_FIELDS}
@@ -103,16 +114,47 @@ def _render(source: str, context: Mapping[str, Any], *, autoescape: bool, field:
 
 
 _INLINER = css_inline.CSSInliner(keep_style_tags=True, load_remote_stylesheets=False)
+# MRML hides the preview text (mj-preview) as 1 px white text: spam filters score both
+# (SpamAssassin: HTML_FONT_LOW_CONTRAST, FONT_INVIS_*). ``display:none`` hides it in
+# every client, ``mso-hide:all`` in Outlook for Windows.
+_MRML_PREVIEW = (
+    'style="display:none;font-size:1px;color:#ffffff;line-height:1px;max-height:0px;'
+    'max-width:0px;opacity:0;overflow:hidden;"'
+)
+_PREVIEW = (
+    'style="display:none;mso-hide:all;line-height:1px;max-height:0px;max-width:0px;'
+    'opacity:0;overflow:hidden;"'
+)
+
+
+# The serializer of css-inline writes every attribute in double quotes, escaped.
+_LINK = re.compile(r'(<a\b[^>]*?)\shref="([^"]*)"')
+_WORKING_LINK = re.compile(r"https?://[^\s/?#]+|mailto:[^\s@]+@|tec_recipient__")
+
+
+def _unlink_non_urls(document: str) -> str:
+    """A link must work in a mailbox: absolute http(s), ``mailto:`` or a recipient token.
+    Any other ``href`` (text where a URL was expected, ``#``, a relative path) is removed,
+    leaving its text, and logged."""
+
+    def check(match: re.Match[str]) -> str:
+        if _WORKING_LINK.match(html.unescape(match.group(2)).strip()):
+            return match.group(0)
+        logger.warning("newsletter link dropped, not a URL: %r", match.group(2)[:200])
+        return match.group(1)
+
+    return _LINK.sub(check, document)
 
 
 def render_html(mjml_source: str, context: Mapping[str, Any]) -> str:
-    """MJML template + context → one responsive HTML document, CSS inlined, ``lang`` set."""
+    """MJML template + context → one responsive HTML document, CSS inlined, ``lang`` set;
+    links that would not work in a mailbox are left as text."""
     markup = _render(mjml_source, context, autoescape=True, field="mjml")
     try:
         output = mrml.to_html(markup)
     except Exception as error:  # mrml raises its own exception types
         raise TemplateInvalid(f"MJML invalide : {error}", field="mjml") from None
-    return _INLINER.inline(output.content)
+    return _unlink_non_urls(_INLINER.inline(output.content.replace(_MRML_PREVIEW, _PREVIEW, 1)))
 
 
 def render_text(text_source: str, context: Mapping[str, Any]) -> str:
@@ -123,8 +165,9 @@ def render_text(text_source: str, context: Mapping[str, Any]) -> str:
 
 @dataclass(frozen=True)
 class Personalizer:
-    """A rendered document cut at its placeholders: ``fill(values)`` joins the pieces with
-    one recipient's values (escaped for HTML when ``escape``)."""
+    """A rendered document cut once at its recipient tokens: ``fill(values)`` joins the
+    pieces with one recipient's values (HTML-escaped, quotes included, when ``escape``:
+    the same value is safe in an attribute and in text)."""
 
     pieces: tuple[str, ...]
     names: tuple[str, ...]

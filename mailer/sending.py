@@ -4,6 +4,7 @@ drain the queue (``tec mailer``), send a test, send a confirmation link."""
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import logging
 from collections.abc import Callable
 
@@ -115,15 +116,37 @@ async def run_worker(
         await _sleep(settings.mail_poll_interval, stop)
 
 
+SAMPLE_NAME = "Camille"
+"""The recipient previews and test sends are personalised for."""
+
+
+def sample_values(settings: Settings) -> dict[str, str]:
+    """A sample recipient's values: their name, and the unsubscribe and preferences pages
+    without a token (which tell the reader to use the links of their own e-mails)."""
+    return {**public_values(settings), "greeting": f"Bonjour {SAMPLE_NAME},"}
+
+
+def sample_render(html: str, text: str, settings: Settings) -> tuple[str, str]:
+    """HTML and text of an issue as the sample recipient would receive them."""
+    values = sample_values(settings)
+    return (
+        Personalizer.of(html, escape=True).fill(values),
+        Personalizer.of(text, escape=False).fill(values),
+    )
+
+
 async def preview(
     execute: Executor, issue: NewsletterIssue, *, settings: Settings, viewer: Viewer
 ) -> ComposedIssue:
-    """Compose without freezing (what editors see before sending)."""
-    return await compose_issue(execute, issue, viewer=viewer, settings=settings)
+    """Compose without freezing, personalised for the sample recipient (what editors see
+    before sending)."""
+    composed = await compose_issue(execute, issue, viewer=viewer, settings=settings)
+    html, text = sample_render(composed.html, composed.text, settings)
+    return dataclasses.replace(composed, html=html, text=text)
 
 
 def public_render(html: str, settings: Settings) -> str:
-    """Frozen HTML of the web archive: placeholders filled with nobody's links."""
+    """Frozen HTML of the web archive: recipient parts filled with nobody's links."""
     return Personalizer.of(html, escape=True).fill(public_values(settings))
 
 
@@ -136,21 +159,21 @@ async def send_test(
     transport: MailTransport,
     viewer: Viewer,
 ) -> str:
-    """Compose the issue now and send it to one address, subject marked [TEST]. Returns
-    the Message-ID."""
-    composed = await compose_issue(execute, issue, viewer=viewer, settings=settings)
+    """Compose the issue now and send it to one address, subject marked [TEST],
+    personalised for the sample recipient. Returns the Message-ID."""
+    composed = await preview(execute, issue, settings=settings, viewer=viewer)
     factory = MessageFactory(
         sender=settings.mail_from,
         subject=f"[TEST] {composed.subject}",
         domain_key=f"test-{issue.id}-{int(now().timestamp())}",
     )
-    values = public_values(settings)
     envelope = factory.build(
         to_name="",
         to_address=to,
         subscriber_key="test",
-        html=Personalizer.of(composed.html, escape=True).fill(values),
-        text=Personalizer.of(composed.text, escape=False).fill(values),
+        html=composed.html,
+        text=composed.text,
+        unsubscribe_url=sample_values(settings)["unsubscribe_url"],
     )
     await transport.send(envelope)
     return envelope.message_id

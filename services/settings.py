@@ -7,8 +7,10 @@ test fixtures) and hand it to ``create_app``.
 from __future__ import annotations
 
 import ipaddress
+import re
 from pathlib import Path
 from typing import Annotated, Literal
+from urllib.parse import urlsplit
 
 from pydantic import Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
@@ -213,6 +215,11 @@ class Settings(BaseSettings):
         default="Territoires en Commun <newsletter@territoires-en-commun.example>",
         description="From: of newsletters and confirmation e-mails.",
     )
+    newsletter_logo_url: str = Field(
+        default="",
+        description="Absolute URL of the newsletter's logo (a PNG, 440×120 shown at 220 px); "
+        "empty: the built-in one, served at /newsletters/logo.png.",
+    )
     mail_directory: Path = Field(
         default=Path("var/mail"), description="Where .eml files go when TEC_SMTP_HOST is empty."
     )
@@ -273,6 +280,18 @@ class Settings(BaseSettings):
     def _split_secrets(cls, value: object) -> object:
         if isinstance(value, str):
             return [secret.strip() for secret in value.split(",") if secret.strip()]
+        return value
+
+    @field_validator("newsletter_logo_url")
+    @classmethod
+    def _absolute_image_url(cls, value: str) -> str:
+        # Written into e-mails and into the pages' Content-Security-Policy: an absolute
+        # http(s) URL, nothing that would end an attribute or a CSP directive.
+        value = value.strip()
+        if value and (
+            not re.fullmatch(r"https?://[^\s\"'<>;,]+", value) or not urlsplit(value).netloc
+        ):
+            raise ValueError("TEC_NEWSLETTER_LOGO_URL must be an absolute http(s) URL")
         return value
 
     @field_validator("database_url")

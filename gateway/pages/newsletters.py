@@ -5,8 +5,9 @@ only: mail scanners follow links, and must neither confirm nor unsubscribe anyon
 
 from __future__ import annotations
 
-import base64
+from functools import cache
 from html import escape
+from importlib import resources as package_files
 from urllib.parse import parse_qs
 
 from starlette.requests import Request
@@ -25,10 +26,6 @@ _STYLE = (
     "body{font-family:Arial,Helvetica,sans-serif;max-width:40rem;margin:2rem auto;"
     "padding:0 1rem;color:#1e1e1e}h1{color:#000091}a{color:#000091}"
     "button{background:#000091;color:#fff;border:0;padding:.6rem 1rem;font-size:1rem}"
-)
-# A 1×1 transparent PNG: the logo slot of the default template until a real one is set.
-_LOGO = base64.b64decode(
-    "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNkYPhfDwAChwGA60e6kgAAAABJRU5ErkJggg=="
 )
 
 
@@ -66,8 +63,14 @@ async def issue_page(request: Request) -> Response:
     return HTMLResponse(public_render(found.frozen_html, _settings(request)))
 
 
+@cache
+def _logo() -> bytes:
+    return package_files.files("mailer").joinpath("assets", "logo.png").read_bytes()
+
+
 async def logo(request: Request) -> Response:
-    return Response(_LOGO, media_type="image/png", headers={"Cache-Control": "max-age=86400"})
+    """The built-in newsletter logo (``TEC_NEWSLETTER_LOGO_URL`` replaces it in e-mails)."""
+    return Response(_logo(), media_type="image/png", headers={"Cache-Control": "max-age=86400"})
 
 
 async def confirm(request: Request) -> Response:
@@ -134,6 +137,11 @@ async def preferences(request: Request) -> Response:
     """Who you are (audience) and your name; themes are changed through GraphQL
     (``updateSubscriptionPreferences``)."""
     token = request.query_params.get("token", "")
+    if not token:
+        return _page(
+            "Mes préférences",
+            "<p>Utilisez le lien « Gérer mes préférences » de l'un de nos e-mails.</p>",
+        )
     keys = signing_keys(_settings(request))
     try:
         if request.method == "POST":

@@ -6,7 +6,7 @@ from typing import Annotated
 
 import strawberry
 
-from mailer.sending import preview, public_render
+from mailer.sending import preview, sample_render
 from schema import registry
 from schema.newsletters.runtime import executor_for
 from schema.newsletters.types import (
@@ -72,8 +72,8 @@ class NewsletterQueries:
 
     @strawberry.field(
         description="The issue as it would be sent (composed now with your rights), or as it "
-        "was sent once sending started (frozen). Recipient parts are shown as for the web "
-        "page (editors)."
+        "was sent once sending started (frozen), personalised for a sample recipient "
+        "(editors)."
     )
     async def newsletter_preview(
         self,
@@ -86,18 +86,13 @@ class NewsletterQueries:
         ctx = info.context
         issue = await service.get_issue(ctx.viewer, issue_pk(id))
         if issue.frozen_html is not None:
-            html, text = issue.frozen_html, issue.frozen_text or ""
+            html, text = sample_render(issue.frozen_html, issue.frozen_text or "", ctx.settings)
         else:
             composed = await preview(
                 executor_for(info), issue, settings=ctx.settings, viewer=ctx.viewer
             )
             html, text = composed.html, composed.text
-        if format is NewsletterFormat.HTML:
-            return public_render(html, ctx.settings)
-        from mailer.links import public_values
-        from mailer.render import Personalizer
-
-        return Personalizer.of(text, escape=False).fill(public_values(ctx.settings))
+        return html if format is NewsletterFormat.HTML else text
 
     @strawberry.field(
         description="How many confirmed subscribers the issue's segment reaches, per "

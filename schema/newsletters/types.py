@@ -208,7 +208,7 @@ class ComposedSection:
 class ComposedNewsletter:
     subject: str = strawberry.field(description="Subject of the e-mail.")
     html: str = strawberry.field(
-        description="HTML (recipient parts as placeholders: greeting and links)."
+        description="HTML, personalised for a sample recipient (greeting and links)."
     )
     text: str = strawberry.field(description="Plain-text alternative.")
     sections: list[ComposedSection] = strawberry.field(description="Sections, in order.")

@@ -1,7 +1,10 @@
-"""Messages: headers refused on injection, MIME that parses, stable Message-IDs."""
+"""Messages: headers refused on injection, MIME that parses, list headers, a dated Date,
+stable Message-IDs."""
 
 from __future__ import annotations
 
+import datetime as dt
+import email.utils
 from email import message_from_bytes
 from email.header import decode_header, make_header
 
@@ -55,10 +58,22 @@ def test_message_parses_with_both_parts_and_unsubscribe_headers():
     assert message["Message-ID"] == "<newsletter-42.7@tec.example>" == envelope.message_id
     assert message["List-Unsubscribe"] == "<https://tec.example/newsletters/unsubscribe?token=abc>"
     assert message["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
+    assert message["List-Id"] == "Territoires en Commun <newsletter.tec.example>"
     parts = [p for p in message.walk() if not p.is_multipart()]
     assert [p.get_content_type() for p in parts] == ["text/plain", "text/html"]
     assert parts[0].get_payload(decode=True).decode() == "Bonjour Élise"
     assert b"\r\n" in envelope.data and b"\n\n" not in envelope.data.replace(b"\r\n", b"")
+
+
+def test_date_carries_a_known_time_zone():
+    envelope = _factory().build(
+        to_name="", to_address="a@example.org", subscriber_key=1, html="", text=""
+    )
+    date = message_from_bytes(envelope.data)["Date"]
+    assert date.endswith(" +0000"), date  # -0000 would say « time zone unknown »
+    sent = email.utils.parsedate_to_datetime(date)
+    assert sent.tzinfo is not None
+    assert abs((sent - dt.datetime.now(dt.UTC)).total_seconds()) < 60
 
 
 def test_message_id_is_stable_per_issue_and_subscriber():

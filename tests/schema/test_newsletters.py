@@ -442,3 +442,22 @@ async def test_the_web_archive_shows_exactly_what_was_sent(
         headers=editor,
     )
     assert refused["errors"][0]["extensions"]["code"] == "CONFLICT"
+
+
+async def test_previews_greet_a_sample_recipient_and_show_no_token(news_gql, principals):
+    editor = principals["EDITOR"]
+    issue = await _issue(news_gql, principals)
+    composed = (await news_gql.data(COMPOSE, {"id": issue["id"]}, headers=editor))[
+        "composeNewsletter"
+    ]
+    previews = await news_gql.data(
+        """query($id: ID!) { html: newsletterPreview(id: $id, format: HTML)
+            text: newsletterPreview(id: $id, format: TEXT) }""",
+        {"id": issue["id"]},
+        headers=editor,
+    )
+    for shown in (composed["html"], composed["text"], previews["html"], previews["text"]):
+        assert "Bonjour Camille," in shown
+        assert "tec_recipient__" not in shown and "\ue000" not in shown
+        assert "https://tec.example/newsletters/unsubscribe" in shown
+        assert "token=" not in shown  # nobody's links
