@@ -5,8 +5,8 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import importlib.util
-import pkgutil
 import json
+import pkgutil
 import tempfile
 from collections.abc import AsyncIterator
 from pathlib import Path
