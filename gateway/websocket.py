@@ -26,13 +26,7 @@ import orjson
 from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
 from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
-from strawberry.subscriptions.protocols.graphql_transport_ws.handlers import (
-    BaseGraphQLTransportWSHandler,
-)
-from strawberry.subscriptions.protocols.graphql_transport_ws.types import (
-    ConnectionInitMessage,
-    SubscribeMessage,
-)
+from strawberry.subscriptions.protocols.graphql_transport_ws.types import SubscribeMessage
 from strawberry.types import ExecutionResult
 from strawberry.types.execution import PreExecutionError
 
@@ -43,6 +37,7 @@ from gateway.refusals import Refusal
 from schema import Schema
 from schema.context import Context
 from schema.errors import classify, error_code
+from schema.strawberry_compat import GuardedTransportWSHandler
 from services import db
 
 ContextFactory = Callable[[WebSocket], Context]
@@ -78,62 +73,52 @@ class _ClassifiedSchema:
             await source.aclose()
 
 
-class _GuardedHandler(BaseGraphQLTransportWSHandler[ConnectionContext, None]):
+class _GuardedHandler(GuardedTransportWSHandler[ConnectionContext, None]):
     view: GraphQLWebSocket
     caller: Caller | None = None
 
-    async def handle_connection_init(self, message: ConnectionInitMessage) -> None:
-        payload = message.get("payload") or {}
-        if self.connection_init_received or not isinstance(payload, dict):
-            await super().handle_connection_init(message)  # closes: 4429 or 4400
-            return
+    async def admit_connection(self, payload: dict[str, Any]) -> bool:
         authorization = _authorization(payload) or self.context.handshake_authorization
         try:
             caller = await self.view.guards.authenticate(authorization, self.context.client_ip)
             await self.view.guards.charge(caller)
         except Refusal as refusal:
-            if self.connection_init_timeout_task:
-                self.connection_init_timeout_task.cancel()
+            self.stop_init_timeout()
             code = 4429 if refusal.status == 429 else 4403
-            await self.websocket.close(code=code, reason=refusal.code)
-            return
+            await self.close(code, refusal.code)
+            return False
         except Exception as error:
             if not db.is_unavailable(error):
                 raise
-            await self.websocket.close(code=1013, reason="SERVICE_UNAVAILABLE")  # try again
-            return
+            await self.close(1013, "SERVICE_UNAVAILABLE")  # try again
+            return False
         self.caller = caller
         self.context.viewer = caller.viewer
         self.context.credentials = caller.credentials
-        await super().handle_connection_init(message)
+        return True
 
-    async def handle_subscribe(self, message: SubscribeMessage) -> None:
+    async def admit_subscribe(self, message: SubscribeMessage) -> bool:
+        if self.caller is None:  # every acknowledged connection has one (admit_connection)
+            await self.close(4401, "Unauthorized")
+            return False
         payload = message.get("payload")
-        if not self.connection_acknowledged or self.caller is None:
-            await super().handle_subscribe(message)  # closes with 4401
-            return
         if not isinstance(payload, dict) or not isinstance(message.get("id"), str):
-            await self.handle_invalid_message("Invalid subscribe message")
-            return
+            await self.refuse_message("Invalid subscribe message")
+            return False
         try:
             operation = read_operation(payload, Transport.WEBSOCKET)
             await self.view.guards.charge(self.caller)
             self.view.guards.admit(operation)
         except Refusal as refusal:
-            await self.send_message(
-                cast(
-                    Any,
-                    {"id": message["id"], "type": "error", "payload": [refusal.error()]},
-                )
-            )
-            return
+            await self.send_error(message["id"], [refusal.error()])
+            return False
         payload["query"] = operation.query
         self.view.metrics.count(
             operation=self.view.metrics.label(operation.name, registered=operation.registered),
             kind=operation.kind,
             transport=Transport.WEBSOCKET.value,
         )
-        await super().handle_subscribe(message)
+        return True
 
 
 def _authorization(payload: dict[str, Any]) -> str | None:

@@ -15,6 +15,7 @@ from strawberry.tools import merge_types
 from schema import registry
 from schema.execution import CompiledExecutionContext
 from schema.scalars import SCALAR_MAP
+from schema.strawberry_compat import describe_type
 from services.errors import DomainError
 from services.settings import Settings
 
@@ -36,7 +37,7 @@ def root_types() -> tuple[Any, Any, Any]:
         ("subscription", "Subscription"),
     ):
         root = merge_types(name, tuple(registry.roots(kind)))
-        root.__strawberry_definition__.description = _DESCRIPTIONS[name]  # type: ignore[attr-defined]
+        describe_type(root, _DESCRIPTIONS[name])
         merged.append(root)
     return merged[0], merged[1], merged[2]
 

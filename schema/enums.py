@@ -7,6 +7,7 @@ from typing import Any
 
 import strawberry
 
+from schema.strawberry_compat import describe_enum_values
 from services.content import ContentStatus
 from services.labels import label
 
@@ -17,8 +18,7 @@ def mirror(source: type[enum.Enum], description: str) -> Any:
     The domain enum itself is registered (values pass between layers unchanged);
     only documentation is attached here, so ``services`` stays free of GraphQL."""
     wrapped = strawberry.enum(source, description=description)
-    for value in wrapped.__strawberry_definition__.values:
-        value.description = label(source[value.name])
+    describe_enum_values(wrapped, lambda name: label(source[name]))
     return wrapped
 
 

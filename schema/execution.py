@@ -35,6 +35,7 @@ from types import CoroutineType
 from typing import Any
 
 from graphql import (
+    DirectiveNode,
     GraphQLEnumType,
     GraphQLField,
     GraphQLID,
@@ -43,20 +44,36 @@ from graphql import (
     GraphQLObjectType,
     GraphQLScalarType,
     GraphQLString,
+    OperationDefinitionNode,
     OperationType,
+    VariableNode,
+    Visitor,
+    get_argument_values,
     get_nullable_type,
+    is_abstract_type,
+    visit,
 )
-from graphql.execution.collect_fields import collect_fields, collect_subfields
-from graphql.execution.values import get_argument_values
-from graphql.language import DirectiveNode, OperationDefinitionNode, VariableNode, visit
-from graphql.language.visitor import Visitor
 from graphql.pyutils import Path
-from graphql.type import is_abstract_type
-from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
-from strawberry.schema.schema_converter import GraphQLCoreConverter
+
+from schema.compat_asyncio import claims_future
+from schema.compat_graphql import (
+    collect_child_fields,
+    collect_root_fields,
+    complete_response,
+    resolve_info_builder,
+    schema_memo,
+)
+from schema.strawberry_compat import (
+    ExecutionContext,
+    SourceOnly,
+    definition_of,
+    direct_call,
+    has_exception_handlers,
+    plain_attribute,
+    strawberry_schema_of,
+)
 
 logger = logging.getLogger("tec.execution")
-BACKREF = GraphQLCoreConverter.DEFINITION_BACKREF
 PLAN_CACHE_SIZE = 512
 _SKIP_INCLUDE = frozenset({"skip", "include"})
 
@@ -90,7 +107,8 @@ class FieldPlan:
         self.key = key
         self.attr: str | None = None  # a plain attribute read (Strawberry's default resolver)
         self.typename: str | None = None  # ``__typename``
-        self.call: Callable[..., Any] | None = None  # direct resolver call, see _direct_call
+        # A direct resolver call (strawberry_compat.direct_call).
+        self.call: Callable[..., Any] | SourceOnly | None = None
         self.resolve: Callable[..., Any] | None = None  # Strawberry's resolver (with args)
         self.args: dict[str, Any] | None = None  # static arguments; None: per request
         self.field_def: GraphQLField | None = None
@@ -116,7 +134,7 @@ def _identity(run: _Run, value: Any, path: Path) -> Any:
 class _Compiler:
     """Builds the plan of one operation (see :func:`compile_operation`)."""
 
-    def __init__(self, context: StrawberryGraphQLCoreExecutionContext) -> None:
+    def __init__(self, context: ExecutionContext) -> None:
         # What field collection needs, not the request's context: a plan (and the compiler
         # an abstract field keeps for runtime types seen later) outlives its first request.
         self.fragments = context.fragments
@@ -124,16 +142,16 @@ class _Compiler:
         self.operation_node = context.operation
         self.hide_suggestions = context.hide_suggestions
         self.schema = context.schema
-        strawberry_schema = self.schema._strawberry_schema  # type: ignore[attr-defined]
+        strawberry_schema = strawberry_schema_of(self.schema)
         self.info_class = strawberry_schema.config.info_class
-        self.handlers = bool(getattr(strawberry_schema, "_exception_handler_specs", None))
+        self.handlers = has_exception_handlers(strawberry_schema)
         self.types_by_class = _types_by_class(self.schema)
 
     def operation(self) -> ObjectPlan:
         root_type = self.schema.get_root_type(OperationType.QUERY)
         if root_type is None:
             raise Unsupported("no query type")
-        collected = collect_fields(
+        collected = collect_root_fields(
             self.schema,
             self.fragments,
             self.variable_values,
@@ -174,44 +192,20 @@ class _Compiler:
 
     def resolver(self, plan: FieldPlan, field_def: GraphQLField, node: Any) -> None:
         resolve = field_def.resolve
-        field = (field_def.extensions or {}).get(BACKREF)
+        field = definition_of(field_def)
         if resolve is None or field is None:
             raise Unsupported("a field without a Strawberry resolver")
-        if field.is_basic_field and not self.handlers:
-            plan.attr = field.python_name
+        attr = None if self.handlers else plain_attribute(field)
+        if attr is not None:
+            plan.attr = attr
             return
-        plan.call = self.direct_call(field)
+        plan.call = None if self.handlers else direct_call(field, self.info_class)
         if plan.call is None:
             plan.resolve = resolve
             if not (field_def.args or node.arguments):
                 plan.args = {}
             elif not _uses_variables(node):
                 plan.args = get_argument_values(field_def, node, None)
-
-    def direct_call(self, field: Any) -> Callable[..., Any] | None:
-        """The resolver itself for one without arguments or extensions, called as
-        Strawberry would (``self``/``root``/``parent`` = source, ``info``), minus its
-        per-call argument conversion and extension chain."""
-        resolver = field.base_resolver
-        if resolver is None or field.extensions or field.arguments or self.handlers:
-            return None
-        func = resolver.wrapped_func
-        positional = resolver.self_parameter is not None
-        source_names = [
-            p.name for p in (resolver.root_parameter, resolver.parent_parameter) if p is not None
-        ]
-        info_name = resolver.info_parameter.name if resolver.info_parameter else None
-        info_class = self.info_class
-        if info_name is None and not source_names and positional:
-            return _SourceOnly(func)
-
-        def call(source: Any, raw_info: Any) -> Any:
-            kwargs = dict.fromkeys(source_names, source)
-            if info_name is not None:
-                kwargs[info_name] = info_class(_raw_info=raw_info(), _field=field)
-            return func(source, **kwargs) if positional else func(**kwargs)
-
-        return call
 
     def completer(self, type_: Any, details: list[Any]) -> Complete:
         """How to complete a value of ``type_``; null checks are fused into each kind, as
@@ -287,7 +281,7 @@ class _Compiler:
         return complete_abstract
 
     def subfields(self, type_: GraphQLObjectType, details: list[Any]) -> Any:
-        return collect_subfields(
+        return collect_child_fields(
             self.schema,
             self.fragments,
             self.variable_values,
@@ -296,15 +290,6 @@ class _Compiler:
             details,
             self.hide_suggestions,
         )
-
-
-class _SourceOnly:
-    """A resolver that takes only ``self``: called with the source, nothing built."""
-
-    __slots__ = ("func",)
-
-    def __init__(self, func: Callable[[Any], Any]) -> None:
-        self.func = func
 
 
 def _leaf(type_: GraphQLScalarType | GraphQLEnumType, required: bool) -> Complete:
@@ -333,15 +318,16 @@ def _leaf(type_: GraphQLScalarType | GraphQLEnumType, required: bool) -> Complet
 
 
 def _types_by_class(schema: Any) -> dict[type, GraphQLObjectType]:
-    found = getattr(schema, "_tec_types_by_class", None)
-    if found is None:
-        found = {}
-        for type_ in schema.type_map.values():
-            definition = (getattr(type_, "extensions", None) or {}).get(BACKREF)
-            origin = getattr(definition, "origin", None)
-            if isinstance(type_, GraphQLObjectType) and isinstance(origin, type):
+    return schema_memo(schema, "types_by_class", partial(_object_types_by_class, schema))
+
+
+def _object_types_by_class(schema: Any) -> dict[type, GraphQLObjectType]:
+    found = {}
+    for type_ in schema.type_map.values():
+        if isinstance(type_, GraphQLObjectType):
+            origin = getattr(definition_of(type_), "origin", None)
+            if isinstance(origin, type):
                 found[origin] = type_
-        schema._tec_types_by_class = found
     return found
 
 
@@ -362,7 +348,9 @@ def _uses_variables(node: Any) -> bool:
     return visitor.found
 
 
-def _directive_variables(operation: OperationDefinitionNode, fragments: dict) -> tuple[str, ...]:
+def _directive_variables(
+    operation: OperationDefinitionNode, fragments: dict[str, Any]
+) -> tuple[str, ...]:
     """Variables that ``@skip``/``@include`` read: the plan depends on their values."""
     names: set[str] = set()
 
@@ -374,18 +362,19 @@ def _directive_variables(operation: OperationDefinitionNode, fragments: dict) ->
                         names.add(argument.value.name.value)
 
     visit(operation, Directives())
-    for details in fragments.values():
-        visit(details.definition, Directives())
+    for definition in fragments.values():
+        visit(definition, Directives())
     return tuple(sorted(names))
 
 
 class _Run:
     """One execution of a plan: objects completed breadth first, awaitables by level."""
 
-    __slots__ = ("arguments", "ctx", "pending")
+    __slots__ = ("arguments", "build_info", "ctx", "pending")
 
-    def __init__(self, ctx: StrawberryGraphQLCoreExecutionContext) -> None:
+    def __init__(self, ctx: ExecutionContext) -> None:
         self.ctx = ctx
+        self.build_info = resolve_info_builder(ctx)
         self.pending: list[tuple[Any, dict[str, Any], FieldPlan, Path]] = []
         self.arguments: dict[int, dict[str, Any]] = {}
 
@@ -401,7 +390,7 @@ class _Run:
                 continue
             field_path = Path(path, field.key, plan.type_name)
             call = field.call
-            if type(call) is _SourceOnly:
+            if type(call) is SourceOnly:
                 value = call.func(source)
             elif call is not None:
                 value = call(source, partial(self.info, field, plan, field_path))
@@ -417,7 +406,7 @@ class _Run:
         return out
 
     def info(self, field: FieldPlan, plan: ObjectPlan, path: Path) -> Any:
-        return self.ctx.build_resolve_info(field.field_def, field.nodes, plan.type, path)  # type: ignore[arg-type]
+        return self.build_info(field.field_def, field.nodes, plan.type, path)
 
     def args_of(self, field: FieldPlan) -> dict[str, Any]:
         found = self.arguments.get(id(field))
@@ -484,8 +473,7 @@ class _Run:
             if task is not None and task.cancelling():
                 raise
             raise Fallback("a resolver was cancelled") from error
-        if getattr(yielded, "_asyncio_future_blocking", None) is not None:
-            yielded._asyncio_future_blocking = False
+        if claims_future(yielded):
             waiting.append((entry, yielded))
         elif yielded is None:  # a bare yield (asyncio.sleep(0)): resume on the next turn
             soon = asyncio.get_running_loop().create_future()
@@ -525,11 +513,11 @@ class _PlanCache:
         self.plans: OrderedDict[tuple[Any, ...], tuple[Any, ObjectPlan | None]] = OrderedDict()
         self.switches: OrderedDict[int, tuple[Any, tuple[str, ...]]] = OrderedDict()
 
-    def get(self, ctx: StrawberryGraphQLCoreExecutionContext) -> ObjectPlan | None:
+    def get(self, ctx: ExecutionContext) -> ObjectPlan | None:
         operation = ctx.operation
         switches = self.switches.get(id(operation))
         if switches is None or switches[0] is not operation:
-            switches = (operation, _directive_variables(operation, ctx.fragments))
+            switches = (operation, _directive_variables(operation, ctx.fragment_definitions))
             _put(self.switches, id(operation), switches, self.size)
         coerced = ctx.variable_values.coerced
         key = (id(operation), *(repr(coerced.get(name)) for name in switches[1]))
@@ -553,13 +541,10 @@ def _put(entries: OrderedDict[Any, Any], key: Any, value: Any, size: int) -> Non
 
 
 def _plans(schema: Any) -> _PlanCache:
-    cache = getattr(schema, "_tec_plans", None)
-    if cache is None:
-        cache = schema._tec_plans = _PlanCache()
-    return cache
+    return schema_memo(schema, "plans", _PlanCache)
 
 
-class CompiledExecutionContext(StrawberryGraphQLCoreExecutionContext):
+class CompiledExecutionContext(ExecutionContext):
     """Strawberry's execution context, running queries through their compiled plan."""
 
     def execute_operation(self, serially: bool | None = None) -> Any:
@@ -582,4 +567,4 @@ class CompiledExecutionContext(StrawberryGraphQLCoreExecutionContext):
             logger.debug("compiled plan handed over to graphql-core: %r", error)
             result = super().execute_operation(serially)
             return await result if inspect.isawaitable(result) else result
-        return self.finish(self.build_response(data))
+        return complete_response(self, data)

@@ -19,7 +19,6 @@ from typing import Any
 
 import httpx2
 from meilisearch_python_sdk import AsyncClient
-from meilisearch_python_sdk._http_requests import AsyncHttpRequests
 from meilisearch_python_sdk.errors import MeilisearchApiError, MeilisearchError
 from meilisearch_python_sdk.models.client import Key
 from meilisearch_python_sdk.models.settings import (
@@ -128,29 +127,16 @@ class MeilisearchEngine:
         index_uid: str = "tec",
         timeout: float = 10.0,
         task_timeout_ms: int = 60_000,
-        transport: httpx2.AsyncBaseTransport | None = None,
     ) -> None:
         self.url = url
         self.api_key = api_key
         self.index_uid = index_uid
         self.timeout = timeout
         self.task_timeout_ms = task_timeout_ms
-        self.transport = transport
         self._client: AsyncClient | None = None
 
     async def open(self) -> None:
-        client = AsyncClient(self.url, self.api_key or None, timeout=int(self.timeout))
-        if self.transport is not None:
-            # Tests inject httpx2.MockTransport here: the SDK builds its httpx2 client
-            # without a transport argument, so it is rebuilt the same way with one.
-            await client.http_client.aclose()
-            client.http_client = httpx2.AsyncClient(
-                base_url=self.url, headers=client._headers, transport=self.transport
-            )
-            client._http_requests = AsyncHttpRequests(
-                client.http_client, json_handler=client.json_handler
-            )
-        self._client = client
+        self._client = AsyncClient(self.url, self.api_key or None, timeout=int(self.timeout))
         await self._ensure_index(self.index_uid, None)
 
     async def close(self) -> None:

@@ -14,7 +14,8 @@ readers never wait for it. A statement still refused as busy after the timeout c
 as :class:`DatabaseBusy` (``SERVICE_UNAVAILABLE``), never as an internal error.
 
 This is the only module that reaches into Tortoise's SQLite internals; each assumption it
-makes has a test in ``tests/services/test_compat_tortoise_sqlite.py``. Tortoise loads it
+makes has a test in ``tests/services/test_compat_tortoise_sqlite.py`` (for
+:func:`file_outside_transaction`, in ``tests/compat/test_tortoise.py``). Tortoise loads it
 as the ``engine`` of the SQLite connection (``services/db.py``) and takes
 :data:`client_class`. Its name holds « sqlite » on purpose: Tortoise's migrations choose
 their SQL dialect from the module name of the connection's class.
@@ -25,7 +26,12 @@ from __future__ import annotations
 import sqlite3
 from typing import Any
 
-from tortoise.backends.base.client import NestedTransactionContext, TransactionContext
+from tortoise.backends.base.client import (
+    BaseDBAsyncClient,
+    NestedTransactionContext,
+    TransactionalDBClient,
+    TransactionContext,
+)
 from tortoise.backends.sqlite.client import (
     SqliteClient,
     SqliteTransactionContext,
@@ -64,6 +70,17 @@ def is_busy(error: BaseException | None) -> bool:
         error = wrapped if isinstance(wrapped, BaseException) else error.__cause__
         seen += 1
     return False
+
+
+def file_outside_transaction(db: BaseDBAsyncClient) -> str | None:
+    """The SQLite file a connection reads, when it is a SQLite connection outside any
+    transaction (inside one, Tortoise hands out the transaction's own client); None for
+    any other connection and for an in-memory database."""
+    if not isinstance(db, SqliteClient) or isinstance(db, TransactionalDBClient):
+        return None
+    if db.filename == ":memory:":
+        return None
+    return db.filename
 
 
 def _raise_if_busy(error: OperationalError) -> None:

@@ -14,7 +14,8 @@ from typing import Any
 from tortoise.expressions import Q
 from tortoise.models import Model
 
-from services.pagination import Ordering, Page, PageRequest, model_builder, page_of
+from services.compat_tortoise import db_columns, model_builder, pk_column, related_model
+from services.pagination import Ordering, Page, PageRequest, page_of
 from services.statements import padded, raw_rows, shaped_rows
 from services.viewer import Viewer, visible, visible_values
 
@@ -34,8 +35,8 @@ async def children_by_parent(
 
     ``visible_to`` keeps the children that viewer may see; that statement's SQL is kept
     per shape (``services.statements``). Other conditions go in ``child_condition``."""
-    child_model = link._meta.fields_map[child].related_model
-    columns = list(child_model._meta.fields_db_projection.items())
+    child_model = related_model(link, child)
+    columns = db_columns(child_model)
     order = tuple(child_order)
     ids = padded(list(parent_ids))
     now = dt.datetime.now(dt.UTC)
@@ -65,7 +66,7 @@ async def children_by_parent(
     grouped: dict[int, list[Any]] = defaultdict(list)
     build_child = model_builder(child_model)
     names = [column for _, column in columns]
-    pk = 1 + names.index(child_model._meta.db_pk_column)
+    pk = 1 + names.index(pk_column(child_model))
     built: dict[Any, Any] = {}
     for row in rows:
         found = built.get(row[pk])

@@ -11,19 +11,16 @@ from __future__ import annotations
 import base64
 import binascii
 import datetime as dt
-import enum
 import json
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from functools import partial
 from typing import Any, Generic, TypeVar
 
-from tortoise import timezone
 from tortoise.expressions import Q
-from tortoise.fields import DatetimeField
 from tortoise.models import Model
 from tortoise.queryset import QuerySet
 
+from services.compat_tortoise import model_builder, plain_models
 from services.errors import BadUserInput
 from services.statements import queryset_rows
 
@@ -198,87 +195,7 @@ def _is_after(keys: Sequence[SortKey], row: Model, marker: tuple[Any, ...]) -> b
 
 async def _fetch(queryset: QuerySet[M]) -> list[M]:
     """The rows of a plain queryset through :func:`model_builder`; others through Tortoise."""
-    if (
-        queryset._select_related
-        or queryset._prefetch_map
-        or queryset._annotations
-        or queryset._fields_for_select
-    ):
+    if not plain_models(queryset):
         return list(await queryset)
     build = model_builder(queryset.model)
     return [build(dict(row)) for row in await queryset_rows(queryset)]
-
-
-def model_builder(model: type[Model]) -> Callable[[dict[str, Any]], Any]:
-    """``build(row)``: a model instance from a raw row (column → driver value), the same
-    instance ``Model._init_from_db`` makes (tested on every model), several times faster.
-
-    Tortoise converts each value through the field, re-reading its time-zone settings for
-    every datetime and parsing SQLite's ISO text with a pure-Python parser (~15 µs each);
-    here the settings are read once per call, ``datetime.fromisoformat`` (C) parses, and
-    enum members come from the enum's value map."""
-    meta = model._meta
-    use_tz, zone = timezone.get_use_tz(), timezone.get_default_timezone()
-    zone_is_utc = dt.datetime(2000, 1, 1, tzinfo=zone).utcoffset() == dt.timedelta(0) and (
-        dt.datetime(2000, 7, 1, tzinfo=zone).utcoffset() == dt.timedelta(0)
-    )
-    plain = [(key, attr) for key, attr, _ in meta.db_native_fields]
-    # (column, attribute, converter of non-null values): null stays null.
-    converted: list[tuple[str, str, Callable[[Any], Any]]] = [
-        (key, attr, field.field_type) for key, attr, field in meta.db_default_fields
-    ]
-    # Other fields convert null too, as Tortoise does.
-    others: list[tuple[str, str, Callable[[Any], Any]]] = []
-    for key, attr, field in meta.db_complex_fields:
-        if isinstance(field, DatetimeField):
-            converted.append((key, attr, partial(_to_datetime, field, use_tz, zone, zone_is_utc)))
-        elif isinstance(getattr(field, "enum_type", None), enum.EnumMeta):
-            converted.append((key, attr, partial(_to_member, field)))
-        else:
-            others.append((key, attr, field.to_python_value))
-    state = {
-        "_partial": False,
-        "_saved_in_db": True,
-        "_custom_generated_pk": meta.db_pk_column not in meta.generated_db_fields,
-    }
-    new = model.__new__
-
-    def build(row: dict[str, Any]) -> Any:
-        instance = new(model)
-        values = instance.__dict__
-        values.update(state)
-        values["_await_when_save"] = {}
-        for key, attr in plain:
-            values[attr] = row[key]
-        for key, attr, convert in converted:
-            value = row[key]
-            values[attr] = None if value is None else convert(value)
-        for key, attr, convert in others:
-            values[attr] = convert(row[key])
-        return instance
-
-    return build
-
-
-def _to_datetime(
-    field: DatetimeField, use_tz: bool, zone: dt.tzinfo, zone_is_utc: bool, value: Any
-) -> Any:
-    if isinstance(value, str):
-        try:
-            value = dt.datetime.fromisoformat(value)
-        except ValueError:
-            return field.to_python_value(value)
-    elif not isinstance(value, dt.datetime):
-        return field.to_python_value(value)
-    if not use_tz:
-        return value.replace(tzinfo=None) if value.tzinfo is not None else value
-    if value.tzinfo is dt.UTC and zone_is_utc:
-        return value  # the same instant, already in the zone's offset
-    if value.tzinfo is None or value.utcoffset() is None:
-        return timezone.make_aware(value)
-    return value.astimezone(zone)
-
-
-def _to_member(field: Any, value: Any) -> Any:
-    member = field.enum_type._value2member_map_.get(value)
-    return member if member is not None else field.to_python_value(value)

@@ -28,11 +28,12 @@ from collections.abc import Callable, Hashable, Sequence
 from pathlib import Path
 from typing import Any
 
-from tortoise.backends.base.client import TransactionalDBClient
-from tortoise.backends.sqlite.client import SqliteClient
 from tortoise.expressions import Q
 from tortoise.models import Model
 from tortoise.queryset import QuerySet
+
+from services.compat_tortoise import model_db, plain_queryset_parts, q_parts, statement
+from services.compat_tortoise_sqlite import file_outside_transaction
 
 MAX_SHAPES = 2048
 _UNUSABLE = ""
@@ -44,13 +45,10 @@ async def raw_rows(query: Any) -> list[Any]:
 
     Same statement as awaiting the query, without Tortoise's per-row machinery
     (``select_related`` and ``values_list`` building cost ten times the statement on
-    pages of links); callers build models with ``Model._init_from_db``, which converts
-    the raw values exactly as Tortoise does. Private API of tortoise-orm, pinned in
-    pyproject.toml."""
-    query._choose_db_if_not_chosen()
-    query._make_query()
-    sql, params = query.query.get_parameterized_sql()
-    _, rows = await query._db.execute_query(sql, params)
+    pages of links); callers build models with ``compat_tortoise.model_builder``, which
+    converts the raw values exactly as Tortoise does."""
+    db, sql, params = statement(query)
+    _, rows = await db.execute_query(sql, params)
     return list(rows)
 
 
@@ -62,17 +60,14 @@ async def shaped_rows(
 ) -> list[Any]:
     """Rows of the query ``build()`` makes, whose SQL depends only on ``shape`` and whose
     bound values are ``values`` in order (see the module docstring)."""
-    db = model._meta.db
+    db = model_db(model)
     key = (db.capabilities.dialect, model, shape)
     sql = _shapes.get(key)
     if sql is None:
-        query = build()
-        query._choose_db_if_not_chosen()
-        query._make_query()
-        sql, bound = query.query.get_parameterized_sql()
+        chosen, sql, bound = statement(build())
         if _distinct(values):
             _remember(key, sql if _same(bound, values) else _UNUSABLE)
-        _, rows = await query._db.execute_query(sql, bound)
+        _, rows = await chosen.execute_query(sql, bound)
         return list(rows)
     if sql == _UNUSABLE:
         return await raw_rows(build())
@@ -99,12 +94,9 @@ def _inline_reader(db: Any) -> sqlite3.Connection | None:
     worker thread (a queue, a thread switch and a wake-up of the loop each, most of the
     cost of such a read under load). In WAL mode a reader never waits for a writer and
     sees every transaction committed before it starts. Inside a transaction ``db`` is
-    the transaction's connection, and reads go through it as before."""
-    if not isinstance(db, SqliteClient) or isinstance(db, TransactionalDBClient):
-        return None
-    if db.filename == ":memory:":
-        return None
-    return reader_for(db.filename)
+    the transaction's connection, and reads go through it."""
+    filename = file_outside_transaction(db)
+    return None if filename is None else reader_for(filename)
 
 
 def reader_for(filename: str) -> sqlite3.Connection:
@@ -163,18 +155,6 @@ def padded(ids: Sequence[int]) -> list[int]:
 
 
 _PLAIN = (str, int, float, dt.datetime, dt.date)
-_UNSHAPED = (
-    "_annotations",
-    "_custom_filters",
-    "_group_bys",
-    "_having",
-    "_select_related",
-    "_prefetch_map",
-    "_fields_for_select",
-    "_force_indexes",
-    "_use_indexes",
-    "_select_for_update",
-)
 
 
 class _Opaque(Exception):
@@ -192,25 +172,27 @@ async def queryset_rows(queryset: QuerySet[Any]) -> list[Any]:
 
 
 def _queryset_shape(queryset: QuerySet[Any], values: list[Any]) -> Hashable:
-    if any(getattr(queryset, name, None) for name in _UNSHAPED):
+    parts = plain_queryset_parts(queryset)
+    if parts is None:
         raise _Opaque
-    where = tuple(_q_shape(q, values) for q in queryset._q_objects)
-    for bound in (queryset._limit, queryset._offset):
+    where = tuple(_q_shape(q, values) for q in parts.where)
+    for bound in (parts.limit, parts.offset):
         if bound is not None:
             values.append(bound)
     return (
         "queryset",
         where,
-        tuple(queryset._orderings),
-        queryset._limit is not None,
-        queryset._offset is not None,
-        queryset._distinct,
+        parts.orderings,
+        parts.limit is not None,
+        parts.offset is not None,
+        parts.distinct,
     )
 
 
 def _q_shape(q: Q, values: list[Any]) -> Hashable:
+    join_type, negated, q_filters, q_children = q_parts(q)
     filters = []
-    for key, value in q.filters.items():
+    for key, value in q_filters.items():
         if key.endswith("__isnull") or value is None:
             filters.append((key, repr(value)))  # part of the SQL, not a bound value
         elif isinstance(value, list | tuple | set | frozenset):
@@ -220,8 +202,8 @@ def _q_shape(q: Q, values: list[Any]) -> Hashable:
         else:
             filters.append((key, type(value)))
             values.append(_bound(value))
-    children = tuple(_q_shape(child, values) for child in q.children)
-    return (q.join_type, q._is_negated, tuple(filters), children)
+    children = tuple(_q_shape(child, values) for child in q_children)
+    return (join_type, negated, tuple(filters), children)
 
 
 def _bound(value: Any) -> Any:

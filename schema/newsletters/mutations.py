@@ -25,6 +25,7 @@ from schema.newsletters.types import (
     TestSendReceipt,
 )
 from schema.relay import decode_id, decode_ids
+from schema.strawberry_compat import graphql_core_schema
 from services.accounts.service import normalize_email
 from services.errors import BadUserInput
 from services.newsletters import service
@@ -266,7 +267,7 @@ class NewsletterMutations:
     ) -> NewsletterTemplate:
         authorize(info.context.viewer, "newsletter.compose")
         try:
-            errors = validate(info.schema._schema, parse(input.document))
+            errors = validate(graphql_core_schema(info.schema), parse(input.document))
         except GraphQLSyntaxError as error:
             errors = [error]
         if errors:

@@ -10,6 +10,7 @@ import strawberry
 from strawberry.scalars import JSON
 
 from schema.relay import Node, to_global_id
+from schema.strawberry_compat import describe_enum_values
 from services.newsletters import models
 from services.newsletters.models import DeliveryStatus, IssueItem, IssueStatus, SectionKind
 from services.settings import Settings
@@ -19,8 +20,7 @@ from services.subscribers.models import SubscriberAudience, SubscriberStatus
 def described(source: type[enum.Enum], description: str, values: dict[str, str]) -> Any:
     """A domain enum exposed to GraphQL with a description on each value."""
     wrapped = strawberry.enum(source, description=description)
-    for value in wrapped.__strawberry_definition__.values:
-        value.description = values[value.name]
+    describe_enum_values(wrapped, values.__getitem__)
     return wrapped
 
 

@@ -1,19 +1,24 @@
-"""Test double of Meilisearch's HTTP boundary: the adapter runs against
-``httpx2.MockTransport`` (meilisearch-python-sdk 8 is built on httpx2), which answers
-with Meilisearch's documented response shapes. These tests check what the adapter sends
-(index settings, documents, filters, tenant-token rules) and how it parses the answers;
-they are no substitute for the contract suite against a real server (``TEC_MEILI_URL``).
+"""Test double of Meilisearch's HTTP boundary: the adapter, with the SDK's own HTTP
+client, talks over loopback HTTP to a server (uvicorn, in the test's event loop) that
+answers with Meilisearch's documented response shapes. These tests check what the
+adapter sends (index settings, documents, filters, tenant-token rules, its key) and how
+it parses the answers; they are no substitute for the contract suite against a real
+server (``TEC_MEILI_URL``).
 """
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import datetime as dt
 import json
+import socket
+from collections.abc import AsyncIterator
 from typing import Any
 
 import httpx2
 import pytest
+import uvicorn
 
 from search.meilisearch_engine import MeilisearchEngine, synonyms_from_meilisearch
 from search.port import Facet, SearchFilter, SearchRequest, SearchUnavailable, Sort
@@ -26,10 +31,10 @@ class FakeMeilisearch:
 
     def __init__(self) -> None:
         self.requests: list[tuple[str, str, Any]] = []
+        self.authorizations: set[str | None] = set()
         self.indexes: set[str] = set()
         self.synonyms: dict[str, list[str]] = {}
         self.task_uid = 0
-        self.down = False
         self.search_answer: dict[str, Any] = {}
 
     def task(self, kind: str, index: str | None) -> httpx2.Response:
@@ -44,11 +49,10 @@ class FakeMeilisearch:
         return httpx2.Response(202, json=body)
 
     def __call__(self, request: httpx2.Request) -> httpx2.Response:
-        if self.down:
-            raise httpx2.ConnectError("connection refused", request=request)
         path = request.url.path
         body = json.loads(request.content) if request.content else None
         self.requests.append((request.method, path, body))
+        self.authorizations.add(request.headers.get("authorization"))
         parts = path.strip("/").split("/")
         if parts[0] == "tasks":
             return httpx2.Response(
@@ -127,16 +131,85 @@ class FakeMeilisearch:
         return httpx2.Response(404, json={"message": "no route", "code": "x", "type": "x"})
 
 
-@pytest.fixture
-async def fake() -> Any:
-    return FakeMeilisearch()
+class Served:
+    """A :class:`FakeMeilisearch` answering HTTP on a free loopback port."""
+
+    def __init__(self, fake: FakeMeilisearch) -> None:
+        self.fake = fake
+        # IPPROTO_TCP named: asyncio then sets TCP_NODELAY on the connections (without
+        # it each answer waits ~40 ms for the client's delayed acknowledgement).
+        self.socket = socket.socket(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP)
+        self.socket.bind(("127.0.0.1", 0))
+        self.url = f"http://127.0.0.1:{self.socket.getsockname()[1]}"
+        config = uvicorn.Config(
+            self.app,
+            interface="asgi3",
+            lifespan="off",
+            http="h11",
+            ws="none",
+            log_level="warning",
+        )
+        self.server = uvicorn.Server(config)
+        self.task: asyncio.Task[None] | None = None
+
+    async def app(self, scope: Any, receive: Any, send: Any) -> None:
+        body = b""
+        more = True
+        while more:
+            message = await receive()
+            body += message.get("body", b"")
+            more = message.get("more_body", False)
+        query = scope["query_string"].decode()
+        request = httpx2.Request(
+            scope["method"],
+            f"{self.url}{scope['path']}" + (f"?{query}" if query else ""),
+            headers=[(k.decode(), v.decode()) for k, v in scope["headers"]],
+            content=body,
+        )
+        response = self.fake(request)
+        await send(
+            {
+                "type": "http.response.start",
+                "status": response.status_code,
+                "headers": [(b"content-type", b"application/json")],
+            }
+        )
+        await send({"type": "http.response.body", "body": response.content})
+
+    async def start(self) -> None:
+        self.task = asyncio.create_task(self.server.serve(sockets=[self.socket]))
+        while not self.server.started:
+            if self.task.done():
+                self.task.result()  # startup failed: its error
+            await asyncio.sleep(0)  # startup runs on this loop: a few turns
+
+    async def stop(self) -> None:
+        """Close the listening socket and every connection: the server is gone."""
+        if self.task is not None:
+            self.server.should_exit = True
+            await self.task
+            self.task = None
+        self.socket.close()
+
+
+@pytest.fixture(scope="module")
+async def served() -> AsyncIterator[Served]:
+    serving = Served(FakeMeilisearch())
+    await serving.start()
+    yield serving
+    await serving.stop()
 
 
 @pytest.fixture
-async def engine(fake: FakeMeilisearch) -> Any:
-    built = MeilisearchEngine(
-        "http://meili.test", api_key="master", transport=httpx2.MockTransport(fake)
-    )
+def fake(served: Served) -> FakeMeilisearch:
+    """A fresh Meilisearch behind the module's server."""
+    served.fake = FakeMeilisearch()
+    return served.fake
+
+
+@pytest.fixture
+async def engine(served: Served, fake: FakeMeilisearch) -> AsyncIterator[MeilisearchEngine]:
+    built = MeilisearchEngine(served.url, api_key="master")
     await built.open()
     yield built
     await built.close()
@@ -160,13 +233,15 @@ async def test_open_creates_the_index_and_pushes_its_settings(fake, engine):
     assert settings["typoTolerance"]["minWordSizeForTypos"] == {"oneTypo": 5, "twoTypos": 9}
     assert "intercommunalite" in settings["synonyms"]["epci"]
     assert "epci" in settings["synonyms"]["intercommunalite"]
+    assert fake.authorizations == {"Bearer master"}
 
 
-async def test_an_existing_index_keeps_the_editors_synonyms(fake):
+async def test_an_existing_index_keeps_the_editors_synonyms(fake, served):
     fake.indexes.add("tec")
     fake.synonyms = {"agora": ["concertation"], "concertation": ["agora"]}
-    engine = MeilisearchEngine("http://meili.test", transport=httpx2.MockTransport(fake))
+    engine = MeilisearchEngine(served.url)
     await engine.open()
+    assert fake.authorizations == {None}
     (settings,) = sent(fake, "PATCH", "/indexes/tec/settings")
     assert settings["synonyms"] == {"agora": ["concertation"], "concertation": ["agora"]}
     assert await engine.get_synonyms() == [["agora", "concertation"]]
@@ -240,12 +315,17 @@ async def test_relevance_with_a_query_leaves_sorting_to_the_ranking_rules(fake, 
     assert second["sort"] == ["date:desc"]
 
 
-async def test_an_unreachable_server_is_search_unavailable(fake, engine):
-    fake.down = True
+async def test_an_unreachable_server_is_search_unavailable():
+    serving = Served(FakeMeilisearch())
+    await serving.start()
+    engine = MeilisearchEngine(serving.url)
+    await engine.open()
+    await serving.stop()
     with pytest.raises(SearchUnavailable):
         await engine.search(SearchRequest(query="x"))
     with pytest.raises(SearchUnavailable):
         await engine.upsert([{"id": "resource-1"}])
+    await engine.close()
 
 
 async def test_rebuild_fills_a_staging_index_then_swaps(fake, engine):

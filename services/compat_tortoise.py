@@ -1,0 +1,229 @@
+"""The places the services reach past Tortoise's public API, fenced in one module.
+
+Tortoise (pinned in pyproject.toml) is used here beyond what it documents, for speed on
+the hot paths of a page (``services/statements.py``, ``services/pagination.py``,
+``services/links.py``): the statement a query would send, read before it is sent; the
+parts of a plain queryset, read to key its statement by shape; models' metadata; and
+model instances built from raw rows as ``Model._init_from_db`` builds them. Each
+function here states the assumption it makes; ``tests/compat/test_tortoise.py`` checks
+each one, so a Tortoise upgrade that breaks one fails there, by name, instead of
+silently giving other rows or other instances. (The SQLite backend has its own fence,
+``services/compat_tortoise_sqlite.py``.)
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import enum
+from collections.abc import Callable
+from functools import partial
+from typing import Any, NamedTuple
+
+from tortoise import timezone
+from tortoise.backends.base.client import BaseDBAsyncClient
+from tortoise.expressions import Q
+from tortoise.fields import DatetimeField
+from tortoise.models import Model
+from tortoise.queryset import QuerySet
+
+# --- Models' metadata ----------------------------------------------------------------------
+
+
+def model_db(model: type[Model]) -> BaseDBAsyncClient:
+    """The connection Tortoise runs a query of ``model`` on when the query was given none:
+    the model's connection in the current context (a transaction's, inside one)."""
+    return model._meta.db
+
+
+def related_model(model: type[Model], field: str) -> type[Model]:
+    """The model a relation field of ``model`` points to."""
+    return model._meta.fields_map[field].related_model
+
+
+def db_columns(model: type[Model]) -> list[tuple[str, str]]:
+    """``(attribute, column)`` of every column of ``model``'s table, in table order."""
+    return list(model._meta.fields_db_projection.items())
+
+
+def pk_column(model: type[Model]) -> str:
+    """The column of ``model``'s primary key."""
+    return model._meta.db_pk_column
+
+
+# --- Statements ----------------------------------------------------------------------------
+
+
+def statement(query: Any) -> tuple[BaseDBAsyncClient, str, list[Any]]:
+    """``(connection, sql, values)``: the statement awaiting ``query`` (a queryset, or a
+    ``values_list``/``values`` query) sends, with its bound values, and the connection
+    it runs on."""
+    query._choose_db_if_not_chosen()
+    query._make_query()
+    sql, values = query.query.get_parameterized_sql()
+    return query._db, sql, values
+
+
+class QuerysetParts(NamedTuple):
+    """What a plain queryset's statement is made of (:func:`plain_queryset_parts`)."""
+
+    where: tuple[Q, ...]  # ANDed
+    orderings: tuple[tuple[str, Any], ...]
+    limit: int | None
+    offset: int | None
+    distinct: bool
+
+
+# Every slot of a QuerySet, by what it does to the statement (``tests/compat`` checks
+# that the three sets cover all of them: a new one must be classified here).
+QUERYSET_SHAPE = frozenset({"_q_objects", "_orderings", "_limit", "_offset", "_distinct"})
+# Set (truthy), they make the queryset more than a plain one: Tortoise runs it.
+QUERYSET_BEYOND_PLAIN = (
+    "_annotations",
+    "_custom_filters",
+    "_group_bys",
+    "_having",
+    "_select_related",
+    "_prefetch_map",
+    "_fields_for_select",
+    "_force_indexes",
+    "_use_indexes",
+    "_select_for_update",
+)
+# The rest: fixed by the model or the connection, derived from the slots above (the
+# ``select_for_update`` options, the joins and builder ``_make_query`` fills), or how
+# rows are handed back.
+QUERYSET_NOT_IN_STATEMENT = frozenset(
+    {
+        "fields",
+        "model",
+        "query",
+        "_db",  # checked apart: see plain_queryset_parts
+        "_capabilities",
+        "_joined_tables",
+        "_select_related_idx",
+        "_prefetch_queries",
+        "_single",
+        "_raise_does_not_exist",
+        "_filter_kwargs",
+        "_select_for_update_nowait",
+        "_select_for_update_skip_locked",
+        "_select_for_update_of",
+        "_select_for_update_no_key",
+    }
+)
+
+
+def plain_queryset_parts(queryset: QuerySet[Any]) -> QuerysetParts | None:
+    """The parts of a queryset made only of filters, order, limit, offset and
+    ``distinct``, to run on :func:`model_db`; None for any other queryset."""
+    if any(getattr(queryset, name) for name in QUERYSET_BEYOND_PLAIN):
+        return None
+    chosen = queryset._db
+    if chosen is not None and chosen is not model_db(queryset.model):
+        return None
+    return QuerysetParts(
+        where=tuple(queryset._q_objects),
+        orderings=tuple(queryset._orderings),
+        limit=queryset._limit,
+        offset=queryset._offset,
+        distinct=queryset._distinct,
+    )
+
+
+def q_parts(q: Q) -> tuple[str, bool, dict[str, Any], tuple[Q, ...]]:
+    """``(join type, negated, filters, children)`` of a ``Q``: all its statement depends
+    on."""
+    return q.join_type, q._is_negated, q.filters, q.children
+
+
+def plain_models(queryset: QuerySet[Any]) -> bool:
+    """Whether awaiting ``queryset`` makes its models from its rows alone (no
+    ``select_related``, ``prefetch_related``, annotations or ``only``)."""
+    return not (
+        queryset._select_related
+        or queryset._prefetch_map
+        or queryset._annotations
+        or queryset._fields_for_select
+    )
+
+
+# --- Model instances from raw rows ---------------------------------------------------------
+
+#: What ``Model._init_from_db`` sets on an instance besides its fields' values.
+INSTANCE_STATE = ("_partial", "_saved_in_db", "_custom_generated_pk", "_await_when_save")
+
+
+def model_builder(model: type[Model]) -> Callable[[dict[str, Any]], Any]:
+    """``build(row)``: a model instance from a raw row (column → driver value), the same
+    instance ``Model._init_from_db`` makes, several times faster.
+
+    Tortoise converts each value through the field, re-reading its time-zone settings for
+    every datetime and parsing SQLite's ISO text with a pure-Python parser (~15 µs each);
+    here the settings are read once per call, ``datetime.fromisoformat`` (C) parses, and
+    enum members come from a map of the enum's values."""
+    meta = model._meta
+    use_tz, zone = timezone.get_use_tz(), timezone.get_default_timezone()
+    zone_is_utc = dt.datetime(2000, 1, 1, tzinfo=zone).utcoffset() == dt.timedelta(0) and (
+        dt.datetime(2000, 7, 1, tzinfo=zone).utcoffset() == dt.timedelta(0)
+    )
+    plain = [(key, attr) for key, attr, _ in meta.db_native_fields]
+    # (column, attribute, converter of non-null values): null stays null.
+    converted: list[tuple[str, str, Callable[[Any], Any]]] = [
+        (key, attr, field.field_type) for key, attr, field in meta.db_default_fields
+    ]
+    # Other fields convert null too, as Tortoise does.
+    others: list[tuple[str, str, Callable[[Any], Any]]] = []
+    for key, attr, field in meta.db_complex_fields:
+        if isinstance(field, DatetimeField):
+            converted.append((key, attr, partial(_to_datetime, field, use_tz, zone, zone_is_utc)))
+        elif isinstance(getattr(field, "enum_type", None), enum.EnumMeta):
+            members = {member.value: member for member in field.enum_type}
+            converted.append((key, attr, partial(_to_member, members, field)))
+        else:
+            others.append((key, attr, field.to_python_value))
+    state = {
+        "_partial": False,
+        "_saved_in_db": True,
+        "_custom_generated_pk": meta.db_pk_column not in meta.generated_db_fields,
+    }
+    new = model.__new__
+
+    def build(row: dict[str, Any]) -> Any:
+        instance = new(model)
+        values = instance.__dict__
+        values.update(state)
+        values["_await_when_save"] = {}
+        for key, attr in plain:
+            values[attr] = row[key]
+        for key, attr, convert in converted:
+            value = row[key]
+            values[attr] = None if value is None else convert(value)
+        for key, attr, convert in others:
+            values[attr] = convert(row[key])
+        return instance
+
+    return build
+
+
+def _to_datetime(
+    field: DatetimeField, use_tz: bool, zone: dt.tzinfo, zone_is_utc: bool, value: Any
+) -> Any:
+    if isinstance(value, str):
+        try:
+            value = dt.datetime.fromisoformat(value)
+        except ValueError:
+            return field.to_python_value(value)
+    elif not isinstance(value, dt.datetime):
+        return field.to_python_value(value)
+    if not use_tz:
+        return value.replace(tzinfo=None) if value.tzinfo is not None else value
+    if value.tzinfo is dt.UTC and zone_is_utc:
+        return value  # the same instant, already in the zone's offset
+    if value.tzinfo is None or value.utcoffset() is None:
+        return timezone.make_aware(value)
+    return value.astimezone(zone)
+
+
+def _to_member(members: dict[Any, Any], field: Any, value: Any) -> Any:
+    member = members.get(value)
+    return member if member is not None else field.to_python_value(value)

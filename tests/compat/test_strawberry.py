@@ -1,0 +1,327 @@
+"""What the gateway assumes of Strawberry beyond its public API
+(``schema/strawberry_compat.py``), one test per assumption: an upgrade that breaks one
+fails here, by name."""
+
+from __future__ import annotations
+
+import contextlib
+import enum
+import json
+from typing import Any
+
+import httpx
+import pytest
+import strawberry
+from graphql import GraphQLObjectType, GraphQLSchema, parse
+from graphql.execution import Executor
+from graphql.pyutils import Path
+from httpx_ws import WebSocketDisconnect, aconnect_ws
+from httpx_ws.transport import ASGIWebSocketTransport
+from strawberry.asgi import GraphQL
+from strawberry.schema.config import StrawberryConfig
+from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
+from strawberry.tools import merge_types
+
+from schema.compat_graphql import resolve_info_builder
+from schema.strawberry_compat import (
+    ExecutionContext,
+    GuardedTransportWSHandler,
+    SourceOnly,
+    definition_of,
+    describe_enum_values,
+    describe_type,
+    direct_call,
+    graphql_core_schema,
+    has_exception_handlers,
+    plain_attribute,
+    strawberry_schema_of,
+)
+
+
+@strawberry.type
+class Item:
+    name: str
+
+    @strawberry.field
+    def upper(self) -> str:
+        return self.name.upper()
+
+    @strawberry.field
+    def with_info(self, info: strawberry.Info) -> str:
+        return f"{self.name} as {info.field_name}"
+
+    @strawberry.field
+    def from_root(root: Item) -> str:
+        return f"root {root.name}"
+
+    @strawberry.field
+    def from_parent(self, parent: strawberry.Parent[Item], info: strawberry.Info) -> str:
+        return f"parent {parent.name} {info.path.key}"
+
+    @strawberry.field
+    def repeated(self, times: int) -> str:
+        return self.name * times
+
+
+@strawberry.type
+class Query:
+    @strawberry.field
+    def item(self) -> Item:
+        return Item(name="a")
+
+    @strawberry.field
+    async def hello(self) -> str:
+        return "bonjour"
+
+
+SCHEMA = strawberry.Schema(query=Query)
+
+
+def _field_def(type_name: str, field: str) -> Any:
+    return graphql_core_schema(SCHEMA).type_map[type_name].fields[field]  # type: ignore[union-attr]
+
+
+# --- The graphql-core schema --------------------------------------------------------------
+
+
+def test_the_graphql_core_schema_and_its_link_back():
+    built = graphql_core_schema(SCHEMA)
+    assert isinstance(built, GraphQLSchema)
+    assert strawberry_schema_of(built) is SCHEMA
+
+
+def test_graphql_core_types_and_fields_link_to_their_strawberry_definitions():
+    built = graphql_core_schema(SCHEMA)
+    item = built.type_map["Item"]
+    assert isinstance(item, GraphQLObjectType) and definition_of(item).origin is Item
+    field = definition_of(item.fields["withInfo"])
+    assert field.python_name == "with_info"
+    assert definition_of(built.type_map["__Type"]) is None  # introspection: not Strawberry's
+
+
+def test_exception_handlers_are_seen():
+    class Oops(Exception):
+        pass
+
+    @strawberry.type
+    class Refused:
+        reason: str
+
+    class Handler(strawberry.ExceptionHandler[Oops, Refused]):
+        def handle(self, exception: Oops, *, field: Any, info: Any) -> Refused:
+            return Refused(reason="non")
+
+    handled = strawberry.Schema(query=Query, exception_handlers=[Handler()])
+    assert has_exception_handlers(handled)
+    assert not has_exception_handlers(SCHEMA)
+
+
+# --- Calling resolvers as Strawberry does --------------------------------------------------
+
+
+def test_a_plain_field_is_an_attribute_of_the_source():
+    assert plain_attribute(definition_of(_field_def("Item", "name"))) == "name"
+    assert plain_attribute(definition_of(_field_def("Item", "upper"))) is None
+
+
+def test_a_schema_with_another_default_resolver_has_no_plain_attributes():
+    def lookup(source: Any, name: str) -> Any:  # pragma: no cover - never called here
+        return source[name]
+
+    other = strawberry.Schema(query=Query, config=StrawberryConfig(default_resolver=lookup))
+    field = definition_of(graphql_core_schema(other).type_map["Item"].fields["name"])  # type: ignore[union-attr]
+    assert plain_attribute(field) is None
+
+
+def _raw_info(field: str) -> Any:
+    """graphql-core's info for ``item { <field> }``, as Strawberry's executor builds it."""
+    executor = ExecutionContext.build(
+        graphql_core_schema(SCHEMA), parse(f"{{ item {{ {field} }} }}")
+    )
+    assert isinstance(executor, Executor), executor
+    node = executor.operation.selection_set.selections[0].selection_set.selections[0]  # type: ignore[union-attr]
+    item_type = graphql_core_schema(SCHEMA).type_map["Item"]
+    path = Path(Path(None, "item", "Query"), field, "Item")
+    return resolve_info_builder(executor)(_field_def("Item", field), [node], item_type, path)
+
+
+@pytest.mark.parametrize("name", ["upper", "withInfo", "fromRoot", "fromParent"])
+def test_a_direct_call_answers_what_strawberrys_resolver_answers(name):
+    field_def = _field_def("Item", name)
+    source = Item(name="x")
+    raw_info = _raw_info(name)
+    call = direct_call(definition_of(field_def), SCHEMA.config.info_class)
+    assert call is not None
+    direct = call.func(source) if isinstance(call, SourceOnly) else call(source, lambda: raw_info)
+    assert direct == field_def.resolve(source, raw_info)
+
+
+def test_only_a_self_only_resolver_is_called_with_the_source_alone():
+    info_class = SCHEMA.config.info_class
+    upper = direct_call(definition_of(_field_def("Item", "upper")), info_class)
+    assert isinstance(upper, SourceOnly)
+    for name in ("withInfo", "fromRoot", "fromParent"):
+        call = direct_call(definition_of(_field_def("Item", name)), info_class)
+        assert callable(call) and not isinstance(call, SourceOnly), name
+
+
+def test_a_resolver_with_arguments_is_left_to_strawberry():
+    field = definition_of(_field_def("Item", "repeated"))
+    assert direct_call(field, SCHEMA.config.info_class) is None
+
+
+# --- Execution ------------------------------------------------------------------------------
+
+
+async def test_strawberry_executes_through_the_execution_context_class_it_is_given():
+    assert issubclass(ExecutionContext, Executor)
+    seen = []
+
+    class Recording(ExecutionContext):
+        def execute_operation(self, serially: bool | None = None) -> Any:
+            seen.append(self.operation.operation.value)
+            return super().execute_operation(serially)
+
+    schema = strawberry.Schema(query=Query, execution_context_class=Recording)
+    result = await schema.execute("{ hello item { upper } }")
+    assert result.errors is None and result.data == {"hello": "bonjour", "item": {"upper": "A"}}
+    assert seen == ["query"]
+
+
+# --- Descriptions --------------------------------------------------------------------------
+
+
+class Colour(enum.Enum):
+    RED = "red"
+    BLUE = "blue"
+
+
+ColourEnum = strawberry.enum(Colour, description="A colour.")
+
+
+@strawberry.type
+class Palette:
+    @strawberry.field
+    def colour(self) -> ColourEnum:  # type: ignore[valid-type]
+        return Colour.RED
+
+
+def test_descriptions_set_on_definitions_reach_the_schema():
+    describe_enum_values(ColourEnum, lambda name: f"The colour {name.lower()}.")
+    root = merge_types("Root", (Palette,))
+    describe_type(root, "The entry point.")
+    sdl = str(strawberry.Schema(query=root))
+    assert '"""The entry point."""\ntype Root {' in sdl
+    assert '"""The colour red."""\n  RED' in sdl and '"""The colour blue."""\n  BLUE' in sdl
+
+
+# --- The graphql-transport-ws handler -------------------------------------------------------
+
+EVENTS: list[tuple[str, Any]] = []
+
+
+class Guarded(GuardedTransportWSHandler[Any, None]):
+    async def admit_connection(self, payload: dict[str, Any]) -> bool:
+        EVENTS.append(("connection", payload))
+        if payload.get("refuse"):
+            self.stop_init_timeout()
+            task = self.connection_init_timeout_task
+            EVENTS.append(("timeout stopped", task is not None and task.cancelling() > 0))
+            await self.close(4403, "REFUSED")
+            return False
+        return True
+
+    async def admit_subscribe(self, message: Any) -> bool:
+        EVENTS.append(("subscribe", message["id"]))
+        if message["id"] == "refused":
+            await self.send_error(message["id"], [{"message": "non"}])
+            return False
+        if message["id"] == "invalid":
+            await self.refuse_message("Invalid subscribe message")
+            return False
+        return True
+
+
+class View(GraphQL[Any, None]):
+    graphql_transport_ws_handler_class = Guarded
+
+
+@contextlib.asynccontextmanager
+async def _socket() -> Any:
+    EVENTS.clear()
+    view = View(
+        strawberry.Schema(query=Query),
+        graphql_ide=None,
+        subscription_protocols=(GRAPHQL_TRANSPORT_WS_PROTOCOL,),
+    )
+    async with (
+        ASGIWebSocketTransport(app=view) as transport,
+        httpx.AsyncClient(transport=transport, base_url="http://testserver") as client,
+        aconnect_ws("/graphql", client, subprotocols=[GRAPHQL_TRANSPORT_WS_PROTOCOL]) as ws,
+    ):
+        yield ws
+
+
+async def _send(ws: Any, message: dict[str, Any]) -> None:
+    await ws.send_text(json.dumps(message))
+
+
+async def _closed_with(ws: Any) -> int:
+    with pytest.raises(WebSocketDisconnect) as closed:
+        await ws.receive_text()
+    return closed.value.code
+
+
+async def test_an_admitted_connection_is_acknowledged_and_runs_admitted_operations():
+    async with _socket() as ws:
+        await _send(ws, {"type": "connection_init", "payload": {"authorization": "x"}})
+        assert json.loads(await ws.receive_text()) == {"type": "connection_ack"}
+        await _send(ws, {"id": "refused", "type": "subscribe", "payload": {"query": "{ hello }"}})
+        assert json.loads(await ws.receive_text()) == {
+            "id": "refused",
+            "type": "error",
+            "payload": [{"message": "non"}],
+        }
+        await _send(ws, {"id": "1", "type": "subscribe", "payload": {"query": "{ hello }"}})
+        assert json.loads(await ws.receive_text()) == {
+            "id": "1",
+            "type": "next",
+            "payload": {"data": {"hello": "bonjour"}},
+        }
+        assert json.loads(await ws.receive_text()) == {"id": "1", "type": "complete"}
+        await _send(ws, {"type": "connection_init", "payload": {}})
+        assert await _closed_with(ws) == 4429  # a second connection_init: Strawberry's
+    assert EVENTS == [
+        ("connection", {"authorization": "x"}),
+        ("subscribe", "refused"),
+        ("subscribe", "1"),
+    ]
+
+
+async def test_a_refused_connection_is_closed_by_the_hook_and_stops_waiting():
+    async with _socket() as ws:
+        await _send(ws, {"type": "connection_init", "payload": {"refuse": True}})
+        assert await _closed_with(ws) == 4403
+    assert EVENTS == [("connection", {"refuse": True}), ("timeout stopped", True)]
+
+
+async def test_a_payload_that_is_no_object_is_refused_by_strawberry():
+    async with _socket() as ws:
+        await _send(ws, {"type": "connection_init", "payload": "x"})
+        assert await _closed_with(ws) == 4400
+    assert EVENTS == []
+
+
+async def test_a_subscribe_before_the_acknowledgement_is_refused_by_strawberry():
+    async with _socket() as ws:
+        await _send(ws, {"id": "1", "type": "subscribe", "payload": {"query": "{ hello }"}})
+        assert await _closed_with(ws) == 4401
+    assert EVENTS == []
+
+
+async def test_a_subscribe_the_hook_finds_invalid_closes_the_socket():
+    async with _socket() as ws:
+        await _send(ws, {"type": "connection_init"})
+        assert json.loads(await ws.receive_text()) == {"type": "connection_ack"}
+        await _send(ws, {"id": "invalid", "type": "subscribe", "payload": {"query": "{ x }"}})
+        assert await _closed_with(ws) == 4400

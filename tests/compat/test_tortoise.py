@@ -1,0 +1,242 @@
+"""What the services assume of Tortoise beyond its public API
+(``services/compat_tortoise.py``, and ``file_outside_transaction`` of
+``services/compat_tortoise_sqlite.py``), one test per assumption: an upgrade that breaks
+one fails here, by name."""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+
+import pytest
+from tortoise import Tortoise
+from tortoise.expressions import Q
+from tortoise.functions import Count
+from tortoise.queryset import QuerySet
+from tortoise.transactions import in_transaction
+
+from services.compat_tortoise import (
+    INSTANCE_STATE,
+    QUERYSET_BEYOND_PLAIN,
+    QUERYSET_NOT_IN_STATEMENT,
+    QUERYSET_SHAPE,
+    db_columns,
+    model_builder,
+    model_db,
+    pk_column,
+    plain_models,
+    plain_queryset_parts,
+    q_parts,
+    related_model,
+    statement,
+)
+from services.compat_tortoise_sqlite import file_outside_transaction
+from services.resources.models import Resource, ResourceTheme
+
+
+def _models() -> list[type]:
+    return list(Tortoise.apps["models"].values())
+
+
+def _slots(cls: type) -> set[str]:
+    return {name for klass in cls.__mro__ for name in getattr(klass, "__slots__", ())}
+
+
+# --- Statements ----------------------------------------------------------------------------
+
+
+async def test_a_statement_is_the_sql_tortoise_sends_with_its_values(database):
+    def query() -> QuerySet[Resource]:
+        return Resource.filter(slug__startswith="a", id__gte=2).order_by("-id").limit(3)
+
+    db, sql, values = statement(query())
+    assert db is model_db(Resource)
+    assert sql == query().sql()  # Tortoise's public rendering of the same statement
+    assert list(values) == ["a%", 2, 3]
+    _, rows = await db.execute_query(sql, values)
+    assert [row["id"] for row in rows] == [r.id for r in await query()]
+
+
+async def test_a_values_list_statement_selects_those_columns(database):
+    query = Resource.filter(id__lte=3).order_by("id").values_list("id", "slug")
+    db, sql, values = statement(query)
+    _, rows = await db.execute_query(sql, values)
+    expected = await Resource.filter(id__lte=3).order_by("id").values_list("id", "slug")
+    assert [tuple(row) for row in rows] == [tuple(row) for row in expected]
+
+
+async def test_inside_a_transaction_statements_run_on_its_connection(database):
+    outside = model_db(Resource)
+    async with in_transaction() as connection:
+        assert model_db(Resource) is connection and connection is not outside
+        assert statement(Resource.filter(id=1))[0] is connection
+    assert model_db(Resource) is outside
+
+
+def test_every_queryset_slot_is_classified():
+    shape, beyond, rest = QUERYSET_SHAPE, set(QUERYSET_BEYOND_PLAIN), QUERYSET_NOT_IN_STATEMENT
+    assert not (shape & beyond or shape & rest or beyond & rest)
+    unclassified = _slots(QuerySet) - (shape | beyond | rest)
+    assert not unclassified, (
+        f"QuerySet has new state {sorted(unclassified)}: classify it in "
+        "services/compat_tortoise.py (does it change the statement?)"
+    )
+    gone = (shape | beyond | rest) - _slots(QuerySet)
+    assert not gone, f"QuerySet no longer has {sorted(gone)}: see services/compat_tortoise.py"
+
+
+async def test_a_plain_queryset_reads_as_its_parts(database):
+    queryset = (
+        Resource.filter(slug="s")
+        .exclude(kind="GUIDE")
+        .filter(Q(id=1) | Q(id=2))
+        .order_by("-published_at", "id")
+        .offset(4)
+        .limit(3)
+        .distinct()
+    )
+    parts = plain_queryset_parts(queryset)
+    assert parts is not None
+    assert [q_parts(q)[:3] for q in parts.where] == [
+        ("AND", False, {"slug": "s"}),
+        ("AND", True, {"kind": "GUIDE"}),
+        ("OR", False, {}),
+    ]
+    assert [q_parts(child)[2] for child in q_parts(parts.where[2])[3]] == [{"id": 1}, {"id": 2}]
+    assert [name for name, _ in parts.orderings] == ["published_at", "id"]
+    assert (parts.limit, parts.offset, parts.distinct) == (3, 4, True)
+    assert plain_queryset_parts(Resource.all()) == ((), (), None, None, False)
+
+
+async def test_querysets_beyond_plain_are_recognised(database):
+    beyond = {
+        "annotate": Resource.annotate(n=Count("id")),
+        "annotated filter": Resource.annotate(n=Count("id")).filter(n__gt=1),
+        "group_by": Resource.all().group_by("kind"),
+        "select_related": ResourceTheme.all().select_related("resource"),
+        "prefetch_related": Resource.all().prefetch_related("contributed_by"),
+        "only": Resource.all().only("id"),
+    }
+    for name, queryset in beyond.items():
+        assert plain_queryset_parts(queryset) is None, name
+    # Index hints and row locks, where the database takes them; elsewhere Tortoise drops
+    # them, and the queryset stays plain.
+    capabilities = Resource.all().capabilities
+    for queryset, taken in (
+        (Resource.all().force_index("x"), capabilities.support_index_hint),
+        (Resource.all().use_index("x"), capabilities.support_index_hint),
+        (Resource.all().select_for_update(), capabilities.support_for_update),
+    ):
+        assert (plain_queryset_parts(queryset) is None) is taken
+    async with in_transaction() as connection:
+        bound = Resource.all().using_db(connection)
+        assert plain_queryset_parts(bound) is not None  # the model's connection here
+    assert plain_queryset_parts(bound) is None  # another connection than the model's
+
+
+async def test_models_are_plain_unless_tortoise_adds_to_them(database):
+    assert plain_models(Resource.filter(id=1).order_by("id").limit(2))
+    assert not plain_models(ResourceTheme.all().select_related("resource"))
+    assert not plain_models(Resource.all().prefetch_related("contributed_by"))
+    assert not plain_models(Resource.annotate(n=Count("id")))
+    assert not plain_models(Resource.all().only("id"))
+
+
+def test_a_q_is_its_join_negation_filters_and_children():
+    assert sorted(_slots(Q)) == ["_is_negated", "children", "filters", "join_type"]
+    assert q_parts(Q(slug="s")) == ("AND", False, {"slug": "s"}, ())
+    assert q_parts(~Q(slug="s"))[:3] == ("AND", True, {"slug": "s"})
+    assert q_parts(~~Q(slug="s"))[1] is False
+    either = Q(Q(id=1), Q(id=2), join_type="OR")
+    assert q_parts(either) == ("OR", False, {}, (Q(id=1), Q(id=2)))
+
+
+# --- Models' metadata ----------------------------------------------------------------------
+
+
+async def test_metadata_names_the_columns_of_every_table(database):
+    assert related_model(ResourceTheme, "resource") is Resource
+    for model in _models():
+        described = model.describe(serializable=True)
+        assert pk_column(model) == described["pk_field"]["db_column"], model.__name__
+        db = model_db(model)
+        sql = f'SELECT * FROM "{described["table"]}" LIMIT 1'
+        columns = [column for _, column in db_columns(model)]
+        _, rows = await db.execute_query(sql)
+        if rows:
+            assert sorted(columns) == sorted(dict(rows[0])), model.__name__
+
+
+# --- Model instances from raw rows ---------------------------------------------------------
+
+
+async def test_init_from_db_sets_the_fields_and_this_state_only(database):
+    checked = 0
+    for model in _models():
+        db = model_db(model)
+        _, rows = await db.execute_query(f'SELECT * FROM "{model._meta.db_table}" LIMIT 1')
+        for row in rows:
+            built = model._init_from_db(**dict(row))
+            state = set(vars(built)) - {attribute for attribute, _ in db_columns(model)}
+            assert state == set(INSTANCE_STATE), model.__name__
+            checked += 1
+    assert checked > 10
+
+
+def test_every_column_is_converted_one_way():
+    for model in _models():
+        meta = model._meta
+        ways = [meta.db_native_fields, meta.db_default_fields, meta.db_complex_fields]
+        converted = [column for way in ways for column, _, _ in way]
+        assert sorted(converted) == sorted(c for _, c in db_columns(model)), model.__name__
+
+
+async def test_model_builder_makes_what_tortoise_makes_for_every_model(database):
+    checked = 0
+    for model in _models():
+        db = model_db(model)
+        _, rows = await db.execute_query(f'SELECT * FROM "{model._meta.db_table}" LIMIT 40')
+        build = model_builder(model)
+        for row in rows:
+            mine, theirs = build(dict(row)), model._init_from_db(**dict(row))
+            assert type(mine) is type(theirs)
+            assert vars(mine) == vars(theirs), model.__name__
+            written = {k: v.isoformat() for k, v in vars(mine).items() if hasattr(v, "isoformat")}
+            assert written == {
+                k: v.isoformat() for k, v in vars(theirs).items() if hasattr(v, "isoformat")
+            }
+            checked += 1
+    assert checked > 200
+
+
+def test_model_builder_converts_datetimes_and_enums_like_tortoise():
+    build = model_builder(Resource)
+    base = {column: None for column in Resource._meta.db_fields}
+    base.update(id=1, slug="s", title="t", summary="", body="", kind="GUIDE", audience="ALL")
+    base.update(status="PUBLISHED", version=1)
+    for written in (
+        "2025-12-31 11:00:00+00:00",
+        "2025-12-31T12:00:00+01:00",
+        "2025-12-31 11:00:00",
+        dt.datetime(2025, 12, 31, 11, tzinfo=dt.UTC),
+        dt.datetime(2025, 12, 31, 12, tzinfo=dt.timezone(dt.timedelta(hours=1))),
+    ):
+        row = {**base, "created_at": written, "updated_at": written, "published_at": written}
+        mine, theirs = build(dict(row)), Resource._init_from_db(**dict(row))
+        assert vars(mine) == vars(theirs), written
+        assert mine.published_at.isoformat() == theirs.published_at.isoformat()
+        assert mine.kind is theirs.kind
+
+
+# --- SQLite ---------------------------------------------------------------------------------
+
+
+async def test_a_transaction_connection_is_not_read_as_the_sqlite_file(database):
+    db = model_db(Resource)
+    if db.capabilities.dialect != "sqlite":
+        assert file_outside_transaction(db) is None
+        pytest.skip("the rest is SQLite's")
+    filename = file_outside_transaction(db)
+    assert filename is not None and os.path.exists(filename)
+    async with in_transaction():
+        assert file_outside_transaction(model_db(Resource)) is None
