@@ -38,7 +38,7 @@ async def children_by_parent(
     columns = list(child_model._meta.fields_db_projection.items())
     order = tuple(child_order)
     ids = padded(list(parent_ids))
-    now = dt.datetime.now(dt.UTC)
+    now = (visible_to.as_of if visible_to else None) or dt.datetime.now(dt.UTC)
 
     def build() -> Any:
         condition = Q(**{f"{parent}_id__in": ids})
