@@ -79,6 +79,7 @@ POLICY: dict[str, frozenset[Principal]] = {
     "membership.update": frozenset({Principal.ADMIN, Principal.EDITOR, Principal.LOCAL_AUTHORITY}),
     # Newsletters and their subscribers
     "newsletter.compose": EDITORS,
+    "newsletter.sections": EDITORS,
     "newsletter.send": EDITORS,
     "newsletter.recipients": EDITORS,
     "subscriber.subscribe": frozenset(Principal),
@@ -133,8 +134,11 @@ DESCRIPTIONS: dict[str, str] = {
     "project.start": "startSharedProject, advanceSharedProject",
     "project.publish_news": "publishProjectNews",
     "membership.update": "updateMembership (action plan, diagnostic notes; members: own only)",
-    "newsletter.compose": "createNewsletterIssue, updateNewsletterIssue, items (add, pin, "
-    "remove, reorder), composeNewsletter, newsletterPreview, newsletterIssues, templates",
+    "newsletter.compose": "createNewsletterIssue, draftNewsletter (pre-filled for a month), "
+    "updateNewsletterIssue, items (add, pin, remove, reorder), composeNewsletter, "
+    "newsletterPreview, newsletterIssues, templates",
+    "newsletter.sections": "setNewsletterSections (order, sections left out, titles, bodies, "
+    "calls to action)",
     "newsletter.send": "scheduleNewsletter, cancelNewsletter, sendTestNewsletter",
     "newsletter.recipients": "newsletterRecipients (how many and who, per segment)",
     "subscriber.subscribe": "subscribe (double opt-in); the e-mailed links confirm, unsubscribe, "
