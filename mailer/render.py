@@ -8,7 +8,6 @@ cheap substitution (:class:`Personalizer`).
 
 from __future__ import annotations
 
-import datetime as dt
 import html
 import re
 from collections.abc import Mapping
@@ -16,35 +15,19 @@ from dataclasses import dataclass
 from functools import lru_cache
 from importlib import resources as package_files
 from typing import Any
-from zoneinfo import ZoneInfo
 
 import css_inline
 import mrml
 from jinja2 import TemplateError, Undefined
 from jinja2.sandbox import ImmutableSandboxedEnvironment
 
+from mailer import typography
 from services.errors import BadUserInput
 
-PARIS = ZoneInfo("Europe/Paris")
 # Private-use characters: survive Jinja, MRML and the CSS inliner untouched.
 _OPEN, _CLOSE = "\ue000", "\ue001"
 RECIPIENT_FIELDS = ("greeting", "unsubscribe_url", "preferences_url")
 _PLACEHOLDER = re.compile(f"{_OPEN}([a-z_]+){_CLOSE}")
-_DAYS = ("lundi", "mardi", "mercredi", "jeudi", "vendredi", "samedi", "dimanche")
-_MONTHS = (
-    "janvier",
-    "février",
-    "mars",
-    "avril",
-    "mai",
-    "juin",
-    "juillet",
-    "août",
-    "septembre",
-    "octobre",
-    "novembre",
-    "décembre",
-)
 
 
 class TemplateInvalid(BadUserInput):
@@ -58,20 +41,6 @@ def placeholder(name: str) -> str:
 RECIPIENT_PLACEHOLDERS = {name: placeholder(name) for name in RECIPIENT_FIELDS}
 
 
-def _paragraphs(text: str | None) -> list[str]:
-    return [p.strip() for p in re.split(r"\n\s*\n", text or "") if p.strip()]
-
-
-def _fr_datetime(value: str | dt.datetime | None) -> str:
-    """« mardi 15 juin 2021, 18 h 30 » in Paris time."""
-    if not value:
-        return ""
-    moment = dt.datetime.fromisoformat(value) if isinstance(value, str) else value
-    local = moment.astimezone(PARIS)
-    time = f", {local.hour} h {local.minute:02d}" if (local.hour, local.minute) != (0, 0) else ""
-    return f"{_DAYS[local.weekday()]} {local.day} {_MONTHS[local.month - 1]} {local.year}{time}"
-
-
 class _Lenient(Undefined):
     """Missing data renders as nothing (a section whose query found nothing is skipped)."""
 
@@ -82,8 +51,8 @@ def _environment(autoescape: bool) -> ImmutableSandboxedEnvironment:
     env = ImmutableSandboxedEnvironment(
         autoescape=autoescape, undefined=_Lenient, trim_blocks=autoescape, lstrip_blocks=True
     )
-    env.filters["paragraphs"] = _paragraphs
-    env.filters["fr_datetime"] = _fr_datetime
+    env.filters.update(typography.FILTERS)
+    env.tests.update(typography.TESTS)
     return env
 
 

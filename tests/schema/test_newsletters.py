@@ -60,7 +60,7 @@ async def test_editor_composes_an_issue_and_arranges_its_items(news_gql, princip
     )
     inspiring = _section(composed, "INSPIRING_PROJECTS")["items"]
     assert len(inspiring) >= 2
-    assert '<html lang="fr"' in composed["html"] and "Bienvenue !" in composed["text"]
+    assert '<html lang="fr"' in composed["html"] and "Bienvenue\u202f!" in composed["text"]
     # Pin the last one, remove the first, add a resource from elsewhere.
     extra = await news_gql.data('{ resource(slug: "decider-ensemble-recrute") { id } }')
     extra_id = extra["resource"]["id"] if extra["resource"] else None
