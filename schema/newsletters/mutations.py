@@ -288,7 +288,8 @@ class NewsletterMutations:
         return NewsletterIssue.from_model(found, info.context.settings)
 
     @strawberry.mutation(
-        description="Compose the issue now with your rights (nothing is frozen or sent): "
+        description="Compose the issue as subscribers will get it — as the public sees the "
+        "platform on the issue's date — (nothing is frozen or sent): "
         "COMPOSITION_FAILED with the GraphQL errors when the template's document fails."
     )
     async def compose_newsletter(self, info: strawberry.Info, id: IssueID) -> ComposedNewsletter:

@@ -69,7 +69,8 @@ class NewsletterQueries:
         return NewsletterIssue.from_model(found, info.context.settings)
 
     @strawberry.field(
-        description="The issue as it would be sent (composed now with your rights), or as it "
+        description="The issue as it would be sent (composed as the public sees the platform on "
+        "the issue's date), or as it "
         "was sent once sending started (frozen). Recipient parts are shown as for the web "
         "page (editors)."
     )

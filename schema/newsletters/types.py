@@ -259,7 +259,7 @@ class ComposedSection:
     titles: list[str] = strawberry.field(description="Their titles, in the same order.")
 
 
-@strawberry.type(description="An issue composed now (not frozen): what would be sent.")
+@strawberry.type(description="An issue composed as of its date (not frozen): what would be sent.")
 class ComposedNewsletter:
     subject: str = strawberry.field(description="Subject of the e-mail.")
     html: str = strawberry.field(
