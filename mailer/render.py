@@ -8,7 +8,6 @@ and each message is a cheap substitution (:class:`Personalizer`).
 
 from __future__ import annotations
 
-import datetime as dt
 import html
 import logging
 import re
@@ -17,17 +16,16 @@ from dataclasses import dataclass
 from functools import lru_cache
 from importlib import resources as package_files
 from typing import Any
-from zoneinfo import ZoneInfo
 
 import css_inline
 import mrml
 from jinja2 import TemplateError, Undefined
 from jinja2.sandbox import ImmutableSandboxedEnvironment
 
+from mailer import typography
 from services.errors import BadUserInput
 
 logger = logging.getLogger("tec.mailer")
-PARIS = ZoneInfo("Europe/Paris")
 RECIPIENT_FIELDS = ("greeting", "unsubscribe_url", "preferences_url")
 # Plain ASCII word characters: Jinja, MRML, the CSS inliner and even ``urlencode`` leave
 # them as they are, in attributes and text alike.
@@ -39,21 +37,6 @@ _PLACEHOLDER = re.compile(
     r"(?:tec_recipient__|\ue000|\\u\{e000\})"
     f"({'|'.join(RECIPIENT_FIELDS)})"
     r"(?:__|\ue001|\\u\{e001\})"
-)
-_DAYS = ("lundi", "mardi", "mercredi", "jeudi", "vendredi", "samedi", "dimanche")
-_MONTHS = (
-    "janvier",
-    "février",
-    "mars",
-    "avril",
-    "mai",
-    "juin",
-    "juillet",
-    "août",
-    "septembre",
-    "octobre",
-    "novembre",
-    "décembre",
 )
 
 
@@ -69,20 +52,6 @@ def placeholder(name: str) -> str:
 RECIPIENT_PLACEHOLDERS = {name: placeholder(name) for name in RECIPIENT_FIELDS}
 
 
-def _paragraphs(text: str | None) -> list[str]:
-    return [p.strip() for p in re.split(r"\n\s*\n", text or "") if p.strip()]
-
-
-def _fr_datetime(value: str | dt.datetime | None) -> str:
-    """« mardi 15 juin 2021, 18 h 30 » in Paris time."""
-    if not value:
-        return ""
-    moment = dt.datetime.fromisoformat(value) if isinstance(value, str) else value
-    local = moment.astimezone(PARIS)
-    time = f", {local.hour} h {local.minute:02d}" if (local.hour, local.minute) != (0, 0) else ""
-    return f"{_DAYS[local.weekday()]} {local.day} {_MONTHS[local.month - 1]} {local.year}{time}"
-
-
 class _Lenient(Undefined):
     """Missing data renders as nothing (a section whose query found nothing is skipped)."""
 
@@ -93,8 +62,8 @@ def _environment(autoescape: bool) -> ImmutableSandboxedEnvironment:
     env = ImmutableSandboxedEnvironment(
         autoescape=autoescape, undefined=_Lenient, trim_blocks=autoescape, lstrip_blocks=True
     )
-    env.filters["paragraphs"] = _paragraphs
-    env.filters["fr_datetime"] = _fr_datetime
+    env.filters.update(typography.FILTERS)
+    env.tests.update(typography.TESTS)
     return env
 
 

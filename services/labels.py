@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import enum
 
 from services.content import Audience, ContentStatus
@@ -89,3 +90,25 @@ LABELS: dict[enum.Enum, str] = {
 def label(value: enum.Enum) -> str:
     """The French label of ``value`` (its name if none was written)."""
     return LABELS.get(value, value.name.replace("_", " ").capitalize())
+
+
+MONTHS = (
+    "janvier",
+    "février",
+    "mars",
+    "avril",
+    "mai",
+    "juin",
+    "juillet",
+    "août",
+    "septembre",
+    "octobre",
+    "novembre",
+    "décembre",
+)
+DAYS = ("lundi", "mardi", "mercredi", "jeudi", "vendredi", "samedi", "dimanche")
+
+
+def month_label(month: dt.date) -> str:
+    """« novembre 2022 »."""
+    return f"{MONTHS[month.month - 1]} {month.year}"

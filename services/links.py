@@ -39,7 +39,7 @@ async def children_by_parent(
     columns = db_columns(child_model)
     order = tuple(child_order)
     ids = padded(list(parent_ids))
-    now = dt.datetime.now(dt.UTC)
+    now = (visible_to.as_of if visible_to else None) or dt.datetime.now(dt.UTC)
 
     def build() -> Any:
         condition = Q(**{f"{parent}_id__in": ids})

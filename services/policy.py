@@ -47,6 +47,11 @@ _PLATFORM: tuple[tuple[str, frozenset[Principal], str], ...] = (
         "createNewsletterIssue, updateNewsletterIssue, items (add, pin, remove, reorder), "
         "composeNewsletter, newsletterPreview, newsletterIssues, templates",
     ),
+    (
+        "newsletter.sections",
+        EDITORS,
+        "setNewsletterSections (order, sections left out, titles, bodies, calls to action)",
+    ),
     ("newsletter.send", EDITORS, "scheduleNewsletter, cancelNewsletter, sendTestNewsletter"),
     ("newsletter.recipients", EDITORS, "newsletterRecipients (how many and who, per segment)"),
     (

@@ -252,6 +252,46 @@ class Settings(BaseSettings):
     confirmation_mail_daily_limit: int = Field(
         default=5, ge=1, description="Confirmation e-mails one address may receive per 24 hours."
     )
+    portal_url: str = Field(
+        default="https://territoires-en-commun.fr",
+        description="The partner portal's address: newsletters link resources, themes, events, "
+        "shared projects, the vote and the contribution form to its pages.",
+    )
+    portal_resource_path: str = Field(
+        default="/ressources/{slug}", description="Page of a resource on the portal."
+    )
+    portal_theme_path: str = Field(
+        default="/thematiques/{slug}", description="Page of a theme on the portal."
+    )
+    portal_event_path: str = Field(
+        default="/agenda/{slug}", description="Page of an event on the portal."
+    )
+    portal_project_path: str = Field(
+        default="/projets-partages/{slug}", description="Page of a shared project on the portal."
+    )
+    portal_concept_path: str = Field(
+        default="/concepts/{slug}", description="Page of a concept of the month on the portal."
+    )
+    portal_vote_path: str = Field(
+        default="/votes/{slug}", description="Page of a voting round (vote, ranking) on the portal."
+    )
+    portal_contribution_path: str = Field(
+        default="/ressources/proposer",
+        description="The contribution form (« J'envoie ma ressource ») on the portal.",
+    )
+    portal_preferences_path: str = Field(
+        default="",
+        description="The portal's page of newsletter preferences, {token} being the "
+        "subscriber's signed link; empty: the gateway's own page.",
+    )
+    newsletter_contact: str = Field(
+        default="editorialisation@territoires-en-commun.fr",
+        description="Address of « Des questions ou des commentaires ? » in newsletters.",
+    )
+    newsletter_postal_address: str = Field(
+        default="Agence nationale de la cohésion des territoires, 20 avenue de Ségur, 75007 Paris",
+        description="Postal address in the footer of newsletters (« Notre adresse »).",
+    )
 
     @field_validator("cors_origins", mode="before")
     @classmethod
@@ -292,6 +332,41 @@ class Settings(BaseSettings):
             not re.fullmatch(r"https?://[^\s\"'<>;,]+", value) or not urlsplit(value).netloc
         ):
             raise ValueError("TEC_NEWSLETTER_LOGO_URL must be an absolute http(s) URL")
+        return value
+
+    @field_validator("portal_url")
+    @classmethod
+    def _absolute_portal(cls, value: str) -> str:
+        if not value.startswith(("https://", "http://")):
+            raise ValueError("TEC_PORTAL_URL must be an absolute http(s) URL")
+        return value.rstrip("/")
+
+    @field_validator(
+        "portal_resource_path",
+        "portal_theme_path",
+        "portal_event_path",
+        "portal_project_path",
+        "portal_concept_path",
+        "portal_vote_path",
+    )
+    @classmethod
+    def _page_of_a_slug(cls, value: str) -> str:
+        if not value.startswith("/") or "{slug}" not in value:
+            raise ValueError("TEC_PORTAL_*_PATH must start with / and hold {slug}")
+        return value
+
+    @field_validator("portal_contribution_path")
+    @classmethod
+    def _portal_path(cls, value: str) -> str:
+        if not value.startswith("/"):
+            raise ValueError("TEC_PORTAL_CONTRIBUTION_PATH must start with /")
+        return value
+
+    @field_validator("portal_preferences_path")
+    @classmethod
+    def _preferences_path(cls, value: str) -> str:
+        if value and (not value.startswith("/") or "{token}" not in value):
+            raise ValueError("TEC_PORTAL_PREFERENCES_PATH must start with / and hold {token}")
         return value
 
     @field_validator("database_url")

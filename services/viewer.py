@@ -31,6 +31,9 @@ class Viewer:
     """What a partner API key may do (``READ``, ``CONTRIBUTE``); empty for people."""
     api_key_id: int | None = None
     """The API key behind the request, when it is one (``role`` is then ``PARTNER``)."""
+    as_of: dt.datetime | None = None
+    """The moment this viewer reads the platform at; None is now. A newsletter is composed
+    as an anonymous reader on the issue's date: content published later does not exist."""
 
     @property
     def is_editor(self) -> bool:
@@ -47,10 +50,11 @@ ANONYMOUS = Viewer()
 def visible(viewer: Viewer, prefix: str = "", now: dt.datetime | None = None) -> Q:
     """Condition restricting content (or content reached through ``prefix``) to what
     ``viewer`` may see: everything for editors; otherwise published content whose
-    publication time has come (content published « at a date » appears by itself)."""
+    publication time has come (content published « at a date » appears by itself). The
+    time is ``now``, else the viewer's ``as_of``, else the present."""
     if viewer.sees_unpublished:
         return Q()
-    now = now or dt.datetime.now(dt.UTC)
+    now = now or viewer.as_of or dt.datetime.now(dt.UTC)
     return Q(**{f"{prefix}status": ContentStatus.PUBLISHED}) & (
         Q(**{f"{prefix}published_at__isnull": True}) | Q(**{f"{prefix}published_at__lte": now})
     )

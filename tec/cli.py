@@ -41,24 +41,58 @@ def migrate() -> None:
 
 
 @app.command()
-def demo() -> None:
-    """Migrate, then load the demo data from the seeds (idempotent: safe to run again)."""
-    settings = _settings()
-    from services import db
-    from services.demo.loader import load_demo
+def demo(
+    today: Annotated[
+        str | None,
+        typer.Option(help="Day the live layer is dated from (YYYY-MM-DD; default: today)."),
+    ] = None,
+) -> None:
+    """Migrate, then load the demo data from the seeds (idempotent: safe to run again):
+    the seeds' content, their four newsletters composed from it and put in the archive,
+    and a live layer dated from today (an open vote, a next theme, upcoming events)."""
+    import datetime as dt
+    from zoneinfo import ZoneInfo
 
-    async def run() -> dict[str, int]:
+    from mailer.compose import archive_issue
+    from services import db
+    from services.demo.issues import issues_to_archive
+    from services.demo.live import load_live_demo
+    from services.demo.loader import load_demo, read_demo_data
+
+    settings = _settings()
+    day = _day(today) if today else dt.datetime.now(ZoneInfo("Europe/Paris")).date()
+
+    async def run() -> tuple[dict[str, int], list[str]]:
         await db.migrate(settings)
         async with db.database(settings):
-            return await load_demo()
+            data = read_demo_data()
+            counts = dict(await load_demo(data))
+            archived = []
+            execute = _newsletter_executor(settings)
+            for issue, sent_at in await issues_to_archive(data):
+                await archive_issue(execute, issue, settings=settings, sent_at=sent_at)
+                archived.append(issue.slug)
+            for key, value in (await load_live_demo(data, today=day)).items():
+                counts[key] = counts.get(key, 0) + value
+            return counts, archived
 
-    counts = asyncio.run(run())
+    counts, archived = _run_domain_async(run)
     created = {k.rstrip("+"): v for k, v in counts.items() if k.endswith("+")}
     seen = {k: v for k, v in counts.items() if not k.endswith("+")}
     typer.echo("Demo data loaded: " + ", ".join(f"{v} {k}" for k, v in seen.items()))
     typer.echo("New rows: " + (", ".join(f"{v} {k}" for k, v in created.items()) or "none"))
+    typer.echo("Seed newsletters put in the archive: " + (", ".join(archived) or "none"))
     # The loader writes no outbox rows: rebuild the search index so it matches the data.
     _reindex(settings, engine=None, show_progress=False)
+
+
+def _day(value: str) -> Any:
+    import datetime as dt
+
+    try:
+        return dt.date.fromisoformat(value)
+    except ValueError:
+        _fail(f"Date invalide : « {value} » (attendu : AAAA-MM-JJ).")
 
 
 def _prepare_multiprocess_metrics(settings: Settings) -> None:
@@ -453,7 +487,9 @@ def rounds_close_due(
 
 # --- Newsletters (operators) -------------------------------------------------------------
 
-newsletter_app = typer.Typer(help="Newsletters: send an issue.", no_args_is_help=True)
+newsletter_app = typer.Typer(
+    help="Newsletters: draft an issue for a month, send an issue.", no_args_is_help=True
+)
 app.add_typer(newsletter_app, name="newsletter")
 
 
@@ -527,6 +563,42 @@ def newsletter_send(
         "Issue {}: {SENT} sent, {FAILED} failed, {CANCELLED} cancelled, "
         "{PENDING} waiting for a retry.".format(issue_id, **counts)
     )
+
+
+@newsletter_app.command("draft")
+def newsletter_draft(
+    month: Annotated[str, typer.Option(help="The month of the issue: YYYY-MM.")],
+) -> None:
+    """Create a draft issue for a month, pre-filled from that month's content (the current
+    theme and its resources, the next theme, the open vote, news, upcoming events), and
+    show what it holds; editors then review it, pin items and write the introduction."""
+    import datetime as dt
+
+    from mailer.sending import OPERATOR, preview
+    from services import db
+    from services.newsletters.service import draft_issue
+
+    settings = _settings()
+    try:
+        first = dt.date.fromisoformat(f"{month.strip()[:7]}-01")
+    except ValueError:
+        _fail(f"Mois invalide : « {month} » (attendu : AAAA-MM, par ex. 2026-12).")
+
+    async def run() -> tuple[Any, Any]:
+        async with db.database(settings):
+            issue = await draft_issue(OPERATOR, month=first)
+            composed = await preview(
+                _newsletter_executor(settings), issue, settings=settings, viewer=OPERATOR
+            )
+            return issue, composed
+
+    asyncio.run(db.migrate(settings))
+    issue, composed = _run_domain_async(run)
+    typer.echo(f"Draft issue {issue.id} « {issue.title} » ({issue.slug}):")
+    for kind, items in composed.sections.items():
+        titles = "; ".join(str(i.get("title", "")) for i in items)
+        typer.echo(f"  {kind}: {len(items)}" + (f" — {titles}" if titles else ""))
+    typer.echo(f"Review it, pin items and write the introduction (issue {issue.id}).")
 
 
 def _issue_pk(value: str) -> int:

@@ -66,3 +66,38 @@ def test_bad_settings_are_reported_without_a_traceback(tmp_path):
     assert result.returncode == 2
     assert "TEC_DATABASE_URL" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+def test_demo_puts_the_seeds_in_the_archive_and_the_draft_of_this_month_has_content(tmp_path):
+    """`tec demo` composes the four seed newsletters into the archive and adds a live layer
+    dated from today; `tec newsletter draft --month` of this month then finds the open
+    vote, the next theme and upcoming events."""
+    import datetime as dt
+    import sqlite3
+    from zoneinfo import ZoneInfo
+
+    database = tmp_path / "demo.sqlite3"
+    env = {"TEC_DATABASE_URL": f"sqlite://{database}"}
+    first = _tec("demo", env=env, cwd=tmp_path)
+    assert first.returncode == 0, first.stderr
+    assert "Seed newsletters put in the archive: 2021-06, 2021-07, 2022-09, 2022-11" in (
+        first.stdout
+    )
+    with sqlite3.connect(database) as db:
+        rows = db.execute(
+            "SELECT slug, status, frozen_html IS NOT NULL FROM newsletter_issue ORDER BY slug"
+        ).fetchall()
+    assert rows == [(s, "SENT", 1) for s in ("2021-06", "2021-07", "2022-09", "2022-11")]
+    month = dt.datetime.now(ZoneInfo("Europe/Paris")).date().strftime("%Y-%m")
+    drafted = _tec("newsletter", "draft", "--month", month, env=env, cwd=tmp_path)
+    assert drafted.returncode == 0, drafted.stderr
+    lines = {
+        line.split(":")[0].strip(): line for line in drafted.stdout.splitlines() if ":" in line
+    }
+    assert "NEXT_THEME: 1 — Associer les habitants à la transition écologique" in drafted.stdout
+    assert lines["VOTE"].startswith("  VOTE: 1 — Votez pour les thématiques")
+    assert lines["AGENDA"].startswith("  AGENDA: 3 — ")
+    assert lines["THEME_OF_THE_MONTH"].startswith("  THEME_OF_THE_MONTH: 1 — ")
+    assert int(lines["INSPIRING_PROJECTS"].split(":")[1].split("—")[0]) >= 1
+    bad = _tec("newsletter", "draft", "--month", "décembre", env=env, cwd=tmp_path)
+    assert bad.returncode == 2 and "AAAA-MM" in bad.stderr

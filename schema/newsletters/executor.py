@@ -1,5 +1,7 @@
 """The executor the mailer composes with: a GraphQL document run through the same
-schema partners query, with a given viewer's rights."""
+schema partners query, with a given viewer's rights, at the viewer's moment: a viewer
+reading ``as_of`` a date (a newsletter's) gets a context whose clock is that date, so
+every field that depends on « now » answers as of then."""
 
 from __future__ import annotations
 
@@ -27,6 +29,8 @@ def build_executor(schema: Any, settings: Settings, *, search: Any = None) -> Ex
         document: str, variables: Mapping[str, Any], viewer: Viewer
     ) -> ExecutionOutcome:
         context = Context(settings=settings, viewer=viewer, search=search)
+        if viewer.as_of is not None:
+            context.now = viewer.as_of
         result = await schema.execute(
             document, variable_values=dict(variables), context_value=context
         )

@@ -31,6 +31,7 @@ from services.errors import BadUserInput
 from services.newsletters import service
 from services.newsletters.errors import CompositionFailed
 from services.newsletters.models import SectionKind
+from services.newsletters.sections import Section as IssueSection
 from services.policy import authorize
 
 ItemID = Annotated[
@@ -102,6 +103,49 @@ def _composed(result: Any) -> ComposedNewsletter:
     )
 
 
+@strawberry.input(
+    description="A section of an issue. Sections come in the order given; a kind not given "
+    "is left out of the issue (the footer cannot be). Omitted wording keeps the template's; "
+    "an empty string means none."
+)
+class NewsletterSectionInput:
+    kind: SectionKindEnum = strawberry.field(description="Kind of section.")
+    title: str | None = strawberry.field(default=None, description="Title (an h2).")
+    body: str | None = strawberry.field(
+        default=None, description="Text, paragraphs separated by a blank line."
+    )
+    call_to_action: str | None = strawberry.field(
+        default=None, description="Wording of the section's call to action."
+    )
+    item_call_to_action: str | None = strawberry.field(
+        default=None, description="Wording of each item's link."
+    )
+    curated: bool = strawberry.field(
+        default=False,
+        description="Only the items editors placed (addNewsletterItem): the query adds nothing.",
+    )
+
+    def to_section(self) -> IssueSection:
+        return IssueSection(
+            kind=SectionKind(self.kind),
+            title=self.title,
+            body=self.body,
+            cta=self.call_to_action,
+            item_cta=self.item_call_to_action,
+            curated=self.curated,
+        )
+
+
+def _month(value: str) -> dt.date:
+    try:
+        return dt.date.fromisoformat(f"{value.strip()[:7]}-01")
+    except ValueError:
+        raise BadUserInput(
+            f"Mois invalide : « {value[:20]} » (attendu : AAAA-MM, par ex. 2026-12).",
+            field="month",
+        ) from None
+
+
 @strawberry.input(description="A newsletter template: GraphQL document, MJML, text.")
 class NewsletterTemplateInput:
     name: str = strawberry.field(description="Name.")
@@ -109,7 +153,10 @@ class NewsletterTemplateInput:
     mjml: str = strawberry.field(description="MJML markup, Jinja syntax for the data.")
     text: str = strawberry.field(default="", description="Plain-text template (Jinja).")
     sections: JSON | None = strawberry.field(
-        default=None, description='Where section items are: {"AGENDA": "events.nodes", …}.'
+        default=None,
+        description="Its sections in their default order: "
+        '[{"kind": "AGENDA", "items": "events.nodes", "title": "À vos agendas !"}, …] (or '
+        'where section items are: {"AGENDA": "events.nodes", …}).',
     )
 
 
@@ -134,6 +181,41 @@ class NewsletterMutations:
         )
         return NewsletterIssue.from_model(found, info.context.settings)
 
+    @strawberry.mutation(
+        description="Create a draft issue for a month, pre-filled from that month's content "
+        "(editors): the template's sections, the current theme and its resources, the next "
+        "theme, the open vote, news and upcoming events; you review, pin and write the "
+        "introduction."
+    )
+    async def draft_newsletter(
+        self,
+        info: strawberry.Info,
+        month: Annotated[str, strawberry.argument(description="The month: AAAA-MM.")],
+    ) -> NewsletterIssue:
+        found = await service.draft_issue(info.context.viewer, month=_month(month))
+        return NewsletterIssue.from_model(found, info.context.settings)
+
+    @strawberry.mutation(
+        description="Choose an issue's sections (editors): their order, those left out (not "
+        "listed; the footer stays), their titles, bodies and calls to action."
+    )
+    async def set_newsletter_sections(
+        self,
+        info: strawberry.Info,
+        id: IssueID,
+        version: Annotated[int, strawberry.argument(description="The version you read.")],
+        sections: Annotated[
+            list[NewsletterSectionInput], strawberry.argument(description="In their order.")
+        ],
+    ) -> NewsletterIssue:
+        found = await service.set_sections(
+            info.context.viewer,
+            issue_pk(id),
+            version=version,
+            sections=[s.to_section() for s in sections],
+        )
+        return NewsletterIssue.from_model(found, info.context.settings)
+
     @strawberry.mutation(description="Change a draft or scheduled issue (editors).")
     async def update_newsletter_issue(
         self,
@@ -155,9 +237,20 @@ class NewsletterMutations:
         section: Section,
         item: ItemID,
         pinned: Annotated[bool, strawberry.argument(description="Pin it on top.")] = False,
+        call_to_action: Annotated[
+            str | None,
+            strawberry.argument(
+                description="Wording of its link (the section's if omitted; empty: no link)."
+            ),
+        ] = None,
     ) -> NewsletterIssue:
         found = await service.add_item(
-            info.context.viewer, issue_pk(id), section=section, node_id=item, pinned=pinned
+            info.context.viewer,
+            issue_pk(id),
+            section=section,
+            node_id=item,
+            pinned=pinned,
+            cta=call_to_action,
         )
         return NewsletterIssue.from_model(found, info.context.settings)
 
@@ -198,7 +291,8 @@ class NewsletterMutations:
         return NewsletterIssue.from_model(found, info.context.settings)
 
     @strawberry.mutation(
-        description="Compose the issue now with your rights (nothing is frozen or sent): "
+        description="Compose the issue as subscribers will get it — as the public sees the "
+        "platform on the issue's date — (nothing is frozen or sent): "
         "COMPOSITION_FAILED with the GraphQL errors when the template's document fails."
     )
     async def compose_newsletter(self, info: strawberry.Info, id: IssueID) -> ComposedNewsletter:
@@ -274,15 +368,15 @@ class NewsletterMutations:
             raise CompositionFailed([e.formatted for e in errors])
         check_syntax(input.mjml, field="mjml")
         check_syntax(input.text, field="text")
-        sections = input.sections or {}
-        if not isinstance(sections, dict):
-            raise BadUserInput("« sections » doit être un objet JSON.", field="sections")
+        sections = input.sections or []
+        if isinstance(sections, dict):
+            sections = {str(k): str(v) for k, v in sections.items()}
         found = await service.create_template(
             info.context.viewer,
             name=input.name,
             document=input.document,
             mjml=input.mjml,
             text=input.text,
-            sections={str(k): str(v) for k, v in sections.items()},
+            sections=sections,
         )
         return NewsletterTemplate.from_model(found)

@@ -71,9 +71,9 @@ class NewsletterQueries:
         return NewsletterIssue.from_model(found, info.context.settings)
 
     @strawberry.field(
-        description="The issue as it would be sent (composed now with your rights), or as it "
-        "was sent once sending started (frozen), personalised for a sample recipient "
-        "(editors)."
+        description="The issue as it would be sent (composed as the public sees the platform "
+        "on the issue's date), or as it was sent once sending started (frozen), personalised "
+        "for a sample recipient (editors)."
     )
     async def newsletter_preview(
         self,

@@ -13,6 +13,7 @@ from schema.relay import Node, to_global_id
 from schema.strawberry_compat import describe_enum_values
 from services.newsletters import models
 from services.newsletters.models import DeliveryStatus, IssueItem, IssueStatus, SectionKind
+from services.newsletters.sections import Section
 from services.settings import Settings
 from services.subscribers.models import SubscriberAudience, SubscriberStatus
 
@@ -26,11 +27,13 @@ def described(source: type[enum.Enum], description: str, values: dict[str, str])
 
 SectionKindEnum = described(
     SectionKind,
-    "Sections of a newsletter, in their order.",
+    "Kinds of section of a newsletter (their order in an issue is data: the template's, or "
+    "the one editors chose).",
     {
         "VIEW_IN_BROWSER": "Voir dans le navigateur",
         "INTRODUCTION": "Introduction du numéro",
-        "THEME_OF_THE_MONTH": "Thématique du mois et sa ressource d'introduction",
+        "THEME_OF_THE_MONTH": "Thématique du mois",
+        "INTRODUCTORY_RESOURCE": "En introduction : la ressource qui ouvre la thématique",
         "INSPIRING_PROJECTS": "Projets et expériences pour vous inspirer",
         "CONCEPT": "Le concept du mois",
         "NEXT_THEME": "Contribuez à la prochaine thématique",
@@ -86,6 +89,9 @@ class NewsletterItem:
     position: int = strawberry.field(description="Order among the items placed by editors.")
     pinned: bool = strawberry.field(description="Pinned at the top of its section.")
     removed: bool = strawberry.field(description="Left out of its section.")
+    call_to_action: str | None = strawberry.field(
+        description="Wording of the item's link (null: the section's; empty: no link)."
+    )
 
     @classmethod
     def from_model(cls, row: IssueItem) -> NewsletterItem:
@@ -95,6 +101,39 @@ class NewsletterItem:
             position=row.position,
             pinned=row.pinned,
             removed=row.removed,
+            call_to_action=row.cta,
+        )
+
+
+@strawberry.type(
+    description="A section of an issue, in its order: its wording (the issue's, or its "
+    "template's where the issue leaves it) and whether it shows only the items editors placed."
+)
+class NewsletterSection:
+    kind: SectionKindEnum = strawberry.field(description="Kind of section.")
+    title: str | None = strawberry.field(description="Title (an h2), null when none.")
+    body: str | None = strawberry.field(
+        description="Text, paragraphs separated by a blank line; null when none."
+    )
+    call_to_action: str | None = strawberry.field(
+        description="Wording of the section's call to action (« C'est ici ! »), null when none."
+    )
+    item_call_to_action: str | None = strawberry.field(
+        description="Wording of each item's link (« En savoir plus »), null when none."
+    )
+    curated: bool = strawberry.field(
+        description="Only the items editors placed: the template's query adds nothing."
+    )
+
+    @classmethod
+    def of(cls, section: Section) -> NewsletterSection:
+        return cls(
+            kind=section.kind,
+            title=section.title or None,
+            body=section.body or None,
+            call_to_action=section.cta or None,
+            item_call_to_action=section.item_cta or None,
+            curated=section.curated,
         )
 
 
@@ -118,6 +157,7 @@ class NewsletterIssue(Node):
     title: str = strawberry.field(description="Title.")
     subject: str = strawberry.field(description="Subject of the e-mail.")
     introduction: str = strawberry.field(description="Introduction written for this issue.")
+    month: dt.date | None = strawberry.field(description="The month it is about (first day).")
     status: IssueStatusEnum = strawberry.field(description="Life cycle state.")
     variables: JSON = strawberry.field(
         description="Variables of the template's GraphQL document (theme, concept, period…)."
@@ -140,6 +180,18 @@ class NewsletterIssue(Node):
     template: strawberry.ID | None = strawberry.field(
         description="Template used (null: the built-in default)."
     )
+    template_pk: strawberry.Private[int | None] = None
+    chosen_sections: strawberry.Private[Any] = None
+
+    @strawberry.field(
+        description="Its sections in order (those left out are not listed): the ones editors "
+        "chose with setNewsletterSections, else the template's."
+    )
+    async def sections(self) -> list[NewsletterSection]:
+        from mailer.compose import layout_of, template_of
+
+        template = await template_of(self.template_pk)
+        return [NewsletterSection.of(s) for s in layout_of(template, self.chosen_sections)]
 
     @strawberry.field(description="Editors' item decisions (added, pinned, removed, ordered).")
     async def items(self, info: strawberry.Info) -> list[NewsletterItem]:
@@ -163,6 +215,7 @@ class NewsletterIssue(Node):
             title=row.title,
             subject=row.subject,
             introduction=row.introduction,
+            month=row.month,
             status=row.status,
             variables=row.variables,
             segment_audiences=[SubscriberAudience(a) for a in row.segment_audiences or []],
@@ -175,6 +228,8 @@ class NewsletterIssue(Node):
             template=strawberry.ID(to_global_id("NewsletterTemplate", row.template_id))  # type: ignore[attr-defined]
             if row.template_id  # type: ignore[attr-defined]
             else None,
+            template_pk=row.template_id,  # type: ignore[attr-defined]
+            chosen_sections=row.sections,
         )
 
 
@@ -204,7 +259,7 @@ class ComposedSection:
     titles: list[str] = strawberry.field(description="Their titles, in the same order.")
 
 
-@strawberry.type(description="An issue composed now (not frozen): what would be sent.")
+@strawberry.type(description="An issue composed as of its date (not frozen): what would be sent.")
 class ComposedNewsletter:
     subject: str = strawberry.field(description="Subject of the e-mail.")
     html: str = strawberry.field(
@@ -228,7 +283,8 @@ class NewsletterTemplate(Node):
     mjml: str = strawberry.field(description="MJML markup (Jinja) rendering the result.")
     text: str = strawberry.field(description="Plain-text template (Jinja); may be empty.")
     sections: JSON = strawberry.field(
-        description="Where each section's items are in the result (dotted paths)."
+        description="Its sections in their default order: kind, where the items are in the "
+        "result (dotted path), how many the query may add, default wording."
     )
 
     @classmethod

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import enum
 from typing import TYPE_CHECKING, Annotated
+from zoneinfo import ZoneInfo
 
 import strawberry
 
@@ -29,6 +30,9 @@ if TYPE_CHECKING:
     from schema.resources.types import Resource
     from schema.territories.types import Territory
     from schema.themes.types import Theme
+
+
+PARIS = ZoneInfo("Europe/Paris")
 
 
 @strawberry.enum(description="Sort orders of shared projects.")
@@ -188,6 +192,17 @@ class SharedProject(Node):
     async def stages(self, info: strawberry.Info) -> list[ProjectStage]:
         rows = await loaders.stages_by_project_id(info.context).load(self.pk)
         return [ProjectStage.from_model(s) for s in rows]
+
+    @strawberry.field(
+        description="The stage under way today (for a newsletter: on the issue's date), by "
+        "the stages' dates; null before the first stage, between stages and after the last."
+    )
+    async def current_stage(self, info: strawberry.Info) -> ProjectStage | None:
+        from services.projects.service import stage_on
+
+        rows = await loaders.stages_by_project_id(info.context).load(self.pk)
+        found = stage_on(rows, info.context.now.astimezone(PARIS).date())
+        return ProjectStage.from_model(found) if found else None
 
     @strawberry.field(description="News items of the project, newest first.")
     async def news(self, info: strawberry.Info) -> list[ProjectNews]:

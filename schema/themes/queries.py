@@ -69,10 +69,12 @@ class ThemeQueries:
 
     @public_read(
         description="The theme announced for the next issue (« Contribuez à la "
-        "prochaine thématique »), or null."
+        "prochaine thématique »): the latest announcement, unless its month has begun; or null."
     )
     async def next_theme(self, info: strawberry.Info) -> Theme | None:
-        found = await service.get_next_theme(info.context.viewer)
+        ctx = info.context
+        today = ctx.now.astimezone(ZoneInfo("Europe/Paris")).date()
+        found = await service.get_next_theme(ctx.viewer, today=today)
         return Theme.from_model(found) if found else None
 
 

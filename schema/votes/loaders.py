@@ -16,7 +16,10 @@ def voting_round_by_id(ctx: Context) -> DataLoader[int, Any]:
 
 
 def ranking_by_round_id(ctx: Context) -> DataLoader[int, list[Any]]:
-    return ctx.loader("ranking_by_round_id", service.get_rankings_by_round_ids, default=list)
+    """The public ranking; for a viewer reading at a past date (a newsletter's), as it
+    stood then."""
+    fetch = partial(service.get_rankings_by_round_ids, at=ctx.viewer.as_of)
+    return ctx.loader("ranking_by_round_id", fetch, default=list)
 
 
 def votes_by_round_id(ctx: Context) -> DataLoader[int, list[Any]]:

@@ -1,4 +1,5 @@
-"""Load the demo data (the seeds' organisations, territories, themes, resources, events…).
+"""Load the demo data (the seeds' organisations, territories, themes, resources, events…,
+and their newsletters as issues: ``services.demo.issues``).
 
 Idempotent: every row is matched by its slug and updated in place, links are added once,
 so running it again on a loaded database changes nothing and duplicates nothing.
@@ -16,6 +17,7 @@ from tortoise.transactions import in_transaction
 
 from services.concepts.models import Concept, ConceptOrganization
 from services.content import ContentStatus
+from services.demo.issues import load_demo_issues
 from services.events.models import Event, EventOrganizer, EventTerritory, EventTheme
 from services.organizations.models import Organization, OrganizationRoleLink
 from services.projects.models import (
@@ -50,6 +52,10 @@ def _month(value: str | None) -> dt.date | None:
 
 def _when(value: str) -> dt.datetime:
     return dt.datetime.fromisoformat(value)
+
+
+def _published(month: str | None) -> dt.datetime | None:
+    return _when(f"{month}-01T09:00:00+00:00") if month else None
 
 
 async def _upsert(model: Any, slug: str, values: dict[str, Any], counts: Counter[str]) -> Any:
@@ -113,9 +119,8 @@ async def load_demo(data: dict[str, Any] | None = None) -> dict[str, int]:
                     "is_next": bool(t.get("is_next")),
                     "is_vote_candidate": bool(t.get("is_vote_candidate")),
                     "status": ContentStatus.PUBLISHED,
-                    "published_at": _when(f"{t['month']}-01T09:00:00+00:00")
-                    if t.get("month")
-                    else None,
+                    # Public from its announcement as the next theme, else from its month.
+                    "published_at": _published(t.get("announced_in_month") or t.get("month")),
                 },
                 counts,
             )
@@ -179,7 +184,7 @@ async def load_demo(data: dict[str, Any] | None = None) -> dict[str, int]:
                     "format": e["format"],
                     "registration_url": e.get("registration_url"),
                     "status": ContentStatus.PUBLISHED,
-                    "published_at": _when(e["starts_at"]),
+                    "published_at": _when(e.get("published_at") or e["starts_at"]),
                 },
                 counts,
             )
@@ -255,4 +260,5 @@ async def load_demo(data: dict[str, Any] | None = None) -> dict[str, int]:
                     },
                 )
                 counts["ProjectStage+"] += int(created)
+        await load_demo_issues(data, counts)
     return {k: v for k, v in sorted(counts.items()) if v}

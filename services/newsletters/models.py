@@ -10,11 +10,14 @@ from services.content import TimestampedModel
 
 
 class SectionKind(str, enum.Enum):
-    """Sections of an issue, in the order of the seeds' newsletters."""
+    """Kinds of section an issue is made of. Their order in an issue is data: the
+    template declares one (``mailer/templates/default.sections.json`` follows the seeds)
+    and editors may reorder sections or leave some out for an issue."""
 
     VIEW_IN_BROWSER = "VIEW_IN_BROWSER"
     INTRODUCTION = "INTRODUCTION"
     THEME_OF_THE_MONTH = "THEME_OF_THE_MONTH"
+    INTRODUCTORY_RESOURCE = "INTRODUCTORY_RESOURCE"
     INSPIRING_PROJECTS = "INSPIRING_PROJECTS"
     CONCEPT = "CONCEPT"
     NEXT_THEME = "NEXT_THEME"
@@ -54,7 +57,9 @@ class NewsletterTemplate(TimestampedModel):
     document = fields.TextField()
     mjml = fields.TextField()
     text = fields.TextField(default="")
-    # {"SECTION_KIND": "dotted.path.in.the.result"}: where each section's items come from.
+    # The sections the template renders, in their default order: a list of
+    # {"kind", "items": "dotted.path.in.the.result", "title", "body", "cta", "item_cta"}
+    # (or, in the older form, {"SECTION_KIND": "dotted.path"}).
     sections = fields.JSONField(default=dict)
     version = fields.IntField(default=1, db_default=1)
 
@@ -75,7 +80,13 @@ class NewsletterIssue(TimestampedModel):
         "models.NewsletterTemplate", related_name="issues", null=True, on_delete=fields.RESTRICT
     )
     variables = fields.JSONField(default=dict)
+    # The month the issue is about (first day); None for issues made before months were kept.
+    month = fields.DateField(null=True)
     introduction = fields.TextField(default="")
+    # This issue's sections in order, each {"kind", "title", "body", "cta", "item_cta",
+    # "curated"} (None fields: the template's); kinds not listed are left out. None: the
+    # template's sections as declared.
+    sections = fields.JSONField(null=True)
     # Segment: audiences (empty = all) and themes (empty = everyone, else followers).
     segment_audiences = fields.JSONField(default=list)
     segment_themes = fields.JSONField(default=list)
@@ -108,6 +119,8 @@ class IssueItem(TimestampedModel):
     position = fields.IntField(default=0)
     pinned = fields.BooleanField(default=False)
     removed = fields.BooleanField(default=False)
+    # Wording of this item's link; None: the section's (an empty string: no link).
+    cta = fields.CharField(max_length=200, null=True)
 
     class Meta:
         table = "newsletter_issue_item"

@@ -11,10 +11,13 @@ import datetime as dt
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from services.concepts.models import Concept
+from services.content import ContentStatus
 from services.editing import check_version, now, write_transaction
 from services.errors import BadUserInput, Conflict, NotFound
+from services.labels import month_label
 from services.newsletters.models import (
     IssueItem,
     IssueStatus,
@@ -22,6 +25,7 @@ from services.newsletters.models import (
     NewsletterTemplate,
     SectionKind,
 )
+from services.newsletters.sections import Section, clean_issue_sections, declared_sections
 from services.pagination import Ordering, Page, PageRequest, SortKey, paginate
 from services.policy import authorize
 from services.subscribers.models import SubscriberAudience
@@ -35,17 +39,14 @@ INTRODUCTION_MAX = 10_000
 ORDERING = Ordering((SortKey("id", True, "int"),))
 ARCHIVE_ORDERING = Ordering((SortKey("sent_at", True, "datetime"), SortKey("id", True, "int")))
 EDITABLE = (IssueStatus.DRAFT, IssueStatus.SCHEDULED)
-# Sections whose items editors may add, pin, remove and reorder.
-ITEM_SECTIONS = frozenset(
-    {
-        SectionKind.THEME_OF_THE_MONTH,
-        SectionKind.INSPIRING_PROJECTS,
-        SectionKind.CONCEPT,
-        SectionKind.SHARED_PROJECTS,
-        SectionKind.PARTNER_NEWS,
-        SectionKind.AGENDA,
-    }
-)
+# Sections whose items editors may add, pin, remove and reorder: every section but the
+# fixed parts of the page.
+ITEM_SECTIONS = frozenset(SectionKind) - {
+    SectionKind.VIEW_IN_BROWSER,
+    SectionKind.INTRODUCTION,
+    SectionKind.FOOTER,
+}
+PARIS = ZoneInfo("Europe/Paris")
 
 
 def clean_header_text(value: str, *, field: str, max_length: int = SUBJECT_MAX) -> str:
@@ -72,19 +73,61 @@ class IssueChanges:
     template_id: int | None = None
 
 
-def default_variables(month: dt.date, theme: Theme | None, concept: Concept | None) -> dict:
+def default_variables(
+    month: dt.date,
+    theme: Theme | None,
+    concept: Concept | None,
+    *,
+    since: dt.datetime | None = None,
+) -> dict:
     """Variables of the default template for an issue of ``month``: its theme and concept,
-    the agenda period (from the 1st of the month to the end of the next one), items per
-    section."""
-    start = month.replace(day=1)
-    following = (start + dt.timedelta(days=62)).replace(day=1)
+    the agenda period (from the 1st of the month, or ``since`` when that falls in the
+    period, to the end of the next month), items per section."""
+    start = _month_start(month)
+    following = _month_start(month.replace(day=1) + dt.timedelta(days=62))
+    begins = since if since is not None and start < since < following else start
     return {
         "theme": theme.slug if theme else "",
         "concept": concept.slug if concept else "",
-        "from": dt.datetime(start.year, start.month, 1, tzinfo=dt.UTC).isoformat(),
-        "to": dt.datetime(following.year, following.month, 1, tzinfo=dt.UTC).isoformat(),
+        "from": begins.astimezone(dt.UTC).isoformat(),
+        "to": following.astimezone(dt.UTC).isoformat(),
         "first": 4,
     }
+
+
+def _month_start(day: dt.date) -> dt.datetime:
+    """Midnight of the first day of ``day``'s month, Paris time."""
+    return dt.datetime(day.year, day.month, 1, tzinfo=PARIS)
+
+
+def issue_date(issue: NewsletterIssue, *, at: dt.datetime | None = None) -> dt.datetime:
+    """The moment an issue is composed as of (its readers' « today »): when it was sent;
+    else when sending started; else when it is scheduled; else now (``at``), or the
+    start of its month when that is later (a draft prepared ahead of its month)."""
+    for moment in (issue.sent_at, issue.frozen_at, issue.scheduled_at):
+        if moment is not None:
+            return moment
+    present = at or now()
+    if issue.month is not None:
+        return max(present, _month_start(issue.month))
+    return present
+
+
+async def themes_of(month: dt.date) -> tuple[Theme | None, Concept | None]:
+    """The theme and the concept of ``month``: the latest published ones whose month has
+    begun by then (the current theme stays current until the next one starts)."""
+    first = month.replace(day=1)
+    theme = (
+        await Theme.filter(month__lte=first, status=ContentStatus.PUBLISHED)
+        .order_by("-month")
+        .first()
+    )
+    concept = (
+        await Concept.filter(month__lte=first, status=ContentStatus.PUBLISHED)
+        .order_by("-month")
+        .first()
+    )
+    return theme, concept
 
 
 async def _clean(changes: IssueChanges) -> dict[str, Any]:
@@ -142,9 +185,9 @@ async def create_issue(
     """A draft issue for ``month`` (this month by default) with the default template's
     variables: the theme of that month, the agenda period, four items per section."""
     authorize(viewer, "newsletter.compose")
-    month = (month or now().date()).replace(day=1)
-    theme = await Theme.filter(month=month).first()
-    concept = await Concept.filter(month=month).first()
+    present = now()
+    month = (month or present.astimezone(PARIS).date()).replace(day=1)
+    theme, concept = await themes_of(month)
     values = await _clean(
         IssueChanges(
             **{
@@ -154,7 +197,8 @@ async def create_issue(
             }
         )
     )
-    values.setdefault("variables", default_variables(month, theme, concept))
+    values.setdefault("variables", default_variables(month, theme, concept, since=present))
+    values["month"] = month
     async with write_transaction():
         values["slug"] = (
             clean_slug(slug) if slug else await unique_slug(NewsletterIssue, values["title"])
@@ -163,6 +207,68 @@ async def create_issue(
         issue = await NewsletterIssue.create(number=number, **values)
         await _audit(viewer, "newsletter.create", issue)
     return issue
+
+
+async def draft_issue(viewer: Viewer, *, month: dt.date) -> NewsletterIssue:
+    """A draft issue for ``month``, pre-filled from that month's content: the template's
+    sections, the current theme and concept, the agenda from today (or the 1st) to the
+    end of the next month. Composition then finds the theme's resources, the next theme,
+    the open vote, news and upcoming events; editors review, pin and write the
+    introduction."""
+    authorize(viewer, "newsletter.compose")
+    month = month.replace(day=1)
+    theme, _ = await themes_of(month)
+    title = f"Territoires en Commun — {month_label(month)}"
+    if theme is not None and theme.month == month:
+        title += f" : {theme.title}"
+    taken = await NewsletterIssue.filter(slug=f"{month:%Y-%m}").exists()
+    return await create_issue(
+        viewer,
+        title=title,
+        month=month,
+        slug=None if taken else f"{month:%Y-%m}",
+    )
+
+
+async def set_sections(
+    viewer: Viewer, issue_id: int, *, version: int, sections: Sequence[Section]
+) -> NewsletterIssue:
+    """Choose an issue's sections: their order, those left out (not listed), their
+    titles, bodies and calls to action (None keeps the template's), and whether a
+    section shows only the items editors placed. The footer cannot be left out."""
+    authorize(viewer, "newsletter.sections")
+    stored = clean_issue_sections(sections)
+    async with write_transaction():
+        issue = await _editable(issue_id, version)
+        issue = await _bump(issue, {"sections": stored})
+        await _audit(viewer, "newsletter.sections", issue, sections=[s["kind"] for s in stored])
+    return issue
+
+
+async def record_sent_issue(
+    issue_id: int, *, subject: str, html: str, text: str, sent_at: dt.datetime
+) -> NewsletterIssue:
+    """Put an issue of the past in the archive: frozen as composed and marked sent at
+    ``sent_at``, with no message queued (the demo's seed issues). An issue sent already
+    is left as it is."""
+    require_aware(sent_at, field="sent_at")
+    async with write_transaction():
+        issue = await NewsletterIssue.filter(id=issue_id).select_for_update().first()
+        if issue is None:
+            raise NotFound("Numéro de newsletter introuvable.", field="id")
+        if issue.status is IssueStatus.SENT:
+            return issue
+        return await _bump(
+            issue,
+            {
+                "status": IssueStatus.SENT,
+                "frozen_at": sent_at,
+                "frozen_subject": subject,
+                "frozen_html": html,
+                "frozen_text": text,
+                "sent_at": sent_at,
+            },
+        )
 
 
 async def _audit(
@@ -269,17 +375,21 @@ async def add_item(
     section: SectionKind,
     node_id: str,
     pinned: bool = False,
+    cta: str | None = None,
 ) -> NewsletterIssue:
-    """Put an item (any node: resource, event, concept…) in a section, after the others."""
+    """Put an item (any node: resource, event, concept…) in a section, after the others;
+    ``cta``: the wording of its link (None: the section's; empty: no link)."""
     authorize(viewer, "newsletter.compose")
     _section(section)
     node_id = clean_text(node_id, field="item", max_length=120)
+    if cta is not None:
+        cta = clean_text(cta, field="callToAction", max_length=200, required=False)
     async with write_transaction():
         issue = await _editable(issue_id, None)
         last = await IssueItem.filter(issue_id=issue_id, section=section).order_by("-position")
         position = (last[0].position + 1) if last else 1
         await IssueItem.update_or_create(
-            defaults={"position": position, "pinned": pinned, "removed": False},
+            defaults={"position": position, "pinned": pinned, "removed": False, "cta": cta},
             issue_id=issue_id,
             section=section,
             node_id=node_id,
@@ -412,15 +522,14 @@ async def create_template(
     document: str,
     mjml: str,
     text: str = "",
-    sections: dict[str, str] | None = None,
+    sections: dict[str, str] | list[dict[str, Any]] | None = None,
 ) -> NewsletterTemplate:
-    """Store a template (a GraphQL document, MJML markup, optional text version); the
-    GraphQL layer checks that it composes before calling this."""
+    """Store a template (a GraphQL document, MJML markup, optional text version, its
+    sections: a list in their default order, or the older mapping of kinds to item
+    paths); the GraphQL layer checks that it composes before calling this."""
     authorize(viewer, "newsletter.compose")
     name = clean_text(name, field="name", max_length=200)
-    for key in sections or {}:
-        if key not in SectionKind.__members__:
-            raise BadUserInput(f"Section inconnue : « {key} ».", field="sections")
+    declared_sections(sections)  # refuses unknown kinds, kinds given twice, bad fields
     async with write_transaction():
         template = await NewsletterTemplate.create(
             slug=await unique_slug(NewsletterTemplate, name),

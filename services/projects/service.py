@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -91,6 +92,17 @@ async def get_stages_by_project_ids(ids: Sequence[int]) -> dict[int, list[Projec
     for s in await ProjectStage.filter(project_id__in=list(ids)).order_by("position"):
         grouped[s.project_id].append(s)
     return grouped
+
+
+def stage_on(stages: Sequence[ProjectStage], day: dt.date) -> ProjectStage | None:
+    """The stage under way on ``day``: the first (by position) whose dates include it;
+    None before the first stage, between stages and after the last."""
+    for stage in sorted(stages, key=lambda s: s.position):
+        if stage.starts_on is None or stage.starts_on > day:
+            continue
+        if stage.ends_on is None or day <= stage.ends_on:
+            return stage
+    return None
 
 
 async def get_providers_by_project_ids(ids: Sequence[int]) -> dict[int, list[Organization]]:

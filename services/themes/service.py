@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Sequence
 from dataclasses import dataclass
+from zoneinfo import ZoneInfo
 
 from tortoise.expressions import Q
 
@@ -12,6 +13,7 @@ from services.pagination import Ordering, Page, PageRequest, SortKey, paginate
 from services.themes.models import Theme
 from services.viewer import Viewer, visible
 
+PARIS = ZoneInfo("Europe/Paris")
 ORDERINGS: dict[str, Ordering] = {
     "TITLE": Ordering((SortKey("slug", False, "str"), SortKey("id", False, "int"))),
     "MONTH": Ordering(
@@ -51,6 +53,29 @@ async def get_current_theme(viewer: Viewer, *, today: dt.date) -> Theme | None:
     return await Theme.filter(visible(viewer), month__lte=month).order_by("-month").first()
 
 
-async def get_next_theme(viewer: Viewer) -> Theme | None:
-    """The theme announced for the coming issue, so that people can contribute to it."""
-    return await Theme.filter(visible(viewer), is_next=True).order_by("-id").first()
+async def get_next_theme(viewer: Viewer, *, today: dt.date | None = None) -> Theme | None:
+    """The theme announced for the coming issue on ``today`` (Paris; the present by
+    default), so that people can contribute to it: the latest announcement made by then
+    (``announced_in`` at the latest that month; a theme marked ``is_next`` without a month
+    of announcement counts as announced when it was last changed), unless that theme's
+    own month has begun. A newsletter of 2022-11 therefore finds the theme announced in
+    2022-09 for 2022-11 no longer « next », and none announced since."""
+    month = (today or dt.datetime.now(PARIS).date()).replace(day=1)
+    rows = await Theme.filter(
+        visible(viewer), Q(announced_in__lte=month) | Q(is_next=True, announced_in__isnull=True)
+    )
+    announced = [(t, _announced(t)) for t in rows]
+    latest = max(
+        ((t, when) for t, when in announced if when <= month),
+        key=lambda found: (found[1], found[0].is_next, found[0].id),
+        default=None,
+    )
+    if latest is None or (latest[0].month is not None and latest[0].month <= month):
+        return None
+    return latest[0]
+
+
+def _announced(theme: Theme) -> dt.date:
+    if theme.announced_in is not None:
+        return theme.announced_in
+    return theme.updated_at.astimezone(PARIS).date().replace(day=1)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -43,13 +44,18 @@ async def get_voting_rounds_by_ids(viewer: Viewer, ids: Sequence[int]) -> dict[i
     return {r.id: r for r in await VotingRound.filter(visible(viewer), id__in=list(ids))}
 
 
-async def get_rankings_by_round_ids(ids: Sequence[int]) -> dict[int, list[RankingEntry]]:
-    """Candidates of each round by votes (most first; ties by title), two statements."""
+async def get_rankings_by_round_ids(
+    ids: Sequence[int], *, at: dt.datetime | None = None
+) -> dict[int, list[RankingEntry]]:
+    """Candidates of each round by votes (most first; ties by title), two statements.
+    ``at``: the ranking as it stood then (votes cast by that time); the present if None."""
     candidates = await Candidate.filter(round_id__in=list(ids)).select_related("theme")
+    cast = Vote.filter(round_id__in=list(ids))
+    if at is not None:
+        cast = cast.filter(created_at__lte=at)
     counts = {
         (row["round_id"], row["theme_id"]): row["n"]
-        for row in await Vote.filter(round_id__in=list(ids))
-        .annotate(n=Count("id"))
+        for row in await cast.annotate(n=Count("id"))
         .group_by("round_id", "theme_id")
         .values("round_id", "theme_id", "n")
     }

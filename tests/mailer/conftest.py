@@ -3,6 +3,7 @@
 from tests.mailer import support
 
 _remove_segment_themes = support._remove_segment_themes
+archived = support.archived
 news_app = support.news_app
 news_client = support.news_client
 news_gql = support.news_gql

@@ -76,6 +76,30 @@ async def _remove_segment_themes(database: Settings) -> AsyncIterator[None]:
     await Theme.filter(slug__startswith="segment-").delete()
 
 
+@pytest.fixture(scope="session")
+async def archived(news_settings: Settings) -> dict[str, str]:
+    """The four seed issues as ``tec demo`` puts them in the archive (composed from the
+    demo data as of their dates, frozen, sent): {seed number: frozen HTML}."""
+    from mailer.compose import archive_issue
+    from schema import build_schema
+    from schema.newsletters.executor import build_executor
+    from services.demo.issues import issues_to_archive
+    from services.demo.loader import load_demo, read_demo_data
+    from services.newsletters.models import IssueStatus, NewsletterIssue
+
+    data = read_demo_data()
+    await load_demo(data)
+    execute = build_executor(build_schema(news_settings), news_settings)
+    for issue, sent_at in await issues_to_archive(data):
+        await archive_issue(execute, issue, settings=news_settings, sent_at=sent_at)
+    found = {}
+    for newsletter in data["newsletters"]:
+        issue = await NewsletterIssue.get(slug=newsletter["slug"])
+        assert issue.status is IssueStatus.SENT and issue.frozen_html
+        found[newsletter["seed"]] = issue.frozen_html
+    return found
+
+
 async def fresh_theme() -> Theme:
     """A theme nobody else follows: a segment of one's own in the shared database."""
     tag = uuid.uuid4().hex[:10]

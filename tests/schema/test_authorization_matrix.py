@@ -196,6 +196,16 @@ async def _newsletter_issue(gql, principals) -> dict[str, Any]:
     return {"id": created["createNewsletterIssue"]["id"]}
 
 
+async def _newsletter_issue_version(gql, principals) -> dict[str, Any]:
+    created = await gql.data(
+        "mutation($t: String!) { createNewsletterIssue(input: {title: $t}) { id version } }",
+        await _title(gql, principals),
+        headers=principals["EDITOR"],
+    )
+    issue = created["createNewsletterIssue"]
+    return {"id": issue["id"], "v": issue["version"]}
+
+
 async def _email(gql, principals) -> dict[str, Any]:
     return {"e": f"matrice-{uuid.uuid4().hex[:10]}@example.org"}
 
@@ -267,6 +277,11 @@ CASES: dict[str, Case] = {
     "session.sign_out": Case("mutation { signOut }", _nothing),
     "newsletter.compose": Case(
         "mutation($t: String!) { createNewsletterIssue(input: {title: $t}) { id } }", _title
+    ),
+    "newsletter.sections": Case(
+        """mutation($id: ID!, $v: Int!) { setNewsletterSections(id: $id, version: $v,
+            sections: [{kind: VIEW_IN_BROWSER}, {kind: FOOTER}]) { id } }""",
+        _newsletter_issue_version,
     ),
     "newsletter.send": Case(
         """mutation($id: ID!) { scheduleNewsletter(id: $id, at: "2099-01-01T09:00:00+01:00")

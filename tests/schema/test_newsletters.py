@@ -60,7 +60,7 @@ async def test_editor_composes_an_issue_and_arranges_its_items(news_gql, princip
     )
     inspiring = _section(composed, "INSPIRING_PROJECTS")["items"]
     assert len(inspiring) >= 2
-    assert '<html lang="fr"' in composed["html"] and "Bienvenue !" in composed["text"]
+    assert '<html lang="fr"' in composed["html"] and "Bienvenue\u202f!" in composed["text"]
     # Pin the last one, remove the first, add a resource from elsewhere.
     extra = await news_gql.data('{ resource(slug: "decider-ensemble-recrute") { id } }')
     extra_id = extra["resource"]["id"] if extra["resource"] else None
@@ -461,3 +461,123 @@ async def test_previews_greet_a_sample_recipient_and_show_no_token(news_gql, pri
         assert "tec_recipient__" not in shown and "\ue000" not in shown
         assert "https://tec.example/newsletters/unsubscribe" in shown
         assert "token=" not in shown  # nobody's links
+
+
+SECTIONS = """mutation($id: ID!, $v: Int!, $sections: [NewsletterSectionInput!]!) {
+  setNewsletterSections(id: $id, version: $v, sections: $sections) {
+    version sections { kind title callToAction curated } } }"""
+
+
+async def test_editors_reorder_sections_and_leave_some_out(news_gql, principals):
+    editor = principals["EDITOR"]
+    issue = await _issue(news_gql, principals)
+    template = await news_gql.data(
+        "query($id: ID!) { newsletterIssue(id: $id) { sections { kind title } } }",
+        {"id": issue["id"]},
+        headers=editor,
+    )
+    kinds = [s["kind"] for s in template["newsletterIssue"]["sections"]]
+    assert kinds.index("VOTE") < kinds.index("CONCEPT") and kinds[-1] == "FOOTER"
+    chosen = [
+        {"kind": "VIEW_IN_BROWSER"},
+        {"kind": "CONCEPT"},
+        {"kind": "THEME_OF_THE_MONTH", "title": "Notre thématique", "callToAction": ""},
+        {"kind": "FOOTER"},
+    ]
+    changed = await news_gql.data(
+        SECTIONS, {"id": issue["id"], "v": issue["version"], "sections": chosen}, headers=editor
+    )
+    sections = changed["setNewsletterSections"]["sections"]
+    assert [s["kind"] for s in sections] == [
+        "VIEW_IN_BROWSER",
+        "CONCEPT",
+        "THEME_OF_THE_MONTH",
+        "FOOTER",
+    ]
+    assert sections[1]["title"] == "Le concept du mois"  # the template's wording where not given
+    assert (sections[2]["title"], sections[2]["callToAction"]) == ("Notre thématique", None)
+    composed = (await news_gql.data(COMPOSE, {"id": issue["id"]}, headers=editor))[
+        "composeNewsletter"
+    ]
+    assert [s["kind"] for s in composed["sections"]] == [s["kind"] for s in sections]
+    html = composed["html"]
+    assert html.index("Le concept du mois") < html.index("Notre thématique")
+    assert "Votez pour une thématique" not in html and "C'est ici" not in html
+    refused = await news_gql(
+        SECTIONS,
+        {
+            "id": issue["id"],
+            "v": changed["setNewsletterSections"]["version"],
+            "sections": [{"kind": "VOTE"}],
+        },
+        headers=editor,
+    )
+    assert refused["errors"][0]["extensions"]["code"] == "BAD_USER_INPUT"
+    assert "FOOTER" in refused["errors"][0]["message"]
+
+
+async def test_a_draft_for_the_month_is_pre_filled_and_editors_only_review_it(news_gql, principals):
+    editor = principals["EDITOR"]
+    drafted = await news_gql.data(
+        'mutation { draftNewsletter(month: "2022-11") { id title month status } }',
+        headers=editor,
+    )
+    issue = drafted["draftNewsletter"]
+    assert issue["title"] == "Territoires en Commun — novembre 2022 : Le passage à l'action"
+    assert (issue["month"], issue["status"]) == ("2022-11-01", "DRAFT")
+    composed = (await news_gql.data(COMPOSE, {"id": issue["id"]}, headers=editor))[
+        "composeNewsletter"
+    ]
+    titles = {s["kind"]: s["titles"] for s in composed["sections"]}
+    assert titles["THEME_OF_THE_MONTH"] == ["Le passage à l'action"]
+    assert len(titles["INSPIRING_PROJECTS"]) == 4
+    assert titles["CONCEPT"] == ["La coopération"]
+    bad = await news_gql('mutation { draftNewsletter(month: "novembre") { id } }', headers=editor)
+    assert bad["errors"][0]["extensions"]["code"] == "BAD_USER_INPUT"
+    denied = await news_gql(
+        'mutation { draftNewsletter(month: "2022-11") { id } }', headers=principals["PARTNER"]
+    )
+    assert denied["errors"][0]["extensions"]["code"] == "FORBIDDEN"
+
+
+async def test_fields_that_depend_on_now_answer_as_of_the_readers_date(news_settings):
+    """What a newsletter of June 2021 reads: the vote open, the theme announced for July,
+    the shared project at its first stage; today: the vote closed, no next theme, no stage
+    (the project ended in 2022)."""
+    import datetime as dt
+
+    from services.viewer import Viewer
+
+    execute = build_executor(build_schema(news_settings), news_settings)
+    document = """{ nextTheme { slug }
+      votingRounds(first: 10) { nodes { slug isOpen } }
+      sharedProjects(first: 10) { nodes { slug currentStage { kind } statusLabel } } }"""
+    then = await execute(document, {}, Viewer(as_of=dt.datetime(2021, 6, 15, 10, tzinfo=dt.UTC)))
+    assert not then.errors, then.errors
+    assert then.data["nextTheme"]["slug"] == (
+        "democratie-sanitaire-et-nouvelles-cooperations-territoriales"
+    )
+    seed_round = "votez-pour-les-thematiques-des-projets-partages"
+    assert {"slug": seed_round, "isOpen": True} in then.data["votingRounds"]["nodes"]
+    project = next(
+        p
+        for p in then.data["sharedProjects"]["nodes"]
+        if p["slug"] == "co-construire-la-politique-culturelle-avec-ses-habitants"
+    )
+    assert project["currentStage"] == {"kind": "ENGAGEMENT"}
+    # Content published after that day does not exist for that reader.
+    later = await execute(
+        '{ resource(slug: "decider-ensemble-recrute") { id } }',
+        {},
+        Viewer(as_of=dt.datetime(2021, 6, 15, 10, tzinfo=dt.UTC)),
+    )
+    assert later.data["resource"] is None
+    now = await execute(document, {}, Viewer())
+    assert now.data["nextTheme"] is None
+    assert {"slug": seed_round, "isOpen": False} in now.data["votingRounds"]["nodes"]
+    project = next(
+        p
+        for p in now.data["sharedProjects"]["nodes"]
+        if p["slug"] == "co-construire-la-politique-culturelle-avec-ses-habitants"
+    )
+    assert project == {**project, "currentStage": None, "statusLabel": "Terminé"}

@@ -59,7 +59,9 @@ def _marked(schema) -> set[tuple[str, str]]:
 # Whether the viewer sees unpublished content is visibility; reading it, or hashing the
 # viewer into a loader's key, is not reading who the viewer is.
 _VISIBILITY = {"visible", "visible_values", "sees_unpublished", "__hash__", "__eq__"}
-_READS = {f.name for f in dataclasses.fields(Viewer)} | {"is_editor"}
+# ``as_of`` is when the viewer reads (a newsletter's date), not who it is: like visibility,
+# it is not per caller (HTTP requests never set it).
+_READS = ({f.name for f in dataclasses.fields(Viewer)} - {"as_of"}) | {"is_editor"}
 
 
 @dataclasses.dataclass(frozen=True)

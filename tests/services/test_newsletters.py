@@ -107,3 +107,118 @@ async def test_cancelling_a_sending_issue_stops_what_is_not_sent(database):
     assert (progress["SENT"], progress["CANCELLED"], progress["PENDING"]) == (1, 2, 0)
     with pytest.raises(Conflict):
         await service.cancel_issue(EDITOR, issue.id)
+
+
+# --- Sections as data, the issue's date ----------------------------------------------------
+
+
+async def test_an_issue_keeps_its_sections_order_wording_and_the_ones_left_out(database):
+    from services.newsletters.sections import Section
+
+    issue = await service.create_issue(EDITOR, title="Numéro des sections")
+    assert issue.sections is None  # the template's
+    chosen = [
+        Section(kind=SectionKind.VIEW_IN_BROWSER),
+        Section(kind=SectionKind.VOTE, title="Votez !", cta=""),
+        Section(kind=SectionKind.THEME_OF_THE_MONTH),
+        Section(kind=SectionKind.AGENDA, curated=True),
+        Section(kind=SectionKind.FOOTER),
+    ]
+    updated = await service.set_sections(EDITOR, issue.id, version=issue.version, sections=chosen)
+    assert [s["kind"] for s in updated.sections] == [
+        "VIEW_IN_BROWSER",
+        "VOTE",
+        "THEME_OF_THE_MONTH",
+        "AGENDA",
+        "FOOTER",
+    ]
+    vote = updated.sections[1]
+    assert (vote["title"], vote["cta"], vote["body"]) == ("Votez !", "", None)
+    assert updated.sections[3]["curated"] is True
+    with pytest.raises(Conflict):  # an old version
+        await service.set_sections(EDITOR, issue.id, version=issue.version, sections=chosen)
+    for refused in (
+        chosen[:-1],  # no footer: no unsubscribe link, no postal address
+        [*chosen, Section(kind=SectionKind.VOTE)],  # twice
+        [Section(kind=SectionKind.FOOTER, title="x" * 301)],
+    ):
+        with pytest.raises(BadUserInput):
+            await service.set_sections(EDITOR, issue.id, version=updated.version, sections=refused)
+    with pytest.raises(Forbidden):
+        await service.set_sections(
+            Viewer(role=Role.LOCAL_AUTHORITY, account_id=1),
+            issue.id,
+            version=updated.version,
+            sections=chosen,
+        )
+    assert (await service.get_issue(EDITOR, issue.id)).version == updated.version
+
+
+async def test_an_issue_is_composed_as_of_its_date(database):
+    issue = await service.create_issue(EDITOR, title="Numéro daté", month=dt.date(2031, 3, 1))
+    now = dt.datetime(2030, 12, 1, tzinfo=dt.UTC)
+    # A draft prepared ahead of its month: as of the start of the month (Paris).
+    assert service.issue_date(issue, at=now) == dt.datetime(
+        2031, 3, 1, tzinfo=service.PARIS
+    ).astimezone(dt.UTC)
+    # Later than its month's start: now.
+    later = dt.datetime(2031, 3, 10, tzinfo=dt.UTC)
+    assert service.issue_date(issue, at=later) == later
+    issue.scheduled_at = dt.datetime(2031, 3, 2, 8, tzinfo=dt.UTC)
+    assert service.issue_date(issue, at=later) == issue.scheduled_at
+    issue.sent_at = dt.datetime(2031, 3, 2, 9, tzinfo=dt.UTC)
+    assert service.issue_date(issue, at=later) == issue.sent_at
+
+
+async def test_a_draft_for_a_month_takes_the_current_theme_and_the_agenda_from_today(database):
+    issue = await service.draft_issue(EDITOR, month=dt.date(2022, 11, 15))
+    assert issue.month == dt.date(2022, 11, 1)
+    assert issue.title == "Territoires en Commun — novembre 2022 : Le passage à l'action"
+    assert issue.variables["theme"] == "le-passage-a-l-action"
+    assert issue.variables["concept"] == "la-cooperation"
+    assert issue.sections is None
+    # A month without a theme of its own: the current one (the latest begun) stays.
+    later = await service.draft_issue(EDITOR, month=dt.date(2023, 2, 1))
+    assert later.title == "Territoires en Commun — février 2023"
+    assert later.variables["theme"] == "le-passage-a-l-action"
+    assert later.variables["from"].startswith("2023-01-31T23:00:00")  # 1 February, Paris
+    assert later.variables["to"].startswith("2023-03-31T22:00:00")  # 1 April, Paris
+    with pytest.raises(Forbidden):
+        await service.draft_issue(
+            Viewer(role=Role.PARTNER, account_id=1), month=dt.date(2023, 2, 1)
+        )
+
+
+@pytest.mark.parametrize(
+    ("day", "expected"),
+    [
+        (dt.date(2021, 6, 15), "democratie-sanitaire-et-nouvelles-cooperations-territoriales"),
+        (dt.date(2021, 7, 1), "la-participation-citoyenne-des-adolescent-e-s"),
+        (dt.date(2022, 9, 20), "le-passage-a-l-action"),
+        # Announced for November 2022: no longer « next » once November has begun.
+        (dt.date(2022, 11, 2), None),
+    ],
+)
+async def test_the_next_theme_is_the_latest_announcement_until_its_month_begins(
+    database, day, expected
+):
+    from services.themes.service import get_next_theme
+    from services.viewer import ANONYMOUS
+
+    found = await get_next_theme(ANONYMOUS, today=day)
+    assert (found.slug if found else None) == expected
+
+
+def test_a_project_stage_is_the_one_under_way_that_day():
+    from types import SimpleNamespace
+
+    from services.projects.service import stage_on
+
+    stages = [
+        SimpleNamespace(position=1, starts_on=dt.date(2021, 6, 1), ends_on=dt.date(2021, 7, 31)),
+        SimpleNamespace(position=2, starts_on=dt.date(2021, 9, 1), ends_on=None),
+    ]
+    assert stage_on(stages, dt.date(2021, 5, 31)) is None
+    assert stage_on(stages, dt.date(2021, 6, 1)) is stages[0]
+    assert stage_on(stages, dt.date(2021, 8, 15)) is None  # between stages
+    assert stage_on(stages, dt.date(2030, 1, 1)) is stages[1]  # open-ended

@@ -205,3 +205,23 @@ async def test_withdrawing_a_vote_that_does_not_exist():
         await voting.withdraw_vote(
             _member(await _territory()), voting_round.id, theme_id=themes[0].id
         )
+
+
+async def test_the_ranking_as_it_stood_at_a_date(database):
+    """A newsletter reads the ranking of its date: votes cast later do not count."""
+    from services.votes.service import get_rankings_by_round_ids
+
+    themes = await _themes(3)
+    voting_round = await _round(themes)
+    first, second = await _territory(), await _territory()
+    await voting.cast_vote(_member(first), voting_round.id, theme_id=themes[0].id)
+    await voting.cast_vote(_member(second), voting_round.id, theme_id=themes[1].id)
+    later = NOW + dt.timedelta(hours=3)
+    await Vote.filter(round_id=voting_round.id, territory_id=second.id).update(created_at=later)
+    now = (await get_rankings_by_round_ids([voting_round.id]))[voting_round.id]
+    assert [(e.rank, e.votes) for e in now] == [(1, 1), (1, 1), (3, 0)]
+    before = (await get_rankings_by_round_ids([voting_round.id], at=NOW + dt.timedelta(hours=1)))[
+        voting_round.id
+    ]
+    assert (before[0].theme.id, before[0].rank, before[0].votes) == (themes[0].id, 1, 1)
+    assert [(e.rank, e.votes) for e in before[1:]] == [(2, 0), (2, 0)]
