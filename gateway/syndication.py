@@ -45,7 +45,7 @@ MEDIA_TYPES = {
     "rss": "application/rss+xml; charset=utf-8",
     "atom": "application/atom+xml; charset=utf-8",
 }
-# Paths of the portal's pages, as the portal's path settings have them by default.
+# Pages of the public site that entries and feeds link to.
 _RESOURCE_PAGE = "/ressources/{slug}"
 _THEME_PAGE = "/thematiques/{slug}"
 _EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)

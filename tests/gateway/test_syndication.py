@@ -359,3 +359,10 @@ async def test_a_feed_costs_the_same_few_statements_whatever_its_length(client, 
     with count_queries() as statements:
         await client.get(f"/themes/{THEME}/resources.rss")
     assert len(statements) == 5, statements
+
+
+def test_the_readme_lists_every_kind_and_the_bound(repo_root):
+    text = (repo_root / "README.md").read_text("utf-8")
+    assert f"the {FEED_ENTRIES} most recently published first" in text
+    missing = [k.value.lower() for k in ResourceKind if f"`{k.value.lower()}`" not in text]
+    assert not missing, f"list these kinds of feeds in the README: {missing}"
