@@ -124,9 +124,7 @@ async def load_entries(subject: Subject, *, limit: int = FEED_ENTRIES) -> Entrie
         limit=limit,
     )
     ids = [r.id for r in rows]
-    contributor_ids = sorted(
-        {r.contributor_organization_id for r in rows if r.contributor_organization_id}  # type: ignore[attr-defined]
-    )
+    contributor_ids = sorted({i for i in map(_contributor_id, rows) if i is not None})
     return Entries(
         resources=rows,
         themes=await resources.get_themes_by_resource_ids(ANONYMOUS, ids) if ids else {},
@@ -176,12 +174,16 @@ def _add_entry(
     for organization in authors:
         entry.author(_person(organization))
         entry.dc.dc_creator(organization.name)
-    contributor = entries.contributors.get(
-        resource.contributor_organization_id  # type: ignore[attr-defined]
-    )
+    contributor_id = _contributor_id(resource)
+    contributor = None if contributor_id is None else entries.contributors.get(contributor_id)
     if contributor is not None:
         entry.contributor(_person(contributor))
         entry.dc.dc_contributor(contributor.name)
+
+
+def _contributor_id(resource: Resource) -> int | None:
+    """The organisation credited for contributing ``resource``, if any."""
+    return resource.contributor_organization_id  # type: ignore[attr-defined,no-any-return]
 
 
 def _person(organization: Organization) -> dict[str, str]:
