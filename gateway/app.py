@@ -46,6 +46,7 @@ from gateway.persisted import PersistedQueries
 from gateway.ratelimit import CounterThrottle, Limits, RateLimiter, build_counter
 from gateway.refusals import unavailable
 from gateway.route_guard import RouteGuardMiddleware
+from gateway.syndication import routes as syndication_routes
 from gateway.websocket import GraphQLWebSocket
 from schema import build_schema
 from schema.caching import cacheable_root_fields
@@ -211,6 +212,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
             WebSocketRoute("/graphql", websocket),
             Route("/events.ics", events_feed, methods=["GET", "HEAD"]),
             Route("/themes/{slug}/events.ics", theme_events_feed, methods=["GET", "HEAD"]),
+            *syndication_routes(),
             *newsletter_routes(),
             Route("/healthz", healthz, methods=["GET", "HEAD"]),
             Route("/readyz", readyz, methods=["GET", "HEAD"]),

@@ -1,12 +1,14 @@
-"""HTTP endpoints outside GraphQL: the iCalendar feeds of the agenda."""
+"""The iCalendar feeds of the agenda (RSS and Atom feeds of the resources:
+:mod:`gateway.syndication`)."""
 
 from __future__ import annotations
 
 import datetime as dt
 
 from starlette.requests import Request
-from starlette.responses import PlainTextResponse, Response
+from starlette.responses import Response
 
+from gateway.http import error_response
 from services.events import service as events
 from services.events.calendar import render_calendar
 from services.themes import service as themes
@@ -42,7 +44,8 @@ async def theme_events_feed(request: Request) -> Response:
     """``GET /themes/{slug}/events.ics``: the agenda of one theme."""
     theme = await themes.get_theme_by_slug(ANONYMOUS, request.path_params["slug"])
     if theme is None:
-        return PlainTextResponse("Thématique inconnue.", status_code=404)
+        slug = request.path_params["slug"]
+        return error_response(404, "NOT_FOUND", f"Thématique inconnue : « {slug} ».")
     return await _feed(
         request, name=f"Territoires en Commun — {theme.title}", theme_ids=(theme.id,)
     )

@@ -106,6 +106,28 @@ async def list_resources(
     return await paginate(Resource.filter(_condition(viewer, flt)), ordering, page)
 
 
+async def list_feed_resources(
+    viewer: Viewer,
+    *,
+    theme_id: int | None = None,
+    organization_id: int | None = None,
+    kind: ResourceKind | None = None,
+    limit: int,
+) -> list[Resource]:
+    """The ``limit`` newest resources ``viewer`` sees, for an RSS or Atom feed: all of them,
+    or those of one theme, organisation or kind. Newest publication first; like the
+    ``NEWEST`` order, it leaves out resources without a publication time. One statement."""
+    flt = ResourceFilter(
+        theme_ids=() if theme_id is None else (theme_id,),
+        organization_ids=() if organization_id is None else (organization_id,),
+        kinds=() if kind is None else (kind,),
+    )
+    page = await paginate(
+        Resource.filter(_condition(viewer, flt)), ORDERINGS["NEWEST"], PageRequest(first=limit)
+    )
+    return page.items
+
+
 async def get_resource_by_slug(viewer: Viewer, slug: str) -> Resource | None:
     return await Resource.filter(visible(viewer), slug=slug).first()
 

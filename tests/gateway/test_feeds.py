@@ -141,6 +141,7 @@ async def test_theme_feed_holds_only_that_theme(client, upcoming):
 async def test_unknown_theme_feed_is_404(client):
     response = await client.get("/themes/no-such-theme/events.ics")
     assert response.status_code == 404
+    assert response.json()["errors"][0]["extensions"]["code"] == "NOT_FOUND"
 
 
 async def test_empty_feed_is_still_a_calendar(client):

@@ -65,7 +65,15 @@ async def test_a_batch_pays_one_unit_per_operation(database):
 
 
 @pytest.mark.parametrize(
-    "path", ["/events.ics", "/themes/democratie-culturelle/events.ics", "/newsletters"]
+    "path",
+    [
+        "/events.ics",
+        "/themes/democratie-culturelle/events.ics",
+        "/newsletters",
+        "/resources.rss",
+        "/themes/la-democratie-culturelle/resources.atom",
+        "/news.rss",
+    ],
 )
 async def test_feeds_and_pages_pass_the_same_guards(database, path):
     app = create_app(database.model_copy(update={"rate_limit_anonymous": 3}))
