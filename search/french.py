@@ -117,11 +117,14 @@ _WORD = re.compile(r"\w+", re.UNICODE)
 # middle dot, a full stop or a bullet (« adolescent·e·s », « habitant.es », « acteur·rice·s »),
 # or in parentheses (« citoyen(ne)s »), then an optional plural mark.
 _POINT = "[.·•⋅‧∙]"
-_ENDINGS = "e|es|ne|nes|le|les|te|tes|rice|rices|euse|euses|ive|ives|ve|ves|ère|ères|ere|eres|se|ses"
+_ENDINGS = "|".join(
+    f"{ending}|{ending}s"
+    for ending in ("e", "ne", "le", "te", "rice", "euse", "ive", "ve", "ère", "ere", "se")
+)
 INCLUSIVE = re.compile(
     rf"\b(?P<base>[^\W\d_]{{2,}}?)"
-    rf"(?:(?P<point>{_POINT})(?P<fem>{_ENDINGS}){_POINT}?(?P<plural>s)?"
-    rf"|\((?P<pfem>{_ENDINGS})\)(?P<pplural>s)?)"
+    rf"(?:(?P<point>{_POINT})(?P<fem>{_ENDINGS}){_POINT}?s?"
+    rf"|\((?P<pfem>{_ENDINGS})\)s?)"
     rf"(?![\w])",
     re.IGNORECASE,
 )

@@ -27,7 +27,7 @@ from typing import Any
 
 import tantivy
 
-from search.french import DEFAULT_SYNONYMS, normalize_synonyms
+from search.french import DEFAULT_SYNONYMS, inclusive_expansion, normalize_synonyms
 from search.highlight import Matcher, highlight, snippet
 from search.port import (
     Document,
@@ -46,7 +46,7 @@ from search.vocabulary import TermCollector, VocabularyFile
 
 logger = logging.getLogger("tec.search")
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2  # 2: inclusive words indexed with their forms
 # Ties on relevance go to the newest: score × log2(2 + recency), recency ∈ [0, 0.0069]
 # keeps that factor under 1.005, below the gap between two relevance levels (and the
 # page is re-sorted by level then date, which f32 scores cannot always tell apart).
@@ -247,11 +247,16 @@ class TantivyEngine:
             if doc.get(name):
                 fields[name] = doc[name]
         for name in TEXT_FIELDS:
-            fields[name] = fields[f"{name}_fold"] = doc.get(name) or ""
+            text = doc.get(name) or ""
+            # Inclusive words are indexed as written and, in a second value, as each of
+            # their forms (« élu·e·s » → élu élue élus élues); the first value is shown.
+            forms = inclusive_expansion(text)
+            fields[name] = fields[f"{name}_fold"] = [text, forms] if forms else text
         return tantivy.Document.from_dict(fields, self.schema)
 
     def _terms_of(self, documents: Sequence[Document]) -> set[str]:
-        return self._collector.terms(d.get(name) or "" for d in documents for name in TEXT_FIELDS)
+        texts = [d.get(name) or "" for d in documents for name in TEXT_FIELDS]
+        return self._collector.terms([*texts, *(inclusive_expansion(t) for t in texts)])
 
     async def upsert(self, documents: Sequence[Document]) -> None:
         if documents:

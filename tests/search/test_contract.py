@@ -253,3 +253,41 @@ async def test_rebuild_swaps_while_search_answers(engine):
     assert total == 4 and sum(written) == 4
     assert await engine.count() == 4
     assert set(await pks(engine, "democratie")) == {100, 101, 102, 103}
+
+
+INCLUSIVE_CORPUS = [
+    doc(201, "La participation citoyenne des adolescent.e.s", "Un conseil de jeunes.", days=1),
+    doc(202, "Former les élu·e·s", "Une formation.", days=2),
+    doc(203, "Les acteur·rice·s du territoire", "Qui fait quoi.", days=3),
+    doc(204, "Parole de citoyen(ne)s", "Des témoignages.", days=4),
+    doc(205, "Réunion des habitant·es", "Un compte rendu.", days=5),
+    doc(206, "Les actrices culturelles", "Portraits.", days=6),
+    doc(207, "Une élue témoigne", "Entretien.", days=7),
+]
+
+
+@pytest.mark.parametrize(
+    ("query", "expected"),
+    [
+        ("adolescent", {201}),
+        ("adolescentes", {201}),
+        ("adolescents", {201}),
+        ("adolescent·e·s", {201}),
+        ("adolescent.e.s", {201}),
+        ("élus", {202}),
+        ("élues", {202, 207}),
+        ("elu·e·s", {202, 207}),
+        ("actrice", {203, 206}),
+        ("acteurs", {203}),
+        ("acteur·rice·s", {203, 206}),
+        ("citoyennes", {201, 204}),
+        ("citoyen", {201, 204}),
+        ("habitantes", {205}),
+        ("habitant", {205}),
+        ("habitant·e·s", {205}),
+    ],
+)
+async def test_inclusive_writing_finds_and_is_found_by_every_form(engine, query, expected):
+    await engine.delete([d["id"] for d in CORPUS])
+    await engine.upsert(INCLUSIVE_CORPUS)
+    assert set(await pks(engine, f"{query} ")) == expected
