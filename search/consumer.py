@@ -34,6 +34,7 @@ from search.documents import (
     document_types,
     linked_types,
     load_documents,
+    parent_types,
     parse_document_id,
     published_between,
     searchable_types,
@@ -91,16 +92,17 @@ async def apply_changes(
     targets: dict[str, set[int]] = defaultdict(set)
     linked: dict[str, set[int]] = defaultdict(set)
     for entity_type, entity_id in changes:
+        # A theme is a document and is shown in other documents: both apply.
         if entity_type in document_types():
             targets[entity_type].add(entity_id)
-        elif entity_type in linked_types():
+        if entity_type in linked_types() or entity_type in parent_types():
             linked[entity_type].add(entity_id)
-        # Other types (concepts…) are not searchable: nothing to do.
+        # Other types (voting rounds…) are not searchable: nothing to do.
     for entity_type, ids in linked.items():
-        for source in (
-            await affected_documents(entity_type, ids),
-            await _indexed_with(engine, _facet_of(entity_type), sorted(ids)),
-        ):
+        sources = [await affected_documents(entity_type, ids)]
+        if entity_type in linked_types():
+            sources.append(await _indexed_with(engine, _facet_of(entity_type), sorted(ids)))
+        for source in sources:
             for doc_type, pks in source.items():
                 targets[doc_type] |= pks
     written = 0

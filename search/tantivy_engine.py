@@ -41,12 +41,20 @@ from search.port import (
     Sort,
     SynonymGroups,
 )
-from search.tantivy_query import FOLD_FIELDS, TEXT_FIELDS, UNSIGNED_FIELDS, QueryBuilder, analyzer
+from search.tantivy_query import (
+    FOLD_FIELDS,
+    TEXT_FIELDS,
+    TITLE_KEY,
+    UNSIGNED_FIELDS,
+    QueryBuilder,
+    analyzer,
+    title_key,
+)
 from search.vocabulary import TermCollector, VocabularyFile
 
 logger = logging.getLogger("tec.search")
 
-SCHEMA_VERSION = 2  # 2: inclusive words indexed with their forms
+SCHEMA_VERSION = 2  # 2: inclusive words with their forms, the title key
 # Ties on relevance go to the newest: score × log2(2 + recency), recency ∈ [0, 0.0069]
 # keeps that factor under 1.005, below the gap between two relevance levels (and the
 # page is re-sorted by level then date, which f32 scores cannot always tell apart).
@@ -67,6 +75,7 @@ def _schema() -> tantivy.Schema:
         builder.add_unsigned_field(name, stored=name == "pk", indexed=True, fast=True)
     builder.add_integer_field("date", stored=True, indexed=True, fast=True)
     builder.add_float_field("recency", fast=True)
+    builder.add_text_field(TITLE_KEY, tokenizer_name="raw")
     for name in TEXT_FIELDS:
         builder.add_text_field(name, stored=name != "names", tokenizer_name="fr_stem")
         builder.add_text_field(f"{name}_fold", tokenizer_name="fr_fold")
@@ -242,6 +251,7 @@ class TantivyEngine:
             "territories": doc["territories"],
             "organizations": doc["organizations"],
             "year": doc["year"],
+            TITLE_KEY: title_key(doc.get("title") or ""),
         }
         for name in ("kind", "audience", "format"):
             if doc.get(name):
@@ -366,11 +376,12 @@ class TantivyEngine:
         # of hits, and the total with the facet counts.
         counting = asyncio.to_thread(self._count_and_facets, searcher, query, request.facets)
         if request.limit > 0:
-            best = None
+            best = exact = None
             if text and request.sort is Sort.RELEVANCE:
                 best = self._queries.with_filters(text.top, request)
+                exact = self._queries.with_filters(text.exact, request)
             page = asyncio.to_thread(
-                self._page, searcher, query, best, request, text.matcher if text else None
+                self._page, searcher, query, best, exact, request, text.matcher if text else None
             )
             hits, (total, facets) = await asyncio.gather(page, counting)
         else:
@@ -383,22 +394,41 @@ class TantivyEngine:
         searcher: tantivy.Searcher,
         query: tantivy.Query,
         best: tantivy.Query | None,
+        exact: tantivy.Query | None,
         request: SearchRequest,
         matcher: Matcher | None,
     ) -> list[SearchHit]:
         """The requested page: by date, or by relevance (``best`` given) then date.
 
-        By relevance, the documents with the best possible score (``best``) come first,
-        newest first: when there are enough of them to fill the page, they are the page,
-        and the scored pass over every match is not needed."""
+        By relevance, documents whose whole title is the query (``exact``, of any type)
+        come first, then those with the best possible score (``best``), newest first:
+        when there are enough of them to fill the page, they are the page, and the
+        scored pass over every match (where an exact title scores above any other
+        document) is not needed."""
         window = {"limit": request.limit, "offset": request.offset}
         order = tantivy.Order.Asc if request.sort is Sort.OLDEST else tantivy.Order.Desc
-        by_date = searcher.search(
-            best or query, count=False, order_by_field="date", order=order, **window
-        ).hits
+        exact_hits: list[Any] = []
+        if best is not None and exact is not None:
+            found = searcher.search(
+                exact, count=True, order_by_field="date", limit=request.limit + request.offset
+            )
+            exact_hits = found.hits[request.offset :]
+            rest_offset = max(0, request.offset - int(found.count or 0))
+            best = tantivy.Query.boolean_query(
+                [(tantivy.Occur.Must, best), (tantivy.Occur.MustNot, exact)]
+            )
+            window = {"limit": request.limit - len(exact_hits), "offset": rest_offset}
+        by_date = exact_hits + (
+            searcher.search(
+                best or query, count=False, order_by_field="date", order=order, **window
+            ).hits
+            if window["limit"] > 0
+            else []
+        )
         if best is None or len(by_date) == request.limit:
             documents = [searcher.doc(address) for _date, address in by_date]
         else:
+            window = {"limit": request.limit, "offset": request.offset}
             scored = searcher.search(query, count=False, weight_by_field="recency", **window).hits
             # f32 scores cannot always tell two dates apart: sort on level, then date.
             found = sorted(

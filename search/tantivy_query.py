@@ -15,12 +15,14 @@ from dataclasses import dataclass
 
 import tantivy
 
-from search.french import STOP_WORDS, query_units, typo_budget
+from search.french import STOP_WORDS, query_units, typo_budget, words
 from search.highlight import Matcher
 from search.port import SearchRequest, SynonymGroups
 from search.vocabulary import Vocabulary
 
 TITLE_EXACT, OTHER_EXACT, TITLE_TYPO, OTHER_TYPO = 4.0, 3.0, 2.0, 1.0
+WHOLE_TITLE = 1000.0  # the query is the whole title: above any sum of word levels
+TITLE_KEY = "title_key"
 TEXT_FIELDS = ("title", "text", "names")
 FOLD_FIELDS = tuple(f"{name}_fold" for name in TEXT_FIELDS)
 UNSIGNED_FIELDS = ("pk", "themes", "territories", "organizations", "year")
@@ -47,10 +49,19 @@ def analyzer(stem: bool) -> tantivy.TextAnalyzer:
     return builder.build()
 
 
+def title_key(text: str) -> str:
+    """A title or a query reduced to its folded words, stop words left out: a document
+    whose ``title_key`` is the query's is an exact title match (« la Démocratie
+    culturelle » for « démocratie culturelle »)."""
+    found = words(text)
+    return " ".join([w for w in found if w not in STOP_WORDS] or found)
+
+
 @dataclass(frozen=True)
 class TextQuery:
     query: tantivy.Query  # the scored query (score = sum of the words' levels)
     top: tantivy.Query  # the documents with the highest possible score
+    exact: tantivy.Query  # the documents whose whole title is the query
     matcher: Matcher
 
 
@@ -209,7 +220,14 @@ class QueryBuilder:
             exact=frozenset(alternatives),
             stem=self.stem_one,
         )
-        return TextQuery(query=_all(clauses), top=_all(tops), matcher=matcher)
+        exact = tantivy.Query.term_query(self.schema, TITLE_KEY, title_key(text))
+        scored = tantivy.Query.boolean_query(
+            [
+                (tantivy.Occur.Must, _all(clauses)),
+                (tantivy.Occur.Should, tantivy.Query.const_score_query(exact, WHOLE_TITLE)),
+            ]
+        )
+        return TextQuery(query=scored, top=_all(tops), exact=exact, matcher=matcher)
 
     def with_filters(self, query: tantivy.Query, request: SearchRequest) -> tantivy.Query:
         conditions = request.filter.conditions()

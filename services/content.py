@@ -56,5 +56,3 @@ class ContentModel(TimestampedModel):
 
     class Meta:
         abstract = True
-
-

@@ -16,7 +16,6 @@ SHARED_PROJECT = register(
         label="Projet partagé",
         definite="le projet partagé",
         entity="project",
-        followed=False,
         policy=(
             PolicyRow("project.create", EDITORS, "createSharedProject"),
             PolicyRow(
@@ -46,7 +45,6 @@ MEMBERSHIP = register(
         label="Participation",
         definite="la participation",
         entity="membership",
-        followed=False,
         policy=(
             PolicyRow(
                 "membership.update",

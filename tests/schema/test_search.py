@@ -24,9 +24,13 @@ query Search($query: String!, $filter: SearchFilter, $facets: [SearchFacet!],
   search(query: $query, filter: $filter, facets: $facets, sort: $sort, first: $first,
          after: $after) {
     total processingTimeMs
-    hits { cursor titleHighlighted snippet
+    hits { cursor titleHighlighted snippet type
       node { __typename ... on Resource { id slug title kindLabel themes { title } }
-                         ... on Event { id slug startsAt } } }
+                         ... on Event { id slug startsAt }
+                         ... on Theme { id title }
+                         ... on Concept { id title }
+                         ... on SharedProject { id title }
+                         ... on Organization { id name } } }
     facets { facet values { value label count } }
     pageInfo { hasNextPage hasPreviousPage startCursor endCursor }
   }
@@ -61,10 +65,13 @@ async def test_search_finds_published_resources_with_highlights_and_facets(gql, 
     )
     result = data["search"]
     assert result["total"] >= 1 and result["processingTimeMs"] >= 0
-    first = result["hits"][0]
-    assert first["node"]["__typename"] == "Resource"
-    assert "<mark>" in first["titleHighlighted"]
-    assert "démocratie culturelle" in first["node"]["title"].lower()
+    # The theme whose whole title is the query comes first, then resources about it.
+    first, second = result["hits"][:2]
+    assert (first["type"], first["node"]["__typename"]) == ("THEME", "Theme")
+    assert first["node"]["title"] == "La démocratie culturelle"
+    assert second["node"]["__typename"] == "Resource"
+    assert "<mark>" in second["titleHighlighted"]
+    assert "démocratie culturelle" in second["node"]["title"].lower()
     themes = next(f for f in result["facets"] if f["facet"] == "THEME")["values"]
     assert themes and themes == sorted(themes, key=lambda v: -v["count"])
     assert "La démocratie culturelle" in [v["label"] for v in themes]
@@ -73,7 +80,8 @@ async def test_search_finds_published_resources_with_highlights_and_facets(gql, 
         {"value": v["value"], "label": v["label"]} for v in kinds
     ]
     types = next(f for f in result["facets"] if f["facet"] == "TYPE")["values"]
-    assert {v["value"] for v in types} <= {"RESOURCE", "EVENT"}
+    assert {"RESOURCE", "THEME"} <= {v["value"] for v in types}
+    assert {"Ressource", "Thématique"} <= {v["label"] for v in types}
 
 
 async def test_a_facet_value_filters_to_its_count(gql, search_engine):
@@ -123,7 +131,12 @@ async def test_unpublished_since_indexing_is_not_shown(gql, search_engine):
 
 async def test_statements_do_not_grow_with_the_number_of_hits(gql, search_engine):
     # Oldest first: both pages hold resources and events, whatever the other tests added.
-    wanted = {"query": "", "sort": "OLDEST", "facets": ["THEME", "TERRITORY"]}
+    wanted = {
+        "query": "",
+        "sort": "OLDEST",
+        "facets": ["THEME", "TERRITORY"],
+        "filter": {"types": ["RESOURCE", "EVENT"]},
+    }
     with count_queries() as few:
         await gql.data(SEARCH, {**wanted, "first": 15})
     with count_queries() as many:
@@ -205,3 +218,34 @@ async def test_tenant_tokens_need_meilisearch(gql, search_engine, principals):
     assert body["errors"][0]["extensions"]["code"] == "BAD_USER_INPUT"
     refused = await gql("mutation { issueSearchTenantToken { token } }")
     assert refused["errors"][0]["extensions"]["code"] in ("FORBIDDEN", "UNAUTHENTICATED")
+
+
+@pytest.mark.parametrize(
+    ("query", "kind", "typename", "title"),
+    [
+        ("adolescents", "THEME", "Theme", "La participation citoyenne des adolescent.e.s"),
+        ("échelle Arnstein", "CONCEPT", "Concept", "L'échelle de participation d'Arnstein"),
+        (
+            "Co-construire la politique culturelle avec ses habitants",
+            "THEME",
+            "Theme",
+            "Co-construire la politique culturelle avec ses habitants",
+        ),
+        ("politique culturelle Niort", "SHARED_PROJECT", "SharedProject", None),
+        ("ICPC", "ORGANIZATION", "Organization", None),
+        ("élues locales", "ORGANIZATION", "Organization", None),
+    ],
+)
+async def test_every_kind_of_content_is_found_with_its_type(
+    gql, search_engine, query, kind, typename, title
+):
+    data = await gql.data(SEARCH, {"query": query, "first": 20})
+    hits = data["search"]["hits"]
+    found = [h for h in hits if h["type"] == kind]
+    assert found, [h["titleHighlighted"] for h in hits]
+    assert found[0]["node"]["__typename"] == typename
+    if title is not None:
+        assert found[0]["node"]["title"] == title
+    if kind == "SHARED_PROJECT":
+        only = await gql.data(SEARCH, {"query": query, "filter": {"types": [kind]}})
+        assert {h["type"] for h in only["search"]["hits"]} == {kind}

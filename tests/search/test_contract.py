@@ -291,3 +291,20 @@ async def test_inclusive_writing_finds_and_is_found_by_every_form(engine, query,
     await engine.delete([d["id"] for d in CORPUS])
     await engine.upsert(INCLUSIVE_CORPUS)
     assert set(await pks(engine, f"{query} ")) == expected
+
+
+async def test_a_whole_title_match_ranks_first_whatever_its_type_and_age(engine):
+    await engine.upsert(
+        [
+            doc(301, "Les droits culturels", "Le thème.", days=-100, type="theme"),
+            doc(302, "Droits culturels : un guide", "Un guide récent.", days=50),
+        ]
+    )
+    found = await engine.search(SearchRequest(query="droits culturels"))
+    assert [(h.type, h.pk) for h in found.hits] == [
+        ("theme", 301),
+        ("resource", 302),
+        ("resource", 1),
+    ]
+    second = await engine.search(SearchRequest(query="droits culturels", offset=1, limit=1))
+    assert [h.pk for h in second.hits] == [302]
