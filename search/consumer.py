@@ -39,7 +39,7 @@ from search.documents import (
     published_between,
     searchable_types,
 )
-from search.port import Progress, SearchEngine, SearchFilter, SearchRequest, SearchUnavailable
+from search.port import Progress, SearchEngine, SearchUnavailable
 from services.outbox.models import OutboxEntry
 from services.outbox.service import SEARCH
 
@@ -70,18 +70,13 @@ def _pending() -> Q:
 
 async def _indexed_with(engine: SearchEngine, field: str, ids: list[int]) -> dict[str, set[int]]:
     """Documents the index shows with these linked ids (also finds links already deleted
-    from the database, e.g. when a theme is deleted with its links)."""
+    from the database, e.g. when a theme is deleted with its links), however many: the
+    engine fetches them by filter, not by paging a search."""
     found: dict[str, set[int]] = defaultdict(set)
-    offset = 0
-    while True:
-        result = await engine.search(
-            SearchRequest(filter=SearchFilter(**{field: ids}), limit=100, offset=offset)
-        )
-        for hit in result.hits:
-            found[hit.type].add(hit.pk)
-        offset += len(result.hits)
-        if not result.hits or offset >= result.total:
-            return found
+    for doc_id in await engine.ids_with(field, ids):
+        doc_type, pk = parse_document_id(doc_id)
+        found[doc_type].add(pk)
+    return found
 
 
 async def apply_changes(

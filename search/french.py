@@ -112,6 +112,10 @@ DEFAULT_SYNONYMS: list[list[str]] = [
 """Synonym groups installed with a new index; editors change them through GraphQL."""
 
 _WORD = re.compile(r"\w+", re.UNICODE)
+MAX_QUERY_WORDS = 10
+"""Words of a query that count, the rest ignored: Meilisearch's rule, kept by both engines."""
+SYNONYM_WORDS_MAX = 12
+"""Words of one synonym entry (« agence nationale de la cohésion des territoires »: 7)."""
 
 # Inclusive writing (« écriture inclusive »): a word, then its feminine ending after a
 # middle dot, a full stop or a bullet (« adolescent·e·s », « habitant.es », « acteur·rice·s »),
@@ -231,6 +235,7 @@ def query_units(text: str) -> list[tuple[str, ...]]:
         units.append(folded)
         last = match.end()
     units += [(w,) for w in words(text[last:])]
+    units = units[:MAX_QUERY_WORDS]
     kept = [u for u in units if len(u) > 1 or u[0] not in STOP_WORDS]
     return kept or units
 
@@ -252,12 +257,13 @@ def typo_budget(word: str) -> int:
 
 
 def normalize_synonyms(groups: list[list[str]]) -> list[list[str]]:
-    """Folded, de-duplicated groups of at least two entries, each entry at most 5 words."""
+    """Folded, de-duplicated groups of at least two entries, each entry at most
+    ``SYNONYM_WORDS_MAX`` words."""
     cleaned: list[list[str]] = []
     for group in groups:
         entries: list[str] = []
         for entry in group:
-            normal = " ".join(words(entry)[:5])
+            normal = " ".join(words(entry)[:SYNONYM_WORDS_MAX])
             if normal and normal not in entries:
                 entries.append(normal)
         if len(entries) >= 2:

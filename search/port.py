@@ -137,6 +137,10 @@ class SearchEngine(Protocol):
     async def count(self) -> int:
         """Number of documents in the live index."""
 
+    async def ids_with(self, field: str, values: Sequence[int]) -> list[str]:
+        """Ids of every document whose facet ``field`` (``themes``…) holds one of
+        ``values``, however many (not limited like a search's paging)."""
+
     async def rebuild(
         self, batches: AsyncIterator[list[Document]], *, progress: Progress | None = None
     ) -> int:

@@ -34,6 +34,7 @@ from search.port import (
     Facet,
     FacetCount,
     Progress,
+    SearchFilter,
     SearchHit,
     SearchRequest,
     SearchResult,
@@ -346,6 +347,18 @@ class TantivyEngine:
             with self._lock:
                 index = self._live()
             return index.searcher().num_docs
+
+        return await asyncio.to_thread(run)
+
+    async def ids_with(self, field: str, values: Sequence[int]) -> list[str]:
+        def run() -> list[str]:
+            with self._lock:
+                index = self._live()
+            searcher = index.searcher()
+            request = SearchRequest(filter=SearchFilter(**{field: list(values)}))
+            query = self._queries.with_filters(tantivy.Query.all_query(), request)
+            found = searcher.search(query, limit=max(1, searcher.num_docs), count=False)
+            return [searcher.doc(address).get_first("id") for _score, address in found.hits]
 
         return await asyncio.to_thread(run)
 

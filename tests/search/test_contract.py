@@ -308,3 +308,27 @@ async def test_a_whole_title_match_ranks_first_whatever_its_type_and_age(engine)
     ]
     second = await engine.search(SearchRequest(query="droits culturels", offset=1, limit=1))
     assert [h.pk for h in second.hits] == [302]
+
+
+async def test_ids_with_a_facet_value_are_all_listed(engine):
+    many = [doc(1000 + i, f"Fiche {i}", themes=[77], days=i % 30) for i in range(1100)]
+    await engine.upsert(many)
+    ids = await engine.ids_with("themes", [77, 1])
+    assert len(ids) == len(set(ids)) == 1100 + 2  # resource-1 and resource-3 are in theme 1
+    assert {"resource-1000", "resource-2099", "resource-1", "resource-3"} <= set(ids)
+
+
+async def test_newest_orders_a_query_by_date(engine):
+    # 2 matches in its text only, yet is the newest: NEWEST puts it first.
+    assert await pks(engine, "démocratie", sort=Sort.NEWEST) == [2, 3, 1]
+
+
+async def test_quotes_and_leading_hyphens_are_plain_words(engine):
+    plain = set(await pks(engine, "démocratie sanitaire"))
+    assert set(await pks(engine, '"sanitaire démocratie"')) == plain
+    assert set(await pks(engine, "-sanitaire démocratie")) == plain
+
+
+async def test_only_the_first_ten_words_of_a_query_count(engine):
+    ten = "budget participatif grenoble demarche participative " * 2
+    assert await pks(engine, ten + "introuvable") == [4]
