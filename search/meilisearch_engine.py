@@ -66,6 +66,7 @@ from search.port import (
     SearchResult,
     SearchUnavailable,
     Sort,
+    Suggestion,
     SynonymGroups,
 )
 
@@ -372,6 +373,29 @@ class MeilisearchEngine:
                 f"Meilisearch : reconstruction impossible ({error})."
             ) from error
         return total
+
+    async def suggest(self, prefix: str, limit: int) -> list[Suggestion]:
+        if not prefix.strip() or limit <= 0:
+            return []
+        try:
+            answer = (
+                await self._require()
+                .index(self.index_uid)
+                .search(
+                    plain_query(prefix),
+                    limit=limit,
+                    attributes_to_search_on=["title"],
+                    attributes_to_retrieve=["type", "pk", "title"],
+                    matching_strategy="all",
+                    locales=LOCALES,
+                )
+            )
+        except _ERRORS as error:
+            raise SearchUnavailable(f"Meilisearch ne répond pas : {error}") from error
+        return [
+            Suggestion(type=str(h["type"]), pk=int(h["pk"]), title=str(h["title"]))
+            for h in answer.hits
+        ]
 
     async def ids_with(self, field: str, values: Sequence[int]) -> list[str]:
         """Ids of every document whose ``field`` holds one of ``values``, fetched by filter

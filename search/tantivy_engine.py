@@ -40,6 +40,7 @@ from search.port import (
     SearchResult,
     SearchUnavailable,
     Sort,
+    Suggestion,
     SynonymGroups,
 )
 from search.tantivy_query import (
@@ -349,6 +350,33 @@ class TantivyEngine:
             return index.searcher().num_docs
 
         return await asyncio.to_thread(run)
+
+    async def suggest(self, prefix: str, limit: int) -> list[Suggestion]:
+        with self._lock:
+            index = self._live()
+            synonyms = self._synonyms
+            vocabulary = self._vocabulary_file.vocabulary if self._vocabulary_file else None
+        text = self._queries.text_query(prefix, synonyms, vocabulary)
+        if text is None or limit <= 0:
+            return []
+        # Only titles: the documents whose title holds every word (``top``), the whole
+        # title first; no count, no score, no highlighting — a search box asks per key.
+        searcher = index.searcher()
+        found = searcher.search(text.exact, count=False, order_by_field="date", limit=limit).hits
+        if len(found) < limit:
+            rest = tantivy.Query.boolean_query(
+                [(tantivy.Occur.Must, text.top), (tantivy.Occur.MustNot, text.exact)]
+            )
+            found += searcher.search(
+                rest, count=False, order_by_field="date", limit=limit - len(found)
+            ).hits
+        documents = [searcher.doc(address) for _date, address in found]
+        return [
+            Suggestion(
+                type=d.get_first("type"), pk=int(d.get_first("pk")), title=d.get_first("title")
+            )
+            for d in documents
+        ]
 
     async def ids_with(self, field: str, values: Sequence[int]) -> list[str]:
         def run() -> list[str]:

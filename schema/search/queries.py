@@ -7,6 +7,7 @@ from typing import Annotated, Any
 import strawberry
 
 from schema import registry
+from schema.caching import public_read
 from schema.relay import After, First, PageInfo, page_request, to_global_id
 from schema.search.types import (
     FacetDistribution,
@@ -17,6 +18,7 @@ from schema.search.types import (
     SearchHit,
     SearchIndexStatus,
     SearchSort,
+    SearchSuggestion,
     SearchType,
 )
 from search import port
@@ -101,7 +103,7 @@ async def _facet(facet: port.Facet, counts: list[port.FacetCount]) -> FacetDistr
 @registry.query
 @strawberry.type
 class SearchQueries:
-    @strawberry.field(
+    @public_read(
         description="Full-text search over what visitors see — resources, events, themes, "
         "concepts, shared projects and organisations — in French: "
         "accents ignored, stemming, typos tolerated, prefix of the last word, synonyms. "
@@ -169,6 +171,29 @@ class SearchQueries:
                 end_cursor=search_service.encode_cursor(last) if result.hits else None,
             ),
         )
+
+    @public_read(
+        description="Titles of every kind of content for a search box, as the visitor "
+        "types: the whole title first, then titles holding every word typed (the last one "
+        "as a prefix), newest first. Same French rules as `search`."
+    )
+    async def search_suggestions(
+        self,
+        info: strawberry.Info,
+        prefix: Annotated[str, strawberry.argument(description="What has been typed so far.")],
+        first: Annotated[int, strawberry.argument(description="How many titles (at most 20).")] = 8,
+    ) -> list[SearchSuggestion]:
+        found = await search_service.suggest(info.context.search, prefix=prefix, limit=first)
+        node_types = _node_types()
+        return [
+            SearchSuggestion(
+                id=to_global_id(node_types[s.type].name, s.pk),
+                type=_SEARCH_TYPES[s.type],
+                title=s.title,
+            )
+            for s in found
+            if s.type in node_types and s.type in _SEARCH_TYPES
+        ]
 
     @strawberry.field(description="How far the search index is behind the database (editors only).")
     async def search_index_status(self, info: strawberry.Info) -> SearchIndexStatus:

@@ -126,6 +126,13 @@ class SearchHit:
     )
 
 
+@strawberry.type(description="A title to propose in a search box as the visitor types.")
+class SearchSuggestion:
+    id: strawberry.ID = strawberry.field(description="Global ID of what the title is of.")
+    type: SearchType = strawberry.field(description="What kind of content it is.")
+    title: str = strawberry.field(description="The title (an organisation: name and acronym).")
+
+
 @strawberry.type(description="One value of a facet and how many results have it.")
 class FacetValue:
     value: str = strawberry.field(

@@ -9,13 +9,15 @@ from typing import Any
 import httpx
 import pytest
 
+from gateway.app import create_app
 from search.consumer import reindex
 from search.documents import load_documents
 from search.tantivy_engine import TantivyEngine
+from services.audit.service import record
 from services.content import ContentStatus
 from services.resources.models import Resource
 from tests.conftest import GraphQLClient
-from tests.search.conftest import drain_all, now
+from tests.search.conftest import create_resource, delete, drain_all, now
 from tests.sqlcount import count_queries
 
 SEARCH = """
@@ -249,3 +251,54 @@ async def test_every_kind_of_content_is_found_with_its_type(
     if kind == "SHARED_PROJECT":
         only = await gql.data(SEARCH, {"query": query, "filter": {"types": [kind]}})
         assert {h["type"] for h in only["search"]["hits"]} == {kind}
+
+
+SUGGEST = """query Suggest($prefix: String!, $first: Int) {
+  searchSuggestions(prefix: $prefix, first: $first) { id type title }
+}"""
+
+
+async def test_suggestions_propose_titles_of_every_type_as_one_types(gql, search_engine):
+    data = await gql.data(SUGGEST, {"prefix": "la démocratie cult"})
+    titles = [(s["type"], s["title"]) for s in data["searchSuggestions"]]
+    assert titles[0] == ("THEME", "La démocratie culturelle")
+    organisations = await gql.data(SUGGEST, {"prefix": "Institut de la concert"})
+    assert organisations["searchSuggestions"][0]["type"] == "ORGANIZATION"
+    node = await gql.data(
+        "query($id: ID!) { node(id: $id) { __typename } }",
+        {"id": organisations["searchSuggestions"][0]["id"]},
+    )
+    assert node["node"]["__typename"] == "Organization"
+    few = await gql.data(SUGGEST, {"prefix": "particip", "first": 3})
+    assert len(few["searchSuggestions"]) == 3
+
+
+async def test_anonymous_search_is_cached_until_the_index_applies_a_change(database, tmp_path):
+    app = create_app(
+        database.model_copy(update={"rate_limit_anonymous": 1_000_000, "cache_enabled": True})
+    )
+    engine = TantivyEngine(tmp_path / "cached-index", writer_heap_mb=32)
+    await engine.open()
+    await reindex(engine, replay_grace=0)
+    await drain_all(engine)
+    app.state.runtime.search = engine
+    query = '{ search(query: "ornithorynque") { total } }'
+    transport = httpx.ASGITransport(app=app, client=("127.0.0.54", 5454))
+    async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:
+
+        async def ask() -> tuple[str, int]:
+            response = await client.post("/graphql", json={"query": query})
+            return response.headers["x-tec-cache"], response.json()["data"]["search"]["total"]
+
+        assert await ask() == ("miss", 0)
+        assert await ask() == ("hit", 0)
+        created = await create_resource("s-ornithorynque", title="L'ornithorynque")
+        await record(None, "resource.create", created)  # as every write does
+        assert (await ask())[0] == "miss"  # a change is pending: not the same version
+        await drain_all(engine)
+        assert await ask() == ("miss", 1)  # the index applied it: the answer follows
+        assert await ask() == ("hit", 1)
+        await delete(created, "resource")
+        await drain_all(engine)
+    app.state.runtime.search = None
+    await engine.close()
