@@ -171,8 +171,20 @@ def _forms(match: re.Match[str]) -> tuple[str, ...]:
     return tuple(dict.fromkeys([base, feminine, plural, f"{feminine}s"]))
 
 
+_FULL_STOP_THEN_LETTER = re.compile(r"\.(?=[^\W\d_])")
+
+
+def _maybe_inclusive(text: str) -> bool:
+    """Cheap test first: texts without a middle dot, a parenthesis or a full stop followed
+    by a letter (most) skip the full pattern, which costs more than the rest of indexing
+    a document."""
+    return any(c in text for c in "·•⋅‧∙(") or _FULL_STOP_THEN_LETTER.search(text) is not None
+
+
 def inclusive_words(text: str) -> list[tuple[str, tuple[str, ...]]]:
     """Each inclusive word of ``text`` with its forms, in order."""
+    if not _maybe_inclusive(text):
+        return []
     return [(m.group(), _forms(m)) for m in INCLUSIVE.finditer(text) if _forms(m)]
 
 
@@ -190,7 +202,7 @@ def with_inclusive_forms(text: str) -> str:
         forms = _forms(match)
         return " ".join(forms) if forms else match.group()
 
-    return INCLUSIVE.sub(replace, text)
+    return INCLUSIVE.sub(replace, text) if _maybe_inclusive(text) else text
 
 
 @lru_cache(maxsize=4096)
@@ -226,7 +238,7 @@ def query_units(text: str) -> list[tuple[str, ...]]:
     query is nothing but stop words."""
     units: list[tuple[str, ...]] = []
     last = 0
-    for match in INCLUSIVE.finditer(text):
+    for match in INCLUSIVE.finditer(text) if _maybe_inclusive(text) else ():
         forms = _forms(match)
         if not forms:
             continue

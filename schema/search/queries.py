@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from typing import Annotated, Any
 
 import strawberry
@@ -157,7 +158,13 @@ class SearchQueries:
                         snippet=hit.snippet_html,
                     )
                 )
-        facet_lists = [await _facet(f, result.facets.get(f, [])) for f in dict.fromkeys(requested)]
+        # Facet labels are independent reads: side by side (PostgreSQL answers them on
+        # several connections at once).
+        facet_lists = list(
+            await asyncio.gather(
+                *(_facet(f, result.facets.get(f, [])) for f in dict.fromkeys(requested))
+            )
+        )
         last = offset + len(result.hits) - 1
         return SearchConnection(
             hits=hits,
