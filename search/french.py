@@ -194,13 +194,15 @@ def inclusive_expansion(text: str) -> str:
     return " ".join(form for _word, forms in inclusive_words(text) for form in forms)
 
 
-def with_inclusive_forms(text: str) -> str:
-    """``text`` with each inclusive word replaced by its masculine and feminine plural
-    (« les élu·e·s » → « les élus élues »): what Meilisearch indexes and is asked."""
+def with_inclusive_forms(text: str, *, first_only: bool = False) -> str:
+    """``text`` with each inclusive word replaced by its forms (« les élu·e·s » → « les élu
+    élue élus élues »), or by the first one only."""
 
     def replace(match: re.Match[str]) -> str:
         forms = _forms(match)
-        return " ".join(forms) if forms else match.group()
+        if not forms:
+            return match.group()
+        return forms[0] if first_only else " ".join(forms)
 
     return INCLUSIVE.sub(replace, text) if _maybe_inclusive(text) else text
 

@@ -22,7 +22,9 @@ engine reads queries the same way, ``search.french.query_units``):
 - only the first 10 words count (milli ``search/mod.rs``, ``words_limit: 10``): the
   adapter sends those (``search.french.MAX_QUERY_WORDS``) and the embedded engine counts
   the same 10;
-- inclusive words are sent as their forms (``with_inclusive_forms``).
+- an inclusive word is sent as its first form (« élu·e·s » → « élu »): every form at
+  once would require them all (``matchingStrategy: all``); the other forms are within
+  the typo budget of longer words, not of short ones (« élus » misses « élu·e·s »).
 """
 
 from __future__ import annotations
@@ -132,7 +134,7 @@ def index_settings(synonyms: SynonymGroups) -> MeilisearchSettings:
 def plain_query(text: str) -> str:
     """The query as plain words for Meilisearch: no phrase, no exclusion, inclusive words
     as their forms, at most ``MAX_QUERY_WORDS`` words."""
-    text = with_inclusive_forms(text).replace('"', " ")
+    text = with_inclusive_forms(text, first_only=True).replace('"', " ")
     found = [w.lstrip("-") for w in text.split()]
     return " ".join([w for w in found if w][:MAX_QUERY_WORDS])
 
