@@ -28,6 +28,7 @@ from tortoise.expressions import Q
 from tortoise.models import Model
 
 from search.port import Document
+from services import registry as services_registry
 from services.content import ContentStatus
 from services.registry import ContentType
 from services.viewer import ANONYMOUS, visible
@@ -127,6 +128,10 @@ def searchable_types() -> dict[str, Searchable]:
     global _discovered
     if not _discovered:
         import search.indexed
+
+        # The content types first, in the services registry's own order: importing them
+        # from here instead would change the order policies and docs are listed in.
+        services_registry.discover()
 
         for module in pkgutil.iter_modules(search.indexed.__path__):
             importlib.import_module(f"search.indexed.{module.name}")
