@@ -576,6 +576,9 @@ async def run(options: Options, binaries: Binaries) -> int:
                     sink=stack.sink,
                     batch_size=profile.mail_batch_size,
                     sender_deaths=mailer_deaths,
+                    database_restarts=[
+                        f["killed_at"] for f in timeline.faults if f["target"] == "postgres"
+                    ],
                     epoch=clock.epoch,
                     settled=settled,
                 ),
