@@ -4,6 +4,7 @@ app process through Redis."""
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
 import socket
 import time
 import uuid
@@ -12,13 +13,15 @@ import httpx
 import pytest
 
 from gateway.app import create_app
+from tests.clock import FakeClock
 from tests.live import live_server
 
 QUERY = {"query": "{ currentTheme { title } }"}
 
 
-def _client(settings) -> httpx.AsyncClient:
-    transport = httpx.ASGITransport(app=create_app(settings))
+def _client(settings, clock=None) -> httpx.AsyncClient:
+    app = create_app(settings) if clock is None else create_app(settings, clock=clock)
+    transport = httpx.ASGITransport(app=app)
     return httpx.AsyncClient(transport=transport, base_url="http://testserver")
 
 
@@ -32,6 +35,23 @@ async def test_anonymous_callers_are_limited_per_ip_with_headers(database):
     refused = answers[3]
     assert int(refused.headers["retry-after"]) >= 1
     assert refused.json()["errors"][0]["extensions"]["code"] == "RATE_LIMITED"
+
+
+async def test_a_spent_budget_comes_back_with_the_next_window(database):
+    # Ten seconds before a minute ends: windows are fixed, aligned on the clock.
+    clock = FakeClock(dt.datetime(2026, 3, 2, 10, 0, 50, tzinfo=dt.UTC))
+    settings = database.model_copy(update={"rate_limit_anonymous": 2, "rate_limit_window": 60})
+    async with _client(settings, clock) as client:
+        spent = [await client.post("/graphql", json=QUERY) for _ in range(3)]
+        assert [r.status_code for r in spent] == [200, 200, 429]
+        assert spent[2].headers["retry-after"] == "10"
+        clock.advance(9)
+        still = await client.post("/graphql", json=QUERY)
+        assert (still.status_code, still.headers["retry-after"]) == (429, "1")
+        clock.advance(1)
+        renewed = await client.post("/graphql", json=QUERY)
+    assert renewed.status_code == 200
+    assert renewed.headers["ratelimit"].startswith("limit=2, remaining=1, reset=60")
 
 
 async def test_each_key_and_account_has_its_own_budget(database, principals):
@@ -83,9 +103,6 @@ def test_the_limit_holds_across_two_app_processes(tmp_path):
         "TEC_SEARCH_WORKER": "false",
         "TEC_TRUSTED_PROXIES": "127.0.0.1",
     }
-    # A client address of its own (through the trusted proxy header) keeps this run's
-    # counter apart from any other run sharing the Redis server.
-    headers = {"X-Forwarded-For": f"198.51.100.{uuid.uuid4().int % 250 + 1}, 10.0.0.1"}
     (tmp_path / "a").mkdir()
     (tmp_path / "b").mkdir()
     with (
@@ -93,7 +110,7 @@ def test_the_limit_holds_across_two_app_processes(tmp_path):
         live_server(tmp_path / "b", **shared) as second,
     ):
 
-        async def load() -> list[int]:
+        async def load(headers: dict[str, str]) -> list[int]:
             async with httpx.AsyncClient(timeout=10) as client:
                 tasks = [
                     client.post(f"{server.base_url}/graphql", json=QUERY, headers=headers)
@@ -102,10 +119,17 @@ def test_the_limit_holds_across_two_app_processes(tmp_path):
                 ]
                 return [r.status_code for r in await asyncio.gather(*tasks)]
 
-        # Fixed windows: start the burst well inside one.
-        while time.time() % 60 > 50:
-            time.sleep(0.5)
-        codes = asyncio.run(load())
+        # Windows are fixed, on the processes' clock (this machine's): a burst that
+        # straddles the end of a minute is spread over two budgets, and is sent again
+        # from another address. A burst takes a second or two: the next one fits.
+        for _ in range(2):
+            # A client address of its own (through the trusted proxy header) keeps this
+            # run's counter apart from any other run sharing the Redis server.
+            address = f"198.51.100.{uuid.uuid4().int % 250 + 1}"
+            began = time.time()
+            codes = asyncio.run(load({"X-Forwarded-For": f"{address}, 10.0.0.1"}))
+            if int(began) // 60 == int(time.time()) // 60:
+                break
     assert codes.count(200) == 40, codes
     assert codes.count(429) == 60
 
