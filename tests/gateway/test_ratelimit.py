@@ -91,14 +91,17 @@ def _redis_url() -> str | None:
 REDIS = _redis_url()
 
 
-@pytest.mark.skipif(REDIS is None, reason="no Redis answers on 127.0.0.1:6379")
-def test_the_limit_holds_across_two_app_processes(tmp_path):
-    """A load from a separate client against two real gateway processes sharing Redis:
-    whatever process serves a request, the caller gets exactly its budget."""
+@pytest.fixture(scope="module")
+def two_processes(tmp_path_factory):
+    """Two real gateway processes on one database, sharing Redis."""
+    if REDIS is None:
+        pytest.skip("no Redis answers on 127.0.0.1:6379")
+    tmp_path = tmp_path_factory.mktemp("two-processes")
     shared = {
         "TEC_REDIS_URL": REDIS,
         "TEC_RATE_LIMIT_ANONYMOUS": "40",
         "TEC_RATE_LIMIT_WINDOW": "60",
+        "TEC_SIGN_IN_ATTEMPTS_PER_EMAIL": "4",
         "TEC_DATABASE_URL": f"sqlite://{tmp_path / 'shared.sqlite3'}",
         "TEC_SEARCH_WORKER": "false",
         "TEC_TRUSTED_PROXIES": "127.0.0.1",
@@ -109,27 +112,37 @@ def test_the_limit_holds_across_two_app_processes(tmp_path):
         live_server(tmp_path / "a", **shared) as first,
         live_server(tmp_path / "b", **shared) as second,
     ):
+        yield first, second
 
-        async def load(headers: dict[str, str]) -> list[int]:
-            async with httpx.AsyncClient(timeout=10) as client:
-                tasks = [
-                    client.post(f"{server.base_url}/graphql", json=QUERY, headers=headers)
-                    for _ in range(50)
-                    for server in (first, second)
-                ]
-                return [r.status_code for r in await asyncio.gather(*tasks)]
 
-        # Windows are fixed, on the processes' clock (this machine's): a burst that
-        # straddles the end of a minute is spread over two budgets, and is sent again
-        # from another address. A burst takes a second or two: the next one fits.
-        for _ in range(2):
-            # A client address of its own (through the trusted proxy header) keeps this
-            # run's counter apart from any other run sharing the Redis server.
-            address = f"198.51.100.{uuid.uuid4().int % 250 + 1}"
-            began = time.time()
-            codes = asyncio.run(load({"X-Forwarded-For": f"{address}, 10.0.0.1"}))
-            if int(began) // 60 == int(time.time()) // 60:
-                break
+def _client_address() -> dict[str, str]:
+    """A client address of its own, as the trusted proxy (127.0.0.1) reports it: it keeps
+    this run's counters apart from any other run sharing the Redis server."""
+    return {"X-Forwarded-For": f"198.51.{uuid.uuid4().int % 250 + 1}.{uuid.uuid4().int % 250 + 1}"}
+
+
+def test_the_limit_holds_across_two_app_processes(two_processes):
+    """A load from a separate client against two real gateway processes sharing Redis:
+    whatever process serves a request, the caller gets exactly its budget."""
+    first, second = two_processes
+
+    async def load(headers: dict[str, str]) -> list[int]:
+        async with httpx.AsyncClient(timeout=10) as client:
+            tasks = [
+                client.post(f"{server.base_url}/graphql", json=QUERY, headers=headers)
+                for _ in range(50)
+                for server in (first, second)
+            ]
+            return [r.status_code for r in await asyncio.gather(*tasks)]
+
+    # Windows are fixed, on the processes' clock (this machine's): a burst that straddles
+    # the end of a minute is spread over two budgets, and is sent again from another
+    # address. A burst takes a second or two: the next one fits.
+    for _ in range(2):
+        began = time.time()
+        codes = asyncio.run(load(_client_address()))
+        if int(began) // 60 == int(time.time()) // 60:
+            break
     assert codes.count(200) == 40, codes
     assert codes.count(429) == 60
 
@@ -140,25 +153,19 @@ def test_memory_counter_is_used_without_redis():
     assert isinstance(build_counter(""), MemoryCounter)
 
 
-@pytest.mark.skipif(REDIS is None, reason="no Redis answers on 127.0.0.1:6379")
-def test_sign_in_attempts_are_counted_across_app_processes(tmp_path):
+def test_sign_in_attempts_are_counted_across_app_processes(two_processes):
     """Attempts for one address spread over two processes share one allowance."""
-    shared = {
-        "TEC_REDIS_URL": REDIS,
-        "TEC_SIGN_IN_ATTEMPTS_PER_EMAIL": "4",
-        "TEC_DATABASE_URL": f"sqlite://{tmp_path / 'shared.sqlite3'}",
-        "TEC_SEARCH_WORKER": "false",
-    }
+    first, second = two_processes
     email = f"{uuid.uuid4().hex}@example.org"  # a throttle of its own on the shared Redis
     mutation = 'mutation($e: String!) { signIn(email: $e, password: "faux") { token } }'
-    (tmp_path / "a").mkdir()
-    (tmp_path / "b").mkdir()
-    with (
-        live_server(tmp_path / "a", **shared) as first,
-        live_server(tmp_path / "b", **shared) as second,
-    ):
-        codes = [
-            server.graphql(mutation, {"e": email})["errors"][0]["extensions"]["code"]
-            for server in (first, second, first, second, first, second)
-        ]
+    headers = _client_address()
+    codes = []
+    for server in (first, second, first, second, first, second):
+        answer = httpx.post(
+            f"{server.base_url}/graphql",
+            json={"query": mutation, "variables": {"e": email}},
+            headers=headers,
+            timeout=10,
+        )
+        codes.append(answer.json()["errors"][0]["extensions"]["code"])
     assert codes == ["UNAUTHENTICATED"] * 4 + ["RATE_LIMITED"] * 2
