@@ -16,7 +16,6 @@ from mailer.render import Personalizer
 from mailer.transport import MailTransport
 from services import db
 from services.accounts.models import Account
-from services.clock import Clock, system_clock
 from services.editing import now
 from services.newsletters import queue
 from services.newsletters.models import IssueStatus, NewsletterIssue
@@ -62,7 +61,6 @@ async def send_issue(
     on_start: Callable[[int, dict[str, int]], None] | None = None,
     progress: Callable[[BatchReport], None] | None = None,
     stop: asyncio.Event | None = None,
-    clock: Clock = system_clock,
 ) -> dict[str, int]:
     """Send an issue now and wait until every message is sent or failed (retries
     included). Run again after a crash: it resumes where the queue stands."""
@@ -73,7 +71,7 @@ async def send_issue(
         )
     if on_start:
         on_start(issue.id, await queue.progress(issue.id))
-    sender = Sender(settings, transport, clock=clock)
+    sender = Sender(settings, transport)
     while True:
         await drain(sender, issue_id=issue.id, stop=stop, progress=progress)
         counts = await queue.progress(issue.id)

@@ -9,6 +9,7 @@ import contextlib
 import os
 import shutil
 import socket
+import sqlite3
 import subprocess
 import sys
 import tempfile
@@ -84,7 +85,11 @@ def copy_demo_database(target: Path) -> str:
     made for this test process); returns what ``tec demo`` printed when making it."""
     made = _demo_database()
     target.parent.mkdir(parents=True, exist_ok=True)
-    shutil.copyfile(made.path, target)
+    # SQLite's own copy: what is still in the write-ahead log comes along.
+    with sqlite3.connect(made.path) as source, sqlite3.connect(target) as copy:
+        source.backup(copy)
+    source.close()
+    copy.close()
     return made.output
 
 
