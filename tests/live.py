@@ -55,9 +55,10 @@ class LiveServer:
 
 @dataclass(frozen=True)
 class DemoDatabase:
-    """A SQLite file as ``tec demo`` left it, and what the command printed."""
+    """A SQLite file as ``tec demo`` left it, its search index, and what it printed."""
 
     path: Path
+    index: Path
     output: str
 
 
@@ -70,13 +71,18 @@ def _demo_database() -> DemoDatabase:
         home = Path(tempfile.mkdtemp(prefix="tec-demo-"))
         atexit.register(shutil.rmtree, home, ignore_errors=True)
         path = home / "demo.sqlite3"
-        env = {**os.environ, "TEC_DATABASE_URL": f"sqlite://{path}", "TEC_LOG_LEVEL": "warning"}
+        env = {
+            **os.environ,
+            "TEC_DATABASE_URL": f"sqlite://{path}",
+            "TEC_SEARCH_PATH": str(home / "index"),
+            "TEC_LOG_LEVEL": "warning",
+        }
         env.pop("TEC_TEST_DATABASE_URL", None)
         done = subprocess.run(
             [TEC, "demo"], env=env, cwd=home, capture_output=True, text=True, timeout=300
         )
         assert done.returncode == 0, done.stderr
-        _demo = DemoDatabase(path=path, output=done.stdout)
+        _demo = DemoDatabase(path=path, index=home / "index", output=done.stdout)
     return _demo
 
 
@@ -91,6 +97,13 @@ def copy_demo_database(target: Path) -> str:
     source.close()
     copy.close()
     return made.output
+
+
+def copy_demo_index(target: Path) -> Path:
+    """Put at ``target`` (a directory) a copy of the embedded search index ``tec demo``
+    left beside the demo database; returns ``target``."""
+    shutil.copytree(_demo_database().index, target)
+    return target
 
 
 def _free_port() -> int:
