@@ -127,7 +127,11 @@ def test_the_limit_holds_across_two_app_processes(two_processes):
     first, second = two_processes
 
     async def load(headers: dict[str, str]) -> list[int]:
-        async with httpx.AsyncClient(timeout=10) as client:
+        # Ten requests in flight at a time, over both processes: concurrent, without
+        # queueing so many in one process that its Redis calls time out (the limiter lets
+        # requests through when Redis does not answer in time).
+        limits = httpx.Limits(max_connections=10)
+        async with httpx.AsyncClient(timeout=30, limits=limits) as client:
             tasks = [
                 client.post(f"{server.base_url}/graphql", json=QUERY, headers=headers)
                 for _ in range(50)
