@@ -57,6 +57,7 @@ from schema.search.runtime import search_runtime
 from schema.strawberry_compat import graphql_core_schema
 from search.port import SearchEngine
 from services import db
+from services.clock import Clock, system_clock
 from services.newsletters.queue import queue_depth
 from services.outbox.service import get_backlog
 from services.settings import Settings
@@ -122,8 +123,9 @@ async def _internal_error(request: Request, error: Exception) -> Response:
     )
 
 
-def create_app(settings: Settings | None = None) -> Starlette:
-    """Build the gateway for ``settings`` (read from ``TEC_*`` variables when omitted)."""
+def create_app(settings: Settings | None = None, *, clock: Clock = system_clock) -> Starlette:
+    """Build the gateway for ``settings`` (read from ``TEC_*`` variables when omitted).
+    ``clock`` is what the rate limit's windows and the response cache's entries end by."""
     settings = settings or Settings()
     install_request_id_on_log_records()
     metrics = Metrics()
@@ -131,7 +133,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
     metrics.probes["outbox_lag_seconds"] = _outbox_probe(1)
     metrics.probes["delivery_queue_depth"] = _delivery_probe
     schema = build_schema(settings)
-    counter = build_counter(settings.redis_url)
+    counter = build_counter(settings.redis_url, clock)
     limiter = RateLimiter(
         counter,
         Limits(
@@ -174,6 +176,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
             settings,
             cacheable_roots=cacheable_root_fields(schema),
             viewer_dependent=viewer_dependent_fields(schema),
+            clock=clock,
         )
     http = GraphQLHTTP(
         schema=schema,

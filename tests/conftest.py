@@ -15,6 +15,7 @@ from typing import Any
 
 import httpx
 import pytest
+from hypothesis import settings as hypothesis_settings
 from tortoise import Tortoise, connections
 
 from gateway.app import create_app
@@ -23,6 +24,11 @@ from services.demo.loader import load_demo
 from services.settings import Settings
 
 POSTGRES_URL = os.environ.get("TEC_TEST_DATABASE_URL", "")
+
+# Generated examples are the same at every run: derived from each test, never from the
+# clock or an example database.
+hypothesis_settings.register_profile("suite", derandomize=True, database=None, deadline=None)
+hypothesis_settings.load_profile("suite")
 
 
 def _backend_label() -> str:

@@ -13,7 +13,6 @@ import asyncio
 import base64
 import contextlib
 import datetime as dt
-import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -35,6 +34,7 @@ from services.themes.content_type import THEME
 from services.themes.models import Theme
 from services.viewer import Role, Viewer
 from tests.live import LiveServer, serving
+from tests.unique import unique_tag
 
 ROUNDS = 20
 EDITOR = Viewer(role=Role.EDITOR)
@@ -42,7 +42,7 @@ Request = tuple[str, dict[str, Any]]
 
 
 def _title() -> str:
-    return f"Course {uuid.uuid4().hex[:8]}"
+    return f"Course {unique_tag(8)}"
 
 
 def global_id(type_name: str, pk: int) -> str:

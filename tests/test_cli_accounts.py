@@ -10,6 +10,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.live import copy_demo_database
+
 TEC = Path(sys.executable).parent / "tec"
 
 
@@ -28,10 +30,8 @@ def _tec(*args: str, env: dict[str, str], cwd: Path, stdin: str | None = None):
 @pytest.fixture(scope="module")
 def demo_db(tmp_path_factory) -> tuple[dict[str, str], Path]:
     tmp = tmp_path_factory.mktemp("cli-accounts")
-    env = {"TEC_DATABASE_URL": f"sqlite://{tmp / 'x.sqlite3'}"}
-    result = _tec("demo", env=env, cwd=tmp)
-    assert result.returncode == 0, result.stderr
-    return env, tmp
+    copy_demo_database(tmp / "x.sqlite3")
+    return {"TEC_DATABASE_URL": f"sqlite://{tmp / 'x.sqlite3'}"}, tmp
 
 
 def _resolve(env: dict[str, str], secret: str) -> subprocess.CompletedProcess[str]:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import datetime as dt
 import json
 
@@ -15,6 +14,7 @@ from services.audit.service import record
 from services.content import ContentStatus
 from services.organizations.models import Organization
 from services.resources.models import Resource
+from tests.clock import FakeClock
 from tests.sqlcount import count_queries
 
 PORTAL = """query Portal($first: Int!) {
@@ -134,9 +134,21 @@ async def test_a_committed_write_is_visible_on_the_next_request(cc, principals):
     assert after.json()["data"]["organization"]["name"] == before["name"]
 
 
-async def test_a_scheduled_publication_ends_the_entries_when_its_time_comes(cc):
+async def test_a_scheduled_publication_ends_the_entries_when_its_time_comes(database):
+    clock = FakeClock()
+    # Entries that would live two hours, shared caches told ten minutes: the publication,
+    # in one hour, ends both first.
+    settings = database.model_copy(
+        update={
+            "rate_limit_anonymous": 1_000_000,
+            "cache_enabled": True,
+            "cache_ttl": 7200,
+            "cache_max_age": 600,
+        }
+    )
+    app = create_app(settings, clock=clock)
     query = "{ resources(first: 3, filter: {kinds: [GAME]}) { nodes { slug } } }"
-    at = dt.datetime.now(dt.UTC) + dt.timedelta(seconds=1.5)
+    at = clock() + dt.timedelta(hours=1)
     row = await Resource.create(
         slug="jeu-programme-cache",
         title="Jeu programmé",
@@ -145,19 +157,29 @@ async def test_a_scheduled_publication_ends_the_entries_when_its_time_comes(cc):
         published_at=at,
     )
     await record(None, "resource.publish", row)  # as every write does
+    transport = httpx.ASGITransport(app=app)
     try:
-        slugs = [n["slug"] for n in (await _post(cc, query)).json()["data"]["resources"]["nodes"]]
-        assert "jeu-programme-cache" not in slugs
-        assert (await _post(cc, query)).headers["x-tec-cache"] == "hit"
-        await asyncio.sleep(max(0.0, (at - dt.datetime.now(dt.UTC)).total_seconds()) + 0.2)
-        later = await _post(cc, query)
+        async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as cc:
+            first = await _post(cc, query)
+            assert "jeu-programme-cache" not in _slugs(first)
+            clock.advance(hours=1, seconds=-1)
+            before = await _post(cc, query)
+            assert before.headers["x-tec-cache"] == "hit"
+            assert before.headers["cache-control"] == "public, max-age=1"
+            # The publication time comes, with no write: the database reaches it too (reads
+            # compare it with the machine's time, which this test does not move).
+            clock.advance(seconds=1)
+            await Resource.filter(id=row.id).update(published_at=dt.datetime.now(dt.UTC))
+            later = await _post(cc, query)
         assert later.headers["x-tec-cache"] == "miss"
-        assert "jeu-programme-cache" in [
-            n["slug"] for n in later.json()["data"]["resources"]["nodes"]
-        ]
+        assert "jeu-programme-cache" in _slugs(later)
     finally:
         await row.delete()
         await record(None, "resource.delete", row)
+
+
+def _slugs(response: httpx.Response) -> list[str]:
+    return [n["slug"] for n in response.json()["data"]["resources"]["nodes"]]
 
 
 async def test_signed_in_people_and_writes_bypass_the_cache(cc, principals):

@@ -6,7 +6,6 @@ from __future__ import annotations
 import calendar
 import datetime as dt
 import email.utils
-import uuid
 
 import feedparser
 import pytest
@@ -24,6 +23,7 @@ from services.resources.models import (
 from services.themes.models import Theme
 from services.viewer import ANONYMOUS
 from tests.sqlcount import count_queries
+from tests.unique import unique_tag
 
 THEME = "le-passage-a-l-action"
 ORGANIZATION = "decider-ensemble"
@@ -45,7 +45,7 @@ FORMATS = {"rss": ("application/rss+xml", "rss20"), "atom": ("application/atom+x
 async def fresh():
     """Resources published a minute ago (a guide on a theme, by an organisation, with a
     link of its own; partner news without one), a draft and a scheduled resource."""
-    tag = uuid.uuid4().hex[:10]
+    tag = unique_tag(10)
     now = dt.datetime.now(dt.UTC).replace(microsecond=0)
     theme = await Theme.get(slug=THEME)
     organization = await Organization.get(slug=ORGANIZATION)
@@ -256,7 +256,7 @@ async def test_an_unknown_kind_names_the_known_ones(client):
 
 async def test_a_draft_theme_has_no_feed(client):
     theme = await Theme.create(
-        slug=f"brouillon-{uuid.uuid4().hex[:10]}",
+        slug=f"brouillon-{unique_tag(10)}",
         title="Thème en préparation",
         status=ContentStatus.DRAFT,
     )

@@ -14,7 +14,6 @@ from __future__ import annotations
 import email.utils
 import re
 import struct
-import uuid
 from dataclasses import dataclass, field
 from email.message import Message
 from html.parser import HTMLParser
@@ -31,6 +30,7 @@ from schema.newsletters.executor import build_executor
 from schema.relay import from_global_id, to_global_id
 from services.subscribers.models import Subscriber, SubscriberStatus
 from tests.mailer.support import SMTPRecorder, fresh_theme
+from tests.unique import unique_tag
 
 RAW_TOKENS = ("tec_recipient__", "\\u{e000}", "\ue000", "\ue001")
 PEOPLE = ("Élise Dupont", "Bastien", "Zoé & Louis")
@@ -193,7 +193,7 @@ async def _follow_one_click(site: Site, url: str, *, button: str) -> httpx.Respo
 async def test_every_link_of_every_mail_works(site, smtp_server, news_settings, principals):
     recorder, port = smtp_server
     theme = await fresh_theme()
-    tag = uuid.uuid4().hex[:8]
+    tag = unique_tag(8)
     addresses = [f"lien-{tag}-{i}@example.org" for i in range(len(PEOPLE))]
 
     # 1. Subscribe, then confirm through the link of the confirmation e-mail.

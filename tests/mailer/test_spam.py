@@ -13,7 +13,6 @@ import os
 import re
 import shutil
 import subprocess
-import uuid
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -28,6 +27,7 @@ from schema.relay import to_global_id
 from services.newsletters import service
 from services.viewer import Role, Viewer
 from tests.mailer.support import fresh_theme, make_subscribers
+from tests.unique import unique_tag
 
 MAX_SCORE = 1.0
 
@@ -101,7 +101,7 @@ async def messages(news_app, news_settings, outbox, principals) -> dict[str, byt
     editor = principals["EDITOR"]
     theme = await fresh_theme()
     [subscriber] = await make_subscribers(1, theme)
-    address = f"spam-{uuid.uuid4().hex[:8]}@example.org"
+    address = f"spam-{unique_tag(8)}@example.org"
     transport = httpx.ASGITransport(app=news_app, client=("203.0.113.9", 4242))
     async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:
 

@@ -6,7 +6,6 @@ appears, whoever composes (an editor, through GraphQL or when sending)."""
 from __future__ import annotations
 
 import datetime as dt
-import uuid
 
 import pytest
 
@@ -24,9 +23,10 @@ from services.resources.models import Resource, ResourceTheme
 from services.themes.models import Theme
 from services.viewer import Role, Viewer
 from services.votes.models import VotingRound
+from tests.unique import unique_tag
 
 EDITOR = Viewer(role=Role.EDITOR)
-TAG = uuid.uuid4().hex[:8]
+TAG = unique_tag(8)
 NOW = dt.datetime.now(dt.UTC)
 LATER = NOW + dt.timedelta(days=30)
 # Draft: never published; scheduled: published, from a date to come.

@@ -31,6 +31,7 @@ async def _exercise(settings) -> dict:
     from schema.context import Context
     from schema.relay import to_global_id
     from search.documents import load_documents
+    from services.demo.loader import load_demo
     from services.editing import create_content
     from services.policy import policy_table
     from services.viewer import ANONYMOUS, Role, Viewer
@@ -62,6 +63,10 @@ async def _exercise(settings) -> dict:
     now = dt.datetime.now(dt.UTC)
     documents, deletions = await load_documents("gadget", [gadget.id], now=now)
     report["search"] = {"documents": documents, "deletions": deletions}
+    demo = {"gadgets": [{"slug": "sextant", "title": "Sextant", "colour": "vert"}]}
+    report["demo"] = {"first": await load_demo(demo), "again": await load_demo(demo)}
+    sextant = await GADGET.model.get(slug="sextant")
+    report["demo_row"] = {"title": sextant.title, "status": sextant.status.value}
     return report
 
 

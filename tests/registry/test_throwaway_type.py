@@ -1,5 +1,6 @@
 """A content type declared once, in a test package, gets node lookup, publishing, policy
-rows and a search document, with nothing else edited (tests/registry/gadgets.py)."""
+rows, a search document and its demo rows, with nothing else edited
+(tests/registry/gadgets.py)."""
 
 from __future__ import annotations
 
@@ -46,3 +47,9 @@ def test_it_has_a_search_document(report):
     assert document["id"].startswith("gadget-")
     assert document["type"] == "gadget" and document["title"] == "Boussole"
     assert document["text"] == "bleu"
+
+
+def test_its_demo_rows_are_loaded_once(report):
+    assert report["demo"]["first"] == {"Gadget": 1, "Gadget+": 1}
+    assert report["demo"]["again"] == {"Gadget": 1}
+    assert report["demo_row"] == {"title": "Sextant", "status": "PUBLISHED"}

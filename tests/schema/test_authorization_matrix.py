@@ -7,7 +7,6 @@ fields. The table tested here is the one rendered in docs/authorization.md.
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
@@ -15,6 +14,7 @@ from typing import Any
 import pytest
 
 from services.policy import SIGNED_IN, Principal, policy_table, render_authorization_doc
+from tests.unique import unique_tag
 
 
 @dataclass(frozen=True)
@@ -51,7 +51,7 @@ async def _nothing(gql, principals):
 
 
 async def _draft(gql, principals) -> dict[str, Any]:
-    title = f"Matrice {uuid.uuid4().hex[:10]}"
+    title = f"Matrice {unique_tag(10)}"
     created = await gql.data(
         "mutation($t: String!) { createResource(input: {title: $t}) { id version slug } }",
         {"t": title},
@@ -64,7 +64,7 @@ async def _draft(gql, principals) -> dict[str, Any]:
 async def _submitted(gql, principals) -> dict[str, Any]:
     created = await gql.data(
         "mutation($t: String!) { contributeResource(input: {title: $t}) { id version } }",
-        {"t": f"Contribution {uuid.uuid4().hex[:10]}"},
+        {"t": f"Contribution {unique_tag(10)}"},
         headers=principals["LOCAL_AUTHORITY"],
     )
     return {
@@ -74,7 +74,7 @@ async def _submitted(gql, principals) -> dict[str, Any]:
 
 
 async def _title(gql, principals) -> dict[str, Any]:
-    return {"t": f"Matrice {uuid.uuid4().hex[:10]}"}
+    return {"t": f"Matrice {unique_tag(10)}"}
 
 
 async def _create(gql, principals, mutation: str, input_type: str, values: dict) -> dict:
@@ -103,7 +103,7 @@ async def _concept(gql, principals) -> dict[str, Any]:
 async def _event_input(gql, principals) -> dict[str, Any]:
     return {
         "input": {
-            "title": f"Matrice {uuid.uuid4().hex[:10]}",
+            "title": f"Matrice {unique_tag(10)}",
             "startsAt": "2030-03-12T18:30:00+01:00",
             "endsAt": "2030-03-12T20:00:00+01:00",
         }
@@ -117,7 +117,7 @@ async def _event(gql, principals) -> dict[str, Any]:
 
 
 async def _organization_input(gql, principals) -> dict[str, Any]:
-    return {"input": {"name": f"Matrice {uuid.uuid4().hex[:10]}"}}
+    return {"input": {"name": f"Matrice {unique_tag(10)}"}}
 
 
 async def _organization(gql, principals) -> dict[str, Any]:
@@ -129,7 +129,7 @@ async def _organization(gql, principals) -> dict[str, Any]:
 
 
 async def _territory_input(gql, principals) -> dict[str, Any]:
-    return {"input": {"name": f"Matrice {uuid.uuid4().hex[:10]}", "level": "COMMUNE"}}
+    return {"input": {"name": f"Matrice {unique_tag(10)}", "level": "COMMUNE"}}
 
 
 async def _territory(gql, principals) -> dict[str, Any]:
@@ -139,7 +139,7 @@ async def _territory(gql, principals) -> dict[str, Any]:
 
 
 async def _input(gql, principals) -> dict[str, Any]:
-    return {"title": f"Matrice {uuid.uuid4().hex[:10]}"}
+    return {"title": f"Matrice {unique_tag(10)}"}
 
 
 def _content_cases(name: str, setup, input_setup) -> dict[str, Case]:
@@ -207,7 +207,7 @@ async def _newsletter_issue_version(gql, principals) -> dict[str, Any]:
 
 
 async def _email(gql, principals) -> dict[str, Any]:
-    return {"e": f"matrice-{uuid.uuid4().hex[:10]}@example.org"}
+    return {"e": f"matrice-{unique_tag(10)}@example.org"}
 
 
 async def _subscriber(gql, principals) -> dict[str, Any]:
@@ -322,7 +322,7 @@ async def _niort():
 async def _published_themes(n: int):
     from services.themes.models import Theme
 
-    tag = uuid.uuid4().hex[:8]
+    tag = unique_tag(8)
     return [
         await Theme.create(slug=f"matrice-vote-{tag}-{i}", title=f"Matrice {tag} {i}")
         for i in range(n)
@@ -340,7 +340,7 @@ async def _voting_round() -> dict[str, Any]:
     voting_round = await voting.open_voting_round(
         _editor(),
         draft=voting.RoundDraft(
-            title=f"Matrice {uuid.uuid4().hex[:6]}",
+            title=f"Matrice {unique_tag(6)}",
             opens_at=now - dt.timedelta(hours=1),
             closes_at=now + dt.timedelta(days=1),
             candidate_theme_ids=[t.id for t in themes],
@@ -363,7 +363,7 @@ async def _round_for_open(gql, principals) -> dict[str, Any]:
     now = dt.datetime.now(dt.UTC)
     return {
         "input": {
-            "title": f"Matrice {uuid.uuid4().hex[:6]}",
+            "title": f"Matrice {unique_tag(6)}",
             "opensAt": now.isoformat(),
             "closesAt": (now + dt.timedelta(days=1)).isoformat(),
             "candidates": [to_global_id("Theme", t.id) for t in themes],
@@ -397,7 +397,7 @@ async def _round_with_other_vote(gql, principals) -> dict[str, Any]:
 
     found = await _voting_round()
     other = await Territory.create(
-        slug=f"matrice-{uuid.uuid4().hex[:8]}", name="Ailleurs", level="COMMUNE"
+        slug=f"matrice-{unique_tag(8)}", name="Ailleurs", level="COMMUNE"
     )
     await voting.cast_vote(
         Viewer(role=Role.LOCAL_AUTHORITY, territory_id=other.id),
@@ -419,7 +419,7 @@ async def _project(
     [theme] = await _published_themes(1)
     project = await editing.create_shared_project(
         _editor(),
-        changes=editing.ProjectChanges(title=f"Matrice {uuid.uuid4().hex[:6]}", theme_id=theme.id),
+        changes=editing.ProjectChanges(title=f"Matrice {unique_tag(6)}", theme_id=theme.id),
     )
     if open_it:
         await editing.open_shared_project(_editor(), project.id)
@@ -437,7 +437,7 @@ async def _project(
         variables["membership"] = to_global_id("Membership", membership.id)
     for _ in range(confirmed):
         territory = await Territory.create(
-            slug=f"matrice-{uuid.uuid4().hex[:8]}", name="Participante", level="COMMUNE"
+            slug=f"matrice-{unique_tag(8)}", name="Participante", level="COMMUNE"
         )
         member = await editing.apply_to_project(
             Viewer(role=Role.LOCAL_AUTHORITY, territory_id=territory.id),
@@ -452,7 +452,7 @@ async def _theme_id(gql, principals) -> dict[str, Any]:
     from schema.relay import to_global_id
 
     [theme] = await _published_themes(1)
-    return {"theme": to_global_id("Theme", theme.id), "t": f"Matrice {uuid.uuid4().hex[:6]}"}
+    return {"theme": to_global_id("Theme", theme.id), "t": f"Matrice {unique_tag(6)}"}
 
 
 async def _draft_project(gql, principals) -> dict[str, Any]:

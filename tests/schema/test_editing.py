@@ -6,22 +6,22 @@ keeps referenced objects, is audited and leaves an outbox row — or changes not
 
 from __future__ import annotations
 
-import random
-import uuid
 from typing import Any
 
 import pytest
 
 from services.outbox.models import OutboxEntry
+from tests.unique import unique_number, unique_tag
 
 
 def _name(prefix: str = "Essai") -> str:
-    return f"{prefix} {uuid.uuid4().hex[:8]}"
+    return f"{prefix} {unique_tag(8)}"
 
 
 def _free_month() -> str:
     """A month no other test uses (the theme month is unique in the whole database)."""
-    return f"{random.randint(2200, 9000)}-{random.randint(1, 12):02d}-01"
+    year, month = divmod(unique_number(2200 * 12, 9000 * 12 + 11), 12)
+    return f"{year}-{month + 1:02d}-01"
 
 
 async def _create(gql, headers, mutation: str, input_type: str, fields: str, values: dict) -> Any:
@@ -82,7 +82,7 @@ async def _theme(gql, editor, **values: Any) -> dict[str, Any]:
 
 async def test_theme_is_created_as_a_draft_with_a_slug_from_its_french_title(gql, principals):
     editor = principals["EDITOR"]
-    suffix = uuid.uuid4().hex[:6]
+    suffix = unique_tag(6)
     theme = await _theme(
         gql,
         editor,
@@ -530,7 +530,7 @@ TERRITORY_BY_ID = f"""query($id: ID!) {{ node(id: $id) {{
 
 async def test_territory_create_update_delete(gql, principals):
     editor = principals["EDITOR"]
-    code = f"2{random.randint(0, 10**8 - 1):08d}"  # a SIREN no demo territory has
+    code = f"2{unique_number(0, 10**8 - 1):08d}"  # a SIREN no demo territory has
     territory = await _create(
         gql,
         editor,

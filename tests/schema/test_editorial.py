@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import uuid
+from tests.unique import unique_tag
 
 CREATE = """mutation($input: ResourceCreateInput!) {
   createResource(input: $input) { id slug title status version body url themes { slug } }
@@ -17,7 +17,7 @@ PUBLIC = """query($slug: String!) { resource(slug: $slug) { title status } }"""
 
 
 def _title() -> str:
-    return f"Guide de la concertation {uuid.uuid4().hex[:8]}"
+    return f"Guide de la concertation {unique_tag(8)}"
 
 
 async def test_editor_creates_a_draft_then_publishes_it(gql, principals):

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-import uuid
 
 from mailer.sending import send_issue
 from mailer.transport import MemoryTransport
@@ -16,6 +15,7 @@ from services.subscribers.service import manage_token
 from services.subscribers.signing import signing_keys
 from tests.mailer import support
 from tests.mailer.support import fresh_theme, make_subscribers
+from tests.unique import unique_tag
 
 # The newsletter fixtures (an app with a signing secret, mail kept in memory).
 _remove_segment_themes = support._remove_segment_themes
@@ -34,7 +34,7 @@ SUBSCRIBE = """mutation($input: SubscribeInput!) { subscribe(input: $input) { me
 
 
 async def _issue(gql, principals, **extra) -> dict:
-    values = {"title": f"Juin 2021 {uuid.uuid4().hex[:6]}", "month": "2021-06-01", **extra}
+    values = {"title": f"Juin 2021 {unique_tag(6)}", "month": "2021-06-01", **extra}
     created = await gql.data(CREATE, {"input": values}, headers=principals["EDITOR"])
     return created["createNewsletterIssue"]
 
@@ -172,7 +172,7 @@ def _manage_token(settings, row: Subscriber) -> str:
 async def test_double_opt_in_preferences_one_click_unsubscribe_export_and_erasure(
     news_gql, news_client, news_settings, outbox, principals
 ):
-    address = f"camille-{uuid.uuid4().hex[:8]}@example.org"
+    address = f"camille-{unique_tag(8)}@example.org"
     theme = (await news_gql.data('{ theme(slug: "la-democratie-culturelle") { id } }'))["theme"]
     answer = await news_gql.data(
         SUBSCRIBE,
@@ -258,8 +258,8 @@ async def test_double_opt_in_preferences_one_click_unsubscribe_export_and_erasur
 async def test_a_request_for_a_known_address_waits_for_its_own_link_and_greets_no_one(
     news_gql, news_client, outbox
 ):
-    address = f"dominique-{uuid.uuid4().hex[:8]}@example.org"
-    stranger = f"inconnu-{uuid.uuid4().hex[:8]}@example.org"
+    address = f"dominique-{unique_tag(8)}@example.org"
+    stranger = f"inconnu-{unique_tag(8)}@example.org"
     owner = await news_gql.data(SUBSCRIBE, {"input": {"email": address, "name": "Dominique"}})
     [(_, mail)] = _mails(outbox, address)
     assert mail.startswith("Bonjour,\n") and "Dominique" not in mail
@@ -341,7 +341,7 @@ async def test_a_broken_template_is_refused_with_the_graphql_errors(news_gql, pr
     from services.newsletters.models import NewsletterTemplate
 
     template = await NewsletterTemplate.create(
-        slug=f"casse-{uuid.uuid4().hex[:6]}",
+        slug=f"casse-{unique_tag(6)}",
         name="Cassé",
         document="{ nope }",
         mjml="<mjml><mj-body></mj-body></mjml>",

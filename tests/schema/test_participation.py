@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import datetime as dt
-import uuid
 
 import pytest
 from tortoise.expressions import Subquery
 
 from services.accounts import service as accounts
+from tests.unique import unique_tag
 
 
 @pytest.fixture(scope="module", autouse=True)
@@ -39,7 +39,7 @@ VOTE = """mutation($r: ID!, $t: ID!) { castVote(round: $r, theme: $t) {
 async def _member_headers(slug_suffix: str) -> tuple[str, dict[str, str]]:
     from services.territories.models import Territory
 
-    tag = uuid.uuid4().hex[:8]
+    tag = unique_tag(8)
     territory = await Territory.create(
         slug=f"ville-{tag}-{slug_suffix}", name=f"Ville {tag}", level="COMMUNE"
     )
@@ -58,7 +58,7 @@ async def _themes(gql, editor) -> list[dict]:
     for i in range(3):
         created = await gql.data(
             "mutation($t: String!) { createTheme(input: {title: $t}) { id slug version } }",
-            {"t": f"Thème candidat {uuid.uuid4().hex[:6]} {i}"},
+            {"t": f"Thème candidat {unique_tag(6)} {i}"},
             headers=editor,
         )
         theme = created["createTheme"]

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import uuid
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -14,12 +13,13 @@ from services.errors import BadUserInput, Conflict, NotFound, Unauthenticated
 from services.organizations.models import Organization
 from services.territories.models import Territory
 from services.viewer import Role
+from tests.unique import unique_tag
 
 PASSWORD = "un mot de passe solide"
 
 
 def _email() -> str:
-    return f"test-{uuid.uuid4().hex[:12]}@example.org"
+    return f"test-{unique_tag(12)}@example.org"
 
 
 async def _editor(**kwargs) -> Account:

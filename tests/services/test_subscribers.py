@@ -13,7 +13,6 @@ import subprocess
 import sys
 import textwrap
 import time
-import uuid
 from pathlib import Path
 from typing import Any
 
@@ -31,6 +30,7 @@ from services.subscribers.models import (
 )
 from services.subscribers.signing import SigningKeys
 from services.themes.models import Theme
+from tests.unique import unique_tag
 
 KEYS = SigningKeys.of("k" * 32)
 HOUR = dt.timedelta(hours=1)
@@ -41,11 +41,11 @@ def _consent(source: str = "tests", ip: str = "198.51.100.9") -> service.Consent
 
 
 def _address() -> str:
-    return f"dom-{uuid.uuid4().hex[:10]}@example.org"
+    return f"dom-{unique_tag(10)}@example.org"
 
 
 async def _theme() -> Theme:
-    tag = uuid.uuid4().hex[:10]
+    tag = unique_tag(10)
     return await Theme.create(slug=f"segment-{tag}", title=f"Segment {tag}")
 
 
