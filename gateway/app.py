@@ -133,27 +133,27 @@ def create_app(settings: Settings | None = None, *, clock: Clock = system_clock)
     metrics.probes["outbox_lag_seconds"] = _outbox_probe(1)
     metrics.probes["delivery_queue_depth"] = _delivery_probe
     schema = build_schema(settings)
-    counter = build_counter(settings.redis_url, clock)
+    counter = build_counter(settings.limits.redis_url, clock)
     limiter = RateLimiter(
         counter,
         Limits(
-            anonymous=settings.rate_limit_anonymous,
-            account=settings.rate_limit_account,
-            api_key=settings.rate_limit_api_key,
-            window=settings.rate_limit_window,
+            anonymous=settings.limits.rate_limit_anonymous,
+            account=settings.limits.rate_limit_account,
+            api_key=settings.limits.rate_limit_api_key,
+            window=settings.limits.rate_limit_window,
         ),
     )
-    throttle = CounterThrottle(counter, window=settings.sign_in_window)
+    throttle = CounterThrottle(counter, window=settings.limits.sign_in_window)
     guards = Guards(
         limiter=limiter,
-        persisted=PersistedQueries(settings),
+        persisted=PersistedQueries(settings.graphql),
         schema=graphql_core_schema(schema),
         limits=DocumentLimits(
-            max_depth=settings.max_query_depth,
-            max_aliases=settings.max_aliases,
-            max_tokens=settings.max_tokens,
-            max_cost=settings.max_query_cost,
-            default_page_size=settings.default_page_size,
+            max_depth=settings.graphql.max_query_depth,
+            max_aliases=settings.graphql.max_aliases,
+            max_tokens=settings.graphql.max_tokens,
+            max_cost=settings.graphql.max_query_cost,
+            default_page_size=settings.graphql.default_page_size,
         ),
         metrics=metrics,
     )
@@ -171,9 +171,9 @@ def create_app(settings: Settings | None = None, *, clock: Clock = system_clock)
         )
 
     cache = None
-    if settings.cache_enabled:
+    if settings.cache.cache_enabled:
         cache = ResponseCache(
-            settings,
+            settings.cache,
             cacheable_roots=cacheable_root_fields(schema),
             viewer_dependent=viewer_dependent_fields(schema),
             clock=clock,
@@ -191,13 +191,13 @@ def create_app(settings: Settings | None = None, *, clock: Clock = system_clock)
         guards=guards,
         metrics=metrics,
         context=context,
-        allowed_origins=settings.cors_origins,
+        allowed_origins=settings.http.cors_origins,
     )
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         async with (
-            RegisterTortoise(app, config=db.tortoise_config(settings)),
+            RegisterTortoise(app, config=db.tortoise_config(settings.database)),
             search_runtime(settings, runtime),
         ):
             try:
@@ -206,7 +206,7 @@ def create_app(settings: Settings | None = None, *, clock: Clock = system_clock)
                 await limiter.close()
 
     app = Starlette(
-        debug=settings.debug,
+        debug=settings.http.debug,
         routes=[
             # Every method reaches the transport, which answers the wrong ones in JSON.
             Route(
@@ -226,17 +226,17 @@ def create_app(settings: Settings | None = None, *, clock: Clock = system_clock)
             # Outermost first: every response, refusals included, gets an ID and headers.
             Middleware(
                 ClientAddressMiddleware,
-                proxies=TrustedProxies(parse_networks(settings.trusted_proxies)),
+                proxies=TrustedProxies(parse_networks(settings.http.trusted_proxies)),
             ),
             Middleware(RequestIdMiddleware),
             Middleware(
                 SecurityHeadersMiddleware,
-                hsts=settings.hsts,
-                page_csp=page_csp(settings.base_url, settings.newsletter_logo_url),
+                hsts=settings.http.hsts,
+                page_csp=page_csp(settings.http.base_url, settings.newsletters.newsletter_logo_url),
             ),
             Middleware(
                 CORSMiddleware,
-                allow_origins=settings.cors_origins,
+                allow_origins=settings.http.cors_origins,
                 allow_methods=["GET", "POST"],
                 allow_headers=["Authorization", "Content-Type", "Accept", "X-Request-ID"],
                 expose_headers=[
@@ -248,7 +248,7 @@ def create_app(settings: Settings | None = None, *, clock: Clock = system_clock)
                 ],
                 max_age=600,
             ),
-            Middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes),
+            Middleware(BodyLimitMiddleware, max_bytes=settings.http.max_body_bytes),
             Middleware(
                 RouteGuardMiddleware,
                 guards=guards,

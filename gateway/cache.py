@@ -49,7 +49,7 @@ from gateway.guards import Operation
 from gateway.persisted import document_hash
 from services.audit.version import get_content_version, get_next_scheduled_change
 from services.clock import Clock, system_clock
-from services.settings import Settings
+from services.settings import CacheSettings
 from services.viewer import Role, Viewer
 
 _ANALYSIS_SIZE = 1024
@@ -152,7 +152,7 @@ class ResponseCache:
 
     def __init__(
         self,
-        settings: Settings,
+        settings: CacheSettings,
         *,
         cacheable_roots: frozenset[str],
         viewer_dependent: frozenset[str],

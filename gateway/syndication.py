@@ -139,7 +139,7 @@ def render_feed(settings: Settings, subject: Subject, entries: Entries, *, fmt: 
     feed.language("fr")
     feed.author(name=SITE, uri=portal_url(settings, "/"))
     # feedgen gives RSS's one channel link the address of the last link added.
-    feed.link(href=f"{settings.base_url}{subject.path}.{fmt}", rel="self")
+    feed.link(href=f"{settings.http.base_url}{subject.path}.{fmt}", rel="self")
     feed.link(href=subject.link, rel="alternate")
     feed.updated(updated)
     feed.lastBuildDate(updated)

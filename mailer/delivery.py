@@ -79,7 +79,7 @@ class Sender:
         self.transport = transport
         self.clock = clock
         self.keys = signing_keys(settings)
-        self.rate = RateLimiter(settings.mail_rate)
+        self.rate = RateLimiter(settings.mail.mail_rate)
         self._issues: dict[int, _Prepared] = {}
 
     async def _prepared(self, issue_id: int) -> _Prepared:
@@ -88,7 +88,7 @@ class Sender:
             issue = await NewsletterIssue.get(id=issue_id)
             found = self._issues[issue_id] = _Prepared(
                 factory=MessageFactory(
-                    sender=self.settings.mail_from,
+                    sender=self.settings.mail.mail_from,
                     subject=issue.frozen_subject or issue.subject,
                     domain_key=str(issue.id),
                 ),
@@ -101,8 +101,8 @@ class Sender:
         """Claim and send one batch; the report says what happened."""
         settings = self.settings
         claimed = await queue.claim_batch(
-            limit=settings.mail_batch_size,
-            lease=dt.timedelta(seconds=settings.mail_lease_seconds),
+            limit=settings.mail.mail_batch_size,
+            lease=dt.timedelta(seconds=settings.mail.mail_lease_seconds),
             issue_id=issue_id,
             at=self.clock(),
         )
@@ -162,8 +162,8 @@ class Sender:
                     item.delivery_id,
                     error=str(error),
                     attempts=attempts,
-                    max_attempts=settings.mail_max_attempts,
-                    backoff=settings.mail_retry_backoff,
+                    max_attempts=settings.mail.mail_max_attempts,
+                    backoff=settings.mail.mail_retry_backoff,
                     at=self.clock(),
                 )
                 report.retried += int(retried)
@@ -179,7 +179,7 @@ class Sender:
             *(deliver(item) for item in claimed), return_exceptions=True
         )
         await _record_until_done(
-            lambda: queue.mark_sent(sent, at=self.clock()), within=settings.mail_lease_seconds
+            lambda: queue.mark_sent(sent, at=self.clock()), within=settings.mail.mail_lease_seconds
         )
         for outcome in outcomes:
             if isinstance(outcome, BaseException):

@@ -77,7 +77,7 @@ async def send_issue(
         counts = await queue.progress(issue.id)
         if counts["PENDING"] + counts["SENDING"] == 0 or (stop and stop.is_set()):
             return counts
-        await _sleep(min(settings.mail_poll_interval, 1.0), stop)
+        await _sleep(min(settings.mail.mail_poll_interval, 1.0), stop)
 
 
 async def start_due_issues(execute: Executor, *, settings: Settings) -> list[int]:
@@ -98,7 +98,7 @@ async def run_worker(
 ) -> None:
     """``tec mailer``: start due issues and drain the queue until ``stop``."""
     sender = Sender(settings, transport)
-    pause = settings.mail_poll_interval
+    pause = settings.mail.mail_poll_interval
     while not stop.is_set():
         try:
             await start_due_issues(execute, settings=settings)
@@ -112,8 +112,8 @@ async def run_worker(
             await _sleep(pause, stop)
             pause = min(pause * 2, 60.0)
             continue
-        pause = settings.mail_poll_interval
-        await _sleep(settings.mail_poll_interval, stop)
+        pause = settings.mail.mail_poll_interval
+        await _sleep(settings.mail.mail_poll_interval, stop)
 
 
 SAMPLE_NAME = "Camille"
@@ -163,7 +163,7 @@ async def send_test(
     personalised for the sample recipient. Returns the Message-ID."""
     composed = await preview(execute, issue, settings=settings, viewer=viewer)
     factory = MessageFactory(
-        sender=settings.mail_from,
+        sender=settings.mail.mail_from,
         subject=f"[TEST] {composed.subject}",
         domain_key=f"test-{issue.id}-{int(now().timestamp())}",
     )
@@ -192,7 +192,7 @@ async def send_confirmation(
     keys = signing_keys(settings)
     link = confirmation_url(settings, confirmation_token(keys, request))
     factory = MessageFactory(
-        sender=settings.mail_from,
+        sender=settings.mail.mail_from,
         subject="Confirmez votre abonnement à la newsletter Territoires en Commun",
         domain_key=f"confirm-{request.id}",
     )

@@ -117,8 +117,8 @@ async def child_connection(
 
 def page_request(settings: Settings, first: int | None, after: str | None) -> PageRequest:
     """Check ``first``/``after`` against the configured page sizes."""
-    maximum = settings.max_page_size
-    size = settings.default_page_size if first is None else first
+    maximum = settings.graphql.max_page_size
+    size = settings.graphql.default_page_size if first is None else first
     if not 0 <= size <= maximum:
         raise BadUserInput(
             f"« first » doit être compris entre 0 et {maximum} (reçu : {size}).", field="first"

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from search.port import SearchEngine
 from services.errors import BadUserInput
-from services.settings import Settings
+from services.settings import SearchSettings
 
 ENGINES = ("embedded", "meilisearch")
 
 
-def build_engine(settings: Settings, *, engine: str | None = None) -> SearchEngine:
+def build_engine(settings: SearchSettings, *, engine: str | None = None) -> SearchEngine:
     """The engine named ``engine`` (default: ``TEC_SEARCH_ENGINE``), not yet opened."""
     name = engine or settings.search_engine
     if name == "embedded":

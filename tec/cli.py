@@ -36,7 +36,7 @@ def migrate() -> None:
     settings = _settings()
     from services import db
 
-    asyncio.run(db.migrate(settings))
+    asyncio.run(db.migrate(settings.database))
     typer.echo("Database up to date.")
 
 
@@ -63,8 +63,8 @@ def demo(
     day = _day(today) if today else dt.datetime.now(ZoneInfo("Europe/Paris")).date()
 
     async def run() -> tuple[dict[str, int], list[str]]:
-        await db.migrate(settings)
-        async with db.database(settings):
+        await db.migrate(settings.database)
+        async with db.database(settings.database):
             data = read_demo_data()
             counts = dict(await load_demo(data))
             archived = []
@@ -103,7 +103,7 @@ def _prepare_multiprocess_metrics(settings: Settings) -> None:
 
     from gateway.metrics import MULTIPROCESS_ENV
 
-    directory = Path(os.environ.get(MULTIPROCESS_ENV) or f"var/metrics-{settings.port}")
+    directory = Path(os.environ.get(MULTIPROCESS_ENV) or f"var/metrics-{settings.http.port}")
     shutil.rmtree(directory, ignore_errors=True)
     directory.mkdir(parents=True)
     os.environ[MULTIPROCESS_ENV] = str(directory.resolve())
@@ -113,7 +113,7 @@ def _uvicorn_options(settings: Settings) -> dict[str, Any]:
     """uvicorn's own proxy-header handling is off: the gateway reads X-Forwarded-For from
     TEC_TRUSTED_PROXIES alone (gateway/client_address.py). WebSocket messages are
     bounded like request bodies."""
-    return {"proxy_headers": False, "ws_max_size": settings.max_body_bytes}
+    return {"proxy_headers": False, "ws_max_size": settings.http.max_body_bytes}
 
 
 @app.command()
@@ -129,20 +129,20 @@ def serve(
     if migrate_first:
         from services import db
 
-        asyncio.run(db.migrate(settings))
+        asyncio.run(db.migrate(settings.database))
     from tec.logs import configure_logging
 
     log_config = configure_logging(settings)
-    typer.echo(f"GraphQL gateway on {settings.base_url}/graphql")
-    if settings.workers > 1:
+    typer.echo(f"GraphQL gateway on {settings.http.base_url}/graphql")
+    if settings.http.workers > 1:
         _prepare_multiprocess_metrics(settings)
         uvicorn.run(
             "gateway.app:create_app",
             factory=True,
-            host=settings.host,
-            port=settings.port,
-            workers=settings.workers,
-            log_level=settings.log_level,
+            host=settings.http.host,
+            port=settings.http.port,
+            workers=settings.http.workers,
+            log_level=settings.observability.log_level,
             log_config=log_config,
             **_uvicorn_options(settings),
         )
@@ -151,9 +151,9 @@ def serve(
 
         uvicorn.run(
             create_app(settings),
-            host=settings.host,
-            port=settings.port,
-            log_level=settings.log_level,
+            host=settings.http.host,
+            port=settings.http.port,
+            log_level=settings.observability.log_level,
             log_config=log_config,
             **_uvicorn_options(settings),
         )
@@ -182,7 +182,7 @@ def makemigrations(
     """(Developers) Write a migration for model changes into services/migrations."""
     from services import db
 
-    asyncio.run(db.make_migrations(_settings(), name=name))
+    asyncio.run(db.make_migrations(_settings().database, name=name))
 
 
 # --- Search (operators) -----------------------------------------------------------------
@@ -200,8 +200,8 @@ def _reindex(settings: Settings, *, engine: str | None, show_progress: bool) -> 
     from services.errors import DomainError
 
     async def run() -> int:
-        search = build_engine(settings, engine=engine)
-        async with db.database(settings):
+        search = build_engine(settings.search, engine=engine)
+        async with db.database(settings.database):
             await search.open()
             try:
                 import datetime as dt
@@ -245,7 +245,7 @@ def reindex(
         _fail("--engine must be embedded or meilisearch")
     from services import db
 
-    asyncio.run(db.migrate(settings))
+    asyncio.run(db.migrate(settings.database))
     if not _reindex(settings, engine=engine, show_progress=sys.stderr.isatty()):
         raise typer.Exit(1)
 
@@ -272,8 +272,8 @@ def worker() -> None:
         loop = asyncio.get_running_loop()
         for signum in (signal.SIGINT, signal.SIGTERM):
             loop.add_signal_handler(signum, stop.set)
-        engine = build_engine(settings)
-        async with db.database(settings):
+        engine = build_engine(settings.search)
+        async with db.database(settings.database):
             while not stop.is_set():
                 try:
                     await engine.open()
@@ -281,20 +281,22 @@ def worker() -> None:
                 except SearchUnavailable as error:
                     logging.getLogger("tec.search").warning("engine unavailable: %s", error)
                     with contextlib.suppress(TimeoutError):
-                        await asyncio.wait_for(stop.wait(), settings.search_poll_interval * 5)
+                        await asyncio.wait_for(
+                            stop.wait(), settings.search.search_poll_interval * 5
+                        )
             consumer = OutboxConsumer(
                 engine,
-                batch_size=settings.search_batch_size,
-                poll_interval=settings.search_poll_interval,
-                max_backoff=settings.search_max_backoff,
+                batch_size=settings.search.search_batch_size,
+                poll_interval=settings.search.search_poll_interval,
+                max_backoff=settings.search.search_max_backoff,
             )
             try:
                 await consumer.run(stop)
             finally:
                 await engine.close()
 
-    asyncio.run(db.migrate(settings))
-    typer.echo(f"Search worker ({settings.search_engine}) started; Ctrl-C stops it.")
+    asyncio.run(db.migrate(settings.database))
+    typer.echo(f"Search worker ({settings.search.search_engine}) started; Ctrl-C stops it.")
     asyncio.run(run())
 
 
@@ -317,7 +319,7 @@ def _run_domain(settings: Settings, work: Any) -> Any:
     from services.errors import DomainError
 
     async def run() -> Any:
-        async with db.database(settings):
+        async with db.database(settings.database):
             return await work()
 
     try:
@@ -384,7 +386,7 @@ def _run_migrated(settings: Settings, work: Any) -> Any:
     """Apply pending migrations, then run ``work`` like ``_run_domain``."""
     from services import db
 
-    asyncio.run(db.migrate(settings))
+    asyncio.run(db.migrate(settings.database))
     return _run_domain(settings, work)
 
 
@@ -474,8 +476,8 @@ def rounds_close_due(
             typer.echo(f"Closed « {closed.title} » (winner theme id: {closed.winner_id}).")  # type: ignore[attr-defined]
 
     async def run() -> None:
-        await db.migrate(settings)
-        async with db.database(settings):
+        await db.migrate(settings.database)
+        async with db.database(settings.database):
             await tick()
             while every:
                 await asyncio.sleep(every)
@@ -518,7 +520,7 @@ def newsletter_send(
     settings = _settings()
     issue_id = _issue_pk(issue)
     logging.basicConfig(
-        level=settings.log_level.upper(), format="%(levelname)s %(name)s %(message)s"
+        level=settings.observability.log_level.upper(), format="%(levelname)s %(name)s %(message)s"
     )
 
     async def run() -> dict[str, int]:
@@ -526,7 +528,7 @@ def newsletter_send(
         loop = asyncio.get_running_loop()
         for signum in (signal.SIGINT, signal.SIGTERM):
             loop.add_signal_handler(signum, stop.set)
-        transport = build_transport(settings)
+        transport = build_transport(settings.mail)
         with Progress(
             "[progress.description]{task.description}",
             BarColumn(),
@@ -543,7 +545,7 @@ def newsletter_send(
             def advance(report: Any) -> None:
                 bar.advance(task, report.sent + report.failed)
 
-            async with db.database(settings):
+            async with db.database(settings.database):
                 try:
                     return await send_issue(
                         _newsletter_executor(settings),
@@ -557,7 +559,7 @@ def newsletter_send(
                 finally:
                     await transport.close()
 
-    asyncio.run(db.migrate(settings))
+    asyncio.run(db.migrate(settings.database))
     counts = _run_domain_async(run)
     typer.echo(
         "Issue {}: {SENT} sent, {FAILED} failed, {CANCELLED} cancelled, "
@@ -585,14 +587,14 @@ def newsletter_draft(
         _fail(f"Mois invalide : « {month} » (attendu : AAAA-MM, par ex. 2026-12).")
 
     async def run() -> tuple[Any, Any]:
-        async with db.database(settings):
+        async with db.database(settings.database):
             issue = await draft_issue(OPERATOR, month=first)
             composed = await preview(
                 _newsletter_executor(settings), issue, settings=settings, viewer=OPERATOR
             )
             return issue, composed
 
-    asyncio.run(db.migrate(settings))
+    asyncio.run(db.migrate(settings.database))
     issue, composed = _run_domain_async(run)
     typer.echo(f"Draft issue {issue.id} « {issue.title} » ({issue.slug}):")
     for kind, items in composed.sections.items():
@@ -635,7 +637,7 @@ def mailer() -> None:
 
     settings = _settings()
     logging.basicConfig(
-        level=settings.log_level.upper(), format="%(levelname)s %(name)s %(message)s"
+        level=settings.observability.log_level.upper(), format="%(levelname)s %(name)s %(message)s"
     )
 
     async def run() -> None:
@@ -643,8 +645,8 @@ def mailer() -> None:
         loop = asyncio.get_running_loop()
         for signum in (signal.SIGINT, signal.SIGTERM):
             loop.add_signal_handler(signum, stop.set)
-        transport = build_transport(settings)
-        async with db.database(settings):
+        transport = build_transport(settings.mail)
+        async with db.database(settings.database):
             try:
                 await run_worker(
                     _newsletter_executor(settings),
@@ -655,7 +657,7 @@ def mailer() -> None:
             finally:
                 await transport.close()
 
-    asyncio.run(db.migrate(settings))
+    asyncio.run(db.migrate(settings.database))
     typer.echo("Mail sender started; Ctrl-C stops it.")
     asyncio.run(run())
 

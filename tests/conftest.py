@@ -88,8 +88,8 @@ async def database(settings: Settings) -> AsyncIterator[Settings]:
         if problem:
             pytest.skip(f"PostgreSQL does not answer at {POSTGRES_URL} ({problem})")
         await _reset_postgres(POSTGRES_URL)
-    await db.migrate(settings)
-    await Tortoise.init(config=db.tortoise_config(settings))
+    await db.migrate(settings.database)
+    await Tortoise.init(config=db.tortoise_config(settings.database))
     await load_demo()
     yield settings
     await connections.close_all()

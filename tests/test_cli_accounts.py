@@ -44,7 +44,7 @@ def _resolve(env: dict[str, str], secret: str) -> subprocess.CompletedProcess[st
         from services.settings import Settings
 
         async def main():
-            async with db.database(Settings()):
+            async with db.database(Settings().database):
                 viewer = await resolve_bearer(sys.argv[1])
             print(viewer.role.value, viewer.account_id, viewer.territory_id,
                   viewer.organization_id, sorted(viewer.scopes))

@@ -295,7 +295,7 @@ class Stack:
         from services.themes.models import Theme
 
         p = self.options.profile
-        async with db.database(self.settings()):
+        async with db.database(self.settings().database):
             theme = await Theme.create(
                 slug=f"segment-repetition-{self.run_tag}", title="Segment de la répétition"
             )
@@ -563,7 +563,7 @@ async def run(options: Options, binaries: Binaries) -> int:
             [f["killed_at"] for f in timeline.faults if f["target"] == "mailer"]
             + [e.at for e in stack.supervisor.exits if e.service == "mailer"]
         )
-        async with db.database(stack.settings()):
+        async with db.database(stack.settings().database):
             settled = await checks.settle(state["issue_pk"], timeout=profile.settle_seconds)
             results = [
                 await checks.acknowledged_writes(

@@ -33,8 +33,8 @@ class AccountMutations:
             throttle=ctx.throttle,
             address=ctx.client_ip,
             attempts=service.SignInAttempts(
-                per_email=ctx.settings.sign_in_attempts_per_email,
-                per_address=ctx.settings.sign_in_attempts_per_address,
+                per_email=ctx.settings.limits.sign_in_attempts_per_email,
+                per_address=ctx.settings.limits.sign_in_attempts_per_address,
             ),
         )
         own_account = Account.from_model(account)

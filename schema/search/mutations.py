@@ -51,13 +51,13 @@ class SearchMutations:
         token, expires_at = await search_service.issue_tenant_token(
             ctx.search,
             ctx.viewer,
-            search_key=settings.meili_search_key,
+            search_key=settings.search.meili_search_key,
             flt=filter.to_port() if filter else None,
             ttl=dt.timedelta(seconds=expires_in),
         )
         return SearchTenantToken(
             token=token,
-            url=settings.meili_public_url or settings.meili_url,
-            index_uid=settings.meili_index,
+            url=settings.search.meili_public_url or settings.search.meili_url,
+            index_uid=settings.search.meili_index,
             expires_at=expires_at,
         )

@@ -165,7 +165,7 @@ class SearchQueries:
             except port.SearchUnavailable:
                 documents = None
         return SearchIndexStatus(
-            engine=ctx.search.name if ctx.search is not None else ctx.settings.search_engine,
+            engine=ctx.search.name if ctx.search is not None else ctx.settings.search.search_engine,
             documents=documents,
             pending_changes=lag.pending,
             failing_changes=lag.failing,

@@ -88,7 +88,7 @@ class SubscriberMutations:
                 ip=ctx.client_ip,
                 source=input.source,
                 wording_version=input.consent_wording_version
-                or ctx.settings.consent_wording_version,
+                or ctx.settings.newsletters.consent_wording_version,
             ),
             name=input.name,
             audience=input.audience,

@@ -79,8 +79,8 @@ class ConfirmationThrottle:
     @classmethod
     def of(cls, settings: Settings) -> ConfirmationThrottle:
         return cls(
-            interval=dt.timedelta(seconds=settings.confirmation_mail_interval),
-            daily_limit=settings.confirmation_mail_daily_limit,
+            interval=dt.timedelta(seconds=settings.newsletters.confirmation_mail_interval),
+            daily_limit=settings.newsletters.confirmation_mail_daily_limit,
         )
 
 

@@ -27,7 +27,7 @@ PORTAL = """query Portal($first: Int!) {
 def cached_app(database):
     # Its own app, hence its own cache: other tests' traffic cannot warm it.
     return create_app(
-        database.model_copy(update={"rate_limit_anonymous": 1_000_000, "cache_enabled": True})
+        database.replace(**{"rate_limit_anonymous": 1_000_000, "cache_enabled": True})
     )
 
 
@@ -229,7 +229,7 @@ async def test_mutations_are_never_cached(cc, principals):
 
 
 async def test_the_cache_can_be_turned_off(database):
-    app = create_app(database.model_copy(update={"cache_enabled": False}))
+    app = create_app(database.replace(**{"cache_enabled": False}))
     async with httpx.AsyncClient(
         transport=httpx.ASGITransport(app=app), base_url="http://testserver"
     ) as c:

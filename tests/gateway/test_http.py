@@ -99,7 +99,7 @@ async def test_cors_allows_only_listed_origins(database):
 
     from gateway.app import create_app
 
-    settings = database.model_copy(update={"cors_origins": ["https://www.decider-ensemble.fr"]})
+    settings = database.replace(**{"cors_origins": ["https://www.decider-ensemble.fr"]})
     transport = httpx.ASGITransport(app=create_app(settings))
     async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:
         preflight = {

@@ -26,7 +26,7 @@ def _client(settings, clock=None) -> httpx.AsyncClient:
 
 
 async def test_anonymous_callers_are_limited_per_ip_with_headers(database):
-    settings = database.model_copy(update={"rate_limit_anonymous": 3, "rate_limit_window": 60})
+    settings = database.replace(**{"rate_limit_anonymous": 3, "rate_limit_window": 60})
     async with _client(settings) as client:
         answers = [await client.post("/graphql", json=QUERY) for _ in range(4)]
     assert [r.status_code for r in answers] == [200, 200, 200, 429]
@@ -55,8 +55,8 @@ async def test_a_spent_budget_comes_back_with_the_next_window(database):
 
 
 async def test_each_key_and_account_has_its_own_budget(database, principals):
-    settings = database.model_copy(
-        update={"rate_limit_anonymous": 1, "rate_limit_account": 2, "rate_limit_api_key": 2}
+    settings = database.replace(
+        **{"rate_limit_anonymous": 1, "rate_limit_account": 2, "rate_limit_api_key": 2}
     )
     async with _client(settings) as client:
         anonymous = [await client.post("/graphql", json=QUERY) for _ in range(2)]
@@ -74,7 +74,7 @@ async def test_each_key_and_account_has_its_own_budget(database, principals):
 
 
 async def test_health_and_metrics_are_not_limited(database):
-    settings = database.model_copy(update={"rate_limit_anonymous": 1})
+    settings = database.replace(**{"rate_limit_anonymous": 1})
     async with _client(settings) as client:
         codes = [(await client.get("/healthz")).status_code for _ in range(5)]
     assert codes == [200] * 5

@@ -31,8 +31,8 @@ SECRET = "test-signing-secret-0123456789abcdef"
 
 @pytest.fixture(scope="session")
 def news_settings(database: Settings, tmp_path_factory: pytest.TempPathFactory) -> Settings:
-    return database.model_copy(
-        update={
+    return database.replace(
+        **{
             "signing_secret": [SECRET],
             "mail_directory": tmp_path_factory.mktemp("mail"),
             "public_url": "https://tec.example",

@@ -34,7 +34,7 @@ LEASE_SECONDS = 60
 def _env(settings, port: int) -> dict[str, str]:
     env = {
         **os.environ,
-        "TEC_DATABASE_URL": settings.database_url,
+        "TEC_DATABASE_URL": settings.database.database_url,
         "TEC_SMTP_HOST": "127.0.0.1",
         "TEC_SMTP_PORT": str(port),
         "TEC_SMTP_POOL_SIZE": "4",

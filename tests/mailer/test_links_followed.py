@@ -144,18 +144,18 @@ class Site:
 @pytest.fixture
 async def site(news_settings, smtp_server):
     _, port = smtp_server
-    settings = news_settings.model_copy(
-        update={"smtp_host": "127.0.0.1", "smtp_port": port, "smtp_timeout": 5.0}
+    settings = news_settings.replace(
+        **{"smtp_host": "127.0.0.1", "smtp_port": port, "smtp_timeout": 5.0}
     )
     app = create_app(settings)
     transport = httpx.ASGITransport(app=app, client=("203.0.113.21", 4242))
     async with httpx.AsyncClient(transport=transport, base_url="https://tec.example") as client:
-        portal = getattr(settings, "portal_url", "") or ""  # TEC_PORTAL_URL, when there is one
+        portal = settings.newsletters.portal_url
         yield Site(
             client,
-            host=urlsplit(settings.base_url).hostname,
+            host=urlsplit(settings.http.base_url).hostname,
             portal_host=urlsplit(portal).hostname or "",
-            archive=f"{settings.base_url}/newsletters",
+            archive=f"{settings.http.base_url}/newsletters",
         )
 
 
@@ -341,8 +341,8 @@ async def test_the_logo_is_a_real_image_allowed_on_the_pages(site):
 async def test_a_configured_logo_replaces_the_built_in_one_everywhere(news_settings, database):
     from mailer.links import issue_links
 
-    settings = news_settings.model_copy(
-        update={"newsletter_logo_url": "http://media.example:8080/tec/logo.png"}
+    settings = news_settings.replace(
+        **{"newsletter_logo_url": "http://media.example:8080/tec/logo.png"}
     )
     assert issue_links(settings, "juin")["logo"] == "http://media.example:8080/tec/logo.png"
     app = create_app(settings)

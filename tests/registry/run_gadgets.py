@@ -16,7 +16,7 @@ async def main(path: str) -> dict:
     from services.settings import Settings
 
     settings = Settings(database_url=f"sqlite://{path}")
-    config = db.tortoise_config(settings)
+    config = db.tortoise_config(settings.database)
     config["apps"]["models"]["models"].append("tests.registry.gadgets")
     await Tortoise.init(config=config)
     await Tortoise.generate_schemas()

@@ -117,7 +117,7 @@ DOCUMENTS: list[tuple[str, str, dict[str, Any]]] = [
 
 @pytest.fixture(scope="module")
 def graphql_core_app(database):
-    return create_app(database.model_copy(update={"compiled_execution": False}))
+    return create_app(database.replace(**{"compiled_execution": False}))
 
 
 async def _both(app: Any, reference: Any, query: str, variables: dict, headers=None):

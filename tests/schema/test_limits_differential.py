@@ -281,11 +281,11 @@ def graphql_schema(settings: Settings) -> GraphQLSchema:
 @pytest.fixture(scope="module")
 def settings_limits(settings: Settings) -> Limits:
     return Limits(
-        max_depth=settings.max_query_depth,
-        max_aliases=settings.max_aliases,
-        max_tokens=settings.max_tokens,
-        max_cost=settings.max_query_cost,
-        default_page_size=settings.default_page_size,
+        max_depth=settings.graphql.max_query_depth,
+        max_aliases=settings.graphql.max_aliases,
+        max_tokens=settings.graphql.max_tokens,
+        max_cost=settings.graphql.max_query_cost,
+        default_page_size=settings.graphql.default_page_size,
     )
 
 

@@ -51,7 +51,7 @@ def servers(
 ) -> Iterator[tuple[LiveServer, LiveServer]]:
     with two_servers(
         tmp_path_factory.mktemp("busy"),
-        TEC_DATABASE_URL=database.database_url,
+        TEC_DATABASE_URL=database.database.database_url,
         TEC_SQLITE_BUSY_TIMEOUT=str(BUSY_TIMEOUT),
     ) as pair:
         yield pair
@@ -88,8 +88,8 @@ async def test_a_write_kept_waiting_beyond_the_busy_timeout_is_unavailable_and_c
     database: Settings, clients: Clients
 ) -> None:
     resource = await _resource()
-    assert database.sqlite_path is not None
-    with write_lock(database.sqlite_path):
+    assert database.database.sqlite_path is not None
+    with write_lock(database.database.sqlite_path):
         refused = await send(clients[0], RESOURCE.update(resource.id, "Bloquée"))
         read = await send(clients[1], (READ, {"id": global_id("Resource", resource.id)}))
     assert (refused.code, refused.field) == ("SERVICE_UNAVAILABLE", None), refused
@@ -108,9 +108,9 @@ async def test_a_write_lock_released_within_the_busy_timeout_is_waited_for(
     database: Settings, clients: Clients
 ) -> None:
     resource = await _resource()
-    assert database.sqlite_path is not None
+    assert database.database.sqlite_path is not None
     released: list[Any] = []
-    with write_lock(database.sqlite_path) as holder:
+    with write_lock(database.database.sqlite_path) as holder:
 
         def release() -> None:
             holder.execute("ROLLBACK")
@@ -129,10 +129,10 @@ async def test_an_api_key_is_still_accepted_while_its_last_use_cannot_be_noted(
     from services.accounts import service as accounts
 
     key, secret = await accounts.create_api_key("icpc", scopes=["read"], name="Occupée")
-    assert key.last_used_at is None and database.sqlite_path is not None
+    assert key.last_used_at is None and database.database.sqlite_path is not None
     headers = {"Authorization": f"Bearer {secret}"}
     async with httpx.AsyncClient(base_url=servers[0].base_url, timeout=60) as client:
-        with write_lock(database.sqlite_path):
+        with write_lock(database.database.sqlite_path):
             response = await client.post(
                 "/graphql", json={"query": "{ __typename }"}, headers=headers
             )

@@ -117,9 +117,11 @@ def test_the_first_secret_signs_and_every_one_verifies_so_a_secret_can_be_rotate
 
 def test_the_secrets_setting_is_a_comma_separated_list(monkeypatch):
     monkeypatch.setenv("TEC_SIGNING_SECRET", f" {'a' * 32} , {'b' * 32},")
-    assert Settings().signing_secret == ["a" * 32, "b" * 32]
+    assert Settings().security.signing_secret == ["a" * 32, "b" * 32]
     assert signing.signing_keys(Settings()).keys == (b"a" * 32, b"b" * 32)
-    assert Settings(environment="production", smtp_host="relay.example").signing_secret == [
+    assert Settings(
+        environment="production", smtp_host="relay.example"
+    ).security.signing_secret == [
         "a" * 32,
         "b" * 32,
     ]
@@ -391,7 +393,7 @@ _SUBSCRIBE = textwrap.dedent(
 
     async def main():
         url, address, at, n = sys.argv[1:]
-        await Tortoise.init(config=db.tortoise_config(Settings(database_url=url)))
+        await Tortoise.init(config=db.tortoise_config(Settings(database_url=url).database))
         Path(f"ready-{n}").touch()
         while not os.path.exists("go"):
             time.sleep(0.001)
@@ -412,7 +414,7 @@ async def test_the_throttle_holds_across_processes(database, tmp_path, repo_root
     start = dt.datetime.now(dt.UTC) - 2 * HOUR
     row = await _in_state(SubscriberStatus.UNSUBSCRIBED, start, await _theme())
     at = (start + HOUR).isoformat()
-    args = [[database.database_url, row.email, at] for _ in range(3)]
+    args = [[database.database.database_url, row.email, at] for _ in range(3)]
     outputs = await asyncio.to_thread(_at_once, _SUBSCRIBE, args, cwd=tmp_path, repo_root=repo_root)
     assert sorted(outputs) == ["False", "False", "True"]
     assert await SubscriptionRequest.filter(subscriber_id=row.id).count() == 2  # owner's + 1

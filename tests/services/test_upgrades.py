@@ -352,7 +352,7 @@ _MIGRATE = textwrap.dedent(
     url, target, read = sys.argv[1], sys.argv[2] or None, sys.argv[3] == "read"
 
     async def main():
-        settings = Settings(database_url=url)
+        settings = Settings(database_url=url).database
         await db.migrate(settings, target=target)  # what `tec migrate` runs
         if not read:
             return
