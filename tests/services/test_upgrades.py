@@ -396,7 +396,7 @@ _STEPS = textwrap.dedent(
     path, copies, names = sys.argv[1], sys.argv[2], sys.argv[3:]
 
     async def main():
-        settings = Settings(database_url=f"sqlite://{path}")
+        settings = Settings(database_url=f"sqlite://{path}").database
         for name in names:
             await db.migrate(settings, target=f"{db.APP_LABEL}.{name}")  # `tec migrate`
             with sqlite3.connect(path) as source, sqlite3.connect(f"{copies}/{name}") as copy:
