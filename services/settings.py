@@ -16,6 +16,40 @@ from pydantic import Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 
+_INSTANCE_FILES = {
+    "search_path": "search",
+    "signing_secret_file": "signing-secret",
+    "mail_directory": "mail",
+}
+
+
+def _slug(text: str) -> str:
+    return re.sub(r"[^A-Za-z0-9_.-]+", "-", text).strip("-.") or "default"
+
+
+def instance_directory_of(database_url: str) -> Path:
+    """Where an instance keeps its own files, from its database URL alone.
+
+    SQLite: beside the database file, named after it (``sqlite://var/tec.sqlite3`` →
+    ``var/tec``; a file without suffix, ``var/tec-files``; an absolute file gives an absolute directory, whatever the current
+    directory). PostgreSQL: ``var/<host>-<port>-<database>`` under the current directory
+    (``postgres://u:p@db:5432/tec`` → ``var/db-5432-tec``; user and password are left out).
+    """
+    if database_url.startswith("sqlite://"):
+        raw = database_url.removeprefix("sqlite://")
+        if raw in ("", ":memory:"):
+            return Path("var/memory")
+        database = Path(raw)
+        name = _slug(database.stem)
+        # A database file without a suffix would otherwise be its own directory.
+        return database.with_name(name if database.suffix else f"{name}-files")
+    parts = urlsplit(database_url)
+    name = "-".join(
+        (parts.hostname or "localhost", str(parts.port or 5432), parts.path.strip("/") or "db")
+    )
+    return Path("var") / _slug(name)
+
+
 class Settings(BaseSettings):
     """Every setting of the gateway; each one is documented in the README."""
 
@@ -150,8 +184,16 @@ class Settings(BaseSettings):
     search_engine: Literal["embedded", "meilisearch"] = Field(
         default="embedded", description="Search engine: embedded (tantivy) or meilisearch."
     )
+    instance_directory: Path = Field(
+        default=Path("var/tec"),
+        description="This instance's own files (search index, development signing secret, "
+        ".eml files, worker metrics); default: derived from TEC_DATABASE_URL, so instances on "
+        "different databases never share them (see `instance_directory_of`).",
+    )
     search_path: Path = Field(
-        default=Path("var/search"), description="Directory of the embedded search index."
+        default=Path("var/tec/search"),
+        description="Directory of the embedded search index (default: "
+        "TEC_INSTANCE_DIRECTORY/search).",
     )
     search_worker: bool = Field(
         default=True,
@@ -194,9 +236,10 @@ class Settings(BaseSettings):
         "when empty, development keeps one in TEC_SIGNING_SECRET_FILE.",
     )
     signing_secret_file: Path = Field(
-        default=Path("var/signing-secret"),
+        default=Path("var/tec/signing-secret"),
         description="Development only, without TEC_SIGNING_SECRET: the secret generated once "
-        "and shared by every process started in the same directory.",
+        "and shared by every process of the instance (default: "
+        "TEC_INSTANCE_DIRECTORY/signing-secret).",
     )
     smtp_host: str = Field(
         default="", description="SMTP relay; empty writes .eml files to TEC_MAIL_DIRECTORY."
@@ -221,7 +264,9 @@ class Settings(BaseSettings):
         "empty: the built-in one, served at /newsletters/logo.png.",
     )
     mail_directory: Path = Field(
-        default=Path("var/mail"), description="Where .eml files go when TEC_SMTP_HOST is empty."
+        default=Path("var/tec/mail"),
+        description="Where .eml files go when TEC_SMTP_HOST is empty (default: "
+        "TEC_INSTANCE_DIRECTORY/mail).",
     )
     mail_rate: float = Field(
         default=0.0, ge=0, description="Messages per second a sender may send (0: no limit)."
@@ -377,6 +422,18 @@ class Settings(BaseSettings):
         if value.startswith("postgresql://"):
             value = "postgres://" + value.removeprefix("postgresql://")
         return value
+
+    @model_validator(mode="after")
+    def _paths_of_the_instance(self) -> Settings:
+        # Defaults follow the database: two instances side by side on two databases get
+        # two index directories, two secrets, two mail directories.
+        given = self.model_fields_set
+        if "instance_directory" not in given:
+            self.instance_directory = instance_directory_of(self.database_url)
+        for name, leaf in _INSTANCE_FILES.items():
+            if name not in given:
+                setattr(self, name, self.instance_directory / leaf)
+        return self
 
     @model_validator(mode="after")
     def _secret_in_production(self) -> Settings:

@@ -21,12 +21,15 @@ TEC = str(Path(sys.executable).parent / "tec")
 class LiveServer:
     base_url: str
     env: dict[str, str]
+    # Every command and the server run here, as an operator's shell would.
+    cwd: Path
 
     def tec(self, *args: str, stdin: str | None = None) -> str:
         """Run a ``tec`` command against the same database; its standard output."""
         result = subprocess.run(
             [TEC, *args],
             env=self.env,
+            cwd=self.cwd,
             input=stdin,
             capture_output=True,
             text=True,
@@ -68,11 +71,13 @@ def _environment(tmp_path: Path, port: int, settings: dict[str, str]) -> dict[st
 
 @contextlib.contextmanager
 def live_server(tmp_path: Path, **settings: str) -> Iterator[LiveServer]:
-    """``tec demo`` then ``tec serve`` on a free port (a SQLite file in ``tmp_path`` unless
-    ``TEC_DATABASE_URL`` is given)."""
+    """``tec demo`` then ``tec serve`` on a free port, both started in ``tmp_path`` (a SQLite
+    file there unless ``TEC_DATABASE_URL`` is given; a relative path is read from there)."""
     port = _free_port()
     server = LiveServer(
-        base_url=f"http://127.0.0.1:{port}", env=_environment(tmp_path, port, settings)
+        base_url=f"http://127.0.0.1:{port}",
+        env=_environment(tmp_path, port, settings),
+        cwd=tmp_path,
     )
     server.tec("demo")
     with _serving(tmp_path, server):
@@ -85,7 +90,9 @@ def serving(tmp_path: Path, **settings: str) -> Iterator[LiveServer]:
     ``tec demo``: the caller's data stays as it is)."""
     port = _free_port()
     server = LiveServer(
-        base_url=f"http://127.0.0.1:{port}", env=_environment(tmp_path, port, settings)
+        base_url=f"http://127.0.0.1:{port}",
+        env=_environment(tmp_path, port, settings),
+        cwd=tmp_path,
     )
     with _serving(tmp_path, server):
         yield server
@@ -93,11 +100,12 @@ def serving(tmp_path: Path, **settings: str) -> Iterator[LiveServer]:
 
 @contextlib.contextmanager
 def _serving(tmp_path: Path, server: LiveServer) -> Iterator[None]:
-    log = (tmp_path / "serve.log").open("w+")
+    port = server.base_url.rsplit(":", 1)[1]
+    log = (tmp_path / f"serve-{port}.log").open("w+")
     process = subprocess.Popen(
         [TEC, "serve", "--no-migrate"],
         env=server.env,
-        cwd=tmp_path,
+        cwd=server.cwd,
         stdout=log,
         stderr=subprocess.STDOUT,
     )
