@@ -15,7 +15,6 @@ from urllib.parse import urlsplit
 from pydantic import Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
-
 _INSTANCE_FILES = {
     "search_path": "search",
     "signing_secret_file": "signing-secret",
@@ -31,8 +30,9 @@ def instance_directory_of(database_url: str) -> Path:
     """Where an instance keeps its own files, from its database URL alone.
 
     SQLite: beside the database file, named after it (``sqlite://var/tec.sqlite3`` →
-    ``var/tec``; a file without suffix, ``var/tec-files``; an absolute file gives an absolute directory, whatever the current
-    directory). PostgreSQL: ``var/<host>-<port>-<database>`` under the current directory
+    ``var/tec``; a file without suffix, ``var/tec-files``); an absolute file gives an
+    absolute directory, whatever the current directory. PostgreSQL:
+    ``var/<host>-<port>-<database>`` under the current directory
     (``postgres://u:p@db:5432/tec`` → ``var/db-5432-tec``; user and password are left out).
     """
     if database_url.startswith("sqlite://"):

@@ -104,8 +104,7 @@ def _prepare_multiprocess_metrics(settings: Settings) -> None:
     from gateway.metrics import MULTIPROCESS_ENV
 
     directory = Path(
-        os.environ.get(MULTIPROCESS_ENV)
-        or settings.instance_directory / f"metrics-{settings.port}"
+        os.environ.get(MULTIPROCESS_ENV) or settings.instance_directory / f"metrics-{settings.port}"
     )
     shutil.rmtree(directory, ignore_errors=True)
     directory.mkdir(parents=True)

@@ -83,9 +83,7 @@ def test_the_typed_client_prints_the_demo_portal(built, tmp_path):
     # Upcoming events, with their French date and place: the demo dates them from today.
     agenda = text.split("Agenda :")[1].strip().splitlines()
     assert agenda, text
-    assert all(
-        re.match(r"- \d{1,2} \w+ \d{4} : .+ \(.+, .+\)$", line) for line in agenda
-    ), agenda
+    assert all(re.match(r"- \d{1,2} \w+ \d{4} : .+ \(.+, .+\)$", line) for line in agenda), agenda
 
 
 def test_a_renamed_field_fails_the_build(built, tmp_path):
