@@ -356,7 +356,7 @@ class Settings(BaseSettings):
                     ipaddress.ip_network(str(entry), strict=False)
                 except ValueError:
                     raise ValueError(
-                        f"TEC_TRUSTED_PROXIES: « {entry} » n'est ni une adresse ni un réseau CIDR"
+                        f'TEC_TRUSTED_PROXIES: "{entry}" is neither an address nor a CIDR network'
                     ) from None
         return value
 
