@@ -9,6 +9,7 @@ import os
 import re
 import shutil
 import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -58,10 +59,18 @@ def built() -> Path:
     return EXAMPLE / "dist" / "portal.js"
 
 
-def test_the_typed_client_prints_the_demo_portal(built, tmp_path):
+def test_the_typed_client_and_the_python_example_print_the_demo_portal(built, tmp_path):
     with live_server(tmp_path) as server:
         result = subprocess.run(
             ["node", str(built), f"{server.base_url}/graphql"],
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=False,
+        )
+        python = subprocess.run(
+            [sys.executable, "-c", _python_snippet()],
+            env={**os.environ, "TEC_GRAPHQL_URL": f"{server.base_url}/graphql"},
             capture_output=True,
             text=True,
             timeout=60,
@@ -84,6 +93,16 @@ def test_the_typed_client_prints_the_demo_portal(built, tmp_path):
     agenda = text.split("Agenda :")[1].strip().splitlines()
     assert agenda, text
     assert all(re.match(r"- \d{1,2} \w+ \d{4} : .+ \(.+, .+\)$", line) for line in agenda), agenda
+    # docs/clients.md's Python example, against the same gateway.
+    assert python.returncode == 0, python.stderr
+    assert python.stdout.startswith(f"Thématique du mois : {expected['currentTheme']['title']}")
+    for title in titles:
+        assert f"- {title} — " in python.stdout
+
+
+def _python_snippet() -> str:
+    text = (EXAMPLE.parents[1] / "docs" / "clients.md").read_text("utf-8")
+    return text.split("```python\n", 1)[1].split("```", 1)[0]
 
 
 def test_a_renamed_field_fails_the_build(built, tmp_path):
