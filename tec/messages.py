@@ -40,6 +40,7 @@ _BY_CODE_AND_FIELD: Mapping[tuple[str, str | None], str] = {
     ("CONFLICT", None): "issue {issue} was already sent or cancelled",
     ("BAD_USER_INPUT", "template"): "the newsletter template was not found",
     ("BAD_USER_INPUT", "segment"): "the issue's segment names an unknown audience or theme",
+    ("BAD_USER_INPUT", "TEC_MEILI_URL"): "TEC_MEILI_URL is required for the meilisearch engine",
     ("SEARCH_UNAVAILABLE", None): "the search engine did not answer; retry once it is up",
     ("SERVICE_UNAVAILABLE", None): "the database is kept busy by another process; retry",
 }
