@@ -18,7 +18,9 @@ def build_engine(settings: SearchSettings, *, engine: str | None = None) -> Sear
         return TantivyEngine(settings.search_path, writer_heap_mb=settings.search_writer_heap_mb)
     if name == "meilisearch":
         if not settings.meili_url:
-            raise BadUserInput("TEC_MEILI_URL est requis pour le moteur meilisearch.")
+            raise BadUserInput(
+                "TEC_MEILI_URL est requis pour le moteur meilisearch.", field="TEC_MEILI_URL"
+            )
         from search.meilisearch_engine import MeilisearchEngine
 
         return MeilisearchEngine(

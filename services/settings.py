@@ -16,6 +16,40 @@ from pydantic import BaseModel, Field, field_validator, model_validator
 from pydantic.fields import FieldInfo
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
+_INSTANCE_FILES = {
+    ("search", "search_path"): "search",
+    ("security", "signing_secret_file"): "signing-secret",
+    ("mail", "mail_directory"): "mail",
+}
+
+
+def _slug(text: str) -> str:
+    return re.sub(r"[^A-Za-z0-9_.-]+", "-", text).strip("-.") or "default"
+
+
+def instance_directory_of(database_url: str) -> Path:
+    """Where an instance keeps its own files, from its database URL alone.
+
+    SQLite: beside the database file, named after it (``sqlite://var/tec.sqlite3`` →
+    ``var/tec``; a file without suffix, ``var/tec-files``); an absolute file gives an
+    absolute directory, whatever the current directory. PostgreSQL:
+    ``var/<host>-<port>-<database>`` under the current directory
+    (``postgres://u:p@db:5432/tec`` → ``var/db-5432-tec``; user and password are left out).
+    """
+    if database_url.startswith("sqlite://"):
+        raw = database_url.removeprefix("sqlite://")
+        if raw in ("", ":memory:"):
+            return Path("var/memory")
+        database = Path(raw)
+        name = _slug(database.stem)
+        # A database file without a suffix would otherwise be its own directory.
+        return database.with_name(name if database.suffix else f"{name}-files")
+    parts = urlsplit(database_url)
+    name = "-".join(
+        (parts.hostname or "localhost", str(parts.port or 5432), parts.path.strip("/") or "db")
+    )
+    return Path("var") / _slug(name)
+
 
 class _Group(BaseSettings):
     """One group of settings; each field reads the ``TEC_`` variable of its own name."""
@@ -36,6 +70,13 @@ class DatabaseSettings(_Group):
         le=600,
         description="SQLite only: seconds a write waits for another process's write to finish "
         "(beyond: SERVICE_UNAVAILABLE).",
+    )
+
+    instance_directory: Path = Field(
+        default=Path("var/tec"),
+        description="This instance's own files (search index, development signing secret, "
+        ".eml files, worker metrics); default: derived from TEC_DATABASE_URL, so instances on "
+        "different databases never share them (see `instance_directory_of`).",
     )
 
     @field_validator("database_url")
@@ -105,7 +146,7 @@ class HttpSettings(_Group):
                     ipaddress.ip_network(str(entry), strict=False)
                 except ValueError:
                     raise ValueError(
-                        f"TEC_TRUSTED_PROXIES: « {entry} » n'est ni une adresse ni un réseau CIDR"
+                        f'TEC_TRUSTED_PROXIES: "{entry}" is neither an address nor a CIDR network'
                     ) from None
         return value
 
@@ -128,9 +169,10 @@ class SecuritySettings(_Group):
         "when empty, development keeps one in TEC_SIGNING_SECRET_FILE.",
     )
     signing_secret_file: Path = Field(
-        default=Path("var/signing-secret"),
+        default=Path("var/tec/signing-secret"),
         description="Development only, without TEC_SIGNING_SECRET: the secret generated once "
-        "and shared by every process started in the same directory.",
+        "and shared by every process of the instance (default: "
+        "TEC_INSTANCE_DIRECTORY/signing-secret).",
     )
 
     @field_validator("signing_secret", mode="before")
@@ -253,7 +295,9 @@ class SearchSettings(_Group):
         default="embedded", description="Search engine: embedded (tantivy) or meilisearch."
     )
     search_path: Path = Field(
-        default=Path("var/search"), description="Directory of the embedded search index."
+        default=Path("var/tec/search"),
+        description="Directory of the embedded search index (default: "
+        "TEC_INSTANCE_DIRECTORY/search).",
     )
     search_worker: bool = Field(
         default=True,
@@ -307,7 +351,9 @@ class MailSettings(_Group):
         description="From: of newsletters and confirmation e-mails.",
     )
     mail_directory: Path = Field(
-        default=Path("var/mail"), description="Where .eml files go when TEC_SMTP_HOST is empty."
+        default=Path("var/tec/mail"),
+        description="Where .eml files go when TEC_SMTP_HOST is empty (default: "
+        "TEC_INSTANCE_DIRECTORY/mail).",
     )
     mail_rate: float = Field(
         default=0.0, ge=0, description="Messages per second a sender may send (0: no limit)."
@@ -513,6 +559,19 @@ class Settings(BaseModel):
                 # when it is constructed, and keyword arguments take precedence.
                 data[group] = model(**flat.get(group, {}))
         return data
+
+    @model_validator(mode="after")
+    def _paths_of_the_instance(self) -> Settings:
+        # Defaults follow the database: two instances side by side on two databases get
+        # two index directories, two secrets, two mail directories.
+        database = self.database
+        if "instance_directory" not in database.model_fields_set:
+            database.instance_directory = instance_directory_of(database.database_url)
+        for (group, name), leaf in _INSTANCE_FILES.items():
+            settings = getattr(self, group)
+            if name not in settings.model_fields_set:
+                setattr(settings, name, database.instance_directory / leaf)
+        return self
 
     @model_validator(mode="after")
     def _smtp_relay_in_production(self) -> Settings:

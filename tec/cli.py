@@ -13,6 +13,7 @@ from typing import Annotated, Any, NoReturn
 import typer
 
 from services.settings import Settings
+from tec.messages import operator_message
 
 app = typer.Typer(
     help="Territoires en Commun: GraphQL gateway and headless CMS. Settings come from "
@@ -92,7 +93,7 @@ def _day(value: str) -> Any:
     try:
         return dt.date.fromisoformat(value)
     except ValueError:
-        _fail(f"Date invalide : « {value} » (attendu : AAAA-MM-JJ).")
+        _fail(f'invalid date "{value}" (expected YYYY-MM-DD)')
 
 
 def _prepare_multiprocess_metrics(settings: Settings) -> None:
@@ -103,7 +104,10 @@ def _prepare_multiprocess_metrics(settings: Settings) -> None:
 
     from gateway.metrics import MULTIPROCESS_ENV
 
-    directory = Path(os.environ.get(MULTIPROCESS_ENV) or f"var/metrics-{settings.http.port}")
+    directory = Path(
+        os.environ.get(MULTIPROCESS_ENV)
+        or settings.database.instance_directory / f"metrics-{settings.http.port}"
+    )
     shutil.rmtree(directory, ignore_errors=True)
     directory.mkdir(parents=True)
     os.environ[MULTIPROCESS_ENV] = str(directory.resolve())
@@ -225,7 +229,11 @@ def _reindex(settings: Settings, *, engine: str | None, show_progress: bool) -> 
     try:
         total = asyncio.run(run())
     except (SearchUnavailable, DomainError) as error:
-        typer.secho(f"Search index not rebuilt: {error.message}", fg=typer.colors.YELLOW, err=True)
+        typer.secho(
+            f"Search index not rebuilt: {operator_message(error)}",
+            fg=typer.colors.YELLOW,
+            err=True,
+        )
         return False
     typer.echo(f"Search index rebuilt: {total} documents.")
     return True
@@ -312,9 +320,10 @@ app.add_typer(apikey_app, name="apikey")
 _SECRET_WARNING = "Keep it now: it is not stored and cannot be shown again."
 
 
-def _run_domain(settings: Settings, work: Any) -> Any:
+def _run_domain(settings: Settings, work: Any, **typed: object) -> Any:
     """Run ``work()`` (a coroutine function) with the database open; domain errors become
-    a red message and exit code 2."""
+    a red English message (``typed``: what the operator typed, repeated in it) and exit
+    code 2."""
     from services import db
     from services.errors import DomainError
 
@@ -325,8 +334,7 @@ def _run_domain(settings: Settings, work: Any) -> Any:
     try:
         return asyncio.run(run())
     except DomainError as error:
-        typer.secho(f"Error: {error.message}", fg=typer.colors.RED, err=True)
-        raise typer.Exit(2) from None
+        _fail(operator_message(error, **typed))
 
 
 def _fail(message: str) -> NoReturn:
@@ -344,7 +352,12 @@ def user_create(
     organization: Annotated[
         str | None, typer.Option(help="Organisation slug (partner accounts).")
     ] = None,
-    display_name: Annotated[str, typer.Option(help="Name shown to editors.")] = "",
+    display_name: Annotated[
+        str,
+        typer.Option(
+            help="Name shown to editors (audit log); default: the address's part before the @."
+        ),
+    ] = "",
     password_stdin: Annotated[
         bool, typer.Option("--password-stdin", help="Read the password from standard input.")
     ] = False,
@@ -358,7 +371,7 @@ def user_create(
         service.parse_role(role)
         service.normalize_email(email)
     except DomainError as error:
-        _fail(error.message)
+        _fail(operator_message(error))
     if password_stdin:
         password = sys.stdin.readline().rstrip("\r\n")
     else:
@@ -366,7 +379,7 @@ def user_create(
     try:
         service.validate_password(password)
     except DomainError as error:
-        _fail(error.message)
+        _fail(operator_message(error))
 
     async def work() -> Any:
         return await service.create_account(
@@ -379,15 +392,18 @@ def user_create(
         )
 
     account = _run_migrated(settings, work)
-    typer.echo(f"Account created: {account.email} ({account.role.value}, id {account.id})")
+    typer.echo(
+        f"Account created: {account.email} ({account.role.value}, id {account.id}), "
+        f'shown as "{account.display_name}"'
+    )
 
 
-def _run_migrated(settings: Settings, work: Any) -> Any:
+def _run_migrated(settings: Settings, work: Any, **typed: object) -> Any:
     """Apply pending migrations, then run ``work`` like ``_run_domain``."""
     from services import db
 
     asyncio.run(db.migrate(settings.database))
-    return _run_domain(settings, work)
+    return _run_domain(settings, work, **typed)
 
 
 @token_app.command("create")
@@ -406,7 +422,7 @@ def token_create(
             _fail("this account is deactivated")
         return await service.issue_token(account, ttl=timedelta(days=days))
 
-    secret = _run_migrated(settings, work)
+    secret = _run_migrated(settings, work, email=email)
     typer.echo(secret)
     typer.secho(
         f"Bearer token for {email}, valid {days} days. {_SECRET_WARNING}",
@@ -429,7 +445,7 @@ def apikey_create(
     async def work() -> Any:
         return await service.create_api_key(organization, scopes=scopes.split(","), name=name)
 
-    key, secret = _run_migrated(settings, work)
+    key, secret = _run_migrated(settings, work, organization=organization)
     typer.echo(secret)
     typer.secho(
         f"API key {key.prefix} for {organization} ({key.scopes}). {_SECRET_WARNING}",
@@ -440,18 +456,26 @@ def apikey_create(
 
 @apikey_app.command("revoke")
 def apikey_revoke(
-    prefix: Annotated[str, typer.Argument(help="The key's prefix (its first 8 characters).")],
+    key: Annotated[
+        str,
+        typer.Argument(
+            help="The whole key (tec_k_…) or its prefix: the 8 characters after tec_k_, "
+            "as `tec apikey create` showed it.",
+            metavar="KEY_OR_PREFIX",
+        ),
+    ],
 ) -> None:
-    """Revoke an API key: requests sent with it are refused from now on."""
+    """Revoke an API key, given whole or by its prefix: requests sent with it are refused
+    from now on."""
     from services.accounts import service
 
     settings = _settings()
 
     async def work() -> Any:
-        return await service.revoke_api_key(prefix)
+        return await service.revoke_api_key(key)
 
-    key = _run_migrated(settings, work)
-    typer.echo(f"API key {key.prefix} revoked.")
+    revoked = _run_migrated(settings, work, key=f'"{key.strip()}"')
+    typer.echo(f"API key {revoked.prefix} revoked.")
 
 
 rounds_app = typer.Typer(help="Voting rounds.", no_args_is_help=True)
@@ -468,12 +492,25 @@ def rounds_close_due(
     """Close the voting rounds whose closing date has passed; each winner becomes a draft
     shared project. Safe to run from several machines at once."""
     settings = _settings()
+    from mailer.sending import OPERATOR
     from services import db
+    from services.themes.service import get_themes_by_ids
     from services.votes.voting import close_due_rounds
 
     async def tick() -> None:
-        for closed in await close_due_rounds():
-            typer.echo(f"Closed « {closed.title} » (winner theme id: {closed.winner_id}).")  # type: ignore[attr-defined]
+        closed_rounds = await close_due_rounds()
+        winners = await get_themes_by_ids(
+            OPERATOR,
+            [r.winner_id for r in closed_rounds if r.winner_id is not None],  # type: ignore[attr-defined]
+        )
+        for closed in closed_rounds:
+            winner = winners.get(closed.winner_id)  # type: ignore[attr-defined]
+            outcome = (
+                f'won by "{winner.title}", now a draft shared project'
+                if winner is not None
+                else "no vote was cast, so no winner"
+            )
+            typer.echo(f'Closed "{closed.title}": {outcome}.')
 
     async def run() -> None:
         await db.migrate(settings.database)
@@ -560,7 +597,7 @@ def newsletter_send(
                     await transport.close()
 
     asyncio.run(db.migrate(settings.database))
-    counts = _run_domain_async(run)
+    counts = _run_domain_async(run, issue=issue)
     typer.echo(
         "Issue {}: {SENT} sent, {FAILED} failed, {CANCELLED} cancelled, "
         "{PENDING} waiting for a retry.".format(issue_id, **counts)
@@ -584,7 +621,7 @@ def newsletter_draft(
     try:
         first = dt.date.fromisoformat(f"{month.strip()[:7]}-01")
     except ValueError:
-        _fail(f"Mois invalide : « {month} » (attendu : AAAA-MM, par ex. 2026-12).")
+        _fail(f'invalid month "{month}" (expected YYYY-MM, e.g. 2026-12)')
 
     async def run() -> tuple[Any, Any]:
         async with db.database(settings.database):
@@ -595,8 +632,8 @@ def newsletter_draft(
             return issue, composed
 
     asyncio.run(db.migrate(settings.database))
-    issue, composed = _run_domain_async(run)
-    typer.echo(f"Draft issue {issue.id} « {issue.title} » ({issue.slug}):")
+    issue, composed = _run_domain_async(run, month=month)
+    typer.echo(f'Draft issue {issue.id} "{issue.title}" ({issue.slug}):')
     for kind, items in composed.sections.items():
         titles = "; ".join(str(i.get("title", "")) for i in items)
         typer.echo(f"  {kind}: {len(items)}" + (f" — {titles}" if titles else ""))
@@ -612,17 +649,16 @@ def _issue_pk(value: str) -> int:
     try:
         return decode_id(value, "NewsletterIssue")  # type: ignore[arg-type]
     except DomainError as error:
-        _fail(error.message)
+        _fail(operator_message(error, issue=value))
 
 
-def _run_domain_async(work: Any) -> Any:
+def _run_domain_async(work: Any, **typed: object) -> Any:
     from services.errors import DomainError
 
     try:
         return asyncio.run(work())
     except DomainError as error:
-        typer.secho(f"Error: {error.message}", fg=typer.colors.RED, err=True)
-        raise typer.Exit(2) from None
+        _fail(operator_message(error, **typed))
 
 
 @app.command()

@@ -27,12 +27,15 @@ TEC = str(Path(sys.executable).parent / "tec")
 class LiveServer:
     base_url: str
     env: dict[str, str]
+    # Every command and the server run here, as an operator's shell would.
+    cwd: Path
 
     def tec(self, *args: str, stdin: str | None = None) -> str:
         """Run a ``tec`` command against the same database; its standard output."""
         result = subprocess.run(
             [TEC, *args],
             env=self.env,
+            cwd=self.cwd,
             input=stdin,
             capture_output=True,
             text=True,
@@ -129,10 +132,13 @@ def _environment(tmp_path: Path, port: int, settings: dict[str, str]) -> dict[st
 def live_server(tmp_path: Path, **settings: str) -> Iterator[LiveServer]:
     """``tec serve`` on a free port over the demo data: a SQLite file in ``tmp_path``
     unless ``TEC_DATABASE_URL`` is given. A SQLite database is a copy of the demo database
-    (one already there, another server's, is served as it is); any other gets ``tec demo``."""
+    (one already there, another server's, is served as it is); any other gets ``tec demo``.
+    Commands run in ``tmp_path``, where a relative database path is read from."""
     port = _free_port()
     server = LiveServer(
-        base_url=f"http://127.0.0.1:{port}", env=_environment(tmp_path, port, settings)
+        base_url=f"http://127.0.0.1:{port}",
+        env=_environment(tmp_path, port, settings),
+        cwd=tmp_path,
     )
     url = server.env["TEC_DATABASE_URL"]
     if not url.startswith("sqlite://"):
@@ -149,7 +155,9 @@ def serving(tmp_path: Path, **settings: str) -> Iterator[LiveServer]:
     ``tec demo``: the caller's data stays as it is)."""
     port = _free_port()
     server = LiveServer(
-        base_url=f"http://127.0.0.1:{port}", env=_environment(tmp_path, port, settings)
+        base_url=f"http://127.0.0.1:{port}",
+        env=_environment(tmp_path, port, settings),
+        cwd=tmp_path,
     )
     with _serving(tmp_path, server):
         yield server
@@ -157,11 +165,12 @@ def serving(tmp_path: Path, **settings: str) -> Iterator[LiveServer]:
 
 @contextlib.contextmanager
 def _serving(tmp_path: Path, server: LiveServer) -> Iterator[None]:
-    log = (tmp_path / "serve.log").open("w+")
+    port = server.base_url.rsplit(":", 1)[1]
+    log = (tmp_path / f"serve-{port}.log").open("w+")
     process = subprocess.Popen(
         [TEC, "serve", "--no-migrate"],
         env=server.env,
-        cwd=tmp_path,
+        cwd=server.cwd,
         stdout=log,
         stderr=subprocess.STDOUT,
     )

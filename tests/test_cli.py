@@ -99,4 +99,4 @@ def test_demo_puts_the_seeds_in_the_archive_and_the_draft_of_this_month_has_cont
     assert lines["THEME_OF_THE_MONTH"].startswith("  THEME_OF_THE_MONTH: 1 — ")
     assert int(lines["INSPIRING_PROJECTS"].split(":")[1].split("—")[0]) >= 1
     bad = _tec("newsletter", "draft", "--month", "décembre", env=env, cwd=tmp_path)
-    assert bad.returncode == 2 and "AAAA-MM" in bad.stderr
+    assert bad.returncode == 2 and "expected YYYY-MM" in bad.stderr

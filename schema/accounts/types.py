@@ -11,6 +11,7 @@ from schema.directives import VIEWER_DEPENDENT
 from schema.enums import mirror
 from schema.relay import Node
 from services.accounts.models import Account as AccountModel
+from services.accounts.service import display_name_of
 from services.policy import is_allowed
 from services.viewer import Role
 
@@ -38,7 +39,7 @@ class Account(Node):
     def from_model(cls, m: AccountModel) -> Account:
         return cls(
             pk=m.id,
-            display_name=m.display_name,
+            display_name=display_name_of(m),
             role=m.role,
             email_address=m.email,
             territory_pk=m.territory_id,  # type: ignore[attr-defined]

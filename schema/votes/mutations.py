@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
 from typing import Annotated
 
 import strawberry
@@ -10,6 +9,7 @@ import strawberry
 from schema import registry
 from schema.relay import decode_id, decode_ids
 from schema.votes.types import VotingRound
+from services.moments import Moment
 from services.votes import voting
 
 RoundID = Annotated[strawberry.ID, strawberry.argument(description="ID of the voting round.")]
@@ -27,8 +27,14 @@ TerritoryID = Annotated[
 class VotingRoundInput:
     title: str = strawberry.field(description="Title, in French.")
     description: str = strawberry.field(default="", description="What is at stake.")
-    opens_at: dt.datetime = strawberry.field(description="Opening (with a UTC offset).")
-    closes_at: dt.datetime = strawberry.field(description="Closing (with a UTC offset).")
+    opens_at: Moment = strawberry.field(
+        description="Opening: a date with its UTC offset, `now`, or a duration from now (`P1D`)."
+    )
+    closes_at: Moment = strawberry.field(
+        description="Closing: a date with its UTC offset, or a duration from now (`P7D`: a "
+        "week from now); one already past, or not after the opening, is refused "
+        "(CLOSES_IN_PAST, CLOSES_BEFORE_OPENING)."
+    )
     votes_per_territory: int = strawberry.field(
         default=voting.DEFAULT_VOTES_PER_TERRITORY,
         description="Votes each local authority may cast (one per theme at most).",
@@ -60,7 +66,7 @@ class VotingMutations:
             candidate_theme_ids=decode_ids(input.candidates, "Theme", "candidates"),
         )
         return VotingRound.from_model(
-            await voting.open_voting_round(info.context.viewer, draft=draft)
+            await voting.open_voting_round(info.context.viewer, draft=draft, at=info.context.now)
         )
 
     @strawberry.mutation(

@@ -157,11 +157,13 @@ async def create_account(
     display_name: str = "",
 ) -> Account:
     """Create an account. A local-authority member belongs to exactly one territory, a
-    partner to exactly one organisation; other roles belong to neither. An e-mail address
+    partner to exactly one organisation; other roles belong to neither. Without a
+    ``display_name`` the account is named after its address (``camille.martin@…`` →
+    ``camille.martin``), so the audit log never shows a blank author. An e-mail address
     already in use raises :class:`Conflict` and nothing is created."""
     address = normalize_email(email)
     role = parse_role(role)
-    display_name = display_name.strip()
+    display_name = display_name.strip() or _name_from_address(address)
     if len(display_name) > 200:
         raise BadUserInput("Nom affiché trop long (200 caractères au plus)", field="displayName")
     if role is Role.LOCAL_AUTHORITY and not territory_slug:
@@ -209,6 +211,16 @@ async def create_account(
             raise Conflict(
                 "Un compte existe déjà avec cette adresse e-mail", field="email"
             ) from None
+
+
+def _name_from_address(address: str) -> str:
+    return address.split("@", 1)[0]
+
+
+def display_name_of(account: Account) -> str:
+    """The name shown for an account: its display name, else the part of its address
+    before the ``@`` (accounts created without a name)."""
+    return account.display_name.strip() or _name_from_address(account.email)
 
 
 async def get_account_by_email(email: str) -> Account:
@@ -339,11 +351,19 @@ def api_key_prefix(secret: str) -> str:
     return secret.removeprefix(API_KEY_PREFIX)[:API_KEY_PREFIX_LENGTH]
 
 
-async def revoke_api_key(prefix: str) -> ApiKey:
-    """Revoke the key with this prefix (idempotent); :class:`NotFound` if there is none."""
-    key = await ApiKey.filter(prefix=prefix.strip()).first()
-    if key is None:
-        raise NotFound("Aucune clé avec ce préfixe", field="prefix")
+async def revoke_api_key(key_or_prefix: str) -> ApiKey:
+    """Revoke a key given whole (``tec_k_…``) or by its prefix, the 8 characters after
+    ``tec_k_`` (``tec_k_`` in front of them is accepted too); idempotent. A whole key must
+    be the stored one, not only share its prefix. :class:`NotFound` if no key matches."""
+    random_part = key_or_prefix.strip().removeprefix(API_KEY_PREFIX)
+    if len(random_part) < API_KEY_PREFIX_LENGTH:
+        raise BadUserInput(
+            "Donner la clé (tec_k_…) ou son préfixe, les 8 caractères après tec_k_", field="key"
+        )
+    key = await ApiKey.filter(prefix=random_part[:API_KEY_PREFIX_LENGTH]).first()
+    whole = len(random_part) > API_KEY_PREFIX_LENGTH
+    if key is None or (whole and key.key_hash != secret_digest(API_KEY_PREFIX + random_part)):
+        raise NotFound("Aucune clé ne correspond", field="key")
     if key.revoked_at is None:
         key.revoked_at = _now()
         await key.save(update_fields=["revoked_at", "updated_at"])

@@ -23,3 +23,13 @@ class AlreadyVoted(Conflict):
 
 class VoteLimitReached(Conflict):
     code = "VOTE_LIMIT_REACHED"
+
+
+class ClosesInPast(BadUserInput):
+    """A round whose closing date has already passed could never take a vote."""
+
+    code = "CLOSES_IN_PAST"
+
+
+class ClosesBeforeOpening(BadUserInput):
+    code = "CLOSES_BEFORE_OPENING"

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 from tests.unique import unique_tag
 
 CREATE = """mutation($input: ResourceCreateInput!) {
@@ -194,6 +196,31 @@ async def test_every_write_is_in_the_audit_log_with_before_and_after(gql, princi
     assert [e["action"] for e in entries] == ["resource.update", "resource.create"]
     assert entries[0]["changes"]["title"] == [created["title"], "Nouveau titre"]
     assert entries[0]["actor"] == {"displayName": "EDITOR"} and entries[0]["actorRole"] == "EDITOR"
+
+
+@pytest.mark.parametrize("stored", ["created without a name", "an older blank name"])
+async def test_the_audit_log_names_an_author_created_without_a_display_name(gql, stored):
+    from services.accounts import service as accounts
+    from services.accounts.models import Account
+    from tests.conftest import PASSWORD
+
+    address = f"camille.{unique_tag(6)}@editors.test"
+    account = await accounts.create_account(address, password=PASSWORD, role="EDITOR")
+    if stored == "an older blank name":
+        await Account.filter(id=account.id).update(display_name="")
+    editor = {"Authorization": f"Bearer {await accounts.issue_token(account)}"}
+    created = (await gql.data(CREATE, {"input": {"title": _title()}}, headers=editor))[
+        "createResource"
+    ]
+    log = await gql.data(
+        """query($id: ID!) { auditLog(filter: {object: $id}) { nodes { actor { displayName } } }
+        me { displayName } }""",
+        {"id": created["id"]},
+        headers=editor,
+    )
+    name = address.split("@")[0]
+    assert log["auditLog"]["nodes"] == [{"actor": {"displayName": name}}]
+    assert log["me"] == {"displayName": name}
 
 
 async def test_sign_in_and_sign_out(gql, client):

@@ -202,3 +202,53 @@ async def test_vote_errors_through_graphql(gql, principals):
     assert body["errors"][0]["extensions"]["code"] == "FORBIDDEN"
     body = await gql(VOTE, {"r": opened["id"], "t": themes[0]["id"]})
     assert body["errors"][0]["extensions"]["code"] == "UNAUTHENTICATED"
+
+
+async def test_a_round_opens_now_for_a_week_in_relative_terms(gql, principals):
+    editor = principals["EDITOR"]
+    themes = await _themes(gql, editor)
+    before = dt.datetime.now(dt.UTC)
+    opened = (
+        await gql.data(
+            """mutation($c: [ID!]!) { openVotingRound(input: {title: "Tour relatif",
+              opensAt: "now", closesAt: "P7D", candidates: $c}) { isOpen opensAt closesAt } }""",
+            {"c": [t["id"] for t in themes[:2]]},
+            headers=editor,
+        )
+    )["openVotingRound"]
+    opens = dt.datetime.fromisoformat(opened["opensAt"])
+    assert opened["isOpen"] is True
+    assert before <= opens <= dt.datetime.now(dt.UTC)
+    assert dt.datetime.fromisoformat(opened["closesAt"]) - opens == dt.timedelta(days=7)
+
+
+@pytest.mark.parametrize(
+    ("opens_at", "closes_at", "code"),
+    [
+        ("now", "2021-06-30T18:00:00+02:00", "CLOSES_IN_PAST"),
+        ("P7D", "P1D", "CLOSES_BEFORE_OPENING"),
+        ("now", "7 jours", "BAD_USER_INPUT"),
+        ("demain", "P7D", "BAD_USER_INPUT"),
+    ],
+)
+async def test_a_round_that_could_take_no_vote_is_refused_with_a_code(
+    gql, principals, opens_at, closes_at, code
+):
+    editor = principals["EDITOR"]
+    themes = await _themes(gql, editor)
+    title = f"Impossible {unique_tag(6)}"
+    body = await gql(
+        ROUND,
+        {
+            "input": {
+                "title": title,
+                "opensAt": opens_at,
+                "closesAt": closes_at,
+                "candidates": [t["id"] for t in themes[:2]],
+            }
+        },
+        headers=editor,
+    )
+    assert body["errors"][0]["extensions"]["code"] == code, body
+    rounds = await gql.data("{ votingRounds(first: 100) { nodes { title } } }", headers=editor)
+    assert title not in [r["title"] for r in rounds["votingRounds"]["nodes"]]

@@ -221,11 +221,12 @@ def _at_once(code: str, args: list[list[str]], *, cwd: Path, repo_root: Path) ->
 def test_a_link_signed_by_one_process_verifies_in_another_without_a_secret(tmp_path, repo_root):
     token = _python(_SIGN, cwd=tmp_path, repo_root=repo_root)
     assert _python(_VERIFY, token, cwd=tmp_path, repo_root=repo_root) == "(7, 3)"
-    secret = tmp_path / "var" / "signing-secret"
+    secret = tmp_path / "var" / "tec" / "signing-secret"
     assert secret.stat().st_mode & 0o777 == 0o600
     here = signing.signing_keys(Settings(signing_secret=[], signing_secret_file=secret))
     assert signing.verify(here, token, signing.MANAGE, now=dt.datetime.now(dt.UTC)) == (7, 3)
-    # Elsewhere (another var/), another secret: the link is refused.
+    # Elsewhere the default relative database is another one, so is the instance and its
+    # secret: the link is refused.
     elsewhere = tmp_path / "elsewhere"
     elsewhere.mkdir()
     refused = subprocess.run(
@@ -241,9 +242,9 @@ def test_a_link_signed_by_one_process_verifies_in_another_without_a_secret(tmp_p
 
 def test_processes_starting_at_once_agree_on_the_secret(tmp_path, repo_root):
     digests = _at_once(_RACE, [[] for _ in range(4)], cwd=tmp_path, repo_root=repo_root)
-    secret = (tmp_path / "var" / "signing-secret").read_text().strip().encode()
+    secret = (tmp_path / "var" / "tec" / "signing-secret").read_text().strip().encode()
     assert set(digests) == {hashlib.sha256(secret).hexdigest()}
-    created = sorted(p.name for p in (tmp_path / "var").iterdir())
+    created = sorted(p.name for p in (tmp_path / "var" / "tec").iterdir())
     assert created == ["signing-secret"]
 
 
