@@ -24,6 +24,7 @@ from services.audit.service import record
 from services.editing import now as _now
 from services.editing import write_transaction
 from services.errors import BadUserInput, Conflict, NotFound
+from services.organizations.models import Organization
 from services.pagination import Ordering, Page, PageRequest, SortKey, paginate
 from services.policy import authorize
 from services.subscribers import signing
@@ -49,6 +50,7 @@ class AccountFilter:
 
     roles: Sequence[Role] = ()
     organization_id: int | None = None
+    organization_slug: str | None = None
     territory_id: int | None = None
     active: bool | None = None
     text: str = ""
@@ -58,6 +60,7 @@ class AccountFilter:
 @dataclass(frozen=True)
 class ApiKeyFilter:
     organization_id: int | None = None
+    organization_slug: str | None = None
     include_revoked: bool = False
 
 
@@ -82,6 +85,8 @@ async def list_accounts(viewer: Viewer, *, flt: AccountFilter, page: PageRequest
         condition &= Q(role__in=list(flt.roles))
     if flt.organization_id is not None:
         condition &= Q(organization_id=flt.organization_id)
+    if flt.organization_slug is not None:
+        condition &= Q(organization__slug=flt.organization_slug)
     if flt.territory_id is not None:
         condition &= Q(territory_id=flt.territory_id)
     if flt.active is not None:
@@ -96,6 +101,18 @@ async def list_accounts(viewer: Viewer, *, flt: AccountFilter, page: PageRequest
     if text:
         condition &= Q(email__icontains=text) | Q(display_name__icontains=text)
     return await paginate(Account.filter(condition), ACCOUNT_ORDERING, page)
+
+
+async def get_affiliations(account_ids: Sequence[int]) -> dict[int, str]:
+    """``{account id: slug of its territory or organisation}`` (accounts that have one)."""
+    rows = await Account.filter(id__in=list(account_ids)).values_list(
+        "id", "territory__slug", "organization__slug"
+    )
+    return {
+        pk: territory or organization
+        for pk, territory, organization in rows
+        if territory or organization
+    }
 
 
 async def count_active_tokens(account_ids: Sequence[int]) -> dict[int, int]:
@@ -286,6 +303,14 @@ async def list_api_keys(viewer: Viewer, *, flt: ApiKeyFilter, page: PageRequest)
     query = ApiKey.all()
     if flt.organization_id is not None:
         query = query.filter(organization_id=flt.organization_id)
+    if flt.organization_slug is not None:
+        query = query.filter(organization__slug=flt.organization_slug)
     if not flt.include_revoked:
         query = query.filter(revoked_at__isnull=True)
     return await paginate(query, API_KEY_ORDERING, page)
+
+
+async def get_organization_slugs(organization_ids: Sequence[int]) -> dict[int, str]:
+    """``{organisation id: slug}``, to name the owners of API keys in listings."""
+    rows = await Organization.filter(id__in=list(organization_ids)).values_list("id", "slug")
+    return dict(rows)
