@@ -194,6 +194,11 @@ the contributor (the account, or the API key, that submitted it); `Account.email
 editors and to the account itself; `VotingRound.votes` (who voted for what) to editors,
 and to members of a local authority for their own authority's votes only;
 `Membership.diagnosticNotes` to editors and the participant's own members.
+`Account.active`, `lastSignInAt` and `createdAt` to administrators and to the account
+itself, `Account.activeSessions` to administrators. An administrator cannot deactivate
+their own account. Operators run the account operations through `tec` on the server
+(`tec user …`, `tec token revoke`, `tec apikey list`), recorded in the audit log as an
+`ADMIN` without an account.
 """
 
 

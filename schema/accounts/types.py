@@ -135,10 +135,12 @@ class SignInPayload:
     account: Account = strawberry.field(description="The signed-in account.")
 
 
-ApiKeyScope = strawberry.enum(
-    enum.Enum("ApiKeyScope", {"READ": "READ", "CONTRIBUTE": "CONTRIBUTE"}),  # type: ignore[misc]
-    description="What an API key may do: READ published content, CONTRIBUTE resources.",
-)
+@strawberry.enum(description="What an API key may do.")
+class ApiKeyScope(enum.Enum):
+    READ = strawberry.enum_value("READ", description="Read published content.")
+    CONTRIBUTE = strawberry.enum_value(
+        "CONTRIBUTE", description="Contribute resources for editors to review."
+    )
 
 
 @strawberry.type(
