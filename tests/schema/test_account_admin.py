@@ -306,3 +306,23 @@ async def test_state_of_others_is_private(gql, principals):
     for node in body["auditLog"]["nodes"]:
         if node["actor"]:
             assert node["actor"]["active"] is None and node["actor"]["activeSessions"] is None
+
+
+async def test_the_account_list_costs_the_same_statements_for_1_or_20_accounts(gql, principals):
+    from tests.sqlcount import count_queries
+
+    tag = uuid.uuid4().hex[:8]
+    for i in range(20):
+        await accounts.create_account(
+            f"n1-{tag}-{i:02}@example.org", password=PASSWORD, role="PARTNER",
+            organization_slug="anct", display_name=f"N1 {i}",
+        )  # fmt: skip
+    query = """query($t: String!, $n: Int!) { accounts(first: $n, filter: {text: $t}) {
+        nodes { email active activeSessions organization { slug } territory { slug } } } }"""
+    counts = []
+    for size in (1, 20):
+        with count_queries() as statements:
+            body = await gql.data(query, {"t": f"n1-{tag}", "n": size}, principals["ADMIN"])
+        assert len(body["accounts"]["nodes"]) == size
+        counts.append(len(statements))
+    assert counts[0] == counts[1], counts
