@@ -41,6 +41,7 @@ from gateway.http import (
 )
 from gateway.ide import STATIC_DIR
 from gateway.metrics import Metrics
+from gateway.pages.accounts import routes as account_routes
 from gateway.pages.newsletters import routes as newsletter_routes
 from gateway.persisted import PersistedQueries
 from gateway.ratelimit import CounterThrottle, Limits, RateLimiter, build_counter
@@ -217,6 +218,7 @@ def create_app(settings: Settings | None = None, *, clock: Clock = system_clock)
             Route("/themes/{slug}/events.ics", theme_events_feed, methods=["GET", "HEAD"]),
             *syndication_routes(),
             *newsletter_routes(),
+            *account_routes(),
             Route("/healthz", healthz, methods=["GET", "HEAD"]),
             Route("/readyz", readyz, methods=["GET", "HEAD"]),
             Route("/metrics", metrics.endpoint, methods=["GET"]),

@@ -83,6 +83,11 @@ def confirmation_url(settings: Settings, token: str) -> str:
     return f"{settings.http.base_url}/newsletters/confirm?token={quote(token)}"
 
 
+def password_reset_url(settings: Settings, token: str) -> str:
+    """The gateway's page where the owner of a reset link chooses a new password."""
+    return f"{settings.http.base_url}/account/password?token={quote(token)}"
+
+
 def recipient_values(
     settings: Settings, keys: SigningKeys, *, subscriber_id: int, generation: int, name: str
 ) -> dict[str, str]:

@@ -1,5 +1,6 @@
 """Orchestration: send an issue now (``tec newsletter send``), start scheduled issues and
-drain the queue (``tec mailer``), send a test, send a confirmation link."""
+drain the queue (``tec mailer``), send a test, send a confirmation link, send a
+password-reset link."""
 
 from __future__ import annotations
 
@@ -10,7 +11,12 @@ from collections.abc import Callable
 
 from mailer.compose import ComposedIssue, Executor, compose_issue
 from mailer.delivery import BatchReport, Sender, _sleep, drain
-from mailer.links import confirmation_url, public_values, recipient_values
+from mailer.links import (
+    confirmation_url,
+    password_reset_url,
+    public_values,
+    recipient_values,
+)
 from mailer.message import MessageFactory
 from mailer.render import Personalizer
 from mailer.transport import MailTransport
@@ -221,6 +227,52 @@ async def send_confirmation(
         html=html,
         text=text,
         unsubscribe_url=manage["unsubscribe_url"],
+    )
+    await transport.send(envelope)
+    return link
+
+
+async def send_password_reset(
+    account: Account,
+    token: str,
+    *,
+    settings: Settings,
+    transport: MailTransport,
+) -> str:
+    """The e-mail of a password reset an administrator asked for: a link to the gateway's
+    page where the account's owner chooses a new password (valid 24 hours, once). Returns
+    the link."""
+    from html import escape
+
+    link = password_reset_url(settings, token)
+    factory = MessageFactory(
+        sender=settings.mail.mail_from,
+        subject="Choisissez un nouveau mot de passe — Territoires en Commun",
+        domain_key=f"password-{account.id}-{int(now().timestamp())}",
+    )
+    greeting = f"Bonjour {account.display_name}," if account.display_name else "Bonjour,"
+    paragraphs = [
+        greeting,
+        "Un administrateur de Territoires en Commun a demandé la réinitialisation du mot de "
+        f"passe du compte {account.email}. Ouvrez ce lien (valable 24 heures, une seule fois) "
+        "pour en choisir un nouveau :",
+        link,
+        "Votre mot de passe actuel reste valable tant que vous n'en avez pas choisi un "
+        "nouveau. Si vous n'attendiez pas ce message, ignorez-le.",
+    ]
+    text = "\n\n".join(paragraphs) + "\n"
+    html = (
+        '<!doctype html><html lang="fr"><body style="font-family:Arial,sans-serif">'
+        + "".join(f"<p>{escape(p)}</p>" for p in paragraphs if p != link)
+        + f'<p><a href="{escape(link)}" style="background:#000091;color:#fff;padding:10px 16px;'
+        f'text-decoration:none">Choisir un nouveau mot de passe</a></p></body></html>'
+    )
+    envelope = factory.build(
+        to_name=account.display_name,
+        to_address=account.email,
+        subscriber_key=f"account-{account.id}",
+        html=html,
+        text=text,
     )
     await transport.send(envelope)
     return link

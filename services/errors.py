@@ -4,14 +4,19 @@ from __future__ import annotations
 
 
 class DomainError(Exception):
-    """Base of expected failures: the message is safe to show to the person who asked."""
+    """Base of expected failures: the message (French) is safe to show to the person who
+    asked; ``operator_message`` is the same in English, for the operators' ``tec`` command,
+    where the failure has one."""
 
     code = "BAD_REQUEST"
 
-    def __init__(self, message: str, *, field: str | None = None) -> None:
+    def __init__(
+        self, message: str, *, field: str | None = None, operator_message: str | None = None
+    ) -> None:
         super().__init__(message)
         self.message = message
         self.field = field
+        self.operator_message = operator_message
 
 
 class NotFound(DomainError):

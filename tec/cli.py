@@ -6,7 +6,7 @@ import asyncio
 import contextlib
 import logging
 import sys
-from datetime import timedelta
+from datetime import UTC, timedelta
 from pathlib import Path
 from typing import Annotated, Any, NoReturn
 
@@ -372,14 +372,7 @@ def user_create(
         service.normalize_email(email)
     except DomainError as error:
         _fail(operator_message(error))
-    if password_stdin:
-        password = sys.stdin.readline().rstrip("\r\n")
-    else:
-        password = typer.prompt("Password", hide_input=True, confirmation_prompt=True)
-    try:
-        service.validate_password(password)
-    except DomainError as error:
-        _fail(operator_message(error))
+    password = _read_password(password_stdin)
 
     async def work() -> Any:
         return await service.create_account(
@@ -392,10 +385,181 @@ def user_create(
         )
 
     account = _run_migrated(settings, work)
-    typer.echo(
-        f"Account created: {account.email} ({account.role.value}, id {account.id}), "
-        f'shown as "{account.display_name}"'
+    typer.echo(f"Account created: {account.email} ({_role_name(account.role)}, id {account.id})")
+
+
+def _read_password(from_stdin: bool) -> str:
+    """A new password, from standard input or prompted for twice; checked at once."""
+    from services.accounts import service
+    from services.errors import DomainError
+
+    if from_stdin:
+        password = sys.stdin.readline().rstrip("\r\n")
+    else:
+        password = typer.prompt("Password", hide_input=True, confirmation_prompt=True)
+    try:
+        service.validate_password(password)
+    except DomainError as error:
+        _fail(operator_message(error))
+    return password
+
+
+def _role_name(role: Any) -> str:
+    """A role as operators type it: ``local-authority``."""
+    return str(role.value).lower().replace("_", "-")
+
+
+def _count(number: int, noun: str) -> str:
+    return f"{number} {noun}" + ("" if number == 1 else "s")
+
+
+def _when(moment: Any) -> str:
+    return moment.astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC") if moment else "never"
+
+
+def _table(header: tuple[str, ...], rows: list[tuple[str, ...]]) -> None:
+    """Columns padded to their widest cell (the last one is not)."""
+    widths = [max(len(r[i]) for r in [header, *rows]) for i in range(len(header) - 1)]
+    for row in [header, *rows]:
+        cells = [cell.ljust(width) for cell, width in zip(row, widths, strict=False)]
+        typer.echo("  ".join([*cells, row[-1]]).rstrip())
+
+
+async def _every_page(fetch: Any) -> list[Any]:
+    """All the rows of a paginated service listing (``fetch(page_request)``)."""
+    from services.pagination import PageRequest
+
+    rows: list[Any] = []
+    after = None
+    while True:
+        page = await fetch(PageRequest(first=100, after=after))
+        rows += page.items
+        if not page.has_next_page:
+            return rows
+        after = page.end_cursor
+
+
+@user_app.command("list")
+def user_list(
+    role: Annotated[
+        str | None, typer.Option(help="Only this role: admin, editor, local-authority, partner.")
+    ] = None,
+    organization: Annotated[
+        str | None, typer.Option(help="Only members of this organisation (slug).")
+    ] = None,
+    state: Annotated[
+        str, typer.Option(help="active, deactivated or all.", case_sensitive=False)
+    ] = "all",
+    search: Annotated[str, typer.Option(help="Part of the e-mail address or of the name.")] = "",
+) -> None:
+    """List accounts by e-mail address: role, name, territory or organisation, state, last
+    sign-in and sessions still open."""
+    from services.accounts import admin, service
+    from services.errors import DomainError
+
+    states = {"active": True, "deactivated": False, "all": None}
+    if state.lower() not in states:
+        _fail("--state must be active, deactivated or all")
+    try:
+        roles = [service.parse_role(role)] if role else []
+    except DomainError as error:
+        _fail(operator_message(error))
+    flt = admin.AccountFilter(
+        roles=roles, organization_slug=organization, active=states[state.lower()], text=search
     )
+    settings = _settings()
+
+    async def work() -> Any:
+        accounts = await _every_page(
+            lambda page: admin.list_accounts(admin.OPERATOR, flt=flt, page=page)
+        )
+        ids = [a.id for a in accounts]
+        return accounts, await admin.get_affiliations(ids), await admin.count_active_tokens(ids)
+
+    accounts, affiliations, sessions = _run_migrated(settings, work)
+    if not accounts:
+        typer.echo("No account matches.")
+        return
+    _table(
+        ("E-MAIL", "ROLE", "OF", "STATE", "LAST SIGN-IN", "SESSIONS", "NAME"),
+        [
+            (
+                a.email,
+                _role_name(a.role),
+                affiliations.get(a.id, "-"),
+                "active" if a.is_active else "deactivated",
+                _when(a.last_login_at),
+                str(sessions.get(a.id, 0)),
+                a.display_name or "-",
+            )
+            for a in accounts
+        ],
+    )
+    typer.echo(_count(len(accounts), "account") + ".")
+
+
+def _account_command(email: str, act: Any) -> Any:
+    """Find the account with this address, then ``act(account)`` as the operator."""
+    from services.accounts import service
+
+    settings = _settings()
+
+    async def work() -> Any:
+        return await act(await service.get_account_by_email(email))
+
+    return _run_migrated(settings, work)
+
+
+@user_app.command("deactivate")
+def user_deactivate(
+    email: Annotated[str, typer.Option(help="E-mail address of the account.")],
+) -> None:
+    """Deactivate an account: it can no longer sign in and its tokens are refused at once."""
+    from services.accounts import admin
+
+    async def act(account: Any) -> Any:
+        was_active = account.is_active
+        return was_active, await admin.deactivate_account(admin.OPERATOR, account.id)
+
+    was_active, account = _account_command(email, act)
+    if was_active:
+        typer.echo(f"Account {account.email} deactivated; its sessions are ended.")
+    else:
+        typer.echo(f"Account {account.email} was already deactivated.")
+
+
+@user_app.command("reactivate")
+def user_reactivate(
+    email: Annotated[str, typer.Option(help="E-mail address of the account.")],
+) -> None:
+    """Let a deactivated account sign in again (its former tokens stay revoked)."""
+    from services.accounts import admin
+
+    async def act(account: Any) -> Any:
+        return await admin.reactivate_account(admin.OPERATOR, account.id)
+
+    account = _account_command(email, act)
+    typer.echo(f"Account {account.email} is active.")
+
+
+@user_app.command("set-password")
+def user_set_password(
+    email: Annotated[str, typer.Option(help="E-mail address of the account.")],
+    password_stdin: Annotated[
+        bool, typer.Option("--password-stdin", help="Read the password from standard input.")
+    ] = False,
+) -> None:
+    """Replace an account's password (prompted for twice unless --password-stdin); its
+    sessions end and pending reset links stop working."""
+    from services.accounts import admin
+
+    password = _read_password(password_stdin)
+
+    async def act(account: Any) -> Any:
+        return await admin.set_password(admin.OPERATOR, account.id, password=password)
+
+    account = _account_command(email, act)
+    typer.echo(f"Password of {account.email} replaced; its sessions are ended.")
 
 
 def _run_migrated(settings: Settings, work: Any, **typed: object) -> Any:
@@ -429,6 +593,20 @@ def token_create(
         fg=typer.colors.YELLOW,
         err=True,
     )
+
+
+@token_app.command("revoke")
+def token_revoke(
+    email: Annotated[str, typer.Option(help="E-mail address of the account.")],
+) -> None:
+    """End every session of an account: all its bearer tokens are refused from now on."""
+    from services.accounts import admin
+
+    async def act(account: Any) -> Any:
+        return await admin.revoke_tokens(admin.OPERATOR, account.id)
+
+    account, revoked = _account_command(email, act)
+    typer.echo(f"{_count(revoked, 'token')} of {account.email} revoked.")
 
 
 @apikey_app.command("create")
@@ -476,6 +654,48 @@ def apikey_revoke(
 
     revoked = _run_migrated(settings, work, key=f'"{key.strip()}"')
     typer.echo(f"API key {revoked.prefix} revoked.")
+
+
+@apikey_app.command("list")
+def apikey_list(
+    organization: Annotated[
+        str | None, typer.Option(help="Only the keys of this organisation (slug).")
+    ] = None,
+    include_revoked: Annotated[bool, typer.Option("--all", help="Revoked keys too.")] = False,
+) -> None:
+    """List API keys, newest first: prefix, organisation, scopes, last use."""
+    from services.accounts import admin
+
+    flt = admin.ApiKeyFilter(organization_slug=organization, include_revoked=include_revoked)
+    settings = _settings()
+
+    async def work() -> Any:
+        keys = await _every_page(
+            lambda page: admin.list_api_keys(admin.OPERATOR, flt=flt, page=page)
+        )
+        owners = await admin.get_organization_slugs({k.organization_id for k in keys})
+        return keys, owners
+
+    keys, owners = _run_migrated(settings, work)
+    if not keys:
+        typer.echo("No API key matches.")
+        return
+    _table(
+        ("PREFIX", "ORGANISATION", "SCOPES", "CREATED", "LAST USED", "STATE", "NAME"),
+        [
+            (
+                k.prefix,
+                owners.get(k.organization_id, "-"),
+                ",".join(sorted(k.scope_set)).lower(),
+                _when(k.created_at),
+                _when(k.last_used_at),
+                f"revoked {_when(k.revoked_at)}" if k.revoked_at else "valid",
+                k.name or "-",
+            )
+            for k in keys
+        ],
+    )
+    typer.echo(_count(len(keys), "key") + ".")
 
 
 rounds_app = typer.Typer(help="Voting rounds.", no_args_is_help=True)

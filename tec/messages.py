@@ -59,6 +59,8 @@ _BY_CODE: Mapping[str, str] = {
 def operator_message(error: DomainError, **typed: object) -> str:
     """The English sentence an operator reads for ``error``; ``typed`` holds what they
     typed, for the sentences that repeat it."""
+    if error.operator_message:
+        return error.operator_message
     if isinstance(error, InvalidInput):
         return "; ".join(operator_message(each, **typed) for each in error.errors)
     template = _BY_CODE_AND_FIELD.get((error.code, error.field))

@@ -7,8 +7,12 @@ from typing import Any
 from strawberry.dataloader import DataLoader
 
 from schema.context import Context
-from services.accounts import service
+from services.accounts import admin, service
 
 
 def account_by_id(ctx: Context) -> DataLoader[int, Any]:
     return ctx.loader("account_by_id", service.get_accounts_by_ids)
+
+
+def active_sessions_by_account(ctx: Context) -> DataLoader[int, int]:
+    return ctx.loader("active_sessions_by_account", admin.count_active_tokens, default=0)

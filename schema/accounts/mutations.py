@@ -1,15 +1,27 @@
-"""Sign-in and sign-out."""
+"""Sign-in and sign-out; administrators' management of accounts; setting a new password
+with the token of a reset link."""
 
 from __future__ import annotations
 
+import logging
 from typing import Annotated
 
 import strawberry
 
+from mailer.sending import send_password_reset
+from mailer.transport import DeliveryError
 from schema import registry
-from schema.accounts.types import Account, SignInPayload
-from services.accounts import service
+from schema.accounts.types import Account, PasswordResetSent, RevokeTokensResult, SignInPayload
+from schema.newsletters.runtime import transport_for
+from schema.relay import decode_id
+from services.accounts import admin, service
+from services.errors import Unavailable
 from services.policy import authorize
+from services.subscribers.signing import signing_keys
+
+logger = logging.getLogger("tec.accounts")
+
+AccountID = Annotated[strawberry.ID, strawberry.argument(description="ID of the account.")]
 
 
 @registry.mutation
@@ -50,3 +62,72 @@ class AccountMutations:
         if ctx.credentials:
             await service.sign_out(ctx.credentials)
         return True
+
+    @strawberry.mutation(
+        description="Deactivate an account (administrators): it can no longer sign in and "
+        "its tokens are refused at once. Not one's own account."
+    )
+    async def deactivate_account(self, info: strawberry.Info, id: AccountID) -> Account:
+        found = await admin.deactivate_account(info.context.viewer, decode_id(id, "Account"))
+        return Account.from_model(found)
+
+    @strawberry.mutation(
+        description="Let a deactivated account sign in again (administrators); its former "
+        "tokens stay revoked."
+    )
+    async def reactivate_account(self, info: strawberry.Info, id: AccountID) -> Account:
+        found = await admin.reactivate_account(info.context.viewer, decode_id(id, "Account"))
+        return Account.from_model(found)
+
+    @strawberry.mutation(
+        description="E-mail the account a link to choose a new password, valid 24 hours and "
+        "once (administrators). The current password works until a new one is chosen."
+    )
+    async def reset_password(self, info: strawberry.Info, id: AccountID) -> PasswordResetSent:
+        ctx = info.context
+        keys = signing_keys(ctx.settings)
+        reset = await admin.start_password_reset(ctx.viewer, decode_id(id, "Account"), keys=keys)
+        transport = transport_for(ctx)
+        try:
+            await send_password_reset(
+                reset.account, reset.token, settings=ctx.settings, transport=transport
+            )
+        except DeliveryError as error:
+            logger.warning("password-reset e-mail not sent: %s", error)
+            raise Unavailable(
+                "L'e-mail n'a pas pu être envoyé : réessayez dans quelques minutes."
+            ) from None
+        finally:
+            await transport.close()
+        return PasswordResetSent(
+            account=Account.from_model(reset.account), expires_at=reset.expires_at
+        )
+
+    @strawberry.mutation(
+        description="End every session of an account (administrators): all its bearer "
+        "tokens are refused from now on; it may sign in again."
+    )
+    async def revoke_tokens(self, info: strawberry.Info, id: AccountID) -> RevokeTokensResult:
+        account, revoked = await admin.revoke_tokens(info.context.viewer, decode_id(id, "Account"))
+        return RevokeTokensResult(account=Account.from_model(account), revoked=revoked)
+
+    @strawberry.mutation(
+        description="Choose a new password with the token of a reset link (no sign-in "
+        "needed). The link then stops working, and every session of the account ends."
+    )
+    async def set_password(
+        self,
+        info: strawberry.Info,
+        token: Annotated[str, strawberry.argument(description="Token of the e-mailed link.")],
+        password: Annotated[
+            str, strawberry.argument(description="New password (12 to 256 characters).")
+        ],
+    ) -> Account:
+        ctx = info.context
+        authorize(ctx.viewer, "account.set_password")
+        found = await admin.reset_password_with_token(
+            signing_keys(ctx.settings), token, password=password
+        )
+        own = Account.from_model(found)
+        own.own = True
+        return own

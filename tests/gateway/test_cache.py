@@ -138,8 +138,8 @@ async def test_a_scheduled_publication_ends_the_entries_when_its_time_comes(data
     clock = FakeClock()
     # Entries that would live two hours, shared caches told ten minutes: the publication,
     # in one hour, ends both first.
-    settings = database.model_copy(
-        update={
+    settings = database.replace(
+        **{
             "rate_limit_anonymous": 1_000_000,
             "cache_enabled": True,
             "cache_ttl": 7200,

@@ -40,7 +40,7 @@ async def test_anonymous_callers_are_limited_per_ip_with_headers(database):
 async def test_a_spent_budget_comes_back_with_the_next_window(database):
     # Ten seconds before a minute ends: windows are fixed, aligned on the clock.
     clock = FakeClock(dt.datetime(2026, 3, 2, 10, 0, 50, tzinfo=dt.UTC))
-    settings = database.model_copy(update={"rate_limit_anonymous": 2, "rate_limit_window": 60})
+    settings = database.replace(**{"rate_limit_anonymous": 2, "rate_limit_window": 60})
     async with _client(settings, clock) as client:
         spent = [await client.post("/graphql", json=QUERY) for _ in range(3)]
         assert [r.status_code for r in spent] == [200, 200, 429]

@@ -78,8 +78,8 @@ async def test_sender_killed_mid_issue_resumes_without_losing_or_repeating(
             first.kill()
     at_kill = len(recorder.received)
     assert 0 < at_kill < SUBSCRIBERS
-    settings = news_settings.model_copy(
-        update={"mail_batch_size": BATCH, "mail_lease_seconds": LEASE_SECONDS}
+    settings = news_settings.replace(
+        **{"mail_batch_size": BATCH, "mail_lease_seconds": LEASE_SECONDS}
     )
     # Restarted before the lease expires, a sender sends everything else and leaves the
     # dead sender's batch (if one was in flight) alone; once the lease has expired, it

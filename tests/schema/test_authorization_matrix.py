@@ -221,6 +221,42 @@ async def _subscriber(gql, principals) -> dict[str, Any]:
     return {"id": to_global_id("Subscriber", made.subscriber.id)}
 
 
+_SETTINGS: dict[str, Any] = {}
+
+
+@pytest.fixture(scope="module", autouse=True)
+def _keep_settings(database):
+    """The session's settings, for the cases that sign links with its secrets."""
+    _SETTINGS["settings"] = database
+
+
+async def _account(gql, principals) -> dict[str, Any]:
+    """A throwaway account with an open session: what administrators act on."""
+    from schema.relay import to_global_id
+    from services.accounts import service as accounts
+
+    account = await accounts.create_account(
+        f"matrice-{unique_tag(10)}@example.org",
+        password="un mot de passe de matrice",
+        role="EDITOR",
+        display_name="Compte de matrice",
+    )
+    await accounts.issue_token(account)
+    return {"id": to_global_id("Account", account.id)}
+
+
+async def _reset_link(gql, principals) -> dict[str, Any]:
+    from schema.relay import from_global_id
+    from services.accounts import admin
+    from services.subscribers.signing import signing_keys
+
+    _, pk = from_global_id((await _account(gql, principals))["id"])
+    reset = await admin.start_password_reset(
+        admin.OPERATOR, pk, keys=signing_keys(_SETTINGS["settings"])
+    )
+    return {"token": reset.token, "password": "un nouveau mot de passe de matrice"}
+
+
 CASES: dict[str, Case] = {
     "resource.create": Case(
         "mutation($t: String!) { createResource(input: {title: $t}) { id } }", _title
@@ -275,6 +311,22 @@ CASES: dict[str, Case] = {
     ),
     "account.read_self": Case("{ me { email } }", _nothing, kind="field", path=("me",)),
     "session.sign_out": Case("mutation { signOut }", _nothing),
+    "account.list": Case("{ accounts(first: 1) { nodes { id active } } }", _nothing),
+    "account.deactivate": Case(
+        "mutation($id: ID!) { deactivateAccount(id: $id) { id active } }", _account
+    ),
+    "account.reset_password": Case(
+        "mutation($id: ID!) { resetPassword(id: $id) { expiresAt } }", _account
+    ),
+    "account.set_password": Case(
+        "mutation($token: String!, $password: String!) { setPassword(token: $token, "
+        "password: $password) { id } }",
+        _reset_link,
+    ),
+    "session.revoke_all": Case(
+        "mutation($id: ID!) { revokeTokens(id: $id) { revoked } }", _account
+    ),
+    "apikey.list": Case("{ apiKeys(first: 1) { nodes { prefix lastUsedAt } } }", _nothing),
     "newsletter.compose": Case(
         "mutation($t: String!) { createNewsletterIssue(input: {title: $t}) { id } }", _title
     ),
