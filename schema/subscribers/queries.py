@@ -8,7 +8,7 @@ import strawberry
 
 from schema import registry
 from schema.newsletters.types import SubscriberStatusEnum
-from schema.relay import After, Connection, First, connection, decode_id, page_request
+from schema.relay import After, Before, Connection, First, Last, connection, decode_id, page_request
 from schema.subscribers.types import MySubscription, Subscriber
 from services.subscribers import service
 from services.subscribers.signing import signing_keys
@@ -29,12 +29,14 @@ class SubscriberQueries:
         ] = None,
         first: First = None,
         after: After = None,
+        last: Last = None,
+        before: Before = None,
     ) -> Connection[Subscriber]:
         ctx = info.context
         page = await service.list_subscribers(
             ctx.viewer,
             statuses=[s.value for s in statuses or ()],
-            page=page_request(ctx.settings, first, after),
+            page=page_request(info, first, after, last, before),
         )
         return connection(page, Subscriber.from_model)
 
