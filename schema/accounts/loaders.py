@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from functools import partial
 from typing import Any
 
 from strawberry.dataloader import DataLoader
@@ -12,3 +13,9 @@ from services.accounts import service
 
 def account_by_id(ctx: Context) -> DataLoader[int, Any]:
     return ctx.loader("account_by_id", service.get_accounts_by_ids)
+
+
+def readable_account_by_id(ctx: Context) -> DataLoader[int, Any]:
+    """Accounts the viewer may look up by ID (``node``): their own, or any for editors."""
+    fetch = partial(service.get_readable_accounts_by_ids, ctx.viewer)
+    return ctx.loader("readable_account_by_id", fetch)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import strawberry
 
 from schema import registry
-from schema.accounts.loaders import account_by_id
+from schema.accounts.loaders import account_by_id, readable_account_by_id
 from schema.accounts.types import Account
 
 
@@ -21,3 +21,6 @@ class AccountQueries:
             return None
         found = await account_by_id(info.context).load(account_id)
         return Account.from_model(found) if found else None
+
+
+registry.other_node_type(Account, readable_account_by_id)

@@ -8,12 +8,14 @@ import strawberry
 
 from mailer.sending import preview, sample_render
 from schema import registry
+from schema.newsletters.loaders import issue_by_id, template_by_id
 from schema.newsletters.runtime import executor_for
 from schema.newsletters.types import (
     ArchivedNewsletter,
     IssueStatusEnum,
     NewsletterFormat,
     NewsletterIssue,
+    NewsletterTemplate,
     SubscriberAudienceEnum,
 )
 from schema.relay import After, Before, Connection, First, Last, connection, decode_id, page_request
@@ -135,5 +137,12 @@ class NewsletterQueries:
         page = await service.list_archive(page=page_request(info, first, after, last, before))
         return connection(page, lambda r: ArchivedNewsletter.from_model(r, settings))
 
+
+registry.other_node_type(
+    NewsletterIssue,
+    issue_by_id,
+    convert=lambda ctx, row: NewsletterIssue.from_model(row, ctx.settings),
+)
+registry.other_node_type(NewsletterTemplate, template_by_id)
 
 __all__ = ["IssueStatus", "NewsletterQueries"]

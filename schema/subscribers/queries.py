@@ -9,6 +9,7 @@ import strawberry
 from schema import registry
 from schema.newsletters.types import SubscriberStatusEnum
 from schema.relay import After, Before, Connection, First, Last, connection, decode_id, page_request
+from schema.subscribers.loaders import subscriber_by_id
 from schema.subscribers.types import MySubscription, Subscriber
 from services.subscribers import service
 from services.subscribers.signing import signing_keys
@@ -54,3 +55,6 @@ class SubscriberQueries:
         found = await service.get_subscriber_by_token(signing_keys(info.context.settings), token)
         themes = await service.get_theme_ids([found.id])
         return MySubscription.from_model(found, themes.get(found.id, []))
+
+
+registry.other_node_type(Subscriber, subscriber_by_id)
