@@ -103,7 +103,9 @@ async def test_nodes_gives_null_for_unknown_ids(gql):
 )
 async def test_an_id_of_nothing_is_null_without_an_error(gql, principals, unknown):
     for who in ("ANONYMOUS", "ADMIN"):
-        body = await gql("query($id: ID!) { node(id: $id) { id } }", {"id": unknown}, principals[who])
+        body = await gql(
+            "query($id: ID!) { node(id: $id) { id } }", {"id": unknown}, principals[who]
+        )
         assert body == {"data": {"node": None}}, who
 
 
