@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import base64
 import binascii
-from collections.abc import Callable, Iterable
+import json
+from collections.abc import Callable, Hashable, Iterable, Sequence
+from dataclasses import dataclass, field
+from functools import partial
 from typing import Annotated, Any, Generic, TypeVar
 
 import strawberry
@@ -110,15 +113,31 @@ class Connection(Generic[T]):
         "visibility. Counted only when selected."
     )
     async def total_count(self, info: strawberry.Info) -> int:
-        return await total_count(info.context, self.page.count)
+        return await total_count(info.context, self.page)
 
 
-async def total_count(ctx: Any, count: Count) -> int:
-    """The size of a list, each distinct count run once per request however many
-    connections ask for it (aliases, the same list under several parents)."""
+@dataclass(frozen=True)
+class _CountOf:
+    """A list to count: equal when it is the same list, whichever page asks."""
+
+    list_key: Hashable
+    count: Count = field(compare=False, hash=False)
+
+
+async def _count_lists(keys: Sequence[_CountOf]) -> dict[_CountOf, int]:
+    statements = [key.count.statement() for key in keys]
+    counts = await count_statements(statements)
+    return {key: counts[found] for key, found in zip(keys, statements, strict=True)}
+
+
+async def total_count(ctx: Any, page: Page[Any]) -> int:
+    """The size of the list ``page`` was cut from, counted once per request however many
+    pages of that list ask (aliases, `first` and `last` side by side)."""
+    count = page.count
     if count.known is not None:
         return count.known
-    return await ctx.loader("total_count", count_statements).load(count.statement())
+    key = page.same_list() if page.same_list is not None else count.statement()
+    return await ctx.loader("total_count", _count_lists).load(_CountOf(key, count))
 
 
 def connection(page: Page[Any], convert: Callable[[Any], Any]) -> Any:
@@ -183,9 +202,28 @@ def page_request(
             f"« {name} » doit être compris entre 0 et {maximum} (reçu : {size}).", field=name
         )
     scope = f"{info.path.typename}.{info.field_name}"
-    if name == "last":
-        return PageRequest(last=size, after=after or None, before=before or None, scope=scope)
-    return PageRequest(first=size, after=after or None, before=before or None, scope=scope)
+    # A root list is told apart by its arguments; the other lists count the rows they
+    # already hold (a count query of theirs would be keyed by its statement).
+    same_list = partial(_list_arguments, scope, info) if info.path.prev is None else None
+    return PageRequest(
+        first=size if name == "first" else None,
+        last=size if name == "last" else None,
+        after=after or None,
+        before=before or None,
+        scope=scope,
+        same_list=same_list,
+    )
+
+
+_PAGE_ARGUMENTS = frozenset({"first", "last", "after", "before"})
+
+
+def _list_arguments(scope: str, info: Any) -> Hashable:
+    """``scope`` and the field's arguments but the page's: what tells one list from
+    another in a request (same filter, same order, same rows)."""
+    [selected] = info.selected_fields
+    arguments = {k: v for k, v in selected.arguments.items() if k not in _PAGE_ARGUMENTS}
+    return (scope, json.dumps(arguments, sort_keys=True, default=str))
 
 
 def decode_ids(ids: Iterable[strawberry.ID], type_name: str, field: str) -> list[int]:

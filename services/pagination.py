@@ -9,7 +9,7 @@ order and handed back in the list's order. A page costs the same at row 10 and a
 
 The size of the whole list (``totalCount``) is a :class:`Count`: the list's own filter
 without order, bounds or limit, counted only when someone asks, and by one statement per
-distinct filter however many pages ask (:func:`count_statements` answers a batch).
+list however many pages of it ask (:func:`count_statements` answers a batch).
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ import base64
 import binascii
 import datetime as dt
 import json
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Hashable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Generic, TypeVar
 
@@ -89,6 +89,11 @@ class PageRequest:
     last: int | None = None
     before: str | None = None
     scope: str = ""
+    same_list: Callable[[], Hashable] | None = field(
+        default=None, compare=False, hash=False, repr=False
+    )
+    """Says, when called, which list this is (its arguments but the page's): two pages of
+    the same list share their count. None: their count statements tell."""
 
     def __post_init__(self) -> None:
         if (self.first is None) == (self.last is None):
@@ -144,6 +149,7 @@ class Page(Generic[M]):
     has_previous_page: bool
     scope: str = ""
     count: Count = field(default_factory=lambda: Count(known=0))
+    same_list: Callable[[], Hashable] | None = None
 
     def cursor(self, item: M) -> str:
         return encode_cursor(self.ordering, item, scope=self.scope)
@@ -249,6 +255,7 @@ def _page(rows: Sequence[M], ordering: Ordering, request: PageRequest, count: Co
         has_previous_page=has_previous,
         scope=request.scope,
         count=count,
+        same_list=request.same_list,
     )
 
 
