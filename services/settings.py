@@ -41,7 +41,7 @@ class Settings(BaseSettings):
         description="Absolute URL of the gateway as the public sees it (links in feeds); "
         "defaults to http://HOST:PORT.",
     )
-    max_page_size: int = Field(default=100, ge=1, le=1000, description="Largest `first`.")
+    max_page_size: int = Field(default=100, ge=1, le=1000, description="Largest `first` or `last`.")
     default_page_size: int = Field(default=20, ge=1, le=1000, description="`first` if omitted.")
     graphql_ide: bool = Field(default=True, description="Serve the GraphQL IDE on GET /graphql.")
     introspection: bool = Field(default=True, description="Allow schema introspection.")
@@ -52,7 +52,7 @@ class Settings(BaseSettings):
     max_query_cost: int = Field(
         default=6000,
         ge=10,
-        description="Cost budget of one query (fields, multiplied by `first` under lists).",
+        description="Cost budget of one query (fields, multiplied by `first`/`last` under lists).",
     )
     max_body_bytes: int = Field(
         default=1_000_000, ge=1_000, description="Largest request body accepted (413 beyond)."
