@@ -221,7 +221,7 @@ _PAGE_ARGUMENTS = frozenset({"first", "last", "after", "before"})
 def _list_arguments(scope: str, info: Any) -> Hashable:
     """``scope`` and the field's arguments but the page's: what tells one list from
     another in a request (same filter, same order, same rows)."""
-    [selected] = info.selected_fields
+    selected = info.selected_fields[0]  # merged selections of one key share arguments
     arguments = {k: v for k, v in selected.arguments.items() if k not in _PAGE_ARGUMENTS}
     return (scope, json.dumps(arguments, sort_keys=True, default=str))
 

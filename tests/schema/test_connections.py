@@ -392,3 +392,25 @@ async def test_a_cursor_of_another_list_or_order_is_refused(gql):
             totalCount }} }}"""
         await _refusal(gql, query, {"c": child})
         await gql.data(query, {"c": resource})
+
+
+async def test_counts_of_different_lists_in_one_request_are_their_own(gql):
+    data = await gql.data(
+        """query($games: ResourceFilter, $guides: ResourceFilter) {
+          games: resources(first: 1, filter: $games) { totalCount }
+          guides: resources(last: 1, filter: $guides) { totalCount }
+          all: resources(first: 1) { totalCount }
+          all: resources(first: 1) { nodes { slug } }
+          titles: resources(first: 1, order: TITLE) { totalCount } }""",
+        {"games": {"kinds": ["GAME"]}, "guides": {"kinds": ["GUIDE"]}},
+    )
+    separately = [
+        (await gql.data(f"{{ resources(filter: {{kinds: [{kind}]}}) {{ totalCount }} }}"))[
+            "resources"
+        ]["totalCount"]
+        for kind in ("GAME", "GUIDE")
+    ]
+    assert [data["games"]["totalCount"], data["guides"]["totalCount"]] == separately
+    assert data["all"]["totalCount"] >= sum(separately) and data["all"]["nodes"]
+    # TITLE keeps resources without a publication date that NEWEST leaves out.
+    assert data["titles"]["totalCount"] >= data["all"]["totalCount"]
