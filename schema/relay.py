@@ -71,12 +71,12 @@ class Node:
 @strawberry.type(description="Where a page sits in the whole list (Relay).")
 class PageInfo:
     has_next_page: bool = strawberry.field(
-        description="True when rows follow this page: with `first`, when there are more; "
-        "with `last`, when it was asked for with `before`."
+        description="True when rows follow this page: with `first`, when there are more "
+        "(or it was asked for with `before`); with `last`, when it was asked for with `before`."
     )
     has_previous_page: bool = strawberry.field(
-        description="True when rows precede this page: with `last`, when there are more; "
-        "with `first`, when it was asked for with `after`."
+        description="True when rows precede this page: with `last`, when there are more "
+        "(or it was asked for with `after`); with `first`, when it was asked for with `after`."
     )
     start_cursor: str | None = strawberry.field(
         description="Cursor of the first edge: pass it as `before` to get the previous page."

@@ -239,15 +239,17 @@ async def paginate(queryset: QuerySet[M], ordering: Ordering, request: PageReque
 
 def _page(rows: Sequence[M], ordering: Ordering, request: PageRequest, count: Count) -> Page[M]:
     """The page of ``rows`` read in the direction of ``request`` (one row more than asked:
-    whether it is there tells if the list goes on that way)."""
+    whether it is there tells if the list goes on that way). Beyond a cursor the page was
+    asked from, rows are taken to exist: the cursor's own row, at least."""
     size = request.size
     more = len(rows) > size
     items = list(rows[:size])
+    after, before = request.after is not None, request.before is not None
     if request.backward:
         items.reverse()
-        has_previous, has_next = more, request.before is not None
+        has_previous, has_next = more or after, before
     else:
-        has_previous, has_next = request.after is not None, more
+        has_previous, has_next = after, more or before
     return Page(
         items=items,
         ordering=ordering,

@@ -287,8 +287,10 @@ async def _check_window(lister: Lister, forward: list[str], rng: random.Random) 
     between = forward[at + 1 : end]
     page = await lister.page(first=size, after=cursor, before=forward[end])
     assert [e["cursor"] for e in page["edges"]] == between[:size]
+    assert page["pageInfo"]["hasPreviousPage"] is page["pageInfo"]["hasNextPage"] is True
     page = await lister.page(last=size, after=cursor, before=forward[end])
     assert [e["cursor"] for e in page["edges"]] == between[max(0, len(between) - size) :]
+    assert page["pageInfo"]["hasPreviousPage"] is page["pageInfo"]["hasNextPage"] is True
 
 
 # --- totalCount ----------------------------------------------------------------------------
