@@ -147,8 +147,8 @@ class Page(Generic[M]):
     ordering: Ordering
     has_next_page: bool
     has_previous_page: bool
+    count: Count
     scope: str = ""
-    count: Count = field(default_factory=lambda: Count(known=0))
     same_list: Callable[[], Hashable] | None = None
 
     def cursor(self, item: M) -> str:
