@@ -12,6 +12,7 @@ from typing import Annotated, Any, Generic, TypeVar
 
 import strawberry
 
+from schema.context import Context
 from services.errors import BadUserInput
 from services.pagination import Count, Page, PageRequest, count_statements
 from services.settings import Settings
@@ -130,7 +131,7 @@ async def _count_lists(keys: Sequence[_CountOf]) -> dict[_CountOf, int]:
     return {key: counts[found] for key, found in zip(keys, statements, strict=True)}
 
 
-async def total_count(ctx: Any, page: Page[Any]) -> int:
+async def total_count(ctx: Context, page: Page[Any]) -> int:
     """The size of the list ``page`` was cut from, counted once per request however many
     pages of that list ask (aliases, `first` and `last` side by side)."""
     count = page.count
@@ -174,7 +175,7 @@ async def child_connection(
 
 
 def page_request(
-    info: Any,
+    info: strawberry.Info,
     first: int | None,
     after: str | None,
     last: int | None = None,
@@ -218,7 +219,7 @@ def page_request(
 _PAGE_ARGUMENTS = frozenset({"first", "last", "after", "before"})
 
 
-def _list_arguments(scope: str, info: Any) -> Hashable:
+def _list_arguments(scope: str, info: strawberry.Info) -> Hashable:
     """``scope`` and the field's arguments but the page's: what tells one list from
     another in a request (same filter, same order, same rows)."""
     selected = info.selected_fields[0]  # merged selections of one key share arguments
