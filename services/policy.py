@@ -46,7 +46,8 @@ _PLATFORM: tuple[tuple[str, frozenset[Principal], str], ...] = (
         "newsletter.compose",
         EDITORS,
         "createNewsletterIssue, updateNewsletterIssue, items (add, pin, remove, reorder), "
-        "composeNewsletter, newsletterPreview, newsletterIssues, templates",
+        "composeNewsletter, newsletterPreview, newsletterIssues, templates; node(id:) of issues "
+        "and templates",
     ),
     (
         "newsletter.sections",
@@ -61,7 +62,11 @@ _PLATFORM: tuple[tuple[str, frozenset[Principal], str], ...] = (
         "subscribe (double opt-in); the e-mailed links confirm, unsubscribe, change "
         "preferences, export and erase with their signed token",
     ),
-    ("subscriber.read", EDITORS, "subscribers, Subscriber.email (never partner keys)"),
+    (
+        "subscriber.read",
+        EDITORS,
+        "subscribers, node(id:) of a subscriber, Subscriber.email (never partner keys)",
+    ),
     ("subscriber.manage", EDITORS, "exportSubscriber, eraseSubscriber on a subscriber's behalf"),
     # Private reads
     (
@@ -74,9 +79,9 @@ _PLATFORM: tuple[tuple[str, frozenset[Principal], str], ...] = (
         EDITORS | {Principal.PARTNER, Principal.PARTNER_KEY_READ, Principal.PARTNER_KEY_CONTRIBUTE},
         "issueSearchTenantToken (Meilisearch token for a partner portal)",
     ),
-    ("audit.read", EDITORS, "auditLog"),
+    ("audit.read", EDITORS, "auditLog; node(id:) of the accounts it names"),
     ("account.read_email", EDITORS, "Account.email of others"),
-    ("account.read_self", SIGNED_IN, "me (own account, own e-mail)"),
+    ("account.read_self", SIGNED_IN, "me and node(id:) of it (own account, own e-mail)"),
     ("session.sign_out", SIGNED_IN, "signOut"),
     # People and keys (administrators; operators run the same through `tec`)
     (

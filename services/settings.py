@@ -197,7 +197,7 @@ class SecuritySettings(_Group):
 class GraphQLSettings(_Group):
     """GraphQL execution and its limits."""
 
-    max_page_size: int = Field(default=100, ge=1, le=1000, description="Largest `first`.")
+    max_page_size: int = Field(default=100, ge=1, le=1000, description="Largest `first` or `last`.")
     default_page_size: int = Field(default=20, ge=1, le=1000, description="`first` if omitted.")
     graphql_ide: bool = Field(default=True, description="Serve the GraphQL IDE on GET /graphql.")
     introspection: bool = Field(default=True, description="Allow schema introspection.")
@@ -207,7 +207,7 @@ class GraphQLSettings(_Group):
     max_query_cost: int = Field(
         default=6000,
         ge=10,
-        description="Cost budget of one query (fields, multiplied by `first` under lists).",
+        description="Cost budget of one query (fields, multiplied by `first`/`last` under lists).",
     )
     max_batch_size: int = Field(
         default=10, ge=1, le=100, description="Operations allowed in one batched request."

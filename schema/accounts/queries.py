@@ -7,9 +7,18 @@ from typing import Annotated
 import strawberry
 
 from schema import registry
-from schema.accounts.loaders import account_by_id
+from schema.accounts.loaders import account_by_id, readable_account_by_id
 from schema.accounts.types import Account, ApiKey, RoleEnum
-from schema.relay import After, Connection, First, connection, decode_id, page_request
+from schema.relay import (
+    After,
+    Before,
+    Connection,
+    First,
+    Last,
+    connection,
+    decode_id,
+    page_request,
+)
 from services.accounts import admin
 
 
@@ -80,10 +89,14 @@ class AccountQueries:
         ] = None,
         first: First = None,
         after: After = None,
+        last: Last = None,
+        before: Before = None,
     ) -> Connection[Account]:
         ctx = info.context
         page = await admin.list_accounts(
-            ctx.viewer, flt=_account_filter(filter), page=page_request(ctx.settings, first, after)
+            ctx.viewer,
+            flt=_account_filter(filter),
+            page=page_request(info, first, after, last, before),
         )
         return connection(page, Account.from_model)
 
@@ -107,6 +120,8 @@ class AccountQueries:
         ] = None,
         first: First = None,
         after: After = None,
+        last: Last = None,
+        before: Before = None,
     ) -> Connection[ApiKey]:
         ctx = info.context
         flt = filter or ApiKeyFilter()
@@ -120,6 +135,9 @@ class AccountQueries:
                 ),
                 include_revoked=flt.include_revoked,
             ),
-            page=page_request(ctx.settings, first, after),
+            page=page_request(info, first, after, last, before),
         )
         return connection(page, ApiKey.from_model)
+
+
+registry.other_node_type(Account, readable_account_by_id)

@@ -113,7 +113,7 @@ class SearchQueries:
         after: After = None,
     ) -> SearchConnection:
         ctx = info.context
-        page = page_request(ctx.settings, first, after)
+        page = page_request(info, first, after)
         offset = search_service.decode_cursor(after)
         requested = [port.Facet(f.value) for f in facets or ()]
         result = await search_service.search(

@@ -30,6 +30,7 @@ from services.errors import (
     Unavailable,
 )
 from services.organizations.models import Organization
+from services.policy import is_allowed
 from services.territories.models import Territory
 from services.throttle import Throttle, Unthrottled
 from services.viewer import Role, Viewer
@@ -472,6 +473,15 @@ async def resolve_bearer(secret: str, *, now: datetime | None = None) -> Viewer:
 
 async def get_accounts_by_ids(ids: Iterable[int]) -> dict[int, Account]:
     return {a.id: a for a in await Account.filter(id__in=list(ids))}
+
+
+async def get_readable_accounts_by_ids(viewer: Viewer, ids: Iterable[int]) -> dict[int, Account]:
+    """The accounts among ``ids`` that ``viewer`` may look up: their own, and any for
+    those who read the audit log (where accounts appear as authors)."""
+    wanted = list(ids)
+    if not is_allowed(viewer, "audit.read"):
+        wanted = [i for i in wanted if i == viewer.account_id]
+    return await get_accounts_by_ids(wanted) if wanted else {}
 
 
 async def get_token_expiry(secret: str) -> datetime | None:

@@ -134,6 +134,34 @@ async def test_a_committed_write_is_visible_on_the_next_request(cc, principals):
     assert after.json()["data"]["organization"]["name"] == before["name"]
 
 
+async def test_total_count_is_cached_with_its_page_and_follows_every_write(cc):
+    query = """{ resources(first: 2, filter: {kinds: [GAME]}) { totalCount nodes { slug } }
+                 backward: resources(last: 1, filter: {kinds: [GAME]}) { totalCount } }"""
+    first = await _post(cc, query)
+    count = first.json()["data"]["resources"]["totalCount"]
+    with count_queries() as hit:
+        again = await _post(cc, query)
+    assert again.headers["x-tec-cache"] == "hit" and again.content == first.content
+    assert len(hit) == 1  # the content version: no page, no count
+    row = await Resource.create(
+        slug="jeu-compte-cache",
+        title="Jeu compté",
+        kind="GAME",
+        status=ContentStatus.PUBLISHED,
+        published_at=dt.datetime(2022, 5, 1, tzinfo=dt.UTC),
+    )
+    await record(None, "resource.publish", row)  # as every write does
+    try:
+        after = await _post(cc, query)
+        assert after.headers["x-tec-cache"] == "miss"
+        data = after.json()["data"]
+        assert data["resources"]["totalCount"] == data["backward"]["totalCount"] == count + 1
+    finally:
+        await row.delete()
+        await record(None, "resource.delete", row)
+    assert (await _post(cc, query)).json()["data"]["resources"]["totalCount"] == count
+
+
 async def test_a_scheduled_publication_ends_the_entries_when_its_time_comes(database):
     clock = FakeClock()
     # Entries that would live two hours, shared caches told ten minutes: the publication,

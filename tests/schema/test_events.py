@@ -212,7 +212,6 @@ async def test_a_draft_event_is_invisible_anonymously(gql):
         body = await gql(
             "query($id: ID!) { node(id: $id) { id } }", {"id": to_global_id("Event", draft.id)}
         )
-        assert body["data"]["node"] is None
-        assert body["errors"][0]["extensions"]["code"] == "NOT_FOUND"
+        assert body == {"data": {"node": None}}  # as if it did not exist: no error
     finally:
         await draft.delete()

@@ -23,7 +23,7 @@ query Search($query: String!, $filter: SearchFilter, $facets: [SearchFacet!],
              $sort: SearchSort, $first: Int, $after: String) {
   search(query: $query, filter: $filter, facets: $facets, sort: $sort, first: $first,
          after: $after) {
-    total processingTimeMs
+    total totalCount processingTimeMs
     hits { cursor titleHighlighted snippet
       node { __typename ... on Resource { id slug title kindLabel themes { title } }
                          ... on Event { id slug startsAt } } }
@@ -61,6 +61,7 @@ async def test_search_finds_published_resources_with_highlights_and_facets(gql, 
     )
     result = data["search"]
     assert result["total"] >= 1 and result["processingTimeMs"] >= 0
+    assert result["totalCount"] == result["total"]
     first = result["hits"][0]
     assert first["node"]["__typename"] == "Resource"
     assert "<mark>" in first["titleHighlighted"]
