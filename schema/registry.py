@@ -3,6 +3,8 @@ declared in the domain's own package and gathered here.
 
 - :func:`node_type` ties a content type (:mod:`services.registry`) to its GraphQL type and
   its loader by id: ``node(id:)``, ``nodes(ids:)`` and the publication mutations follow.
+- :func:`payloads` gives a content type's ``Create<Type>Payload`` and
+  ``Update<Type>Payload`` (:mod:`schema.payloads`), made once from its GraphQL type.
 - :func:`query`, :func:`mutation` and :func:`subscription` mark a domain's classes of root
   fields; :func:`schema.build_schema` merges them.
 
@@ -15,6 +17,7 @@ from __future__ import annotations
 import importlib
 import importlib.util
 import pkgutil
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, TypeVar
@@ -22,6 +25,7 @@ from typing import Any, TypeVar
 from strawberry.dataloader import DataLoader
 
 from schema.context import Context
+from schema.payloads import object_payload
 from services import registry as services_registry
 from services.registry import ContentType
 
@@ -47,6 +51,11 @@ class NodeType:
     def convert(self, row: Any) -> Any:
         return self.type.from_model(row)
 
+    @property
+    def payloads(self) -> tuple[type, type]:
+        """``(Create<Type>Payload, Update<Type>Payload)``."""
+        return payloads(self.type)
+
 
 _NODES: dict[str, NodeType] = {}
 _ROOTS: dict[str, list[type]] = {"query": [], "mutation": [], "subscription": []}
@@ -61,6 +70,23 @@ def node_type(name: str, type_: Any, loader: Loader) -> NodeType:
     found = NodeType(content, type_, loader)
     _NODES[name] = found
     return found
+
+
+_PAYLOADS: dict[str, tuple[type, type]] = {}
+
+
+def payloads(type_: Any) -> tuple[type, type]:
+    """``(Create<Type>Payload, Update<Type>Payload)`` of the Strawberry type ``type_``, each
+    ``{ <type>: Type, errors: [UserError!]! }``; made on the first call, the same after."""
+    name = type_.__strawberry_definition__.name
+    if name not in _PAYLOADS:
+        field = re.sub(r"(?<!^)(?=[A-Z])", "_", name).lower()
+        label = re.sub(r"(?<!^)(?=[A-Z])", " ", name).lower()
+        _PAYLOADS[name] = (
+            object_payload(f"Create{name}Payload", field, type_, f"The {label} created."),
+            object_payload(f"Update{name}Payload", field, type_, f"The {label} as changed."),
+        )
+    return _PAYLOADS[name]
 
 
 def forget_node_type(name: str) -> None:

@@ -8,17 +8,21 @@ import strawberry
 
 from schema import registry
 from schema.accounts.types import Account, SignInPayload
+from schema.payloads import object_payload, payload_mutation
 from services.accounts import service
 from services.policy import authorize
+
+SignOutPayload = object_payload("SignOutPayload", "signed_out", bool, "True: the token is revoked.")
 
 
 @registry.mutation
 @strawberry.type
 class AccountMutations:
-    @strawberry.mutation(
+    @payload_mutation(
+        SignInPayload,
         description="Sign in with an e-mail address and a password; returns "
         "a bearer token. Same error for an unknown address and a wrong "
-        "password."
+        "password.",
     )
     async def sign_in(
         self,
@@ -43,7 +47,9 @@ class AccountMutations:
             token=token, expires_at=await service.get_token_expiry(token), account=own_account
         )
 
-    @strawberry.mutation(description="Revoke the bearer token this request was sent with.")
+    @payload_mutation(
+        SignOutPayload, description="Revoke the bearer token this request was sent with."
+    )
     async def sign_out(self, info: strawberry.Info) -> bool:
         ctx = info.context
         authorize(ctx.viewer, "session.sign_out")
