@@ -89,10 +89,25 @@ def user_error_codes() -> list[str]:
     return sorted(codes)
 
 
+def _meaning(code: str) -> str:
+    """What ``code`` means: the first sentence of the first error class carrying it."""
+    cls = next(cls for cls in domain_error_classes() if cls.code == code)
+    if cls is DomainError:
+        return "Refused for a reason the message gives."
+    text = " ".join((cls.__doc__ or "").split())
+    return text.split(". ")[0].rstrip(".") + "."
+
+
 _declare_errors()
 
 ErrorCode = strawberry.enum(
-    enum.Enum("ErrorCode", {code: code for code in user_error_codes()}),  # type: ignore[misc]
+    enum.Enum(  # type: ignore[misc]
+        "ErrorCode",
+        {
+            code: strawberry.enum_value(code, description=_meaning(code))
+            for code in user_error_codes()
+        },
+    ),
     description="Why a mutation refused: the code of each user error. Top-level errors "
     "(UNAUTHENTICATED, FORBIDDEN, RATE_LIMITED, SERVICE_UNAVAILABLE, SEARCH_UNAVAILABLE, "
     "INTERNAL_SERVER_ERROR…) carry theirs in `extensions.code` instead.",
@@ -174,7 +189,7 @@ def user_errors(error: DomainError, arguments: dict[str, Any]) -> list[UserError
     return [
         UserError(
             field=field_path(problem.field, arguments),
-            code=ErrorCode(problem.code),
+            code=ErrorCode[problem.code],
             message=problem.message,
         )
         for problem in problems
