@@ -162,7 +162,7 @@ def _camel(name: str) -> str:
 
 def _input_fields(value: Any) -> Iterable[str]:
     definition = getattr(type(value), "__strawberry_definition__", None)
-    if definition is None or not definition.is_input:
+    if not getattr(definition, "is_input", False):  # enums have a definition too
         return ()
     return [f.name or to_camel_case(f.python_name) for f in definition.fields]
 

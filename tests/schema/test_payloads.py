@@ -96,6 +96,12 @@ def test_field_paths_name_arguments_and_input_fields_in_camel_case():
     assert field_path("title", arguments) == ["input", "title"]
     assert field_path(None, arguments) is None
     assert field_path("starts_on", {}) == ["startsOn"]
+    # Arguments of any kind: scalars, enums, lists.
+    from schema.projects.types import MembershipRoleEnum
+
+    mixed = {"project": "", "role": list(MembershipRoleEnum)[0], "items": ["a"]}
+    assert field_path("project", mixed) == ["project"]
+    assert field_path("membership", mixed) == ["membership"]
 
 
 CREATE_THEME = f"""mutation($input: ThemeCreateInput!) {{
