@@ -99,7 +99,7 @@ def test_field_paths_name_arguments_and_input_fields_in_camel_case():
     # Arguments of any kind: scalars, enums, lists.
     from schema.projects.types import MembershipRoleEnum
 
-    mixed = {"project": "", "role": list(MembershipRoleEnum)[0], "items": ["a"]}
+    mixed = {"project": "", "role": next(iter(MembershipRoleEnum)), "items": ["a"]}
     assert field_path("project", mixed) == ["project"]
     assert field_path("membership", mixed) == ["membership"]
 
