@@ -23,7 +23,7 @@ import functools
 import importlib
 import logging
 import pkgutil
-from collections.abc import Awaitable, Callable, Iterable
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 import strawberry
@@ -32,6 +32,7 @@ from strawberry.utils.str_converters import to_camel_case
 import mailer
 import search
 import services
+from schema.strawberry_compat import input_field_names
 from services.errors import (
     DomainError,
     Forbidden,
@@ -160,13 +161,6 @@ def _camel(name: str) -> str:
     return to_camel_case(name) if "_" in name else name
 
 
-def _input_fields(value: Any) -> Iterable[str]:
-    definition = getattr(type(value), "__strawberry_definition__", None)
-    if not getattr(definition, "is_input", False):  # enums have a definition too
-        return ()
-    return [f.name or to_camel_case(f.python_name) for f in definition.fields]
-
-
 def field_path(field: str | None, arguments: dict[str, Any]) -> list[str] | None:
     """The schema path of ``field`` (as the services name it: ``insee_code``, ``endsOn``)
     among the mutation's ``arguments``: ``["id"]`` for an argument, ``["input",
@@ -177,7 +171,7 @@ def field_path(field: str | None, arguments: dict[str, Any]) -> list[str] | None
     if name in {_camel(argument) for argument in arguments}:
         return [name]
     for argument, value in arguments.items():
-        if name in _input_fields(value):
+        if name in input_field_names(value):
             return [_camel(argument), name]
     return [name]
 

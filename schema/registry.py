@@ -26,6 +26,7 @@ from strawberry.dataloader import DataLoader
 
 from schema.context import Context
 from schema.payloads import object_payload
+from schema.strawberry_compat import type_name
 from services import registry as services_registry
 from services.registry import ContentType
 
@@ -78,7 +79,7 @@ _PAYLOADS: dict[str, tuple[type, type]] = {}
 def payloads(type_: Any) -> tuple[type, type]:
     """``(Create<Type>Payload, Update<Type>Payload)`` of the Strawberry type ``type_``, each
     ``{ <type>: Type, errors: [UserError!]! }``; made on the first call, the same after."""
-    name = type_.__strawberry_definition__.name
+    name = type_name(type_)
     if name not in _PAYLOADS:
         field = re.sub(r"(?<!^)(?=[A-Z])", "_", name).lower()
         label = re.sub(r"(?<!^)(?=[A-Z])", " ", name).lower()

@@ -96,6 +96,9 @@ def test_field_paths_name_arguments_and_input_fields_in_camel_case():
     assert field_path("title", arguments) == ["input", "title"]
     assert field_path(None, arguments) is None
     assert field_path("starts_on", {}) == ["startsOn"]
+    from schema.events.mutations import EventUpdateInput
+
+    assert field_path("ends_at", {"input": EventUpdateInput()}) == ["input", "endsAt"]
     # Arguments of any kind: scalars, enums, lists.
     from schema.projects.types import MembershipRoleEnum
 
