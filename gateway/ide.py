@@ -97,11 +97,18 @@ READY_OPERATIONS: tuple[ReadyOperation, ...] = (
 # Gardez l'id et la version : « Publish » les demande.
 mutation CreateResource($input: ResourceCreateInput!) {
   createResource(input: $input) {
-    id
-    version
-    slug
-    status
-    title
+    resource {
+      id
+      version
+      slug
+      status
+      title
+    }
+    errors {
+      field
+      code
+      message
+    }
   }
 }
 """,
@@ -119,12 +126,19 @@ mutation CreateResource($input: ResourceCreateInput!) {
 # Publier un contenu (éditeurs) : maintenant, ou à une date avec « at ».
 mutation Publish($id: ID!, $version: Int!, $at: DateTime) {
   publish(id: $id, version: $version, at: $at) {
-    id
-    ... on Resource {
-      title
-      status
-      publishedAt
-      version
+    node {
+      id
+      ... on Resource {
+        title
+        status
+        publishedAt
+        version
+      }
+    }
+    errors {
+      field
+      code
+      message
     }
   }
 }
@@ -155,16 +169,30 @@ query ModerationQueue {
 
 mutation AcceptContribution($id: ID!, $version: Int!) {
   acceptContribution(id: $id, version: $version) {
-    id
-    status
+    resource {
+      id
+      status
+    }
+    errors {
+      field
+      code
+      message
+    }
   }
 }
 
 mutation RejectContribution($id: ID!, $version: Int!, $reason: String!) {
   rejectContribution(id: $id, version: $version, reason: $reason) {
-    id
-    status
-    rejectionReason
+    resource {
+      id
+      status
+      rejectionReason
+    }
+    errors {
+      field
+      code
+      message
+    }
   }
 }
 """,
@@ -176,21 +204,35 @@ mutation RejectContribution($id: ID!, $version: Int!, $reason: String!) {
 # composition, puis son aperçu en texte (ou HTML).
 mutation DraftNewsletter($month: String!) {
   draftNewsletter(month: $month) {
-    id
-    title
-    version
-    sections {
-      kind
+    issue {
+      id
+      title
+      version
+      sections {
+        kind
+      }
+    }
+    errors {
+      field
+      code
+      message
     }
   }
 }
 
 mutation ComposeNewsletter($id: ID!) {
   composeNewsletter(id: $id) {
-    subject
-    sections {
-      kind
-      titles
+    composed {
+      subject
+      sections {
+        kind
+        titles
+      }
+    }
+    errors {
+      field
+      code
+      message
     }
   }
 }
@@ -207,11 +249,18 @@ query PreviewNewsletter($id: ID!) {
 # (CandidateThemes les liste).
 mutation OpenVotingRound($input: VotingRoundInput!) {
   openVotingRound(input: $input) {
-    id
-    title
-    opensAt
-    closesAt
-    isOpen
+    votingRound {
+      id
+      title
+      opensAt
+      closesAt
+      isOpen
+    }
+    errors {
+      field
+      code
+      message
+    }
   }
 }
 

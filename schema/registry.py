@@ -4,6 +4,8 @@ declared in the domain's own package and gathered here.
 - :func:`node_type` ties a content type (:mod:`services.registry`) to its GraphQL type and
   its loader by id: ``node(id:)``, ``nodes(ids:)`` and the publication mutations follow;
   :func:`other_node_type` does the same for the other types implementing ``Node``.
+- :func:`payloads` gives a content type's ``Create<Type>Payload`` and
+  ``Update<Type>Payload`` (:mod:`schema.payloads`), made once from its GraphQL type.
 - :func:`query`, :func:`mutation` and :func:`subscription` mark a domain's classes of root
   fields; :func:`schema.build_schema` merges them.
 
@@ -16,6 +18,7 @@ from __future__ import annotations
 import importlib
 import importlib.util
 import pkgutil
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, TypeVar
@@ -23,6 +26,8 @@ from typing import Any, TypeVar
 from strawberry.dataloader import DataLoader
 
 from schema.context import Context
+from schema.payloads import object_payload
+from schema.strawberry_compat import type_name
 from services import registry as services_registry
 from services.registry import ContentType
 
@@ -58,6 +63,11 @@ class NodeType:
         """``row`` as its GraphQL type, for the request of ``ctx``."""
         return self.converter(ctx, row) if self.converter is not None else self.convert(row)
 
+    @property
+    def payloads(self) -> tuple[type, type]:
+        """``(Create<Type>Payload, Update<Type>Payload)``."""
+        return payloads(self.type)
+
 
 _NODES: dict[str, NodeType] = {}
 _ROOTS: dict[str, list[type]] = {"query": [], "mutation": [], "subscription": []}
@@ -82,6 +92,23 @@ def other_node_type(
     found = NodeType(type_.__name__, type_, loader, converter=convert)
     _NODES[found.name] = found
     return found
+
+
+_PAYLOADS: dict[str, tuple[type, type]] = {}
+
+
+def payloads(type_: Any) -> tuple[type, type]:
+    """``(Create<Type>Payload, Update<Type>Payload)`` of the Strawberry type ``type_``, each
+    ``{ <type>: Type, errors: [UserError!]! }``; made on the first call, the same after."""
+    name = type_name(type_)
+    if name not in _PAYLOADS:
+        field = re.sub(r"(?<!^)(?=[A-Z])", "_", name).lower()
+        label = re.sub(r"(?<!^)(?=[A-Z])", " ", name).lower()
+        _PAYLOADS[name] = (
+            object_payload(f"Create{name}Payload", field, type_, f"The {label} created."),
+            object_payload(f"Update{name}Payload", field, type_, f"The {label} as changed."),
+        )
+    return _PAYLOADS[name]
 
 
 def forget_node_type(name: str) -> None:

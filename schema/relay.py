@@ -244,8 +244,3 @@ def decode_ids(ids: Iterable[strawberry.ID], type_name: str, field: str) -> list
 def decode_id(global_id: strawberry.ID, type_name: str, field: str = "id") -> int:
     """Primary key of a global ID that must be of ``type_name``."""
     return decode_ids([global_id], type_name, field)[0]
-
-
-@strawberry.type(description="What a deletion removed.")
-class Deleted:
-    id: strawberry.ID = strawberry.field(description="ID of the deleted object.")

@@ -20,26 +20,38 @@ class DomainError(Exception):
 
 
 class NotFound(DomainError):
+    """The object does not exist, or is not visible to you."""
+
     code = "NOT_FOUND"
 
 
 class BadUserInput(DomainError):
+    """A value of the input is refused: its field says which."""
+
     code = "BAD_USER_INPUT"
 
 
 class Forbidden(DomainError):
+    """Your role does not allow this operation."""
+
     code = "FORBIDDEN"
 
 
 class Unauthenticated(DomainError):
+    """Signing in is needed, or the credentials were refused."""
+
     code = "UNAUTHENTICATED"
 
 
 class Conflict(DomainError):
+    """The object changed since you read it (its version), or is still in use."""
+
     code = "CONFLICT"
 
 
 class RateLimited(DomainError):
+    """Too many requests: wait before trying again."""
+
     code = "RATE_LIMITED"
 
 

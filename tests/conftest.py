@@ -136,6 +136,37 @@ class GraphQLClient:
         return body["data"]
 
 
+USER_ERRORS = "errors { field code message }"
+"""Selection of a payload's user errors, to put in a mutation's selection."""
+
+
+def user_errors(body: dict[str, Any], mutation: str) -> list[dict[str, Any]]:
+    """The user errors of ``mutation``'s payload in the answer ``body``: a refusal as
+    data, so no top-level error, ``data`` intact and the payload's object null."""
+    assert "errors" not in body, body["errors"]
+    payload = body["data"][mutation]
+    assert payload["errors"], f"{mutation} was not refused: {payload}"
+    for name, value in payload.items():
+        if name not in ("errors", "__typename"):
+            assert value is None, f"{mutation} refused but returned its {name}: {value}"
+    return payload["errors"]
+
+
+def user_error(body: dict[str, Any], mutation: str) -> tuple[str, str | None]:
+    """``(code, field)`` of the first user error of ``mutation`` in ``body``; the field
+    is the last name of its path (``title`` for ``["input", "title"]``)."""
+    first = user_errors(body, mutation)[0]
+    return first["code"], (first["field"] or [None])[-1]
+
+
+def payload(body: dict[str, Any], mutation: str, field: str) -> Any:
+    """The object ``field`` of ``mutation``'s payload, which must have no user errors."""
+    assert "errors" not in body, body["errors"]
+    found = body["data"][mutation]
+    assert found["errors"] == [], found["errors"]
+    return found[field]
+
+
 @pytest.fixture
 def gql(client: httpx.AsyncClient) -> GraphQLClient:
     return GraphQLClient(client)

@@ -378,7 +378,7 @@ class Stack:
             editor_token=editor,
             api_key=seeded.api_key,
             voters=voters,
-            round_id=opened.data["openVotingRound"]["id"],  # type: ignore[index]
+            round_id=opened.data["openVotingRound"]["votingRound"]["id"],  # type: ignore[index]
             candidates=candidates,
             votes_per_territory=3,
         )
@@ -445,7 +445,7 @@ async def act(
             attempts=10,
         )
         if created.ok:
-            issue_id = created.data["createNewsletterIssue"]["id"]  # type: ignore[index]
+            issue_id = created.data["createNewsletterIssue"]["issue"]["id"]  # type: ignore[index]
             scheduled = await retry(
                 lambda: client.gql(
                     "setup",

@@ -10,6 +10,7 @@ import strawberry
 
 from schema.directives import VIEWER_DEPENDENT
 from schema.enums import mirror
+from schema.payloads import UserError
 from schema.relay import Node
 from services.accounts.models import Account as AccountModel
 from services.accounts.models import ApiKey as ApiKeyModel
@@ -131,9 +132,18 @@ class Account(Node):
     description="A new session: keep the token and send it as `Authorization: Bearer <token>`."
 )
 class SignInPayload:
-    token: str = strawberry.field(description="Bearer token (shown once, stored hashed).")
-    expires_at: dt.datetime | None = strawberry.field(description="When the token expires.")
-    account: Account = strawberry.field(description="The signed-in account.")
+    token: str | None = strawberry.field(
+        default=None, description="Bearer token (shown once, stored hashed); null when refused."
+    )
+    expires_at: dt.datetime | None = strawberry.field(
+        default=None, description="When the token expires."
+    )
+    account: Account | None = strawberry.field(
+        default=None, description="The signed-in account; null when refused."
+    )
+    errors: list[UserError] = strawberry.field(
+        default_factory=list, description="What was refused; empty on success."
+    )
 
 
 @strawberry.enum(description="What an API key may do.")

@@ -7,6 +7,7 @@ from typing import Annotated
 import strawberry
 
 from schema import registry
+from schema.payloads import object_payload, payload_mutation
 from schema.relay import decode_id, decode_ids
 from schema.votes.types import VotingRound
 from services.moments import Moment
@@ -21,6 +22,10 @@ TerritoryID = Annotated[
         "for; any other is FORBIDDEN)."
     ),
 ]
+
+VotingRoundPayload = object_payload(
+    "VotingRoundPayload", "voting_round", VotingRound, "The voting round, as it is now."
+)
 
 
 @strawberry.input(description="A new voting round.")
@@ -51,7 +56,9 @@ async def _round(round_id: int) -> VotingRound:
 @registry.mutation
 @strawberry.type
 class VotingMutations:
-    @strawberry.mutation(description="Open a voting round on candidate themes (editors).")
+    @payload_mutation(
+        VotingRoundPayload, description="Open a voting round on candidate themes (editors)."
+    )
     async def open_voting_round(
         self,
         info: strawberry.Info,
@@ -69,10 +76,11 @@ class VotingMutations:
             await voting.open_voting_round(info.context.viewer, draft=draft, at=info.context.now)
         )
 
-    @strawberry.mutation(
+    @payload_mutation(
+        VotingRoundPayload,
         description="Vote, for your local authority, for a candidate theme "
         "(members of a local authority; one vote per theme, "
-        "`votesPerTerritory` at most)."
+        "`votesPerTerritory` at most).",
     )
     async def cast_vote(
         self,
@@ -90,8 +98,9 @@ class VotingMutations:
         )
         return await _round(round_pk)
 
-    @strawberry.mutation(
-        description="Withdraw your local authority's vote for a theme while the round is open."
+    @payload_mutation(
+        VotingRoundPayload,
+        description="Withdraw your local authority's vote for a theme while the round is open.",
     )
     async def withdraw_vote(
         self,
@@ -109,9 +118,10 @@ class VotingMutations:
         )
         return await _round(round_pk)
 
-    @strawberry.mutation(
+    @payload_mutation(
+        VotingRoundPayload,
         description="Close a round now (editors); its winner becomes a draft "
-        "shared project. Closing a closed round changes nothing."
+        "shared project. Closing a closed round changes nothing.",
     )
     async def close_voting_round(self, info: strawberry.Info, round: RoundID) -> VotingRound:
         closed = await voting.close_voting_round(

@@ -65,5 +65,5 @@ def test_the_page_has_a_sign_in_panel_and_no_inline_script():
 async def test_create_resource_runs_as_written_for_an_editor(gql, principals):
     [create] = [op for op in READY_OPERATIONS if "CreateResource" in op.query]
     created = await gql.data(create.query, create.variables, headers=principals["EDITOR"])
-    assert created["createResource"]["status"] == "DRAFT"
-    assert created["createResource"]["title"] == create.variables["input"]["title"]
+    assert created["createResource"]["resource"]["status"] == "DRAFT"
+    assert created["createResource"]["resource"]["title"] == create.variables["input"]["title"]

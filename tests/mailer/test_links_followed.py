@@ -166,6 +166,8 @@ async def _gql(client: httpx.AsyncClient, query: str, variables: dict, headers=N
         )
     ).json()
     assert "errors" not in body, body
+    refused = [p for p in body["data"].values() if isinstance(p, dict) and p.get("errors")]
+    assert not refused, refused
     return body["data"]
 
 
@@ -200,7 +202,8 @@ async def test_every_link_of_every_mail_works(site, smtp_server, news_settings, 
     for address, name in zip(addresses, PEOPLE, strict=True):
         await _gql(
             site.client,
-            "mutation($input: SubscribeInput!) { subscribe(input: $input) { message } }",
+            """mutation($input: SubscribeInput!) { subscribe(input: $input) {
+                message errors { code } } }""",
             {
                 "input": {
                     "email": address,
@@ -224,8 +227,8 @@ async def test_every_link_of_every_mail_works(site, smtp_server, news_settings, 
     editor = principals["EDITOR"]
     created = await _gql(
         site.client,
-        """mutation($input: NewsletterIssueInput!) {
-            createNewsletterIssue(input: $input) { id slug } }""",
+        """mutation($input: NewsletterIssueCreateInput!) {
+            createNewsletterIssue(input: $input) { issue { id slug } errors { code } } }""",
         {
             "input": {
                 "title": f"Juin 2021 {tag}",
@@ -236,11 +239,12 @@ async def test_every_link_of_every_mail_works(site, smtp_server, news_settings, 
         },
         headers=editor,
     )
-    issue = created["createNewsletterIssue"]
+    issue = created["createNewsletterIssue"]["issue"]
     reviewer = f"relecture-{tag}@example.org"
     await _gql(
         site.client,
-        "mutation($id: ID!, $to: String!) { sendTestNewsletter(id: $id, to: $to) { messageId } }",
+        """mutation($id: ID!, $to: String!) { sendTestNewsletter(id: $id, to: $to) {
+            receipt { messageId } errors { code } } }""",
         {"id": issue["id"], "to": reviewer},
         headers=editor,
     )

@@ -112,10 +112,13 @@ async def messages(news_app, news_settings, outbox, principals) -> dict[str, byt
                 )
             ).json()
             assert "errors" not in body, body
+            refused = [p for p in body["data"].values() if p.get("errors")]
+            assert not refused, refused
             return body["data"]
 
         await gql(
-            """mutation($input: SubscribeInput!) { subscribe(input: $input) { message } }""",
+            """mutation($input: SubscribeInput!) { subscribe(input: $input) {
+                message errors { code } } }""",
             {"input": {"email": address, "themes": [to_global_id("Theme", theme.id)]}},
         )
         issue = await service.create_issue(
@@ -129,7 +132,7 @@ async def messages(news_app, news_settings, outbox, principals) -> dict[str, byt
         )
         await gql(
             """mutation($id: ID!, $to: String!) { sendTestNewsletter(id: $id, to: $to)
-                { messageId } }""",
+                { receipt { messageId } errors { code } } }""",
             {"id": to_global_id("NewsletterIssue", issue.id), "to": f"relecture-{address}"},
             headers=editor,
         )

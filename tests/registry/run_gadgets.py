@@ -57,7 +57,9 @@ async def _exercise(settings) -> dict:
     node = "query($id: ID!) { node(id: $id) { __typename ... on Gadget { title colour } } }"
     report["node_hidden"] = await run(node, ANONYMOUS, id=gid)
     report["publish"] = await run(
-        "mutation($id: ID!) { publish(id: $id, version: 1) { __typename } }", editor, id=gid
+        "mutation($id: ID!) { publish(id: $id, version: 1) { node { __typename } } }",
+        editor,
+        id=gid,
     )
     report["node_public"] = await run(node, ANONYMOUS, id=gid)
     now = dt.datetime.now(dt.UTC)

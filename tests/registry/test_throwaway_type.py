@@ -36,7 +36,10 @@ def test_it_is_created_as_a_draft_with_a_slug(report):
 
 def test_node_lookup_follows_visibility_and_publishing(report):
     assert report["node_hidden"]["data"] == {"node": None}  # a draft: not for the public
-    assert report["publish"] == {"data": {"publish": {"__typename": "Gadget"}}, "errors": []}
+    assert report["publish"] == {
+        "data": {"publish": {"node": {"__typename": "Gadget"}}},
+        "errors": [],
+    }
     assert report["node_public"]["data"] == {
         "node": {"__typename": "Gadget", "title": "Boussole", "colour": "bleu"}
     }

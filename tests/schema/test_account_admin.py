@@ -19,7 +19,7 @@ from aiosmtpd.controller import Controller
 from gateway.app import create_app
 from services.accounts import service as accounts
 from services.settings import Settings
-from tests.conftest import GraphQLClient
+from tests.conftest import GraphQLClient, user_error
 from tests.mailer.support import SMTPRecorder, free_port
 
 PASSWORD = "un mot de passe solide"
@@ -100,7 +100,7 @@ async def test_accounts_are_filtered_and_show_their_state(gql, principals):
     assert [n["organization"]["slug"] for n in partners] == ["anct"]
 
     await gql.data(
-        "mutation($id: ID!) { deactivateAccount(id: $id) { active } }",
+        "mutation($id: ID!) { deactivateAccount(id: $id) { account { active } errors { code } } }",
         {"id": await _id_of(gql, principals, editor)},
         headers=principals["ADMIN"],
     )
@@ -117,11 +117,12 @@ async def test_a_deactivated_account_is_refused_on_its_next_request(gql, princip
     }
     account_id = await _id_of(gql, principals, email)
     done = await gql.data(
-        "mutation($id: ID!) { deactivateAccount(id: $id) { email active } }",
+        "mutation($id: ID!) { deactivateAccount(id: $id) { account { email active } errors "
+        "{ code } } }",
         {"id": account_id},
         headers=principals["ADMIN"],
     )
-    assert done["deactivateAccount"] == {"email": email, "active": False}
+    assert done["deactivateAccount"] == {"account": {"email": email, "active": False}, "errors": []}
 
     response = await gql.client.post(
         "/graphql", json={"query": "{ me { email } }"}, headers=headers
@@ -132,7 +133,7 @@ async def test_a_deactivated_account_is_refused_on_its_next_request(gql, princip
     assert refused["errors"][0]["extensions"]["code"] == "UNAUTHENTICATED"
 
     await gql.data(
-        "mutation($id: ID!) { reactivateAccount(id: $id) { active } }",
+        "mutation($id: ID!) { reactivateAccount(id: $id) { account { active } errors { code } } }",
         {"id": account_id},
         headers=principals["ADMIN"],
     )
@@ -146,11 +147,12 @@ async def test_a_deactivated_account_is_refused_on_its_next_request(gql, princip
 async def test_an_administrator_cannot_deactivate_their_own_account(gql, principals):
     me = await gql.data("{ me { id } }", headers=principals["ADMIN"])
     body = await gql(
-        "mutation($id: ID!) { deactivateAccount(id: $id) { id } }",
+        "mutation($id: ID!) { deactivateAccount(id: $id) { account { id } errors "
+        "{ code field } } }",
         {"id": me["me"]["id"]},
         headers=principals["ADMIN"],
     )
-    assert body["errors"][0]["extensions"]["code"] == "CONFLICT"
+    assert user_error(body, "deactivateAccount")[0] == "CONFLICT"
     assert (await gql.data("{ me { active } }", headers=principals["ADMIN"]))["me"]["active"]
 
 
@@ -158,11 +160,12 @@ async def test_revoke_tokens_ends_every_session(gql, principals):
     first, email = await _person()
     _, second = await accounts.sign_in(email, password=PASSWORD)
     result = await gql.data(
-        "mutation($id: ID!) { revokeTokens(id: $id) { revoked account { activeSessions } } }",
+        "mutation($id: ID!) { revokeTokens(id: $id) { result { revoked account "
+        "{ activeSessions } } errors { code } } }",
         {"id": await _id_of(gql, principals, email)},
         headers=principals["ADMIN"],
     )
-    assert result["revokeTokens"] == {"revoked": 2, "account": {"activeSessions": 0}}
+    assert result["revokeTokens"]["result"] == {"revoked": 2, "account": {"activeSessions": 0}}
     for headers in (first, {"Authorization": f"Bearer {second}"}):
         response = await gql.client.post(
             "/graphql", json={"query": "{ me { id } }"}, headers=headers
@@ -173,8 +176,9 @@ async def test_revoke_tokens_ends_every_session(gql, principals):
 async def test_changes_are_in_the_audit_log_under_the_administrators_name(gql, principals):
     _, email = await _person()
     account_id = await _id_of(gql, principals, email)
-    for mutation in ("deactivateAccount(id: $id) { id }", "reactivateAccount(id: $id) { id }",
-                     "revokeTokens(id: $id) { revoked }"):  # fmt: skip
+    for mutation in ("deactivateAccount(id: $id) { account { id } }",
+                     "reactivateAccount(id: $id) { account { id } }",
+                     "revokeTokens(id: $id) { result { revoked } }"):  # fmt: skip
         await gql.data(f"mutation($id: ID!) {{ {mutation} }}", {"id": account_id},
                        headers=principals["ADMIN"])  # fmt: skip
     log = await gql.data(
@@ -199,11 +203,12 @@ async def test_a_reset_link_is_mailed_and_its_page_sets_the_password_once(site, 
     headers, email = await _person(name="Lou Réinitialisé")
     account_id = await _id_of(site, principals, email)
     sent = await site.data(
-        "mutation($id: ID!) { resetPassword(id: $id) { expiresAt account { email } } }",
+        "mutation($id: ID!) { resetPassword(id: $id) { reset { expiresAt account "
+        "{ email } } errors { code } } }",
         {"id": account_id},
         headers=principals["ADMIN"],
     )
-    assert sent["resetPassword"]["account"]["email"] == email
+    assert sent["resetPassword"]["reset"]["account"]["email"] == email
 
     [received] = recorder.to(email)
     message = message_from_bytes(received.data)
@@ -239,17 +244,18 @@ async def test_a_reset_link_is_mailed_and_its_page_sets_the_password_once(site, 
     again = await client.get(local)
     assert again.status_code == 400 and "déjà utilisé" in again.text
     reused = await site(
-        "mutation($t: String!, $p: String!) { setPassword(token: $t, password: $p) { id } }",
+        """mutation($t: String!, $p: String!) { setPassword(token: $t, password: $p) {
+            account { id } errors { code field } } }""",
         {"t": link.split("token=", 1)[1].replace("%3D", "="), "p": "encore un autre secret"},
     )
-    assert reused["errors"][0]["extensions"]["code"] == "BAD_USER_INPUT"
+    assert user_error(reused, "setPassword")[0] == "BAD_USER_INPUT"
 
 
 async def test_set_password_takes_the_token_of_the_link(site, smtp, principals):
     recorder, _ = smtp
     _, email = await _person()
     await site.data(
-        "mutation($id: ID!) { resetPassword(id: $id) { expiresAt } }",
+        "mutation($id: ID!) { resetPassword(id: $id) { reset { expiresAt } errors { code } } }",
         {"id": await _id_of(site, principals, email)},
         headers=principals["ADMIN"],
     )
@@ -263,10 +269,11 @@ async def test_set_password_takes_the_token_of_the_link(site, smtp, principals):
     from urllib.parse import unquote
 
     changed = await site.data(
-        "mutation($t: String!, $p: String!) { setPassword(token: $t, password: $p) { email } }",
+        "mutation($t: String!, $p: String!) { setPassword(token: $t, password: $p) { account "
+        "{ email } errors { code } } }",
         {"t": unquote(token), "p": NEW_PASSWORD},
     )
-    assert changed["setPassword"]["email"] == email
+    assert changed["setPassword"]["account"]["email"] == email
     assert (await site.data(SIGN_IN, {"e": email, "p": NEW_PASSWORD}))["signIn"]["token"]
 
 

@@ -53,24 +53,24 @@ async def _nothing(gql, principals):
 async def _draft(gql, principals) -> dict[str, Any]:
     title = f"Matrice {unique_tag(10)}"
     created = await gql.data(
-        "mutation($t: String!) { createResource(input: {title: $t}) { id version slug } }",
+        """mutation($t: String!) { createResource(input: {title: $t}) {
+            resource { id version slug } } }""",
         {"t": title},
         headers=principals["EDITOR"],
     )
-    resource = created["createResource"]
+    resource = created["createResource"]["resource"]
     return {"id": resource["id"], "version": resource["version"], "slug": resource["slug"]}
 
 
 async def _submitted(gql, principals) -> dict[str, Any]:
     created = await gql.data(
-        "mutation($t: String!) { contributeResource(input: {title: $t}) { id version } }",
+        """mutation($t: String!) { contributeResource(input: {title: $t}) {
+            resource { id version } } }""",
         {"t": f"Contribution {unique_tag(10)}"},
         headers=principals["LOCAL_AUTHORITY"],
     )
-    return {
-        "id": created["contributeResource"]["id"],
-        "version": created["contributeResource"]["version"],
-    }
+    resource = created["contributeResource"]["resource"]
+    return {"id": resource["id"], "version": resource["version"]}
 
 
 async def _title(gql, principals) -> dict[str, Any]:
@@ -78,12 +78,14 @@ async def _title(gql, principals) -> dict[str, Any]:
 
 
 async def _create(gql, principals, mutation: str, input_type: str, values: dict) -> dict:
+    field = mutation.removeprefix("create")
+    field = field[0].lower() + field[1:]
     created = await gql.data(
-        f"mutation($input: {input_type}!) {{ {mutation}(input: $input) {{ id }} }}",
+        f"mutation($input: {input_type}!) {{ {mutation}(input: $input) {{ {field} {{ id }} }} }}",
         {"input": values},
         headers=principals["EDITOR"],
     )
-    return created[mutation]
+    return created[mutation][field]
 
 
 async def _theme(gql, principals) -> dict[str, Any]:
@@ -147,17 +149,18 @@ def _content_cases(name: str, setup, input_setup) -> dict[str, Case]:
     kind = name.capitalize()
     return {
         f"{name}.create": Case(
-            f"mutation($input: {kind}CreateInput!) {{ create{kind}(input: $input) {{ id }} }}",
+            f"""mutation($input: {kind}CreateInput!) {{ create{kind}(input: $input) {{
+                errors {{ code }} }} }}""",
             input_setup,
         ),
         f"{name}.update": Case(
             f"""mutation($id: ID!, $version: Int!) {{ update{kind}(id: $id, version: $version,
-                input: {{title: "Titre modifié"}}) {{ id }} }}""",
+                input: {{title: "Titre modifié"}}) {{ errors {{ code }} }} }}""",
             setup,
         ),
         f"{name}.delete": Case(
             f"""mutation($id: ID!, $version: Int!) {{ delete{kind}(id: $id, version: $version)
-                {{ id }} }}""",
+                {{ errors {{ code }} }} }}""",
             setup,
         ),
     }
@@ -168,16 +171,17 @@ def _reference_cases(name: str, setup, input_setup) -> dict[str, Case]:
     kind = name.capitalize()
     return {
         f"{name}.create": Case(
-            f"mutation($input: {kind}CreateInput!) {{ create{kind}(input: $input) {{ id }} }}",
+            f"""mutation($input: {kind}CreateInput!) {{ create{kind}(input: $input) {{
+                errors {{ code }} }} }}""",
             input_setup,
         ),
         f"{name}.update": Case(
             f"""mutation($id: ID!) {{ update{kind}(id: $id, input: {{name: "Nom modifié"}})
-                {{ id }} }}""",
+                {{ errors {{ code }} }} }}""",
             setup,
         ),
         f"{name}.delete": Case(
-            f"mutation($id: ID!) {{ delete{kind}(id: $id) {{ id }} }}",
+            f"mutation($id: ID!) {{ delete{kind}(id: $id) {{ errors {{ code }} }} }}",
             setup,
         ),
     }
@@ -189,20 +193,21 @@ async def _content_input(gql, principals) -> dict[str, Any]:
 
 async def _newsletter_issue(gql, principals) -> dict[str, Any]:
     created = await gql.data(
-        "mutation($t: String!) { createNewsletterIssue(input: {title: $t}) { id } }",
+        "mutation($t: String!) { createNewsletterIssue(input: {title: $t}) { issue { id } } }",
         await _title(gql, principals),
         headers=principals["EDITOR"],
     )
-    return {"id": created["createNewsletterIssue"]["id"]}
+    return {"id": created["createNewsletterIssue"]["issue"]["id"]}
 
 
 async def _newsletter_issue_version(gql, principals) -> dict[str, Any]:
     created = await gql.data(
-        "mutation($t: String!) { createNewsletterIssue(input: {title: $t}) { id version } }",
+        """mutation($t: String!) { createNewsletterIssue(input: {title: $t}) {
+            issue { id version } } }""",
         await _title(gql, principals),
         headers=principals["EDITOR"],
     )
-    issue = created["createNewsletterIssue"]
+    issue = created["createNewsletterIssue"]["issue"]
     return {"id": issue["id"], "v": issue["version"]}
 
 
@@ -259,27 +264,31 @@ async def _reset_link(gql, principals) -> dict[str, Any]:
 
 CASES: dict[str, Case] = {
     "resource.create": Case(
-        "mutation($t: String!) { createResource(input: {title: $t}) { id } }", _title
+        "mutation($t: String!) { createResource(input: {title: $t}) { errors { code } } }", _title
     ),
     "resource.update": Case(
         """mutation($id: ID!, $version: Int!) { updateResource(id: $id, version: $version,
-            input: {summary: "Résumé"}) { id } }""",
+            input: {summary: "Résumé"}) { errors { code } } }""",
         _draft,
     ),
     "resource.delete": Case(
-        "mutation($id: ID!, $version: Int!) { deleteResource(id: $id, version: $version) { id } }",
+        """mutation($id: ID!, $version: Int!) { deleteResource(id: $id, version: $version)
+            { errors { code } } }""",
         _draft,
     ),
     "content.publish": Case(
-        "mutation($id: ID!, $version: Int!) { publish(id: $id, version: $version) { id } }",
+        """mutation($id: ID!, $version: Int!) { publish(id: $id, version: $version)
+            { errors { code } } }""",
         _draft,
     ),
     "content.unpublish": Case(
-        "mutation($id: ID!, $version: Int!) { unpublish(id: $id, version: $version) { id } }",
+        """mutation($id: ID!, $version: Int!) { unpublish(id: $id, version: $version)
+            { errors { code } } }""",
         _draft,
     ),
     "content.archive": Case(
-        "mutation($id: ID!, $version: Int!) { archive(id: $id, version: $version) { id } }",
+        """mutation($id: ID!, $version: Int!) { archive(id: $id, version: $version)
+            { errors { code } } }""",
         _draft,
     ),
     "content.preview": Case(
@@ -289,65 +298,76 @@ CASES: dict[str, Case] = {
         path=("resource",),
     ),
     "contribution.submit": Case(
-        "mutation($t: String!) { contributeResource(input: {title: $t}) { id } }", _title
+        "mutation($t: String!) { contributeResource(input: {title: $t}) { errors { code } } }",
+        _title,
     ),
     "contribution.list_own": Case("{ myContributions { nodes { id } } }", _nothing),
     "contribution.moderate": Case(
         """mutation($id: ID!, $version: Int!) {
-            acceptContribution(id: $id, version: $version) { id } }""",
+            acceptContribution(id: $id, version: $version) { errors { code } } }""",
         _submitted,
     ),
     "audit.read": Case("{ auditLog(first: 1) { nodes { action } } }", _nothing),
     "search.manage": Case("{ searchIndexStatus { pendingChanges } }", _nothing),
     # Allowed callers get past the gate; the token itself needs Meilisearch (not here).
     "search.tenant_token": Case(
-        "mutation { issueSearchTenantToken { token } }", _nothing, kind="gate"
+        "mutation { issueSearchTenantToken { tenantToken { token } errors { code } } }",
+        _nothing,
+        kind="gate",
     ),
     "account.read_email": Case(
         """mutation { signIn(email: "editor@principals.test",
-            password: "correct horse battery staple") { account { id } } }""",
+            password: "correct horse battery staple") { account { id } errors { code } } }""",
         _nothing,
         kind="skip",
     ),
     "account.read_self": Case("{ me { email } }", _nothing, kind="field", path=("me",)),
-    "session.sign_out": Case("mutation { signOut }", _nothing),
+    "session.sign_out": Case("mutation { signOut { signedOut errors { code } } }", _nothing),
     "account.list": Case("{ accounts(first: 1) { nodes { id active } } }", _nothing),
     "account.deactivate": Case(
-        "mutation($id: ID!) { deactivateAccount(id: $id) { id active } }", _account
+        "mutation($id: ID!) { deactivateAccount(id: $id) { account { id active } errors "
+        "{ code } } }",
+        _account,
     ),
     "account.reset_password": Case(
-        "mutation($id: ID!) { resetPassword(id: $id) { expiresAt } }", _account
+        "mutation($id: ID!) { resetPassword(id: $id) { reset { expiresAt } errors { code } } }",
+        _account,
     ),
     "account.set_password": Case(
         "mutation($token: String!, $password: String!) { setPassword(token: $token, "
-        "password: $password) { id } }",
+        "password: $password) { account { id } errors { code } } }",
         _reset_link,
     ),
     "session.revoke_all": Case(
-        "mutation($id: ID!) { revokeTokens(id: $id) { revoked } }", _account
+        "mutation($id: ID!) { revokeTokens(id: $id) { result { revoked } errors { code } } }",
+        _account,
     ),
     "apikey.list": Case("{ apiKeys(first: 1) { nodes { prefix lastUsedAt } } }", _nothing),
     "newsletter.compose": Case(
-        "mutation($t: String!) { createNewsletterIssue(input: {title: $t}) { id } }", _title
+        "mutation($t: String!) { createNewsletterIssue(input: {title: $t}) { errors { code } } }",
+        _title,
     ),
     "newsletter.sections": Case(
         """mutation($id: ID!, $v: Int!) { setNewsletterSections(id: $id, version: $v,
-            sections: [{kind: VIEW_IN_BROWSER}, {kind: FOOTER}]) { id } }""",
+            sections: [{kind: VIEW_IN_BROWSER}, {kind: FOOTER}]) { errors { code } } }""",
         _newsletter_issue_version,
     ),
     "newsletter.send": Case(
         """mutation($id: ID!) { scheduleNewsletter(id: $id, at: "2099-01-01T09:00:00+01:00")
-            { id } }""",
+            { errors { code } } }""",
         _newsletter_issue,
     ),
     "newsletter.recipients": Case(
         "query($id: ID!) { newsletterRecipients(id: $id) { total } }", _newsletter_issue
     ),
     "subscriber.subscribe": Case(
-        "mutation($e: String!) { subscribe(input: {email: $e}) { message } }", _email
+        "mutation($e: String!) { subscribe(input: {email: $e}) { message errors { code } } }",
+        _email,
     ),
     "subscriber.read": Case("{ subscribers(first: 1) { nodes { id } } }", _nothing),
-    "subscriber.manage": Case("mutation($id: ID!) { exportSubscriber(id: $id) }", _subscriber),
+    "subscriber.manage": Case(
+        "mutation($id: ID!) { exportSubscriber(id: $id) { data errors { code } } }", _subscriber
+    ),
     **_content_cases("theme", _theme, _content_input),
     **_content_cases("concept", _concept, _content_input),
     **_content_cases("event", _event, _event_input),
@@ -529,16 +549,21 @@ async def _startable_project(gql, principals) -> dict[str, Any]:
 
 VOTE_CASES: dict[str, Case] = {
     "round.open": Case(
-        "mutation($input: VotingRoundInput!) { openVotingRound(input: $input) { id } }",
+        """mutation($input: VotingRoundInput!) { openVotingRound(input: $input) {
+            errors { code } } }""",
         _round_for_open,
     ),
-    "round.close": Case("mutation($round: ID!) { closeVotingRound(round: $round) { id } }", _round),
+    "round.close": Case(
+        "mutation($round: ID!) { closeVotingRound(round: $round) { errors { code } } }", _round
+    ),
     "vote.cast": Case(
-        "mutation($round: ID!, $theme: ID!) { castVote(round: $round, theme: $theme) { id } }",
+        """mutation($round: ID!, $theme: ID!) { castVote(round: $round, theme: $theme)
+            { errors { code } } }""",
         _round,
     ),
     "vote.withdraw": Case(
-        "mutation($round: ID!, $theme: ID!) { withdrawVote(round: $round, theme: $theme) { id } }",
+        """mutation($round: ID!, $theme: ID!) { withdrawVote(round: $round, theme: $theme)
+            { errors { code } } }""",
         _round_with_niort_vote,
     ),
     "vote.read_all": Case(
@@ -549,35 +574,37 @@ VOTE_CASES: dict[str, Case] = {
     ),
     "project.create": Case(
         """mutation($t: String!, $theme: ID!) { createSharedProject(input: {title: $t,
-            theme: $theme}) { id } }""",
+            theme: $theme}) { errors { code } } }""",
         _theme_id,
     ),
     "project.update": Case(
-        """mutation($id: ID!) { updateSharedProject(id: $id, input: {summary: "Résumé"}) {
-            id } }""",
+        """mutation($id: ID!) { updateSharedProject(id: $id, input: {summary: "Résumé"})
+            { errors { code } } }""",
         _draft_project,
     ),
     "project.apply": Case(
-        "mutation($project: ID!) { applyToProject(project: $project, role: OBSERVER) { id } }",
+        """mutation($project: ID!) { applyToProject(project: $project, role: OBSERVER)
+            { errors { code } } }""",
         _open_project,
     ),
     "project.withdraw": Case(
-        "mutation($project: ID!) { withdrawFromProject(project: $project) { id } }",
+        "mutation($project: ID!) { withdrawFromProject(project: $project) { errors { code } } }",
         _observed_project,
     ),
     "project.decide": Case(
-        "mutation($id: ID!) { confirmMembership(id: $id) { id } }", _application
+        "mutation($id: ID!) { confirmMembership(id: $id) { errors { code } } }", _application
     ),
     "project.start": Case(
-        "mutation($id: ID!) { startSharedProject(id: $id) { id } }", _startable_project
+        "mutation($id: ID!) { startSharedProject(id: $id) { errors { code } } }", _startable_project
     ),
     "project.publish_news": Case(
         """mutation($id: ID!) { publishProjectNews(project: $id, title: "Nouvelles",
-            body: "<p>Texte</p>") { id } }""",
+            body: "<p>Texte</p>") { errors { code } } }""",
         _draft_project,
     ),
     "membership.update": Case(
-        """mutation($id: ID!) { updateMembership(id: $id, actionPlan: "<p>Plan</p>") { id } }""",
+        """mutation($id: ID!) { updateMembership(id: $id, actionPlan: "<p>Plan</p>")
+            { errors { code } } }""",
         _application,
     ),
 }
@@ -620,6 +647,8 @@ async def test_operation_is_allowed_exactly_as_the_policy_says(
         assert not {"FORBIDDEN", "UNAUTHENTICATED"} & set(codes), (operation, principal, body)
     elif allowed:
         assert "errors" not in body, (operation, principal, body)
+        refused = [p.get("errors") for p in body["data"].values() if isinstance(p, dict)]
+        assert not any(refused), (operation, principal, body)
     else:
         expected = "UNAUTHENTICATED" if principal is Principal.ANONYMOUS else "FORBIDDEN"
         assert codes == [expected], (operation, principal, body)

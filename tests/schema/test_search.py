@@ -14,7 +14,7 @@ from search.documents import load_documents
 from search.tantivy_engine import TantivyEngine
 from services.content import ContentStatus
 from services.resources.models import Resource
-from tests.conftest import GraphQLClient
+from tests.conftest import USER_ERRORS, GraphQLClient, user_error
 from tests.search.conftest import drain_all, now
 from tests.sqlcount import count_queries
 
@@ -186,7 +186,8 @@ async def test_index_lag_is_for_editors(gql, search_engine, principals):
     assert status["pendingChanges"] == 0 and status["lagSeconds"] == 0
 
 
-SYNONYMS = """mutation($groups: [[String!]!]!) { updateSearchSynonyms(groups: $groups) }"""
+SYNONYMS = """mutation($groups: [[String!]!]!) {
+  updateSearchSynonyms(groups: $groups) { groups errors { code } } }"""
 
 
 async def test_editors_edit_synonyms(gql, search_engine, principals):
@@ -196,13 +197,14 @@ async def test_editors_edit_synonyms(gql, search_engine, principals):
     assert ["epci", "intercommunalite", "communaute de communes"] in current
     groups = [*current, ["Kiwi", "démocratie culturelle"]]
     stored = await gql.data(SYNONYMS, {"groups": groups}, headers=principals["EDITOR"])
-    assert ["kiwi", "democratie culturelle"] in stored["updateSearchSynonyms"]
+    assert ["kiwi", "democratie culturelle"] in stored["updateSearchSynonyms"]["groups"]
     data = await gql.data(SEARCH, {"query": "kiwi"})
     assert data["search"]["total"] >= 1
 
 
 async def test_tenant_tokens_need_meilisearch(gql, search_engine, principals):
-    body = await gql("mutation { issueSearchTenantToken { token } }", headers=principals["EDITOR"])
-    assert body["errors"][0]["extensions"]["code"] == "BAD_USER_INPUT"
-    refused = await gql("mutation { issueSearchTenantToken { token } }")
+    issue = f"mutation {{ issueSearchTenantToken {{ tenantToken {{ token }} {USER_ERRORS} }} }}"
+    body = await gql(issue, headers=principals["EDITOR"])
+    assert user_error(body, "issueSearchTenantToken")[0] == "BAD_USER_INPUT"
+    refused = await gql(issue)
     assert refused["errors"][0]["extensions"]["code"] in ("FORBIDDEN", "UNAUTHENTICATED")

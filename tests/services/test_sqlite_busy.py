@@ -101,7 +101,9 @@ async def test_a_write_kept_waiting_beyond_the_busy_timeout_is_unavailable_and_c
     assert await _audit_entries(resource.id) == 1  # its creation only
     again = await send(clients[0], RESOURCE.update(resource.id, "Débloquée"))
     assert again.code == "OK", again
-    assert again.data == {"updateResource": {"version": 2, "title": "Débloquée"}}
+    assert again.data == {
+        "updateResource": {"resource": {"version": 2, "title": "Débloquée"}, "errors": []}
+    }
 
 
 async def test_a_write_lock_released_within_the_busy_timeout_is_waited_for(
@@ -120,7 +122,9 @@ async def test_a_write_lock_released_within_the_busy_timeout_is_waited_for(
         outcome = await send(clients[0], RESOURCE.update(resource.id, "Attendue"))
     assert released, "the write was answered before the lock was released"
     assert outcome.code == "OK", outcome
-    assert outcome.data == {"updateResource": {"version": 2, "title": "Attendue"}}
+    assert outcome.data == {
+        "updateResource": {"resource": {"version": 2, "title": "Attendue"}, "errors": []}
+    }
 
 
 async def test_an_api_key_is_still_accepted_while_its_last_use_cannot_be_noted(

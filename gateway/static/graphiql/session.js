@@ -24,9 +24,9 @@
   };
   var SIGN_IN =
     "mutation IdeSignIn($email: String!, $password: String!) {\n" +
-    "  signIn(email: $email, password: $password) { token }\n}";
+    "  signIn(email: $email, password: $password) { token errors { message } }\n}";
   var VIEWER = "query IdeViewer { me { displayName email role } }";
-  var SIGN_OUT = "mutation IdeSignOut { signOut }";
+  var SIGN_OUT = "mutation IdeSignOut { signOut { signedOut } }";
 
   var panel = document.getElementById("tec-session");
   var form = document.getElementById("tec-sign-in");
