@@ -292,6 +292,33 @@ class Settings(BaseSettings):
         default="Agence nationale de la cohésion des territoires, 20 avenue de Ségur, 75007 Paris",
         description="Postal address in the footer of newsletters (« Notre adresse »).",
     )
+    webhooks_worker: bool = Field(
+        default=True, description="Send webhooks from `tec worker` (beside the search consumer)."
+    )
+    webhooks_allow_private: bool = Field(
+        default=False,
+        description="Let webhook URLs reach loopback, private, link-local and reserved addresses "
+        "(tests, a partner on the same private network); never on the Internet.",
+    )
+    webhooks_timeout: float = Field(
+        default=15.0, gt=0, le=60, description="Seconds a webhook receiver has to answer."
+    )
+    webhooks_retry_hours: float = Field(
+        default=24.0, gt=0, le=168, description="Hours a failing webhook delivery is retried."
+    )
+    webhooks_disable_after_hours: float = Field(
+        default=24.0,
+        gt=0,
+        le=168,
+        description="Hours of continuous failures after which an endpoint is disabled (its "
+        "owner is e-mailed).",
+    )
+    webhooks_batch_size: int = Field(
+        default=20, ge=1, le=500, description="Webhook deliveries a worker sends at once."
+    )
+    webhooks_poll_interval: float = Field(
+        default=1.0, gt=0, le=60, description="Seconds between webhook queue polls when idle."
+    )
 
     @field_validator("cors_origins", mode="before")
     @classmethod
