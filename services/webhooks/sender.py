@@ -54,7 +54,7 @@ class SenderOptions:
     retry_window: dt.timedelta = dt.timedelta(hours=24)
     disable_after: dt.timedelta = dt.timedelta(hours=24)
     backoff_base: float = 5.0
-    backoff_cap: float = 3600.0
+    backoff_cap: float = 7200.0
     state_interval: dt.timedelta = dt.timedelta(minutes=1)
 
 
