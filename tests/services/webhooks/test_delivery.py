@@ -25,7 +25,7 @@ from services.webhooks.signing import sign
 from services.webhooks.transport import StreamTransport
 from tests.mailer.support import smtp_server  # noqa: F401 (fixture)
 from tests.services.webhooks.conftest import EDITOR
-from tests.services.webhooks.receiver import Receiver, always, verify_standard
+from tests.services.webhooks.receiver import always, verify_standard
 
 pytestmark = pytest.mark.usefixtures("database")
 
