@@ -313,6 +313,12 @@ class Settings(BaseSettings):
         description="Hours of continuous failures after which an endpoint is disabled (its "
         "owner is e-mailed).",
     )
+    webhooks_lease_seconds: float = Field(
+        default=60.0,
+        gt=0,
+        description="A claimed webhook delivery is claimed again after this (the worker died); "
+        "keep it above TEC_WEBHOOKS_TIMEOUT.",
+    )
     webhooks_batch_size: int = Field(
         default=20, ge=1, le=500, description="Webhook deliveries a worker sends at once."
     )

@@ -49,6 +49,8 @@ Notify = Callable[[DisabledNotice], Awaitable[None]]
 @dataclass(frozen=True)
 class SenderOptions:
     timeout: float = 15.0
+    lease: dt.timedelta = dt.timedelta(seconds=60)
+    """How long a claim lasts: longer than ``timeout``, or a slow delivery goes out twice."""
     batch_size: int = 20
     poll_interval: float = 1.0
     retry_window: dt.timedelta = dt.timedelta(hours=24)
@@ -97,10 +99,6 @@ class WebhookSender:
         self.rng = rng or random.Random()
         self.notify = notify
         self._state_checked: dt.datetime | None = None
-
-    @property
-    def lease(self) -> dt.timedelta:
-        return dt.timedelta(seconds=self.options.timeout + 30)
 
     async def record_state(self) -> int:
         """Record the theme of the month and the next theme when they changed without a
@@ -178,7 +176,7 @@ class WebhookSender:
         await queue.disable_failing(now=self.clock(), after=self.options.disable_after)
         await self.send_notices()
         claimed = await queue.claim(
-            now=self.clock(), limit=self.options.batch_size, lease=self.lease
+            now=self.clock(), limit=self.options.batch_size, lease=self.options.lease
         )
         if claimed:
             await asyncio.gather(*(self.deliver(c) for c in claimed))
