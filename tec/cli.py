@@ -528,10 +528,17 @@ def webhook_add(
     wanted = list(event_types()) if events == "all" else [e.strip() for e in events.split(",")]
 
     async def work() -> Any:
+        from services.organizations.service import get_organization_by_slug
+
+        owner = None
+        if organization is not None:
+            owner = await get_organization_by_slug(organization)
+            if owner is None:
+                _fail(f"no organisation {organization!r}")
         return await create_endpoint(
             _operator(),
             EndpointDraft(url=url, events=wanted, description=description),
-            organization=organization,
+            organization_id=owner.id if owner is not None else None,
             allow_private=settings.webhooks_allow_private,
         )
 

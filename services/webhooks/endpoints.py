@@ -102,34 +102,35 @@ def _clean(draft: EndpointDraft, *, creating: bool, allow_private: bool) -> dict
     return values
 
 
-async def _owner(viewer: Viewer, organization: str | None) -> int | None:
+async def _owner(viewer: Viewer, organization_id: int | None) -> int | None:
     """The organisation a new endpoint belongs to: the partner's own; for an
-    administrator, the one named (by slug) or none."""
+    administrator, the one given or none."""
     if _is_partner(viewer):
         if viewer.organization_id is None:
             raise Forbidden("Votre compte partenaire n'est rattaché à aucune organisation.")
-        if organization is not None:
-            found = await Organization.filter(slug=organization).first()
-            if found is None or found.id != viewer.organization_id:
-                raise Forbidden(
-                    "Vous ne gérez que les webhooks de votre organisation.", field="organization"
-                )
+        if organization_id is not None and organization_id != viewer.organization_id:
+            raise Forbidden(
+                "Vous ne gérez que les webhooks de votre organisation.", field="organization"
+            )
         return viewer.organization_id
-    if organization is None:
+    if organization_id is None:
         return None
-    found = await Organization.filter(slug=organization).first()
-    if found is None:
-        raise BadUserInput(f"Organisation inconnue : {organization}.", field="organization")
-    return found.id
+    if not await Organization.filter(id=organization_id).exists():
+        raise NotFound("Organisation introuvable.", field="organization")
+    return organization_id
 
 
 async def create_endpoint(
-    viewer: Viewer, draft: EndpointDraft, *, organization: str | None = None, allow_private: bool
+    viewer: Viewer,
+    draft: EndpointDraft,
+    *,
+    organization_id: int | None = None,
+    allow_private: bool,
 ) -> tuple[WebhookEndpoint, str]:
     """Register an endpoint; returns it and its secret (shown this once)."""
     authorize(viewer, "webhook.manage")
     values = _clean(draft, creating=True, allow_private=allow_private)
-    owner = await _owner(viewer, organization)
+    owner = await _owner(viewer, organization_id)
     secret = generate_secret()
     async with write_transaction():
         count = await WebhookEndpoint.filter(organization_id=owner).count()
