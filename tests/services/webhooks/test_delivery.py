@@ -230,3 +230,51 @@ async def test_an_endpoint_failing_for_24_hours_is_disabled_and_its_owner_told(
         assert len(receiver.snapshot()) == attempts
     finally:
         await WebhookEndpoint.filter(id=endpoint.id).delete()
+
+
+async def test_a_name_that_resolves_inside_at_delivery_time_is_refused(endpoints, receiver):
+    # Registered while the name looked public; at delivery it resolves to loopback (DNS
+    # rebinding): the sender checks the addresses it connects to, not the registration.
+    port = receiver.server.server_address[1]
+    endpoint, _ = await endpoints(f"http://localhost:{port}/hooks", events=["concept.published"])
+    await _published_concept()
+    clock = Clock()
+    sender = WebhookSender(
+        StreamTransport(allow_private=False),
+        options=SenderOptions(timeout=2.0),
+        clock=clock,
+        rng=random.Random(3),
+    )
+    await _drain(sender)
+    assert receiver.snapshot() == []
+    delivery = await WebhookDelivery.get(endpoint_id=endpoint.id)
+    assert delivery.status is DeliveryStatus.PENDING
+    assert "non publique" in delivery.last_error and "127.0.0.1" in delivery.last_error
+
+
+@pytest.mark.parametrize(
+    ("address", "public"),
+    [
+        ("93.184.215.14", True),
+        ("2606:4700::6810:84e5", True),
+        ("127.0.0.1", False),
+        ("10.0.0.1", False),
+        ("172.16.5.4", False),
+        ("192.168.1.1", False),
+        ("169.254.169.254", False),
+        ("100.64.0.1", False),
+        ("224.0.0.1", False),
+        ("0.0.0.0", False),
+        ("::1", False),
+        ("fe80::1", False),
+        ("fc00::1", False),
+        ("ff02::1", False),
+        ("::ffff:10.0.0.1", False),
+    ],
+)
+def test_which_addresses_are_public(address, public):
+    import ipaddress
+
+    from services.webhooks.addresses import is_public
+
+    assert is_public(ipaddress.ip_address(address)) is public
