@@ -183,11 +183,26 @@ async def disable_failing(*, now: dt.datetime, after: dt.timedelta) -> list[int]
 
 
 async def disable(ids: Sequence[int], *, reason: str, now: dt.datetime) -> None:
-    """Stop sending to these endpoints (their pending deliveries wait); the owner's notice
-    is sent by the worker."""
-    await WebhookEndpoint.filter(id__in=list(ids), enabled=True).update(
-        enabled=False, disabled_at=now, disabled_reason=reason[:500], disabled_notice_sent_at=None
-    )
+    """Stop sending to these endpoints (their pending deliveries wait), recorded in the
+    audit log as the platform's doing; the owner's notice is sent by the worker."""
+    from services.audit.service import record
+
+    async with in_transaction():
+        for endpoint in await WebhookEndpoint.filter(
+            id__in=list(ids), enabled=True
+        ).select_for_update():
+            await WebhookEndpoint.filter(id=endpoint.id).update(
+                enabled=False,
+                disabled_at=now,
+                disabled_reason=reason[:500],
+                disabled_notice_sent_at=None,
+            )
+            await record(
+                None,
+                "webhook.disable",
+                endpoint,
+                changes={"enabled": [True, False], "disabled_reason": [None, reason[:500]]},
+            )
 
 
 async def give_up(claimed: Claimed, *, error: str, status: int | None, body: str | None) -> None:
@@ -212,3 +227,23 @@ async def notices_due() -> list[WebhookEndpoint]:
 
 async def mark_notice_sent(endpoint_id: int, *, now: dt.datetime) -> None:
     await WebhookEndpoint.filter(id=endpoint_id).update(disabled_notice_sent_at=now)
+
+
+async def prune(*, before: dt.datetime, keep_types: Sequence[str]) -> int:
+    """Forget settled deliveries (delivered or given up) created before ``before``, and
+    the events left without deliveries — except the last event of each of ``keep_types``,
+    which later comparisons start from. Returns how many deliveries were removed."""
+    removed = await WebhookDelivery.filter(
+        status__in=[DeliveryStatus.DELIVERED, DeliveryStatus.FAILED], created_at__lt=before
+    ).delete()
+    kept = []
+    for kind in keep_types:
+        last = await WebhookEvent.filter(type=kind).order_by("-id").first()
+        if last is not None:
+            kept.append(last.id)
+    await (
+        WebhookEvent.filter(occurred_at__lt=before, deliveries__id__isnull=True)
+        .exclude(id__in=kept)
+        .delete()
+    )
+    return removed

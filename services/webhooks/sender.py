@@ -18,7 +18,7 @@ from dataclasses import dataclass
 
 from services.editing import write_transaction
 from services.webhooks import queue
-from services.webhooks.events import queue_events, theme_state_events
+from services.webhooks.events import THEME_CURRENT, THEME_NEXT, queue_events, theme_state_events
 from services.webhooks.models import WebhookEndpoint
 from services.webhooks.signing import headers as signed_headers
 from services.webhooks.transport import TransportError, WebhookTransport
@@ -58,6 +58,8 @@ class SenderOptions:
     backoff_base: float = 5.0
     backoff_cap: float = 7200.0
     state_interval: dt.timedelta = dt.timedelta(minutes=1)
+    keep_log: dt.timedelta = dt.timedelta(days=30)
+    """How long settled deliveries stay in the log."""
 
 
 async def owner_addresses(endpoint: WebhookEndpoint) -> tuple[str, ...]:
@@ -99,6 +101,7 @@ class WebhookSender:
         self.rng = rng or random.Random()
         self.notify = notify
         self._state_checked: dt.datetime | None = None
+        self._pruned: dt.datetime | None = None
 
     async def record_state(self) -> int:
         """Record the theme of the month and the next theme when they changed without a
@@ -112,6 +115,16 @@ class WebhookSender:
         self._state_checked = now
         async with write_transaction():
             return await queue_events(await theme_state_events(now=now), now=now)
+
+    async def prune(self) -> int:
+        """Forget deliveries settled more than ``keep_log`` ago (at most once an hour)."""
+        now = self.clock()
+        if self._pruned is not None and now - self._pruned < dt.timedelta(hours=1):
+            return 0
+        self._pruned = now
+        return await queue.prune(
+            before=now - self.options.keep_log, keep_types=(THEME_CURRENT, THEME_NEXT)
+        )
 
     async def send_notices(self) -> int:
         sent = 0
@@ -173,6 +186,7 @@ class WebhookSender:
     async def run_once(self) -> int:
         """One round; returns how many deliveries were attempted."""
         await self.record_state()
+        await self.prune()
         await queue.disable_failing(now=self.clock(), after=self.options.disable_after)
         await self.send_notices()
         claimed = await queue.claim(

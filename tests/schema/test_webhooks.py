@@ -204,3 +204,35 @@ async def test_event_types_are_listed(gql, principals):
     )
     names = [e["name"] for e in data["webhookEventTypes"]]
     assert "resource.published" in names and "project.stage_changed" in names
+
+
+async def test_reading_logs_and_endpoints_costs_the_same_for_1_or_many_rows(gql, principals):
+    from tests.sqlcount import count_queries
+
+    made = (await _create(gql, principals["PARTNER"], events=["concept.published"]))["data"][
+        "createWebhookEndpoint"
+    ]
+    log = """query($id: ID!) { webhookDeliveries(endpoint: $id, first: 50) { nodes {
+        status eventType webhookId payload } } }"""
+    endpoints = "{ webhookEndpoints(first: 50) { nodes { url organization { slug } } } }"
+    counts = []
+    for n in (1, 4):
+        while True:
+            data = await gql.data(log, {"id": made["endpoint"]["id"]}, headers=principals["EDITOR"])
+            if len(data["webhookDeliveries"]["nodes"]) >= n:
+                break
+            created = await gql.data(
+                'mutation { createConcept(input: {title: "Concept compté"}) { id version } }',
+                headers=principals["EDITOR"],
+            )
+            await gql.data(
+                "mutation($id: ID!, $v: Int!) { publish(id: $id, version: $v) { id } }",
+                {"id": created["createConcept"]["id"], "v": created["createConcept"]["version"]},
+                headers=principals["EDITOR"],
+            )
+            await _create(gql, principals["PARTNER"])
+        with count_queries() as statements:
+            await gql.data(log, {"id": made["endpoint"]["id"]}, headers=principals["EDITOR"])
+            await gql.data(endpoints, headers=principals["PARTNER"])
+        counts.append(len(statements))
+    assert counts[0] == counts[1], counts
