@@ -1,5 +1,6 @@
 """A content type declared once, in a test package, gets node lookup, publishing, policy
-rows and a search document, with nothing else edited (tests/registry/gadgets.py)."""
+rows, a search document and webhook events, with nothing else edited
+(tests/registry/gadgets.py)."""
 
 from __future__ import annotations
 
@@ -46,3 +47,12 @@ def test_it_has_a_search_document(report):
     assert document["id"].startswith("gadget-")
     assert document["type"] == "gadget" and document["title"] == "Boussole"
     assert document["text"] == "bleu"
+
+
+def test_it_has_webhook_events(report):
+    assert report["webhook_events"] == [
+        "gadget.published",
+        "gadget.unpublished",
+        "gadget.updated",
+    ]
+    assert report["webhooks_sent"] == [report["publish_id"]]
