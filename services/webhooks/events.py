@@ -111,6 +111,9 @@ class Pending:
     subject: str
     data: dict[str, Any]
     not_before: dt.datetime | None = None
+    withdraw: bool = False
+    """Not an event: the subject's announcements still waiting for their time (a
+    scheduled publication) are cancelled, the object never having been public."""
 
 
 def _is_public(status: Any) -> bool:
@@ -139,9 +142,21 @@ def _publication_events(
             Pending(f"{content.entity}.updated", subject, {**data, "changedFields": changed}, later)
         ]
     if before and not after:
+        was_published_at = (
+            _as_datetime(changes["published_at"][0]) if "published_at" in changes else published_at
+        )
+        if was_published_at is not None and was_published_at > _now():
+            return [Pending("", subject, {}, withdraw=True)]
         data.pop("publishedAt", None)
         return [Pending(f"{content.entity}.unpublished", subject, data)]
     return []
+
+
+def _as_datetime(value: Any) -> dt.datetime | None:
+    # The audit diff keeps datetimes as ISO text.
+    if value is None or isinstance(value, dt.datetime):
+        return value
+    return dt.datetime.fromisoformat(str(value))
 
 
 async def _ranking(row: Model) -> list[Pending]:
@@ -239,6 +254,14 @@ async def queue_events(events: list[Pending], *, now: dt.datetime) -> int:
     endpoints = await WebhookEndpoint.filter(enabled=True).values_list("id", "events")
     queued = 0
     for pending in events:
+        if pending.withdraw:
+            await WebhookDelivery.filter(
+                subject=pending.subject,
+                status=DeliveryStatus.PENDING,
+                attempts=0,
+                next_attempt_at__gt=now,
+            ).delete()
+            continue
         followers = [pk for pk, wanted in endpoints if pending.type in (wanted or [])]
         if not followers and pending.type not in (THEME_CURRENT, THEME_NEXT):
             continue

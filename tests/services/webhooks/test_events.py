@@ -117,3 +117,15 @@ async def test_a_scheduled_publication_is_announced_when_it_takes_effect(endpoin
     await publishing.publish(EDITOR, "Event", row.id, version=row.version, at=at)
     delivery = await WebhookDelivery.get(endpoint_id=endpoint.id)
     assert abs((delivery.next_attempt_at - at).total_seconds()) < 1
+
+
+async def test_withdrawing_a_scheduled_publication_before_its_time_announces_nothing(endpoints):
+    endpoint, _ = await endpoints(events=["concept.published", "concept.unpublished"])
+    at = dt.datetime.now(dt.UTC) + dt.timedelta(days=3)
+    row = await create_content(
+        EDITOR, content_type("Concept"), {"title": f"Embargo {uuid.uuid4().hex[:6]}"}
+    )
+    row = await publishing.publish(EDITOR, "Concept", row.id, version=row.version, at=at)
+    assert [s["type"] for s in await _sent_to(endpoint)] == ["concept.published"]
+    await publishing.unpublish(EDITOR, "Concept", row.id, version=row.version)
+    assert await _sent_to(endpoint) == [], "it never was public: nothing to announce"
