@@ -40,10 +40,17 @@ class WebhookTransport(Protocol):
 class StreamTransport:
     """HTTP/1.1 POST over a fresh connection per delivery (``Connection: close``)."""
 
-    def __init__(self, *, allow_private: bool, max_response_bytes: int = 4096) -> None:
+    def __init__(
+        self,
+        *,
+        allow_private: bool,
+        max_response_bytes: int = 4096,
+        tls: ssl.SSLContext | None = None,
+    ) -> None:
         self.allow_private = allow_private
         self.max_response_bytes = max_response_bytes
-        self._tls = ssl.create_default_context()
+        # The system's trusted authorities; tests pass a context trusting their own.
+        self._tls = tls or ssl.create_default_context()
 
     async def post(
         self, url: str, *, headers: dict[str, str], body: bytes, timeout: float

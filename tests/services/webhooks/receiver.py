@@ -12,6 +12,7 @@ import base64
 import hashlib
 import hmac
 import json
+import ssl
 import threading
 import time
 from collections.abc import Callable
@@ -49,6 +50,9 @@ class Receiver:
     received: list[Received] = field(default_factory=list)
     lock: threading.Lock = field(default_factory=threading.Lock)
 
+    tls: ssl.SSLContext | None = None
+    host: str = "127.0.0.1"
+
     def start(self) -> Receiver:
         owner = self
 
@@ -80,13 +84,16 @@ class Receiver:
 
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         self.server.daemon_threads = True
+        if self.tls is not None:
+            self.server.socket = self.tls.wrap_socket(self.server.socket, server_side=True)
         self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
         self.thread.start()
         return self
 
     @property
     def url(self) -> str:
-        return f"http://127.0.0.1:{self.server.server_address[1]}/hooks/tec"
+        scheme = "https" if self.tls is not None else "http"
+        return f"{scheme}://{self.host}:{self.server.server_address[1]}/hooks/tec"
 
     def stop(self) -> None:
         self.server.shutdown()

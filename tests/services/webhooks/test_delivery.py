@@ -26,7 +26,7 @@ from services.webhooks.signing import sign
 from services.webhooks.transport import StreamTransport
 from tests.mailer.support import smtp_server  # noqa: F401 (fixture)
 from tests.services.webhooks.conftest import EDITOR
-from tests.services.webhooks.receiver import always, verify_standard
+from tests.services.webhooks.receiver import Receiver, always, verify_standard
 
 pytestmark = pytest.mark.usefixtures("database")
 
@@ -318,3 +318,72 @@ async def test_the_log_forgets_settled_deliveries_after_30_days(endpoints, recei
     for state in last_states:
         if state is not None:
             assert await WebhookEvent.filter(id=state.id).exists(), "the last known state stays"
+
+
+@pytest.fixture
+def certificate(tmp_path):
+    """A self-signed certificate for ``localhost`` (openssl)."""
+    import shutil
+    import subprocess
+
+    if shutil.which("openssl") is None:
+        pytest.skip("openssl is needed to make a certificate")
+    key, cert = tmp_path / "key.pem", tmp_path / "cert.pem"
+    subprocess.run(
+        [
+            "openssl",
+            "req",
+            "-x509",
+            "-newkey",
+            "rsa:2048",
+            "-nodes",
+            "-days",
+            "1",
+            "-keyout",
+            str(key),
+            "-out",
+            str(cert),
+            "-subj",
+            "/CN=localhost",
+            "-addext",
+            "subjectAltName=DNS:localhost",
+        ],
+        check=True,
+        capture_output=True,
+    )
+    return key, cert
+
+
+async def test_https_checks_the_certificate_of_the_urls_host(endpoints, certificate):
+    import ssl
+
+    key, cert = certificate
+    served = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    served.load_cert_chain(cert, key)
+    secure = Receiver(tls=served, host="localhost").start()
+    try:
+        endpoint, secret = await endpoints(secure.url, events=["concept.published"])
+        await _published_concept()
+        clock = Clock()
+        untrusting = WebhookSender(
+            StreamTransport(allow_private=True), options=SenderOptions(timeout=2.0), clock=clock
+        )
+        await _drain(untrusting)
+        delivery = await WebhookDelivery.get(endpoint_id=endpoint.id)
+        assert delivery.status is DeliveryStatus.PENDING
+        assert "CERTIFICATE_VERIFY_FAILED" in delivery.last_error
+        trusting = ssl.create_default_context(cafile=str(cert))
+        sender = WebhookSender(
+            StreamTransport(allow_private=True, tls=trusting),
+            options=SenderOptions(timeout=2.0),
+            clock=clock,
+        )
+        clock.advance(minutes=5)
+        await _drain(sender)
+        delivery = await WebhookDelivery.get(endpoint_id=endpoint.id)
+        assert delivery.status is DeliveryStatus.DELIVERED
+        [request] = secure.snapshot()
+        assert verify_standard(secret, request)
+        assert request.headers["host"] == f"localhost:{secure.server.server_address[1]}"
+    finally:
+        secure.stop()
