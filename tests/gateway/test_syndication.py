@@ -144,7 +144,9 @@ async def test_entries_are_the_newest_public_resources_newest_first(client, fres
     assert published == [r.published_at.astimezone(dt.UTC) for r in expected]
     assert published == sorted(published, reverse=True)
     links = [e.link for e in parsed.entries]
-    assert links == [r.url or f"http://127.0.0.1:8000/ressources/{r.slug}" for r in expected]
+    assert links == [
+        r.url or f"https://territoires-en-commun.fr/ressources/{r.slug}" for r in expected
+    ]
     assert parsed.entries[0].title == fresh["guide"].title
 
 
@@ -166,7 +168,7 @@ async def test_an_entry_shows_summary_dates_themes_and_organisations(client, fre
         contributor = await Organization.get(slug=CONTRIBUTOR)
         assert [c.name for c in guide.contributors] == [contributor.name]
     news = entries[f"{TAG}resource:{fresh['news'].id}"]
-    assert news.link == f"http://127.0.0.1:8000/ressources/{fresh['news'].slug}"
+    assert news.link == f"https://territoires-en-commun.fr/ressources/{fresh['news'].slug}"
     assert "tags" not in news
 
 
@@ -191,7 +193,7 @@ async def test_a_theme_feed_holds_that_themes_resources(client, fresh, fmt):
     assert fresh["guide"].title in {e.title for e in parsed.entries}
     assert fresh["news"].title not in {e.title for e in parsed.entries}
     assert parsed.feed.title == f"Territoires en Commun — {theme.title}"
-    assert parsed.feed.link == f"http://127.0.0.1:8000/thematiques/{THEME}"
+    assert parsed.feed.link == f"https://territoires-en-commun.fr/thematiques/{THEME}"
 
 
 @pytest.mark.parametrize("fmt", FORMATS)
