@@ -176,9 +176,13 @@ async def _closed(row: Model) -> list[Pending]:
 
 
 async def _stage(row: Model, changes: Mapping[str, list[Any]]) -> list[Pending]:
-    before, after = changes["status"]
-    if str(after) == "DRAFT":
-        return []  # a draft project is not public yet
+    from services.projects.models import SharedProject
+
+    if not isinstance(row, SharedProject) or "status" not in changes:
+        return []  # memberships change status under `project.*` actions too
+    before, after = (str(getattr(v, "value", v)) for v in changes["status"])
+    if after == "DRAFT" or (before == "DRAFT" and after == "CANCELLED"):
+        return []  # a draft project is not public, nor one cancelled before it was
     data = {"project": _ref(row), "from": before, "to": after}
     return [Pending(PROJECT_STAGE, f"SharedProject:{row.pk}", data)]
 
@@ -188,16 +192,9 @@ Rule = Callable[[Model, Mapping[str, list[Any]]], Awaitable[list[Pending]]]
 _RULES: tuple[tuple[re.Pattern[str], Rule], ...] = (
     (re.compile(r"vote\.(cast|withdraw)$"), lambda row, _: _ranking(row)),
     (re.compile(r"round\.close$"), lambda row, _: _closed(row)),
-    (
-        re.compile(r"project\.\w+$"),
-        lambda row, changes: _stage(row, changes) if "status" in changes else _none(),
-    ),
+    (re.compile(r"project\.\w+$"), _stage),
 )
 """The platform's events that are not publication: ``(audit action, rule)``."""
-
-
-async def _none() -> list[Pending]:
-    return []
 
 
 def _now() -> dt.datetime:

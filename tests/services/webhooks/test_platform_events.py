@@ -78,6 +78,14 @@ async def test_a_shared_project_changing_stage(endpoints):
     )
     assert await _sent_to(endpoint) == [], "a draft project is not public"
     await projects.open_shared_project(EDITOR, project.id)
+    tag = uuid.uuid4().hex[:6]
+    territory = await Territory.create(
+        slug=f"commune-{tag}", name=f"Commune {tag}", level="COMMUNE"
+    )
+    member = Viewer(role=Role.LOCAL_AUTHORITY, territory_id=territory.id)
+    await projects.apply_to_project(member, project.id, role="OBSERVER")
+    await projects.withdraw_from_project(member, project.id)
+    # A membership's status is not the project's stage: one event only.
     [sent] = await _sent_to(endpoint)
     assert sent["type"] == "project.stage_changed"
     assert (sent["data"]["from"], sent["data"]["to"]) == ("DRAFT", "OPEN")
