@@ -285,9 +285,12 @@ def worker(
             await asyncio.gather(*tasks)
 
     asyncio.run(db.migrate(settings))
-    parts = [f"search ({settings.search_engine})"] if search else []
-    parts += ["webhooks"] if send_webhooks else []
-    typer.echo(f"Worker started ({', '.join(parts) or 'nothing to do'}); Ctrl-C stops it.")
+    if search:
+        also = ", with webhooks" if send_webhooks else ""
+        typer.echo(f"Search worker ({settings.search_engine}) started{also}; Ctrl-C stops it.")
+    else:
+        what = "Webhook worker" if send_webhooks else "Worker (nothing to do)"
+        typer.echo(f"{what} started; Ctrl-C stops it.")
     asyncio.run(run())
 
 
