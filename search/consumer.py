@@ -39,6 +39,7 @@ from search.documents import (
     searchable_types,
 )
 from search.port import Progress, SearchEngine, SearchFilter, SearchRequest, SearchUnavailable
+from services.compat_tortoise import in_own_context
 from services.outbox.models import OutboxEntry
 from services.outbox.service import SEARCH
 
@@ -266,7 +267,7 @@ class OutboxConsumer:
             settled = 0
             try:
                 if await self._is_writer():
-                    settled = await self.run_once()
+                    settled = await in_own_context(self.run_once)
             except SearchUnavailable as error:
                 logger.warning("search engine unavailable: %s; retrying", error.message)
             except Exception:

@@ -16,6 +16,7 @@ import random
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
+from services.compat_tortoise import in_own_context
 from services.editing import write_transaction
 from services.webhooks import queue
 from services.webhooks.events import THEME_CURRENT, THEME_NEXT, queue_events, theme_state_events
@@ -202,7 +203,7 @@ class WebhookSender:
         while not stop.is_set():
             attempted = 0
             try:
-                attempted = await self.run_once()
+                attempted = await in_own_context(self.run_once)
             except Exception:
                 logger.exception("webhook round failed; retrying")
             if attempted == 0:
