@@ -40,6 +40,7 @@ from search.documents import (
 )
 from search.port import Progress, SearchEngine, SearchFilter, SearchRequest, SearchUnavailable
 from services.clock import Clock, system_clock
+from services.compat_tortoise import in_own_context
 from services.outbox.models import OutboxEntry
 from services.outbox.service import SEARCH
 
@@ -276,7 +277,7 @@ class OutboxConsumer:
             settled = 0
             try:
                 if await self._is_writer():
-                    settled = await self.run_once()
+                    settled = await in_own_context(self.run_once)
             except SearchUnavailable as error:
                 logger.warning("search engine unavailable: %s; retrying", error.message)
             except Exception:

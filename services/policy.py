@@ -80,6 +80,18 @@ _PLATFORM: tuple[tuple[str, frozenset[Principal], str], ...] = (
         "issueSearchTenantToken (Meilisearch token for a partner portal)",
     ),
     ("audit.read", EDITORS, "auditLog; node(id:) of the accounts it names"),
+    # Webhooks of partner sites
+    (
+        "webhook.manage",
+        frozenset({Principal.ADMIN, Principal.PARTNER}),
+        "createWebhookEndpoint, updateWebhookEndpoint, deleteWebhookEndpoint, "
+        "rotateWebhookSecret (partners: their organisation's endpoints only)",
+    ),
+    (
+        "webhook.read",
+        EDITORS | {Principal.PARTNER},
+        "webhookEndpoints, webhookDeliveries (partners: their organisation's endpoints only)",
+    ),
     ("account.read_email", EDITORS, "Account.email of others"),
     ("account.read_self", SIGNED_IN, "me and node(id:) of it (own account, own e-mail)"),
     ("session.sign_out", SIGNED_IN, "signOut"),

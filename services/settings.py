@@ -483,6 +483,44 @@ class NewsletterSettings(_Group):
         return value
 
 
+class WebhookSettings(_Group):
+    """Webhooks to partner sites: the sender, its retries and the SSRF guard."""
+
+    webhooks_worker: bool = Field(
+        default=True, description="Send webhooks from `tec worker` (beside the search consumer)."
+    )
+    webhooks_allow_private: bool = Field(
+        default=False,
+        description="Let webhook URLs reach loopback, private, link-local and reserved addresses "
+        "(tests, a partner on the same private network); never on the Internet.",
+    )
+    webhooks_timeout: float = Field(
+        default=15.0, gt=0, le=60, description="Seconds a webhook receiver has to answer."
+    )
+    webhooks_retry_hours: float = Field(
+        default=24.0, gt=0, le=168, description="Hours a failing webhook delivery is retried."
+    )
+    webhooks_disable_after_hours: float = Field(
+        default=24.0,
+        gt=0,
+        le=168,
+        description="Hours of continuous failures after which an endpoint is disabled (its "
+        "owner is e-mailed).",
+    )
+    webhooks_lease_seconds: float = Field(
+        default=60.0,
+        gt=0,
+        description="A claimed webhook delivery is claimed again after this (the worker died); "
+        "keep it above TEC_WEBHOOKS_TIMEOUT.",
+    )
+    webhooks_batch_size: int = Field(
+        default=20, ge=1, le=500, description="Webhook deliveries a worker sends at once."
+    )
+    webhooks_poll_interval: float = Field(
+        default=1.0, gt=0, le=60, description="Seconds between webhook queue polls when idle."
+    )
+
+
 class ObservabilitySettings(_Group):
     """Logs, metrics and traces."""
 
@@ -510,6 +548,7 @@ _GROUPS: dict[str, type[_Group]] = {
     "search": SearchSettings,
     "mail": MailSettings,
     "newsletters": NewsletterSettings,
+    "webhooks": WebhookSettings,
     "observability": ObservabilitySettings,
 }
 # Flat name (the TEC_ variable without its prefix, lower case) → its group.
@@ -537,6 +576,7 @@ class Settings(BaseModel):
     search: SearchSettings
     mail: MailSettings
     newsletters: NewsletterSettings
+    webhooks: WebhookSettings
     observability: ObservabilitySettings
 
     def __init__(self, **values: Any) -> None:

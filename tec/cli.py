@@ -259,53 +259,100 @@ def reindex(
 
 
 @app.command()
-def worker() -> None:
-    """Apply the outbox to the search index until stopped (Ctrl-C): the production
-    consumer (run several: they share the work); `tec serve` runs one itself for the
-    embedded engine unless TEC_SEARCH_WORKER=false."""
+def worker(
+    search: Annotated[bool, typer.Option(help="Apply the outbox to the search index.")] = True,
+    webhooks: Annotated[
+        bool | None,
+        typer.Option(help="Send webhooks (default: TEC_WEBHOOKS_WORKER)."),
+    ] = None,
+) -> None:
+    """Apply the outbox to the search index and send webhooks until stopped (Ctrl-C):
+    the production worker (run several: they share the work); `tec serve` runs a search
+    consumer itself for the embedded engine unless TEC_SEARCH_WORKER=false."""
     import signal
 
-    from search.consumer import OutboxConsumer
-    from search.engines import build_engine
-    from search.port import SearchUnavailable
     from services import db
 
     settings = _settings()
     from tec.logs import configure_logging
 
     configure_logging(settings)
+    send_webhooks = settings.webhooks.webhooks_worker if webhooks is None else webhooks
 
     async def run() -> None:
         stop = asyncio.Event()
         loop = asyncio.get_running_loop()
         for signum in (signal.SIGINT, signal.SIGTERM):
             loop.add_signal_handler(signum, stop.set)
-        engine = build_engine(settings.search)
         async with db.database(settings.database):
-            while not stop.is_set():
-                try:
-                    await engine.open()
-                    break
-                except SearchUnavailable as error:
-                    logging.getLogger("tec.search").warning("engine unavailable: %s", error)
-                    with contextlib.suppress(TimeoutError):
-                        await asyncio.wait_for(
-                            stop.wait(), settings.search.search_poll_interval * 5
-                        )
-            consumer = OutboxConsumer(
-                engine,
-                batch_size=settings.search.search_batch_size,
-                poll_interval=settings.search.search_poll_interval,
-                max_backoff=settings.search.search_max_backoff,
-            )
-            try:
-                await consumer.run(stop)
-            finally:
-                await engine.close()
+            tasks = []
+            if search:
+                tasks.append(_search_worker(settings, stop))
+            if send_webhooks:
+                tasks.append(_webhook_worker(settings, stop))
+            await asyncio.gather(*tasks)
 
     asyncio.run(db.migrate(settings.database))
-    typer.echo(f"Search worker ({settings.search.search_engine}) started; Ctrl-C stops it.")
+    if search:
+        also = ", with webhooks" if send_webhooks else ""
+        typer.echo(
+            f"Search worker ({settings.search.search_engine}) started{also}; Ctrl-C stops it."
+        )
+    else:
+        what = "Webhook worker" if send_webhooks else "Worker (nothing to do)"
+        typer.echo(f"{what} started; Ctrl-C stops it.")
     asyncio.run(run())
+
+
+async def _search_worker(settings: Settings, stop: asyncio.Event) -> None:
+    from search.consumer import OutboxConsumer
+    from search.engines import build_engine
+    from search.port import SearchUnavailable
+
+    engine = build_engine(settings.search)
+    while not stop.is_set():
+        try:
+            await engine.open()
+            break
+        except SearchUnavailable as error:
+            logging.getLogger("tec.search").warning("engine unavailable: %s", error)
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(stop.wait(), settings.search.search_poll_interval * 5)
+    consumer = OutboxConsumer(
+        engine,
+        batch_size=settings.search.search_batch_size,
+        poll_interval=settings.search.search_poll_interval,
+        max_backoff=settings.search.search_max_backoff,
+    )
+    try:
+        await consumer.run(stop)
+    finally:
+        await engine.close()
+
+
+async def _webhook_worker(settings: Settings, stop: asyncio.Event) -> None:
+    from mailer.notices import notifier
+    from mailer.transport import build_transport
+    from services.webhooks.sender import SenderOptions, WebhookSender
+    from services.webhooks.transport import StreamTransport
+
+    mail = build_transport(settings.mail)
+    sender = WebhookSender(
+        StreamTransport(allow_private=settings.webhooks.webhooks_allow_private),
+        options=SenderOptions(
+            timeout=settings.webhooks.webhooks_timeout,
+            lease=timedelta(seconds=settings.webhooks.webhooks_lease_seconds),
+            batch_size=settings.webhooks.webhooks_batch_size,
+            poll_interval=settings.webhooks.webhooks_poll_interval,
+            retry_window=timedelta(hours=settings.webhooks.webhooks_retry_hours),
+            disable_after=timedelta(hours=settings.webhooks.webhooks_disable_after_hours),
+        ),
+        notify=notifier(settings, mail),
+    )
+    try:
+        await sender.run(stop)
+    finally:
+        await mail.close()
 
 
 # --- Accounts, tokens and API keys (operators) ------------------------------------------
@@ -696,6 +743,112 @@ def apikey_list(
         ],
     )
     typer.echo(_count(len(keys), "key") + ".")
+
+
+webhook_app = typer.Typer(
+    help="Webhook endpoints of partner sites (see docs/webhooks.md).", no_args_is_help=True
+)
+app.add_typer(webhook_app, name="webhook")
+
+
+def _operator() -> Any:
+    """Who the operators' webhook commands act as: an administrator without an account."""
+    from services.viewer import Role, Viewer
+
+    return Viewer(role=Role.ADMIN)
+
+
+@webhook_app.command("add")
+def webhook_add(
+    url: Annotated[str, typer.Option(help="The receiver's http(s) URL.")],
+    events: Annotated[
+        str, typer.Option(help="Comma-separated event types, or `all` (see `tec webhook events`).")
+    ] = "all",
+    organization: Annotated[
+        str | None, typer.Option(help="Slug of the organisation it belongs to.")
+    ] = None,
+    description: Annotated[str, typer.Option(help="What it is for (shown in listings).")] = "",
+) -> None:
+    """Register an endpoint and print its signing secret (whsec_…)."""
+    from services.webhooks.endpoints import EndpointDraft, create_endpoint
+    from services.webhooks.events import event_types
+
+    settings = _settings()
+    wanted = list(event_types()) if events == "all" else [e.strip() for e in events.split(",")]
+
+    async def work() -> Any:
+        from services.organizations.service import get_organization_by_slug
+
+        owner = None
+        if organization is not None:
+            owner = await get_organization_by_slug(organization)
+            if owner is None:
+                _fail(f"no organisation {organization!r}")
+        return await create_endpoint(
+            _operator(),
+            EndpointDraft(url=url, events=wanted, description=description),
+            organization_id=owner.id if owner is not None else None,
+            allow_private=settings.webhooks.webhooks_allow_private,
+        )
+
+    endpoint, secret = _run_migrated(settings, work, subject="webhook")
+    typer.echo(secret)
+    typer.secho(
+        f"Webhook {endpoint.id} → {endpoint.url} ({len(endpoint.events)} events). "
+        "Give the secret to the receiver: it verifies every delivery with it.",
+        fg=typer.colors.YELLOW,
+        err=True,
+    )
+
+
+@webhook_app.command("list")
+def webhook_list() -> None:
+    """Every endpoint: id, owner, state, URL, events."""
+    from services.organizations.models import Organization
+    from services.webhooks.endpoints import list_all_endpoints
+
+    settings = _settings()
+
+    async def work() -> Any:
+        found = await list_all_endpoints()
+        slugs = dict(await Organization.all().values_list("id", "slug"))
+        return found, slugs
+
+    found, slugs = _run_migrated(settings, work)
+    if not found:
+        typer.echo("No webhook endpoint.")
+    for endpoint in found:
+        owner = slugs.get(endpoint.organization_id, "(platform)")  # type: ignore[attr-defined]
+        if endpoint.enabled:
+            state = "failing" if endpoint.failing_since else "enabled"
+        else:
+            state = f"disabled: {endpoint.disabled_reason or ''}"
+        typer.echo(f"{endpoint.id}\t{owner}\t{state}\t{endpoint.url}\t{','.join(endpoint.events)}")
+
+
+@webhook_app.command("remove")
+def webhook_remove(
+    endpoint_id: Annotated[int, typer.Argument(help="The endpoint's id (`tec webhook list`).")],
+) -> None:
+    """Remove an endpoint and its delivery log."""
+    from services.webhooks.endpoints import delete_endpoint
+
+    settings = _settings()
+
+    async def work() -> Any:
+        return await delete_endpoint(_operator(), endpoint_id)
+
+    endpoint = _run_migrated(settings, work, subject="webhook", endpoint=endpoint_id)
+    typer.echo(f"Webhook {endpoint_id} ({endpoint.url}) removed.")
+
+
+@webhook_app.command("events")
+def webhook_events() -> None:
+    """The event types an endpoint may follow."""
+    from services.webhooks.events import event_types
+
+    for event in event_types().values():
+        typer.echo(f"{event.name}\t{event.description}")
 
 
 rounds_app = typer.Typer(help="Voting rounds.", no_args_is_help=True)

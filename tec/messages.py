@@ -45,6 +45,18 @@ _BY_CODE_AND_FIELD: Mapping[tuple[str, str | None], str] = {
     ("SERVICE_UNAVAILABLE", None): "the database is kept busy by another process; retry",
 }
 
+# Commands about one kind of object say so with ``subject=``: their refusals read first here.
+_BY_SUBJECT: Mapping[tuple[str, str, str | None], str] = {
+    ("webhook", "NOT_FOUND", "id"): "no webhook endpoint {endpoint}",
+    ("webhook", "BAD_USER_INPUT", "url"): (
+        "refused URL: only http(s) to a public address, without credentials "
+        "(TEC_WEBHOOKS_ALLOW_PRIVATE admits private addresses)"
+    ),
+    ("webhook", "BAD_USER_INPUT", "events"): (
+        "missing or unknown event type: `tec webhook events` lists them"
+    ),
+}
+
 _BY_CODE: Mapping[str, str] = {
     "BAD_USER_INPUT": "invalid value",
     "NOT_FOUND": "not found",
@@ -63,7 +75,8 @@ def operator_message(error: DomainError, **typed: object) -> str:
         return error.operator_message
     if isinstance(error, InvalidInput):
         return "; ".join(operator_message(each, **typed) for each in error.errors)
-    template = _BY_CODE_AND_FIELD.get((error.code, error.field))
+    template = _BY_SUBJECT.get((str(typed.get("subject")), error.code, error.field))
+    template = template or _BY_CODE_AND_FIELD.get((error.code, error.field))
     if template is not None:
         try:
             return template.format(**typed)

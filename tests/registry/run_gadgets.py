@@ -40,10 +40,21 @@ async def _exercise(settings) -> dict:
     editor = Viewer(role=Role.EDITOR)
     report: dict = {}
     report["policy"] = sorted(op for op in policy_table() if op.startswith("gadget."))
+    from services.webhooks.endpoints import EndpointDraft, create_endpoint
+    from services.webhooks.events import event_types
+    from services.webhooks.models import WebhookEvent
+
+    report["webhook_events"] = sorted(e for e in event_types() if e.startswith("gadget."))
+    await create_endpoint(
+        Viewer(role=Role.ADMIN),
+        EndpointDraft(url="https://partner.example/hooks", events=["gadget.published"]),
+        allow_private=False,
+    )
     gadget = await create_content(editor, GADGET, {"title": "Boussole", "colour": "bleu"})
     report["draft"] = {"status": gadget.status.value, "slug": gadget.slug}
     schema = build_schema(settings)
     gid = to_global_id("Gadget", gadget.id)
+    report["publish_id"] = gid
 
     async def run(document: str, viewer: Viewer, **variables) -> dict:
         result = await schema.execute(
@@ -62,6 +73,9 @@ async def _exercise(settings) -> dict:
         id=gid,
     )
     report["node_public"] = await run(node, ANONYMOUS, id=gid)
+    report["webhooks_sent"] = [
+        json.loads(e.body)["data"]["id"] for e in await WebhookEvent.filter(type="gadget.published")
+    ]
     now = dt.datetime.now(dt.UTC)
     documents, deletions = await load_documents("gadget", [gadget.id], now=now)
     report["search"] = {"documents": documents, "deletions": deletions}

@@ -1,5 +1,5 @@
 """A content type declared once, in a test package, gets node lookup, publishing, policy
-rows, a search document and its demo rows, with nothing else edited
+rows, a search document, its demo rows and webhook events, with nothing else edited
 (tests/registry/gadgets.py)."""
 
 from __future__ import annotations
@@ -56,3 +56,12 @@ def test_its_demo_rows_are_loaded_once(report):
     assert report["demo"]["first"] == {"Gadget": 1, "Gadget+": 1}
     assert report["demo"]["again"] == {"Gadget": 1}
     assert report["demo_row"] == {"title": "Sextant", "status": "PUBLISHED"}
+
+
+def test_it_has_webhook_events(report):
+    assert report["webhook_events"] == [
+        "gadget.published",
+        "gadget.unpublished",
+        "gadget.updated",
+    ]
+    assert report["webhooks_sent"] == [report["publish_id"]]

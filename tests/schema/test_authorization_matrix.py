@@ -38,7 +38,9 @@ async def _leave_no_public_rows_behind(database):
     from services.territories.models import Territory
     from services.themes.models import Theme
     from services.votes.models import VotingRound
+    from services.webhooks.models import WebhookEndpoint
 
+    await WebhookEndpoint.filter(url__contains="matrice").delete()
     await SharedProject.filter(slug__startswith="matrice").delete()
     await VotingRound.filter(slug__startswith="matrice").delete()
     await Theme.filter(slug__startswith="matrice-vote-").delete()
@@ -262,6 +264,11 @@ async def _reset_link(gql, principals) -> dict[str, Any]:
     return {"token": reset.token, "password": "un nouveau mot de passe de matrice"}
 
 
+async def _webhook_input(gql, principals) -> dict[str, Any]:
+    url = f"https://matrice-{unique_tag(8)}.invalid/hooks"
+    return {"input": {"url": url, "events": ["resource.published"]}}
+
+
 CASES: dict[str, Case] = {
     "resource.create": Case(
         "mutation($t: String!) { createResource(input: {title: $t}) { errors { code } } }", _title
@@ -309,6 +316,12 @@ CASES: dict[str, Case] = {
     ),
     "audit.read": Case("{ auditLog(first: 1) { nodes { action } } }", _nothing),
     "search.manage": Case("{ searchIndexStatus { pendingChanges } }", _nothing),
+    "webhook.manage": Case(
+        """mutation($input: WebhookEndpointCreateInput!) {
+            createWebhookEndpoint(input: $input) { endpoint { id } } }""",
+        _webhook_input,
+    ),
+    "webhook.read": Case("{ webhookEndpoints(first: 1) { nodes { id } } }", _nothing),
     # Allowed callers get past the gate; the token itself needs Meilisearch (not here).
     "search.tenant_token": Case(
         "mutation { issueSearchTenantToken { tenantToken { token } errors { code } } }",

@@ -41,7 +41,7 @@ from schema import build_schema
 from schema.limits import LIST_FACTOR, Limits, check_limits, measure
 from services.settings import Settings
 
-DOCUMENTS = 600
+DOCUMENTS = 800
 
 
 class ReferenceMeasure:

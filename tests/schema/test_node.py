@@ -261,6 +261,46 @@ async def _newsletter_template(gql, principals):
 
 
 # GraphQL type → makes a row of it (removed after the test) and says who may read it.
+async def _endpoint_of_decider_ensemble():
+    from services.webhooks.models import WebhookEndpoint
+
+    organization = await Organization.get(slug="decider-ensemble")
+    return await WebhookEndpoint.create(
+        organization=organization,
+        url=f"https://{_slug('noeud')}.example/hooks",
+        events=["resource.published"],
+        secret="whsec_bm9ldWQ=",
+    )
+
+
+# A partner's endpoint and its log: its organisation's partners and the editors read them.
+_WEBHOOK_READERS = ("PARTNER", "EDITOR", "ADMIN")
+_WEBHOOK_OUTSIDERS = ("ANONYMOUS", "PARTNER_KEY_READ", "LOCAL_AUTHORITY")
+
+
+async def _webhook_endpoint(gql, principals):
+    row = await _endpoint_of_decider_ensemble()
+    return Sample(
+        to_global_id("WebhookEndpoint", row.id), _WEBHOOK_READERS, _WEBHOOK_OUTSIDERS
+    ), row
+
+
+async def _webhook_delivery(gql, principals):
+    from services.webhooks.models import WebhookDelivery, WebhookEvent
+
+    endpoint = await _endpoint_of_decider_ensemble()
+    at = dt.datetime(2026, 1, 1, tzinfo=dt.UTC)
+    event = await WebhookEvent.create(
+        uid=_slug("evenement"), type="resource.published", subject="r:1", body="{}", occurred_at=at
+    )
+    row = await WebhookDelivery.create(
+        event=event, endpoint=endpoint, subject="r:1", next_attempt_at=at, due_at=at, created_at=at
+    )
+    return Sample(
+        to_global_id("WebhookDelivery", row.id), _WEBHOOK_READERS, _WEBHOOK_OUTSIDERS
+    ), endpoint
+
+
 SAMPLES = {
     "Account": _account,
     "Concept": _concept,
@@ -275,6 +315,8 @@ SAMPLES = {
     "Territory": _territory,
     "Theme": _theme,
     "VotingRound": _voting_round,
+    "WebhookDelivery": _webhook_delivery,
+    "WebhookEndpoint": _webhook_endpoint,
 }
 
 
