@@ -20,6 +20,8 @@ from pathlib import Path
 
 import httpx
 
+from services.settings import instance_directory_of
+
 TEC = str(Path(sys.executable).parent / "tec")
 
 
@@ -143,8 +145,17 @@ def live_server(tmp_path: Path, **settings: str) -> Iterator[LiveServer]:
     url = server.env["TEC_DATABASE_URL"]
     if not url.startswith("sqlite://"):
         server.tec("demo")
-    elif not Path(url.removeprefix("sqlite://")).exists():
-        copy_demo_database(Path(url.removeprefix("sqlite://")))
+    else:
+        # A relative path is read from ``tmp_path``, where the commands run.
+        database = tmp_path / url.removeprefix("sqlite://")
+        if not database.exists():
+            copy_demo_database(database)
+            index = server.env.get("TEC_SEARCH_PATH")
+            index_path = (
+                tmp_path / index if index else tmp_path / instance_directory_of(url) / "search"
+            )
+            if not index_path.exists():
+                copy_demo_index(index_path)
     with _serving(tmp_path, server):
         yield server
 

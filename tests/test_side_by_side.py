@@ -13,8 +13,9 @@ SEARCH = """query($q: String!) { search(query: $q) { total hits { node {
   ... on Resource { title } } } } }"""
 CREATE = """mutation($title: String!) { createResource(input: {title: $title, kind: GUIDE,
   summary: "Publié sur la seconde instance", url: "https://example.org/seconde"}) {
-  id version } }"""
-PUBLISH = "mutation($id: ID!) { publish(id: $id, version: 1) { ... on Resource { status } } }"
+  resource { id version } errors { code message } } }"""
+PUBLISH = """mutation($id: ID!) { publish(id: $id, version: 1) {
+  node { ... on Resource { status } } errors { code message } } }"""
 TITLE = "Guide des jardins partagés de Guichen"
 
 
@@ -44,9 +45,9 @@ def test_two_instances_started_from_one_directory_keep_their_own_index(tmp_path)
         created = other.graphql(CREATE, {"title": TITLE}, token=token)
         assert "errors" not in created, created
         published = other.graphql(
-            PUBLISH, {"id": created["data"]["createResource"]["id"]}, token=token
+            PUBLISH, {"id": created["data"]["createResource"]["resource"]["id"]}, token=token
         )
-        assert published["data"]["publish"]["status"] == "PUBLISHED", published
+        assert published["data"]["publish"]["node"]["status"] == "PUBLISHED", published
 
         # The other instance's own worker indexes it (a real process: wait for it).
         deadline = time.monotonic() + 30

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.conftest import USER_ERRORS, user_error
+from tests.conftest import USER_ERRORS, payload, user_error
 from tests.unique import unique_tag
 
 CREATE = f"""mutation($input: ResourceCreateInput!) {{
@@ -212,9 +212,8 @@ async def test_the_audit_log_names_an_author_created_without_a_display_name(gql,
     if stored == "an older blank name":
         await Account.filter(id=account.id).update(display_name="")
     editor = {"Authorization": f"Bearer {await accounts.issue_token(account)}"}
-    created = (await gql.data(CREATE, {"input": {"title": _title()}}, headers=editor))[
-        "createResource"
-    ]
+    body = await gql(CREATE, {"input": {"title": _title()}}, headers=editor)
+    created = payload(body, "createResource", "resource")
     log = await gql.data(
         """query($id: ID!) { auditLog(filter: {object: $id}) { nodes { actor { displayName } } }
         me { displayName } }""",
