@@ -25,7 +25,7 @@ async def compare(url: str) -> bool:
         httpx.AsyncClient(transport=httpx.ASGITransport(app=reference), base_url="http://t") as c,
     ):
         expected = (await c.post("/portal")).json()
-    async with db.database(settings):
+    async with db.database(settings.database):
         gateway = create_app(settings)
         async with httpx.AsyncClient(
             transport=httpx.ASGITransport(app=gateway), base_url="http://t"

@@ -223,8 +223,8 @@ async def generate(*, resources: int = 10_000, events: int | None = None) -> dic
 
 async def build(settings: Settings, *, resources: int = 10_000) -> dict[str, int]:
     """Migrate the (empty) database of ``settings`` and write the dataset into it."""
-    await db.migrate(settings)
-    async with db.database(settings):
+    await db.migrate(settings.database)
+    async with db.database(settings.database):
         return await generate(resources=resources)
 
 

@@ -31,5 +31,7 @@ SEARCH = """query Search($q: String!) {
 SEARCH_VARIABLES = {"q": "budget participatif"}
 
 MUTATION = """mutation Touch($id: ID!, $description: String!) {
-  updateOrganization(id: $id, input: {description: $description}) { id description }
+  updateOrganization(id: $id, input: {description: $description}) {
+    organization { id description } errors { field code message }
+  }
 }"""

@@ -196,6 +196,13 @@ def _check(base: str, body: bytes, headers: dict[str, str] | None = None) -> dic
     ).json()
     if answer.get("errors"):
         raise SystemExit(f"the benchmark's query fails: {answer['errors']}")
+    refused = [
+        p["errors"]
+        for p in (answer.get("data") or {}).values()
+        if isinstance(p, dict) and p.get("errors")
+    ]
+    if refused:
+        raise SystemExit(f"the benchmark's mutation is refused: {refused}")
     return answer
 
 

@@ -41,6 +41,7 @@ from gateway.http import (
 )
 from gateway.ide import STATIC_DIR
 from gateway.metrics import Metrics
+from gateway.pages.accounts import routes as account_routes
 from gateway.pages.newsletters import routes as newsletter_routes
 from gateway.persisted import PersistedQueries
 from gateway.ratelimit import CounterThrottle, Limits, RateLimiter, build_counter
@@ -57,6 +58,7 @@ from schema.search.runtime import search_runtime
 from schema.strawberry_compat import graphql_core_schema
 from search.port import SearchEngine
 from services import db
+from services.clock import Clock, system_clock
 from services.newsletters.queue import queue_depth
 from services.outbox.service import get_backlog
 from services.settings import Settings
@@ -122,8 +124,9 @@ async def _internal_error(request: Request, error: Exception) -> Response:
     )
 
 
-def create_app(settings: Settings | None = None) -> Starlette:
-    """Build the gateway for ``settings`` (read from ``TEC_*`` variables when omitted)."""
+def create_app(settings: Settings | None = None, *, clock: Clock = system_clock) -> Starlette:
+    """Build the gateway for ``settings`` (read from ``TEC_*`` variables when omitted).
+    ``clock`` is what the rate limit's windows and the response cache's entries end by."""
     settings = settings or Settings()
     install_request_id_on_log_records()
     metrics = Metrics()
@@ -131,27 +134,27 @@ def create_app(settings: Settings | None = None) -> Starlette:
     metrics.probes["outbox_lag_seconds"] = _outbox_probe(1)
     metrics.probes["delivery_queue_depth"] = _delivery_probe
     schema = build_schema(settings)
-    counter = build_counter(settings.redis_url)
+    counter = build_counter(settings.limits.redis_url, clock)
     limiter = RateLimiter(
         counter,
         Limits(
-            anonymous=settings.rate_limit_anonymous,
-            account=settings.rate_limit_account,
-            api_key=settings.rate_limit_api_key,
-            window=settings.rate_limit_window,
+            anonymous=settings.limits.rate_limit_anonymous,
+            account=settings.limits.rate_limit_account,
+            api_key=settings.limits.rate_limit_api_key,
+            window=settings.limits.rate_limit_window,
         ),
     )
-    throttle = CounterThrottle(counter, window=settings.sign_in_window)
+    throttle = CounterThrottle(counter, window=settings.limits.sign_in_window)
     guards = Guards(
         limiter=limiter,
-        persisted=PersistedQueries(settings),
+        persisted=PersistedQueries(settings.graphql),
         schema=graphql_core_schema(schema),
         limits=DocumentLimits(
-            max_depth=settings.max_query_depth,
-            max_aliases=settings.max_aliases,
-            max_tokens=settings.max_tokens,
-            max_cost=settings.max_query_cost,
-            default_page_size=settings.default_page_size,
+            max_depth=settings.graphql.max_query_depth,
+            max_aliases=settings.graphql.max_aliases,
+            max_tokens=settings.graphql.max_tokens,
+            max_cost=settings.graphql.max_query_cost,
+            default_page_size=settings.graphql.default_page_size,
         ),
         metrics=metrics,
     )
@@ -169,11 +172,12 @@ def create_app(settings: Settings | None = None) -> Starlette:
         )
 
     cache = None
-    if settings.cache_enabled:
+    if settings.cache.cache_enabled:
         cache = ResponseCache(
-            settings,
+            settings.cache,
             cacheable_roots=cacheable_root_fields(schema),
             viewer_dependent=viewer_dependent_fields(schema),
+            clock=clock,
         )
     http = GraphQLHTTP(
         schema=schema,
@@ -188,13 +192,13 @@ def create_app(settings: Settings | None = None) -> Starlette:
         guards=guards,
         metrics=metrics,
         context=context,
-        allowed_origins=settings.cors_origins,
+        allowed_origins=settings.http.cors_origins,
     )
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         async with (
-            RegisterTortoise(app, config=db.tortoise_config(settings)),
+            RegisterTortoise(app, config=db.tortoise_config(settings.database)),
             search_runtime(settings, runtime),
         ):
             try:
@@ -203,7 +207,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
                 await limiter.close()
 
     app = Starlette(
-        debug=settings.debug,
+        debug=settings.http.debug,
         routes=[
             # Every method reaches the transport, which answers the wrong ones in JSON.
             Route(
@@ -214,6 +218,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
             Route("/themes/{slug}/events.ics", theme_events_feed, methods=["GET", "HEAD"]),
             *syndication_routes(),
             *newsletter_routes(),
+            *account_routes(),
             Route("/healthz", healthz, methods=["GET", "HEAD"]),
             Route("/readyz", readyz, methods=["GET", "HEAD"]),
             Route("/metrics", metrics.endpoint, methods=["GET"]),
@@ -223,17 +228,17 @@ def create_app(settings: Settings | None = None) -> Starlette:
             # Outermost first: every response, refusals included, gets an ID and headers.
             Middleware(
                 ClientAddressMiddleware,
-                proxies=TrustedProxies(parse_networks(settings.trusted_proxies)),
+                proxies=TrustedProxies(parse_networks(settings.http.trusted_proxies)),
             ),
             Middleware(RequestIdMiddleware),
             Middleware(
                 SecurityHeadersMiddleware,
-                hsts=settings.hsts,
-                page_csp=page_csp(settings.base_url, settings.newsletter_logo_url),
+                hsts=settings.http.hsts,
+                page_csp=page_csp(settings.http.base_url, settings.newsletters.newsletter_logo_url),
             ),
             Middleware(
                 CORSMiddleware,
-                allow_origins=settings.cors_origins,
+                allow_origins=settings.http.cors_origins,
                 allow_methods=["GET", "POST"],
                 allow_headers=["Authorization", "Content-Type", "Accept", "X-Request-ID"],
                 expose_headers=[
@@ -245,7 +250,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
                 ],
                 max_age=600,
             ),
-            Middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes),
+            Middleware(BodyLimitMiddleware, max_bytes=settings.http.max_body_bytes),
             Middleware(
                 RouteGuardMiddleware,
                 guards=guards,

@@ -27,7 +27,6 @@ import asyncio
 import datetime as dt
 import hashlib
 import json
-import time
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
@@ -49,7 +48,8 @@ from starlette.responses import Response
 from gateway.guards import Operation
 from gateway.persisted import document_hash
 from services.audit.version import get_content_version, get_next_scheduled_change
-from services.settings import Settings
+from services.clock import Clock, system_clock
+from services.settings import CacheSettings
 from services.viewer import Role, Viewer
 
 _ANALYSIS_SIZE = 1024
@@ -152,11 +152,13 @@ class ResponseCache:
 
     def __init__(
         self,
-        settings: Settings,
+        settings: CacheSettings,
         *,
         cacheable_roots: frozenset[str],
         viewer_dependent: frozenset[str],
+        clock: Clock = system_clock,
     ) -> None:
+        self.clock = clock
         self.cacheable_roots = cacheable_roots
         self.viewer_dependent = viewer_dependent
         self.max_entries = settings.cache_max_entries
@@ -230,7 +232,7 @@ class ResponseCache:
     ) -> Response:
         """Answer from the cache, or run the request and keep its answer."""
         version = await get_content_version()
-        now = time.time()
+        now = self.clock().timestamp()
         await self._observe(version, now)
         variables = json.dumps(params.variables, sort_keys=True, separators=(",", ":"))
         key = (
@@ -252,7 +254,9 @@ class ResponseCache:
             shared = await asyncio.shield(pending)
             if shared is not None:
                 self.hits += 1
-                return self._respond(request, shared, visibility, time.time(), hit=True)
+                return self._respond(
+                    request, shared, visibility, self.clock().timestamp(), hit=True
+                )
             return await run(request)
         self.misses += 1
         future: asyncio.Future[_Entry | None] = asyncio.get_running_loop().create_future()

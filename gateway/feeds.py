@@ -24,7 +24,7 @@ async def _feed(request: Request, *, name: str, theme_ids: tuple[int, ...] = ())
     rows = await events.list_events_for_calendar(
         ANONYMOUS, flt=events.EventFilter(ends_after=since, theme_ids=theme_ids)
     )
-    body = render_calendar(rows, name=name, base_url=settings.base_url)
+    body = render_calendar(rows, name=name, base_url=settings.http.base_url)
     return Response(
         body,
         media_type="text/calendar; charset=utf-8",

@@ -127,7 +127,7 @@ class GraphQLHTTP:
         params = request.query_params
         return (
             request.method == "GET"
-            and self.settings.graphql_ide
+            and self.settings.graphql.graphql_ide
             and _accepts_html(accept)
             and "query" not in params
             and "extensions" not in params
@@ -146,7 +146,7 @@ class GraphQLHTTP:
         return from_body(
             request.headers.get("content-type", ""),
             await request.body(),
-            max_batch=self.settings.max_batch_size,
+            max_batch=self.settings.graphql.max_batch_size,
         )
 
     async def _single(

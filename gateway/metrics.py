@@ -105,7 +105,7 @@ class Metrics:
         self.refusals.labels(code, str(status) if status is not None else "graphql").inc()
 
     async def endpoint(self, request: Request) -> Response:
-        token = request.app.state.settings.metrics_token
+        token = request.app.state.settings.observability.metrics_token
         if token and request.headers.get("authorization", "") != f"Bearer {token}":
             return error_response(401, "UNAUTHENTICATED", "Jeton de métriques requis.")
         for name, probe in self.probes.items():

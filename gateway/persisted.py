@@ -25,7 +25,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from gateway.refusals import Refusal
-from services.settings import Settings
+from services.settings import GraphQLSettings
 
 if TYPE_CHECKING:
     from gateway.guards import Operation
@@ -70,7 +70,7 @@ def _refusal(code: str, message: str, status: int | None = None) -> Refusal:
 class PersistedQueries:
     """APQ store and allow-list check: the pipeline's allow-list step."""
 
-    def __init__(self, settings: Settings) -> None:
+    def __init__(self, settings: GraphQLSettings) -> None:
         self.enabled = settings.persisted_queries
         self.max_entries = settings.persisted_queries_max_entries
         path = settings.persisted_queries_allowlist

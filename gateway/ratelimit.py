@@ -23,14 +23,13 @@ which is only correct for a single process (the embedded default). Fixed windows
 from __future__ import annotations
 
 import logging
-import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Protocol
 
-logger = logging.getLogger("tec.ratelimit")
+from services.clock import Clock, system_clock
 
-Clock = Callable[[], float]
+logger = logging.getLogger("tec.ratelimit")
 
 
 class Counter(Protocol):
@@ -44,6 +43,7 @@ class Counter(Protocol):
 
 
 def _window_start(now: float, window: int) -> int:
+    """Epoch second at which the fixed window holding ``now`` began."""
     second = int(now)
     return second - second % window
 
@@ -51,12 +51,12 @@ def _window_start(now: float, window: int) -> int:
 class MemoryCounter:
     """One process only: for the embedded default and tests."""
 
-    def __init__(self, clock: Clock = time.time) -> None:
+    def __init__(self, clock: Clock = system_clock) -> None:
         self._clock = clock
         self._windows: dict[str, tuple[int, int]] = {}
 
     async def hit(self, key: str, window: int, *, units: int = 1) -> tuple[int, int]:
-        now = self._clock()
+        now = self._clock().timestamp()
         start = _window_start(now, window)
         current_start, count = self._windows.get(key, (start, 0))
         if current_start != start:
@@ -67,7 +67,7 @@ class MemoryCounter:
         return count + units, start + window - int(now)
 
     async def peek(self, key: str, window: int) -> tuple[int, int]:
-        now = self._clock()
+        now = self._clock().timestamp()
         start = _window_start(now, window)
         current_start, count = self._windows.get(key, (start, 0))
         return (count if current_start == start else 0), start + window - int(now)
@@ -79,14 +79,14 @@ class MemoryCounter:
 class RedisCounter:
     """Shared by every process through Redis."""
 
-    def __init__(self, url: str, clock: Clock = time.time) -> None:
+    def __init__(self, url: str, clock: Clock = system_clock) -> None:
         import redis.asyncio as redis
 
         self._clock = clock
         self._redis = redis.from_url(url, socket_timeout=0.5, socket_connect_timeout=0.5)
 
     def _name(self, key: str, window: int) -> tuple[str, int]:
-        now = self._clock()
+        now = self._clock().timestamp()
         start = _window_start(now, window)
         return f"tec:rl:{key}:{start}", start + window - int(now)
 
@@ -125,7 +125,7 @@ class RedisCounter:
         await self._redis.aclose()
 
 
-def build_counter(redis_url: str, clock: Clock = time.time) -> Counter:
+def build_counter(redis_url: str, clock: Clock = system_clock) -> Counter:
     return RedisCounter(redis_url, clock) if redis_url else MemoryCounter(clock)
 
 

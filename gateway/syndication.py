@@ -24,6 +24,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from gateway.http import error_response
+from mailer.links import page_url, portal_url
 from services.labels import label
 from services.organizations import service as organizations
 from services.organizations.models import Organization
@@ -45,23 +46,14 @@ MEDIA_TYPES = {
     "rss": "application/rss+xml; charset=utf-8",
     "atom": "application/atom+xml; charset=utf-8",
 }
-# Pages of the public site that entries and feeds link to.
-_RESOURCE_PAGE = "/ressources/{slug}"
-_THEME_PAGE = "/thematiques/{slug}"
 _EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
 
 
-def portal_url(settings: Settings, path: str = "/", **values: str) -> str:
-    """An address on the public site: ``path`` with its ``{placeholders}`` filled (escaped).
-    The one place that says where the public site is, for every link of the feeds."""
-    for name, value in values.items():
-        path = path.replace(f"{{{name}}}", quote(value, safe=""))
-    return f"{settings.base_url}{path}"
-
-
 def resource_link(settings: Settings, resource: Resource) -> str:
-    """Where an entry leads: the resource's own address, else its page on the site."""
-    return resource.url or portal_url(settings, _RESOURCE_PAGE, slug=resource.slug)
+    """Where an entry leads: the resource's own address, else its page on the portal."""
+    return (
+        resource.url or page_url(settings, "Resource", resource.slug) or portal_url(settings, "/")
+    )
 
 
 @dataclass(frozen=True)
@@ -145,9 +137,9 @@ def render_feed(settings: Settings, subject: Subject, entries: Entries, *, fmt: 
     feed.title(subject.title)
     feed.subtitle(subject.description)
     feed.language("fr")
-    feed.author(name=SITE, uri=portal_url(settings))
+    feed.author(name=SITE, uri=portal_url(settings, "/"))
     # feedgen gives RSS's one channel link the address of the last link added.
-    feed.link(href=f"{settings.base_url}{subject.path}.{fmt}", rel="self")
+    feed.link(href=f"{settings.http.base_url}{subject.path}.{fmt}", rel="self")
     feed.link(href=subject.link, rel="alternate")
     feed.updated(updated)
     feed.lastBuildDate(updated)
@@ -254,7 +246,7 @@ async def _all_resources(request: Request) -> Subject:
         title=f"{SITE} — ressources",
         description="Les dernières ressources publiées : guides, retours d'expérience, "
         "boîtes à outils, dossiers, webinaires…",
-        link=portal_url(settings),
+        link=portal_url(settings, "/"),
     )
 
 
@@ -268,7 +260,7 @@ async def _theme_resources(request: Request) -> Subject:
         path=f"/themes/{quote(theme.slug, safe='')}/resources",
         title=f"{SITE} — {theme.title}",
         description=f"Les dernières ressources de la thématique « {theme.title} ».",
-        link=portal_url(settings, _THEME_PAGE, slug=theme.slug),
+        link=page_url(settings, "Theme", theme.slug) or portal_url(settings, "/"),
         updated_at=theme.updated_at,
         theme_id=theme.id,
     )
@@ -284,7 +276,7 @@ async def _organization_resources(request: Request) -> Subject:
         path=f"/organizations/{quote(organization.slug, safe='')}/resources",
         title=f"{SITE} — {organization.name}",
         description=f"Les dernières ressources de {organization.name}.",
-        link=organization.website or portal_url(settings),
+        link=organization.website or portal_url(settings, "/"),
         updated_at=organization.updated_at,
         organization_id=organization.id,
     )
@@ -305,7 +297,7 @@ async def _kind_resources(request: Request) -> Subject:
         path=f"/resources/{name}",
         title=f"{SITE} — {label(kind)}",
         description=f"Les dernières ressources de type « {label(kind)} ».",
-        link=portal_url(settings),
+        link=portal_url(settings, "/"),
         kind=kind,
     )
 
@@ -316,7 +308,7 @@ async def _partner_news(request: Request) -> Subject:
         path="/news",
         title=f"{SITE} — actualités des partenaires",
         description="Les dernières actualités des partenaires de Territoires en Commun.",
-        link=portal_url(settings),
+        link=portal_url(settings, "/"),
         kind=ResourceKind.NEWS,
     )
 

@@ -3,7 +3,9 @@ same guard pipeline as HTTP.
 
 - ``connection_init`` authenticates: the ``Authorization`` of its payload (what GraphiQL
   and graphql-ws clients send as connection parameters), or of the handshake's headers.
-  A bad secret closes the socket with 4403; an address over its budget with 4429.
+  A bad secret closes the socket with 4403; an address over its budget with 4429. The
+  secret is checked again at each ``subscribe``: once revoked, expired or its account
+  deactivated, the socket closes with 4403 instead of starting the operation.
 - Each ``subscribe`` message is one operation: it pays one unit of the caller's budget,
   then passes the allow-list, document limits and cost steps; a refusal is an ``error``
   message for that operation with the refusal's code, and the connection stays open.
@@ -39,6 +41,8 @@ from schema.context import Context
 from schema.errors import classify, error_code
 from schema.strawberry_compat import GuardedTransportWSHandler
 from services import db
+from services.accounts.service import resolve_bearer
+from services.errors import Unauthenticated
 
 ContextFactory = Callable[[WebSocket], Context]
 
@@ -105,6 +109,8 @@ class _GuardedHandler(GuardedTransportWSHandler[ConnectionContext, None]):
         if not isinstance(payload, dict) or not isinstance(message.get("id"), str):
             await self.refuse_message("Invalid subscribe message")
             return False
+        if not await self._still_valid():
+            return False
         try:
             operation = read_operation(payload, Transport.WEBSOCKET)
             await self.view.guards.charge(self.caller)
@@ -118,6 +124,25 @@ class _GuardedHandler(GuardedTransportWSHandler[ConnectionContext, None]):
             kind=operation.kind,
             transport=Transport.WEBSOCKET.value,
         )
+        return True
+
+    async def _still_valid(self) -> bool:
+        """False (the socket closed) when the connection's secret no longer authenticates:
+        a socket outlives its token's revocation, its expiry and its account's
+        deactivation, and none of them may start an operation."""
+        assert self.caller is not None
+        if self.caller.credentials is None:
+            return True
+        try:
+            self.context.viewer = await resolve_bearer(self.caller.credentials)
+        except Unauthenticated:
+            await self.close(4403, "UNAUTHENTICATED")
+            return False
+        except Exception as error:
+            if not db.is_unavailable(error):
+                raise
+            await self.close(1013, "SERVICE_UNAVAILABLE")  # try again
+            return False
         return True
 
 

@@ -222,8 +222,8 @@ def render_context(
         "layout": [_section_context(s, sections, settings, links) for s in ordered],
         "links": links,
         "footer": {
-            "contact": settings.newsletter_contact,
-            "address": settings.newsletter_postal_address,
+            "contact": settings.newsletters.newsletter_contact,
+            "address": settings.newsletters.newsletter_postal_address,
         },
         "recipient": RECIPIENT_PLACEHOLDERS,
     }
@@ -253,7 +253,7 @@ def _section_context(
 ) -> dict[str, Any]:
     items = sections.get(section.kind.value, [])
     wording = {
-        name: (value or "").replace("{contact}", settings.newsletter_contact)
+        name: (value or "").replace("{contact}", settings.newsletters.newsletter_contact)
         for name, value in (
             ("title", section.title),
             ("body", section.body),

@@ -23,6 +23,7 @@ from mailer.transport import (
     ServerUnavailable,
 )
 from services import db
+from services.clock import Clock, system_clock
 from services.newsletters import queue
 from services.newsletters.models import NewsletterIssue
 from services.settings import Settings
@@ -68,13 +69,17 @@ class RateLimiter:
 
 
 class Sender:
-    """Delivers claimed messages of any issue being sent."""
+    """Delivers claimed messages of any issue being sent; ``clock`` dates claims, leases
+    and outcomes."""
 
-    def __init__(self, settings: Settings, transport: MailTransport) -> None:
+    def __init__(
+        self, settings: Settings, transport: MailTransport, *, clock: Clock = system_clock
+    ) -> None:
         self.settings = settings
         self.transport = transport
+        self.clock = clock
         self.keys = signing_keys(settings)
-        self.rate = RateLimiter(settings.mail_rate)
+        self.rate = RateLimiter(settings.mail.mail_rate)
         self._issues: dict[int, _Prepared] = {}
 
     async def _prepared(self, issue_id: int) -> _Prepared:
@@ -83,7 +88,7 @@ class Sender:
             issue = await NewsletterIssue.get(id=issue_id)
             found = self._issues[issue_id] = _Prepared(
                 factory=MessageFactory(
-                    sender=self.settings.mail_from,
+                    sender=self.settings.mail.mail_from,
                     subject=issue.frozen_subject or issue.subject,
                     domain_key=str(issue.id),
                 ),
@@ -96,9 +101,10 @@ class Sender:
         """Claim and send one batch; the report says what happened."""
         settings = self.settings
         claimed = await queue.claim_batch(
-            limit=settings.mail_batch_size,
-            lease=dt.timedelta(seconds=settings.mail_lease_seconds),
+            limit=settings.mail.mail_batch_size,
+            lease=dt.timedelta(seconds=settings.mail.mail_lease_seconds),
             issue_id=issue_id,
+            at=self.clock(),
         )
         report = BatchReport(claimed=len(claimed), reclaimed=sum(1 for c in claimed if c.reclaims))
         if report.reclaimed:
@@ -129,7 +135,9 @@ class Sender:
                     unsubscribe_url=values["unsubscribe_url"],
                 )
             except Exception as error:  # a bad stored address or name: never retried
-                await queue.mark_failed(item.delivery_id, item.subscriber_id, error=str(error))
+                await queue.mark_failed(
+                    item.delivery_id, item.subscriber_id, error=str(error), at=self.clock()
+                )
                 report.failed += 1
                 return
             if down:  # the server went away during this batch: keep the rest for later
@@ -143,7 +151,9 @@ class Sender:
                 down.append(item.delivery_id)
                 return
             except PermanentFailure as error:
-                await queue.mark_failed(item.delivery_id, item.subscriber_id, error=str(error))
+                await queue.mark_failed(
+                    item.delivery_id, item.subscriber_id, error=str(error), at=self.clock()
+                )
                 report.failed += 1
                 return
             except DeliveryError as error:
@@ -152,8 +162,9 @@ class Sender:
                     item.delivery_id,
                     error=str(error),
                     attempts=attempts,
-                    max_attempts=settings.mail_max_attempts,
-                    backoff=settings.mail_retry_backoff,
+                    max_attempts=settings.mail.mail_max_attempts,
+                    backoff=settings.mail.mail_retry_backoff,
+                    at=self.clock(),
                 )
                 report.retried += int(retried)
                 report.failed += int(not retried)
@@ -167,14 +178,16 @@ class Sender:
         outcomes = await asyncio.gather(
             *(deliver(item) for item in claimed), return_exceptions=True
         )
-        await _record_until_done(lambda: queue.mark_sent(sent), within=settings.mail_lease_seconds)
+        await _record_until_done(
+            lambda: queue.mark_sent(sent, at=self.clock()), within=settings.mail.mail_lease_seconds
+        )
         for outcome in outcomes:
             if isinstance(outcome, BaseException):
                 raise outcome
         report.sent = len(sent)
         if down:
             report.server_down = True
-            await queue.release(down, error="SMTP server unavailable", retry_in=0)
+            await queue.release(down, error="SMTP server unavailable", retry_in=0, at=self.clock())
         return report
 
 
@@ -228,7 +241,7 @@ async def drain(
         if report.claimed == 0:
             break
     for issue in [issue_id] if issue_id is not None else await queue.sending_issue_ids():
-        await queue.finish_if_done(issue)
+        await queue.finish_if_done(issue, at=sender.clock())
 
 
 async def _sleep(seconds: float, stop: asyncio.Event | None) -> None:

@@ -34,7 +34,7 @@ def portal_url(settings: Settings, path: str = "", **values: str) -> str:
     """An address on the portal: ``path`` with its ``{placeholders}`` filled (escaped)."""
     for name, value in values.items():
         path = path.replace(f"{{{name}}}", quote(value, safe=""))
-    return f"{settings.portal_url}{path}"
+    return f"{settings.newsletters.portal_url}{path}"
 
 
 def page_url(settings: Settings, type_name: str, slug: str) -> str | None:
@@ -42,7 +42,7 @@ def page_url(settings: Settings, type_name: str, slug: str) -> str | None:
     setting = _PAGES.get(type_name)
     if setting is None or not slug:
         return None
-    return portal_url(settings, getattr(settings, setting), slug=slug)
+    return portal_url(settings, getattr(settings.newsletters, setting), slug=slug)
 
 
 def item_link(settings: Settings, item: Mapping[str, Any]) -> str | None:
@@ -56,31 +56,36 @@ def item_link(settings: Settings, item: Mapping[str, Any]) -> str | None:
 
 def issue_links(settings: Settings, slug: str) -> dict[str, str]:
     """Links of one issue, the same for every recipient."""
-    base = settings.base_url
+    base = settings.http.base_url
     return {
         "home": portal_url(settings, "/"),
         "view_in_browser": f"{base}/newsletters/{quote(slug)}",
         "archive": f"{base}/newsletters",
-        "logo": settings.newsletter_logo_url or f"{base}/newsletters/logo.png",
-        "contribute": portal_url(settings, settings.portal_contribution_path),
-        "contact": f"mailto:{settings.newsletter_contact}",
+        "logo": settings.newsletters.newsletter_logo_url or f"{base}/newsletters/logo.png",
+        "contribute": portal_url(settings, settings.newsletters.portal_contribution_path),
+        "contact": f"mailto:{settings.newsletters.newsletter_contact}",
     }
 
 
 def unsubscribe_url(settings: Settings, token: str) -> str:
-    return f"{settings.base_url}/newsletters/unsubscribe?token={quote(token)}"
+    return f"{settings.http.base_url}/newsletters/unsubscribe?token={quote(token)}"
 
 
 def preferences_url(settings: Settings, token: str) -> str:
     """The preferences page of one subscriber: the portal's when
     ``TEC_PORTAL_PREFERENCES_PATH`` is set, the gateway's otherwise."""
-    if settings.portal_preferences_path:
-        return portal_url(settings, settings.portal_preferences_path, token=token)
-    return f"{settings.base_url}/newsletters/preferences?token={quote(token)}"
+    if settings.newsletters.portal_preferences_path:
+        return portal_url(settings, settings.newsletters.portal_preferences_path, token=token)
+    return f"{settings.http.base_url}/newsletters/preferences?token={quote(token)}"
 
 
 def confirmation_url(settings: Settings, token: str) -> str:
-    return f"{settings.base_url}/newsletters/confirm?token={quote(token)}"
+    return f"{settings.http.base_url}/newsletters/confirm?token={quote(token)}"
+
+
+def password_reset_url(settings: Settings, token: str) -> str:
+    """The gateway's page where the owner of a reset link chooses a new password."""
+    return f"{settings.http.base_url}/account/password?token={quote(token)}"
 
 
 def recipient_values(
@@ -99,6 +104,6 @@ def public_values(settings: Settings) -> dict[str, str]:
     """Placeholders of the web archive: nobody's links."""
     return {
         "greeting": "Bonjour,",
-        "unsubscribe_url": f"{settings.base_url}/newsletters/unsubscribe",
-        "preferences_url": f"{settings.base_url}/newsletters/preferences",
+        "unsubscribe_url": f"{settings.http.base_url}/newsletters/unsubscribe",
+        "preferences_url": f"{settings.http.base_url}/newsletters/preferences",
     }

@@ -1,5 +1,6 @@
 """Orchestration: send an issue now (``tec newsletter send``), start scheduled issues and
-drain the queue (``tec mailer``), send a test, send a confirmation link."""
+drain the queue (``tec mailer``), send a test, send a confirmation link, send a
+password-reset link."""
 
 from __future__ import annotations
 
@@ -10,7 +11,12 @@ from collections.abc import Callable
 
 from mailer.compose import ComposedIssue, Executor, compose_issue
 from mailer.delivery import BatchReport, Sender, _sleep, drain
-from mailer.links import confirmation_url, public_values, recipient_values
+from mailer.links import (
+    confirmation_url,
+    password_reset_url,
+    public_values,
+    recipient_values,
+)
 from mailer.message import MessageFactory
 from mailer.render import Personalizer
 from mailer.transport import MailTransport
@@ -77,7 +83,7 @@ async def send_issue(
         counts = await queue.progress(issue.id)
         if counts["PENDING"] + counts["SENDING"] == 0 or (stop and stop.is_set()):
             return counts
-        await _sleep(min(settings.mail_poll_interval, 1.0), stop)
+        await _sleep(min(settings.mail.mail_poll_interval, 1.0), stop)
 
 
 async def start_due_issues(execute: Executor, *, settings: Settings) -> list[int]:
@@ -98,7 +104,7 @@ async def run_worker(
 ) -> None:
     """``tec mailer``: start due issues and drain the queue until ``stop``."""
     sender = Sender(settings, transport)
-    pause = settings.mail_poll_interval
+    pause = settings.mail.mail_poll_interval
     while not stop.is_set():
         try:
             await start_due_issues(execute, settings=settings)
@@ -112,8 +118,8 @@ async def run_worker(
             await _sleep(pause, stop)
             pause = min(pause * 2, 60.0)
             continue
-        pause = settings.mail_poll_interval
-        await _sleep(settings.mail_poll_interval, stop)
+        pause = settings.mail.mail_poll_interval
+        await _sleep(settings.mail.mail_poll_interval, stop)
 
 
 SAMPLE_NAME = "Camille"
@@ -163,7 +169,7 @@ async def send_test(
     personalised for the sample recipient. Returns the Message-ID."""
     composed = await preview(execute, issue, settings=settings, viewer=viewer)
     factory = MessageFactory(
-        sender=settings.mail_from,
+        sender=settings.mail.mail_from,
         subject=f"[TEST] {composed.subject}",
         domain_key=f"test-{issue.id}-{int(now().timestamp())}",
     )
@@ -192,7 +198,7 @@ async def send_confirmation(
     keys = signing_keys(settings)
     link = confirmation_url(settings, confirmation_token(keys, request))
     factory = MessageFactory(
-        sender=settings.mail_from,
+        sender=settings.mail.mail_from,
         subject="Confirmez votre abonnement à la newsletter Territoires en Commun",
         domain_key=f"confirm-{request.id}",
     )
@@ -221,6 +227,52 @@ async def send_confirmation(
         html=html,
         text=text,
         unsubscribe_url=manage["unsubscribe_url"],
+    )
+    await transport.send(envelope)
+    return link
+
+
+async def send_password_reset(
+    account: Account,
+    token: str,
+    *,
+    settings: Settings,
+    transport: MailTransport,
+) -> str:
+    """The e-mail of a password reset an administrator asked for: a link to the gateway's
+    page where the account's owner chooses a new password (valid 24 hours, once). Returns
+    the link."""
+    from html import escape
+
+    link = password_reset_url(settings, token)
+    factory = MessageFactory(
+        sender=settings.mail.mail_from,
+        subject="Choisissez un nouveau mot de passe — Territoires en Commun",
+        domain_key=f"password-{account.id}-{int(now().timestamp())}",
+    )
+    greeting = f"Bonjour {account.display_name}," if account.display_name else "Bonjour,"
+    paragraphs = [
+        greeting,
+        "Un administrateur de Territoires en Commun a demandé la réinitialisation du mot de "
+        f"passe du compte {account.email}. Ouvrez ce lien (valable 24 heures, une seule fois) "
+        "pour en choisir un nouveau :",
+        link,
+        "Votre mot de passe actuel reste valable tant que vous n'en avez pas choisi un "
+        "nouveau. Si vous n'attendiez pas ce message, ignorez-le.",
+    ]
+    text = "\n\n".join(paragraphs) + "\n"
+    html = (
+        '<!doctype html><html lang="fr"><body style="font-family:Arial,sans-serif">'
+        + "".join(f"<p>{escape(p)}</p>" for p in paragraphs if p != link)
+        + f'<p><a href="{escape(link)}" style="background:#000091;color:#fff;padding:10px 16px;'
+        f'text-decoration:none">Choisir un nouveau mot de passe</a></p></body></html>'
+    )
+    envelope = factory.build(
+        to_name=account.display_name,
+        to_address=account.email,
+        subscriber_key=f"account-{account.id}",
+        html=html,
+        text=text,
     )
     await transport.send(envelope)
     return link

@@ -18,7 +18,7 @@ from typing import Protocol
 import aiosmtplib
 
 from mailer.message import Envelope
-from services.settings import Settings
+from services.settings import MailSettings
 
 
 class DeliveryError(Exception):
@@ -167,7 +167,7 @@ class MemoryTransport:
         return None
 
 
-def build_transport(settings: Settings) -> MailTransport:
+def build_transport(settings: MailSettings) -> MailTransport:
     """SMTP when ``TEC_SMTP_HOST`` is set, else ``.eml`` files in ``TEC_MAIL_DIRECTORY``."""
     if settings.smtp_host:
         return SMTPTransport(

@@ -70,15 +70,15 @@ def build_schema(
         lambda: parser_cache,
         lambda: validation_cache,
     ]
-    if not settings.introspection:
+    if not settings.graphql.introspection:
         extensions.append(DisableIntrospection)
-    if settings.otel_enabled:
+    if settings.observability.otel_enabled:
         from strawberry.extensions.tracing import OpenTelemetryExtension
 
         extensions.append(OpenTelemetryExtension)
     extensions.extend(extra_extensions)
     config = StrawberryConfig(
-        disable_field_suggestions=not settings.field_suggestions,
+        disable_field_suggestions=not settings.graphql.field_suggestions,
         scalar_map=SCALAR_MAP,
     )
     query, mutation, subscription = root_types()
@@ -90,7 +90,9 @@ def build_schema(
         types=[node.type for node in registry.node_types().values()],
         extensions=extensions,
         config=config,
-        execution_context_class=CompiledExecutionContext if settings.compiled_execution else None,
+        execution_context_class=CompiledExecutionContext
+        if settings.graphql.compiled_execution
+        else None,
     )
 
 

@@ -1,8 +1,11 @@
-"""One place where failures become GraphQL errors with a machine code.
+"""One place where failures become top-level GraphQL errors with a machine code.
 
-Domain errors keep their message and code; GraphQL syntax and validation errors get
-``GRAPHQL_PARSE_FAILED`` / ``GRAPHQL_VALIDATION_FAILED``; anything unexpected is logged
-with its stack trace and reaches the client as ``INTERNAL_SERVER_ERROR`` without detail.
+A mutation's expected refusals never get here: they are its payload's user errors
+(:mod:`schema.payloads`). Domain errors that do — authentication, authorisation, rate
+limits, unavailability, and any refusal of a query — keep their message and code;
+GraphQL syntax and validation errors get ``GRAPHQL_PARSE_FAILED`` /
+``GRAPHQL_VALIDATION_FAILED``; anything unexpected is logged with its stack trace and
+reaches the client as ``INTERNAL_SERVER_ERROR`` without detail.
 """
 
 from __future__ import annotations

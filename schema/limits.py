@@ -1,8 +1,8 @@
 """Limits on what one request may ask: depth, aliases, tokens, and a cost budget.
 
 The cost of a query is computed before it runs: every field costs 1, and what is
-selected under a list costs as many times as the list may hold — `first` (or the default
-page size) for connections, the number of IDs for `nodes`, :data:`LIST_FACTOR` for other
+selected under a list costs as many times as the list may hold — `first` or `last` (or
+the default page size) for connections, the number of IDs for `nodes`, :data:`LIST_FACTOR` for other
 lists. Depth counts nested fields; aliases count every aliased field that would execute,
 so an alias inside a fragment spread three times counts three times. A query over a
 limit is refused (``QUERY_TOO_DEEP``, ``TOO_MANY_ALIASES``, ``QUERY_TOO_COSTLY``)
@@ -55,7 +55,7 @@ from graphql import (
 )
 
 LIST_FACTOR = 5
-# `first` given by a variable is known at execution only: counted at the page maximum, as
+# `first` or `last` given by a variable is known at execution only: counted at the page maximum, as
 # is `nodes(ids:)` given by a variable.
 VARIABLE_PAGE_SIZE = 100
 # Every step of the analysis consumes at least one token of the document (a field name,
@@ -268,16 +268,25 @@ class _Analysis:
             return -1 if digits.startswith("-") else self.ceiling
         return min(int(digits), self.ceiling)
 
+    def _page_size(self, node: FieldNode) -> int:
+        """The most rows a connection's page may hold: the larger of `first` and `last`
+        (both are refused at execution, but a refused query costs nothing more), a page
+        size given by a variable at the maximum, the default page size when neither."""
+        sizes = []
+        for name in ("first", "last"):
+            given = self._int_arg(node, name)
+            if given is None and any(a.name.value == name for a in node.arguments or ()):
+                given = VARIABLE_PAGE_SIZE
+            if given is not None:
+                sizes.append(given)
+        return max(sizes) if sizes else self.limits.default_page_size
+
     def _multiplier(self, node: FieldNode, field_def: Any, parent: Any) -> int:
         _, is_list = _unwrap(field_def.type)
         if getattr(parent, "name", "").endswith("Connection"):
             return 1  # edges/nodes: the connection's `first` already counted them
-        if "first" in field_def.args:
-            given = self._int_arg(node, "first")
-            if given is None:
-                has_variable = any(a.name.value == "first" for a in node.arguments or ())
-                given = VARIABLE_PAGE_SIZE if has_variable else self.limits.default_page_size
-            return max(given, 1)
+        if "first" in field_def.args or "last" in field_def.args:
+            return max(self._page_size(node), 1)
         if "ids" in field_def.args:
             return max(self._int_arg(node, "ids") or VARIABLE_PAGE_SIZE, 1)
         return LIST_FACTOR if is_list else 1
@@ -310,7 +319,7 @@ class _Analysis:
                 cost > limits.max_cost,
                 "QUERY_TOO_COSTLY",
                 f"Requête trop coûteuse : {self._amount(cost)} (budget {limits.max_cost}). "
-                "Réduisez « first » ou le nombre de champs imbriqués.",
+                "Réduisez « first » (ou « last ») ou le nombre de champs imbriqués.",
             ),
         )
         for failed, code, message in checks:

@@ -2,7 +2,10 @@
 declared in the domain's own package and gathered here.
 
 - :func:`node_type` ties a content type (:mod:`services.registry`) to its GraphQL type and
-  its loader by id: ``node(id:)``, ``nodes(ids:)`` and the publication mutations follow.
+  its loader by id: ``node(id:)``, ``nodes(ids:)`` and the publication mutations follow;
+  :func:`other_node_type` does the same for the other types implementing ``Node``.
+- :func:`payloads` gives a content type's ``Create<Type>Payload`` and
+  ``Update<Type>Payload`` (:mod:`schema.payloads`), made once from its GraphQL type.
 - :func:`query`, :func:`mutation` and :func:`subscription` mark a domain's classes of root
   fields; :func:`schema.build_schema` merges them.
 
@@ -15,6 +18,7 @@ from __future__ import annotations
 import importlib
 import importlib.util
 import pkgutil
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, TypeVar
@@ -22,6 +26,8 @@ from typing import Any, TypeVar
 from strawberry.dataloader import DataLoader
 
 from schema.context import Context
+from schema.payloads import object_payload
+from schema.strawberry_compat import type_name
 from services import registry as services_registry
 from services.registry import ContentType
 
@@ -32,20 +38,35 @@ _MODULES = ("types", "queries", "mutations", "subscriptions")
 
 @dataclass(frozen=True)
 class NodeType:
-    """A content type as GraphQL serves it."""
+    """A type served by ``node(id:)``: a content type, or another type implementing
+    ``Node`` (accounts, subscribers, newsletter issues and templates)."""
 
-    content: ContentType
+    type_name: str
     type: Any
     """The Strawberry type; ``type.from_model(row)`` converts a row."""
     loader: Loader
-    """The per-request loader of rows by id (visibility applied)."""
+    """The per-request loader of rows by id; it answers None for a row the viewer may not
+    read (visibility and the policy table applied)."""
+    content: ContentType | None = None
+    """The content type, when it is one (publishing, shared writes)."""
+    converter: Callable[[Context, Any], Any] | None = None
+    """How to convert a row when ``type.from_model(row)`` needs more than the row."""
 
     @property
     def name(self) -> str:
-        return self.content.name
+        return self.type_name
 
     def convert(self, row: Any) -> Any:
         return self.type.from_model(row)
+
+    def convert_for(self, ctx: Context, row: Any) -> Any:
+        """``row`` as its GraphQL type, for the request of ``ctx``."""
+        return self.converter(ctx, row) if self.converter is not None else self.convert(row)
+
+    @property
+    def payloads(self) -> tuple[type, type]:
+        """``(Create<Type>Payload, Update<Type>Payload)``."""
+        return payloads(self.type)
 
 
 _NODES: dict[str, NodeType] = {}
@@ -58,9 +79,36 @@ def node_type(name: str, type_: Any, loader: Loader) -> NodeType:
     content = services_registry.content_type(name)
     if content is None:
         raise LookupError(f"{name} is not a registered content type (services.registry)")
-    found = NodeType(content, type_, loader)
+    found = NodeType(name, type_, loader, content=content)
     _NODES[name] = found
     return found
+
+
+def other_node_type(
+    type_: Any, loader: Loader, *, convert: Callable[[Context, Any], Any] | None = None
+) -> NodeType:
+    """Serve ``type_``, a type implementing ``Node`` that is no content type, through
+    ``node(id:)``: ``loader`` answers None for the rows the viewer may not read."""
+    found = NodeType(type_.__name__, type_, loader, converter=convert)
+    _NODES[found.name] = found
+    return found
+
+
+_PAYLOADS: dict[str, tuple[type, type]] = {}
+
+
+def payloads(type_: Any) -> tuple[type, type]:
+    """``(Create<Type>Payload, Update<Type>Payload)`` of the Strawberry type ``type_``, each
+    ``{ <type>: Type, errors: [UserError!]! }``; made on the first call, the same after."""
+    name = type_name(type_)
+    if name not in _PAYLOADS:
+        field = re.sub(r"(?<!^)(?=[A-Z])", "_", name).lower()
+        label = re.sub(r"(?<!^)(?=[A-Z])", " ", name).lower()
+        _PAYLOADS[name] = (
+            object_payload(f"Create{name}Payload", field, type_, f"The {label} created."),
+            object_payload(f"Update{name}Payload", field, type_, f"The {label} as changed."),
+        )
+    return _PAYLOADS[name]
 
 
 def forget_node_type(name: str) -> None:
@@ -103,7 +151,7 @@ def discover() -> None:
 
 
 def node_types() -> dict[str, NodeType]:
-    """``{name: node type}`` of every content type served through ``node(id:)``."""
+    """``{name: node type}`` of every type served through ``node(id:)``."""
     discover()
     return dict(_NODES)
 

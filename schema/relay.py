@@ -4,22 +4,40 @@ from __future__ import annotations
 
 import base64
 import binascii
-from collections.abc import Callable, Iterable
+import json
+from collections.abc import Callable, Hashable, Iterable, Sequence
+from dataclasses import dataclass, field
+from functools import partial
 from typing import Annotated, Any, Generic, TypeVar
 
 import strawberry
 
+from schema.context import Context
 from services.errors import BadUserInput
-from services.pagination import Page, PageRequest
+from services.pagination import Count, Page, PageRequest, count_statements
 from services.settings import Settings
 
 T = TypeVar("T")
 
 First = Annotated[
-    int | None, strawberry.argument(description="Page size (default 20, at most 100).")
+    int | None,
+    strawberry.argument(
+        description="Page size from the start, or after `after` (default 20, at most 100)."
+    ),
 ]
 After = Annotated[
-    str | None, strawberry.argument(description="Cursor (`pageInfo.endCursor`) to continue after.")
+    str | None,
+    strawberry.argument(description="Cursor (`pageInfo.endCursor`): the page starts after it."),
+]
+Last = Annotated[
+    int | None,
+    strawberry.argument(
+        description="Page size from the end, or before `before` (at most 100; not with `first`)."
+    ),
+]
+Before = Annotated[
+    str | None,
+    strawberry.argument(description="Cursor (`pageInfo.startCursor`): the page ends before it."),
 ]
 
 
@@ -53,11 +71,17 @@ class Node:
 
 @strawberry.type(description="Where a page sits in the whole list (Relay).")
 class PageInfo:
-    has_next_page: bool = strawberry.field(description="True when a page follows this one.")
-    has_previous_page: bool = strawberry.field(
-        description="True when this page was asked for with `after` (rows precede it)."
+    has_next_page: bool = strawberry.field(
+        description="True when rows follow this page: with `first`, when there are more "
+        "(or it was asked for with `before`); with `last`, when it was asked for with `before`."
     )
-    start_cursor: str | None = strawberry.field(description="Cursor of the first edge.")
+    has_previous_page: bool = strawberry.field(
+        description="True when rows precede this page: with `last`, when there are more "
+        "(or it was asked for with `after`); with `first`, when it was asked for with `after`."
+    )
+    start_cursor: str | None = strawberry.field(
+        description="Cursor of the first edge: pass it as `before` to get the previous page."
+    )
     end_cursor: str | None = strawberry.field(
         description="Cursor of the last edge: pass it as `after` to get the next page."
     )
@@ -79,16 +103,49 @@ class Edge(Generic[T]):
 class Connection(Generic[T]):
     edges: list[Edge[T]] = strawberry.field(description="The objects of this page.")
     page_info: PageInfo = strawberry.field(description="Pagination information.")
+    page: strawberry.Private[Page[Any]]
 
     @strawberry.field(description="The objects of this page, without cursors.")
     def nodes(self) -> list[T]:
         return [edge.node for edge in self.edges]
+
+    @strawberry.field(
+        description="How many objects the whole list holds: every page, same filter and "
+        "visibility. Counted only when selected."
+    )
+    async def total_count(self, info: strawberry.Info) -> int:
+        return await total_count(info.context, self.page)
+
+
+@dataclass(frozen=True)
+class _CountOf:
+    """A list to count: equal when it is the same list, whichever page asks."""
+
+    list_key: Hashable
+    count: Count = field(compare=False, hash=False)
+
+
+async def _count_lists(keys: Sequence[_CountOf]) -> dict[_CountOf, int]:
+    statements = [key.count.statement() for key in keys]
+    counts = await count_statements(statements)
+    return {key: counts[found] for key, found in zip(keys, statements, strict=True)}
+
+
+async def total_count(ctx: Context, page: Page[Any]) -> int:
+    """The size of the list ``page`` was cut from, counted once per request however many
+    pages of that list ask (aliases, `first` and `last` side by side)."""
+    count = page.count
+    if count.known is not None:
+        return count.known
+    key = page.same_list() if page.same_list is not None else count.statement()
+    return await ctx.loader("total_count", _count_lists).load(_CountOf(key, count))
 
 
 def connection(page: Page[Any], convert: Callable[[Any], Any]) -> Any:
     """Turn a service ``Page`` into a GraphQL connection, converting each row."""
     edges = [Edge(item=item, page=page, node=convert(item)) for item in page.items]
     return Connection(
+        page=page,
         edges=edges,
         page_info=PageInfo(
             has_next_page=page.has_next_page,
@@ -108,22 +165,66 @@ async def child_connection(
     order: Any,
     first: int | None,
     after: str | None,
+    last: int | None = None,
+    before: str | None = None,
 ) -> Any:
     """A reverse relation's page (a theme's resources…) through its batched page loader."""
-    request = page_request(info.context.settings, first, after)
+    request = page_request(info, first, after, last, before)
     page = await loader(info.context, order, request).load(parent_pk)
     return connection(page, convert)
 
 
-def page_request(settings: Settings, first: int | None, after: str | None) -> PageRequest:
-    """Check ``first``/``after`` against the configured page sizes."""
-    maximum = settings.max_page_size
-    size = settings.default_page_size if first is None else first
+def page_request(
+    info: strawberry.Info,
+    first: int | None,
+    after: str | None,
+    last: int | None = None,
+    before: str | None = None,
+) -> PageRequest:
+    """Check the page arguments against the configured page sizes: ``first`` or ``last``
+    (not both), each from 0 to the maximum; ``first`` defaults to the default page size.
+
+    Cursors are scoped to the field they were returned by (``Theme.resources``…): one
+    from another list is refused when the page is read."""
+    settings: Settings = info.context.settings
+    if first is not None and last is not None:
+        raise BadUserInput(
+            "« first » et « last » ne peuvent pas être donnés ensemble : « first » lit la "
+            "liste depuis le début (ou après « after »), « last » depuis la fin (ou avant "
+            "« before »).",
+            field="last",
+        )
+    maximum = settings.graphql.max_page_size
+    name, size = ("last", last) if last is not None else ("first", first)
+    if size is None:
+        size = settings.graphql.default_page_size
     if not 0 <= size <= maximum:
         raise BadUserInput(
-            f"« first » doit être compris entre 0 et {maximum} (reçu : {size}).", field="first"
+            f"« {name} » doit être compris entre 0 et {maximum} (reçu : {size}).", field=name
         )
-    return PageRequest(first=size, after=after or None)
+    scope = f"{info.path.typename}.{info.field_name}"
+    # A root list is told apart by its arguments; the other lists count the rows they
+    # already hold (a count query of theirs would be keyed by its statement).
+    same_list = partial(_list_arguments, scope, info) if info.path.prev is None else None
+    return PageRequest(
+        first=size if name == "first" else None,
+        last=size if name == "last" else None,
+        after=after or None,
+        before=before or None,
+        scope=scope,
+        same_list=same_list,
+    )
+
+
+_PAGE_ARGUMENTS = frozenset({"first", "last", "after", "before"})
+
+
+def _list_arguments(scope: str, info: strawberry.Info) -> Hashable:
+    """``scope`` and the field's arguments but the page's: what tells one list from
+    another in a request (same filter, same order, same rows)."""
+    selected = info.selected_fields[0]  # merged selections of one key share arguments
+    arguments = {k: v for k, v in selected.arguments.items() if k not in _PAGE_ARGUMENTS}
+    return (scope, json.dumps(arguments, sort_keys=True, default=str))
 
 
 def decode_ids(ids: Iterable[strawberry.ID], type_name: str, field: str) -> list[int]:
@@ -143,8 +244,3 @@ def decode_ids(ids: Iterable[strawberry.ID], type_name: str, field: str) -> list
 def decode_id(global_id: strawberry.ID, type_name: str, field: str = "id") -> int:
     """Primary key of a global ID that must be of ``type_name``."""
     return decode_ids([global_id], type_name, field)[0]
-
-
-@strawberry.type(description="What a deletion removed.")
-class Deleted:
-    id: strawberry.ID = strawberry.field(description="ID of the deleted object.")

@@ -27,6 +27,7 @@ from strawberry.subscriptions.protocols.graphql_transport_ws.types import (
     ConnectionInitMessage,
     SubscribeMessage,
 )
+from strawberry.utils.str_converters import to_camel_case
 
 _BACKREF = GraphQLCoreConverter.DEFINITION_BACKREF
 
@@ -113,6 +114,26 @@ def direct_call(field: Any, info_class: type) -> Callable[..., Any] | SourceOnly
         return func(source, **kwargs) if positional else func(**kwargs)
 
     return call
+
+
+# --- Names --------------------------------------------------------------------------------
+
+
+def type_name(cls: type) -> str:
+    """The GraphQL name of the Strawberry type ``cls``."""
+    return str(cls.__strawberry_definition__.name)  # type: ignore[attr-defined]
+
+
+def input_field_names(value: Any) -> list[str]:
+    """The GraphQL names of the fields of ``value`` when it is an instance of a Strawberry
+    input type (``[]`` for anything else: scalars, enums, lists)."""
+    definition = getattr(type(value), "__strawberry_definition__", None)
+    if not getattr(definition, "is_input", False):  # enums have a definition too
+        return []
+    return [
+        f.graphql_name or to_camel_case(f.python_name)
+        for f in definition.fields  # type: ignore[union-attr]
+    ]
 
 
 # --- Descriptions --------------------------------------------------------------------------

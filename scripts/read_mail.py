@@ -1,6 +1,7 @@
-"""Prints the newest e-mail written to the mail directory (``TEC_MAIL_DIRECTORY``, default
-``var/mail``; no SMTP relay configured), or the newest one to ADDRESS: a few headers and
-its text part, whose links you can open. ``--html FILE`` also writes its HTML part, to
+"""Prints the newest e-mail written to the mail directory (``TEC_MAIL_DIRECTORY``: by
+default ``mail`` in the instance directory derived from ``TEC_DATABASE_URL``, ``var/tec/mail``
+for the default database; no SMTP relay configured), or the newest one to ADDRESS: a few
+headers and its text part, whose links you can open. ``--html FILE`` also writes its HTML part, to
 open in a browser.
 
     .venv/bin/python scripts/read_mail.py camille@example.org
@@ -9,10 +10,11 @@ open in a browser.
 from __future__ import annotations
 
 import argparse
-import os
 from email import message_from_bytes, policy
 from email.message import EmailMessage
 from pathlib import Path
+
+from services.settings import Settings
 
 HEADERS = ("Date", "From", "To", "Subject", "List-Id", "List-Unsubscribe")
 
@@ -29,9 +31,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("address", nargs="?", help="only messages to this address")
     parser.add_argument("--html", type=Path, help="write the HTML part to this file")
-    parser.add_argument(
-        "--directory", type=Path, default=Path(os.environ.get("TEC_MAIL_DIRECTORY", "var/mail"))
-    )
+    parser.add_argument("--directory", type=Path, default=Settings().mail.mail_directory)
     args = parser.parse_args()
     message = newest(args.directory, args.address)
     if message is None:

@@ -35,7 +35,7 @@ fetch "graphiql@$GRAPHIQL" graphiql
 fetch "@graphiql/plugin-explorer@$EXPLORER" explorer
 
 mkdir -p "$DEST"
-# Remove previously vendored third-party files; keep our own (boot.js, ide.css).
+# Remove previously vendored third-party files; keep our own (boot.js, session.js, ide.css).
 rm -f "$DEST"/*.min.js "$DEST"/*.min.css "$DEST"/*.LICENSE "$DEST"/VERSIONS.txt \
       "$DEST"/graphiql-plugin-explorer.js "$DEST"/graphiql-plugin-explorer.css
 

@@ -40,6 +40,8 @@ from search.documents import (
     searchable_types,
 )
 from search.port import Progress, SearchEngine, SearchUnavailable
+from services.clock import Clock, system_clock
+from services.compat_tortoise import in_own_context
 from services.outbox.models import OutboxEntry
 from services.outbox.service import SEARCH
 
@@ -53,10 +55,6 @@ def _facet_of(entity_type: str) -> str:
             if facet.linked == entity_type:
                 return field
     raise LookupError(entity_type)
-
-
-def _now() -> dt.datetime:
-    return dt.datetime.now(dt.UTC)
 
 
 def backoff(attempts: int, *, maximum: float = 300.0) -> float:
@@ -116,11 +114,15 @@ def _supports_skip_locked() -> bool:
 
 
 async def drain_once(
-    engine: SearchEngine, *, batch_size: int = 200, max_backoff: float = 300.0
+    engine: SearchEngine,
+    *,
+    batch_size: int = 200,
+    max_backoff: float = 300.0,
+    clock: Clock = system_clock,
 ) -> int:
     """Apply the oldest pending outbox rows (one batch); returns how many rows were
     settled (applied or failed), 0 when nothing was due."""
-    now = _now()
+    now = clock()
     shared = _supports_skip_locked()
     # PostgreSQL: claim the rows for the batch (workers skip each other's). SQLite has one
     # consumer and one connection, which a transaction would hold for the whole batch.
@@ -157,19 +159,23 @@ async def drain_once(
             # A rebuild swapped the index meanwhile: apply these rows again to the new one.
             return 0
         await OutboxEntry.filter(id__in=ids).update(
-            processed_at=_now(), last_error=None, next_attempt_at=None
+            processed_at=clock(), last_error=None, next_attempt_at=None
         )
         return len(rows)
 
 
 async def reindex(
-    engine: SearchEngine, *, progress: Progress | None = None, replay_grace: float = 1.0
+    engine: SearchEngine,
+    *,
+    progress: Progress | None = None,
+    replay_grace: float = 1.0,
+    clock: Clock = system_clock,
 ) -> int:
     """Rebuild the index from the database beside the live one and swap them; then replay
     the changes recorded meanwhile (they may have gone to the old index)."""
     mark = await OutboxEntry.filter(topic=SEARCH).order_by("-id").first()
     mark_id = mark.id if mark else 0
-    total = await engine.rebuild(all_documents(now=_now()), progress=progress)
+    total = await engine.rebuild(all_documents(now=clock()), progress=progress)
     # A consumer checks for a swap just before settling a batch: after this pause, every
     # row it applied to the old index is settled and can be replayed.
     await asyncio.sleep(replay_grace)
@@ -179,12 +185,12 @@ async def reindex(
     return total
 
 
-async def needs_rebuild(engine: SearchEngine) -> bool:
+async def needs_rebuild(engine: SearchEngine, *, clock: Clock = system_clock) -> bool:
     """True when the index misses documents that no pending change will bring: a new or
     emptied index, or data loaded without outbox rows (``tec demo``)."""
     if await OutboxEntry.filter(_pending()).exists():
         return False
-    return await engine.count() != await count_indexable(now=_now())
+    return await engine.count() != await count_indexable(now=clock())
 
 
 @dataclass
@@ -198,7 +204,7 @@ class IndexLag:
 
 async def get_index_lag(*, now: dt.datetime | None = None) -> IndexLag:
     """How far the index is behind the database: the oldest change not yet applied."""
-    now = now or _now()
+    now = now or system_clock()
     pending = OutboxEntry.filter(_pending())
     oldest = await pending.order_by("id").first()
     failing = await OutboxEntry.filter(_pending(), attempts__gt=0).order_by("-id").first()
@@ -223,14 +229,16 @@ class OutboxConsumer:
         poll_interval: float = 1.0,
         max_backoff: float = 300.0,
         on_rebuild: Callable[[], Awaitable[None]] | None = None,
+        clock: Clock = system_clock,
     ) -> None:
         self.engine = engine
         self.batch_size = batch_size
         self.poll_interval = poll_interval
         self.max_backoff = max_backoff
         self.on_rebuild = on_rebuild
+        self.clock = clock
         self._checked = False
-        self._swept_until = _now() - dt.timedelta(days=1)
+        self._swept_until = clock() - dt.timedelta(days=1)
 
     async def _is_writer(self) -> bool:
         acquire = getattr(self.engine, "try_acquire_writer", None)
@@ -238,7 +246,7 @@ class OutboxConsumer:
 
     async def sweep_scheduled(self) -> int:
         """Index content whose scheduled publication time has passed since last sweep."""
-        now = _now()
+        now = self.clock()
         due = await published_between(self._swept_until, now)
         changes = [(t, pk) for t, pks in due.items() for pk in pks]
         if changes:
@@ -249,13 +257,16 @@ class OutboxConsumer:
     async def run_once(self) -> int:
         """One round: the start-up completeness check, the sweep, one batch."""
         if not self._checked:
-            if await needs_rebuild(self.engine):
+            if await needs_rebuild(self.engine, clock=self.clock):
                 logger.info("search index incomplete: rebuilding it from the database")
-                await reindex(self.engine, replay_grace=0)
+                await reindex(self.engine, replay_grace=0, clock=self.clock)
             self._checked = True
         await self.sweep_scheduled()
         return await drain_once(
-            self.engine, batch_size=self.batch_size, max_backoff=self.max_backoff
+            self.engine,
+            batch_size=self.batch_size,
+            max_backoff=self.max_backoff,
+            clock=self.clock,
         )
 
     async def run(self, stop: asyncio.Event) -> None:
@@ -263,7 +274,7 @@ class OutboxConsumer:
             settled = 0
             try:
                 if await self._is_writer():
-                    settled = await self.run_once()
+                    settled = await in_own_context(self.run_once)
             except SearchUnavailable as error:
                 logger.warning("search engine unavailable: %s; retrying", error.message)
             except Exception:

@@ -13,11 +13,12 @@ silently giving other rows or other instances. (The SQLite backend has its own f
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import enum
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from functools import partial
-from typing import Any, NamedTuple
+from typing import Any, NamedTuple, TypeVar
 
 from tortoise import timezone
 from tortoise.backends.base.client import BaseDBAsyncClient
@@ -25,6 +26,8 @@ from tortoise.expressions import Q
 from tortoise.fields import DatetimeField
 from tortoise.models import Model
 from tortoise.queryset import QuerySet
+
+T = TypeVar("T")
 
 # --- Models' metadata ----------------------------------------------------------------------
 
@@ -227,3 +230,15 @@ def _to_datetime(
 def _to_member(members: dict[Any, Any], field: Any, value: Any) -> Any:
     member = members.get(value)
     return member if member is not None else field.to_python_value(value)
+
+
+# --- Long-running workers ------------------------------------------------------------------
+
+
+async def in_own_context(work: Callable[[], Awaitable[T]]) -> T:
+    """Run ``work()`` in a task of its own, so that what Tortoise leaves in the context
+    does not outlive it. ``TransactionContextPooled.__aenter__`` points the context at the
+    transaction's connection *before* ``BEGIN``; when ``BEGIN`` fails (the database
+    restarting) the context is never reset, and every later query of that task runs on a
+    connection already back in the pool. A worker's loop runs each round through here."""
+    return await asyncio.create_task(work())

@@ -13,6 +13,12 @@ for another process's write to finish, and reads afterwards what that write left
 readers never wait for it. A statement still refused as busy after the timeout comes out
 as :class:`DatabaseBusy` (``SERVICE_UNAVAILABLE``), never as an internal error.
 
+SQLite has no date type: Tortoise writes a datetime as its ISO text, offset included, and
+every comparison and ``ORDER BY`` is one of text. Written with the offsets they came
+with (``+01:00`` from a Paris date, ``+00:00`` from the clock), two instants compare in
+the wrong order, and a keyset cursor (read back in UTC) no longer matches its own row.
+:func:`_utc_text` writes every aware datetime in UTC, so text order is time order.
+
 This is the only module that reaches into Tortoise's SQLite internals; each assumption it
 makes has a test in ``tests/services/test_compat_tortoise_sqlite.py`` (for
 :func:`file_outside_transaction`, in ``tests/compat/test_tortoise.py``). Tortoise loads it
@@ -23,6 +29,7 @@ their SQL dialect from the module name of the connection's class.
 
 from __future__ import annotations
 
+import datetime as dt
 import sqlite3
 from typing import Any
 
@@ -41,6 +48,19 @@ from tortoise.connection import get_connections
 from tortoise.exceptions import OperationalError, TransactionManagementError
 
 from services.errors import Unavailable
+
+
+def _utc_text(value: dt.datetime) -> str:
+    """A datetime as SQLite keeps it: ISO text, in UTC when it is aware."""
+    if value.tzinfo is not None:
+        value = value.astimezone(dt.UTC)
+    return value.isoformat(" ")
+
+
+# Replaces the adapter Tortoise's SQLite executor registered when it was imported (above,
+# through its client): for every SQLite connection of the process, Tortoise's and the
+# inline readers of ``services.statements``.
+sqlite3.register_adapter(dt.datetime, _utc_text)
 
 _BUSY_CODES = {sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED}
 BUSY_MESSAGE = (

@@ -15,7 +15,7 @@ from typing import Any
 from tortoise import Tortoise, connections
 from tortoise.backends.base.config_generator import expand_db_url
 
-from services.settings import Settings
+from services.settings import DatabaseSettings
 
 APP_LABEL = "models"
 MIGRATIONS_MODULE = "services.migrations"
@@ -42,7 +42,7 @@ async def _keep_session(connection: Any) -> None:
     and asyncpg still rolls back a transaction left open, so nothing is reset here."""
 
 
-def _connection(settings: Settings) -> dict[str, Any]:
+def _connection(settings: DatabaseSettings) -> dict[str, Any]:
     config = expand_db_url(settings.database_url)
     if settings.is_sqlite:
         # Writers queue for the database instead of failing (services/compat_tortoise_sqlite.py);
@@ -54,7 +54,7 @@ def _connection(settings: Settings) -> dict[str, Any]:
     return config
 
 
-def tortoise_config(settings: Settings) -> dict[str, Any]:
+def tortoise_config(settings: DatabaseSettings) -> dict[str, Any]:
     """The Tortoise configuration for these settings (one app, one connection)."""
     return {
         "connections": {"default": _connection(settings)},
@@ -70,13 +70,13 @@ def tortoise_config(settings: Settings) -> dict[str, Any]:
     }
 
 
-def _ensure_sqlite_directory(settings: Settings) -> None:
+def _ensure_sqlite_directory(settings: DatabaseSettings) -> None:
     path = settings.sqlite_path
     if path is not None:
         path.parent.mkdir(parents=True, exist_ok=True)
 
 
-def _migration_config(settings: Settings) -> dict[str, Any]:
+def _migration_config(settings: DatabaseSettings) -> dict[str, Any]:
     config = tortoise_config(settings)
     if settings.is_sqlite:
         # SQLite alters a table by copying it and dropping the old one: with foreign keys
@@ -86,7 +86,7 @@ def _migration_config(settings: Settings) -> dict[str, Any]:
     return config
 
 
-async def migrate(settings: Settings, *, target: str | None = None) -> None:
+async def migrate(settings: DatabaseSettings, *, target: str | None = None) -> None:
     """Apply every pending migration (idempotent: an up-to-date database is left as is);
     ``target`` (``models.0002_accounts``) stops at that migration (upgrade tests)."""
     from tortoise.migrations.api import migrate as run_migrations
@@ -106,7 +106,7 @@ async def migrate(settings: Settings, *, target: str | None = None) -> None:
         await connections.close_all(discard=True)
 
 
-async def make_migrations(settings: Settings, *, name: str | None = None) -> None:
+async def make_migrations(settings: DatabaseSettings, *, name: str | None = None) -> None:
     """Write a migration for model changes into ``services/migrations`` (developers only)."""
     from tortoise.cli.cli import CLIContext
     from tortoise.cli.cli import makemigrations as tortoise_makemigrations
@@ -121,7 +121,7 @@ async def make_migrations(settings: Settings, *, name: str | None = None) -> Non
 
 
 @contextlib.asynccontextmanager
-async def database(settings: Settings) -> AsyncIterator[None]:
+async def database(settings: DatabaseSettings) -> AsyncIterator[None]:
     """Open the ORM for a command-line task and close it afterwards."""
     _ensure_sqlite_directory(settings)
     await Tortoise.init(config=tortoise_config(settings))

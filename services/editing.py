@@ -2,7 +2,8 @@
 the create/update/delete of every content type declared with fields
 (:func:`create_content`, :func:`update_content`, :func:`delete_content`).
 
-A write either commits with its audit entry and outbox rows, or changes nothing.
+A write either commits with its audit entry, outbox rows and webhook events, or changes
+nothing.
 
 Two writes of one object never both act on the same version: the row is locked when it
 is read (:func:`get_for_update`: ``SELECT … FOR UPDATE`` on PostgreSQL; on SQLite every
@@ -35,6 +36,7 @@ from services.policy import authorize
 from services.registry import ContentType
 from services.validation import unique_slug
 from services.viewer import Viewer
+from services.webhooks.events import record_events
 
 M = TypeVar("M", bound=Model)
 
@@ -128,11 +130,13 @@ async def _refuse_changed_since(model: type[Model], pk: int, version: int) -> No
 async def note_change(
     viewer: Viewer | None, action: str, row: Model, changes: Mapping[str, list[Any]] | None = None
 ) -> None:
-    """Audit entry plus outbox row for ``row`` (inside the current transaction)."""
+    """Audit entry, outbox row and webhook events for ``row`` (inside the current
+    transaction)."""
     await record(viewer, action, row, changes=changes)
     content = registry.of_model(type(row))
     if content is not None and content.followed:
         await record_changes(content.entity, [row.pk])
+    await record_events(action, row, changes or {})
 
 
 async def create_draft(model: type[M], values: dict[str, Any], *, slug_from: str = "title") -> M:

@@ -4,37 +4,54 @@ from __future__ import annotations
 
 
 class DomainError(Exception):
-    """Base of expected failures: the message is safe to show to the person who asked."""
+    """Base of expected failures: the message (French) is safe to show to the person who
+    asked; ``operator_message`` is the same in English, for the operators' ``tec`` command,
+    where the failure has one."""
 
     code = "BAD_REQUEST"
 
-    def __init__(self, message: str, *, field: str | None = None) -> None:
+    def __init__(
+        self, message: str, *, field: str | None = None, operator_message: str | None = None
+    ) -> None:
         super().__init__(message)
         self.message = message
         self.field = field
+        self.operator_message = operator_message
 
 
 class NotFound(DomainError):
+    """The object does not exist, or is not visible to you."""
+
     code = "NOT_FOUND"
 
 
 class BadUserInput(DomainError):
+    """A value of the input is refused: its field says which."""
+
     code = "BAD_USER_INPUT"
 
 
 class Forbidden(DomainError):
+    """Your role does not allow this operation."""
+
     code = "FORBIDDEN"
 
 
 class Unauthenticated(DomainError):
+    """Signing in is needed, or the credentials were refused."""
+
     code = "UNAUTHENTICATED"
 
 
 class Conflict(DomainError):
+    """The object changed since you read it (its version), or is still in use."""
+
     code = "CONFLICT"
 
 
 class RateLimited(DomainError):
+    """Too many requests: wait before trying again."""
+
     code = "RATE_LIMITED"
 
 

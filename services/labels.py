@@ -12,6 +12,7 @@ from services.projects.models import MembershipRole, MembershipStatus, ProjectSt
 from services.resources.models import ResourceKind
 from services.territories.models import TerritoryLevel
 from services.viewer import Role
+from services.webhooks.models import DeliveryStatus
 
 LABELS: dict[enum.Enum, str] = {
     Role.ADMIN: "Administrateur",
@@ -84,6 +85,10 @@ LABELS: dict[enum.Enum, str] = {
     MembershipStatus.CONFIRMED: "Confirmée",
     MembershipStatus.DECLINED: "Déclinée",
     MembershipStatus.WITHDRAWN: "Retirée",
+    DeliveryStatus.PENDING: "En attente (première tentative ou nouvelle tentative)",
+    DeliveryStatus.SENDING: "En cours d'envoi",
+    DeliveryStatus.DELIVERED: "Livré",
+    DeliveryStatus.FAILED: "Échec définitif",
 }
 
 

@@ -1,32 +1,39 @@
-"""Keyset pagination shared by every list: ``first``/``after`` over a stable sort order.
+"""Keyset pagination shared by every list: ``first``/``after`` forward, ``last``/``before``
+backward, over a stable sort order.
 
-A cursor is an opaque, versioned encoding of the sort-key values of the last row seen;
-the next page is ``WHERE (k1, id) < (v1, last_id)`` in the sort direction, so a page
-costs the same at row 10 and at row 10,000 and never skips or repeats a row when
-content is added meanwhile.
+A cursor is an opaque, versioned encoding of the sort-key values of a row, of the sort
+order and of the list it came from; the next page is ``WHERE (k1, id) > (v1, last_id)`` in
+the sort direction, the previous one the same condition reversed, read in the reversed
+order and handed back in the list's order. A page costs the same at row 10 and at row
+10,000 and never skips or repeats a row when content is added meanwhile.
+
+The size of the whole list (``totalCount``) is a :class:`Count`: the list's own filter
+without order, bounds or limit, counted only when someone asks, and by one statement per
+list however many pages of it ask (:func:`count_statements` answers a batch).
 """
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import binascii
 import datetime as dt
 import json
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Hashable, Sequence
+from dataclasses import dataclass, field
 from typing import Any, Generic, TypeVar
 
 from tortoise.expressions import Q
 from tortoise.models import Model
 from tortoise.queryset import QuerySet
 
-from services.compat_tortoise import model_builder, plain_models
+from services.compat_tortoise import model_builder, plain_models, statement
 from services.errors import BadUserInput
 from services.statements import queryset_rows
 
 M = TypeVar("M", bound=Model)
 
-_CURSOR_PREFIX = "k1:"
+_CURSOR_PREFIX = "k2:"
 
 
 def _parse_datetime(value: str) -> dt.datetime:
@@ -71,21 +78,81 @@ class Ordering:
 
 @dataclass(frozen=True)
 class PageRequest:
-    first: int
+    """Which page: ``first`` rows after ``after``, or the ``last`` rows before ``before``.
+
+    Exactly one of ``first`` and ``last`` is set (``schema.relay.page_request`` checks what
+    callers send); either cursor may bound either direction. ``scope`` names the list the
+    cursors belong to: a cursor of another list is refused."""
+
+    first: int | None = None
     after: str | None = None
+    last: int | None = None
+    before: str | None = None
+    scope: str = ""
+    same_list: Callable[[], Hashable] | None = field(
+        default=None, compare=False, hash=False, repr=False
+    )
+    """Says, when called, which list this is (its arguments but the page's): two pages of
+    the same list share their count. None: their count statements tell."""
+
+    def __post_init__(self) -> None:
+        if (self.first is None) == (self.last is None):
+            raise ValueError("a page request has either first or last")
+
+    @property
+    def backward(self) -> bool:
+        return self.last is not None
+
+    @property
+    def size(self) -> int:
+        return self.last if self.last is not None else self.first  # type: ignore[return-value]
+
+
+CountStatement = tuple[Any, str, tuple[Any, ...]]
+"""(connection, SQL, values) of a count: equal statements count the same rows."""
+
+
+@dataclass(frozen=True)
+class Count:
+    """How to count the whole list a page was cut from, run only when asked for: the
+    size is either ``known`` already (lists cut in memory) or that of ``queryset``."""
+
+    queryset: QuerySet[Any] | None = None
+    known: int | None = None
+
+    def statement(self) -> CountStatement:
+        """The ``SELECT COUNT(*)`` of the list, without order or limit."""
+        assert self.queryset is not None
+        db, sql, values = statement(self.queryset.count())
+        return (db, sql, tuple(values))
+
+
+async def count_statements(statements: Sequence[CountStatement]) -> dict[CountStatement, int]:
+    """The counts of a batch of :meth:`Count.statement` (a per-request loader calls this)."""
+
+    async def run(found: CountStatement) -> int:
+        db, sql, values = found
+        _, rows = await db.execute_query(sql, list(values))
+        return int(rows[0][0])
+
+    counts = await asyncio.gather(*(run(s) for s in statements))
+    return dict(zip(statements, counts, strict=True))
 
 
 @dataclass
 class Page(Generic[M]):
-    """One page of rows with what Relay's ``pageInfo`` needs."""
+    """One page of rows, in the list's order, with what Relay's ``pageInfo`` needs."""
 
     items: list[M]
     ordering: Ordering
     has_next_page: bool
     has_previous_page: bool
+    count: Count
+    scope: str = ""
+    same_list: Callable[[], Hashable] | None = None
 
     def cursor(self, item: M) -> str:
-        return encode_cursor(self.ordering, item)
+        return encode_cursor(self.ordering, item, scope=self.scope)
 
     @property
     def start_cursor(self) -> str | None:
@@ -100,25 +167,29 @@ def _signature(ordering: Ordering) -> str:
     return ",".join(("-" if k.descending else "") + k.field for k in ordering.keys)
 
 
-def encode_cursor(ordering: Ordering, item: Model) -> str:
+def encode_cursor(ordering: Ordering, item: Model, *, scope: str = "") -> str:
     values = [key.encode(getattr(item, key.field)) for key in ordering.keys]
-    # The order's signature travels with the values: a cursor of another order is refused.
-    payload = [_signature(ordering), *values]
+    # The list and the order travel with the values: a cursor of another list or of
+    # another order is refused instead of silently starting somewhere else.
+    payload = [scope, _signature(ordering), *values]
     raw = _CURSOR_PREFIX + json.dumps(payload, separators=(",", ":"), ensure_ascii=False)
     return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
 
 
-def decode_cursor(ordering: Ordering, cursor: str) -> list[Any]:
-    """Values of the sort keys in ``cursor``; a clear ``BAD_USER_INPUT`` when it is not ours."""
+def decode_cursor(
+    ordering: Ordering, cursor: str, *, scope: str = "", field: str = "after"
+) -> list[Any]:
+    """Values of the sort keys in ``cursor``; a clear ``BAD_USER_INPUT`` (on ``field``)
+    when it is not a cursor of this list in this order."""
     try:
         padded = cursor + "=" * (-len(cursor) % 4)
         raw = base64.urlsafe_b64decode(padded.encode()).decode()
         if not raw.startswith(_CURSOR_PREFIX):
             raise ValueError("unknown cursor version")
         payload = json.loads(raw.removeprefix(_CURSOR_PREFIX))
-        if not isinstance(payload, list) or payload[:1] != [_signature(ordering)]:
-            raise ValueError("cursor of another sort order")
-        values = payload[1:]
+        if not isinstance(payload, list) or payload[:2] != [scope, _signature(ordering)]:
+            raise ValueError("cursor of another list or sort order")
+        values = payload[2:]
         if len(values) != len(ordering.keys):
             raise ValueError("cursor does not match this sort order")
         return [
@@ -127,69 +198,92 @@ def decode_cursor(ordering: Ordering, cursor: str) -> list[Any]:
         ]
     except (ValueError, TypeError, UnicodeDecodeError, binascii.Error, json.JSONDecodeError):
         raise BadUserInput(
-            "Curseur invalide : reprenez la pagination avec un curseur renvoyé par l'API "
-            "(pageInfo.endCursor) et le même ordre de tri.",
-            field="after",
+            f"Curseur invalide dans « {field} » : reprenez la pagination avec un curseur "
+            "renvoyé par l'API pour cette liste (pageInfo.startCursor ou endCursor) et le "
+            "même ordre de tri.",
+            field=field,
         ) from None
 
 
-def _after_condition(keys: Sequence[SortKey], values: Sequence[Any]) -> Q:
-    """(k1, k2, …) strictly after (v1, v2, …) in the direction of each key."""
+def _beyond_condition(keys: Sequence[SortKey], values: Sequence[Any], *, before: bool) -> Q:
+    """(k1, k2, …) strictly after (v1, v2, …) in the direction of each key, or strictly
+    before it when ``before``."""
     clauses = []
     for i, key in enumerate(keys):
         equal = {k.field: v for k, v in zip(keys[:i], values[:i], strict=True)}
-        op = "lt" if key.descending else "gt"
+        op = "lt" if key.descending != before else "gt"
         clauses.append(Q(**equal, **{f"{key.field}__{op}": values[i]}))
     return Q(*clauses, join_type="OR")
 
 
-def order_fields(ordering: Ordering) -> list[str]:
-    return [("-" if k.descending else "") + k.field for k in ordering.keys]
+def order_fields(ordering: Ordering, *, reverse: bool = False) -> list[str]:
+    return [("-" if k.descending != reverse else "") + k.field for k in ordering.keys]
 
 
 async def paginate(queryset: QuerySet[M], ordering: Ordering, request: PageRequest) -> Page[M]:
-    """Fetch one page of ``queryset`` in ``ordering`` (one SQL statement)."""
+    """Fetch one page of ``queryset`` in ``ordering`` (one SQL statement; the count of the
+    whole list is one more, run only if asked for)."""
     if ordering.require_first_key:
         queryset = queryset.filter(**{f"{ordering.keys[0].field}__isnull": False})
-    if request.after:
-        queryset = queryset.filter(
-            _after_condition(ordering.keys, decode_cursor(ordering, request.after))
-        )
-    rows = await _fetch(queryset.order_by(*order_fields(ordering)).limit(request.first + 1))
+    whole = queryset
+    for cursor, before in ((request.after, False), (request.before, True)):
+        if cursor:
+            field_name = "before" if before else "after"
+            values = decode_cursor(ordering, cursor, scope=request.scope, field=field_name)
+            queryset = queryset.filter(_beyond_condition(ordering.keys, values, before=before))
+    size = request.size
+    ordered = queryset.order_by(*order_fields(ordering, reverse=request.backward))
+    rows = await _fetch(ordered.limit(size + 1))
+    return _page(rows, ordering, request, Count(queryset=whole))
+
+
+def _page(rows: Sequence[M], ordering: Ordering, request: PageRequest, count: Count) -> Page[M]:
+    """The page of ``rows`` read in the direction of ``request`` (one row more than asked:
+    whether it is there tells if the list goes on that way). Beyond a cursor the page was
+    asked from, rows are taken to exist: the cursor's own row, at least."""
+    size = request.size
+    more = len(rows) > size
+    items = list(rows[:size])
+    after, before = request.after is not None, request.before is not None
+    if request.backward:
+        items.reverse()
+        has_previous, has_next = more or after, before
+    else:
+        has_previous, has_next = after, more or before
     return Page(
-        items=list(rows[: request.first]),
+        items=items,
         ordering=ordering,
-        has_next_page=len(rows) > request.first,
-        has_previous_page=request.after is not None,
+        has_next_page=has_next,
+        has_previous_page=has_previous,
+        scope=request.scope,
+        count=count,
+        same_list=request.same_list,
     )
 
 
 def page_of(rows: Sequence[M], ordering: Ordering, request: PageRequest) -> Page[M]:
     """Cut a page out of rows already sorted in ``ordering`` (for batched child lists)."""
-    start = 0
-    if request.after:
-        values = decode_cursor(ordering, request.after)
-        marker = tuple(values)
-        for start, row in enumerate(rows):  # noqa: B007
-            if _is_after(ordering.keys, row, marker):
-                break
-        else:
-            start = len(rows)
-    window = list(rows[start : start + request.first + 1])
-    return Page(
-        items=window[: request.first],
-        ordering=ordering,
-        has_next_page=len(window) > request.first,
-        has_previous_page=request.after is not None,
-    )
+    window = list(rows)
+    for cursor, before in ((request.after, False), (request.before, True)):
+        if cursor:
+            field_name = "before" if before else "after"
+            values = decode_cursor(ordering, cursor, scope=request.scope, field=field_name)
+            marker = tuple(values)
+            window = [row for row in window if _is_after(ordering.keys, row, marker, before=before)]
+    if request.backward:
+        window.reverse()
+    return _page(window[: request.size + 1], ordering, request, Count(known=len(rows)))
 
 
-def _is_after(keys: Sequence[SortKey], row: Model, marker: tuple[Any, ...]) -> bool:
+def _is_after(
+    keys: Sequence[SortKey], row: Model, marker: tuple[Any, ...], *, before: bool = False
+) -> bool:
+    """Whether ``row`` comes strictly after ``marker`` (strictly before it when ``before``)."""
     for key, value in zip(keys, marker, strict=True):
         current = getattr(row, key.field)
         if current == value:
             continue
-        return current < value if key.descending else current > value
+        return (current < value) == (key.descending != before)
     return False
 
 

@@ -26,6 +26,7 @@ class Principal(enum.StrEnum):
     ANONYMOUS = "ANONYMOUS"
 
 
+ADMINS = frozenset({Principal.ADMIN})
 EDITORS = frozenset({Principal.ADMIN, Principal.EDITOR})
 CONTRIBUTORS = frozenset(
     {Principal.LOCAL_AUTHORITY, Principal.PARTNER, Principal.PARTNER_KEY_CONTRIBUTE}
@@ -45,7 +46,8 @@ _PLATFORM: tuple[tuple[str, frozenset[Principal], str], ...] = (
         "newsletter.compose",
         EDITORS,
         "createNewsletterIssue, updateNewsletterIssue, items (add, pin, remove, reorder), "
-        "composeNewsletter, newsletterPreview, newsletterIssues, templates",
+        "composeNewsletter, newsletterPreview, newsletterIssues, templates; node(id:) of issues "
+        "and templates",
     ),
     (
         "newsletter.sections",
@@ -60,7 +62,11 @@ _PLATFORM: tuple[tuple[str, frozenset[Principal], str], ...] = (
         "subscribe (double opt-in); the e-mailed links confirm, unsubscribe, change "
         "preferences, export and erase with their signed token",
     ),
-    ("subscriber.read", EDITORS, "subscribers, Subscriber.email (never partner keys)"),
+    (
+        "subscriber.read",
+        EDITORS,
+        "subscribers, node(id:) of a subscriber, Subscriber.email (never partner keys)",
+    ),
     ("subscriber.manage", EDITORS, "exportSubscriber, eraseSubscriber on a subscriber's behalf"),
     # Private reads
     (
@@ -73,10 +79,45 @@ _PLATFORM: tuple[tuple[str, frozenset[Principal], str], ...] = (
         EDITORS | {Principal.PARTNER, Principal.PARTNER_KEY_READ, Principal.PARTNER_KEY_CONTRIBUTE},
         "issueSearchTenantToken (Meilisearch token for a partner portal)",
     ),
-    ("audit.read", EDITORS, "auditLog"),
+    ("audit.read", EDITORS, "auditLog; node(id:) of the accounts it names"),
+    # Webhooks of partner sites
+    (
+        "webhook.manage",
+        frozenset({Principal.ADMIN, Principal.PARTNER}),
+        "createWebhookEndpoint, updateWebhookEndpoint, deleteWebhookEndpoint, "
+        "rotateWebhookSecret (partners: their organisation's endpoints only)",
+    ),
+    (
+        "webhook.read",
+        EDITORS | {Principal.PARTNER},
+        "webhookEndpoints, webhookDeliveries (partners: their organisation's endpoints only)",
+    ),
     ("account.read_email", EDITORS, "Account.email of others"),
-    ("account.read_self", SIGNED_IN, "me (own account, own e-mail)"),
+    ("account.read_self", SIGNED_IN, "me and node(id:) of it (own account, own e-mail)"),
     ("session.sign_out", SIGNED_IN, "signOut"),
+    # People and keys (administrators; operators run the same through `tec`)
+    (
+        "account.list",
+        ADMINS,
+        "accounts, account; Account.active, lastSignInAt and activeSessions of others",
+    ),
+    ("account.deactivate", ADMINS, "deactivateAccount, reactivateAccount (`tec user deactivate`)"),
+    (
+        "account.reset_password",
+        ADMINS,
+        "resetPassword: e-mails a signed link valid 24 hours and once (`tec user set-password`)",
+    ),
+    (
+        "account.set_password",
+        frozenset(Principal),
+        "setPassword: a new password with the token of a reset link",
+    ),
+    (
+        "session.revoke_all",
+        ADMINS,
+        "revokeTokens: every session of an account (`tec token revoke`)",
+    ),
+    ("apikey.list", ADMINS, "apiKeys: scopes, last use, revocation (`tec apikey list`)"),
 )
 """Operations that belong to no content type; each content type brings its own rows
 (:meth:`services.registry.ContentType.policy_rows`)."""
@@ -170,6 +211,11 @@ the contributor (the account, or the API key, that submitted it); `Account.email
 editors and to the account itself; `VotingRound.votes` (who voted for what) to editors,
 and to members of a local authority for their own authority's votes only;
 `Membership.diagnosticNotes` to editors and the participant's own members.
+`Account.active`, `lastSignInAt` and `createdAt` to administrators and to the account
+itself, `Account.activeSessions` to administrators. An administrator cannot deactivate
+their own account. Operators run the account operations through `tec` on the server
+(`tec user …`, `tec token revoke`, `tec apikey list`), recorded in the audit log as an
+`ADMIN` without an account.
 """
 
 

@@ -4,9 +4,10 @@ A domain package declares its content type in its ``content_type.py`` module wit
 :func:`register` (the way NetBox registers search indexes and Wagtail snippets). Every
 concern that needs the list of content types reads it from here instead of keeping its
 own: the writes (:mod:`services.editing`), publishing (:mod:`services.publishing`), the
-policy table (:mod:`services.policy`), the outbox. The layers above keep registries of
-their own fed the same way — GraphQL types and node lookup (:mod:`schema.registry`),
-search documents (:mod:`search.documents`) — keyed by :attr:`ContentType.name`.
+policy table (:mod:`services.policy`), the outbox, the demo data
+(:mod:`services.demo.loader`). The layers above keep registries of their own fed the
+same way — GraphQL types and node lookup (:mod:`schema.registry`), search documents
+(:mod:`search.documents`) — keyed by :attr:`ContentType.name`.
 
 Declarations are found by :func:`discover`, which imports ``services.<package>.content_type``
 for every package of ``services``; a package outside it (a test's) calls :func:`register`.
@@ -25,12 +26,27 @@ from tortoise.models import Model
 from services.fields import Changes, Fields
 
 if TYPE_CHECKING:
+    from services.demo.rows import DemoRun
     from services.policy import Principal
     from services.viewer import Viewer
 
 AfterWrite = Callable[["Viewer", Any, Changes], Awaitable[None]]
 Check = Callable[[Changes, Any], None]
 InUse = Callable[[int], Awaitable[dict[str, int]]]
+LoadDemo = Callable[[dict[str, Any], "DemoRun"], Awaitable[Model]]
+
+
+@dataclass(frozen=True)
+class Demo:
+    """How ``tec demo`` loads a content type's rows from the demo file."""
+
+    key: str
+    """The list of the demo file holding its rows (``themes``)."""
+    load: LoadDemo
+    """Creates or updates the row of one entry (matched by its slug) with its links, and
+    returns it; rows of other types are found with ``DemoRun.row``."""
+    after: tuple[str, ...] = ()
+    """Names of the content types whose demo rows its entries refer to: loaded first."""
 
 
 @dataclass(frozen=True)
@@ -80,6 +96,8 @@ class ContentType:
     """Who may use the shared writes (create, update, delete); None: editors."""
     policy: tuple[PolicyRow, ...] = ()
     """Other operations of the policy table that belong to this type."""
+    demo: Demo | None = None
+    """Its rows of the demo data; None: the type has none of its own."""
 
     def policy_rows(self) -> tuple[PolicyRow, ...]:
         """This type's rows of the policy table: its shared writes, then the others."""

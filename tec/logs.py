@@ -18,7 +18,7 @@ JSON_FIELDS = "%(asctime)s %(levelname)s %(name)s %(request_id)s %(message)s"
 
 def log_config(settings: Settings) -> dict[str, Any]:
     """A ``logging.config.dictConfig`` for these settings (also handed to uvicorn)."""
-    if settings.log_format == "json":
+    if settings.observability.log_format == "json":
         formatter: dict[str, Any] = {
             "()": "pythonjsonlogger.json.JsonFormatter",
             "fmt": JSON_FIELDS,
@@ -26,7 +26,7 @@ def log_config(settings: Settings) -> dict[str, Any]:
         }
     else:
         formatter = {"format": TEXT}
-    level = settings.log_level.upper()
+    level = settings.observability.log_level.upper()
     return {
         "version": 1,
         "disable_existing_loggers": False,

@@ -15,6 +15,7 @@ from typing import Any
 
 import httpx
 import pytest
+from hypothesis import settings as hypothesis_settings
 from tortoise import Tortoise, connections
 
 from gateway.app import create_app
@@ -23,6 +24,11 @@ from services.demo.loader import load_demo
 from services.settings import Settings
 
 POSTGRES_URL = os.environ.get("TEC_TEST_DATABASE_URL", "")
+
+# Generated examples are the same at every run: derived from each test, never from the
+# clock or an example database.
+hypothesis_settings.register_profile("suite", derandomize=True, database=None, deadline=None)
+hypothesis_settings.load_profile("suite")
 
 
 def _backend_label() -> str:
@@ -82,8 +88,8 @@ async def database(settings: Settings) -> AsyncIterator[Settings]:
         if problem:
             pytest.skip(f"PostgreSQL does not answer at {POSTGRES_URL} ({problem})")
         await _reset_postgres(POSTGRES_URL)
-    await db.migrate(settings)
-    await Tortoise.init(config=db.tortoise_config(settings))
+    await db.migrate(settings.database)
+    await Tortoise.init(config=db.tortoise_config(settings.database))
     await load_demo()
     yield settings
     await connections.close_all()
@@ -128,6 +134,37 @@ class GraphQLClient:
         body = await self(query, variables, headers)
         assert "errors" not in body, body["errors"]
         return body["data"]
+
+
+USER_ERRORS = "errors { field code message }"
+"""Selection of a payload's user errors, to put in a mutation's selection."""
+
+
+def user_errors(body: dict[str, Any], mutation: str) -> list[dict[str, Any]]:
+    """The user errors of ``mutation``'s payload in the answer ``body``: a refusal as
+    data, so no top-level error, ``data`` intact and the payload's object null."""
+    assert "errors" not in body, body["errors"]
+    payload = body["data"][mutation]
+    assert payload["errors"], f"{mutation} was not refused: {payload}"
+    for name, value in payload.items():
+        if name not in ("errors", "__typename"):
+            assert value is None, f"{mutation} refused but returned its {name}: {value}"
+    return payload["errors"]
+
+
+def user_error(body: dict[str, Any], mutation: str) -> tuple[str, str | None]:
+    """``(code, field)`` of the first user error of ``mutation`` in ``body``; the field
+    is the last name of its path (``title`` for ``["input", "title"]``)."""
+    first = user_errors(body, mutation)[0]
+    return first["code"], (first["field"] or [None])[-1]
+
+
+def payload(body: dict[str, Any], mutation: str, field: str) -> Any:
+    """The object ``field`` of ``mutation``'s payload, which must have no user errors."""
+    assert "errors" not in body, body["errors"]
+    found = body["data"][mutation]
+    assert found["errors"] == [], found["errors"]
+    return found[field]
 
 
 @pytest.fixture

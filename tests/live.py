@@ -1,18 +1,26 @@
-"""A real gateway in a subprocess (``tec demo`` then ``tec serve``) for end-to-end tests."""
+"""A real gateway in a subprocess (the demo database, then ``tec serve``) for end-to-end
+tests, and the demo database itself: ``tec demo`` runs once per test process, on a SQLite
+file of its own that every test needing a demo database gets a copy of."""
 
 from __future__ import annotations
 
+import atexit
 import contextlib
 import os
+import shutil
 import socket
+import sqlite3
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
+
+from services.settings import instance_directory_of
 
 TEC = str(Path(sys.executable).parent / "tec")
 
@@ -21,12 +29,15 @@ TEC = str(Path(sys.executable).parent / "tec")
 class LiveServer:
     base_url: str
     env: dict[str, str]
+    # Every command and the server run here, as an operator's shell would.
+    cwd: Path
 
     def tec(self, *args: str, stdin: str | None = None) -> str:
         """Run a ``tec`` command against the same database; its standard output."""
         result = subprocess.run(
             [TEC, *args],
             env=self.env,
+            cwd=self.cwd,
             input=stdin,
             capture_output=True,
             text=True,
@@ -45,6 +56,59 @@ class LiveServer:
             json={"query": query, "variables": variables or {}},
         )
         return response.json()
+
+
+@dataclass(frozen=True)
+class DemoDatabase:
+    """A SQLite file as ``tec demo`` left it, its search index, and what it printed."""
+
+    path: Path
+    index: Path
+    output: str
+
+
+_demo: DemoDatabase | None = None
+
+
+def _demo_database() -> DemoDatabase:
+    global _demo
+    if _demo is None:
+        home = Path(tempfile.mkdtemp(prefix="tec-demo-"))
+        atexit.register(shutil.rmtree, home, ignore_errors=True)
+        path = home / "demo.sqlite3"
+        env = {
+            **os.environ,
+            "TEC_DATABASE_URL": f"sqlite://{path}",
+            "TEC_SEARCH_PATH": str(home / "index"),
+            "TEC_LOG_LEVEL": "warning",
+        }
+        env.pop("TEC_TEST_DATABASE_URL", None)
+        done = subprocess.run(
+            [TEC, "demo"], env=env, cwd=home, capture_output=True, text=True, timeout=300
+        )
+        assert done.returncode == 0, done.stderr
+        _demo = DemoDatabase(path=path, index=home / "index", output=done.stdout)
+    return _demo
+
+
+def copy_demo_database(target: Path) -> str:
+    """Put at ``target`` a SQLite database as ``tec demo`` leaves it (a copy of the one
+    made for this test process); returns what ``tec demo`` printed when making it."""
+    made = _demo_database()
+    target.parent.mkdir(parents=True, exist_ok=True)
+    # SQLite's own copy: what is still in the write-ahead log comes along.
+    with sqlite3.connect(made.path) as source, sqlite3.connect(target) as copy:
+        source.backup(copy)
+    source.close()
+    copy.close()
+    return made.output
+
+
+def copy_demo_index(target: Path) -> Path:
+    """Put at ``target`` (a directory) a copy of the embedded search index ``tec demo``
+    left beside the demo database; returns ``target``."""
+    shutil.copytree(_demo_database().index, target)
+    return target
 
 
 def _free_port() -> int:
@@ -68,13 +132,30 @@ def _environment(tmp_path: Path, port: int, settings: dict[str, str]) -> dict[st
 
 @contextlib.contextmanager
 def live_server(tmp_path: Path, **settings: str) -> Iterator[LiveServer]:
-    """``tec demo`` then ``tec serve`` on a free port (a SQLite file in ``tmp_path`` unless
-    ``TEC_DATABASE_URL`` is given)."""
+    """``tec serve`` on a free port over the demo data: a SQLite file in ``tmp_path``
+    unless ``TEC_DATABASE_URL`` is given. A SQLite database is a copy of the demo database
+    (one already there, another server's, is served as it is); any other gets ``tec demo``.
+    Commands run in ``tmp_path``, where a relative database path is read from."""
     port = _free_port()
     server = LiveServer(
-        base_url=f"http://127.0.0.1:{port}", env=_environment(tmp_path, port, settings)
+        base_url=f"http://127.0.0.1:{port}",
+        env=_environment(tmp_path, port, settings),
+        cwd=tmp_path,
     )
-    server.tec("demo")
+    url = server.env["TEC_DATABASE_URL"]
+    if not url.startswith("sqlite://"):
+        server.tec("demo")
+    else:
+        # A relative path is read from ``tmp_path``, where the commands run.
+        database = tmp_path / url.removeprefix("sqlite://")
+        if not database.exists():
+            copy_demo_database(database)
+            index = server.env.get("TEC_SEARCH_PATH")
+            index_path = (
+                tmp_path / index if index else tmp_path / instance_directory_of(url) / "search"
+            )
+            if not index_path.exists():
+                copy_demo_index(index_path)
     with _serving(tmp_path, server):
         yield server
 
@@ -85,7 +166,9 @@ def serving(tmp_path: Path, **settings: str) -> Iterator[LiveServer]:
     ``tec demo``: the caller's data stays as it is)."""
     port = _free_port()
     server = LiveServer(
-        base_url=f"http://127.0.0.1:{port}", env=_environment(tmp_path, port, settings)
+        base_url=f"http://127.0.0.1:{port}",
+        env=_environment(tmp_path, port, settings),
+        cwd=tmp_path,
     )
     with _serving(tmp_path, server):
         yield server
@@ -93,11 +176,12 @@ def serving(tmp_path: Path, **settings: str) -> Iterator[LiveServer]:
 
 @contextlib.contextmanager
 def _serving(tmp_path: Path, server: LiveServer) -> Iterator[None]:
-    log = (tmp_path / "serve.log").open("w+")
+    port = server.base_url.rsplit(":", 1)[1]
+    log = (tmp_path / f"serve-{port}.log").open("w+")
     process = subprocess.Popen(
         [TEC, "serve", "--no-migrate"],
         env=server.env,
-        cwd=tmp_path,
+        cwd=server.cwd,
         stdout=log,
         stderr=subprocess.STDOUT,
     )

@@ -13,7 +13,6 @@ import asyncio
 import base64
 import contextlib
 import datetime as dt
-import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -34,7 +33,9 @@ from services.resources.models import Resource
 from services.themes.content_type import THEME
 from services.themes.models import Theme
 from services.viewer import Role, Viewer
+from tests.conftest import USER_ERRORS
 from tests.live import LiveServer, serving
+from tests.unique import unique_tag
 
 ROUNDS = 20
 EDITOR = Viewer(role=Role.EDITOR)
@@ -42,7 +43,7 @@ Request = tuple[str, dict[str, Any]]
 
 
 def _title() -> str:
-    return f"Course {uuid.uuid4().hex[:8]}"
+    return f"Course {unique_tag(8)}"
 
 
 def global_id(type_name: str, pk: int) -> str:
@@ -66,22 +67,30 @@ class Kind:
     def name(self) -> str:
         return self.model.__name__
 
+    @property
+    def payload_field(self) -> str:
+        """The object's field in the mutations' payloads (``resource``)."""
+        return self.name[0].lower() + self.name[1:]
+
     def update(self, pk: int, title: str) -> Request:
         document = (
             f"mutation($id: ID!, $v: Int!, $t: String!) {{ update{self.name}"
-            f"(id: $id, version: $v, input: {{title: $t}}) {{ version title }} }}"
+            f"(id: $id, version: $v, input: {{title: $t}}) "
+            f"{{ {self.payload_field} {{ version title }} {USER_ERRORS} }} }}"
         )
         return document, {"id": global_id(self.name, pk), "v": 1, "t": title}
 
     def delete(self, pk: int) -> Request:
         document = (
-            f"mutation($id: ID!, $v: Int!) {{ delete{self.name}(id: $id, version: $v) {{ id }} }}"
+            f"mutation($id: ID!, $v: Int!) {{ delete{self.name}(id: $id, version: $v) "
+            f"{{ deletedId {USER_ERRORS} }} }}"
         )
         return document, {"id": global_id(self.name, pk), "v": 1}
 
     def publish(self, pk: int) -> Request:
         document = (
-            "mutation($id: ID!, $v: Int!) { publish(id: $id, version: $v) { ... on Node { id } } }"
+            "mutation($id: ID!, $v: Int!) { publish(id: $id, version: $v) { node { id } "
+            f"{USER_ERRORS} }} }}"
         )
         return document, {"id": global_id(self.name, pk), "v": 1}
 
@@ -142,12 +151,18 @@ class Outcome:
 
 
 async def send(client: httpx.AsyncClient, request: Request) -> Outcome:
+    """A top-level error or a payload's first user error (its field the last name of its
+    path), or ``OK``."""
     document, variables = request
     body = (await client.post("/graphql", json={"query": document, "variables": variables})).json()
     if body.get("errors"):
         error = body["errors"][0]
         extensions = error.get("extensions") or {}
         return Outcome(extensions.get("code", "?"), extensions.get("field"), error["message"])
+    for answer in body["data"].values():
+        if isinstance(answer, dict) and answer.get("errors"):
+            first = answer["errors"][0]
+            return Outcome(first["code"], (first["field"] or [None])[-1], first["message"])
     return Outcome("OK", data=body["data"])
 
 
@@ -220,7 +235,7 @@ async def update_against_delete(clients: Clients, kind: Kind, rounds: int = ROUN
         else:
             this.expect(updated.code == "OK", f"update got {updated.code}")
             this.expect(lost(deleted), f"delete got {deleted.code}: {deleted.message}")
-            reported = (updated.data or {}).get(f"update{kind.name}")
+            reported = (updated.data or {}).get(f"update{kind.name}", {}).get(kind.payload_field)
             this.expect(reported == {"version": 2, "title": title}, str(reported))
             this.expect(
                 after is not None and (after.version, after.title) == (2, title),

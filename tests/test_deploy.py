@@ -25,7 +25,7 @@ from tec.cli import app as tec_app
 
 ROOT = Path(__file__).resolve().parent.parent
 DEPLOY = ROOT / "deploy"
-FIELDS = Settings.model_fields
+FIELDS = Settings.fields()
 PREFIX = "TEC_"
 SECRET_ENDINGS = ("SECRET", "PASSWORD", "_KEY", "_TOKEN")
 # `${VAR:?message}` in compose: the operator must set VAR, compose refuses to start without.
@@ -222,27 +222,27 @@ def _production_rules(settings: Settings) -> list[str]:
     def has(name: str) -> bool:
         return name in FIELDS
 
-    if not settings.database_url.startswith("postgres://"):
+    if not settings.database.database_url.startswith("postgres://"):
         problems.append("TEC_DATABASE_URL must be PostgreSQL (several processes share it)")
-    if has("environment") and settings.environment != "production":
+    if has("environment") and settings.security.environment != "production":
         problems.append("TEC_ENVIRONMENT must be production")
-    if has("debug") and settings.debug:
+    if has("debug") and settings.http.debug:
         problems.append("TEC_DEBUG must be false")
     if has("search_engine"):
-        if settings.search_engine != "meilisearch":
+        if settings.search.search_engine != "meilisearch":
             problems.append("TEC_SEARCH_ENGINE must be meilisearch (the index is shared)")
         for name in ("meili_url", "meili_api_key"):
-            if has(name) and not getattr(settings, name):
+            if has(name) and not settings.value(name):
                 problems.append(f"{PREFIX}{name.upper()} must be set")
-    if has("smtp_host") and not settings.smtp_host:
+    if has("smtp_host") and not settings.mail.smtp_host:
         problems.append("TEC_SMTP_HOST must be set (else mail goes to files in the container)")
-    if has("redis_url") and not settings.redis_url:
+    if has("redis_url") and not settings.limits.redis_url:
         problems.append("TEC_REDIS_URL must be set (rate limits shared by the replicas)")
-    if has("public_url") and not settings.public_url.startswith(("https://", "http://")):
+    if has("public_url") and not settings.http.public_url.startswith(("https://", "http://")):
         problems.append("TEC_PUBLIC_URL must be the public absolute URL (links in mail)")
     # Whatever the code documents as required in production.
     for name, field in FIELDS.items():
-        if "required in production" in (field.description or "") and not getattr(settings, name):
+        if "required in production" in (field.description or "") and not settings.value(name):
             problems.append(f"{PREFIX}{name.upper()} is required in production")
     return problems
 

@@ -6,8 +6,9 @@ are each SIGKILLed and restarted; every acknowledged write must be in the databa
 search index must converge, each subscriber must get the issue once and the rate limit
 must hold across the replicas.
 
-It runs once per `make test`, in the SQLite pass (it brings its own PostgreSQL), and only
-where the PostgreSQL server binaries and redis-server are installed.
+It runs once per `make test`, in the PostgreSQL pass (the production layout; it brings
+its own PostgreSQL, so it runs once, and the SQLite pass stays quick), and only where the
+PostgreSQL server binaries and redis-server are installed.
 """
 
 from __future__ import annotations
@@ -29,8 +30,8 @@ BINARIES, MISSING = find_binaries()
 pytestmark = [
     pytest.mark.skipif(BINARIES is None, reason=f"the staging run needs {MISSING}"),
     pytest.mark.skipif(
-        bool(os.environ.get("TEC_TEST_DATABASE_URL")),
-        reason="the staging run starts its own PostgreSQL: it runs in the SQLite pass only",
+        not os.environ.get("TEC_TEST_DATABASE_URL"),
+        reason="the staging run is the production layout: it runs in the PostgreSQL pass",
     ),
 ]
 

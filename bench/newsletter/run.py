@@ -59,8 +59,8 @@ async def _setup(settings, count: int):  # type: ignore[no-untyped-def]
     from services.themes.models import Theme
     from services.viewer import Role, Viewer
 
-    await db.migrate(settings)
-    await Tortoise.init(config=db.tortoise_config(settings))
+    await db.migrate(settings.database)
+    await Tortoise.init(config=db.tortoise_config(settings.database))
     await load_demo()
     theme = await Theme.create(slug=f"bench-{int(time.time())}", title="Bench")
     at = now()
@@ -149,7 +149,7 @@ async def main(args: argparse.Namespace) -> None:
 
         frozen = await NewsletterIssue.get(id=issue.id)
         envelope = MessageFactory(
-            sender=settings.mail_from, subject=frozen.frozen_subject or "", domain_key="bare"
+            sender=settings.mail.mail_from, subject=frozen.frozen_subject or "", domain_key="bare"
         ).build(
             to_name="Abonné",
             to_address="bare@example.org",

@@ -241,10 +241,10 @@ async def fill_database(settings: Any, docs: list[dict[str, Any]]) -> None:
     from services.territories.models import Territory
     from services.themes.models import Theme
 
-    await db.migrate(settings)
+    await db.migrate(settings.database)
     from tortoise import Tortoise
 
-    await Tortoise.init(config=db.tortoise_config(settings))
+    await Tortoise.init(config=db.tortoise_config(settings.database))
     published = dt.datetime(2015, 1, 1, tzinfo=dt.UTC)
     await Theme.bulk_create(
         [

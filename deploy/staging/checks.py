@@ -231,12 +231,15 @@ async def newsletter_once(
     sink: Path,
     batch_size: int,
     sender_deaths: list[float],
+    database_restarts: list[float],
     epoch: float,
     settled: dict[str, Any],
 ) -> Check:
     """``sender_deaths``: when mail senders died (killed or exited), in seconds from
-    ``epoch`` (the start of the load, Unix time); those while the issue was being sent
-    may each repeat one batch."""
+    ``epoch`` (the start of the load, Unix time); ``database_restarts``: when PostgreSQL
+    was killed. Each of them while the issue was being sent may strand one batch that the
+    SMTP server accepted but the queue did not record, sent again once its lease expires:
+    duplicates are bounded by those batches, and each duplicate is a reclaimed delivery."""
     from services.newsletters.models import Delivery, NewsletterIssue
 
     if issue_pk is None:
@@ -258,14 +261,20 @@ async def newsletter_once(
     started = issue.frozen_at.timestamp() - epoch if issue.frozen_at else None
     times = [at - epoch for _, _, at in rows]
     first, last = (min(times), max(times)) if times else (None, None)
-    during = [t for t in sender_deaths if started is not None and last is not None]
-    during = [t for t in during if started <= t <= last]  # type: ignore[operator]
+
+    def while_sending(times: list[float]) -> list[float]:
+        if started is None or last is None:
+            return []
+        return [t for t in times if started <= t <= last]
+
+    during = while_sending(sender_deaths)
+    restarts = while_sending(database_restarts)
     missed = [r for r in recipients if counts[r.lower()] == 0]
     duplicated = {r: n for r, n in counts.items() if n > 1}
     extra = sum(n - 1 for n in duplicated.values())
     mixed_ids = [r for r, found in ids.items() if len(found) > 1]
     reclaims = sum(await Delivery.filter(issue_id=issue_pk).values_list("reclaims", flat=True))
-    allowed = batch_size * len(during)
+    allowed = min(batch_size * (len(during) + len(restarts)), reclaims)
     figures = {
         "issue_queued_at_s": _round(started),
         "first_received_at_s": _round(first),
@@ -280,6 +289,7 @@ async def newsletter_once(
         "extra_messages": extra,
         "allowed_extra": allowed,
         "sender_deaths_while_sending": len(during),
+        "database_restarts_while_sending": len(restarts),
         "batch_size": batch_size,
         "reclaimed_deliveries": reclaims,
         "duplicates_with_different_message_ids": len(mixed_ids),
@@ -296,8 +306,9 @@ async def newsletter_once(
     )
     detail = (
         f"{len(counts)}/{len(recipients)} recipients, {len(missed)} missed, {extra} duplicates "
-        f"(allowed {allowed} = batch {batch_size} × {len(during)} sender deaths while "
-        f"sending; {reclaims} deliveries reclaimed), issue {settled.get('issue_status') or '?'}, "
+        f"(allowed {allowed}: batch {batch_size} × ({len(during)} sender deaths + "
+        f"{len(restarts)} database restarts while sending), at most the {reclaims} deliveries "
+        f"reclaimed), issue {settled.get('issue_status') or '?'}, "
         f"sent from {_round(first)} s to {_round(last)} s"
     )
     return Check("every subscriber got the issue once", passed, detail, figures)

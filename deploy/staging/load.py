@@ -38,46 +38,56 @@ REFUSALS = {
     "ROUND_CLOSED",
     "ROUND_NOT_OPEN",
     "NOT_A_CANDIDATE",
+    "SEAT_TAKEN",
+    "ALREADY_MEMBER",
     "GRAPHQL_VALIDATION_FAILED",
     "GRAPHQL_PARSE_FAILED",
 }
 
 SIGN_IN = """mutation SignIn($email: String!, $password: String!) {
-  signIn(email: $email, password: $password) { token }
+  signIn(email: $email, password: $password) { token errors { field code message } }
 }"""
 CREATE = """mutation Create($input: ResourceCreateInput!) {
-  createResource(input: $input) { id version title status }
+  createResource(input: $input) {
+    resource { id version title status } errors { field code message }
+  }
 }"""
 UPDATE = """mutation Update($id: ID!, $version: Int!, $input: ResourceUpdateInput!) {
-  updateResource(id: $id, version: $version, input: $input) { id version title status }
+  updateResource(id: $id, version: $version, input: $input) {
+    resource { id version title status } errors { field code message }
+  }
 }"""
 PUBLISH = """mutation Publish($id: ID!, $version: Int!) {
-  publish(id: $id, version: $version) { ... on Resource { id version title status } }
+  publish(id: $id, version: $version) {
+    node { ... on Resource { id version title status } } errors { field code message }
+  }
 }"""
 UNPUBLISH = """mutation Unpublish($id: ID!, $version: Int!) {
-  unpublish(id: $id, version: $version) { ... on Resource { id version title status } }
+  unpublish(id: $id, version: $version) {
+    node { ... on Resource { id version title status } } errors { field code message }
+  }
 }"""
 READ_RESOURCE = """query Resource($id: ID!) {
   node(id: $id) { ... on Resource { id version title status } }
 }"""
-CAST = (
-    """mutation Cast($round: ID!, $theme: ID!) { castVote(round: $round, theme: $theme) { id } }"""
-)
-WITHDRAW = """mutation Withdraw($round: ID!, $theme: ID!) {
-  withdrawVote(round: $round, theme: $theme) { id }
+CAST = """mutation Cast($round: ID!, $theme: ID!) {
+  castVote(round: $round, theme: $theme) { votingRound { id } errors { field code message } }
 }"""
-SUBSCRIBE = (
-    """mutation Subscribe($input: SubscribeInput!) { subscribe(input: $input) { message } }"""
-)
+WITHDRAW = """mutation Withdraw($round: ID!, $theme: ID!) {
+  withdrawVote(round: $round, theme: $theme) { votingRound { id } errors { field code message } }
+}"""
+SUBSCRIBE = """mutation Subscribe($input: SubscribeInput!) {
+  subscribe(input: $input) { message errors { field code message } }
+}"""
 THEMES = """{ themes(first: 20) { nodes { id title } } }"""
-OPEN_ROUND = (
-    """mutation Open($input: VotingRoundInput!) { openVotingRound(input: $input) { id } }"""
-)
-CREATE_ISSUE = """mutation Issue($input: NewsletterIssueInput!) {
-  createNewsletterIssue(input: $input) { id version }
+OPEN_ROUND = """mutation Open($input: VotingRoundInput!) {
+  openVotingRound(input: $input) { votingRound { id } errors { field code message } }
+}"""
+CREATE_ISSUE = """mutation Issue($input: NewsletterIssueCreateInput!) {
+  createNewsletterIssue(input: $input) { issue { id version } errors { field code message } }
 }"""
 SCHEDULE = """mutation Schedule($id: ID!, $at: DateTime!) {
-  scheduleNewsletter(id: $id, at: $at) { id status }
+  scheduleNewsletter(id: $id, at: $at) { issue { id status } errors { field code message } }
 }"""
 
 
@@ -129,6 +139,12 @@ def classify(status: int, body: Any) -> tuple[str, str]:
     code = ""
     if errors:
         code = str((errors[0].get("extensions") or {}).get("code") or "ERROR")
+    elif status == 200 and isinstance(body, dict) and isinstance(body.get("data"), dict):
+        # A mutation's refusal is data: its payload's user errors.
+        for answer in body["data"].values():
+            if isinstance(answer, dict) and answer.get("errors"):
+                code = str(answer["errors"][0].get("code") or "ERROR")
+                return code, ("refused" if code in REFUSALS else "failed")
     if status == 200 and isinstance(body, dict) and body.get("data") and not errors:
         return "ok", "ok"
     if status == 429:
@@ -347,7 +363,7 @@ class Load:
             token=self.accounts.editor_token,
         )
         if outcome.ok:
-            node = outcome.data["createResource"]  # type: ignore[index]
+            node = outcome.data["createResource"]["resource"]  # type: ignore[index]
             record = ResourceRecord(
                 node["id"], slug, (node["version"], node["title"], node["status"])
             )
@@ -368,7 +384,7 @@ class Load:
                 {"id": record.id, "version": version, "input": {"title": target[1]}},
                 token=self.accounts.editor_token,
             )
-            field_name = "updateResource"
+            field_name, object_name = "updateResource", "resource"
         else:
             target = (version + 1, title, "PUBLISHED" if op == "publish" else "DRAFT")
             outcome = await self.client.gql(
@@ -377,9 +393,9 @@ class Load:
                 {"id": record.id, "version": version},
                 token=self.accounts.editor_token,
             )
-            field_name = op
+            field_name, object_name = op, "node"
         if outcome.ok:
-            node = outcome.data[field_name]  # type: ignore[index]
+            node = outcome.data[field_name][object_name]  # type: ignore[index]
             record.acked = (node["version"], node["title"], node["status"])
             record.unconfirmed.clear()
             record.acked_writes += 1

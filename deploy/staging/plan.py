@@ -49,7 +49,10 @@ class Profile:
     """TEC_MAIL_RATE of the mailer: paces the issue so that it spans several faults."""
     mail_batch_size: int = 25
     """TEC_MAIL_BATCH_SIZE: also the most messages one dead sender may repeat."""
-    mail_lease_seconds: float = 10.0
+    mail_lease_seconds: float = 30.0
+    """TEC_MAIL_LEASE_SECONDS: longer than the PostgreSQL restart (about 15 s here), as the
+    production default (300 s) is, so that only a sender's death sends a batch twice; short
+    enough that the dead mailer's batch is reclaimed within the load."""
     anonymous_budget: int = 40
     """TEC_RATE_LIMIT_ANONYMOUS: what the burst checks (per client address and window)."""
     rate_window: int = 60

@@ -295,7 +295,7 @@ class Stack:
         from services.themes.models import Theme
 
         p = self.options.profile
-        async with db.database(self.settings()):
+        async with db.database(self.settings().database):
             theme = await Theme.create(
                 slug=f"segment-repetition-{self.run_tag}", title="Segment de la répétition"
             )
@@ -378,7 +378,7 @@ class Stack:
             editor_token=editor,
             api_key=seeded.api_key,
             voters=voters,
-            round_id=opened.data["openVotingRound"]["id"],  # type: ignore[index]
+            round_id=opened.data["openVotingRound"]["votingRound"]["id"],  # type: ignore[index]
             candidates=candidates,
             votes_per_territory=3,
         )
@@ -445,7 +445,7 @@ async def act(
             attempts=10,
         )
         if created.ok:
-            issue_id = created.data["createNewsletterIssue"]["id"]  # type: ignore[index]
+            issue_id = created.data["createNewsletterIssue"]["issue"]["id"]  # type: ignore[index]
             scheduled = await retry(
                 lambda: client.gql(
                     "setup",
@@ -563,7 +563,7 @@ async def run(options: Options, binaries: Binaries) -> int:
             [f["killed_at"] for f in timeline.faults if f["target"] == "mailer"]
             + [e.at for e in stack.supervisor.exits if e.service == "mailer"]
         )
-        async with db.database(stack.settings()):
+        async with db.database(stack.settings().database):
             settled = await checks.settle(state["issue_pk"], timeout=profile.settle_seconds)
             results = [
                 await checks.acknowledged_writes(
@@ -576,6 +576,9 @@ async def run(options: Options, binaries: Binaries) -> int:
                     sink=stack.sink,
                     batch_size=profile.mail_batch_size,
                     sender_deaths=mailer_deaths,
+                    database_restarts=[
+                        f["killed_at"] for f in timeline.faults if f["target"] == "postgres"
+                    ],
                     epoch=clock.epoch,
                     settled=settled,
                 ),

@@ -14,6 +14,7 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, Response
 from starlette.routing import Route
 
+from gateway.pages.html import page as _page
 from mailer.sending import public_render
 from services.errors import DomainError
 from services.newsletters import service
@@ -21,22 +22,6 @@ from services.pagination import PageRequest
 from services.subscribers import service as subscribers
 from services.subscribers.models import SubscriberAudience
 from services.subscribers.signing import signing_keys
-
-_STYLE = (
-    "body{font-family:Arial,Helvetica,sans-serif;max-width:40rem;margin:2rem auto;"
-    "padding:0 1rem;color:#1e1e1e}h1{color:#000091}a{color:#000091}"
-    "button{background:#000091;color:#fff;border:0;padding:.6rem 1rem;font-size:1rem}"
-)
-
-
-def _page(title: str, body: str, *, status: int = 200) -> HTMLResponse:
-    html = (
-        f'<!doctype html><html lang="fr"><head><meta charset="utf-8">'
-        f'<meta name="viewport" content="width=device-width, initial-scale=1">'
-        f"<title>{escape(title)}</title><style>{_STYLE}</style></head>"
-        f"<body><h1>{escape(title)}</h1>{body}</body></html>"
-    )
-    return HTMLResponse(html, status_code=status, headers={"Cache-Control": "no-store"})
 
 
 def _settings(request: Request):  # type: ignore[no-untyped-def]

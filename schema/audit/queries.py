@@ -8,7 +8,16 @@ import strawberry
 
 from schema import registry
 from schema.audit.types import AuditEntry
-from schema.relay import After, Connection, First, connection, from_global_id, page_request
+from schema.relay import (
+    After,
+    Before,
+    Connection,
+    First,
+    Last,
+    connection,
+    from_global_id,
+    page_request,
+)
 from services.audit import service
 
 
@@ -34,6 +43,8 @@ class AuditQueries:
         ] = None,
         first: First = None,
         after: After = None,
+        last: Last = None,
+        before: Before = None,
     ) -> Connection[AuditEntry]:
         flt = service.AuditFilter()
         if filter is not None:
@@ -45,6 +56,6 @@ class AuditQueries:
             )
         ctx = info.context
         page = await service.list_audit_entries(
-            ctx.viewer, flt=flt, page=page_request(ctx.settings, first, after)
+            ctx.viewer, flt=flt, page=page_request(info, first, after, last, before)
         )
         return connection(page, AuditEntry.from_model)

@@ -10,18 +10,20 @@ from schema import registry
 from schema.arguments import Version
 from schema.concepts.types import Concept
 from schema.inputs import content_inputs, given_fields
-from schema.relay import Deleted, decode_id
+from schema.payloads import DeletePayload, payload_mutation
+from schema.relay import decode_id
 from services.concepts.content_type import CONCEPT
 from services.editing import create_content, delete_content, update_content
 
 ConceptID = Annotated[strawberry.ID, strawberry.argument(description="ID of the concept.")]
 ConceptCreateInput, ConceptUpdateInput = content_inputs(CONCEPT, "a concept")
+CreateConceptPayload, UpdateConceptPayload = registry.payloads(Concept)
 
 
 @registry.mutation
 @strawberry.type
 class ConceptMutations:
-    @strawberry.mutation(description="Create a concept as a draft (editors).")
+    @payload_mutation(CreateConceptPayload, description="Create a concept as a draft (editors).")
     async def create_concept(
         self,
         info: strawberry.Info,
@@ -30,7 +32,7 @@ class ConceptMutations:
         row = await create_content(info.context.viewer, CONCEPT, given_fields(input, CONCEPT))
         return Concept.from_model(row)
 
-    @strawberry.mutation(description="Change a concept (editors).")
+    @payload_mutation(UpdateConceptPayload, description="Change a concept (editors).")
     async def update_concept(
         self,
         info: strawberry.Info,
@@ -47,11 +49,13 @@ class ConceptMutations:
         )
         return Concept.from_model(row)
 
-    @strawberry.mutation(description="Delete a concept for good (editors); archive it to keep it.")
+    @payload_mutation(
+        DeletePayload, description="Delete a concept for good (editors); archive it to keep it."
+    )
     async def delete_concept(
         self, info: strawberry.Info, id: ConceptID, version: Version
-    ) -> Deleted:
+    ) -> strawberry.ID:
         await delete_content(
             info.context.viewer, CONCEPT, decode_id(id, "Concept"), version=version
         )
-        return Deleted(id=id)
+        return id

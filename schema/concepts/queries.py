@@ -10,7 +10,7 @@ from schema import registry
 from schema.caching import public_read
 from schema.concepts.loaders import concept_by_id
 from schema.concepts.types import Concept, ConceptOrder
-from schema.relay import After, Connection, First, connection, page_request
+from schema.relay import After, Before, Connection, First, Last, connection, page_request
 from services.concepts import service
 
 
@@ -26,11 +26,13 @@ class ConceptQueries:
         ] = None,
         first: First = None,
         after: After = None,
+        last: Last = None,
+        before: Before = None,
     ) -> Connection[Concept]:
         page = await service.list_concepts(
             info.context.viewer,
             order=order.value if order else None,
-            page=page_request(info.context.settings, first, after),
+            page=page_request(info, first, after, last, before),
         )
         return connection(page, Concept.from_model)
 

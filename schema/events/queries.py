@@ -10,7 +10,16 @@ from schema import registry
 from schema.caching import public_read
 from schema.events.loaders import event_by_id
 from schema.events.types import Event, EventFilter, EventOrder
-from schema.relay import After, Connection, First, connection, decode_ids, page_request
+from schema.relay import (
+    After,
+    Before,
+    Connection,
+    First,
+    Last,
+    connection,
+    decode_ids,
+    page_request,
+)
 from services.events import service
 
 
@@ -41,13 +50,15 @@ class EventQueries:
         order: Annotated[EventOrder | None, strawberry.argument(description="Sort order.")] = None,
         first: First = None,
         after: After = None,
+        last: Last = None,
+        before: Before = None,
     ) -> Connection[Event]:
         ctx = info.context
         page = await service.list_events(
             ctx.viewer,
             flt=to_service_filter(filter),
             order=order.value if order else None,
-            page=page_request(ctx.settings, first, after),
+            page=page_request(info, first, after, last, before),
         )
         return connection(page, Event.from_model)
 

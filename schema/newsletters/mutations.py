@@ -24,6 +24,7 @@ from schema.newsletters.types import (
     SubscriberAudienceEnum,
     TestSendReceipt,
 )
+from schema.payloads import object_payload, payload_mutation
 from schema.relay import decode_id, decode_ids
 from schema.strawberry_compat import graphql_core_schema
 from services.accounts.service import normalize_email
@@ -38,18 +39,29 @@ ItemID = Annotated[
     strawberry.ID, strawberry.argument(description="Global ID of the item (resource, event…).")
 ]
 Section = Annotated[SectionKindEnum, strawberry.argument(description="The section.")]
+NewsletterIssuePayload = object_payload(
+    "NewsletterIssuePayload", "issue", NewsletterIssue, "The issue, as it is now."
+)
+ComposeNewsletterPayload = object_payload(
+    "ComposeNewsletterPayload",
+    "composed",
+    ComposedNewsletter,
+    "The issue as subscribers would get it now.",
+)
+SendTestNewsletterPayload = object_payload(
+    "SendTestNewsletterPayload", "receipt", TestSendReceipt, "The test message sent."
+)
+CreateNewsletterTemplatePayload = object_payload(
+    "CreateNewsletterTemplatePayload", "template", NewsletterTemplate, "The template stored."
+)
 
 
-@strawberry.input(description="Fields of an issue. On update, omitted fields are left as they are.")
-class NewsletterIssueInput:
+@strawberry.input(description="Fields of an issue to change; omitted fields are left as they are.")
+class NewsletterIssueUpdateInput:
     title: str | None = strawberry.field(default=strawberry.UNSET, description="Title.")
     subject: str | None = strawberry.field(
         default=strawberry.UNSET,
         description="E-mail subject (no line breaks); the title if omitted.",
-    )
-    month: dt.date | None = strawberry.field(
-        default=strawberry.UNSET,
-        description="Month of the issue (creation only): picks its theme, concept and agenda.",
     )
     introduction: str | None = strawberry.field(
         default=strawberry.UNSET, description="Introduction (plain text, paragraphs)."
@@ -68,11 +80,20 @@ class NewsletterIssueInput:
     )
 
 
+@strawberry.input(description="Fields of an issue to create; the non-null ones are required.")
+class NewsletterIssueCreateInput(NewsletterIssueUpdateInput):
+    title: str = strawberry.field(description="Title.")
+    month: dt.date | None = strawberry.field(
+        default=strawberry.UNSET,
+        description="Month of the issue: picks its theme, concept and agenda.",
+    )
+
+
 def _given(value: Any) -> Any:
     return None if value is strawberry.UNSET else value
 
 
-def _changes(data: NewsletterIssueInput) -> service.IssueChanges:
+def _changes(data: NewsletterIssueUpdateInput) -> service.IssueChanges:
     themes = _given(data.themes)
     audiences = _given(data.audiences)
     template = _given(data.template)
@@ -163,29 +184,29 @@ class NewsletterTemplateInput:
 @registry.mutation
 @strawberry.type
 class NewsletterMutations:
-    @strawberry.mutation(description="Create a draft issue (editors).")
+    @payload_mutation(NewsletterIssuePayload, description="Create a draft issue (editors).")
     async def create_newsletter_issue(
         self,
         info: strawberry.Info,
-        input: Annotated[NewsletterIssueInput, strawberry.argument(description="Its fields.")],
+        input: Annotated[
+            NewsletterIssueCreateInput, strawberry.argument(description="Its fields.")
+        ],
     ) -> NewsletterIssue:
-        title = _given(input.title)
-        if not title:
-            raise BadUserInput("« title » est obligatoire.", field="title")
         found = await service.create_issue(
             info.context.viewer,
-            title=title,
+            title=input.title,
             subject=_given(input.subject),
             month=_given(input.month),
             changes=_changes(input),
         )
         return NewsletterIssue.from_model(found, info.context.settings)
 
-    @strawberry.mutation(
+    @payload_mutation(
+        NewsletterIssuePayload,
         description="Create a draft issue for a month, pre-filled from that month's content "
         "(editors): the template's sections, the current theme and its resources, the next "
         "theme, the open vote, news and upcoming events; you review, pin and write the "
-        "introduction."
+        "introduction.",
     )
     async def draft_newsletter(
         self,
@@ -195,9 +216,10 @@ class NewsletterMutations:
         found = await service.draft_issue(info.context.viewer, month=_month(month))
         return NewsletterIssue.from_model(found, info.context.settings)
 
-    @strawberry.mutation(
+    @payload_mutation(
+        NewsletterIssuePayload,
         description="Choose an issue's sections (editors): their order, those left out (not "
-        "listed; the footer stays), their titles, bodies and calls to action."
+        "listed; the footer stays), their titles, bodies and calls to action.",
     )
     async def set_newsletter_sections(
         self,
@@ -216,20 +238,24 @@ class NewsletterMutations:
         )
         return NewsletterIssue.from_model(found, info.context.settings)
 
-    @strawberry.mutation(description="Change a draft or scheduled issue (editors).")
+    @payload_mutation(
+        NewsletterIssuePayload, description="Change a draft or scheduled issue (editors)."
+    )
     async def update_newsletter_issue(
         self,
         info: strawberry.Info,
         id: IssueID,
         version: Annotated[int, strawberry.argument(description="The version you read.")],
-        input: Annotated[NewsletterIssueInput, strawberry.argument(description="Changes.")],
+        input: Annotated[NewsletterIssueUpdateInput, strawberry.argument(description="Changes.")],
     ) -> NewsletterIssue:
         found = await service.update_issue(
             info.context.viewer, issue_pk(id), version=version, changes=_changes(input)
         )
         return NewsletterIssue.from_model(found, info.context.settings)
 
-    @strawberry.mutation(description="Add an item to a section, after the others (editors).")
+    @payload_mutation(
+        NewsletterIssuePayload, description="Add an item to a section, after the others (editors)."
+    )
     async def add_newsletter_item(
         self,
         info: strawberry.Info,
@@ -254,7 +280,9 @@ class NewsletterMutations:
         )
         return NewsletterIssue.from_model(found, info.context.settings)
 
-    @strawberry.mutation(description="Pin (or unpin) an item at the top of its section.")
+    @payload_mutation(
+        NewsletterIssuePayload, description="Pin (or unpin) an item at the top of its section."
+    )
     async def pin_newsletter_item(
         self,
         info: strawberry.Info,
@@ -268,7 +296,9 @@ class NewsletterMutations:
         )
         return NewsletterIssue.from_model(found, info.context.settings)
 
-    @strawberry.mutation(description="Leave an item out of a section (editors).")
+    @payload_mutation(
+        NewsletterIssuePayload, description="Leave an item out of a section (editors)."
+    )
     async def remove_newsletter_item(
         self, info: strawberry.Info, id: IssueID, section: Section, item: ItemID
     ) -> NewsletterIssue:
@@ -277,7 +307,9 @@ class NewsletterMutations:
         )
         return NewsletterIssue.from_model(found, info.context.settings)
 
-    @strawberry.mutation(description="Put these items first in a section, in this order.")
+    @payload_mutation(
+        NewsletterIssuePayload, description="Put these items first in a section, in this order."
+    )
     async def reorder_newsletter_items(
         self,
         info: strawberry.Info,
@@ -290,10 +322,11 @@ class NewsletterMutations:
         )
         return NewsletterIssue.from_model(found, info.context.settings)
 
-    @strawberry.mutation(
+    @payload_mutation(
+        ComposeNewsletterPayload,
         description="Compose the issue as subscribers will get it — as the public sees the "
         "platform on the issue's date — (nothing is frozen or sent): "
-        "COMPOSITION_FAILED with the GraphQL errors when the template's document fails."
+        "COMPOSITION_FAILED with the GraphQL errors when the template's document fails.",
     )
     async def compose_newsletter(self, info: strawberry.Info, id: IssueID) -> ComposedNewsletter:
         ctx = info.context
@@ -301,7 +334,10 @@ class NewsletterMutations:
         result = await preview(executor_for(info), issue, settings=ctx.settings, viewer=ctx.viewer)
         return _composed(result)
 
-    @strawberry.mutation(description="Send the issue, composed now, to one address (editors).")
+    @payload_mutation(
+        SendTestNewsletterPayload,
+        description="Send the issue, composed now, to one address (editors).",
+    )
     async def send_test_newsletter(
         self,
         info: strawberry.Info,
@@ -326,9 +362,10 @@ class NewsletterMutations:
             await transport.close()
         return TestSendReceipt(to=address, message_id=message_id)
 
-    @strawberry.mutation(
+    @payload_mutation(
+        NewsletterIssuePayload,
         description="Send the issue at `at` (editors). It is composed first: a template "
-        "error refuses with COMPOSITION_FAILED and nothing is scheduled."
+        "error refuses with COMPOSITION_FAILED and nothing is scheduled.",
     )
     async def schedule_newsletter(
         self,
@@ -343,16 +380,18 @@ class NewsletterMutations:
         found = await service.schedule_issue(ctx.viewer, issue.id, at=at)
         return NewsletterIssue.from_model(found, ctx.settings)
 
-    @strawberry.mutation(
-        description="Cancel a scheduled issue (back to draft) or stop one being sent."
+    @payload_mutation(
+        NewsletterIssuePayload,
+        description="Cancel a scheduled issue (back to draft) or stop one being sent.",
     )
     async def cancel_newsletter(self, info: strawberry.Info, id: IssueID) -> NewsletterIssue:
         found = await service.cancel_issue(info.context.viewer, issue_pk(id))
         return NewsletterIssue.from_model(found, info.context.settings)
 
-    @strawberry.mutation(
+    @payload_mutation(
+        CreateNewsletterTemplatePayload,
         description="Store a template after checking that its document is valid against the "
-        "schema and its MJML and text parse (editors)."
+        "schema and its MJML and text parse (editors).",
     )
     async def create_newsletter_template(
         self,

@@ -8,15 +8,17 @@ import strawberry
 
 from mailer.sending import preview, sample_render
 from schema import registry
+from schema.newsletters.loaders import issue_by_id, template_by_id
 from schema.newsletters.runtime import executor_for
 from schema.newsletters.types import (
     ArchivedNewsletter,
     IssueStatusEnum,
     NewsletterFormat,
     NewsletterIssue,
+    NewsletterTemplate,
     SubscriberAudienceEnum,
 )
-from schema.relay import After, Connection, First, connection, decode_id, page_request
+from schema.relay import After, Before, Connection, First, Last, connection, decode_id, page_request
 from schema.subscribers.types import Subscriber
 from services.newsletters import service
 from services.newsletters.models import IssueStatus
@@ -56,12 +58,14 @@ class NewsletterQueries:
         ] = None,
         first: First = None,
         after: After = None,
+        last: Last = None,
+        before: Before = None,
     ) -> Connection[NewsletterIssue]:
         ctx = info.context
         page = await service.list_issues(
             ctx.viewer,
             statuses=[s.value for s in statuses or ()],
-            page=page_request(ctx.settings, first, after),
+            page=page_request(info, first, after, last, before),
         )
         return connection(page, lambda r: NewsletterIssue.from_model(r, ctx.settings))
 
@@ -122,11 +126,23 @@ class NewsletterQueries:
 
     @strawberry.field(description="Sent issues, newest first: the public archive.")
     async def newsletter_archive(
-        self, info: strawberry.Info, first: First = None, after: After = None
+        self,
+        info: strawberry.Info,
+        first: First = None,
+        after: After = None,
+        last: Last = None,
+        before: Before = None,
     ) -> Connection[ArchivedNewsletter]:
         settings = info.context.settings
-        page = await service.list_archive(page=page_request(settings, first, after))
+        page = await service.list_archive(page=page_request(info, first, after, last, before))
         return connection(page, lambda r: ArchivedNewsletter.from_model(r, settings))
 
+
+registry.other_node_type(
+    NewsletterIssue,
+    issue_by_id,
+    convert=lambda ctx, row: NewsletterIssue.from_model(row, ctx.settings),
+)
+registry.other_node_type(NewsletterTemplate, template_by_id)
 
 __all__ = ["IssueStatus", "NewsletterQueries"]

@@ -13,7 +13,7 @@ from schema.newsletters.executor import build_executor
 
 def transport_for(context: Context) -> MailTransport:
     """A transport for one operation (closed by the caller)."""
-    return (context.mail_transport or build_transport)(context.settings)
+    return (context.mail_transport or build_transport)(context.settings.mail)
 
 
 def executor_for(info: strawberry.Info) -> Executor:

@@ -224,7 +224,7 @@ class NewsletterIssue(Node):
             frozen_at=row.frozen_at,
             sent_at=row.sent_at,
             version=row.version,
-            web_url=f"{settings.base_url}/newsletters/{row.slug}" if row.frozen_html else None,
+            web_url=f"{settings.http.base_url}/newsletters/{row.slug}" if row.frozen_html else None,
             template=strawberry.ID(to_global_id("NewsletterTemplate", row.template_id))  # type: ignore[attr-defined]
             if row.template_id  # type: ignore[attr-defined]
             else None,
@@ -248,7 +248,7 @@ class ArchivedNewsletter:
             number=row.number,
             title=row.title,
             sent_at=row.sent_at,
-            web_url=f"{settings.base_url}/newsletters/{row.slug}",
+            web_url=f"{settings.http.base_url}/newsletters/{row.slug}",
         )
 
 

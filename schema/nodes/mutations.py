@@ -11,6 +11,7 @@ import strawberry
 
 from schema import registry
 from schema.arguments import Version
+from schema.payloads import object_payload, payload_mutation
 from schema.relay import Node, from_global_id
 from services import publishing
 
@@ -18,6 +19,10 @@ from services import publishing
 def _converted(type_name: str, row: Any) -> Node:
     return registry.node_types()[type_name].convert(row)
 
+
+PublicationPayload = object_payload(
+    "PublicationPayload", "node", Node, "The content, as published, unpublished or archived."
+)
 
 ObjectID = Annotated[
     strawberry.ID,
@@ -30,8 +35,9 @@ ObjectID = Annotated[
 @registry.mutation
 @strawberry.type
 class PublishingMutations:
-    @strawberry.mutation(
-        description="Publish now, or at a date: until then the public does not see it (editors)."
+    @payload_mutation(
+        PublicationPayload,
+        description="Publish now, or at a date: until then the public does not see it (editors).",
     )
     async def publish(
         self,
@@ -49,14 +55,17 @@ class PublishingMutations:
         row = await publishing.publish(info.context.viewer, type_name, pk, version=version, at=at)
         return _converted(type_name, row)
 
-    @strawberry.mutation(description="Withdraw from publication: back to draft (editors).")
+    @payload_mutation(
+        PublicationPayload, description="Withdraw from publication: back to draft (editors)."
+    )
     async def unpublish(self, info: strawberry.Info, id: ObjectID, version: Version) -> Node:
         type_name, pk = from_global_id(id)
         row = await publishing.unpublish(info.context.viewer, type_name, pk, version=version)
         return _converted(type_name, row)
 
-    @strawberry.mutation(
-        description="Archive: kept for the record, invisible to the public (editors)."
+    @payload_mutation(
+        PublicationPayload,
+        description="Archive: kept for the record, invisible to the public (editors).",
     )
     async def archive(self, info: strawberry.Info, id: ObjectID, version: Version) -> Node:
         type_name, pk = from_global_id(id)

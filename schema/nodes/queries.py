@@ -1,5 +1,12 @@
-"""``node(id:)`` and ``nodes(ids:)``: any object of a content type registered with
-:func:`schema.registry.node_type`, by its global ID, through its loader."""
+"""``node(id:)`` and ``nodes(ids:)``: any object of a type registered with
+:func:`schema.registry.node_type` or :func:`schema.registry.other_node_type`, by its
+global ID, through its loader.
+
+An object the viewer may not read answers ``null`` without an error, exactly like one that
+does not exist — a draft for an anonymous caller, a subscriber for a partner, an ID of a
+type that is not served — so that nobody learns from the answer whether it exists. Only an
+ID that cannot be decoded at all (not one the API hands out) is a coded ``BAD_USER_INPUT``.
+"""
 
 from __future__ import annotations
 
@@ -12,44 +19,40 @@ from schema import registry
 from schema.caching import public_read
 from schema.context import Context
 from schema.relay import Node, from_global_id
-from services.errors import BadUserInput, NotFound
+from services.errors import BadUserInput
 
 MAX_NODES = 100
 
 
-def _locate(global_id: str) -> tuple[registry.NodeType, int]:
+def _locate(global_id: str) -> tuple[registry.NodeType | None, int]:
     type_name, pk = from_global_id(global_id)
-    found = registry.node_types().get(type_name)
-    if found is None:
-        raise BadUserInput(f"Identifiant invalide : type « {type_name[:40]} » inconnu.", field="id")
-    return found, pk
+    return registry.node_types().get(type_name), pk
 
 
-async def _load(ctx: Context, node: registry.NodeType, pk: int) -> Node | None:
+async def _load(ctx: Context, node: registry.NodeType | None, pk: int) -> Node | None:
+    if node is None:
+        return None
     found = await node.loader(ctx).load(pk)
-    return node.convert(found) if found is not None else None
+    return node.convert_for(ctx, found) if found is not None else None
 
 
 @registry.query
 @strawberry.type
 class NodeQueries:
     @public_read(
-        description="The object with this global ID (a NOT_FOUND error when "
-        "it does not exist or is not visible to you)."
+        description="The object with this global ID; null when it does not exist or you may "
+        "not read it (a BAD_USER_INPUT error only for an ID the API cannot have returned)."
     )
     async def node(
         self,
         info: strawberry.Info,
         id: Annotated[strawberry.ID, strawberry.argument(description="Global ID.")],
     ) -> Node | None:
-        found = await _load(info.context, *_locate(id))
-        if found is None:
-            raise NotFound(f"Aucun objet visible ne porte l'identifiant « {id} ».", field="id")
-        return found
+        return await _load(info.context, *_locate(id))
 
     @public_read(
         description="Objects by global IDs, in the same order (at most 100); "
-        "null for those that do not exist or are not visible to you."
+        "null for those that do not exist or you may not read."
     )
     async def nodes(
         self,

@@ -9,7 +9,8 @@ import strawberry
 from schema import registry
 from schema.inputs import content_inputs, given_fields
 from schema.organizations.types import Organization
-from schema.relay import Deleted, decode_id
+from schema.payloads import DeletePayload, payload_mutation
+from schema.relay import decode_id
 from services.editing import create_content, delete_content, update_content
 from services.organizations.content_type import ORGANIZATION
 
@@ -17,12 +18,16 @@ OrganizationID = Annotated[
     strawberry.ID, strawberry.argument(description="ID of the organisation.")
 ]
 OrganizationCreateInput, OrganizationUpdateInput = content_inputs(ORGANIZATION, "an organisation")
+CreateOrganizationPayload, UpdateOrganizationPayload = registry.payloads(Organization)
 
 
 @registry.mutation
 @strawberry.type
 class OrganizationMutations:
-    @strawberry.mutation(description="Create an organisation (editors); it is public at once.")
+    @payload_mutation(
+        CreateOrganizationPayload,
+        description="Create an organisation (editors); it is public at once.",
+    )
     async def create_organization(
         self,
         info: strawberry.Info,
@@ -33,9 +38,10 @@ class OrganizationMutations:
         )
         return Organization.from_model(row)
 
-    @strawberry.mutation(
+    @payload_mutation(
+        UpdateOrganizationPayload,
         description="Change an organisation (editors). Organisations carry no version: "
-        "the last write wins."
+        "the last write wins.",
     )
     async def update_organization(
         self,
@@ -54,12 +60,13 @@ class OrganizationMutations:
         )
         return Organization.from_model(row)
 
-    @strawberry.mutation(
+    @payload_mutation(
+        DeletePayload,
         description="Delete an organisation for good (editors); CONFLICT while accounts, "
-        "active API keys, shared projects or contributions refer to it."
+        "active API keys, shared projects or contributions refer to it.",
     )
-    async def delete_organization(self, info: strawberry.Info, id: OrganizationID) -> Deleted:
+    async def delete_organization(self, info: strawberry.Info, id: OrganizationID) -> strawberry.ID:
         await delete_content(
             info.context.viewer, ORGANIZATION, decode_id(id, "Organization"), version=None
         )
-        return Deleted(id=id)
+        return id

@@ -11,7 +11,7 @@ from schema import registry
 from schema.caching import public_read
 from schema.organizations.loaders import organization_by_id
 from schema.organizations.types import Organization, OrganizationKindEnum, OrganizationRoleEnum
-from schema.relay import After, Connection, First, connection, page_request
+from schema.relay import After, Before, Connection, First, Last, connection, page_request
 from services.organizations import service
 
 
@@ -45,6 +45,8 @@ class OrganizationQueries:
         ] = None,
         first: First = None,
         after: After = None,
+        last: Last = None,
+        before: Before = None,
     ) -> Connection[Organization]:
         flt = service.OrganizationFilter(
             kinds=(filter.kinds or ()) if filter else (),
@@ -53,7 +55,7 @@ class OrganizationQueries:
         page = await service.list_organizations(
             flt=flt,
             order=order.value if order else None,
-            page=page_request(info.context.settings, first, after),
+            page=page_request(info, first, after, last, before),
         )
         return connection(page, Organization.from_model)
 

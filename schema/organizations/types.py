@@ -8,7 +8,7 @@ import strawberry
 
 from schema.enums import mirror
 from schema.organizations import loaders
-from schema.relay import After, Connection, First, Node, child_connection
+from schema.relay import After, Before, Connection, First, Last, Node, child_connection
 from services.labels import label
 from services.organizations.models import Organization as OrganizationModel
 from services.organizations.models import OrganizationKind, OrganizationRole
@@ -59,6 +59,8 @@ class Organization(Node):
         info: strawberry.Info,
         first: First = None,
         after: After = None,
+        last: Last = None,
+        before: Before = None,
         order: Annotated[
             Annotated[ResourceOrder, strawberry.lazy("schema.resources.types")] | None,
             strawberry.argument(description="Sort order."),
@@ -75,6 +77,8 @@ class Organization(Node):
             order=order,
             first=first,
             after=after,
+            last=last,
+            before=before,
         )
 
     @strawberry.field(description="Events this organisation organises, soonest first.")
@@ -83,6 +87,8 @@ class Organization(Node):
         info: strawberry.Info,
         first: First = None,
         after: After = None,
+        last: Last = None,
+        before: Before = None,
         order: Annotated[
             Annotated[EventOrder, strawberry.lazy("schema.events.types")] | None,
             strawberry.argument(description="Sort order."),
@@ -99,4 +105,6 @@ class Organization(Node):
             order=order,
             first=first,
             after=after,
+            last=last,
+            before=before,
         )

@@ -8,21 +8,26 @@ from typing import Annotated
 import strawberry
 
 from schema import registry
+from schema.payloads import object_payload, payload_mutation
 from schema.projects.types import Membership, MembershipRoleEnum, SharedProject
 from schema.relay import decode_id, decode_ids
 from services.projects import editing
 
 ProjectID = Annotated[strawberry.ID, strawberry.argument(description="ID of the shared project.")]
 MembershipID = Annotated[strawberry.ID, strawberry.argument(description="ID of the membership.")]
+CreateSharedProjectPayload, UpdateSharedProjectPayload = registry.payloads(SharedProject)
+SharedProjectPayload = object_payload(
+    "SharedProjectPayload", "shared_project", SharedProject, "The shared project, as it is now."
+)
+MembershipPayload = object_payload(
+    "MembershipPayload", "membership", Membership, "The membership, as it is now."
+)
 
 
-@strawberry.input(description="Fields of a shared project; on update, omitted fields stay.")
-class SharedProjectInput:
+@strawberry.input(description="Fields of a shared project to change; omitted fields stay.")
+class SharedProjectUpdateInput:
     title: str | None = strawberry.field(default=None, description="Title, in French.")
     summary: str | None = strawberry.field(default=None, description="What it is about.")
-    theme: strawberry.ID | None = strawberry.field(
-        default=None, description="ID of its strategic theme (required on creation)."
-    )
     starts_on: dt.date | None = strawberry.field(default=None, description="Start.")
     ends_on: dt.date | None = strawberry.field(
         default=None, description="End: 6 to 12 months after the start."
@@ -35,11 +40,22 @@ class SharedProjectInput:
     )
 
 
-def _changes(data: SharedProjectInput) -> editing.ProjectChanges:
+@strawberry.input(
+    description="Fields of a shared project to create; the non-null ones are required."
+)
+class SharedProjectCreateInput(SharedProjectUpdateInput):
+    title: str = strawberry.field(description="Title, in French.")
+    theme: strawberry.ID = strawberry.field(description="ID of its strategic theme.")
+
+
+def _changes(
+    data: SharedProjectCreateInput | SharedProjectUpdateInput,
+) -> editing.ProjectChanges:
+    theme = getattr(data, "theme", None)
     return editing.ProjectChanges(
         title=data.title,
         summary=data.summary,
-        theme_id=decode_id(data.theme, "Theme", "theme") if data.theme else None,
+        theme_id=decode_id(theme, "Theme", "theme") if theme else None,
         starts_on=data.starts_on,
         ends_on=data.ends_on,
         provider_ids=None
@@ -62,35 +78,40 @@ def _membership(global_id: strawberry.ID) -> int:
 @registry.mutation
 @strawberry.type
 class SharedProjectMutations:
-    @strawberry.mutation(description="Create a shared project as a draft (editors).")
+    @payload_mutation(
+        CreateSharedProjectPayload, description="Create a shared project as a draft (editors)."
+    )
     async def create_shared_project(
         self,
         info: strawberry.Info,
-        input: Annotated[SharedProjectInput, strawberry.argument(description="Its fields.")],
+        input: Annotated[SharedProjectCreateInput, strawberry.argument(description="Its fields.")],
     ) -> SharedProject:
         found = await editing.create_shared_project(info.context.viewer, changes=_changes(input))
         return SharedProject.from_model(found)
 
-    @strawberry.mutation(description="Change a shared project (editors).")
+    @payload_mutation(UpdateSharedProjectPayload, description="Change a shared project (editors).")
     async def update_shared_project(
         self,
         info: strawberry.Info,
         id: ProjectID,
-        input: Annotated[SharedProjectInput, strawberry.argument(description="Changes.")],
+        input: Annotated[SharedProjectUpdateInput, strawberry.argument(description="Changes.")],
     ) -> SharedProject:
         found = await editing.update_shared_project(
             info.context.viewer, _project(id), changes=_changes(input)
         )
         return SharedProject.from_model(found)
 
-    @strawberry.mutation(description="Publish a draft project and open it to applications.")
+    @payload_mutation(
+        SharedProjectPayload, description="Publish a draft project and open it to applications."
+    )
     async def open_shared_project(self, info: strawberry.Info, id: ProjectID) -> SharedProject:
         found = await editing.open_shared_project(info.context.viewer, _project(id))
         return SharedProject.from_model(found)
 
-    @strawberry.mutation(
+    @payload_mutation(
+        SharedProjectPayload,
         description="Start the accompaniment: needs 3 to 5 confirmed "
-        "participants; lays out the dated stages (editors)."
+        "participants; lays out the dated stages (editors).",
     )
     async def start_shared_project(
         self,
@@ -107,14 +128,17 @@ class SharedProjectMutations:
         )
         return SharedProject.from_model(found)
 
-    @strawberry.mutation(description="Move a started project to its next stage (editors).")
+    @payload_mutation(
+        SharedProjectPayload, description="Move a started project to its next stage (editors)."
+    )
     async def advance_shared_project(self, info: strawberry.Info, id: ProjectID) -> SharedProject:
         found = await editing.advance_shared_project(info.context.viewer, _project(id))
         return SharedProject.from_model(found)
 
-    @strawberry.mutation(
+    @payload_mutation(
+        MembershipPayload,
         description="Apply, for your local authority, as participant (5 "
-        "seats; SEAT_TAKEN when full) or observer (unlimited)."
+        "seats; SEAT_TAKEN when full) or observer (unlimited).",
     )
     async def apply_to_project(
         self,
@@ -125,24 +149,29 @@ class SharedProjectMutations:
         found = await editing.apply_to_project(info.context.viewer, _project(project), role=role)
         return Membership.from_model(found)
 
-    @strawberry.mutation(description="Withdraw your local authority from a project.")
+    @payload_mutation(
+        MembershipPayload, description="Withdraw your local authority from a project."
+    )
     async def withdraw_from_project(self, info: strawberry.Info, project: ProjectID) -> Membership:
         found = await editing.withdraw_from_project(info.context.viewer, _project(project))
         return Membership.from_model(found)
 
-    @strawberry.mutation(description="Confirm an application (editors).")
+    @payload_mutation(MembershipPayload, description="Confirm an application (editors).")
     async def confirm_membership(self, info: strawberry.Info, id: MembershipID) -> Membership:
         found = await editing.decide_membership(info.context.viewer, _membership(id), confirm=True)
         return Membership.from_model(found)
 
-    @strawberry.mutation(description="Decline an application, freeing its seat (editors).")
+    @payload_mutation(
+        MembershipPayload, description="Decline an application, freeing its seat (editors)."
+    )
     async def decline_membership(self, info: strawberry.Info, id: MembershipID) -> Membership:
         found = await editing.decide_membership(info.context.viewer, _membership(id), confirm=False)
         return Membership.from_model(found)
 
-    @strawberry.mutation(
+    @payload_mutation(
+        MembershipPayload,
         description="Write a participant's action plan or diagnostic notes "
-        "(its own members, or editors)."
+        "(its own members, or editors).",
     )
     async def update_membership(
         self,
@@ -164,7 +193,9 @@ class SharedProjectMutations:
         )
         return Membership.from_model(found)
 
-    @strawberry.mutation(description="Publish a news item on a project (editors).")
+    @payload_mutation(
+        SharedProjectPayload, description="Publish a news item on a project (editors)."
+    )
     async def publish_project_news(
         self,
         info: strawberry.Info,

@@ -10,7 +10,16 @@ from schema import registry
 from schema.caching import public_read
 from schema.projects.loaders import membership_by_id, shared_project_by_id
 from schema.projects.types import Membership, ProjectStatusEnum, SharedProject, SharedProjectOrder
-from schema.relay import After, Connection, First, connection, decode_ids, page_request
+from schema.relay import (
+    After,
+    Before,
+    Connection,
+    First,
+    Last,
+    connection,
+    decode_ids,
+    page_request,
+)
 from services.projects import service
 
 
@@ -42,6 +51,8 @@ class SharedProjectQueries:
         ] = None,
         first: First = None,
         after: After = None,
+        last: Last = None,
+        before: Before = None,
     ) -> Connection[SharedProject]:
         flt = service.ProjectFilter()
         if filter is not None:
@@ -56,7 +67,7 @@ class SharedProjectQueries:
             info.context.viewer,
             flt=flt,
             order=order.value if order else None,
-            page=page_request(info.context.settings, first, after),
+            page=page_request(info, first, after, last, before),
         )
         return connection(page, SharedProject.from_model)
 

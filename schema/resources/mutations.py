@@ -9,7 +9,8 @@ import strawberry
 from schema import registry
 from schema.arguments import Version
 from schema.inputs import content_inputs, given, given_fields, input_type
-from schema.relay import Deleted, decode_id
+from schema.payloads import DeletePayload, object_payload, payload_mutation
+from schema.relay import decode_id
 from schema.resources.types import Resource
 from services.editing import create_content, delete_content, update_content
 from services.fields import Fields
@@ -18,6 +19,10 @@ from services.resources.content_type import RESOURCE
 
 ResourceID = Annotated[strawberry.ID, strawberry.argument(description="ID of the resource.")]
 ResourceCreateInput, ResourceUpdateInput = content_inputs(RESOURCE, "a resource")
+CreateResourcePayload, UpdateResourcePayload = registry.payloads(Resource)
+ResourcePayload = object_payload(
+    "ResourcePayload", "resource", Resource, "The resource, as contributed or moderated."
+)
 assert RESOURCE.fields is not None
 _CONTRIBUTED = Fields(*(field for field in RESOURCE.fields if field.name != "slug"))
 ContributionInput = input_type(
@@ -31,7 +36,7 @@ ContributionInput = input_type(
 @registry.mutation
 @strawberry.type
 class ResourceMutations:
-    @strawberry.mutation(description="Create a resource as a draft (editors).")
+    @payload_mutation(CreateResourcePayload, description="Create a resource as a draft (editors).")
     async def create_resource(
         self,
         info: strawberry.Info,
@@ -40,7 +45,7 @@ class ResourceMutations:
         row = await create_content(info.context.viewer, RESOURCE, given_fields(input, RESOURCE))
         return Resource.from_model(row)
 
-    @strawberry.mutation(description="Change a resource (editors).")
+    @payload_mutation(UpdateResourcePayload, description="Change a resource (editors).")
     async def update_resource(
         self,
         info: strawberry.Info,
@@ -57,18 +62,21 @@ class ResourceMutations:
         )
         return Resource.from_model(row)
 
-    @strawberry.mutation(description="Delete a resource for good (editors); archive it to keep it.")
+    @payload_mutation(
+        DeletePayload, description="Delete a resource for good (editors); archive it to keep it."
+    )
     async def delete_resource(
         self, info: strawberry.Info, id: ResourceID, version: Version
-    ) -> Deleted:
+    ) -> strawberry.ID:
         await delete_content(
             info.context.viewer, RESOURCE, decode_id(id, "Resource"), version=version
         )
-        return Deleted(id=id)
+        return id
 
-    @strawberry.mutation(
+    @payload_mutation(
+        ResourcePayload,
         description="« J'envoie ma ressource »: a local authority or a partner "
-        "submits a resource for the next theme; editors moderate it."
+        "submits a resource for the next theme; editors moderate it.",
     )
     async def contribute_resource(
         self,
@@ -80,8 +88,9 @@ class ResourceMutations:
         )
         return Resource.from_model(found)
 
-    @strawberry.mutation(
-        description="Accept a contribution: published now, credited to its contributor (editors)."
+    @payload_mutation(
+        ResourcePayload,
+        description="Accept a contribution: published now, credited to its contributor (editors).",
     )
     async def accept_contribution(
         self, info: strawberry.Info, id: ResourceID, version: Version
@@ -91,8 +100,9 @@ class ResourceMutations:
         )
         return Resource.from_model(found)
 
-    @strawberry.mutation(
-        description="Reject a contribution with a reason its contributor can read (editors)."
+    @payload_mutation(
+        ResourcePayload,
+        description="Reject a contribution with a reason its contributor can read (editors).",
     )
     async def reject_contribution(
         self,

@@ -8,7 +8,16 @@ import strawberry
 
 from schema import registry
 from schema.caching import public_read
-from schema.relay import After, Connection, First, connection, decode_ids, page_request
+from schema.relay import (
+    After,
+    Before,
+    Connection,
+    First,
+    Last,
+    connection,
+    decode_ids,
+    page_request,
+)
 from schema.resources.loaders import resource_by_id
 from schema.resources.types import Resource, ResourceFilter, ResourceOrder
 from services.errors import BadUserInput
@@ -60,13 +69,15 @@ class ResourceQueries:
         ] = None,
         first: First = None,
         after: After = None,
+        last: Last = None,
+        before: Before = None,
     ) -> Connection[Resource]:
         ctx = info.context
         page = await service.list_resources(
             ctx.viewer,
             flt=_filter(filter),
             order=order.value if order else None,
-            page=page_request(ctx.settings, first, after),
+            page=page_request(info, first, after, last, before),
         )
         return connection(page, Resource.from_model)
 
@@ -85,11 +96,16 @@ class ResourceQueries:
 class ContributionQueries:
     @strawberry.field(description="Contributions waiting for moderation, oldest first (editors).")
     async def moderation_queue(
-        self, info: strawberry.Info, first: First = None, after: After = None
+        self,
+        info: strawberry.Info,
+        first: First = None,
+        after: After = None,
+        last: Last = None,
+        before: Before = None,
     ) -> Connection[Resource]:
         ctx = info.context
         page = await contributions.list_moderation_queue(
-            ctx.viewer, page=page_request(ctx.settings, first, after)
+            ctx.viewer, page=page_request(info, first, after, last, before)
         )
         return connection(page, Resource.from_model)
 
@@ -98,11 +114,16 @@ class ContributionQueries:
         "reason of a rejection (local authorities and partners)."
     )
     async def my_contributions(
-        self, info: strawberry.Info, first: First = None, after: After = None
+        self,
+        info: strawberry.Info,
+        first: First = None,
+        after: After = None,
+        last: Last = None,
+        before: Before = None,
     ) -> Connection[Resource]:
         ctx = info.context
         page = await contributions.list_own_contributions(
-            ctx.viewer, page=page_request(ctx.settings, first, after)
+            ctx.viewer, page=page_request(info, first, after, last, before)
         )
         return connection(page, Resource.from_model)
 

@@ -8,16 +8,28 @@ from typing import Annotated
 import strawberry
 
 from schema import registry
+from schema.payloads import object_payload, payload_mutation
 from schema.search.types import SearchFilter, SearchTenantToken
 from search import service as search_service
+
+SearchSynonymsPayload = object_payload(
+    "SearchSynonymsPayload",
+    "groups",
+    list[list[str]],
+    "The synonym groups as stored (accents and case folded).",
+)
+SearchTenantTokenPayload = object_payload(
+    "SearchTenantTokenPayload", "tenant_token", SearchTenantToken, "The tenant token issued."
+)
 
 
 @registry.mutation
 @strawberry.type
 class SearchMutations:
-    @strawberry.mutation(
+    @payload_mutation(
+        SearchSynonymsPayload,
         description="Replace the search's synonym groups (editors only); returns them as "
-        "stored (accents and case folded). Takes effect at once, without reindexing."
+        "stored (accents and case folded). Takes effect at once, without reindexing.",
     )
     async def update_search_synonyms(
         self,
@@ -30,10 +42,11 @@ class SearchMutations:
         ctx = info.context
         return await search_service.set_synonyms(ctx.search, ctx.viewer, groups)
 
-    @strawberry.mutation(
+    @payload_mutation(
+        SearchTenantTokenPayload,
         description="Issue a Meilisearch tenant token (partner API keys and editors) that "
         "only finds published documents, optionally only those matching `filter`, so a "
-        "portal can query Meilisearch directly (InstantSearch) without an admin key."
+        "portal can query Meilisearch directly (InstantSearch) without an admin key.",
     )
     async def issue_search_tenant_token(
         self,
@@ -51,13 +64,13 @@ class SearchMutations:
         token, expires_at = await search_service.issue_tenant_token(
             ctx.search,
             ctx.viewer,
-            search_key=settings.meili_search_key,
+            search_key=settings.search.meili_search_key,
             flt=filter.to_port() if filter else None,
             ttl=dt.timedelta(seconds=expires_in),
         )
         return SearchTenantToken(
             token=token,
-            url=settings.meili_public_url or settings.meili_url,
-            index_uid=settings.meili_index,
+            url=settings.search.meili_public_url or settings.search.meili_url,
+            index_uid=settings.search.meili_index,
             expires_at=expires_at,
         )

@@ -47,7 +47,7 @@ _SEARCH_TYPES = {t.value: t for t in SearchType}
 
 def _node_types() -> dict[str, registry.NodeType]:
     """``{document type: node type}``: how each kind of hit is loaded and converted."""
-    return {n.content.entity: n for n in registry.node_types().values()}
+    return {n.content.entity: n for n in registry.node_types().values() if n.content is not None}
 
 
 def _type_label(doc_type: str) -> str:
@@ -67,7 +67,7 @@ async def _nodes(ctx: Any, hits: list[port.SearchHit]) -> dict[tuple[str, int], 
         pks = [h.pk for h in hits if h.type == doc_type]
         rows = await node.loader(ctx).load_many(pks)
         found.update(
-            {(doc_type, pk): node.convert(r) for pk, r in zip(pks, rows, strict=True) if r}
+            {(doc_type, pk): node.convert_for(ctx, r) for pk, r in zip(pks, rows, strict=True) if r}
         )
     return found
 
@@ -130,7 +130,7 @@ class SearchQueries:
         after: After = None,
     ) -> SearchConnection:
         ctx = info.context
-        page = page_request(ctx.settings, first, after)
+        page = page_request(info, first, after)
         offset = search_service.decode_cursor(after)
         requested = [port.Facet(f.value) for f in facets or ()]
         result = await search_service.search(
@@ -214,7 +214,7 @@ class SearchQueries:
             except port.SearchUnavailable:
                 documents = None
         return SearchIndexStatus(
-            engine=ctx.search.name if ctx.search is not None else ctx.settings.search_engine,
+            engine=ctx.search.name if ctx.search is not None else ctx.settings.search.search_engine,
             documents=documents,
             pending_changes=lag.pending,
             failing_changes=lag.failing,

@@ -24,7 +24,7 @@ async def search_runtime(settings: Settings, holder: Any) -> AsyncIterator[None]
     if holder.search is not None:
         yield
         return
-    engine = build_engine(settings)
+    engine = build_engine(settings.search)
     try:
         await engine.open()
     except SearchUnavailable as error:
@@ -33,12 +33,12 @@ async def search_runtime(settings: Settings, holder: Any) -> AsyncIterator[None]
     holder.search = engine
     stop = asyncio.Event()
     task = None
-    if settings.search_engine == "embedded" and settings.search_worker:
+    if settings.search.search_engine == "embedded" and settings.search.search_worker:
         consumer = OutboxConsumer(
             engine,
-            batch_size=settings.search_batch_size,
-            poll_interval=settings.search_poll_interval,
-            max_backoff=settings.search_max_backoff,
+            batch_size=settings.search.search_batch_size,
+            poll_interval=settings.search.search_poll_interval,
+            max_backoff=settings.search.search_max_backoff,
         )
         task = asyncio.create_task(consumer.run(stop), name="search-outbox-consumer")
     try:

@@ -163,6 +163,13 @@ class SearchConnection:
     )
     page_info: PageInfo = strawberry.field(description="Pagination information.")
 
+    @strawberry.field(
+        description="How many results match, over all pages (`total`, named as on every "
+        "connection)."
+    )
+    def total_count(self) -> int:
+        return self.total
+
 
 @strawberry.type(description="How far the search index is behind the database (editors).")
 class SearchIndexStatus:

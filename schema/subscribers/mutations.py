@@ -14,9 +14,10 @@ from mailer.transport import DeliveryError
 from schema import registry
 from schema.newsletters.runtime import transport_for
 from schema.newsletters.types import SubscriberAudienceEnum
-from schema.relay import Deleted, decode_id, decode_ids
+from schema.payloads import DeletePayload, object_payload, payload_mutation
+from schema.relay import decode_id, decode_ids
 from schema.subscribers.queries import Token
-from schema.subscribers.types import MySubscription, SubscribeResult
+from schema.subscribers.types import MySubscription
 from services.policy import authorize
 from services.subscribers import service
 from services.subscribers.models import SubscriberAudience
@@ -29,6 +30,22 @@ _NEXT = (
     "Merci ! Si cette adresse n'était pas encore abonnée, un e-mail de confirmation vient de "
     "lui être envoyé : l'abonnement commence quand le lien qu'il contient est ouvert."
 )  # the same whatever the address's state, throttled or not
+
+SubscribePayload = object_payload(
+    "SubscribePayload",
+    "message",
+    str,
+    "What happens next (the same whether the address was known or not).",
+)
+MySubscriptionPayload = object_payload(
+    "MySubscriptionPayload", "subscription", MySubscription, "The subscription, as it is now."
+)
+SubscriberDataPayload = object_payload(
+    "SubscriberDataPayload", "data", JSON, "Everything kept about the subscriber, as JSON."
+)
+ErasePayload = object_payload(
+    "ErasePayload", "erased", bool, "True: the subscription and its history are erased."
+)
 
 
 @strawberry.input(description="A subscription request.")
@@ -70,16 +87,17 @@ async def _mine(info: strawberry.Info, row: service.Subscriber) -> MySubscriptio
 @registry.mutation
 @strawberry.type
 class SubscriberMutations:
-    @strawberry.mutation(
+    @payload_mutation(
+        SubscribePayload,
         description="Subscribe to the newsletter (no account needed): a confirmation e-mail "
         "with a link valid 7 days is sent; nothing is received, and nothing known about the "
-        "address changes, before it is confirmed. The answer is the same for every address."
+        "address changes, before it is confirmed. The answer is the same for every address.",
     )
     async def subscribe(
         self,
         info: strawberry.Info,
         input: Annotated[SubscribeInput, strawberry.argument(description="The request.")],
-    ) -> SubscribeResult:
+    ) -> str:
         ctx = info.context
         authorize(ctx.viewer, "subscriber.subscribe")
         result = await service.subscribe(
@@ -88,7 +106,7 @@ class SubscriberMutations:
                 ip=ctx.client_ip,
                 source=input.source,
                 wording_version=input.consent_wording_version
-                or ctx.settings.consent_wording_version,
+                or ctx.settings.newsletters.consent_wording_version,
             ),
             name=input.name,
             audience=input.audience,
@@ -106,11 +124,12 @@ class SubscriberMutations:
                 logger.warning("confirmation e-mail not sent: %s", error)
             finally:
                 await transport.close()
-        return SubscribeResult(message=_NEXT)
+        return _NEXT
 
-    @strawberry.mutation(
+    @payload_mutation(
+        MySubscriptionPayload,
         description="Confirm with the token of the confirmation link: the request's details "
-        "apply and the subscription starts."
+        "apply and the subscription starts.",
     )
     async def confirm_subscription(self, info: strawberry.Info, token: Token) -> MySubscription:
         found = await service.confirm_subscription(
@@ -118,12 +137,16 @@ class SubscriberMutations:
         )
         return await _mine(info, found)
 
-    @strawberry.mutation(description="Unsubscribe with the link of any e-mail (idempotent).")
+    @payload_mutation(
+        MySubscriptionPayload, description="Unsubscribe with the link of any e-mail (idempotent)."
+    )
     async def unsubscribe(self, info: strawberry.Info, token: Token) -> MySubscription:
         found = await service.unsubscribe(signing_keys(info.context.settings), token)
         return await _mine(info, found)
 
-    @strawberry.mutation(description="Change your preferences with the link of an e-mail.")
+    @payload_mutation(
+        MySubscriptionPayload, description="Change your preferences with the link of an e-mail."
+    )
     async def update_subscription_preferences(
         self,
         info: strawberry.Info,
@@ -141,20 +164,26 @@ class SubscriberMutations:
         )
         return await _mine(info, found)
 
-    @strawberry.mutation(description="Everything kept about you, as JSON (link of an e-mail).")
+    @payload_mutation(
+        SubscriberDataPayload, description="Everything kept about you, as JSON (link of an e-mail)."
+    )
     async def export_my_subscription_data(self, info: strawberry.Info, token: Token) -> JSON:
         return await service.export_own_data(signing_keys(info.context.settings), token)
 
-    @strawberry.mutation(description="Erase your subscription and its history for good.")
+    @payload_mutation(ErasePayload, description="Erase your subscription and its history for good.")
     async def erase_my_subscription_data(self, info: strawberry.Info, token: Token) -> bool:
         await service.erase_own_data(signing_keys(info.context.settings), token)
         return True
 
-    @strawberry.mutation(description="A subscriber's data as JSON, on their behalf (editors).")
+    @payload_mutation(
+        SubscriberDataPayload, description="A subscriber's data as JSON, on their behalf (editors)."
+    )
     async def export_subscriber(self, info: strawberry.Info, id: SubscriberID) -> JSON:
         return await service.export_subscriber(info.context.viewer, decode_id(id, "Subscriber"))
 
-    @strawberry.mutation(description="Erase a subscriber for good, on their behalf (editors).")
-    async def erase_subscriber(self, info: strawberry.Info, id: SubscriberID) -> Deleted:
+    @payload_mutation(
+        DeletePayload, description="Erase a subscriber for good, on their behalf (editors)."
+    )
+    async def erase_subscriber(self, info: strawberry.Info, id: SubscriberID) -> strawberry.ID:
         await service.erase_subscriber(info.context.viewer, decode_id(id, "Subscriber"))
-        return Deleted(id=id)
+        return id

@@ -8,7 +8,8 @@ import strawberry
 
 from schema import registry
 from schema.newsletters.types import SubscriberStatusEnum
-from schema.relay import After, Connection, First, connection, decode_id, page_request
+from schema.relay import After, Before, Connection, First, Last, connection, decode_id, page_request
+from schema.subscribers.loaders import subscriber_by_id
 from schema.subscribers.types import MySubscription, Subscriber
 from services.subscribers import service
 from services.subscribers.signing import signing_keys
@@ -29,12 +30,14 @@ class SubscriberQueries:
         ] = None,
         first: First = None,
         after: After = None,
+        last: Last = None,
+        before: Before = None,
     ) -> Connection[Subscriber]:
         ctx = info.context
         page = await service.list_subscribers(
             ctx.viewer,
             statuses=[s.value for s in statuses or ()],
-            page=page_request(ctx.settings, first, after),
+            page=page_request(info, first, after, last, before),
         )
         return connection(page, Subscriber.from_model)
 
@@ -52,3 +55,6 @@ class SubscriberQueries:
         found = await service.get_subscriber_by_token(signing_keys(info.context.settings), token)
         themes = await service.get_theme_ids([found.id])
         return MySubscription.from_model(found, themes.get(found.id, []))
+
+
+registry.other_node_type(Subscriber, subscriber_by_id)

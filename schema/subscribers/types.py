@@ -71,10 +71,3 @@ class MySubscription:
             audience=row.audience,
             themes=[strawberry.ID(to_global_id("Theme", t)) for t in theme_ids],
         )
-
-
-@strawberry.type(description="Answer to a subscription request.")
-class SubscribeResult:
-    message: str = strawberry.field(
-        description="What happens next (the same whether the address was known or not)."
-    )

@@ -8,19 +8,23 @@ import strawberry
 
 from schema import registry
 from schema.inputs import content_inputs, given_fields
-from schema.relay import Deleted, decode_id
+from schema.payloads import DeletePayload, payload_mutation
+from schema.relay import decode_id
 from schema.territories.types import Territory
 from services.editing import create_content, delete_content, update_content
 from services.territories.content_type import TERRITORY
 
 TerritoryID = Annotated[strawberry.ID, strawberry.argument(description="ID of the territory.")]
 TerritoryCreateInput, TerritoryUpdateInput = content_inputs(TERRITORY, "a territory")
+CreateTerritoryPayload, UpdateTerritoryPayload = registry.payloads(Territory)
 
 
 @registry.mutation
 @strawberry.type
 class TerritoryMutations:
-    @strawberry.mutation(description="Create a territory (editors); it is public at once.")
+    @payload_mutation(
+        CreateTerritoryPayload, description="Create a territory (editors); it is public at once."
+    )
     async def create_territory(
         self,
         info: strawberry.Info,
@@ -29,9 +33,10 @@ class TerritoryMutations:
         row = await create_content(info.context.viewer, TERRITORY, given_fields(input, TERRITORY))
         return Territory.from_model(row)
 
-    @strawberry.mutation(
+    @payload_mutation(
+        UpdateTerritoryPayload,
         description="Change a territory (editors). Territories carry no version: "
-        "the last write wins."
+        "the last write wins.",
     )
     async def update_territory(
         self,
@@ -50,12 +55,13 @@ class TerritoryMutations:
         )
         return Territory.from_model(row)
 
-    @strawberry.mutation(
+    @payload_mutation(
+        DeletePayload,
         description="Delete a territory for good (editors); CONFLICT while accounts, shared "
-        "projects, votes or contributions refer to it."
+        "projects, votes or contributions refer to it.",
     )
-    async def delete_territory(self, info: strawberry.Info, id: TerritoryID) -> Deleted:
+    async def delete_territory(self, info: strawberry.Info, id: TerritoryID) -> strawberry.ID:
         await delete_content(
             info.context.viewer, TERRITORY, decode_id(id, "Territory"), version=None
         )
-        return Deleted(id=id)
+        return id

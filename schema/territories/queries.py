@@ -9,7 +9,7 @@ import strawberry
 
 from schema import registry
 from schema.caching import public_read
-from schema.relay import After, Connection, First, connection, page_request
+from schema.relay import After, Before, Connection, First, Last, connection, page_request
 from schema.territories.loaders import territory_by_id
 from schema.territories.types import Territory, TerritoryLevelEnum
 from services.territories import service
@@ -42,12 +42,14 @@ class TerritoryQueries:
         ] = None,
         first: First = None,
         after: After = None,
+        last: Last = None,
+        before: Before = None,
     ) -> Connection[Territory]:
         flt = service.TerritoryFilter(levels=(filter.levels or ()) if filter else ())
         page = await service.list_territories(
             flt=flt,
             order=order.value if order else None,
-            page=page_request(info.context.settings, first, after),
+            page=page_request(info, first, after, last, before),
         )
         return connection(page, Territory.from_model)
 

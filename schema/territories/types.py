@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Annotated
 import strawberry
 
 from schema.enums import mirror
-from schema.relay import After, Connection, First, Node, child_connection
+from schema.relay import After, Before, Connection, First, Last, Node, child_connection
 from schema.territories import loaders
 from services.labels import label
 from services.territories.models import Territory as TerritoryModel
@@ -43,6 +43,8 @@ class Territory(Node):
         info: strawberry.Info,
         first: First = None,
         after: After = None,
+        last: Last = None,
+        before: Before = None,
         order: Annotated[
             Annotated[ResourceOrder, strawberry.lazy("schema.resources.types")] | None,
             strawberry.argument(description="Sort order."),
@@ -59,6 +61,8 @@ class Territory(Node):
             order=order,
             first=first,
             after=after,
+            last=last,
+            before=before,
         )
 
     @strawberry.field(description="The shared projects this territory takes part in or observes.")

@@ -9,7 +9,7 @@ import strawberry
 
 from schema import registry
 from schema.caching import public_read
-from schema.relay import After, Connection, First, connection, page_request
+from schema.relay import After, Before, Connection, First, Last, connection, page_request
 from schema.themes.loaders import theme_by_id
 from schema.themes.types import Theme, ThemeOrder
 from services.themes import service
@@ -38,6 +38,8 @@ class ThemeQueries:
         order: Annotated[ThemeOrder | None, strawberry.argument(description="Sort order.")] = None,
         first: First = None,
         after: After = None,
+        last: Last = None,
+        before: Before = None,
     ) -> Connection[Theme]:
         flt = service.ThemeFilter(
             is_vote_candidate=filter.is_vote_candidate if filter else None,
@@ -47,7 +49,7 @@ class ThemeQueries:
             info.context.viewer,
             flt=flt,
             order=order.value if order else None,
-            page=page_request(info.context.settings, first, after),
+            page=page_request(info, first, after, last, before),
         )
         return connection(page, Theme.from_model)
 

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Annotated
 import strawberry
 
 from schema.enums import ContentStatusEnum
-from schema.relay import After, Connection, First, Node, child_connection
+from schema.relay import After, Before, Connection, First, Last, Node, child_connection
 from services.themes.models import Theme as ThemeModel
 
 if TYPE_CHECKING:
@@ -74,6 +74,8 @@ class Theme(Node):
         info: strawberry.Info,
         first: First = None,
         after: After = None,
+        last: Last = None,
+        before: Before = None,
         order: Annotated[
             Annotated[ResourceOrder, strawberry.lazy("schema.resources.types")] | None,
             strawberry.argument(description="Sort order."),
@@ -90,6 +92,8 @@ class Theme(Node):
             order=order,
             first=first,
             after=after,
+            last=last,
+            before=before,
         )
 
     @strawberry.field(description="Events on this theme, soonest first.")
@@ -98,6 +102,8 @@ class Theme(Node):
         info: strawberry.Info,
         first: First = None,
         after: After = None,
+        last: Last = None,
+        before: Before = None,
         order: Annotated[
             Annotated[EventOrder, strawberry.lazy("schema.events.types")] | None,
             strawberry.argument(description="Sort order."),
@@ -114,4 +120,6 @@ class Theme(Node):
             order=order,
             first=first,
             after=after,
+            last=last,
+            before=before,
         )

@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
-import datetime as dt
 from typing import Annotated
 
 import strawberry
 
 from schema import registry
+from schema.payloads import object_payload, payload_mutation
 from schema.relay import decode_id, decode_ids
 from schema.votes.types import VotingRound
+from services.moments import Moment
 from services.votes import voting
 
 RoundID = Annotated[strawberry.ID, strawberry.argument(description="ID of the voting round.")]
@@ -22,13 +23,23 @@ TerritoryID = Annotated[
     ),
 ]
 
+VotingRoundPayload = object_payload(
+    "VotingRoundPayload", "voting_round", VotingRound, "The voting round, as it is now."
+)
+
 
 @strawberry.input(description="A new voting round.")
 class VotingRoundInput:
     title: str = strawberry.field(description="Title, in French.")
     description: str = strawberry.field(default="", description="What is at stake.")
-    opens_at: dt.datetime = strawberry.field(description="Opening (with a UTC offset).")
-    closes_at: dt.datetime = strawberry.field(description="Closing (with a UTC offset).")
+    opens_at: Moment = strawberry.field(
+        description="Opening: a date with its UTC offset, `now`, or a duration from now (`P1D`)."
+    )
+    closes_at: Moment = strawberry.field(
+        description="Closing: a date with its UTC offset, or a duration from now (`P7D`: a "
+        "week from now); one already past, or not after the opening, is refused "
+        "(CLOSES_IN_PAST, CLOSES_BEFORE_OPENING)."
+    )
     votes_per_territory: int = strawberry.field(
         default=voting.DEFAULT_VOTES_PER_TERRITORY,
         description="Votes each local authority may cast (one per theme at most).",
@@ -45,7 +56,9 @@ async def _round(round_id: int) -> VotingRound:
 @registry.mutation
 @strawberry.type
 class VotingMutations:
-    @strawberry.mutation(description="Open a voting round on candidate themes (editors).")
+    @payload_mutation(
+        VotingRoundPayload, description="Open a voting round on candidate themes (editors)."
+    )
     async def open_voting_round(
         self,
         info: strawberry.Info,
@@ -60,13 +73,14 @@ class VotingMutations:
             candidate_theme_ids=decode_ids(input.candidates, "Theme", "candidates"),
         )
         return VotingRound.from_model(
-            await voting.open_voting_round(info.context.viewer, draft=draft)
+            await voting.open_voting_round(info.context.viewer, draft=draft, at=info.context.now)
         )
 
-    @strawberry.mutation(
+    @payload_mutation(
+        VotingRoundPayload,
         description="Vote, for your local authority, for a candidate theme "
         "(members of a local authority; one vote per theme, "
-        "`votesPerTerritory` at most)."
+        "`votesPerTerritory` at most).",
     )
     async def cast_vote(
         self,
@@ -84,8 +98,9 @@ class VotingMutations:
         )
         return await _round(round_pk)
 
-    @strawberry.mutation(
-        description="Withdraw your local authority's vote for a theme while the round is open."
+    @payload_mutation(
+        VotingRoundPayload,
+        description="Withdraw your local authority's vote for a theme while the round is open.",
     )
     async def withdraw_vote(
         self,
@@ -103,9 +118,10 @@ class VotingMutations:
         )
         return await _round(round_pk)
 
-    @strawberry.mutation(
+    @payload_mutation(
+        VotingRoundPayload,
         description="Close a round now (editors); its winner becomes a draft "
-        "shared project. Closing a closed round changes nothing."
+        "shared project. Closing a closed round changes nothing.",
     )
     async def close_voting_round(self, info: strawberry.Info, round: RoundID) -> VotingRound:
         closed = await voting.close_voting_round(

@@ -8,7 +8,7 @@ import strawberry
 
 from schema import registry
 from schema.caching import public_read
-from schema.relay import After, Connection, First, connection, page_request
+from schema.relay import After, Before, Connection, First, Last, connection, page_request
 from schema.votes.loaders import voting_round_by_id
 from schema.votes.types import VotingRound, VotingRoundOrder
 from services.votes import service
@@ -26,11 +26,13 @@ class VotingRoundQueries:
         ] = None,
         first: First = None,
         after: After = None,
+        last: Last = None,
+        before: Before = None,
     ) -> Connection[VotingRound]:
         page = await service.list_voting_rounds(
             info.context.viewer,
             order=order.value if order else None,
-            page=page_request(info.context.settings, first, after),
+            page=page_request(info, first, after, last, before),
         )
         return connection(page, VotingRound.from_model)
 

@@ -30,6 +30,7 @@ from services.errors import (
     Unavailable,
 )
 from services.organizations.models import Organization
+from services.policy import is_allowed
 from services.territories.models import Territory
 from services.throttle import Throttle, Unthrottled
 from services.viewer import Role, Viewer
@@ -94,11 +95,13 @@ def validate_password(password: str) -> None:
         raise BadUserInput(
             f"Le mot de passe doit compter au moins {PASSWORD_MIN_LENGTH} caractères",
             field="password",
+            operator_message=f"the password needs at least {PASSWORD_MIN_LENGTH} characters",
         )
     if len(password) > PASSWORD_MAX_LENGTH:
         raise BadUserInput(
             f"Le mot de passe ne peut pas dépasser {PASSWORD_MAX_LENGTH} caractères",
             field="password",
+            operator_message=f"the password may have at most {PASSWORD_MAX_LENGTH} characters",
         )
 
 
@@ -116,14 +119,20 @@ def verify_password(password_hash: str, *, password: str) -> bool:
         return False
 
 
+def _invalid_email() -> BadUserInput:
+    return BadUserInput(
+        "Adresse e-mail invalide", field="email", operator_message="invalid e-mail address"
+    )
+
+
 def normalize_email(email: str) -> str:
     """Trimmed, lower-cased e-mail address, checked for a plausible shape."""
     value = email.strip().lower()
     if not value or len(value) > EMAIL_MAX_LENGTH or not _EMAIL.match(value):
-        raise BadUserInput("Adresse e-mail invalide", field="email")
+        raise _invalid_email()
     local = value.split("@", 1)[0]
     if len(local) > 64 or local.startswith(".") or local.endswith(".") or ".." in local:
-        raise BadUserInput("Adresse e-mail invalide", field="email")
+        raise _invalid_email()
     return value
 
 
@@ -143,6 +152,7 @@ def parse_role(value: str | Role) -> Role:
         raise BadUserInput(
             "Rôle inconnu : choisir parmi admin, editor, local-authority, partner",
             field="role",
+            operator_message="unknown role: choose admin, editor, local-authority or partner",
         )
     return role
 
@@ -157,28 +167,42 @@ async def create_account(
     display_name: str = "",
 ) -> Account:
     """Create an account. A local-authority member belongs to exactly one territory, a
-    partner to exactly one organisation; other roles belong to neither. An e-mail address
+    partner to exactly one organisation; other roles belong to neither. Without a
+    ``display_name`` the account is named after its address (``camille.martin@…`` →
+    ``camille.martin``), so the audit log never shows a blank author. An e-mail address
     already in use raises :class:`Conflict` and nothing is created."""
     address = normalize_email(email)
     role = parse_role(role)
-    display_name = display_name.strip()
+    display_name = display_name.strip() or _name_from_address(address)
     if len(display_name) > 200:
-        raise BadUserInput("Nom affiché trop long (200 caractères au plus)", field="displayName")
+        raise BadUserInput(
+            "Nom affiché trop long (200 caractères au plus)",
+            field="displayName",
+            operator_message="the display name may have at most 200 characters",
+        )
     if role is Role.LOCAL_AUTHORITY and not territory_slug:
         raise BadUserInput(
-            "Un compte de collectivité doit être rattaché à un territoire", field="territory"
+            "Un compte de collectivité doit être rattaché à un territoire",
+            field="territory",
+            operator_message="a local-authority account needs --territory",
         )
     if role is not Role.LOCAL_AUTHORITY and territory_slug:
         raise BadUserInput(
-            "Seul un compte de collectivité est rattaché à un territoire", field="territory"
+            "Seul un compte de collectivité est rattaché à un territoire",
+            field="territory",
+            operator_message="only a local-authority account has a territory",
         )
     if role is Role.PARTNER and not organization_slug:
         raise BadUserInput(
-            "Un compte partenaire doit être rattaché à une organisation", field="organization"
+            "Un compte partenaire doit être rattaché à une organisation",
+            field="organization",
+            operator_message="a partner account needs --organization",
         )
     if role is not Role.PARTNER and organization_slug:
         raise BadUserInput(
-            "Seul un compte partenaire est rattaché à une organisation", field="organization"
+            "Seul un compte partenaire est rattaché à une organisation",
+            field="organization",
+            operator_message="only a partner account has an organisation",
         )
     password_hash = hash_password(password)
 
@@ -187,15 +211,17 @@ async def create_account(
         if territory_slug:
             territory = await Territory.filter(slug=territory_slug).first()
             if territory is None:
-                raise BadUserInput(f"Territoire inconnu : {territory_slug}", field="territory")
+                raise BadUserInput(
+                    f"Territoire inconnu : {territory_slug}",
+                    field="territory",
+                    operator_message=f"unknown territory: {territory_slug}",
+                )
         if organization_slug:
             organization = await Organization.filter(slug=organization_slug).first()
             if organization is None:
-                raise BadUserInput(
-                    f"Organisation inconnue : {organization_slug}", field="organization"
-                )
+                raise _unknown_organization(organization_slug)
         if await Account.filter(email=address).exists():
-            raise Conflict("Un compte existe déjà avec cette adresse e-mail", field="email")
+            raise _email_taken()
         try:
             return await Account.create(
                 email=address,
@@ -206,16 +232,44 @@ async def create_account(
                 organization=organization,
             )
         except IntegrityError:  # a concurrent creation with the same address
-            raise Conflict(
-                "Un compte existe déjà avec cette adresse e-mail", field="email"
-            ) from None
+            raise _email_taken() from None
+
+
+def _email_taken() -> Conflict:
+    return Conflict(
+        "Un compte existe déjà avec cette adresse e-mail",
+        field="email",
+        operator_message="an account already exists with this e-mail address",
+    )
+
+
+def _unknown_organization(slug: str) -> BadUserInput:
+    return BadUserInput(
+        f"Organisation inconnue : {slug}",
+        field="organization",
+        operator_message=f"unknown organisation: {slug}",
+    )
+
+
+def _name_from_address(address: str) -> str:
+    return address.split("@", 1)[0]
+
+
+def display_name_of(account: Account) -> str:
+    """The name shown for an account: its display name, else the part of its address
+    before the ``@`` (accounts created without a name)."""
+    return account.display_name.strip() or _name_from_address(account.email)
 
 
 async def get_account_by_email(email: str) -> Account:
     """The account with this address; :class:`NotFound` otherwise."""
     account = await Account.filter(email=email.strip().lower()).first()
     if account is None:
-        raise NotFound("Aucun compte avec cette adresse e-mail", field="email")
+        raise NotFound(
+            "Aucun compte avec cette adresse e-mail",
+            field="email",
+            operator_message=f"no account with the e-mail address {email.strip()}",
+        )
     return account
 
 
@@ -225,7 +279,11 @@ async def get_account_by_email(email: str) -> Account:
 async def issue_token(account: Account, *, ttl: timedelta = DEFAULT_TOKEN_TTL) -> str:
     """Store a new bearer token for ``account`` and return its secret (shown once)."""
     if ttl <= timedelta(0) or ttl > MAX_TOKEN_TTL:
-        raise BadUserInput("Durée de validité invalide (1 seconde à 366 jours)", field="ttl")
+        raise BadUserInput(
+            "Durée de validité invalide (1 seconde à 366 jours)",
+            field="ttl",
+            operator_message="invalid lifetime (1 second to 366 days)",
+        )
     secret = TOKEN_PREFIX + secrets.token_urlsafe(32)
     await AccessToken.create(
         account=account, token_hash=secret_digest(secret), expires_at=_now() + ttl
@@ -294,12 +352,18 @@ def parse_scopes(scopes: Iterable[str]) -> frozenset[str]:
     result = frozenset(s.strip().upper() for s in scopes if s.strip())
     unknown = result - API_KEY_SCOPES
     if unknown:
+        named = ", ".join(sorted(unknown))
         raise BadUserInput(
-            "Portée inconnue : " + ", ".join(sorted(unknown)) + " (READ ou CONTRIBUTE)",
+            f"Portée inconnue : {named} (READ ou CONTRIBUTE)",
             field="scopes",
+            operator_message=f"unknown scope: {named.lower()} (read or contribute)",
         )
     if not result:
-        raise BadUserInput("Indiquer au moins une portée (READ, CONTRIBUTE)", field="scopes")
+        raise BadUserInput(
+            "Indiquer au moins une portée (READ, CONTRIBUTE)",
+            field="scopes",
+            operator_message="give at least one scope (read, contribute)",
+        )
     return result
 
 
@@ -313,10 +377,14 @@ async def create_api_key(
     scope_set = parse_scopes(scopes)
     name = name.strip()
     if len(name) > 200:
-        raise BadUserInput("Nom trop long (200 caractères au plus)", field="name")
+        raise BadUserInput(
+            "Nom trop long (200 caractères au plus)",
+            field="name",
+            operator_message="the name may have at most 200 characters",
+        )
     organization = await Organization.filter(slug=organization_slug).first()
     if organization is None:
-        raise BadUserInput(f"Organisation inconnue : {organization_slug}", field="organization")
+        raise _unknown_organization(organization_slug)
     for _ in range(5):
         random_part = secrets.token_urlsafe(32)
         prefix = random_part[:API_KEY_PREFIX_LENGTH]
@@ -339,11 +407,19 @@ def api_key_prefix(secret: str) -> str:
     return secret.removeprefix(API_KEY_PREFIX)[:API_KEY_PREFIX_LENGTH]
 
 
-async def revoke_api_key(prefix: str) -> ApiKey:
-    """Revoke the key with this prefix (idempotent); :class:`NotFound` if there is none."""
-    key = await ApiKey.filter(prefix=prefix.strip()).first()
-    if key is None:
-        raise NotFound("Aucune clé avec ce préfixe", field="prefix")
+async def revoke_api_key(key_or_prefix: str) -> ApiKey:
+    """Revoke a key given whole (``tec_k_…``) or by its prefix, the 8 characters after
+    ``tec_k_`` (``tec_k_`` in front of them is accepted too); idempotent. A whole key must
+    be the stored one, not only share its prefix. :class:`NotFound` if no key matches."""
+    random_part = key_or_prefix.strip().removeprefix(API_KEY_PREFIX)
+    if len(random_part) < API_KEY_PREFIX_LENGTH:
+        raise BadUserInput(
+            "Donner la clé (tec_k_…) ou son préfixe, les 8 caractères après tec_k_", field="key"
+        )
+    key = await ApiKey.filter(prefix=random_part[:API_KEY_PREFIX_LENGTH]).first()
+    whole = len(random_part) > API_KEY_PREFIX_LENGTH
+    if key is None or (whole and key.key_hash != secret_digest(API_KEY_PREFIX + random_part)):
+        raise NotFound("Aucune clé ne correspond", field="key")
     if key.revoked_at is None:
         key.revoked_at = _now()
         await key.save(update_fields=["revoked_at", "updated_at"])
@@ -397,6 +473,15 @@ async def resolve_bearer(secret: str, *, now: datetime | None = None) -> Viewer:
 
 async def get_accounts_by_ids(ids: Iterable[int]) -> dict[int, Account]:
     return {a.id: a for a in await Account.filter(id__in=list(ids))}
+
+
+async def get_readable_accounts_by_ids(viewer: Viewer, ids: Iterable[int]) -> dict[int, Account]:
+    """The accounts among ``ids`` that ``viewer`` may look up: their own, and any for
+    those who read the audit log (where accounts appear as authors)."""
+    wanted = list(ids)
+    if not is_allowed(viewer, "audit.read"):
+        wanted = [i for i in wanted if i == viewer.account_id]
+    return await get_accounts_by_ids(wanted) if wanted else {}
 
 
 async def get_token_expiry(secret: str) -> datetime | None:

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import datetime as dt
 
+from services.concepts.demo import load_demo_concept
 from services.concepts.models import Concept, ConceptOrganization
 from services.fields import Field, Fields, Link, links_field, slug_field
 from services.organizations.models import Organization
-from services.registry import ContentType, register
+from services.registry import ContentType, Demo, register
 from services.validation import SUMMARY_MAX, first_of_month, optional_text, rich_text, text
 
 CONCEPT_TITLE_MAX = 200  # the column's size
@@ -20,6 +21,7 @@ CONCEPT = register(
         label="Concept",
         definite="le concept",
         entity="concept",
+        demo=Demo("concepts", load_demo_concept, after=("Organization",)),
         publishable=True,
         fields=Fields(
             Field("title", str, "Title (≤ 200).", required=True, clean=text(CONCEPT_TITLE_MAX)),

@@ -15,24 +15,11 @@ from collections import Counter
 from typing import Any
 
 from services.concepts.models import Concept
-from services.events.models import Event
 from services.newsletters.models import IssueItem, IssueStatus, NewsletterIssue, SectionKind
 from services.newsletters.sections import TEXT_FIELDS, Section, clean_issue_sections
 from services.newsletters.service import default_variables
-from services.projects.models import SharedProject
-from services.resources.models import Resource
+from services.registry import ContentType, content_types
 from services.themes.models import Theme
-from services.votes.models import VotingRound
-
-# Type of an item in the demo file → its model and GraphQL type name.
-_TYPES: dict[str, tuple[Any, str]] = {
-    "theme": (Theme, "Theme"),
-    "resource": (Resource, "Resource"),
-    "event": (Event, "Event"),
-    "concept": (Concept, "Concept"),
-    "voting_round": (VotingRound, "VotingRound"),
-    "shared_project": (SharedProject, "SharedProject"),
-}
 
 
 def global_id(type_name: str, pk: int) -> str:
@@ -49,10 +36,19 @@ def sent_at(newsletter: dict[str, Any]) -> dt.datetime:
     return dt.datetime.fromisoformat(newsletter["sent_at"])
 
 
+def _content_of(item_type: str) -> ContentType:
+    """The content type of an item: the demo file names it by the singular of the list
+    holding that type's rows (``voting_round`` for ``voting_rounds``)."""
+    for content in content_types():
+        if content.demo is not None and content.demo.key == f"{item_type}s":
+            return content
+    raise LookupError(f"no content type has demo rows of type {item_type!r}")
+
+
 async def _node_id(item: dict[str, Any]) -> str:
-    model, type_name = _TYPES[item["type"]]
-    row = await model.get(slug=item["slug"])
-    return global_id(type_name, row.id)
+    content = _content_of(item["type"])
+    row = await content.model.get(slug=item["slug"])
+    return global_id(content.name, row.id)
 
 
 def _first_slug(newsletter: dict[str, Any], kind: str, type_: str) -> str | None:

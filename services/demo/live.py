@@ -1,7 +1,8 @@
 """The demo's live layer: content dated relative to the day ``tec demo`` runs, so that the
 newsletter of the current month has something to show — an open voting round over the
 seeds' candidate themes (with a few votes: a tie, a single vote), a theme announced as the
-next one, a few upcoming events.
+next one, a few upcoming events on the current, a candidate and the next theme (so the agenda
+and those themes' calendar feeds have something coming).
 
 The seeds' history is not touched. Rows are keyed by the month of the run (slugs end in
 ``-YYYY-MM``) and created only when missing: running again the same month creates
@@ -16,7 +17,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from services.content import ContentStatus
-from services.events.models import Event, EventOrganizer, EventTerritory
+from services.events.models import Event, EventOrganizer, EventTerritory, EventTheme
 from services.organizations.models import Organization
 from services.territories.models import Territory
 from services.themes.models import Theme
@@ -41,8 +42,15 @@ async def load_live_demo(data: dict[str, Any], *, today: dt.date) -> dict[str, i
     published = _at(today - dt.timedelta(days=1), "09:00")
     await _next_theme(live["next_theme"], suffix, today, published, counts)
     await _voting_round(live["voting_round"], suffix, today, counts)
+    next_slug = live["next_theme"]["slug"]
     for spec in live["events"]:
-        await _event(spec, suffix, today, published, counts)
+        event = await _event(spec, suffix, today, published, counts)
+        # This month's next theme is named by its slug without the month.
+        slugs = [f"{s}-{suffix}" if s == next_slug else s for s in spec.get("themes", [])]
+        for theme in await Theme.filter(slug__in=slugs):
+            if not await EventTheme.filter(event=event, theme=theme).exists():
+                await EventTheme.create(event=event, theme=theme)
+                counts["EventTheme+"] += 1
     return {k: v for k, v in sorted(counts.items()) if v}
 
 
@@ -103,11 +111,12 @@ async def _event(
     today: dt.date,
     published: dt.datetime,
     counts: Counter[str],
-) -> None:
+) -> Event:
     slug = f"{spec['slug']}-{suffix}"
     counts["Event"] += 1
-    if await Event.filter(slug=slug).exists():
-        return
+    found = await Event.filter(slug=slug).first()
+    if found is not None:
+        return found
     first = today + dt.timedelta(days=spec["in_days"])
     last = first + dt.timedelta(days=spec.get("days", 1) - 1)
     event = await Event.create(
@@ -130,3 +139,4 @@ async def _event(
     for territory in await Territory.filter(slug__in=spec["territories"]):
         await EventTerritory.create(event=event, territory=territory)
         counts["EventTerritory+"] += 1
+    return event

@@ -5,10 +5,11 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
+from services.events.demo import load_demo_event
 from services.events.models import Event, EventFormat, EventOrganizer, EventTerritory, EventTheme
 from services.fields import Changes, Cleaning, Field, Fields, Link, links_field, slug_field
 from services.organizations.models import Organization
-from services.registry import ContentType, register
+from services.registry import ContentType, Demo, register
 from services.territories.models import Territory
 from services.themes.models import Theme
 from services.validation import (
@@ -45,6 +46,7 @@ EVENT = register(
         label="Événement",
         definite="l'événement",
         entity="event",
+        demo=Demo("events", load_demo_event, after=("Organization", "Theme", "Territory")),
         publishable=True,
         fields=Fields(
             Field("title", str, "Title (≤ 300).", required=True, clean=text(TITLE_MAX)),

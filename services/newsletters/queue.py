@@ -108,12 +108,17 @@ def _segment_sql(segment: Segment) -> tuple[str, list[object]]:
 
 
 async def claim_batch(
-    *, limit: int, lease: dt.timedelta, issue_id: int | None = None
+    *,
+    limit: int,
+    lease: dt.timedelta,
+    issue_id: int | None = None,
+    at: dt.datetime | None = None,
 ) -> list[Claimed]:
-    """Claim up to ``limit`` due messages: pending ones whose retry time has come, and
-    ones whose sender's lease expired (it died). Only confirmed subscribers are returned;
-    messages to anyone else (unsubscribed, bounced since) are cancelled here."""
-    at = now()
+    """Claim up to ``limit`` messages due ``at`` (the present by default): pending ones
+    whose retry time has come, and ones whose sender's lease expired (it died). Only
+    confirmed subscribers are returned; messages to anyone else (unsubscribed, bounced
+    since) are cancelled here."""
+    at = at or now()
     only_issue = " AND issue_id = ?" if issue_id is not None else ""
     lock = " FOR UPDATE SKIP LOCKED" if _is_postgres() else ""
     sql = _params(
@@ -170,21 +175,27 @@ async def claim_batch(
     return claimed
 
 
-async def mark_sent(delivery_ids: Sequence[int]) -> None:
+async def mark_sent(delivery_ids: Sequence[int], *, at: dt.datetime | None = None) -> None:
     """Record messages the SMTP server accepted (one statement for many)."""
     if delivery_ids:
-        at = now()
+        at = at or now()
         await Delivery.filter(id__in=list(delivery_ids), status=DeliveryStatus.SENDING).update(
             status=DeliveryStatus.SENT, sent_at=at, lease_until=None, updated_at=at
         )
 
 
 async def mark_retry(
-    delivery_id: int, *, error: str, attempts: int, max_attempts: int, backoff: float
+    delivery_id: int,
+    *,
+    error: str,
+    attempts: int,
+    max_attempts: int,
+    backoff: float,
+    at: dt.datetime | None = None,
 ) -> bool:
     """A transient failure: retry later (delay doubling at each attempt), or give up after
     ``max_attempts``. True when a retry is planned."""
-    at = now()
+    at = at or now()
     if attempts >= max_attempts:
         await Delivery.filter(id=delivery_id).update(
             status=DeliveryStatus.FAILED, last_error=error[:500], lease_until=None, updated_at=at
@@ -201,10 +212,12 @@ async def mark_retry(
     return True
 
 
-async def release(delivery_ids: Sequence[int], *, error: str, retry_in: float) -> None:
+async def release(
+    delivery_ids: Sequence[int], *, error: str, retry_in: float, at: dt.datetime | None = None
+) -> None:
     """Give claimed messages back without counting an attempt (the server is down)."""
     if delivery_ids:
-        at = now()
+        at = at or now()
         await Delivery.filter(id__in=list(delivery_ids), status=DeliveryStatus.SENDING).update(
             status=DeliveryStatus.PENDING,
             attempts=F("attempts") - 1,
@@ -215,9 +228,11 @@ async def release(delivery_ids: Sequence[int], *, error: str, retry_in: float) -
         )
 
 
-async def mark_failed(delivery_id: int, subscriber_id: int, *, error: str) -> None:
+async def mark_failed(
+    delivery_id: int, subscriber_id: int, *, error: str, at: dt.datetime | None = None
+) -> None:
     """A permanent refusal (5xx): the message failed and the address is marked bounced."""
-    at = now()
+    at = at or now()
     async with in_transaction():
         await Delivery.filter(id=delivery_id).update(
             status=DeliveryStatus.FAILED, last_error=error[:500], lease_until=None, updated_at=at
@@ -239,12 +254,13 @@ async def progress(issue_id: int) -> dict[str, int]:
     return {s.value: counts.get(s.value, 0) for s in DeliveryStatus}
 
 
-async def finish_if_done(issue_id: int) -> bool:
+async def finish_if_done(issue_id: int, *, at: dt.datetime | None = None) -> bool:
     """Mark a sending issue SENT once no message is pending or in flight."""
     if await Delivery.filter(issue_id=issue_id, status__in=list(_OPEN)).exists():
         return False
+    at = at or now()
     updated = await NewsletterIssue.filter(id=issue_id, status=IssueStatus.SENDING).update(
-        status=IssueStatus.SENT, sent_at=now(), updated_at=now()
+        status=IssueStatus.SENT, sent_at=at, updated_at=at
     )
     return bool(updated)
 

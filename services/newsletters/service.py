@@ -27,7 +27,7 @@ from services.newsletters.models import (
 )
 from services.newsletters.sections import Section, clean_issue_sections, declared_sections
 from services.pagination import Ordering, Page, PageRequest, SortKey, paginate
-from services.policy import authorize
+from services.policy import authorize, is_allowed
 from services.subscribers.models import SubscriberAudience
 from services.subscribers.service import Segment
 from services.themes.models import Theme
@@ -290,6 +290,25 @@ async def _get(issue_id: int) -> NewsletterIssue:
     if found is None:
         raise NotFound("Numéro de newsletter introuvable.", field="id")
     return found
+
+
+async def get_readable_issues_by_ids(
+    viewer: Viewer, ids: Sequence[int]
+) -> dict[int, NewsletterIssue]:
+    """The issues among ``ids``, whatever their status, for those who compose newsletters
+    (none otherwise: the public reads sent issues through the archive)."""
+    if not is_allowed(viewer, "newsletter.compose"):
+        return {}
+    return {i.id: i for i in await NewsletterIssue.filter(id__in=list(ids))}
+
+
+async def get_readable_templates_by_ids(
+    viewer: Viewer, ids: Sequence[int]
+) -> dict[int, NewsletterTemplate]:
+    """The stored templates among ``ids``, for those who compose newsletters."""
+    if not is_allowed(viewer, "newsletter.compose"):
+        return {}
+    return {t.id: t for t in await NewsletterTemplate.filter(id__in=list(ids))}
 
 
 async def list_issues(

@@ -11,13 +11,14 @@ from typing import Any
 
 from services.errors import BadUserInput
 from services.fields import Cleaning, Field, Fields, Link, slug_field
+from services.organizations.demo import load_demo_organization
 from services.organizations.models import (
     Organization,
     OrganizationKind,
     OrganizationRole,
     OrganizationRoleLink,
 )
-from services.registry import ContentType, register
+from services.registry import ContentType, Demo, register
 from services.validation import SUMMARY_MAX, optional_text, text, web_address
 
 NAME_MAX = 200
@@ -62,6 +63,7 @@ ORGANIZATION = register(
         label="Organisation",
         definite="l'organisation",
         entity="organization",
+        demo=Demo("organizations", load_demo_organization),
         versioned=False,
         slug_from="name",
         fields=Fields(

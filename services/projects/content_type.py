@@ -4,8 +4,9 @@
 from __future__ import annotations
 
 from services.policy import EDITORS, Principal
+from services.projects.demo import load_demo_shared_project
 from services.projects.models import Membership, SharedProject
-from services.registry import ContentType, PolicyRow, register
+from services.registry import ContentType, Demo, PolicyRow, register
 
 LOCAL_AUTHORITY = frozenset({Principal.LOCAL_AUTHORITY})
 
@@ -16,6 +17,11 @@ SHARED_PROJECT = register(
         label="Projet partagé",
         definite="le projet partagé",
         entity="project",
+        demo=Demo(
+            "shared_projects",
+            load_demo_shared_project,
+            after=("Theme", "Organization", "Territory"),
+        ),
         policy=(
             PolicyRow("project.create", EDITORS, "createSharedProject"),
             PolicyRow(

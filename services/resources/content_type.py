@@ -6,7 +6,8 @@ from services.content import Audience
 from services.fields import Field, Fields, Link, links_field, slug_field
 from services.organizations.models import Organization
 from services.policy import CONTRIBUTORS, EDITORS
-from services.registry import ContentType, PolicyRow, register
+from services.registry import ContentType, Demo, PolicyRow, register
+from services.resources.demo import load_demo_resource
 from services.resources.models import (
     Resource,
     ResourceKind,
@@ -25,6 +26,7 @@ RESOURCE = register(
         label="Ressource",
         definite="la ressource",
         entity="resource",
+        demo=Demo("resources", load_demo_resource, after=("Theme", "Territory", "Organization")),
         publishable=True,
         fields=Fields(
             Field("title", str, "Title (≤ 300).", required=True, clean=text(TITLE_MAX)),

@@ -26,7 +26,7 @@ from services.audit.service import record
 from services.editing import check_exist, now, write_transaction
 from services.errors import BadUserInput, NotFound
 from services.pagination import Ordering, Page, PageRequest, SortKey, paginate
-from services.policy import authorize
+from services.policy import authorize, is_allowed
 from services.settings import Settings
 from services.subscribers import signing
 from services.subscribers.models import (
@@ -79,8 +79,8 @@ class ConfirmationThrottle:
     @classmethod
     def of(cls, settings: Settings) -> ConfirmationThrottle:
         return cls(
-            interval=dt.timedelta(seconds=settings.confirmation_mail_interval),
-            daily_limit=settings.confirmation_mail_daily_limit,
+            interval=dt.timedelta(seconds=settings.newsletters.confirmation_mail_interval),
+            daily_limit=settings.newsletters.confirmation_mail_daily_limit,
         )
 
 
@@ -489,6 +489,15 @@ async def get_subscriber(viewer: Viewer, subscriber_id: int) -> Subscriber:
     if found is None:
         raise NotFound("Abonné·e introuvable.", field="id")
     return found
+
+
+async def get_readable_subscribers_by_ids(
+    viewer: Viewer, ids: Sequence[int]
+) -> dict[int, Subscriber]:
+    """The subscribers among ``ids``, for those who may read subscribers (none otherwise)."""
+    if not is_allowed(viewer, "subscriber.read"):
+        return {}
+    return {s.id: s for s in await Subscriber.filter(id__in=list(ids))}
 
 
 async def list_subscribers(

@@ -53,12 +53,12 @@ class SigningKeys:
 
 def signing_keys(settings: Settings) -> SigningKeys:
     """The secrets of ``settings``; without any, the development secret of
-    ``settings.signing_secret_file`` (created on first use)."""
-    if settings.signing_secret:
-        return SigningKeys.of(*settings.signing_secret)
-    if settings.environment == "production":
+    ``settings.security.signing_secret_file`` (created on first use)."""
+    if settings.security.signing_secret:
+        return SigningKeys.of(*settings.security.signing_secret)
+    if settings.security.environment == "production":
         raise RuntimeError("TEC_SIGNING_SECRET is required in production")
-    return SigningKeys((_development_secret(settings.signing_secret_file),))
+    return SigningKeys((_development_secret(settings.security.signing_secret_file),))
 
 
 def _development_secret(path: Path) -> bytes:

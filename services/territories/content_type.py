@@ -12,7 +12,8 @@ from typing import Any
 
 from services.errors import BadUserInput
 from services.fields import Cleaning, Field, Fields, slug_field
-from services.registry import ContentType, register
+from services.registry import ContentType, Demo, register
+from services.territories.demo import load_demo_territory
 from services.territories.models import Territory, TerritoryLevel
 from services.validation import text
 
@@ -59,6 +60,7 @@ TERRITORY = register(
         label="Territoire",
         definite="le territoire",
         entity="territory",
+        demo=Demo("territories", load_demo_territory),
         versioned=False,
         slug_from="name",
         fields=Fields(

@@ -8,7 +8,8 @@ from tortoise.expressions import F
 
 from services.errors import BadUserInput
 from services.fields import Changes, Cleaning, Field, Fields, slug_field
-from services.registry import ContentType, register
+from services.registry import ContentType, Demo, register
+from services.themes.demo import load_demo_theme
 from services.themes.models import Theme
 from services.validation import BODY_MAX, first_of_month, rich_text, text
 from services.viewer import Viewer
@@ -62,6 +63,7 @@ THEME = register(
         label="Thématique",
         definite="la thématique",
         entity="theme",
+        demo=Demo("themes", load_demo_theme),
         publishable=True,
         fields=Fields(
             Field("title", str, "Title (≤ 200).", required=True, clean=text(THEME_TITLE_MAX)),

@@ -4,7 +4,8 @@ opening, votes, closing), not the shared ones."""
 from __future__ import annotations
 
 from services.policy import EDITORS, Principal
-from services.registry import ContentType, PolicyRow, register
+from services.registry import ContentType, Demo, PolicyRow, register
+from services.votes.demo import load_demo_voting_round
 from services.votes.models import VotingRound
 
 LOCAL_AUTHORITY = frozenset({Principal.LOCAL_AUTHORITY})
@@ -16,6 +17,7 @@ VOTING_ROUND = register(
         label="Tour de vote",
         definite="le tour de vote",
         entity="round",
+        demo=Demo("voting_rounds", load_demo_voting_round, after=("Theme", "Territory")),
         followed=False,
         policy=(
             PolicyRow("round.open", EDITORS, "openVotingRound"),

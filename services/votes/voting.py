@@ -19,6 +19,7 @@ from tortoise.functions import Count, Max
 from services.content import ContentStatus, slugify
 from services.editing import note_change, now, write_transaction
 from services.errors import BadUserInput, Forbidden, NotFound
+from services.moments import Moment
 from services.policy import authorize, is_allowed
 from services.projects.models import ProjectStatus, SharedProject
 from services.themes.models import Theme
@@ -26,6 +27,8 @@ from services.validation import SUMMARY_MAX, TITLE_MAX, clean_text, require_awar
 from services.viewer import Viewer
 from services.votes.errors import (
     AlreadyVoted,
+    ClosesBeforeOpening,
+    ClosesInPast,
     NotACandidate,
     RoundClosed,
     RoundNotOpen,
@@ -50,25 +53,45 @@ async def _locked_round(round_id: int) -> VotingRound:
 
 @dataclass(frozen=True)
 class RoundDraft:
+    """A round to open; its dates are instants or :class:`Moment` s (``now``, ``P7D``…)
+    counted from the moment it is opened."""
+
     title: str
-    opens_at: dt.datetime
-    closes_at: dt.datetime
+    opens_at: dt.datetime | Moment
+    closes_at: dt.datetime | Moment
     candidate_theme_ids: Sequence[int]
     description: str = ""
     votes_per_territory: int = DEFAULT_VOTES_PER_TERRITORY
 
 
-async def open_voting_round(viewer: Viewer, *, draft: RoundDraft) -> VotingRound:
-    """Create a round with its candidate themes (published: the ranking is public)."""
+def _instant(value: dt.datetime | Moment, at: dt.datetime, *, field: str) -> dt.datetime:
+    if isinstance(value, Moment):
+        return value.resolve(at)
+    return require_aware(value, field=field)
+
+
+async def open_voting_round(
+    viewer: Viewer, *, draft: RoundDraft, at: dt.datetime | None = None
+) -> VotingRound:
+    """Create a round with its candidate themes (published: the ranking is public).
+    ``at`` is the present its relative dates count from (now if None). A round that
+    closes before it opens, or has already closed, is refused."""
     authorize(viewer, "round.open")
+    at = at or now()
     title = clean_text(draft.title, field="title", max_length=TITLE_MAX)
     description = clean_text(
         draft.description, field="description", max_length=SUMMARY_MAX, required=False
     )
-    opens_at = require_aware(draft.opens_at, field="opensAt")
-    closes_at = require_aware(draft.closes_at, field="closesAt")
+    opens_at = _instant(draft.opens_at, at, field="opensAt")
+    closes_at = _instant(draft.closes_at, at, field="closesAt")
+    if closes_at <= at:
+        raise ClosesInPast(
+            "La clôture est déjà passée : aucun vote ne serait possible (une date future, "
+            "ou une durée à partir de maintenant comme P7D).",
+            field="closesAt",
+        )
     if closes_at <= opens_at:
-        raise BadUserInput("La clôture doit suivre l'ouverture.", field="closesAt")
+        raise ClosesBeforeOpening("La clôture doit suivre l'ouverture.", field="closesAt")
     if not 1 <= draft.votes_per_territory <= 20:
         raise BadUserInput("Entre 1 et 20 votes par collectivité.", field="votesPerTerritory")
     theme_ids = list(dict.fromkeys(draft.candidate_theme_ids))

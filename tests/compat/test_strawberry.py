@@ -33,8 +33,10 @@ from schema.strawberry_compat import (
     direct_call,
     graphql_core_schema,
     has_exception_handlers,
+    input_field_names,
     plain_attribute,
     strawberry_schema_of,
+    type_name,
 )
 
 
@@ -325,3 +327,19 @@ async def test_a_subscribe_the_hook_finds_invalid_closes_the_socket():
         assert json.loads(await ws.receive_text()) == {"type": "connection_ack"}
         await _send(ws, {"id": "invalid", "type": "subscribe", "payload": {"query": "{ x }"}})
         assert await _closed_with(ws) == 4400
+
+
+def test_type_names_and_input_field_names_are_the_schema_names():
+    @strawberry.input(name="RenamedInput")
+    class SomeInput:
+        starts_on: int = 0
+        named: int = strawberry.field(default=0, name="otherName")
+
+    @strawberry.enum
+    class Colour(enum.Enum):
+        RED = "RED"
+
+    assert type_name(SomeInput) == "RenamedInput"
+    assert input_field_names(SomeInput()) == ["startsOn", "otherName"]
+    assert input_field_names(Colour.RED) == []
+    assert input_field_names("text") == [] and input_field_names([SomeInput()]) == []

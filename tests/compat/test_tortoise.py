@@ -240,3 +240,36 @@ async def test_a_transaction_connection_is_not_read_as_the_sqlite_file(database)
     assert filename is not None and os.path.exists(filename)
     async with in_transaction():
         assert file_outside_transaction(model_db(Resource)) is None
+
+
+async def test_a_begin_that_fails_leaves_the_task_on_the_transaction_and_in_own_context_contains_it(
+    database, monkeypatch
+):
+    """``in_own_context``: on PostgreSQL, ``in_transaction()`` points the task's context
+    at the transaction before ``BEGIN`` and does not reset it when ``BEGIN`` fails; a round
+    run through ``in_own_context`` keeps that out of the worker's own context."""
+    from tortoise import connections
+
+    from services.compat_tortoise import in_own_context
+
+    outside = connections.get("default")
+    if outside.capabilities.dialect != "postgres":
+        pytest.skip("the pooled transaction context is PostgreSQL's")
+    wrapper = type(outside._in_transaction().client)
+
+    async def refuse(self) -> None:
+        raise OSError("the database restarts")
+
+    monkeypatch.setattr(wrapper, "begin", refuse)
+
+    async def round_() -> object:
+        with pytest.raises(OSError):
+            async with in_transaction():
+                pass
+        left = connections.get("default")
+        await left._parent._pool.release(left._connection)  # give the connection back
+        return left
+
+    left = await in_own_context(round_)
+    assert left is not outside, "Tortoise resets the context now: in_own_context may go"
+    assert connections.get("default") is outside

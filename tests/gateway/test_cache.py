@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import datetime as dt
 import json
 
@@ -15,6 +14,7 @@ from services.audit.service import record
 from services.content import ContentStatus
 from services.organizations.models import Organization
 from services.resources.models import Resource
+from tests.clock import FakeClock
 from tests.sqlcount import count_queries
 
 PORTAL = """query Portal($first: Int!) {
@@ -27,7 +27,7 @@ PORTAL = """query Portal($first: Int!) {
 def cached_app(database):
     # Its own app, hence its own cache: other tests' traffic cannot warm it.
     return create_app(
-        database.model_copy(update={"rate_limit_anonymous": 1_000_000, "cache_enabled": True})
+        database.replace(**{"rate_limit_anonymous": 1_000_000, "cache_enabled": True})
     )
 
 
@@ -121,11 +121,12 @@ async def test_a_committed_write_is_visible_on_the_next_request(cc, principals):
     changed = await _post(
         cc,
         "mutation($id: ID!, $d: String!) { updateOrganization(id: $id, input: {description: $d})"
-        " { description } }",
+        " { organization { description } errors { code } } }",
         {"id": _gid("Organization", org.id), "d": "Description changée par le test du cache"},
         headers=principals["EDITOR"],
     )
     assert "errors" not in changed.json(), changed.json()
+    assert changed.json()["data"]["updateOrganization"]["errors"] == []
     after = await _post(cc, query)
     assert after.headers["x-tec-cache"] == "miss"
     assert after.json()["data"]["organization"]["description"] == (
@@ -134,9 +135,49 @@ async def test_a_committed_write_is_visible_on_the_next_request(cc, principals):
     assert after.json()["data"]["organization"]["name"] == before["name"]
 
 
-async def test_a_scheduled_publication_ends_the_entries_when_its_time_comes(cc):
+async def test_total_count_is_cached_with_its_page_and_follows_every_write(cc):
+    query = """{ resources(first: 2, filter: {kinds: [GAME]}) { totalCount nodes { slug } }
+                 backward: resources(last: 1, filter: {kinds: [GAME]}) { totalCount } }"""
+    first = await _post(cc, query)
+    count = first.json()["data"]["resources"]["totalCount"]
+    with count_queries() as hit:
+        again = await _post(cc, query)
+    assert again.headers["x-tec-cache"] == "hit" and again.content == first.content
+    assert len(hit) == 1  # the content version: no page, no count
+    row = await Resource.create(
+        slug="jeu-compte-cache",
+        title="Jeu compté",
+        kind="GAME",
+        status=ContentStatus.PUBLISHED,
+        published_at=dt.datetime(2022, 5, 1, tzinfo=dt.UTC),
+    )
+    await record(None, "resource.publish", row)  # as every write does
+    try:
+        after = await _post(cc, query)
+        assert after.headers["x-tec-cache"] == "miss"
+        data = after.json()["data"]
+        assert data["resources"]["totalCount"] == data["backward"]["totalCount"] == count + 1
+    finally:
+        await row.delete()
+        await record(None, "resource.delete", row)
+    assert (await _post(cc, query)).json()["data"]["resources"]["totalCount"] == count
+
+
+async def test_a_scheduled_publication_ends_the_entries_when_its_time_comes(database):
+    clock = FakeClock()
+    # Entries that would live two hours, shared caches told ten minutes: the publication,
+    # in one hour, ends both first.
+    settings = database.replace(
+        **{
+            "rate_limit_anonymous": 1_000_000,
+            "cache_enabled": True,
+            "cache_ttl": 7200,
+            "cache_max_age": 600,
+        }
+    )
+    app = create_app(settings, clock=clock)
     query = "{ resources(first: 3, filter: {kinds: [GAME]}) { nodes { slug } } }"
-    at = dt.datetime.now(dt.UTC) + dt.timedelta(seconds=1.5)
+    at = clock() + dt.timedelta(hours=1)
     row = await Resource.create(
         slug="jeu-programme-cache",
         title="Jeu programmé",
@@ -145,19 +186,29 @@ async def test_a_scheduled_publication_ends_the_entries_when_its_time_comes(cc):
         published_at=at,
     )
     await record(None, "resource.publish", row)  # as every write does
+    transport = httpx.ASGITransport(app=app)
     try:
-        slugs = [n["slug"] for n in (await _post(cc, query)).json()["data"]["resources"]["nodes"]]
-        assert "jeu-programme-cache" not in slugs
-        assert (await _post(cc, query)).headers["x-tec-cache"] == "hit"
-        await asyncio.sleep(max(0.0, (at - dt.datetime.now(dt.UTC)).total_seconds()) + 0.2)
-        later = await _post(cc, query)
+        async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as cc:
+            first = await _post(cc, query)
+            assert "jeu-programme-cache" not in _slugs(first)
+            clock.advance(hours=1, seconds=-1)
+            before = await _post(cc, query)
+            assert before.headers["x-tec-cache"] == "hit"
+            assert before.headers["cache-control"] == "public, max-age=1"
+            # The publication time comes, with no write: the database reaches it too (reads
+            # compare it with the machine's time, which this test does not move).
+            clock.advance(seconds=1)
+            await Resource.filter(id=row.id).update(published_at=dt.datetime.now(dt.UTC))
+            later = await _post(cc, query)
         assert later.headers["x-tec-cache"] == "miss"
-        assert "jeu-programme-cache" in [
-            n["slug"] for n in later.json()["data"]["resources"]["nodes"]
-        ]
+        assert "jeu-programme-cache" in _slugs(later)
     finally:
         await row.delete()
         await record(None, "resource.delete", row)
+
+
+def _slugs(response: httpx.Response) -> list[str]:
+    return [n["slug"] for n in response.json()["data"]["resources"]["nodes"]]
 
 
 async def test_signed_in_people_and_writes_bypass_the_cache(cc, principals):
@@ -198,7 +249,8 @@ async def test_answers_for_signed_in_people_are_private_and_never_stored(cc, pri
 
 async def test_mutations_are_never_cached(cc, principals):
     org = await Organization.get(slug="icpc")
-    mutation = 'mutation($id: ID!) { updateOrganization(id: $id, input: {acronym: "ICPC"}) { id } }'
+    mutation = """mutation($id: ID!) { updateOrganization(id: $id, input: {acronym: "ICPC"}) {
+        organization { id } } }"""
     for _ in range(2):
         answer = await _post(
             cc, mutation, {"id": _gid("Organization", org.id)}, headers=principals["EDITOR"]
@@ -207,7 +259,7 @@ async def test_mutations_are_never_cached(cc, principals):
 
 
 async def test_the_cache_can_be_turned_off(database):
-    app = create_app(database.model_copy(update={"cache_enabled": False}))
+    app = create_app(database.replace(**{"cache_enabled": False}))
     async with httpx.AsyncClient(
         transport=httpx.ASGITransport(app=app), base_url="http://testserver"
     ) as c:

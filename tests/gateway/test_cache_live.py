@@ -9,7 +9,8 @@ from tests.live import live_server
 
 QUERY = '{ organization(slug: "icpc") { id name description } }'
 UPDATE = """mutation($id: ID!, $d: String!) {
-  updateOrganization(id: $id, input: {description: $d}) { description } }"""
+  updateOrganization(id: $id, input: {description: $d}) {
+    organization { description } errors { code } } }"""
 
 
 def _get(server, query: str, etag: str | None = None):
@@ -63,6 +64,7 @@ def test_a_write_through_one_process_is_seen_by_the_next_request_through_another
             text = f"Écrit par le processus A, n° {n}"
             written = a.graphql(UPDATE, {"id": org["id"], "d": text}, token=editor)
             assert "errors" not in written, written
+            assert written["data"]["updateOrganization"]["errors"] == [], written
             seen = _get(b, QUERY, first.headers["etag"])
             assert seen.status_code == 200  # the old ETag no longer matches
             assert seen.json()["data"]["organization"]["description"] == text

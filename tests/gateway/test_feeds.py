@@ -6,7 +6,6 @@ ended within the past year, so these tests create their own upcoming events."""
 from __future__ import annotations
 
 import datetime as dt
-import uuid
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -15,6 +14,7 @@ from icalendar import Calendar
 from services.content import ContentStatus
 from services.events.models import Event, EventFormat, EventTheme
 from services.themes.models import Theme
+from tests.unique import unique_tag
 
 PARIS = ZoneInfo("Europe/Paris")
 THEME = "le-passage-a-l-action"
@@ -23,7 +23,7 @@ THEME = "le-passage-a-l-action"
 @pytest.fixture
 async def upcoming():
     """A timed event, an all-day one (on a theme), and a draft, all in the coming weeks."""
-    tag = uuid.uuid4().hex[:10]
+    tag = unique_tag(10)
     day = (dt.datetime.now(PARIS) + dt.timedelta(days=30)).date()
     timed_start = dt.datetime.combine(day, dt.time(18, 30), PARIS)
     allday_start = dt.datetime.combine(day + dt.timedelta(days=7), dt.time(9), PARIS)

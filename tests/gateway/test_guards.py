@@ -37,8 +37,8 @@ def guarded(database, tmp_path_factory):
     allowlist = tmp_path_factory.mktemp("allow") / "queries.json"
     allowlist.write_text(json.dumps([ALLOWED, TOO_DEEP, TOO_COSTLY]))
     return create_app(
-        database.model_copy(
-            update={
+        database.replace(
+            **{
                 "persisted_queries_allowlist": str(allowlist),
                 "rate_limit_account": BUDGET,
                 "rate_limit_anonymous": 1_000_000,

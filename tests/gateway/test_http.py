@@ -23,7 +23,9 @@ async def test_graphql_response_media_type_and_status_codes(client):
 
 async def test_no_mutation_over_get(client):
     response = await client.get(
-        "/graphql", params={"query": "mutation { signOut }"}, headers={"Accept": "application/json"}
+        "/graphql",
+        params={"query": "mutation { signOut { signedOut } }"},
+        headers={"Accept": "application/json"},
     )
     assert response.status_code == 405
     assert response.headers["allow"] == "POST"
@@ -70,7 +72,7 @@ async def test_request_id_is_on_log_lines(client, caplog):
     with caplog.at_level(logging.INFO, logger="tec.graphql"):
         await client.post(
             "/graphql",
-            json={"query": "mutation { signOut }"},
+            json={"query": "mutation { signOut { signedOut } }"},
             headers={"X-Request-ID": "trace-me-1"},
         )
     records = [r for r in caplog.records if r.name == "tec.graphql"]
@@ -99,7 +101,7 @@ async def test_cors_allows_only_listed_origins(database):
 
     from gateway.app import create_app
 
-    settings = database.model_copy(update={"cors_origins": ["https://www.decider-ensemble.fr"]})
+    settings = database.replace(**{"cors_origins": ["https://www.decider-ensemble.fr"]})
     transport = httpx.ASGITransport(app=create_app(settings))
     async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:
         preflight = {

@@ -24,6 +24,8 @@ from urllib.parse import urlsplit
 
 import pytest
 
+from tests.live import copy_demo_database
+
 pytestmark = pytest.mark.browser
 
 CHROMIUM = "/usr/bin/chromium"
@@ -100,12 +102,7 @@ def tec_server(tmp_path: Path) -> Iterator[str]:
         TEC_PORT=str(port),
     )
 
-    demo = subprocess.run(
-        [str(tec), "demo"], env=env, cwd=tmp_path, capture_output=True, text=True, timeout=300
-    )
-    assert demo.returncode == 0, (
-        f"`tec demo` failed ({demo.returncode}):\n{demo.stdout}\n{demo.stderr}"
-    )
+    copy_demo_database(tmp_path / "tec.sqlite3")  # as `tec demo` leaves it
 
     log_path = tmp_path / "serve.log"
     with open(log_path, "wb") as log:

@@ -52,7 +52,8 @@ def test_a_vote_arrives_live_in_the_ide(tmp_path: Path) -> None:
         themes = server.graphql("{ themes(first: 3) { nodes { id slug } } }")["data"]["themes"]
         now = dt.datetime.now(dt.UTC)
         opened = server.graphql(
-            "mutation($input: VotingRoundInput!) { openVotingRound(input: $input) { id } }",
+            """mutation($input: VotingRoundInput!) { openVotingRound(input: $input) {
+                votingRound { id } } }""",
             {
                 "input": {
                     "title": "Tour suivi dans l'IDE",
@@ -63,7 +64,7 @@ def test_a_vote_arrives_live_in_the_ide(tmp_path: Path) -> None:
             },
             token=editor,
         )
-        round_id = opened["data"]["openVotingRound"]["id"]
+        round_id = opened["data"]["openVotingRound"]["votingRound"]["id"]
         chosen = themes["nodes"][1]
 
         with sync_api.sync_playwright() as p:
@@ -103,11 +104,13 @@ def test_a_vote_arrives_live_in_the_ide(tmp_path: Path) -> None:
                 assert '"votes": 1' not in pane()
                 voted = server.graphql(
                     "mutation($r: ID!, $t: ID!) "
-                    "{ castVote(round: $r, theme: $t) { ranking { votes } } }",
+                    "{ castVote(round: $r, theme: $t) { votingRound { ranking { votes } } "
+                    "errors { code } } }",
                     {"r": round_id, "t": chosen["id"]},
                     token=member,
                 )
                 assert "errors" not in voted, voted
+                assert voted["data"]["castVote"]["errors"] == [], voted
                 wait_for_pane('"votes": 1')
                 ranking = json.loads(pane())["data"]["votingRoundUpdated"]["ranking"]
                 assert {"theme": {"slug": chosen["slug"]}, "votes": 1} in ranking

@@ -16,7 +16,7 @@ GRAPHQL_RESPONSE = "application/graphql-response+json"
 
 @pytest.fixture(scope="module")
 def app(database):
-    return create_app(database.model_copy(update={"rate_limit_anonymous": 10**9}))
+    return create_app(database.replace(**{"rate_limit_anonymous": 10**9}))
 
 
 @pytest.fixture
@@ -82,7 +82,7 @@ async def test_malformed_bodies_get_a_coded_json_answer(raw, body, headers, stat
 
 
 async def test_a_batch_over_the_limit_is_refused(raw, database):
-    batch = [{"query": "{ __typename }"}] * (database.max_batch_size + 1)
+    batch = [{"query": "{ __typename }"}] * (database.graphql.max_batch_size + 1)
     response = await raw.post("/graphql", json=batch)
     assert response.status_code == 400 and _coded(response) == "BATCH_TOO_LARGE"
 

@@ -51,7 +51,7 @@ async def test_registered_documents_are_counted_by_name(database):
 
 
 async def test_refusals_are_counted_by_code_and_status(database):
-    settings = database.model_copy(update={"rate_limit_anonymous": 2})
+    settings = database.replace(**{"rate_limit_anonymous": 2})
     async with _client(settings) as client:
         await client.post(
             "/graphql",
@@ -66,7 +66,7 @@ async def test_refusals_are_counted_by_code_and_status(database):
 
 
 async def test_metrics_can_require_a_token(database):
-    async with _client(database.model_copy(update={"metrics_token": "s3cret"})) as client:
+    async with _client(database.replace(**{"metrics_token": "s3cret"})) as client:
         assert (await client.get("/metrics")).status_code == 401
         ok = await client.get("/metrics", headers={"Authorization": "Bearer s3cret"})
         assert ok.status_code == 200
@@ -99,7 +99,7 @@ async def test_tracing_records_a_span_per_operation(database):
     provider = TracerProvider()
     provider.add_span_processor(SimpleSpanProcessor(exporter))
     trace.set_tracer_provider(provider)
-    async with _client(database.model_copy(update={"otel_enabled": True})) as client:
+    async with _client(database.replace(**{"otel_enabled": True})) as client:
         await client.post("/graphql", json={"query": "query Traced { currentTheme { title } }"})
     names = [span.name for span in exporter.get_finished_spans()]
     assert any("Traced" in name or "GraphQL" in name for name in names), names

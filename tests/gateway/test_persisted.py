@@ -21,7 +21,7 @@ def _apq(digest: str = HASH) -> dict:
 @pytest.fixture(scope="module")
 def apq_app(database):
     return create_app(
-        database.model_copy(update={"rate_limit_anonymous": 1_000_000, "cache_enabled": True})
+        database.replace(**{"rate_limit_anonymous": 1_000_000, "cache_enabled": True})
     )
 
 
@@ -72,7 +72,7 @@ async def test_apq_refuses_a_hash_that_is_not_the_documents(apq_app, client_for)
 
 
 async def test_apq_can_be_turned_off(database, client_for):
-    app = create_app(database.model_copy(update={"persisted_queries": False}))
+    app = create_app(database.replace(**{"persisted_queries": False}))
     c = await client_for(app)
     answer = await c.post("/graphql", json={"extensions": _apq()})
     assert answer.json()["errors"][0]["extensions"]["code"] == "PERSISTED_QUERY_NOT_SUPPORTED"
@@ -96,7 +96,7 @@ async def test_allowlist_mode_runs_only_registered_documents(
         }
     path = tmp_path / "queries.json"
     path.write_text(json.dumps(content))
-    app = create_app(database.model_copy(update={"persisted_queries_allowlist": str(path)}))
+    app = create_app(database.replace(**{"persisted_queries_allowlist": str(path)}))
     c = await client_for(app)
 
     by_hash = await c.post("/graphql", json={"extensions": _apq()})

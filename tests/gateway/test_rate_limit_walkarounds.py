@@ -25,7 +25,7 @@ def _random_token() -> dict[str, str]:
 
 
 async def test_random_tokens_pay_from_the_address_and_stop_costing_lookups(database):
-    app = create_app(database.model_copy(update={"rate_limit_anonymous": 5}))
+    app = create_app(database.replace(**{"rate_limit_anonymous": 5}))
     async with _client(app) as client:
         failed = [
             await client.post("/graphql", json=QUERY, headers=_random_token()) for _ in range(5)
@@ -42,7 +42,7 @@ async def test_random_tokens_pay_from_the_address_and_stop_costing_lookups(datab
 
 
 async def test_signed_in_people_keep_their_budget_behind_a_busy_address(database, principals):
-    app = create_app(database.model_copy(update={"rate_limit_anonymous": 2}))
+    app = create_app(database.replace(**{"rate_limit_anonymous": 2}))
     async with _client(app) as client:
         anonymous = [(await client.post("/graphql", json=QUERY)).status_code for _ in range(3)]
         editor = await client.post("/graphql", json=QUERY, headers=principals["EDITOR"])
@@ -51,7 +51,7 @@ async def test_signed_in_people_keep_their_budget_behind_a_busy_address(database
 
 
 async def test_a_batch_pays_one_unit_per_operation(database):
-    app = create_app(database.model_copy(update={"rate_limit_anonymous": 10}))
+    app = create_app(database.replace(**{"rate_limit_anonymous": 10}))
     async with _client(app) as client:
         first = await client.post("/graphql", json=[QUERY] * 6)
         second = await client.post("/graphql", json=[QUERY] * 6)
@@ -76,7 +76,7 @@ async def test_a_batch_pays_one_unit_per_operation(database):
     ],
 )
 async def test_feeds_and_pages_pass_the_same_guards(database, path):
-    app = create_app(database.model_copy(update={"rate_limit_anonymous": 3}))
+    app = create_app(database.replace(**{"rate_limit_anonymous": 3}))
     async with _client(app) as client:
         forged = await client.get(path, headers=_random_token())
         assert forged.status_code == 401
@@ -87,7 +87,7 @@ async def test_feeds_and_pages_pass_the_same_guards(database, path):
 
 
 async def test_unsubscribe_and_confirmation_pages_are_limited(database):
-    app = create_app(database.model_copy(update={"rate_limit_anonymous": 2}))
+    app = create_app(database.replace(**{"rate_limit_anonymous": 2}))
     async with _client(app) as client:
         codes = [
             (await client.post("/newsletters/unsubscribe?token=x")).status_code for _ in range(3)
@@ -110,9 +110,7 @@ def test_the_client_is_the_right_most_untrusted_hop():
 
 
 async def test_a_forged_forwarded_for_does_not_escape_the_limit(database):
-    settings = database.model_copy(
-        update={"rate_limit_anonymous": 2, "trusted_proxies": ["127.0.0.1"]}
-    )
+    settings = database.replace(**{"rate_limit_anonymous": 2, "trusted_proxies": ["127.0.0.1"]})
     app = create_app(settings)
     async with _client(app, client=("127.0.0.1", 4000)) as client:
         codes = [
@@ -131,7 +129,7 @@ async def test_a_forged_forwarded_for_does_not_escape_the_limit(database):
 async def test_consent_proofs_record_the_address_the_guards_saw(database):
     from services.subscribers.models import Subscriber
 
-    settings = database.model_copy(update={"trusted_proxies": ["127.0.0.1"]})
+    settings = database.replace(**{"trusted_proxies": ["127.0.0.1"]})
     app = create_app(settings)
     app.state.mail_transport_factory = lambda _settings: _NullTransport()
     email = f"consent-{secrets.token_hex(4)}@example.org"
@@ -158,8 +156,8 @@ class _NullTransport:
 
 
 async def test_sign_in_is_throttled_per_email_address(database, principals):
-    settings = database.model_copy(
-        update={"sign_in_attempts_per_email": 3, "sign_in_attempts_per_address": 100}
+    settings = database.replace(
+        **{"sign_in_attempts_per_email": 3, "sign_in_attempts_per_address": 100}
     )
     app = create_app(settings)
     mutation = "mutation($e: String!, $p: String!) { signIn(email: $e, password: $p) { token } }"
@@ -187,8 +185,8 @@ async def test_sign_in_is_throttled_per_email_address(database, principals):
 
 
 async def test_sign_in_is_throttled_per_address(database):
-    settings = database.model_copy(
-        update={"sign_in_attempts_per_email": 100, "sign_in_attempts_per_address": 2}
+    settings = database.replace(
+        **{"sign_in_attempts_per_email": 100, "sign_in_attempts_per_address": 2}
     )
     app = create_app(settings)
     batch = [

@@ -6,7 +6,6 @@ from __future__ import annotations
 import calendar
 import datetime as dt
 import email.utils
-import uuid
 
 import feedparser
 import pytest
@@ -24,6 +23,7 @@ from services.resources.models import (
 from services.themes.models import Theme
 from services.viewer import ANONYMOUS
 from tests.sqlcount import count_queries
+from tests.unique import unique_tag
 
 THEME = "le-passage-a-l-action"
 ORGANIZATION = "decider-ensemble"
@@ -45,7 +45,7 @@ FORMATS = {"rss": ("application/rss+xml", "rss20"), "atom": ("application/atom+x
 async def fresh():
     """Resources published a minute ago (a guide on a theme, by an organisation, with a
     link of its own; partner news without one), a draft and a scheduled resource."""
-    tag = uuid.uuid4().hex[:10]
+    tag = unique_tag(10)
     now = dt.datetime.now(dt.UTC).replace(microsecond=0)
     theme = await Theme.get(slug=THEME)
     organization = await Organization.get(slug=ORGANIZATION)
@@ -144,7 +144,9 @@ async def test_entries_are_the_newest_public_resources_newest_first(client, fres
     assert published == [r.published_at.astimezone(dt.UTC) for r in expected]
     assert published == sorted(published, reverse=True)
     links = [e.link for e in parsed.entries]
-    assert links == [r.url or f"http://127.0.0.1:8000/ressources/{r.slug}" for r in expected]
+    assert links == [
+        r.url or f"https://territoires-en-commun.fr/ressources/{r.slug}" for r in expected
+    ]
     assert parsed.entries[0].title == fresh["guide"].title
 
 
@@ -166,7 +168,7 @@ async def test_an_entry_shows_summary_dates_themes_and_organisations(client, fre
         contributor = await Organization.get(slug=CONTRIBUTOR)
         assert [c.name for c in guide.contributors] == [contributor.name]
     news = entries[f"{TAG}resource:{fresh['news'].id}"]
-    assert news.link == f"http://127.0.0.1:8000/ressources/{fresh['news'].slug}"
+    assert news.link == f"https://territoires-en-commun.fr/ressources/{fresh['news'].slug}"
     assert "tags" not in news
 
 
@@ -191,7 +193,7 @@ async def test_a_theme_feed_holds_that_themes_resources(client, fresh, fmt):
     assert fresh["guide"].title in {e.title for e in parsed.entries}
     assert fresh["news"].title not in {e.title for e in parsed.entries}
     assert parsed.feed.title == f"Territoires en Commun — {theme.title}"
-    assert parsed.feed.link == f"http://127.0.0.1:8000/thematiques/{THEME}"
+    assert parsed.feed.link == f"https://territoires-en-commun.fr/thematiques/{THEME}"
 
 
 @pytest.mark.parametrize("fmt", FORMATS)
@@ -254,7 +256,7 @@ async def test_an_unknown_kind_names_the_known_ones(client):
 
 async def test_a_draft_theme_has_no_feed(client):
     theme = await Theme.create(
-        slug=f"brouillon-{uuid.uuid4().hex[:10]}",
+        slug=f"brouillon-{unique_tag(10)}",
         title="Thème en préparation",
         status=ContentStatus.DRAFT,
     )

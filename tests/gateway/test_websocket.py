@@ -57,6 +57,29 @@ async def test_the_bearer_of_connection_init_is_the_viewer(app, principals):
         assert reply["payload"]["data"]["me"]["displayName"] == "EDITOR"
 
 
+async def test_an_open_socket_stops_when_its_account_is_deactivated(app, principals):
+    from services.accounts import admin
+    from services.accounts import service as accounts
+
+    account = await accounts.create_account(
+        "socket-desactive@example.org", password="un mot de passe solide", role="EDITOR"
+    )
+    token = await accounts.issue_token(account)
+    subscribe = {"type": "subscribe", "payload": {"query": "{ me { email } }"}}
+    async with connect(app) as ws:
+        assert (await _init(ws, {"Authorization": f"Bearer {token}"}))["type"] == "connection_ack"
+        await ws.send_text(json.dumps({"id": "1", **subscribe}))
+        reply = json.loads(await ws.receive_text())
+        assert reply["payload"]["data"]["me"]["email"] == account.email
+        assert json.loads(await ws.receive_text())["type"] == "complete"
+
+        await admin.deactivate_account(admin.OPERATOR, account.id)
+        await ws.send_text(json.dumps({"id": "2", **subscribe}))
+        with pytest.raises(WebSocketDisconnect) as closed:
+            await ws.receive_text()
+    assert closed.value.code == 4403
+
+
 async def test_the_handshake_authorization_header_is_read_too(app, principals):
     async with connect(app, headers={"Authorization": "Bearer nope"}) as ws:
         with pytest.raises(WebSocketDisconnect) as closed:

@@ -8,7 +8,6 @@ from __future__ import annotations
 import asyncio
 import socket
 import threading
-import uuid
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass, field
 from email import message_from_bytes
@@ -25,14 +24,15 @@ from services.editing import now
 from services.settings import Settings
 from services.subscribers.models import Subscriber, SubscriberStatus, SubscriberTheme
 from services.themes.models import Theme
+from tests.unique import unique_tag
 
 SECRET = "test-signing-secret-0123456789abcdef"
 
 
 @pytest.fixture(scope="session")
 def news_settings(database: Settings, tmp_path_factory: pytest.TempPathFactory) -> Settings:
-    return database.model_copy(
-        update={
+    return database.replace(
+        **{
             "signing_secret": [SECRET],
             "mail_directory": tmp_path_factory.mktemp("mail"),
             "public_url": "https://tec.example",
@@ -102,14 +102,14 @@ async def archived(news_settings: Settings) -> dict[str, str]:
 
 async def fresh_theme() -> Theme:
     """A theme nobody else follows: a segment of one's own in the shared database."""
-    tag = uuid.uuid4().hex[:10]
+    tag = unique_tag(10)
     return await Theme.create(slug=f"segment-{tag}", title=f"Segment {tag}")
 
 
 async def make_subscribers(
     count: int, theme: Theme, *, status: SubscriberStatus = SubscriberStatus.CONFIRMED
 ) -> list[Subscriber]:
-    tag = uuid.uuid4().hex[:8]
+    tag = unique_tag(8)
     rows = [
         Subscriber(
             email=f"abonne-{tag}-{i}@example.org",

@@ -45,7 +45,7 @@ async def test_sends_accepted_before_an_outage_are_recorded(news_settings, monke
 
     for name in outage:
         monkeypatch.setattr(queue, name, flaky(name))
-    settings = news_settings.model_copy(update={"mail_batch_size": 10})
+    settings = news_settings.replace(**{"mail_batch_size": 10})
     with pytest.raises(ConnectionRefusedError):
         await Sender(settings, transport).run_batch(issue_id=issue.id)
 

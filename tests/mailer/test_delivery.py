@@ -85,7 +85,7 @@ async def test_transient_failures_are_retried_and_permanent_ones_bounce(
     recorder.refuse[later.email] = "451 4.7.1 Greylisted, try again later"
     recorder.refuse[refused.email] = "550 5.1.1 No such user"
     issue = await _issue(theme)
-    settings = news_settings.model_copy(update={"mail_retry_backoff": 30.0})
+    settings = news_settings.replace(**{"mail_retry_backoff": 30.0})
     transport = _transport(port)
     try:
         from mailer.sending import start_issue
@@ -168,7 +168,7 @@ async def test_the_rate_limit_spreads_messages(news_settings, smtp_server, execu
     theme = await fresh_theme()
     await make_subscribers(6, theme)
     issue = await _issue(theme)
-    settings = news_settings.model_copy(update={"mail_rate": 20.0})
+    settings = news_settings.replace(**{"mail_rate": 20.0})
     transport = _transport(port)
     started = time.monotonic()
     try:

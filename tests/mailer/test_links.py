@@ -44,7 +44,7 @@ def test_the_issues_pages_and_signed_links_stay_on_the_gateway():
     assert links["contact"] == "mailto:editorialisation@territoires-en-commun.fr"
     assert unsubscribe_url(PORTAL, "t") == "https://api.example/newsletters/unsubscribe?token=t"
     assert preferences_url(PORTAL, "t") == "https://api.example/newsletters/preferences?token=t"
-    moved = PORTAL.model_copy(update={"portal_preferences_path": "/abonnement?jeton={token}"})
+    moved = PORTAL.replace(**{"portal_preferences_path": "/abonnement?jeton={token}"})
     assert preferences_url(moved, "a.b") == "https://portail.example/abonnement?jeton=a.b"
 
 

@@ -14,7 +14,6 @@ from __future__ import annotations
 import email.utils
 import re
 import struct
-import uuid
 from dataclasses import dataclass, field
 from email.message import Message
 from html.parser import HTMLParser
@@ -31,6 +30,7 @@ from schema.newsletters.executor import build_executor
 from schema.relay import from_global_id, to_global_id
 from services.subscribers.models import Subscriber, SubscriberStatus
 from tests.mailer.support import SMTPRecorder, fresh_theme
+from tests.unique import unique_tag
 
 RAW_TOKENS = ("tec_recipient__", "\\u{e000}", "\ue000", "\ue001")
 PEOPLE = ("Élise Dupont", "Bastien", "Zoé & Louis")
@@ -144,18 +144,18 @@ class Site:
 @pytest.fixture
 async def site(news_settings, smtp_server):
     _, port = smtp_server
-    settings = news_settings.model_copy(
-        update={"smtp_host": "127.0.0.1", "smtp_port": port, "smtp_timeout": 5.0}
+    settings = news_settings.replace(
+        **{"smtp_host": "127.0.0.1", "smtp_port": port, "smtp_timeout": 5.0}
     )
     app = create_app(settings)
     transport = httpx.ASGITransport(app=app, client=("203.0.113.21", 4242))
     async with httpx.AsyncClient(transport=transport, base_url="https://tec.example") as client:
-        portal = getattr(settings, "portal_url", "") or ""  # TEC_PORTAL_URL, when there is one
+        portal = settings.newsletters.portal_url
         yield Site(
             client,
-            host=urlsplit(settings.base_url).hostname,
+            host=urlsplit(settings.http.base_url).hostname,
             portal_host=urlsplit(portal).hostname or "",
-            archive=f"{settings.base_url}/newsletters",
+            archive=f"{settings.http.base_url}/newsletters",
         )
 
 
@@ -166,6 +166,8 @@ async def _gql(client: httpx.AsyncClient, query: str, variables: dict, headers=N
         )
     ).json()
     assert "errors" not in body, body
+    refused = [p for p in body["data"].values() if isinstance(p, dict) and p.get("errors")]
+    assert not refused, refused
     return body["data"]
 
 
@@ -193,14 +195,15 @@ async def _follow_one_click(site: Site, url: str, *, button: str) -> httpx.Respo
 async def test_every_link_of_every_mail_works(site, smtp_server, news_settings, principals):
     recorder, port = smtp_server
     theme = await fresh_theme()
-    tag = uuid.uuid4().hex[:8]
+    tag = unique_tag(8)
     addresses = [f"lien-{tag}-{i}@example.org" for i in range(len(PEOPLE))]
 
     # 1. Subscribe, then confirm through the link of the confirmation e-mail.
     for address, name in zip(addresses, PEOPLE, strict=True):
         await _gql(
             site.client,
-            "mutation($input: SubscribeInput!) { subscribe(input: $input) { message } }",
+            """mutation($input: SubscribeInput!) { subscribe(input: $input) {
+                message errors { code } } }""",
             {
                 "input": {
                     "email": address,
@@ -224,8 +227,8 @@ async def test_every_link_of_every_mail_works(site, smtp_server, news_settings, 
     editor = principals["EDITOR"]
     created = await _gql(
         site.client,
-        """mutation($input: NewsletterIssueInput!) {
-            createNewsletterIssue(input: $input) { id slug } }""",
+        """mutation($input: NewsletterIssueCreateInput!) {
+            createNewsletterIssue(input: $input) { issue { id slug } errors { code } } }""",
         {
             "input": {
                 "title": f"Juin 2021 {tag}",
@@ -236,11 +239,12 @@ async def test_every_link_of_every_mail_works(site, smtp_server, news_settings, 
         },
         headers=editor,
     )
-    issue = created["createNewsletterIssue"]
+    issue = created["createNewsletterIssue"]["issue"]
     reviewer = f"relecture-{tag}@example.org"
     await _gql(
         site.client,
-        "mutation($id: ID!, $to: String!) { sendTestNewsletter(id: $id, to: $to) { messageId } }",
+        """mutation($id: ID!, $to: String!) { sendTestNewsletter(id: $id, to: $to) {
+            receipt { messageId } errors { code } } }""",
         {"id": issue["id"], "to": reviewer},
         headers=editor,
     )
@@ -341,8 +345,8 @@ async def test_the_logo_is_a_real_image_allowed_on_the_pages(site):
 async def test_a_configured_logo_replaces_the_built_in_one_everywhere(news_settings, database):
     from mailer.links import issue_links
 
-    settings = news_settings.model_copy(
-        update={"newsletter_logo_url": "http://media.example:8080/tec/logo.png"}
+    settings = news_settings.replace(
+        **{"newsletter_logo_url": "http://media.example:8080/tec/logo.png"}
     )
     assert issue_links(settings, "juin")["logo"] == "http://media.example:8080/tec/logo.png"
     app = create_app(settings)

@@ -13,7 +13,6 @@ import os
 import re
 import shutil
 import subprocess
-import uuid
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -28,6 +27,7 @@ from schema.relay import to_global_id
 from services.newsletters import service
 from services.viewer import Role, Viewer
 from tests.mailer.support import fresh_theme, make_subscribers
+from tests.unique import unique_tag
 
 MAX_SCORE = 1.0
 
@@ -101,7 +101,7 @@ async def messages(news_app, news_settings, outbox, principals) -> dict[str, byt
     editor = principals["EDITOR"]
     theme = await fresh_theme()
     [subscriber] = await make_subscribers(1, theme)
-    address = f"spam-{uuid.uuid4().hex[:8]}@example.org"
+    address = f"spam-{unique_tag(8)}@example.org"
     transport = httpx.ASGITransport(app=news_app, client=("203.0.113.9", 4242))
     async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:
 
@@ -112,10 +112,13 @@ async def messages(news_app, news_settings, outbox, principals) -> dict[str, byt
                 )
             ).json()
             assert "errors" not in body, body
+            refused = [p for p in body["data"].values() if p.get("errors")]
+            assert not refused, refused
             return body["data"]
 
         await gql(
-            """mutation($input: SubscribeInput!) { subscribe(input: $input) { message } }""",
+            """mutation($input: SubscribeInput!) { subscribe(input: $input) {
+                message errors { code } } }""",
             {"input": {"email": address, "themes": [to_global_id("Theme", theme.id)]}},
         )
         issue = await service.create_issue(
@@ -129,7 +132,7 @@ async def messages(news_app, news_settings, outbox, principals) -> dict[str, byt
         )
         await gql(
             """mutation($id: ID!, $to: String!) { sendTestNewsletter(id: $id, to: $to)
-                { messageId } }""",
+                { receipt { messageId } errors { code } } }""",
             {"id": to_global_id("NewsletterIssue", issue.id), "to": f"relecture-{address}"},
             headers=editor,
         )

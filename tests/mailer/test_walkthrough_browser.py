@@ -53,9 +53,10 @@ def test_the_readme_newsletter_walk_through(tmp_path: Path) -> None:
         # 1. Subscribe (no account).
         answer = server.graphql(
             """mutation { subscribe(input: {email: "dominique@example.org",
-                name: "Dominique"}) { message } }"""
+                name: "Dominique"}) { message errors { field code message } } }"""
         )
         assert "errors" not in answer, answer
+        assert answer["data"]["subscribe"]["errors"] == [], answer
         [confirmation] = _mail_to(mail, "dominique@example.org")
         confirm = _link(confirmation, "/newsletters/confirm?token=")
 
@@ -84,9 +85,10 @@ def test_the_readme_newsletter_walk_through(tmp_path: Path) -> None:
                 issue = server.graphql(
                     """mutation { createNewsletterIssue(input: {
                         title: "Juin 2021 : la démocratie culturelle", month: "2021-06-01",
-                        introduction: "Bienvenue dans ce numéro."}) { id slug } }""",
+                        introduction: "Bienvenue dans ce numéro."}) {
+                        issue { id slug } errors { field code message } } }""",
                     token=token,
-                )["data"]["createNewsletterIssue"]
+                )["data"]["createNewsletterIssue"]["issue"]
                 # 4. Preview and test send: the sample recipient, no token.
                 preview = server.graphql(
                     "query($id: ID!) { newsletterPreview(id: $id, format: TEXT) }",
@@ -96,11 +98,13 @@ def test_the_readme_newsletter_walk_through(tmp_path: Path) -> None:
                 assert "Bonjour Camille," in preview and "tec_recipient" not in preview
                 sent = server.graphql(
                     """mutation($id: ID!) { sendTestNewsletter(id: $id,
-                        to: "editrice@example.org") { messageId } }""",
+                        to: "editrice@example.org") {
+                        receipt { messageId } errors { field code message } } }""",
                     {"id": issue["id"]},
                     token=token,
                 )
                 assert "errors" not in sent, sent
+                assert sent["data"]["sendTestNewsletter"]["errors"] == [], sent
                 # 5. Send, and read what Dominique received.
                 server.tec("newsletter", "send", issue["id"])
                 [_, received] = _mail_to(mail, "dominique@example.org")

@@ -1,5 +1,6 @@
-"""A throwaway content type, declared the way a domain declares one — model, content type,
-GraphQL type with its loader, search document — and nothing else edited anywhere."""
+"""A throwaway content type, declared the way a domain declares one — model, content type
+with its demo rows, GraphQL type with its loader, search document — and nothing else
+edited anywhere."""
 
 from __future__ import annotations
 
@@ -14,9 +15,10 @@ from schema.context import Context
 from schema.relay import Node
 from search.documents import Searchable, register_search
 from search.port import Document
-from services.content import ContentModel
+from services.content import ContentModel, ContentStatus
+from services.demo.rows import DemoRun
 from services.fields import Field, Fields, slug_field
-from services.registry import ContentType, register
+from services.registry import ContentType, Demo, register
 from services.validation import text
 from services.viewer import Viewer, visible
 
@@ -29,6 +31,14 @@ class Gadget(ContentModel):
         table = "gadget"
 
 
+async def _load_demo_gadget(entry: dict[str, Any], run: DemoRun) -> Gadget:
+    return await run.upsert(
+        Gadget,
+        entry["slug"],
+        {"title": entry["title"], "colour": entry["colour"], "status": ContentStatus.PUBLISHED},
+    )
+
+
 GADGET = register(
     ContentType(
         name="Gadget",
@@ -36,6 +46,7 @@ GADGET = register(
         label="Gadget",
         definite="le gadget",
         entity="gadget",
+        demo=Demo("gadgets", _load_demo_gadget),
         publishable=True,
         fields=Fields(
             Field("title", str, "Title (≤ 100).", required=True, clean=text(100)),

@@ -1,5 +1,6 @@
 """A content type declared once, in a test package, gets node lookup, publishing, policy
-rows and a search document, with nothing else edited (tests/registry/gadgets.py)."""
+rows, a search document, its demo rows and webhook events, with nothing else edited
+(tests/registry/gadgets.py)."""
 
 from __future__ import annotations
 
@@ -35,7 +36,10 @@ def test_it_is_created_as_a_draft_with_a_slug(report):
 
 def test_node_lookup_follows_visibility_and_publishing(report):
     assert report["node_hidden"]["data"] == {"node": None}  # a draft: not for the public
-    assert report["publish"] == {"data": {"publish": {"__typename": "Gadget"}}, "errors": []}
+    assert report["publish"] == {
+        "data": {"publish": {"node": {"__typename": "Gadget"}}},
+        "errors": [],
+    }
     assert report["node_public"]["data"] == {
         "node": {"__typename": "Gadget", "title": "Boussole", "colour": "bleu"}
     }
@@ -46,3 +50,18 @@ def test_it_has_a_search_document(report):
     assert document["id"].startswith("gadget-")
     assert document["type"] == "gadget" and document["title"] == "Boussole"
     assert document["text"] == "bleu"
+
+
+def test_its_demo_rows_are_loaded_once(report):
+    assert report["demo"]["first"] == {"Gadget": 1, "Gadget+": 1}
+    assert report["demo"]["again"] == {"Gadget": 1}
+    assert report["demo_row"] == {"title": "Sextant", "status": "PUBLISHED"}
+
+
+def test_it_has_webhook_events(report):
+    assert report["webhook_events"] == [
+        "gadget.published",
+        "gadget.unpublished",
+        "gadget.updated",
+    ]
+    assert report["webhooks_sent"] == [report["publish_id"]]

@@ -7,7 +7,6 @@ fields. The table tested here is the one rendered in docs/authorization.md.
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
@@ -15,6 +14,7 @@ from typing import Any
 import pytest
 
 from services.policy import SIGNED_IN, Principal, policy_table, render_authorization_doc
+from tests.unique import unique_tag
 
 
 @dataclass(frozen=True)
@@ -38,7 +38,9 @@ async def _leave_no_public_rows_behind(database):
     from services.territories.models import Territory
     from services.themes.models import Theme
     from services.votes.models import VotingRound
+    from services.webhooks.models import WebhookEndpoint
 
+    await WebhookEndpoint.filter(url__contains="matrice").delete()
     await SharedProject.filter(slug__startswith="matrice").delete()
     await VotingRound.filter(slug__startswith="matrice").delete()
     await Theme.filter(slug__startswith="matrice-vote-").delete()
@@ -51,39 +53,41 @@ async def _nothing(gql, principals):
 
 
 async def _draft(gql, principals) -> dict[str, Any]:
-    title = f"Matrice {uuid.uuid4().hex[:10]}"
+    title = f"Matrice {unique_tag(10)}"
     created = await gql.data(
-        "mutation($t: String!) { createResource(input: {title: $t}) { id version slug } }",
+        """mutation($t: String!) { createResource(input: {title: $t}) {
+            resource { id version slug } } }""",
         {"t": title},
         headers=principals["EDITOR"],
     )
-    resource = created["createResource"]
+    resource = created["createResource"]["resource"]
     return {"id": resource["id"], "version": resource["version"], "slug": resource["slug"]}
 
 
 async def _submitted(gql, principals) -> dict[str, Any]:
     created = await gql.data(
-        "mutation($t: String!) { contributeResource(input: {title: $t}) { id version } }",
-        {"t": f"Contribution {uuid.uuid4().hex[:10]}"},
+        """mutation($t: String!) { contributeResource(input: {title: $t}) {
+            resource { id version } } }""",
+        {"t": f"Contribution {unique_tag(10)}"},
         headers=principals["LOCAL_AUTHORITY"],
     )
-    return {
-        "id": created["contributeResource"]["id"],
-        "version": created["contributeResource"]["version"],
-    }
+    resource = created["contributeResource"]["resource"]
+    return {"id": resource["id"], "version": resource["version"]}
 
 
 async def _title(gql, principals) -> dict[str, Any]:
-    return {"t": f"Matrice {uuid.uuid4().hex[:10]}"}
+    return {"t": f"Matrice {unique_tag(10)}"}
 
 
 async def _create(gql, principals, mutation: str, input_type: str, values: dict) -> dict:
+    field = mutation.removeprefix("create")
+    field = field[0].lower() + field[1:]
     created = await gql.data(
-        f"mutation($input: {input_type}!) {{ {mutation}(input: $input) {{ id }} }}",
+        f"mutation($input: {input_type}!) {{ {mutation}(input: $input) {{ {field} {{ id }} }} }}",
         {"input": values},
         headers=principals["EDITOR"],
     )
-    return created[mutation]
+    return created[mutation][field]
 
 
 async def _theme(gql, principals) -> dict[str, Any]:
@@ -103,7 +107,7 @@ async def _concept(gql, principals) -> dict[str, Any]:
 async def _event_input(gql, principals) -> dict[str, Any]:
     return {
         "input": {
-            "title": f"Matrice {uuid.uuid4().hex[:10]}",
+            "title": f"Matrice {unique_tag(10)}",
             "startsAt": "2030-03-12T18:30:00+01:00",
             "endsAt": "2030-03-12T20:00:00+01:00",
         }
@@ -117,7 +121,7 @@ async def _event(gql, principals) -> dict[str, Any]:
 
 
 async def _organization_input(gql, principals) -> dict[str, Any]:
-    return {"input": {"name": f"Matrice {uuid.uuid4().hex[:10]}"}}
+    return {"input": {"name": f"Matrice {unique_tag(10)}"}}
 
 
 async def _organization(gql, principals) -> dict[str, Any]:
@@ -129,7 +133,7 @@ async def _organization(gql, principals) -> dict[str, Any]:
 
 
 async def _territory_input(gql, principals) -> dict[str, Any]:
-    return {"input": {"name": f"Matrice {uuid.uuid4().hex[:10]}", "level": "COMMUNE"}}
+    return {"input": {"name": f"Matrice {unique_tag(10)}", "level": "COMMUNE"}}
 
 
 async def _territory(gql, principals) -> dict[str, Any]:
@@ -139,7 +143,7 @@ async def _territory(gql, principals) -> dict[str, Any]:
 
 
 async def _input(gql, principals) -> dict[str, Any]:
-    return {"title": f"Matrice {uuid.uuid4().hex[:10]}"}
+    return {"title": f"Matrice {unique_tag(10)}"}
 
 
 def _content_cases(name: str, setup, input_setup) -> dict[str, Case]:
@@ -147,17 +151,18 @@ def _content_cases(name: str, setup, input_setup) -> dict[str, Case]:
     kind = name.capitalize()
     return {
         f"{name}.create": Case(
-            f"mutation($input: {kind}CreateInput!) {{ create{kind}(input: $input) {{ id }} }}",
+            f"""mutation($input: {kind}CreateInput!) {{ create{kind}(input: $input) {{
+                errors {{ code }} }} }}""",
             input_setup,
         ),
         f"{name}.update": Case(
             f"""mutation($id: ID!, $version: Int!) {{ update{kind}(id: $id, version: $version,
-                input: {{title: "Titre modifié"}}) {{ id }} }}""",
+                input: {{title: "Titre modifié"}}) {{ errors {{ code }} }} }}""",
             setup,
         ),
         f"{name}.delete": Case(
             f"""mutation($id: ID!, $version: Int!) {{ delete{kind}(id: $id, version: $version)
-                {{ id }} }}""",
+                {{ errors {{ code }} }} }}""",
             setup,
         ),
     }
@@ -168,16 +173,17 @@ def _reference_cases(name: str, setup, input_setup) -> dict[str, Case]:
     kind = name.capitalize()
     return {
         f"{name}.create": Case(
-            f"mutation($input: {kind}CreateInput!) {{ create{kind}(input: $input) {{ id }} }}",
+            f"""mutation($input: {kind}CreateInput!) {{ create{kind}(input: $input) {{
+                errors {{ code }} }} }}""",
             input_setup,
         ),
         f"{name}.update": Case(
             f"""mutation($id: ID!) {{ update{kind}(id: $id, input: {{name: "Nom modifié"}})
-                {{ id }} }}""",
+                {{ errors {{ code }} }} }}""",
             setup,
         ),
         f"{name}.delete": Case(
-            f"mutation($id: ID!) {{ delete{kind}(id: $id) {{ id }} }}",
+            f"mutation($id: ID!) {{ delete{kind}(id: $id) {{ errors {{ code }} }} }}",
             setup,
         ),
     }
@@ -189,25 +195,26 @@ async def _content_input(gql, principals) -> dict[str, Any]:
 
 async def _newsletter_issue(gql, principals) -> dict[str, Any]:
     created = await gql.data(
-        "mutation($t: String!) { createNewsletterIssue(input: {title: $t}) { id } }",
+        "mutation($t: String!) { createNewsletterIssue(input: {title: $t}) { issue { id } } }",
         await _title(gql, principals),
         headers=principals["EDITOR"],
     )
-    return {"id": created["createNewsletterIssue"]["id"]}
+    return {"id": created["createNewsletterIssue"]["issue"]["id"]}
 
 
 async def _newsletter_issue_version(gql, principals) -> dict[str, Any]:
     created = await gql.data(
-        "mutation($t: String!) { createNewsletterIssue(input: {title: $t}) { id version } }",
+        """mutation($t: String!) { createNewsletterIssue(input: {title: $t}) {
+            issue { id version } } }""",
         await _title(gql, principals),
         headers=principals["EDITOR"],
     )
-    issue = created["createNewsletterIssue"]
+    issue = created["createNewsletterIssue"]["issue"]
     return {"id": issue["id"], "v": issue["version"]}
 
 
 async def _email(gql, principals) -> dict[str, Any]:
-    return {"e": f"matrice-{uuid.uuid4().hex[:10]}@example.org"}
+    return {"e": f"matrice-{unique_tag(10)}@example.org"}
 
 
 async def _subscriber(gql, principals) -> dict[str, Any]:
@@ -221,29 +228,74 @@ async def _subscriber(gql, principals) -> dict[str, Any]:
     return {"id": to_global_id("Subscriber", made.subscriber.id)}
 
 
+_SETTINGS: dict[str, Any] = {}
+
+
+@pytest.fixture(scope="module", autouse=True)
+def _keep_settings(database):
+    """The session's settings, for the cases that sign links with its secrets."""
+    _SETTINGS["settings"] = database
+
+
+async def _account(gql, principals) -> dict[str, Any]:
+    """A throwaway account with an open session: what administrators act on."""
+    from schema.relay import to_global_id
+    from services.accounts import service as accounts
+
+    account = await accounts.create_account(
+        f"matrice-{unique_tag(10)}@example.org",
+        password="un mot de passe de matrice",
+        role="EDITOR",
+        display_name="Compte de matrice",
+    )
+    await accounts.issue_token(account)
+    return {"id": to_global_id("Account", account.id)}
+
+
+async def _reset_link(gql, principals) -> dict[str, Any]:
+    from schema.relay import from_global_id
+    from services.accounts import admin
+    from services.subscribers.signing import signing_keys
+
+    _, pk = from_global_id((await _account(gql, principals))["id"])
+    reset = await admin.start_password_reset(
+        admin.OPERATOR, pk, keys=signing_keys(_SETTINGS["settings"])
+    )
+    return {"token": reset.token, "password": "un nouveau mot de passe de matrice"}
+
+
+async def _webhook_input(gql, principals) -> dict[str, Any]:
+    url = f"https://matrice-{unique_tag(8)}.invalid/hooks"
+    return {"input": {"url": url, "events": ["resource.published"]}}
+
+
 CASES: dict[str, Case] = {
     "resource.create": Case(
-        "mutation($t: String!) { createResource(input: {title: $t}) { id } }", _title
+        "mutation($t: String!) { createResource(input: {title: $t}) { errors { code } } }", _title
     ),
     "resource.update": Case(
         """mutation($id: ID!, $version: Int!) { updateResource(id: $id, version: $version,
-            input: {summary: "Résumé"}) { id } }""",
+            input: {summary: "Résumé"}) { errors { code } } }""",
         _draft,
     ),
     "resource.delete": Case(
-        "mutation($id: ID!, $version: Int!) { deleteResource(id: $id, version: $version) { id } }",
+        """mutation($id: ID!, $version: Int!) { deleteResource(id: $id, version: $version)
+            { errors { code } } }""",
         _draft,
     ),
     "content.publish": Case(
-        "mutation($id: ID!, $version: Int!) { publish(id: $id, version: $version) { id } }",
+        """mutation($id: ID!, $version: Int!) { publish(id: $id, version: $version)
+            { errors { code } } }""",
         _draft,
     ),
     "content.unpublish": Case(
-        "mutation($id: ID!, $version: Int!) { unpublish(id: $id, version: $version) { id } }",
+        """mutation($id: ID!, $version: Int!) { unpublish(id: $id, version: $version)
+            { errors { code } } }""",
         _draft,
     ),
     "content.archive": Case(
-        "mutation($id: ID!, $version: Int!) { archive(id: $id, version: $version) { id } }",
+        """mutation($id: ID!, $version: Int!) { archive(id: $id, version: $version)
+            { errors { code } } }""",
         _draft,
     ),
     "content.preview": Case(
@@ -253,49 +305,82 @@ CASES: dict[str, Case] = {
         path=("resource",),
     ),
     "contribution.submit": Case(
-        "mutation($t: String!) { contributeResource(input: {title: $t}) { id } }", _title
+        "mutation($t: String!) { contributeResource(input: {title: $t}) { errors { code } } }",
+        _title,
     ),
     "contribution.list_own": Case("{ myContributions { nodes { id } } }", _nothing),
     "contribution.moderate": Case(
         """mutation($id: ID!, $version: Int!) {
-            acceptContribution(id: $id, version: $version) { id } }""",
+            acceptContribution(id: $id, version: $version) { errors { code } } }""",
         _submitted,
     ),
     "audit.read": Case("{ auditLog(first: 1) { nodes { action } } }", _nothing),
     "search.manage": Case("{ searchIndexStatus { pendingChanges } }", _nothing),
+    "webhook.manage": Case(
+        """mutation($input: WebhookEndpointCreateInput!) {
+            createWebhookEndpoint(input: $input) { endpoint { id } } }""",
+        _webhook_input,
+    ),
+    "webhook.read": Case("{ webhookEndpoints(first: 1) { nodes { id } } }", _nothing),
     # Allowed callers get past the gate; the token itself needs Meilisearch (not here).
     "search.tenant_token": Case(
-        "mutation { issueSearchTenantToken { token } }", _nothing, kind="gate"
+        "mutation { issueSearchTenantToken { tenantToken { token } errors { code } } }",
+        _nothing,
+        kind="gate",
     ),
     "account.read_email": Case(
         """mutation { signIn(email: "editor@principals.test",
-            password: "correct horse battery staple") { account { id } } }""",
+            password: "correct horse battery staple") { account { id } errors { code } } }""",
         _nothing,
         kind="skip",
     ),
     "account.read_self": Case("{ me { email } }", _nothing, kind="field", path=("me",)),
-    "session.sign_out": Case("mutation { signOut }", _nothing),
+    "session.sign_out": Case("mutation { signOut { signedOut errors { code } } }", _nothing),
+    "account.list": Case("{ accounts(first: 1) { nodes { id active } } }", _nothing),
+    "account.deactivate": Case(
+        "mutation($id: ID!) { deactivateAccount(id: $id) { account { id active } errors "
+        "{ code } } }",
+        _account,
+    ),
+    "account.reset_password": Case(
+        "mutation($id: ID!) { resetPassword(id: $id) { reset { expiresAt } errors { code } } }",
+        _account,
+    ),
+    "account.set_password": Case(
+        "mutation($token: String!, $password: String!) { setPassword(token: $token, "
+        "password: $password) { account { id } errors { code } } }",
+        _reset_link,
+    ),
+    "session.revoke_all": Case(
+        "mutation($id: ID!) { revokeTokens(id: $id) { result { revoked } errors { code } } }",
+        _account,
+    ),
+    "apikey.list": Case("{ apiKeys(first: 1) { nodes { prefix lastUsedAt } } }", _nothing),
     "newsletter.compose": Case(
-        "mutation($t: String!) { createNewsletterIssue(input: {title: $t}) { id } }", _title
+        "mutation($t: String!) { createNewsletterIssue(input: {title: $t}) { errors { code } } }",
+        _title,
     ),
     "newsletter.sections": Case(
         """mutation($id: ID!, $v: Int!) { setNewsletterSections(id: $id, version: $v,
-            sections: [{kind: VIEW_IN_BROWSER}, {kind: FOOTER}]) { id } }""",
+            sections: [{kind: VIEW_IN_BROWSER}, {kind: FOOTER}]) { errors { code } } }""",
         _newsletter_issue_version,
     ),
     "newsletter.send": Case(
         """mutation($id: ID!) { scheduleNewsletter(id: $id, at: "2099-01-01T09:00:00+01:00")
-            { id } }""",
+            { errors { code } } }""",
         _newsletter_issue,
     ),
     "newsletter.recipients": Case(
         "query($id: ID!) { newsletterRecipients(id: $id) { total } }", _newsletter_issue
     ),
     "subscriber.subscribe": Case(
-        "mutation($e: String!) { subscribe(input: {email: $e}) { message } }", _email
+        "mutation($e: String!) { subscribe(input: {email: $e}) { message errors { code } } }",
+        _email,
     ),
     "subscriber.read": Case("{ subscribers(first: 1) { nodes { id } } }", _nothing),
-    "subscriber.manage": Case("mutation($id: ID!) { exportSubscriber(id: $id) }", _subscriber),
+    "subscriber.manage": Case(
+        "mutation($id: ID!) { exportSubscriber(id: $id) { data errors { code } } }", _subscriber
+    ),
     **_content_cases("theme", _theme, _content_input),
     **_content_cases("concept", _concept, _content_input),
     **_content_cases("event", _event, _event_input),
@@ -322,7 +407,7 @@ async def _niort():
 async def _published_themes(n: int):
     from services.themes.models import Theme
 
-    tag = uuid.uuid4().hex[:8]
+    tag = unique_tag(8)
     return [
         await Theme.create(slug=f"matrice-vote-{tag}-{i}", title=f"Matrice {tag} {i}")
         for i in range(n)
@@ -340,7 +425,7 @@ async def _voting_round() -> dict[str, Any]:
     voting_round = await voting.open_voting_round(
         _editor(),
         draft=voting.RoundDraft(
-            title=f"Matrice {uuid.uuid4().hex[:6]}",
+            title=f"Matrice {unique_tag(6)}",
             opens_at=now - dt.timedelta(hours=1),
             closes_at=now + dt.timedelta(days=1),
             candidate_theme_ids=[t.id for t in themes],
@@ -363,7 +448,7 @@ async def _round_for_open(gql, principals) -> dict[str, Any]:
     now = dt.datetime.now(dt.UTC)
     return {
         "input": {
-            "title": f"Matrice {uuid.uuid4().hex[:6]}",
+            "title": f"Matrice {unique_tag(6)}",
             "opensAt": now.isoformat(),
             "closesAt": (now + dt.timedelta(days=1)).isoformat(),
             "candidates": [to_global_id("Theme", t.id) for t in themes],
@@ -397,7 +482,7 @@ async def _round_with_other_vote(gql, principals) -> dict[str, Any]:
 
     found = await _voting_round()
     other = await Territory.create(
-        slug=f"matrice-{uuid.uuid4().hex[:8]}", name="Ailleurs", level="COMMUNE"
+        slug=f"matrice-{unique_tag(8)}", name="Ailleurs", level="COMMUNE"
     )
     await voting.cast_vote(
         Viewer(role=Role.LOCAL_AUTHORITY, territory_id=other.id),
@@ -419,7 +504,7 @@ async def _project(
     [theme] = await _published_themes(1)
     project = await editing.create_shared_project(
         _editor(),
-        changes=editing.ProjectChanges(title=f"Matrice {uuid.uuid4().hex[:6]}", theme_id=theme.id),
+        changes=editing.ProjectChanges(title=f"Matrice {unique_tag(6)}", theme_id=theme.id),
     )
     if open_it:
         await editing.open_shared_project(_editor(), project.id)
@@ -437,7 +522,7 @@ async def _project(
         variables["membership"] = to_global_id("Membership", membership.id)
     for _ in range(confirmed):
         territory = await Territory.create(
-            slug=f"matrice-{uuid.uuid4().hex[:8]}", name="Participante", level="COMMUNE"
+            slug=f"matrice-{unique_tag(8)}", name="Participante", level="COMMUNE"
         )
         member = await editing.apply_to_project(
             Viewer(role=Role.LOCAL_AUTHORITY, territory_id=territory.id),
@@ -452,7 +537,7 @@ async def _theme_id(gql, principals) -> dict[str, Any]:
     from schema.relay import to_global_id
 
     [theme] = await _published_themes(1)
-    return {"theme": to_global_id("Theme", theme.id), "t": f"Matrice {uuid.uuid4().hex[:6]}"}
+    return {"theme": to_global_id("Theme", theme.id), "t": f"Matrice {unique_tag(6)}"}
 
 
 async def _draft_project(gql, principals) -> dict[str, Any]:
@@ -477,16 +562,21 @@ async def _startable_project(gql, principals) -> dict[str, Any]:
 
 VOTE_CASES: dict[str, Case] = {
     "round.open": Case(
-        "mutation($input: VotingRoundInput!) { openVotingRound(input: $input) { id } }",
+        """mutation($input: VotingRoundInput!) { openVotingRound(input: $input) {
+            errors { code } } }""",
         _round_for_open,
     ),
-    "round.close": Case("mutation($round: ID!) { closeVotingRound(round: $round) { id } }", _round),
+    "round.close": Case(
+        "mutation($round: ID!) { closeVotingRound(round: $round) { errors { code } } }", _round
+    ),
     "vote.cast": Case(
-        "mutation($round: ID!, $theme: ID!) { castVote(round: $round, theme: $theme) { id } }",
+        """mutation($round: ID!, $theme: ID!) { castVote(round: $round, theme: $theme)
+            { errors { code } } }""",
         _round,
     ),
     "vote.withdraw": Case(
-        "mutation($round: ID!, $theme: ID!) { withdrawVote(round: $round, theme: $theme) { id } }",
+        """mutation($round: ID!, $theme: ID!) { withdrawVote(round: $round, theme: $theme)
+            { errors { code } } }""",
         _round_with_niort_vote,
     ),
     "vote.read_all": Case(
@@ -497,35 +587,37 @@ VOTE_CASES: dict[str, Case] = {
     ),
     "project.create": Case(
         """mutation($t: String!, $theme: ID!) { createSharedProject(input: {title: $t,
-            theme: $theme}) { id } }""",
+            theme: $theme}) { errors { code } } }""",
         _theme_id,
     ),
     "project.update": Case(
-        """mutation($id: ID!) { updateSharedProject(id: $id, input: {summary: "Résumé"}) {
-            id } }""",
+        """mutation($id: ID!) { updateSharedProject(id: $id, input: {summary: "Résumé"})
+            { errors { code } } }""",
         _draft_project,
     ),
     "project.apply": Case(
-        "mutation($project: ID!) { applyToProject(project: $project, role: OBSERVER) { id } }",
+        """mutation($project: ID!) { applyToProject(project: $project, role: OBSERVER)
+            { errors { code } } }""",
         _open_project,
     ),
     "project.withdraw": Case(
-        "mutation($project: ID!) { withdrawFromProject(project: $project) { id } }",
+        "mutation($project: ID!) { withdrawFromProject(project: $project) { errors { code } } }",
         _observed_project,
     ),
     "project.decide": Case(
-        "mutation($id: ID!) { confirmMembership(id: $id) { id } }", _application
+        "mutation($id: ID!) { confirmMembership(id: $id) { errors { code } } }", _application
     ),
     "project.start": Case(
-        "mutation($id: ID!) { startSharedProject(id: $id) { id } }", _startable_project
+        "mutation($id: ID!) { startSharedProject(id: $id) { errors { code } } }", _startable_project
     ),
     "project.publish_news": Case(
         """mutation($id: ID!) { publishProjectNews(project: $id, title: "Nouvelles",
-            body: "<p>Texte</p>") { id } }""",
+            body: "<p>Texte</p>") { errors { code } } }""",
         _draft_project,
     ),
     "membership.update": Case(
-        """mutation($id: ID!) { updateMembership(id: $id, actionPlan: "<p>Plan</p>") { id } }""",
+        """mutation($id: ID!) { updateMembership(id: $id, actionPlan: "<p>Plan</p>")
+            { errors { code } } }""",
         _application,
     ),
 }
@@ -568,6 +660,8 @@ async def test_operation_is_allowed_exactly_as_the_policy_says(
         assert not {"FORBIDDEN", "UNAUTHENTICATED"} & set(codes), (operation, principal, body)
     elif allowed:
         assert "errors" not in body, (operation, principal, body)
+        refused = [p.get("errors") for p in body["data"].values() if isinstance(p, dict)]
+        assert not any(refused), (operation, principal, body)
     else:
         expected = "UNAUTHENTICATED" if principal is Principal.ANONYMOUS else "FORBIDDEN"
         assert codes == [expected], (operation, principal, body)

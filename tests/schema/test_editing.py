@@ -6,27 +6,31 @@ keeps referenced objects, is audited and leaves an outbox row — or changes not
 
 from __future__ import annotations
 
-import random
-import uuid
 from typing import Any
 
 import pytest
 
 from services.outbox.models import OutboxEntry
+from tests.conftest import USER_ERRORS, payload, user_error
+from tests.unique import unique_number, unique_tag
 
 
 def _name(prefix: str = "Essai") -> str:
-    return f"{prefix} {uuid.uuid4().hex[:8]}"
+    return f"{prefix} {unique_tag(8)}"
 
 
 def _free_month() -> str:
     """A month no other test uses (the theme month is unique in the whole database)."""
-    return f"{random.randint(2200, 9000)}-{random.randint(1, 12):02d}-01"
+    year, month = divmod(unique_number(2200 * 12, 9000 * 12 + 11), 12)
+    return f"{year}-{month + 1:02d}-01"
 
 
 async def _create(gql, headers, mutation: str, input_type: str, fields: str, values: dict) -> Any:
-    document = f"mutation($input: {input_type}!) {{ {mutation}(input: $input) {{ {fields} }} }}"
-    return (await gql.data(document, {"input": values}, headers=headers))[mutation]
+    name = mutation.removeprefix("create")
+    name = name[0].lower() + name[1:]
+    document = f"""mutation($input: {input_type}!) {{
+      {mutation}(input: $input) {{ {name} {{ {fields} }} {USER_ERRORS} }} }}"""
+    return payload(await gql(document, {"input": values}, headers=headers), mutation, name)
 
 
 async def _audit(gql, headers, object_id: str) -> list[dict[str, Any]]:
@@ -44,16 +48,23 @@ async def _latest_audit(gql, headers) -> Any:
 
 
 def _error(body: dict[str, Any]) -> tuple[str, str | None]:
-    assert "errors" in body, body
-    extensions = body["errors"][0]["extensions"]
-    return extensions["code"], extensions.get("field")
+    """``(code, field)`` of the refusal of the one mutation of ``body``: its payload's
+    first user error, the field being the last name of its path."""
+    [mutation] = body["data"]
+    return user_error(body, mutation)
+
+
+def _message(body: dict[str, Any]) -> str:
+    [answer] = body["data"].values()
+    return answer["errors"][0]["message"]
 
 
 async def _node(gql, query: str, object_id: str, headers=None) -> Any:
     """The object, or None when it does not exist (or is not visible) for ``headers``."""
     body = await gql(query, {"id": object_id}, headers=headers)
     if "errors" in body:
-        assert _error(body) == ("NOT_FOUND", "id"), body
+        extensions = body["errors"][0]["extensions"]
+        assert (extensions["code"], extensions.get("field")) == ("NOT_FOUND", "id"), body
         return None
     return body["data"]["node"]
 
@@ -68,9 +79,10 @@ def _pk(global_id: str) -> int:
 
 THEME_FIELDS = "id slug title introduction month isNext isVoteCandidate status version"
 UPDATE_THEME = f"""mutation($id: ID!, $version: Int!, $input: ThemeUpdateInput!) {{
-  updateTheme(id: $id, version: $version, input: $input) {{ {THEME_FIELDS} }} }}"""
+  updateTheme(id: $id, version: $version, input: $input) {{
+    theme {{ {THEME_FIELDS} }} {USER_ERRORS} }} }}"""
 DELETE_THEME = """mutation($id: ID!, $version: Int!) {
-  deleteTheme(id: $id, version: $version) { id } }"""
+  deleteTheme(id: $id, version: $version) { deletedId errors { field code message } } }"""
 THEME_BY_ID = f"""query($id: ID!) {{ node(id: $id) {{ ... on Theme {{ {THEME_FIELDS} }} }} }}"""
 
 
@@ -82,7 +94,7 @@ async def _theme(gql, editor, **values: Any) -> dict[str, Any]:
 
 async def test_theme_is_created_as_a_draft_with_a_slug_from_its_french_title(gql, principals):
     editor = principals["EDITOR"]
-    suffix = uuid.uuid4().hex[:6]
+    suffix = unique_tag(6)
     theme = await _theme(
         gql,
         editor,
@@ -109,11 +121,11 @@ async def test_theme_update_delete_and_audit(gql, principals):
             {"id": theme["id"], "version": 1, "input": {"title": "Nouveau titre"}},
             headers=editor,
         )
-    )["updateTheme"]
+    )["updateTheme"]["theme"]
     assert updated["title"] == "Nouveau titre" and updated["version"] == 2
     assert updated["slug"] == theme["slug"]  # a slug does not follow renamings
     deleted = await gql.data(DELETE_THEME, {"id": theme["id"], "version": 2}, headers=editor)
-    assert deleted["deleteTheme"] == {"id": theme["id"]}
+    assert deleted["deleteTheme"] == {"deletedId": theme["id"], "errors": []}
     assert await _node(gql, THEME_BY_ID, theme["id"], editor) is None
     entries = await _audit(gql, editor, theme["id"])
     assert [e["action"] for e in entries] == ["theme.delete", "theme.update", "theme.create"]
@@ -145,7 +157,8 @@ async def test_a_taken_month_is_refused_on_the_month_field(gql, principals):
     first = await _theme(gql, editor, month=month)
     title = _name()
     body = await gql(
-        "mutation($i: ThemeCreateInput!) { createTheme(input: $i) { id } }",
+        f"""mutation($i: ThemeCreateInput!) {{
+          createTheme(input: $i) {{ theme {{ id }} {USER_ERRORS} }} }}""",
         {"i": {"title": title, "month": month}},
         headers=editor,
     )
@@ -161,7 +174,7 @@ async def test_a_taken_month_is_refused_on_the_month_field(gql, principals):
     same = await gql.data(
         UPDATE_THEME, {"id": first["id"], "version": 1, "input": {"month": month}}, headers=editor
     )
-    assert same["updateTheme"]["month"] == month
+    assert same["updateTheme"]["theme"]["month"] == month
 
 
 async def test_only_one_theme_is_announced_as_next(gql, principals):
@@ -171,7 +184,7 @@ async def test_only_one_theme_is_announced_as_next(gql, principals):
     promoted = await gql.data(
         UPDATE_THEME, {"id": second["id"], "version": 1, "input": {"isNext": True}}, headers=editor
     )
-    assert promoted["updateTheme"]["isNext"] is True
+    assert promoted["updateTheme"]["theme"]["isNext"] is True
     demoted = await _node(gql, THEME_BY_ID, first["id"], editor)
     assert demoted["isNext"] is False and demoted["version"] == 2
     assert (await _audit(gql, editor, first["id"]))[0]["changes"] == {"is_next": [True, False]}
@@ -203,7 +216,7 @@ async def test_renaming_a_theme_writes_one_outbox_row_and_a_refused_write_none(g
         {"id": theme["id"], "version": 1, "input": {"title": "Périmée"}},  # stale
         {"id": theme["id"], "version": 2, "input": {"title": ""}},  # invalid
     ):
-        assert "errors" in await gql(UPDATE_THEME, refused, headers=editor)
+        assert (await gql(UPDATE_THEME, refused, headers=editor))["data"]["updateTheme"]["errors"]
     assert await rows() == before + 1
 
 
@@ -216,7 +229,7 @@ async def test_a_theme_with_a_shared_project_cannot_be_deleted(gql, principals):
     before = await _node(gql, THEME_BY_ID, theme_id, editor)
     body = await gql(DELETE_THEME, {"id": theme_id, "version": before["version"]}, headers=editor)
     assert _error(body) == ("CONFLICT", "id")
-    assert "projets partagés" in body["errors"][0]["message"]
+    assert "projets partagés" in _message(body)
     after = await _node(gql, THEME_BY_ID, theme_id, editor)
     assert after == before
 
@@ -233,7 +246,8 @@ CONCEPT_FIELDS = (
     "id slug title summary body month furtherReading status version organizations { slug }"
 )
 UPDATE_CONCEPT = f"""mutation($id: ID!, $version: Int!, $input: ConceptUpdateInput!) {{
-  updateConcept(id: $id, version: $version, input: $input) {{ {CONCEPT_FIELDS} }} }}"""
+  updateConcept(id: $id, version: $version, input: $input) {{
+    concept {{ {CONCEPT_FIELDS} }} {USER_ERRORS} }} }}"""
 
 
 async def _organization_id(gql, slug: str) -> str:
@@ -272,7 +286,7 @@ async def test_concept_create_update_delete(gql, principals):
             },
             headers=editor,
         )
-    )["updateConcept"]
+    )["updateConcept"]["concept"]
     assert updated["organizations"] == [] and updated["furtherReading"] is None
     assert updated["version"] == 2
     stale = await gql(
@@ -284,11 +298,11 @@ async def test_concept_create_update_delete(gql, principals):
     entries = await _audit(gql, editor, concept["id"])
     assert entries[0]["changes"]["organizations"][1] == []
     deleted = await gql.data(
-        "mutation($id: ID!) { deleteConcept(id: $id, version: 2) { id } }",
+        "mutation($id: ID!) { deleteConcept(id: $id, version: 2) { deletedId errors { code } } }",
         {"id": concept["id"]},
         headers=editor,
     )
-    assert deleted["deleteConcept"]["id"] == concept["id"]
+    assert deleted["deleteConcept"]["deletedId"] == concept["id"]
 
 
 async def test_concept_bad_input_names_the_field(gql, principals):
@@ -302,7 +316,8 @@ async def test_concept_bad_input_names_the_field(gql, principals):
     ):
         before = await _latest_audit(gql, editor)
         body = await gql(
-            "mutation($i: ConceptCreateInput!) { createConcept(input: $i) { id } }",
+            f"""mutation($i: ConceptCreateInput!) {{
+              createConcept(input: $i) {{ concept {{ id }} {USER_ERRORS} }} }}""",
             {"i": values},
             headers=editor,
         )
@@ -315,8 +330,10 @@ async def test_concept_bad_input_names_the_field(gql, principals):
 EVENT_FIELDS = """id slug title startsAt endsAt city online format registrationUrl status version
   organizers { slug } themes { slug } territories { slug }"""
 UPDATE_EVENT = f"""mutation($id: ID!, $version: Int!, $input: EventUpdateInput!) {{
-  updateEvent(id: $id, version: $version, input: $input) {{ {EVENT_FIELDS} }} }}"""
-CREATE_EVENT = "mutation($i: EventCreateInput!) { createEvent(input: $i) { id } }"
+  updateEvent(id: $id, version: $version, input: $input) {{
+    event {{ {EVENT_FIELDS} }} {USER_ERRORS} }} }}"""
+CREATE_EVENT = f"""mutation($i: EventCreateInput!) {{
+  createEvent(input: $i) {{ event {{ id }} {USER_ERRORS} }} }}"""
 
 
 def _event_values(**values: Any) -> dict[str, Any]:
@@ -362,7 +379,7 @@ async def test_event_create_update_delete(gql, principals):
             },
             headers=editor,
         )
-    )["updateEvent"]
+    )["updateEvent"]["event"]
     assert moved["endsAt"] == "2031-03-12T21:00:00+00:00" and moved["city"] == "Niort"
     assert moved["themes"] == [] and moved["version"] == 2
     # Only the end changes: it is still checked against the stored start.
@@ -371,7 +388,7 @@ async def test_event_create_update_delete(gql, principals):
         {"id": event["id"], "version": 2, "input": {"endsAt": "2031-03-12T08:00:00+01:00"}},
         headers=editor,
     )
-    assert _error(early) == ("BAD_USER_INPUT", "ends_at")
+    assert _error(early) == ("BAD_USER_INPUT", "endsAt")
     stale = await gql(
         UPDATE_EVENT, {"id": event["id"], "version": 1, "input": {"city": "Lyon"}}, headers=editor
     )
@@ -380,21 +397,21 @@ async def test_event_create_update_delete(gql, principals):
     assert [e["action"] for e in entries] == ["event.update", "event.create"]
     assert entries[0]["changes"]["themes"][1] == []
     deleted = await gql.data(
-        "mutation($id: ID!) { deleteEvent(id: $id, version: 2) { id } }",
+        "mutation($id: ID!) { deleteEvent(id: $id, version: 2) { deletedId errors { code } } }",
         {"id": event["id"]},
         headers=editor,
     )
-    assert deleted["deleteEvent"]["id"] == event["id"]
+    assert deleted["deleteEvent"]["deletedId"] == event["id"]
 
 
 @pytest.mark.parametrize(
     ("values", "field"),
     [
-        ({"registrationUrl": "javascript:alert(1)"}, "registration_url"),
-        ({"registrationUrl": "data:text/html,x"}, "registration_url"),
-        ({"endsAt": "2031-03-12T17:00:00+01:00"}, "ends_at"),
-        ({"startsAt": "2031-03-12T18:30:00"}, "starts_at"),
-        ({"endsAt": "2031-03-12T20:00:00"}, "ends_at"),
+        ({"registrationUrl": "javascript:alert(1)"}, "registrationUrl"),
+        ({"registrationUrl": "data:text/html,x"}, "registrationUrl"),
+        ({"endsAt": "2031-03-12T17:00:00+01:00"}, "endsAt"),
+        ({"startsAt": "2031-03-12T18:30:00"}, "startsAt"),
+        ({"endsAt": "2031-03-12T20:00:00"}, "endsAt"),
         ({"title": ""}, "title"),
         ({"title": "x" * 301}, "title"),
         ({"summary": "x" * 2_001}, "summary"),
@@ -430,8 +447,11 @@ async def test_event_dates_are_required_on_creation(gql, principals):
 
 ORGANIZATION_FIELDS = "id slug name acronym kind website description roles"
 UPDATE_ORGANIZATION = f"""mutation($id: ID!, $input: OrganizationUpdateInput!) {{
-  updateOrganization(id: $id, input: $input) {{ {ORGANIZATION_FIELDS} }} }}"""
-DELETE_ORGANIZATION = "mutation($id: ID!) { deleteOrganization(id: $id) { id } }"
+  updateOrganization(id: $id, input: $input) {{
+    organization {{ {ORGANIZATION_FIELDS} }} {USER_ERRORS} }} }}"""
+DELETE_ORGANIZATION = (
+    f"mutation($id: ID!) {{ deleteOrganization(id: $id) {{ deletedId {USER_ERRORS} }} }}"
+)
 ORGANIZATION_BY_ID = f"""query($id: ID!) {{ node(id: $id) {{
   ... on Organization {{ {ORGANIZATION_FIELDS} }} }} }}"""
 
@@ -464,7 +484,7 @@ async def test_organization_create_update_delete_with_audited_diff(gql, principa
             },
             headers=editor,
         )
-    )["updateOrganization"]
+    )["updateOrganization"]["organization"]
     assert updated["acronym"] == "RDE" and updated["roles"] == ["ORGANIZER"]
     assert updated["website"] is None
     entries = await _audit(gql, editor, organization["id"])
@@ -477,7 +497,7 @@ async def test_organization_create_update_delete_with_audited_diff(gql, principa
     pk = _pk(organization["id"])
     assert await OutboxEntry.filter(entity_type="organization", entity_id=pk).count() == 2
     deleted = await gql.data(DELETE_ORGANIZATION, {"id": organization["id"]}, headers=editor)
-    assert deleted["deleteOrganization"]["id"] == organization["id"]
+    assert deleted["deleteOrganization"]["deletedId"] == organization["id"]
     assert await _node(gql, ORGANIZATION_BY_ID, organization["id"]) is None
 
 
@@ -493,7 +513,8 @@ async def test_organization_bad_input_names_the_field(gql, principals):
     ):
         before = await _latest_audit(gql, editor)
         body = await gql(
-            "mutation($i: OrganizationCreateInput!) { createOrganization(input: $i) { id } }",
+            f"""mutation($i: OrganizationCreateInput!) {{
+              createOrganization(input: $i) {{ organization {{ id }} {USER_ERRORS} }} }}""",
             {"i": values},
             headers=editor,
         )
@@ -514,7 +535,7 @@ async def test_an_organization_still_referenced_cannot_be_deleted(gql, principal
     before = await _node(gql, ORGANIZATION_BY_ID, organization_id)
     body = await gql(DELETE_ORGANIZATION, {"id": organization_id}, headers=editor)
     assert _error(body) == ("CONFLICT", "id")
-    assert reason in body["errors"][0]["message"]
+    assert reason in _message(body)
     assert await _node(gql, ORGANIZATION_BY_ID, organization_id) == before
 
 
@@ -522,15 +543,18 @@ async def test_an_organization_still_referenced_cannot_be_deleted(gql, principal
 
 TERRITORY_FIELDS = "id slug name level inseeCode"
 UPDATE_TERRITORY = f"""mutation($id: ID!, $input: TerritoryUpdateInput!) {{
-  updateTerritory(id: $id, input: $input) {{ {TERRITORY_FIELDS} }} }}"""
-DELETE_TERRITORY = "mutation($id: ID!) { deleteTerritory(id: $id) { id } }"
+  updateTerritory(id: $id, input: $input) {{
+    territory {{ {TERRITORY_FIELDS} }} {USER_ERRORS} }} }}"""
+DELETE_TERRITORY = (
+    f"mutation($id: ID!) {{ deleteTerritory(id: $id) {{ deletedId {USER_ERRORS} }} }}"
+)
 TERRITORY_BY_ID = f"""query($id: ID!) {{ node(id: $id) {{
   ... on Territory {{ {TERRITORY_FIELDS} }} }} }}"""
 
 
 async def test_territory_create_update_delete(gql, principals):
     editor = principals["EDITOR"]
-    code = f"2{random.randint(0, 10**8 - 1):08d}"  # a SIREN no demo territory has
+    code = f"2{unique_number(0, 10**8 - 1):08d}"  # a SIREN no demo territory has
     territory = await _create(
         gql,
         editor,
@@ -546,13 +570,13 @@ async def test_territory_create_update_delete(gql, principals):
             {"id": territory["id"], "input": {"level": "EPCI", "inseeCode": None}},
             headers=editor,
         )
-    )["updateTerritory"]
+    )["updateTerritory"]["territory"]
     assert updated["level"] == "EPCI" and updated["inseeCode"] is None
     entries = await _audit(gql, editor, territory["id"])
     assert entries[0]["action"] == "territory.update"
     assert entries[0]["changes"] == {"level": ["COMMUNE", "EPCI"], "insee_code": [code, None]}
     deleted = await gql.data(DELETE_TERRITORY, {"id": territory["id"]}, headers=editor)
-    assert deleted["deleteTerritory"]["id"] == territory["id"]
+    assert deleted["deleteTerritory"]["deletedId"] == territory["id"]
     assert await _node(gql, TERRITORY_BY_ID, territory["id"]) is None
     assert (await _audit(gql, editor, territory["id"]))[0]["action"] == "territory.delete"
 
@@ -561,13 +585,14 @@ async def test_territory_bad_input_names_the_field(gql, principals):
     editor = principals["EDITOR"]
     for values, field in (
         ({"name": "", "level": "COMMUNE"}, "name"),
-        ({"name": _name(), "level": "COMMUNE", "inseeCode": "79191"}, "insee_code"),  # Niort's
-        ({"name": _name(), "level": "COMMUNE", "inseeCode": "<b>"}, "insee_code"),
+        ({"name": _name(), "level": "COMMUNE", "inseeCode": "79191"}, "inseeCode"),  # Niort's
+        ({"name": _name(), "level": "COMMUNE", "inseeCode": "<b>"}, "inseeCode"),
         ({"name": _name(), "level": "COMMUNE", "slug": "niort"}, "slug"),
     ):
         before = await _latest_audit(gql, editor)
         body = await gql(
-            "mutation($i: TerritoryCreateInput!) { createTerritory(input: $i) { id } }",
+            f"""mutation($i: TerritoryCreateInput!) {{
+              createTerritory(input: $i) {{ territory {{ id }} {USER_ERRORS} }} }}""",
             {"i": values},
             headers=editor,
         )
@@ -581,7 +606,7 @@ async def test_a_territory_still_referenced_cannot_be_deleted(gql, principals):
     before = await _node(gql, TERRITORY_BY_ID, niort)
     body = await gql(DELETE_TERRITORY, {"id": niort}, headers=editor)
     assert _error(body) == ("CONFLICT", "id")
-    message = body["errors"][0]["message"]
+    message = _message(body)
     assert "comptes" in message and "projets partagés" in message
     assert await _node(gql, TERRITORY_BY_ID, niort) == before
 

@@ -2,22 +2,28 @@
 
 from __future__ import annotations
 
-import uuid
+import pytest
 
-CREATE = """mutation($input: ResourceCreateInput!) {
-  createResource(input: $input) { id slug title status version body url themes { slug } }
-}"""
-UPDATE = """mutation($id: ID!, $version: Int!, $input: ResourceUpdateInput!) {
-  updateResource(id: $id, version: $version, input: $input) { id title version status }
-}"""
-PUBLISH = """mutation($id: ID!, $version: Int!, $at: DateTime) {
-  publish(id: $id, version: $version, at: $at) { id ... on Resource { status version publishedAt } }
-}"""
+from tests.conftest import USER_ERRORS, payload, user_error
+from tests.unique import unique_tag
+
+CREATE = f"""mutation($input: ResourceCreateInput!) {{
+  createResource(input: $input) {{
+    resource {{ id slug title status version body url themes {{ slug }} }} {USER_ERRORS} }}
+}}"""
+UPDATE = f"""mutation($id: ID!, $version: Int!, $input: ResourceUpdateInput!) {{
+  updateResource(id: $id, version: $version, input: $input) {{
+    resource {{ id title version status }} {USER_ERRORS} }}
+}}"""
+PUBLISH = f"""mutation($id: ID!, $version: Int!, $at: DateTime) {{
+  publish(id: $id, version: $version, at: $at) {{
+    node {{ id ... on Resource {{ status version publishedAt }} }} {USER_ERRORS} }}
+}}"""
 PUBLIC = """query($slug: String!) { resource(slug: $slug) { title status } }"""
 
 
 def _title() -> str:
-    return f"Guide de la concertation {uuid.uuid4().hex[:8]}"
+    return f"Guide de la concertation {unique_tag(8)}"
 
 
 async def test_editor_creates_a_draft_then_publishes_it(gql, principals):
@@ -37,7 +43,7 @@ async def test_editor_creates_a_draft_then_publishes_it(gql, principals):
             },
             headers=editor,
         )
-    )["createResource"]
+    )["createResource"]["resource"]
     assert created["status"] == "DRAFT" and created["version"] == 1
     assert "<script" not in created["body"] and "javascript:" not in created["body"]
     assert created["slug"].startswith("guide-de-la-concertation-")
@@ -47,7 +53,7 @@ async def test_editor_creates_a_draft_then_publishes_it(gql, principals):
     assert preview["resource"]["status"] == "DRAFT"
     published = (await gql.data(PUBLISH, {"id": created["id"], "version": 1}, headers=editor))[
         "publish"
-    ]
+    ]["node"]
     assert published["status"] == "PUBLISHED" and published["version"] == 2
     assert (await gql.data(PUBLIC, {"slug": created["slug"]}))["resource"]["status"] == "PUBLISHED"
 
@@ -56,7 +62,7 @@ async def test_publishing_at_a_future_date_keeps_it_hidden_until_then(gql, princ
     editor = principals["EDITOR"]
     created = (await gql.data(CREATE, {"input": {"title": _title()}}, headers=editor))[
         "createResource"
-    ]
+    ]["resource"]
     await gql.data(
         PUBLISH,
         {"id": created["id"], "version": 1, "at": "2099-01-01T09:00:00+01:00"},
@@ -69,19 +75,19 @@ async def test_stale_update_is_refused_with_conflict_and_changes_nothing(gql, pr
     editor = principals["EDITOR"]
     created = (await gql.data(CREATE, {"input": {"title": _title()}}, headers=editor))[
         "createResource"
-    ]
+    ]["resource"]
     first = await gql.data(
         UPDATE,
         {"id": created["id"], "version": 1, "input": {"title": "Première version"}},
         headers=editor,
     )
-    assert first["updateResource"]["version"] == 2
+    assert first["updateResource"]["resource"]["version"] == 2
     stale = await gql(
         UPDATE,
         {"id": created["id"], "version": 1, "input": {"title": "Écrasement"}},
         headers=editor,
     )
-    assert stale["errors"][0]["extensions"]["code"] == "CONFLICT"
+    assert user_error(stale, "updateResource") == ("CONFLICT", "version")
     current = await gql.data(PUBLIC, {"slug": created["slug"]}, headers=editor)
     assert current["resource"]["title"] == "Première version"
 
@@ -101,8 +107,7 @@ async def test_bad_input_names_the_field_and_changes_nothing(gql, principals):
             "{ auditLog(first: 1) { edges { node { action } } } }", headers=editor
         )
         body = await gql(CREATE, {"input": bad}, headers=editor)
-        assert body["errors"][0]["extensions"]["code"] == "BAD_USER_INPUT", (bad, body)
-        assert body["errors"][0]["extensions"]["field"] == field
+        assert user_error(body, "createResource") == ("BAD_USER_INPUT", field), (bad, body)
         after = await gql.data(
             "{ auditLog(first: 1) { edges { node { action } } } }", headers=editor
         )
@@ -122,22 +127,22 @@ async def test_contribution_accepted_is_published_and_credited(gql, principals):
     contributed = (
         await gql.data(
             """mutation($input: ContributionInput!) { contributeResource(input: $input) {
-                id status version slug } }""",
+                resource { id status version slug } } }""",
             {"input": {"title": title, "kind": "EXPERIENCE", "summary": "Notre expérience"}},
             headers=contributor,
         )
-    )["contributeResource"]
+    )["contributeResource"]["resource"]
     assert contributed["status"] == "SUBMITTED"
     queue = await gql.data("{ moderationQueue(first: 100) { nodes { id } } }", headers=editor)
     assert contributed["id"] in [n["id"] for n in queue["moderationQueue"]["nodes"]]
     accepted = (
         await gql.data(
             """mutation($id: ID!, $v: Int!) { acceptContribution(id: $id, version: $v) {
-                status contributorTerritory { slug } territories { slug } } }""",
+                resource { status contributorTerritory { slug } territories { slug } } } }""",
             {"id": contributed["id"], "v": contributed["version"]},
             headers=editor,
         )
-    )["acceptContribution"]
+    )["acceptContribution"]["resource"]
     assert accepted["status"] == "PUBLISHED"
     assert accepted["contributorTerritory"] == {"slug": "niort"}
     assert {"slug": "niort"} in accepted["territories"]
@@ -149,14 +154,14 @@ async def test_contribution_rejected_shows_the_reason_to_its_contributor_only(gq
     contributed = (
         await gql.data(
             """mutation($input: ContributionInput!) { contributeResource(input: $input) {
-                id version } }""",
+                resource { id version } } }""",
             {"input": {"title": _title()}},
             headers=contributor,
         )
-    )["contributeResource"]
+    )["contributeResource"]["resource"]
     await gql.data(
         """mutation($id: ID!, $v: Int!) { rejectContribution(id: $id, version: $v,
-            reason: "Hors sujet") { status } }""",
+            reason: "Hors sujet") { resource { status } } }""",
         {"id": contributed["id"], "v": contributed["version"]},
         headers=editor,
     )
@@ -178,7 +183,7 @@ async def test_every_write_is_in_the_audit_log_with_before_and_after(gql, princi
     editor = principals["EDITOR"]
     created = (await gql.data(CREATE, {"input": {"title": _title()}}, headers=editor))[
         "createResource"
-    ]
+    ]["resource"]
     await gql.data(
         UPDATE,
         {"id": created["id"], "version": 1, "input": {"title": "Nouveau titre"}},
@@ -196,6 +201,30 @@ async def test_every_write_is_in_the_audit_log_with_before_and_after(gql, princi
     assert entries[0]["actor"] == {"displayName": "EDITOR"} and entries[0]["actorRole"] == "EDITOR"
 
 
+@pytest.mark.parametrize("stored", ["created without a name", "an older blank name"])
+async def test_the_audit_log_names_an_author_created_without_a_display_name(gql, stored):
+    from services.accounts import service as accounts
+    from services.accounts.models import Account
+    from tests.conftest import PASSWORD
+
+    address = f"camille.{unique_tag(6)}@editors.test"
+    account = await accounts.create_account(address, password=PASSWORD, role="EDITOR")
+    if stored == "an older blank name":
+        await Account.filter(id=account.id).update(display_name="")
+    editor = {"Authorization": f"Bearer {await accounts.issue_token(account)}"}
+    body = await gql(CREATE, {"input": {"title": _title()}}, headers=editor)
+    created = payload(body, "createResource", "resource")
+    log = await gql.data(
+        """query($id: ID!) { auditLog(filter: {object: $id}) { nodes { actor { displayName } } }
+        me { displayName } }""",
+        {"id": created["id"]},
+        headers=editor,
+    )
+    name = address.split("@")[0]
+    assert log["auditLog"]["nodes"] == [{"actor": {"displayName": name}}]
+    assert log["me"] == {"displayName": name}
+
+
 async def test_sign_in_and_sign_out(gql, client):
     from tests.conftest import PASSWORD
 
@@ -208,7 +237,10 @@ async def test_sign_in_and_sign_out(gql, client):
     assert signed["signIn"]["account"] == {"email": "editor@principals.test", "role": "EDITOR"}
     headers = {"Authorization": f"Bearer {token}"}
     assert (await gql.data("{ me { role } }", headers=headers))["me"] == {"role": "EDITOR"}
-    assert (await gql.data("mutation { signOut }", headers=headers))["signOut"] is True
+    signed_out = await gql.data(
+        "mutation { signOut { signedOut errors { code } } }", headers=headers
+    )
+    assert signed_out["signOut"] == {"signedOut": True, "errors": []}
     response = await client.post("/graphql", json={"query": "{ me { role } }"}, headers=headers)
     assert response.status_code == 401
     assert response.json()["errors"][0]["extensions"]["code"] == "UNAUTHENTICATED"

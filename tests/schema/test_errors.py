@@ -3,14 +3,13 @@ nor a stack trace; unpublished content does not exist for anonymous visitors."""
 
 from __future__ import annotations
 
-import uuid
-
 import pytest
 
 import services.concepts.service
 from schema.relay import to_global_id
 from services.content import ContentStatus
 from services.resources.models import Resource, ResourceKind
+from tests.unique import unique_tag
 
 RESOURCES = """
 query($first: Int, $after: String, $order: ResourceOrder, $filter: ResourceFilter) {
@@ -156,7 +155,7 @@ async def test_a_bug_in_one_field_leaves_the_others(client, monkeypatch, caplog)
 
 
 async def test_a_draft_resource_is_invisible_anonymously(gql):
-    slug = f"brouillon-{uuid.uuid4().hex[:12]}"
+    slug = f"brouillon-{unique_tag(12)}"
     draft = await Resource.create(
         slug=slug,
         title="Aaaa ressource en préparation",
@@ -174,7 +173,6 @@ async def test_a_draft_resource_is_invisible_anonymously(gql):
         body = await gql(
             "query($id: ID!) { node(id: $id) { id } }", {"id": to_global_id("Resource", draft.id)}
         )
-        assert body["data"]["node"] is None
-        assert body["errors"][0]["extensions"]["code"] == "NOT_FOUND"
+        assert body == {"data": {"node": None}}  # as if it did not exist: no error
     finally:
         await draft.delete()

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import datetime as dt
-import uuid
 
 from schema.relay import to_global_id
 from services.content import ContentStatus
 from services.events.models import Event, EventFormat
 from tests.sqlcount import count_queries
+from tests.unique import unique_tag
 
 EVENTS = """
 query Events($first: Int, $after: String, $filter: EventFilter, $order: EventOrder) {
@@ -193,7 +193,7 @@ async def test_organizers_cost_the_same_statements_for_2_and_18_events(gql):
 
 
 async def test_a_draft_event_is_invisible_anonymously(gql):
-    slug = f"brouillon-{uuid.uuid4().hex[:12]}"
+    slug = f"brouillon-{unique_tag(12)}"
     starts = dt.datetime(2022, 10, 25, 8, 0, tzinfo=dt.UTC)
     draft = await Event.create(
         slug=slug,
@@ -212,7 +212,6 @@ async def test_a_draft_event_is_invisible_anonymously(gql):
         body = await gql(
             "query($id: ID!) { node(id: $id) { id } }", {"id": to_global_id("Event", draft.id)}
         )
-        assert body["data"]["node"] is None
-        assert body["errors"][0]["extensions"]["code"] == "NOT_FOUND"
+        assert body == {"data": {"node": None}}  # as if it did not exist: no error
     finally:
         await draft.delete()

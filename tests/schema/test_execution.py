@@ -74,6 +74,23 @@ DOCUMENTS: list[tuple[str, str, dict[str, Any]]] = [
         {},
     ),
     (
+        "pages from the end, counts, child lists backward",
+        """query($last: Int) {
+          resources(last: $last, order: TITLE) { totalCount
+            edges { cursor node { slug } }
+            pageInfo { hasNextPage hasPreviousPage startCursor endCursor } }
+          themes(last: 3) { totalCount nodes {
+            slug resources(last: 2) { totalCount pageInfo { hasPreviousPage } nodes { slug } }
+            events(first: 1) { totalCount nodes { slug } } } }
+        }""",
+        {"last": 4},
+    ),
+    (
+        "first and last together: the coded error as graphql-core gives it",
+        """{ resources(first: 2, last: 2) { totalCount } themes(first: 1) { totalCount } }""",
+        {},
+    ),
+    (
         "the node interface with inline fragments",
         """query($ids: [ID!]!) { nodes(ids: $ids) {
               __typename id
@@ -117,7 +134,7 @@ DOCUMENTS: list[tuple[str, str, dict[str, Any]]] = [
 
 @pytest.fixture(scope="module")
 def graphql_core_app(database):
-    return create_app(database.model_copy(update={"compiled_execution": False}))
+    return create_app(database.replace(**{"compiled_execution": False}))
 
 
 async def _both(app: Any, reference: Any, query: str, variables: dict, headers=None):

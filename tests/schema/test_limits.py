@@ -42,6 +42,42 @@ async def test_too_costly_query_is_refused_before_running(gql):
     assert statements == []
 
 
+@pytest.mark.parametrize(
+    "pages",
+    [
+        ("last: 100", "last: 100"),
+        ("first: 100", "last: 100"),
+        ("last: 100", "first: 100"),
+        ("last: $size", "last: $size"),
+    ],
+)
+async def test_last_costs_like_first(gql, pages):
+    outer, inner = pages
+    query = f"""query($size: Int) {{ themes({outer}) {{ nodes {{ resources({inner}) {{ nodes {{
+        title organizations {{ name }} themes {{ title }} }} }} }} }} }}"""
+    from tests.sqlcount import count_queries
+
+    with count_queries() as statements:
+        body = await gql(query, {"size": 1})
+    assert body["errors"][0]["extensions"]["code"] == "QUERY_TOO_COSTLY", body
+    assert statements == []
+
+
+def test_a_page_of_last_is_measured_as_a_page_of_first(graphql_schema, limits):
+    def cost(text: str) -> int:
+        document = graphql.parse(text)
+        found = measure(graphql_schema, document, document.definitions[0], limits)
+        assert found is not None
+        return found.cost
+
+    for size in ("7", "$n"):
+        forward = cost(f"query($n: Int) {{ resources(first: {size}) {{ nodes {{ title }} }} }}")
+        backward = cost(f"query($n: Int) {{ resources(last: {size}) {{ nodes {{ title }} }} }}")
+        assert forward == backward
+    both = cost("{ resources(first: 3, last: 9) { nodes { title } } }")
+    assert both == cost("{ resources(last: 9) { nodes { title } } }")
+
+
 async def test_too_deep_query_is_refused(gql):
     inner = "title"
     for _ in range(5):
@@ -169,11 +205,11 @@ def graphql_schema(settings: Settings) -> graphql.GraphQLSchema:
 @pytest.fixture(scope="module")
 def limits(settings: Settings) -> Limits:
     return Limits(
-        max_depth=settings.max_query_depth,
-        max_aliases=settings.max_aliases,
-        max_tokens=settings.max_tokens,
-        max_cost=settings.max_query_cost,
-        default_page_size=settings.default_page_size,
+        max_depth=settings.graphql.max_query_depth,
+        max_aliases=settings.graphql.max_aliases,
+        max_tokens=settings.graphql.max_tokens,
+        max_cost=settings.graphql.max_query_cost,
+        default_page_size=settings.graphql.default_page_size,
     )
 
 

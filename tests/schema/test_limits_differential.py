@@ -2,8 +2,8 @@
 
 :class:`ReferenceMeasure` walks every fragment again at each spread: exponential on
 hostile documents, but obviously right. On seeded random documents — fragments spreading
-fragments, inline fragments, aliases, nested lists and connections, `first` as literals
-and variables, `nodes(ids:)` — both must give the same (cost, depth, aliases), and
+fragments, inline fragments, aliases, nested lists and connections, `first` and `last` as
+literals and variables, `nodes(ids:)` — both must give the same (cost, depth, aliases), and
 :func:`schema.limits.check_limits` the refusal those numbers call for.
 """
 
@@ -41,7 +41,7 @@ from schema import build_schema
 from schema.limits import LIST_FACTOR, Limits, check_limits, measure
 from services.settings import Settings
 
-DOCUMENTS = 600
+DOCUMENTS = 800
 
 
 class ReferenceMeasure:
@@ -82,12 +82,15 @@ class ReferenceMeasure:
             type_ = type_.of_type
         if getattr(parent, "name", "").endswith("Connection"):
             return 1
-        if "first" in field_def.args:
-            given = self._int_arg(node, "first")
-            if given is None:
-                has_variable = any(a.name.value == "first" for a in node.arguments or ())
-                given = 100 if has_variable else self.page_size
-            return max(given, 1)
+        if "first" in field_def.args or "last" in field_def.args:
+            sizes = []
+            for name in ("first", "last"):
+                given = self._int_arg(node, name)
+                if given is None and any(a.name.value == name for a in node.arguments or ()):
+                    given = 100
+                if given is not None:
+                    sizes.append(given)
+            return max(max(sizes) if sizes else self.page_size, 1)
         if "ids" in field_def.args:
             return max(self._int_arg(node, "ids") or 100, 1)
         return LIST_FACTOR if is_list else 1
@@ -248,18 +251,18 @@ class DocumentGenerator:
         rng = self.rng
         given = []
         for name, argument in definition.args.items():
-            if name == "first":
+            if name in ("first", "last"):
+                if rng.random() < (0.3 if name == "first" else 0.75):
+                    continue
                 choice = rng.random()
                 if choice < 0.3:
-                    continue
-                if choice < 0.5:
                     variable = f"v{len(self.variables)}"
                     self.variables.append(variable)
-                    given.append(f"first: ${variable}")
-                elif choice < 0.55:
-                    given.append(f"first: {rng.choice([0, -3, 1000])}")
+                    given.append(f"{name}: ${variable}")
+                elif choice < 0.37:
+                    given.append(f"{name}: {rng.choice([0, -3, 1000])}")
                 else:
-                    given.append(f"first: {rng.randint(1, 120)}")
+                    given.append(f"{name}: {rng.randint(1, 120)}")
             elif name == "ids":
                 if rng.random() < 0.2:
                     variable = f"v{len(self.variables)}"
@@ -281,11 +284,11 @@ def graphql_schema(settings: Settings) -> GraphQLSchema:
 @pytest.fixture(scope="module")
 def settings_limits(settings: Settings) -> Limits:
     return Limits(
-        max_depth=settings.max_query_depth,
-        max_aliases=settings.max_aliases,
-        max_tokens=settings.max_tokens,
-        max_cost=settings.max_query_cost,
-        default_page_size=settings.default_page_size,
+        max_depth=settings.graphql.max_query_depth,
+        max_aliases=settings.graphql.max_aliases,
+        max_tokens=settings.graphql.max_tokens,
+        max_cost=settings.graphql.max_query_cost,
+        default_page_size=settings.graphql.default_page_size,
     )
 
 

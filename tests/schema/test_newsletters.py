@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-import uuid
 
 from mailer.sending import send_issue
 from mailer.transport import MemoryTransport
@@ -14,8 +13,10 @@ from schema.relay import from_global_id, to_global_id
 from services.subscribers.models import Subscriber, SubscriberStatus, SubscriptionRequest
 from services.subscribers.service import manage_token
 from services.subscribers.signing import signing_keys
+from tests.conftest import USER_ERRORS, user_error, user_errors
 from tests.mailer import support
 from tests.mailer.support import fresh_theme, make_subscribers
+from tests.unique import unique_tag
 
 # The newsletter fixtures (an app with a signing secret, mail kept in memory).
 _remove_segment_themes = support._remove_segment_themes
@@ -25,18 +26,20 @@ news_gql = support.news_gql
 news_settings = support.news_settings
 outbox = support.outbox
 
-CREATE = """mutation($input: NewsletterIssueInput!) {
-  createNewsletterIssue(input: $input) { id slug status version variables }
-}"""
+CREATE = f"""mutation($input: NewsletterIssueCreateInput!) {{
+  createNewsletterIssue(input: $input) {{
+    issue {{ id slug status version variables }} {USER_ERRORS} }}
+}}"""
 COMPOSE = """mutation($id: ID!) { composeNewsletter(id: $id) {
-  subject html text sections { kind items titles } } }"""
-SUBSCRIBE = """mutation($input: SubscribeInput!) { subscribe(input: $input) { message } }"""
+  composed { subject html text sections { kind items titles } } } }"""
+SUBSCRIBE = f"""mutation($input: SubscribeInput!) {{
+  subscribe(input: $input) {{ message {USER_ERRORS} }} }}"""
 
 
 async def _issue(gql, principals, **extra) -> dict:
-    values = {"title": f"Juin 2021 {uuid.uuid4().hex[:6]}", "month": "2021-06-01", **extra}
+    values = {"title": f"Juin 2021 {unique_tag(6)}", "month": "2021-06-01", **extra}
     created = await gql.data(CREATE, {"input": values}, headers=principals["EDITOR"])
-    return created["createNewsletterIssue"]
+    return created["createNewsletterIssue"]["issue"]
 
 
 def _section(composed: dict, kind: str) -> dict:
@@ -50,7 +53,7 @@ async def test_editor_composes_an_issue_and_arranges_its_items(news_gql, princip
     assert issue["variables"]["theme"] == "la-democratie-culturelle"
     composed = (await news_gql.data(COMPOSE, {"id": issue["id"]}, headers=editor))[
         "composeNewsletter"
-    ]
+    ]["composed"]
     kinds = [s["kind"] for s in composed["sections"]]
     assert (
         kinds.index("THEME_OF_THE_MONTH")
@@ -66,7 +69,7 @@ async def test_editor_composes_an_issue_and_arranges_its_items(news_gql, princip
     extra_id = extra["resource"]["id"] if extra["resource"] else None
     mutation = """mutation($id: ID!, $item: ID!) {
       %s(id: $id, section: INSPIRING_PROJECTS, item: $item) {
-        version items { item pinned removed } } }"""
+        issue { version items { item pinned removed } } } }"""
     await news_gql.data(
         mutation % "pinNewsletterItem", {"id": issue["id"], "item": inspiring[-1]}, headers=editor
     )
@@ -77,7 +80,9 @@ async def test_editor_composes_an_issue_and_arranges_its_items(news_gql, princip
         await news_gql.data(
             mutation % "addNewsletterItem", {"id": issue["id"], "item": extra_id}, headers=editor
         )
-    again = (await news_gql.data(COMPOSE, {"id": issue["id"]}, headers=editor))["composeNewsletter"]
+    again = (await news_gql.data(COMPOSE, {"id": issue["id"]}, headers=editor))[
+        "composeNewsletter"
+    ]["composed"]
     arranged = _section(again, "INSPIRING_PROJECTS")["items"]
     assert arranged[0] == inspiring[-1] and inspiring[0] not in arranged
     if extra_id:
@@ -86,12 +91,14 @@ async def test_editor_composes_an_issue_and_arranges_its_items(news_gql, princip
     order = list(reversed(arranged))
     await news_gql.data(
         """mutation($id: ID!, $items: [ID!]!) { reorderNewsletterItems(id: $id,
-            section: INSPIRING_PROJECTS, items: $items) { id } }""",
+            section: INSPIRING_PROJECTS, items: $items) { issue { id } } }""",
         {"id": issue["id"], "items": order},
         headers=editor,
     )
     # The pinned item stays on top; the others follow the new order.
-    final = (await news_gql.data(COMPOSE, {"id": issue["id"]}, headers=editor))["composeNewsletter"]
+    final = (await news_gql.data(COMPOSE, {"id": issue["id"]}, headers=editor))[
+        "composeNewsletter"
+    ]["composed"]
     items = _section(final, "INSPIRING_PROJECTS")["items"]
     assert items[0] == inspiring[-1]
     assert items[1:] == [i for i in order if i != inspiring[-1]]
@@ -172,7 +179,7 @@ def _manage_token(settings, row: Subscriber) -> str:
 async def test_double_opt_in_preferences_one_click_unsubscribe_export_and_erasure(
     news_gql, news_client, news_settings, outbox, principals
 ):
-    address = f"camille-{uuid.uuid4().hex[:8]}@example.org"
+    address = f"camille-{unique_tag(8)}@example.org"
     theme = (await news_gql.data('{ theme(slug: "la-democratie-culturelle") { id } }'))["theme"]
     answer = await news_gql.data(
         SUBSCRIBE,
@@ -215,18 +222,19 @@ async def test_double_opt_in_preferences_one_click_unsubscribe_export_and_erasur
     manage = _manage_token(news_settings, row)
     changed = await news_gql.data(
         """mutation($t: String!) { updateSubscriptionPreferences(token: $t,
-            input: {audience: PARTNER, themes: []}) { audience themes status } }""",
+            input: {audience: PARTNER, themes: []}) {
+              subscription { audience themes status } } }""",
         {"t": manage},
     )
-    assert changed["updateSubscriptionPreferences"] == {
+    assert changed["updateSubscriptionPreferences"]["subscription"] == {
         "audience": "PARTNER",
         "themes": [],
         "status": "CONFIRMED",
     }
     exported = await news_gql.data(
-        "mutation($t: String!) { exportMySubscriptionData(token: $t) }", {"t": manage}
+        "mutation($t: String!) { exportMySubscriptionData(token: $t) { data } }", {"t": manage}
     )
-    data = exported["exportMySubscriptionData"]
+    data = exported["exportMySubscriptionData"]["data"]
     assert data["email"] == address and data["consent"]["ip"] == "203.0.113.7"
     # RFC 8058 one-click: a POST with List-Unsubscribe=One-Click, no page in between.
     scanner = await news_client.get(f"/newsletters/unsubscribe?token={manage}")
@@ -243,23 +251,21 @@ async def test_double_opt_in_preferences_one_click_unsubscribe_export_and_erasur
     await row.refresh_from_db()
     assert row.status is SubscriberStatus.UNSUBSCRIBED and row.unsubscribed_at
     # Unsubscribed, the links sent before manage nothing any more; the current one erases.
-    body = await news_gql(
-        "mutation($t: String!) { eraseMySubscriptionData(token: $t) }", {"t": manage}
+    erase = (
+        f"mutation($t: String!) {{ eraseMySubscriptionData(token: $t) {{ erased {USER_ERRORS} }} }}"
     )
-    assert body["errors"][0]["extensions"]["code"] == "BAD_USER_INPUT"
-    erased = await news_gql.data(
-        "mutation($t: String!) { eraseMySubscriptionData(token: $t) }",
-        {"t": _manage_token(news_settings, row)},
-    )
-    assert erased["eraseMySubscriptionData"] is True
+    body = await news_gql(erase, {"t": manage})
+    assert user_error(body, "eraseMySubscriptionData") == ("BAD_USER_INPUT", "token")
+    erased = await news_gql.data(erase, {"t": _manage_token(news_settings, row)})
+    assert erased["eraseMySubscriptionData"] == {"erased": True, "errors": []}
     assert not await Subscriber.filter(email=address).exists()
 
 
 async def test_a_request_for_a_known_address_waits_for_its_own_link_and_greets_no_one(
     news_gql, news_client, outbox
 ):
-    address = f"dominique-{uuid.uuid4().hex[:8]}@example.org"
-    stranger = f"inconnu-{uuid.uuid4().hex[:8]}@example.org"
+    address = f"dominique-{unique_tag(8)}@example.org"
+    stranger = f"inconnu-{unique_tag(8)}@example.org"
     owner = await news_gql.data(SUBSCRIBE, {"input": {"email": address, "name": "Dominique"}})
     [(_, mail)] = _mails(outbox, address)
     assert mail.startswith("Bonjour,\n") and "Dominique" not in mail
@@ -297,9 +303,11 @@ async def test_a_request_for_a_known_address_waits_for_its_own_link_and_greets_n
     refused = await news_client.post(f"/newsletters/confirm?token={hijack_link}")
     assert refused.status_code == 400
     confirmed = await news_gql(
-        "mutation($t: String!) { confirmSubscription(token: $t) { status } }", {"t": hijack_link}
+        f"""mutation($t: String!) {{ confirmSubscription(token: $t) {{
+          subscription {{ status }} {USER_ERRORS} }} }}""",
+        {"t": hijack_link},
     )
-    assert confirmed["errors"][0]["extensions"]["code"] == "BAD_USER_INPUT"
+    assert user_error(confirmed, "confirmSubscription") == ("BAD_USER_INPUT", "token")
     await row.refresh_from_db()
     assert row.name == "Dominique" and row.audience.value == "CITIZEN"
 
@@ -311,37 +319,40 @@ async def test_bad_input_is_refused(news_gql, news_client, principals):
         ({"email": "ok@example.org", "name": "Camille\r\nBcc: x@evil.example"}, "name"),
     ):
         body = await news_gql(SUBSCRIBE, {"input": values})
-        assert body["errors"][0]["extensions"]["code"] == "BAD_USER_INPUT", values
-        assert body["errors"][0]["extensions"]["field"] == field
+        assert user_error(body, "subscribe") == ("BAD_USER_INPUT", field), values
     body = await news_gql(
         CREATE,
         {"input": {"title": "Numéro", "subject": "Sujet\r\nBcc: x@evil.example"}},
         headers=principals["EDITOR"],
     )
-    assert body["errors"][0]["extensions"]["code"] == "BAD_USER_INPUT"
+    assert user_error(body, "createNewsletterIssue") == ("BAD_USER_INPUT", "subject")
     for method in ("GET", "POST"):
         forged = await news_client.request(
             method, "/newsletters/confirm?token=Y29uZmlybToxOjE6MA.AAAA"
         )
         assert forged.status_code == 400
-    body = await news_gql('mutation { unsubscribe(token: "n\'importe quoi") { status } }')
-    assert body["errors"][0]["extensions"]["code"] == "BAD_USER_INPUT"
+    body = await news_gql(
+        f"""mutation {{ unsubscribe(token: "n'importe quoi") {{
+          subscription {{ status }} {USER_ERRORS} }} }}"""
+    )
+    assert user_error(body, "unsubscribe") == ("BAD_USER_INPUT", "token")
 
 
 async def test_a_broken_template_is_refused_with_the_graphql_errors(news_gql, principals):
     editor = principals["EDITOR"]
     broken = await news_gql(
         """mutation { createNewsletterTemplate(input: {name: "Cassé",
-            document: "{ themes { nodes { nope } } }", mjml: "<mjml></mjml>"}) { id } }""",
+            document: "{ themes { nodes { nope } } }", mjml: "<mjml></mjml>"}) {
+              template { id } errors { field code message } } }""",
         headers=editor,
     )
-    error = broken["errors"][0]
-    assert error["extensions"]["code"] == "COMPOSITION_FAILED" and "nope" in error["message"]
+    [error] = user_errors(broken, "createNewsletterTemplate")
+    assert error["code"] == "COMPOSITION_FAILED" and "nope" in error["message"]
     # A template stored before its document broke: scheduling refuses, nothing changes.
     from services.newsletters.models import NewsletterTemplate
 
     template = await NewsletterTemplate.create(
-        slug=f"casse-{uuid.uuid4().hex[:6]}",
+        slug=f"casse-{unique_tag(6)}",
         name="Cassé",
         document="{ nope }",
         mjml="<mjml><mj-body></mj-body></mjml>",
@@ -351,12 +362,12 @@ async def test_a_broken_template_is_refused_with_the_graphql_errors(news_gql, pr
     )
     refused = await news_gql(
         """mutation($id: ID!) { scheduleNewsletter(id: $id, at: "2099-01-01T09:00:00+01:00")
-            { status } }""",
+            { issue { status } errors { field code message } } }""",
         {"id": issue["id"]},
         headers=editor,
     )
-    assert refused["errors"][0]["extensions"]["code"] == "COMPOSITION_FAILED"
-    assert "nope" in refused["errors"][0]["message"]
+    [error] = user_errors(refused, "scheduleNewsletter")
+    assert error["code"] == "COMPOSITION_FAILED" and "nope" in error["message"]
     state = await news_gql.data(
         "query($id: ID!) { newsletterIssue(id: $id) { status scheduledAt } }",
         {"id": issue["id"]},
@@ -370,24 +381,24 @@ async def test_schedule_cancel_and_test_send(news_gql, outbox, principals):
     issue = await _issue(news_gql, principals)
     scheduled = await news_gql.data(
         """mutation($id: ID!) { scheduleNewsletter(id: $id, at: "2099-01-01T09:00:00+01:00")
-            { status scheduledAt } }""",
+            { issue { status scheduledAt } } }""",
         {"id": issue["id"]},
         headers=editor,
     )
-    assert scheduled["scheduleNewsletter"]["status"] == "SCHEDULED"
+    assert scheduled["scheduleNewsletter"]["issue"]["status"] == "SCHEDULED"
     cancelled = await news_gql.data(
-        "mutation($id: ID!) { cancelNewsletter(id: $id) { status scheduledAt } }",
+        "mutation($id: ID!) { cancelNewsletter(id: $id) { issue { status scheduledAt } } }",
         {"id": issue["id"]},
         headers=editor,
     )
-    assert cancelled["cancelNewsletter"] == {"status": "DRAFT", "scheduledAt": None}
+    assert cancelled["cancelNewsletter"]["issue"] == {"status": "DRAFT", "scheduledAt": None}
     receipt = await news_gql.data(
         """mutation($id: ID!) { sendTestNewsletter(id: $id, to: "relecture@example.org")
-            { to messageId } }""",
+            { receipt { to messageId } } }""",
         {"id": issue["id"]},
         headers=editor,
     )
-    assert receipt["sendTestNewsletter"]["to"] == "relecture@example.org"
+    assert receipt["sendTestNewsletter"]["receipt"]["to"] == "relecture@example.org"
     sent = [m for m in outbox.sent if m.recipient == "relecture@example.org"][-1]
     assert b"[TEST]" in sent.data
 
@@ -401,7 +412,7 @@ async def test_the_web_archive_shows_exactly_what_was_sent(
     issue = await _issue(news_gql, principals, themes=[to_global_id("Theme", theme.id)])
     composed = (await news_gql.data(COMPOSE, {"id": issue["id"]}, headers=editor))[
         "composeNewsletter"
-    ]
+    ]["composed"]
     first = _section(composed, "INSPIRING_PROJECTS")
     resource_id, old_title = first["items"][0], first["titles"][0]
     execute = build_executor(build_schema(news_settings), news_settings)
@@ -419,7 +430,7 @@ async def test_the_web_archive_shows_exactly_what_was_sent(
     )
     await news_gql.data(
         """mutation($id: ID!, $v: Int!) { updateResource(id: $id, version: $v,
-            input: {title: "Titre changé après l'envoi"}) { id } }""",
+            input: {title: "Titre changé après l'envoi"}) { resource { id } } }""",
         {"id": resource_id, "v": version["node"]["version"]},
         headers=editor,
     )
@@ -437,11 +448,11 @@ async def test_the_web_archive_shows_exactly_what_was_sent(
     # Sent issues are no longer editable.
     refused = await news_gql(
         """mutation($id: ID!) { updateNewsletterIssue(id: $id, version: 1,
-            input: {introduction: "trop tard"}) { id } }""",
+            input: {introduction: "trop tard"}) { issue { id } errors { field code message } } }""",
         {"id": issue["id"]},
         headers=editor,
     )
-    assert refused["errors"][0]["extensions"]["code"] == "CONFLICT"
+    assert user_error(refused, "updateNewsletterIssue")[0] == "CONFLICT"
 
 
 async def test_previews_greet_a_sample_recipient_and_show_no_token(news_gql, principals):
@@ -449,7 +460,7 @@ async def test_previews_greet_a_sample_recipient_and_show_no_token(news_gql, pri
     issue = await _issue(news_gql, principals)
     composed = (await news_gql.data(COMPOSE, {"id": issue["id"]}, headers=editor))[
         "composeNewsletter"
-    ]
+    ]["composed"]
     previews = await news_gql.data(
         """query($id: ID!) { html: newsletterPreview(id: $id, format: HTML)
             text: newsletterPreview(id: $id, format: TEXT) }""",
@@ -465,7 +476,8 @@ async def test_previews_greet_a_sample_recipient_and_show_no_token(news_gql, pri
 
 SECTIONS = """mutation($id: ID!, $v: Int!, $sections: [NewsletterSectionInput!]!) {
   setNewsletterSections(id: $id, version: $v, sections: $sections) {
-    version sections { kind title callToAction curated } } }"""
+    issue { version sections { kind title callToAction curated } }
+    errors { field code message } } }"""
 
 
 async def test_editors_reorder_sections_and_leave_some_out(news_gql, principals):
@@ -487,7 +499,7 @@ async def test_editors_reorder_sections_and_leave_some_out(news_gql, principals)
     changed = await news_gql.data(
         SECTIONS, {"id": issue["id"], "v": issue["version"], "sections": chosen}, headers=editor
     )
-    sections = changed["setNewsletterSections"]["sections"]
+    sections = changed["setNewsletterSections"]["issue"]["sections"]
     assert [s["kind"] for s in sections] == [
         "VIEW_IN_BROWSER",
         "CONCEPT",
@@ -498,7 +510,7 @@ async def test_editors_reorder_sections_and_leave_some_out(news_gql, principals)
     assert (sections[2]["title"], sections[2]["callToAction"]) == ("Notre thématique", None)
     composed = (await news_gql.data(COMPOSE, {"id": issue["id"]}, headers=editor))[
         "composeNewsletter"
-    ]
+    ]["composed"]
     assert [s["kind"] for s in composed["sections"]] == [s["kind"] for s in sections]
     html = composed["html"]
     assert html.index("Le concept du mois") < html.index("Notre thématique")
@@ -507,35 +519,39 @@ async def test_editors_reorder_sections_and_leave_some_out(news_gql, principals)
         SECTIONS,
         {
             "id": issue["id"],
-            "v": changed["setNewsletterSections"]["version"],
+            "v": changed["setNewsletterSections"]["issue"]["version"],
             "sections": [{"kind": "VOTE"}],
         },
         headers=editor,
     )
-    assert refused["errors"][0]["extensions"]["code"] == "BAD_USER_INPUT"
-    assert "FOOTER" in refused["errors"][0]["message"]
+    [error] = user_errors(refused, "setNewsletterSections")
+    assert error["code"] == "BAD_USER_INPUT" and "FOOTER" in error["message"]
 
 
 async def test_a_draft_for_the_month_is_pre_filled_and_editors_only_review_it(news_gql, principals):
     editor = principals["EDITOR"]
     drafted = await news_gql.data(
-        'mutation { draftNewsletter(month: "2022-11") { id title month status } }',
+        'mutation { draftNewsletter(month: "2022-11") { issue { id title month status } } }',
         headers=editor,
     )
-    issue = drafted["draftNewsletter"]
+    issue = drafted["draftNewsletter"]["issue"]
     assert issue["title"] == "Territoires en Commun — novembre 2022 : Le passage à l'action"
     assert (issue["month"], issue["status"]) == ("2022-11-01", "DRAFT")
     composed = (await news_gql.data(COMPOSE, {"id": issue["id"]}, headers=editor))[
         "composeNewsletter"
-    ]
+    ]["composed"]
     titles = {s["kind"]: s["titles"] for s in composed["sections"]}
     assert titles["THEME_OF_THE_MONTH"] == ["Le passage à l'action"]
     assert len(titles["INSPIRING_PROJECTS"]) == 4
     assert titles["CONCEPT"] == ["La coopération"]
-    bad = await news_gql('mutation { draftNewsletter(month: "novembre") { id } }', headers=editor)
-    assert bad["errors"][0]["extensions"]["code"] == "BAD_USER_INPUT"
+    bad = await news_gql(
+        f'mutation {{ draftNewsletter(month: "novembre") {{ issue {{ id }} {USER_ERRORS} }} }}',
+        headers=editor,
+    )
+    assert user_error(bad, "draftNewsletter") == ("BAD_USER_INPUT", "month")
     denied = await news_gql(
-        'mutation { draftNewsletter(month: "2022-11") { id } }', headers=principals["PARTNER"]
+        'mutation { draftNewsletter(month: "2022-11") { issue { id } } }',
+        headers=principals["PARTNER"],
     )
     assert denied["errors"][0]["extensions"]["code"] == "FORBIDDEN"
 

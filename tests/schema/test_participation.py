@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import datetime as dt
-import uuid
 
 import pytest
 from tortoise.expressions import Subquery
 
 from services.accounts import service as accounts
+from tests.conftest import USER_ERRORS, user_error
+from tests.unique import unique_tag
 
 
 @pytest.fixture(scope="module", autouse=True)
@@ -31,15 +32,17 @@ async def _leave_no_public_rows_behind(database):
 
 
 ROUND = """mutation($input: VotingRoundInput!) { openVotingRound(input: $input) {
-    id isOpen ranking { theme { slug } votes rank } } }"""
-VOTE = """mutation($r: ID!, $t: ID!) { castVote(round: $r, theme: $t) {
-    ranking { theme { id } votes rank } votes { territory { slug } theme { slug } } } }"""
+    votingRound { id isOpen ranking { theme { slug } votes rank } } errors { code field } } }"""
+VOTE = f"""mutation($r: ID!, $t: ID!) {{ castVote(round: $r, theme: $t) {{
+    votingRound {{ ranking {{ theme {{ id }} votes rank }}
+      votes {{ territory {{ slug }} theme {{ slug }} }} }}
+    {USER_ERRORS} }} }}"""
 
 
 async def _member_headers(slug_suffix: str) -> tuple[str, dict[str, str]]:
     from services.territories.models import Territory
 
-    tag = uuid.uuid4().hex[:8]
+    tag = unique_tag(8)
     territory = await Territory.create(
         slug=f"ville-{tag}-{slug_suffix}", name=f"Ville {tag}", level="COMMUNE"
     )
@@ -57,13 +60,14 @@ async def _themes(gql, editor) -> list[dict]:
     ids = []
     for i in range(3):
         created = await gql.data(
-            "mutation($t: String!) { createTheme(input: {title: $t}) { id slug version } }",
-            {"t": f"Thème candidat {uuid.uuid4().hex[:6]} {i}"},
+            """mutation($t: String!) { createTheme(input: {title: $t}) {
+                theme { id slug version } } }""",
+            {"t": f"Thème candidat {unique_tag(6)} {i}"},
             headers=editor,
         )
-        theme = created["createTheme"]
+        theme = created["createTheme"]["theme"]
         await gql.data(
-            "mutation($id: ID!, $v: Int!) { publish(id: $id, version: $v) { id } }",
+            "mutation($id: ID!, $v: Int!) { publish(id: $id, version: $v) { node { id } } }",
             {"id": theme["id"], "v": theme["version"]},
             headers=editor,
         )
@@ -88,7 +92,7 @@ async def test_round_to_started_project(gql, principals):
             },
             headers=editor,
         )
-    )["openVotingRound"]
+    )["openVotingRound"]["votingRound"]
     assert opened["isOpen"] is True
     members = [await _member_headers(str(i)) for i in range(4)]
     # Three authorities vote for theme 0, one for theme 1.
@@ -96,7 +100,9 @@ async def test_round_to_started_project(gql, principals):
         theme = themes[0] if i < 3 else themes[1]
         voted = await gql.data(VOTE, {"r": opened["id"], "t": theme["id"]}, headers=headers)
         # Each member sees its own authority's vote only.
-        assert [v["theme"]["slug"] for v in voted["castVote"]["votes"]] == [theme["slug"]]
+        assert [v["theme"]["slug"] for v in voted["castVote"]["votingRound"]["votes"]] == [
+            theme["slug"]
+        ]
     ranking = (
         await gql.data(
             """query($id: ID!) { node(id: $id) { ... on VotingRound {
@@ -108,11 +114,12 @@ async def test_round_to_started_project(gql, principals):
     assert ranking["votes"] == []  # anonymous: nobody's votes
     closed = (
         await gql.data(
-            """mutation($r: ID!) { closeVotingRound(round: $r) { isOpen winner { slug } } }""",
+            """mutation($r: ID!) { closeVotingRound(round: $r) {
+                votingRound { isOpen winner { slug } } } }""",
             {"r": opened["id"]},
             headers=editor,
         )
-    )["closeVotingRound"]
+    )["closeVotingRound"]["votingRound"]
     assert closed == {"isOpen": False, "winner": {"slug": themes[0]["slug"]}}
     project = (
         await gql.data(
@@ -124,7 +131,7 @@ async def test_round_to_started_project(gql, principals):
     )["sharedProjects"]["nodes"][0]
     assert project["status"] == "DRAFT"
     await gql.data(
-        "mutation($id: ID!) { openSharedProject(id: $id) { status } }",
+        "mutation($id: ID!) { openSharedProject(id: $id) { sharedProject { status } } }",
         {"id": project["id"]},
         headers=editor,
     )
@@ -132,39 +139,41 @@ async def test_round_to_started_project(gql, principals):
     for _, headers in members[:3]:
         applied = await gql.data(
             """mutation($p: ID!) {
-                applyToProject(project: $p, role: PARTICIPANT) { id status } }""",
+                applyToProject(project: $p, role: PARTICIPANT) { membership { id status } } }""",
             {"p": project["id"]},
             headers=headers,
         )
-        memberships.append(applied["applyToProject"]["id"])
+        memberships.append(applied["applyToProject"]["membership"]["id"])
     observer = await gql.data(
-        """mutation($p: ID!) { applyToProject(project: $p, role: OBSERVER) { status } }""",
+        """mutation($p: ID!) { applyToProject(project: $p, role: OBSERVER) {
+            membership { status } } }""",
         {"p": project["id"]},
         headers=members[3][1],
     )
-    assert observer["applyToProject"]["status"] == "CONFIRMED"
+    assert observer["applyToProject"]["membership"]["status"] == "CONFIRMED"
     too_early = await gql(
-        "mutation($id: ID!) { startSharedProject(id: $id) { status } }",
+        f"""mutation($id: ID!) {{ startSharedProject(id: $id) {{
+            sharedProject {{ status }} {USER_ERRORS} }} }}""",
         {"id": project["id"]},
         headers=editor,
     )
-    assert too_early["errors"][0]["extensions"]["code"] == "NOT_ENOUGH_PARTICIPANTS"
+    assert user_error(too_early, "startSharedProject")[0] == "NOT_ENOUGH_PARTICIPANTS"
     for membership in memberships:
         await gql.data(
-            "mutation($id: ID!) { confirmMembership(id: $id) { status } }",
+            "mutation($id: ID!) { confirmMembership(id: $id) { membership { status } } }",
             {"id": membership},
             headers=editor,
         )
     started = (
         await gql.data(
             """mutation($id: ID!) { startSharedProject(id: $id, startsOn: "2027-01-04",
-            endsOn: "2027-10-04") { status startsOn endsOn participants { territory { slug } }
-            observers { territory { slug } }
-            stages { kind startsOn endsOn territory { slug } } } }""",
+            endsOn: "2027-10-04") { sharedProject { status startsOn endsOn
+            participants { territory { slug } } observers { territory { slug } }
+            stages { kind startsOn endsOn territory { slug } } } } }""",
             {"id": project["id"]},
             headers=editor,
         )
-    )["startSharedProject"]
+    )["startSharedProject"]["sharedProject"]
     assert started["status"] == "ENGAGEMENT"
     assert len(started["participants"]) == 3 and len(started["observers"]) == 1
     assert [s["kind"] for s in started["stages"]] == [
@@ -194,11 +203,65 @@ async def test_vote_errors_through_graphql(gql, principals):
             },
             headers=editor,
         )
-    )["openVotingRound"]
+    )["openVotingRound"]["votingRound"]
     _, member = await _member_headers("x")
     body = await gql(VOTE, {"r": opened["id"], "t": themes[0]["id"]}, headers=member)
-    assert body["errors"][0]["extensions"]["code"] == "ROUND_NOT_OPEN"
+    assert user_error(body, "castVote") == ("ROUND_NOT_OPEN", "round")
     body = await gql(VOTE, {"r": opened["id"], "t": themes[0]["id"]}, headers=principals["PARTNER"])
     assert body["errors"][0]["extensions"]["code"] == "FORBIDDEN"
     body = await gql(VOTE, {"r": opened["id"], "t": themes[0]["id"]})
     assert body["errors"][0]["extensions"]["code"] == "UNAUTHENTICATED"
+
+
+async def test_a_round_opens_now_for_a_week_in_relative_terms(gql, principals):
+    editor = principals["EDITOR"]
+    themes = await _themes(gql, editor)
+    before = dt.datetime.now(dt.UTC)
+    opened = (
+        await gql.data(
+            """mutation($c: [ID!]!) { openVotingRound(input: {title: "Tour relatif",
+              opensAt: "now", closesAt: "P7D", candidates: $c}) {
+                votingRound { isOpen opensAt closesAt } errors { code } } }""",
+            {"c": [t["id"] for t in themes[:2]]},
+            headers=editor,
+        )
+    )["openVotingRound"]["votingRound"]
+    opens = dt.datetime.fromisoformat(opened["opensAt"])
+    assert opened["isOpen"] is True
+    assert before <= opens <= dt.datetime.now(dt.UTC)
+    assert dt.datetime.fromisoformat(opened["closesAt"]) - opens == dt.timedelta(days=7)
+
+
+@pytest.mark.parametrize(
+    ("opens_at", "closes_at", "code"),
+    [
+        ("now", "2021-06-30T18:00:00+02:00", "CLOSES_IN_PAST"),
+        ("P7D", "P1D", "CLOSES_BEFORE_OPENING"),
+        ("now", "7 jours", "BAD_USER_INPUT"),
+        ("demain", "P7D", "BAD_USER_INPUT"),
+    ],
+)
+async def test_a_round_that_could_take_no_vote_is_refused_with_a_code(
+    gql, principals, opens_at, closes_at, code
+):
+    editor = principals["EDITOR"]
+    themes = await _themes(gql, editor)
+    title = f"Impossible {unique_tag(6)}"
+    body = await gql(
+        ROUND,
+        {
+            "input": {
+                "title": title,
+                "opensAt": opens_at,
+                "closesAt": closes_at,
+                "candidates": [t["id"] for t in themes[:2]],
+            }
+        },
+        headers=editor,
+    )
+    if code == "BAD_USER_INPUT":  # a moment that cannot be read: refused with the variables
+        assert body["errors"][0]["extensions"]["code"] == code, body
+    else:  # a round that could take no vote: refused as data
+        assert user_error(body, "openVotingRound")[0] == code, body
+    rounds = await gql.data("{ votingRounds(first: 100) { nodes { title } } }", headers=editor)
+    assert title not in [r["title"] for r in rounds["votingRounds"]["nodes"]]

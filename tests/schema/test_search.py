@@ -16,7 +16,7 @@ from search.tantivy_engine import TantivyEngine
 from services.audit.service import record
 from services.content import ContentStatus
 from services.resources.models import Resource
-from tests.conftest import GraphQLClient
+from tests.conftest import USER_ERRORS, GraphQLClient, user_error
 from tests.search.conftest import create_resource, delete, drain_all, now
 from tests.sqlcount import count_queries
 
@@ -25,7 +25,7 @@ query Search($query: String!, $filter: SearchFilter, $facets: [SearchFacet!],
              $sort: SearchSort, $first: Int, $after: String) {
   search(query: $query, filter: $filter, facets: $facets, sort: $sort, first: $first,
          after: $after) {
-    total processingTimeMs
+    total totalCount processingTimeMs
     hits { cursor titleHighlighted snippet type
       node { __typename ... on Resource { id slug title kindLabel themes { title } }
                          ... on Event { id slug startsAt }
@@ -67,6 +67,7 @@ async def test_search_finds_published_resources_with_highlights_and_facets(gql, 
     )
     result = data["search"]
     assert result["total"] >= 1 and result["processingTimeMs"] >= 0
+    assert result["totalCount"] == result["total"]
     # The theme whose whole title is the query comes first, then resources about it.
     first, second = result["hits"][:2]
     assert (first["type"], first["node"]["__typename"]) == ("THEME", "Theme")
@@ -200,7 +201,8 @@ async def test_index_lag_is_for_editors(gql, search_engine, principals):
     assert status["pendingChanges"] == 0 and status["lagSeconds"] == 0
 
 
-SYNONYMS = """mutation($groups: [[String!]!]!) { updateSearchSynonyms(groups: $groups) }"""
+SYNONYMS = """mutation($groups: [[String!]!]!) {
+  updateSearchSynonyms(groups: $groups) { groups errors { code } } }"""
 
 
 async def test_editors_edit_synonyms(gql, search_engine, principals):
@@ -210,15 +212,16 @@ async def test_editors_edit_synonyms(gql, search_engine, principals):
     assert ["epci", "intercommunalite", "communaute de communes"] in current
     groups = [*current, ["Kiwi", "démocratie culturelle"]]
     stored = await gql.data(SYNONYMS, {"groups": groups}, headers=principals["EDITOR"])
-    assert ["kiwi", "democratie culturelle"] in stored["updateSearchSynonyms"]
+    assert ["kiwi", "democratie culturelle"] in stored["updateSearchSynonyms"]["groups"]
     data = await gql.data(SEARCH, {"query": "kiwi"})
     assert data["search"]["total"] >= 1
 
 
 async def test_tenant_tokens_need_meilisearch(gql, search_engine, principals):
-    body = await gql("mutation { issueSearchTenantToken { token } }", headers=principals["EDITOR"])
-    assert body["errors"][0]["extensions"]["code"] == "BAD_USER_INPUT"
-    refused = await gql("mutation { issueSearchTenantToken { token } }")
+    issue = f"mutation {{ issueSearchTenantToken {{ tenantToken {{ token }} {USER_ERRORS} }} }}"
+    body = await gql(issue, headers=principals["EDITOR"])
+    assert user_error(body, "issueSearchTenantToken")[0] == "BAD_USER_INPUT"
+    refused = await gql(issue)
     assert refused["errors"][0]["extensions"]["code"] in ("FORBIDDEN", "UNAUTHENTICATED")
 
 
@@ -274,9 +277,7 @@ async def test_suggestions_propose_titles_of_every_type_as_one_types(gql, search
 
 
 async def test_anonymous_search_is_cached_until_the_index_applies_a_change(database, tmp_path):
-    app = create_app(
-        database.model_copy(update={"rate_limit_anonymous": 1_000_000, "cache_enabled": True})
-    )
+    app = create_app(database.replace(**{"rate_limit_anonymous": 1_000_000, "cache_enabled": True}))
     engine = TantivyEngine(tmp_path / "cached-index", writer_heap_mb=32)
     await engine.open()
     await reindex(engine, replay_grace=0)

@@ -50,7 +50,8 @@ def test_a_vote_pushes_the_new_ranking_to_subscribers(tmp_path):
         themes = server.graphql("{ themes(first: 3) { nodes { id slug } } }")["data"]["themes"]
         now = dt.datetime.now(dt.UTC)
         opened = server.graphql(
-            """mutation($input: VotingRoundInput!) { openVotingRound(input: $input) { id } }""",
+            """mutation($input: VotingRoundInput!) { openVotingRound(input: $input) {
+                votingRound { id } } }""",
             {
                 "input": {
                     "title": "Tour en direct",
@@ -61,7 +62,7 @@ def test_a_vote_pushes_the_new_ranking_to_subscribers(tmp_path):
             },
             token=editor,
         )
-        round_id = opened["data"]["openVotingRound"]["id"]
+        round_id = opened["data"]["openVotingRound"]["votingRound"]["id"]
         ws_url = server.base_url.replace("http", "ws") + "/graphql"
         with connect(ws_url, subprotocols=["graphql-transport-ws"]) as ws:
             ws.send(json.dumps({"type": "connection_init"}))
@@ -78,11 +79,13 @@ def test_a_vote_pushes_the_new_ranking_to_subscribers(tmp_path):
             first = _receive_next(ws)["data"]["votingRoundUpdated"]["ranking"]
             assert [entry["votes"] for entry in first] == [0, 0, 0]
             voted = server.graphql(
-                "mutation($r: ID!, $t: ID!) { castVote(round: $r, theme: $t) { id } }",
+                """mutation($r: ID!, $t: ID!) { castVote(round: $r, theme: $t) {
+                    votingRound { id } errors { code } } }""",
                 {"r": round_id, "t": themes["nodes"][1]["id"]},
                 token=member,
             )
             assert "errors" not in voted, voted
+            assert voted["data"]["castVote"]["errors"] == [], voted
             pushed = _receive_next(ws, timeout=5)["data"]["votingRoundUpdated"]["ranking"]
             assert pushed[0] == {
                 "theme": {"slug": themes["nodes"][1]["slug"]},

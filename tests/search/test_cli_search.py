@@ -12,6 +12,7 @@ from pathlib import Path
 
 from search.port import SearchRequest
 from search.tantivy_engine import TantivyEngine
+from tests.live import copy_demo_database, copy_demo_index
 
 TEC = Path(sys.executable).parent / "tec"
 
@@ -46,10 +47,11 @@ def _tec(*args: str, env: dict[str, str], cwd: Path) -> subprocess.CompletedProc
 
 def test_demo_indexes_and_reindex_rebuilds(tmp_path):
     env = _env(tmp_path)
-    demo = _tec("demo", env=env, cwd=tmp_path)
-    assert demo.returncode == 0, demo.stderr
-    assert "Search index rebuilt:" in demo.stdout
-    indexed = _count(tmp_path / "index")
+    # The database and index `tec demo` made for this test process, and what it printed.
+    printed = copy_demo_database(tmp_path / "cli.sqlite3")
+    assert "Search index rebuilt:" in printed
+    indexed = _count(copy_demo_index(tmp_path / "index"))
+    assert f"Search index rebuilt: {indexed} documents." in printed
     assert indexed > 30
     again = _tec("reindex", "--engine", "embedded", env=env, cwd=tmp_path)
     assert again.returncode == 0, again.stderr
@@ -68,12 +70,8 @@ def test_reindex_without_meilisearch_says_why(tmp_path):
 def test_worker_fills_an_empty_index_and_stops_on_sigterm(tmp_path):
     env = _env(tmp_path)
     # Demo data without an index: what a fresh deployment restoring a database has.
-    assert (
-        _tec(
-            "demo", env={**env, "TEC_SEARCH_PATH": str(tmp_path / "other")}, cwd=tmp_path
-        ).returncode
-        == 0
-    )
+    copy_demo_database(tmp_path / "cli.sqlite3")
+    copy_demo_index(tmp_path / "other")
     worker = subprocess.Popen(
         [str(TEC), "worker"],
         env=env,

@@ -18,6 +18,7 @@ from services.outbox.models import OutboxEntry
 from services.outbox.service import SEARCH, record_changes
 from services.territories.models import Territory
 from services.themes.models import Theme
+from tests.clock import FakeClock
 from tests.search.conftest import (
     assert_converged,
     create_resource,
@@ -59,15 +60,19 @@ async def test_only_published_content_reaches_the_index(engine, cleanup):
 
 
 async def test_scheduled_content_appears_when_its_time_comes(engine, cleanup):
+    clock = FakeClock()
     soon = await create_resource(
-        "s-soon", title="Quokka programmé", published_at=now() + dt.timedelta(seconds=1)
+        "s-soon", title="Quokka programmé", published_at=clock() + dt.timedelta(minutes=5)
     )
     cleanup.append(soon)
-    consumer = OutboxConsumer(engine, poll_interval=0.05)
+    consumer = OutboxConsumer(engine, poll_interval=0.05, clock=clock)
     await consumer.run_once()
     assert await found(engine, "quokka") == set()
-    await asyncio.sleep(1.1)
+    clock.advance(minutes=4, seconds=59)
     await consumer.run_once()
+    assert await found(engine, "quokka") == set()
+    clock.advance(seconds=2)
+    await consumer.run_once()  # no write at publication time: the sweep finds it
     assert await found(engine, "quokka") == {soon.id}
 
 
@@ -157,25 +162,32 @@ async def test_engine_down_during_writes_then_the_index_converges(engine, cleanu
     theme = await Theme.filter(status=ContentStatus.PUBLISHED).first()
     await update(theme, "theme", title=theme.title)
 
-    settled = await drain_once(flaky, max_backoff=0.2)
+    clock = FakeClock()
+    settled = await drain_once(flaky, max_backoff=60, clock=clock)
     assert settled > 0 and flaky.failures > 0
     pending = await OutboxEntry.filter(topic=SEARCH, processed_at__isnull=True)
     assert pending and all(r.attempts == 1 and r.last_error for r in pending)
-    assert all(r.next_attempt_at > now() for r in pending)
+    # The first retry comes one second later.
+    assert {r.next_attempt_at for r in pending} == {clock() + dt.timedelta(seconds=1)}
     # In order: while the oldest row waits for its retry, nothing is applied.
-    assert await drain_once(flaky, max_backoff=0.2) == 0
+    clock.advance(0.9)
+    assert await drain_once(flaky, max_backoff=60, clock=clock) == 0
     lag = await get_index_lag()
     assert lag.pending == len(pending) and lag.failing == len(pending)
     assert lag.lag_seconds >= 0 and "engine down" in lag.last_error
 
-    await asyncio.sleep(0.25)
-    await drain_once(flaky, max_backoff=0.2)  # still down: second attempt
-    assert {
-        r.attempts for r in await OutboxEntry.filter(topic=SEARCH, processed_at__isnull=True)
-    } == {2}
+    clock.advance(0.2)
+    await drain_once(flaky, max_backoff=60, clock=clock)  # still down: second attempt
+    retried = await OutboxEntry.filter(topic=SEARCH, processed_at__isnull=True)
+    assert {r.attempts for r in retried} == {2}
+    # The pause doubles at each failure.
+    assert {r.next_attempt_at for r in retried} == {clock() + dt.timedelta(seconds=2)}
 
     flaky.down = False
-    await asyncio.sleep(0.25)
+    clock.advance(1.9)
+    assert await drain_once(flaky, max_backoff=60, clock=clock) == 0  # not yet
+    clock.advance(0.2)
+    assert await drain_once(flaky, max_backoff=60, clock=clock) > 0
     await drain_all(flaky)
     assert await found(engine, "capybara") == {r.id for r in rows if r is not rows[1]}
     assert (await get_index_lag()).pending == 0

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import uuid
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -14,12 +13,13 @@ from services.errors import BadUserInput, Conflict, NotFound, Unauthenticated
 from services.organizations.models import Organization
 from services.territories.models import Territory
 from services.viewer import Role
+from tests.unique import unique_tag
 
 PASSWORD = "un mot de passe solide"
 
 
 def _email() -> str:
-    return f"test-{uuid.uuid4().hex[:12]}@example.org"
+    return f"test-{unique_tag(12)}@example.org"
 
 
 async def _editor(**kwargs) -> Account:
@@ -252,6 +252,30 @@ async def test_revoked_api_key_is_refused(database):
         await service.resolve_bearer(secret)
     with pytest.raises(NotFound):
         await service.revoke_api_key("absent00")
+
+
+@pytest.mark.parametrize("given", ["whole", "prefix", "tec_k_prefix", "padded"])
+async def test_an_api_key_is_revoked_by_the_whole_key_or_its_prefix(database, given):
+    key, secret = await service.create_api_key("anct", scopes={"READ"})
+    typed = {
+        "whole": secret,
+        "prefix": key.prefix,
+        "tec_k_prefix": f"tec_k_{key.prefix}",
+        "padded": f"  {secret}\n",
+    }[given]
+    assert (await service.revoke_api_key(typed)).id == key.id
+    with pytest.raises(Unauthenticated):
+        await service.resolve_bearer(secret)
+
+
+async def test_a_whole_key_that_only_shares_a_prefix_revokes_nothing(database):
+    key, secret = await service.create_api_key("anct", scopes={"READ"})
+    with pytest.raises(NotFound) as caught:
+        await service.revoke_api_key(secret[:-4] + "XXXX")
+    assert caught.value.field == "key"
+    with pytest.raises(BadUserInput):
+        await service.revoke_api_key("tec_k_abc")
+    assert (await service.resolve_bearer(secret)).api_key_id == key.id
 
 
 async def test_outdated_password_hash_is_upgraded_on_sign_in(database):

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import datetime as dt
 import sqlite3
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
@@ -151,3 +152,19 @@ async def test_nested_transactions_are_savepoints_of_the_same_kind(client):
                 await inner.execute_insert("INSERT INTO t VALUES (?)", ["undone"])
                 raise RuntimeError("roll the savepoint back")
     assert await _values(client) == ["kept"]
+
+
+async def test_datetimes_are_written_in_utc_so_text_order_is_time_order(client):
+    paris = dt.timezone(dt.timedelta(hours=1))
+    await client.execute_script("CREATE TABLE moments (at TEXT)")
+    early = dt.datetime(2022, 11, 1, 14, 30, tzinfo=paris)  # 13:30 UTC
+    late = dt.datetime(2022, 11, 1, 13, 45, tzinfo=dt.UTC)
+    await client.execute_insert("INSERT INTO moments VALUES (?)", [early])
+    await client.execute_insert("INSERT INTO moments VALUES (?)", [late])
+    _, rows = await client.execute_query("SELECT at FROM moments ORDER BY at")
+    assert [row[0] for row in rows] == ["2022-11-01 13:30:00+00:00", "2022-11-01 13:45:00+00:00"]
+    _, rows = await client.execute_query(
+        "SELECT count(*) FROM moments WHERE at < ?",
+        [dt.datetime(2022, 11, 1, 14, 40, tzinfo=paris)],
+    )
+    assert rows[0][0] == 1

@@ -32,7 +32,7 @@ def test_the_gateway_leaves_no_session_state_on_pooled_connections():
 
 
 def test_postgres_pool_skips_the_reset_round_trip():
-    config = db.tortoise_config(Settings(database_url="postgres://u@127.0.0.1:5432/x"))
+    config = db.tortoise_config(Settings(database_url="postgres://u@127.0.0.1:5432/x").database)
     credentials = config["connections"]["default"]["credentials"]
     assert credentials["reset"] is db._keep_session
     assert credentials["database"] == "x"
@@ -40,7 +40,7 @@ def test_postgres_pool_skips_the_reset_round_trip():
 
 def test_sqlite_connections_queue_for_the_write_lock_for_the_busy_timeout():
     settings = Settings(database_url="sqlite:///tmp/x.sqlite3", sqlite_busy_timeout=2.5)
-    sqlite = db.tortoise_config(settings)["connections"]["default"]
+    sqlite = db.tortoise_config(settings.database)["connections"]["default"]
     assert sqlite["engine"] == "services.compat_tortoise_sqlite"
     assert sqlite["credentials"]["file_path"] == "/tmp/x.sqlite3"
     assert sqlite["credentials"]["busy_timeout"] == 2500  # milliseconds, as the PRAGMA takes

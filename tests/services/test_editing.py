@@ -7,7 +7,6 @@ processes, are in test_write_races.py (PostgreSQL) and test_sqlite_busy.py (SQLi
 from __future__ import annotations
 
 import asyncio
-import uuid
 
 import pytest
 
@@ -23,13 +22,14 @@ from services.territories.content_type import TERRITORY
 from services.territories.models import Territory
 from services.viewer import Role, Viewer
 from tests.conftest import POSTGRES_URL
+from tests.unique import unique_tag
 
 pytestmark = pytest.mark.usefixtures("database")
 EDITOR = Viewer(role=Role.EDITOR)
 
 
 async def _resource() -> Resource:
-    return await create_content(EDITOR, RESOURCE, {"title": f"Essai {uuid.uuid4().hex[:8]}"})
+    return await create_content(EDITOR, RESOURCE, {"title": f"Essai {unique_tag(8)}"})
 
 
 async def _traces(pk: int) -> tuple[int, int]:
@@ -109,9 +109,7 @@ async def test_the_update_itself_is_tied_to_the_version_it_read():
 
 
 async def test_an_unversioned_row_deleted_already_is_not_found():
-    territory = await Territory.create(
-        slug=f"t-{uuid.uuid4().hex[:8]}", name="Essai", level="COMMUNE"
-    )
+    territory = await Territory.create(slug=f"t-{unique_tag(8)}", name="Essai", level="COMMUNE")
     await delete_content(EDITOR, TERRITORY, territory.id, version=None)
     with pytest.raises(NotFound):
         await delete_content(EDITOR, TERRITORY, territory.id, version=None)
@@ -122,7 +120,7 @@ async def test_an_unversioned_row_deleted_already_is_not_found():
 @pytest.mark.skipif(not POSTGRES_URL, reason="deadlocks between two transactions: PostgreSQL")
 async def test_a_transaction_postgres_aborts_as_a_deadlock_comes_out_as_conflict():
     a, b = [
-        await Territory.create(slug=f"d-{uuid.uuid4().hex[:8]}", name="D", level="COMMUNE")
+        await Territory.create(slug=f"d-{unique_tag(8)}", name="D", level="COMMUNE")
         for _ in range(2)
     ]
     locked = [asyncio.Event(), asyncio.Event()]

@@ -18,7 +18,7 @@ def test_models_have_no_change_missing_a_migration(repo_root, tmp_path):
         from services.settings import Settings
 
         async def main():
-            config = db.tortoise_config(Settings(database_url="sqlite://{tmp_path}/x.sqlite3"))
+            config = db.tortoise_config(Settings(database_url="sqlite://{tmp_path}/x.sqlite3").database)
             async with tortoise_cli_context(config) as ctx:
                 writers = await MigrationAutodetector(ctx.apps, config["apps"]).changes()
             print("PENDING", [w.name for w in writers])
@@ -39,7 +39,7 @@ def test_models_have_no_change_missing_a_migration(repo_root, tmp_path):
 def test_migrating_twice_is_harmless(tmp_path):
     code = (
         "import asyncio; from services import db; from services.settings import Settings;"
-        f"s = Settings(database_url='sqlite://{tmp_path}/twice.sqlite3');"
+        f"s = Settings(database_url='sqlite://{tmp_path}/twice.sqlite3').database;"
         "asyncio.run(db.migrate(s)); asyncio.run(db.migrate(s)); print('OK')"
     )
     result = subprocess.run(

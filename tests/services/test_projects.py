@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import uuid
 
 import pytest
 
@@ -26,13 +25,14 @@ from services.projects.models import (
 from services.territories.models import Territory
 from services.themes.models import Theme
 from services.viewer import Role, Viewer
+from tests.unique import unique_tag
 
 pytestmark = pytest.mark.usefixtures("database")
 EDITOR = Viewer(role=Role.EDITOR)
 
 
 async def _territories(n: int) -> list[Territory]:
-    tag = uuid.uuid4().hex[:8]
+    tag = unique_tag(8)
     return [
         await Territory.create(slug=f"p-{tag}-{i}", name=f"P {tag} {i}", level="COMMUNE")
         for i in range(n)
@@ -44,7 +44,7 @@ def _member(territory: Territory) -> Viewer:
 
 
 async def _open_project():
-    theme = await Theme.create(slug=f"pt-{uuid.uuid4().hex[:8]}", title="Culture")
+    theme = await Theme.create(slug=f"pt-{unique_tag(8)}", title="Culture")
     project = await editing.create_shared_project(
         EDITOR,
         changes=editing.ProjectChanges(

@@ -9,7 +9,6 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import os
-import uuid
 
 import pytest
 
@@ -29,6 +28,7 @@ from services.viewer import Role, Viewer
 from services.votes import voting
 from services.votes.errors import RoundClosed
 from services.votes.models import Vote
+from tests.unique import unique_tag
 
 pytestmark = [
     pytest.mark.usefixtures("database"),
@@ -41,7 +41,7 @@ EDITOR = Viewer(role=Role.EDITOR)
 
 
 async def _territories(n: int) -> list[Territory]:
-    tag = uuid.uuid4().hex[:8]
+    tag = unique_tag(8)
     return [
         await Territory.create(slug=f"race-{tag}-{i}", name=f"Race {tag} {i}", level="COMMUNE")
         for i in range(n)
@@ -49,7 +49,7 @@ async def _territories(n: int) -> list[Territory]:
 
 
 async def _themes(n: int) -> list[Theme]:
-    tag = uuid.uuid4().hex[:8]
+    tag = unique_tag(8)
     return [await Theme.create(slug=f"race-{tag}-{i}", title=f"Race {tag} {i}") for i in range(n)]
 
 
@@ -58,7 +58,7 @@ async def _open_round(themes: list[Theme]):
     return await voting.open_voting_round(
         EDITOR,
         draft=voting.RoundDraft(
-            title=f"Course {uuid.uuid4().hex[:6]}",
+            title=f"Course {unique_tag(6)}",
             opens_at=now - dt.timedelta(hours=1),
             closes_at=now + dt.timedelta(days=1),
             candidate_theme_ids=[t.id for t in themes],
@@ -93,7 +93,7 @@ async def test_fifty_concurrent_votes_of_one_authority_never_exceed_its_allowanc
 async def test_twenty_authorities_race_for_the_last_seat_and_exactly_one_gets_it():
     [theme] = await _themes(1)
     project = await SharedProject.create(
-        slug=f"race-{uuid.uuid4().hex[:8]}",
+        slug=f"race-{unique_tag(8)}",
         title="Course",
         theme_id=theme.id,
         status=ProjectStatus.OPEN,

@@ -51,7 +51,7 @@ def servers(
 ) -> Iterator[tuple[LiveServer, LiveServer]]:
     with two_servers(
         tmp_path_factory.mktemp("busy"),
-        TEC_DATABASE_URL=database.database_url,
+        TEC_DATABASE_URL=database.database.database_url,
         TEC_SQLITE_BUSY_TIMEOUT=str(BUSY_TIMEOUT),
     ) as pair:
         yield pair
@@ -88,8 +88,8 @@ async def test_a_write_kept_waiting_beyond_the_busy_timeout_is_unavailable_and_c
     database: Settings, clients: Clients
 ) -> None:
     resource = await _resource()
-    assert database.sqlite_path is not None
-    with write_lock(database.sqlite_path):
+    assert database.database.sqlite_path is not None
+    with write_lock(database.database.sqlite_path):
         refused = await send(clients[0], RESOURCE.update(resource.id, "Bloquée"))
         read = await send(clients[1], (READ, {"id": global_id("Resource", resource.id)}))
     assert (refused.code, refused.field) == ("SERVICE_UNAVAILABLE", None), refused
@@ -101,16 +101,18 @@ async def test_a_write_kept_waiting_beyond_the_busy_timeout_is_unavailable_and_c
     assert await _audit_entries(resource.id) == 1  # its creation only
     again = await send(clients[0], RESOURCE.update(resource.id, "Débloquée"))
     assert again.code == "OK", again
-    assert again.data == {"updateResource": {"version": 2, "title": "Débloquée"}}
+    assert again.data == {
+        "updateResource": {"resource": {"version": 2, "title": "Débloquée"}, "errors": []}
+    }
 
 
 async def test_a_write_lock_released_within_the_busy_timeout_is_waited_for(
     database: Settings, clients: Clients
 ) -> None:
     resource = await _resource()
-    assert database.sqlite_path is not None
+    assert database.database.sqlite_path is not None
     released: list[Any] = []
-    with write_lock(database.sqlite_path) as holder:
+    with write_lock(database.database.sqlite_path) as holder:
 
         def release() -> None:
             holder.execute("ROLLBACK")
@@ -120,7 +122,9 @@ async def test_a_write_lock_released_within_the_busy_timeout_is_waited_for(
         outcome = await send(clients[0], RESOURCE.update(resource.id, "Attendue"))
     assert released, "the write was answered before the lock was released"
     assert outcome.code == "OK", outcome
-    assert outcome.data == {"updateResource": {"version": 2, "title": "Attendue"}}
+    assert outcome.data == {
+        "updateResource": {"resource": {"version": 2, "title": "Attendue"}, "errors": []}
+    }
 
 
 async def test_an_api_key_is_still_accepted_while_its_last_use_cannot_be_noted(
@@ -129,10 +133,10 @@ async def test_an_api_key_is_still_accepted_while_its_last_use_cannot_be_noted(
     from services.accounts import service as accounts
 
     key, secret = await accounts.create_api_key("icpc", scopes=["read"], name="Occupée")
-    assert key.last_used_at is None and database.sqlite_path is not None
+    assert key.last_used_at is None and database.database.sqlite_path is not None
     headers = {"Authorization": f"Bearer {secret}"}
     async with httpx.AsyncClient(base_url=servers[0].base_url, timeout=60) as client:
-        with write_lock(database.sqlite_path):
+        with write_lock(database.database.sqlite_path):
             response = await client.post(
                 "/graphql", json={"query": "{ __typename }"}, headers=headers
             )

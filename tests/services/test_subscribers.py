@@ -13,7 +13,6 @@ import subprocess
 import sys
 import textwrap
 import time
-import uuid
 from pathlib import Path
 from typing import Any
 
@@ -31,6 +30,7 @@ from services.subscribers.models import (
 )
 from services.subscribers.signing import SigningKeys
 from services.themes.models import Theme
+from tests.unique import unique_tag
 
 KEYS = SigningKeys.of("k" * 32)
 HOUR = dt.timedelta(hours=1)
@@ -41,11 +41,11 @@ def _consent(source: str = "tests", ip: str = "198.51.100.9") -> service.Consent
 
 
 def _address() -> str:
-    return f"dom-{uuid.uuid4().hex[:10]}@example.org"
+    return f"dom-{unique_tag(10)}@example.org"
 
 
 async def _theme() -> Theme:
-    tag = uuid.uuid4().hex[:10]
+    tag = unique_tag(10)
     return await Theme.create(slug=f"segment-{tag}", title=f"Segment {tag}")
 
 
@@ -117,9 +117,11 @@ def test_the_first_secret_signs_and_every_one_verifies_so_a_secret_can_be_rotate
 
 def test_the_secrets_setting_is_a_comma_separated_list(monkeypatch):
     monkeypatch.setenv("TEC_SIGNING_SECRET", f" {'a' * 32} , {'b' * 32},")
-    assert Settings().signing_secret == ["a" * 32, "b" * 32]
+    assert Settings().security.signing_secret == ["a" * 32, "b" * 32]
     assert signing.signing_keys(Settings()).keys == (b"a" * 32, b"b" * 32)
-    assert Settings(environment="production", smtp_host="relay.example").signing_secret == [
+    assert Settings(
+        environment="production", smtp_host="relay.example"
+    ).security.signing_secret == [
         "a" * 32,
         "b" * 32,
     ]
@@ -219,11 +221,12 @@ def _at_once(code: str, args: list[list[str]], *, cwd: Path, repo_root: Path) ->
 def test_a_link_signed_by_one_process_verifies_in_another_without_a_secret(tmp_path, repo_root):
     token = _python(_SIGN, cwd=tmp_path, repo_root=repo_root)
     assert _python(_VERIFY, token, cwd=tmp_path, repo_root=repo_root) == "(7, 3)"
-    secret = tmp_path / "var" / "signing-secret"
+    secret = tmp_path / "var" / "tec" / "signing-secret"
     assert secret.stat().st_mode & 0o777 == 0o600
     here = signing.signing_keys(Settings(signing_secret=[], signing_secret_file=secret))
     assert signing.verify(here, token, signing.MANAGE, now=dt.datetime.now(dt.UTC)) == (7, 3)
-    # Elsewhere (another var/), another secret: the link is refused.
+    # Elsewhere the default relative database is another one, so is the instance and its
+    # secret: the link is refused.
     elsewhere = tmp_path / "elsewhere"
     elsewhere.mkdir()
     refused = subprocess.run(
@@ -239,9 +242,9 @@ def test_a_link_signed_by_one_process_verifies_in_another_without_a_secret(tmp_p
 
 def test_processes_starting_at_once_agree_on_the_secret(tmp_path, repo_root):
     digests = _at_once(_RACE, [[] for _ in range(4)], cwd=tmp_path, repo_root=repo_root)
-    secret = (tmp_path / "var" / "signing-secret").read_text().strip().encode()
+    secret = (tmp_path / "var" / "tec" / "signing-secret").read_text().strip().encode()
     assert set(digests) == {hashlib.sha256(secret).hexdigest()}
-    created = sorted(p.name for p in (tmp_path / "var").iterdir())
+    created = sorted(p.name for p in (tmp_path / "var" / "tec").iterdir())
     assert created == ["signing-secret"]
 
 
@@ -391,7 +394,7 @@ _SUBSCRIBE = textwrap.dedent(
 
     async def main():
         url, address, at, n = sys.argv[1:]
-        await Tortoise.init(config=db.tortoise_config(Settings(database_url=url)))
+        await Tortoise.init(config=db.tortoise_config(Settings(database_url=url).database))
         Path(f"ready-{n}").touch()
         while not os.path.exists("go"):
             time.sleep(0.001)
@@ -412,7 +415,7 @@ async def test_the_throttle_holds_across_processes(database, tmp_path, repo_root
     start = dt.datetime.now(dt.UTC) - 2 * HOUR
     row = await _in_state(SubscriberStatus.UNSUBSCRIBED, start, await _theme())
     at = (start + HOUR).isoformat()
-    args = [[database.database_url, row.email, at] for _ in range(3)]
+    args = [[database.database.database_url, row.email, at] for _ in range(3)]
     outputs = await asyncio.to_thread(_at_once, _SUBSCRIBE, args, cwd=tmp_path, repo_root=repo_root)
     assert sorted(outputs) == ["False", "False", "True"]
     assert await SubscriptionRequest.filter(subscriber_id=row.id).count() == 2  # owner's + 1

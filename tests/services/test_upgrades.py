@@ -22,6 +22,7 @@ import json
 import os
 import re
 import secrets
+import shutil
 import sqlite3
 import subprocess
 import sys
@@ -351,7 +352,7 @@ _MIGRATE = textwrap.dedent(
     url, target, read = sys.argv[1], sys.argv[2] or None, sys.argv[3] == "read"
 
     async def main():
-        settings = Settings(database_url=url)
+        settings = Settings(database_url=url).database
         await db.migrate(settings, target=target)  # what `tec migrate` runs
         if not read:
             return
@@ -386,13 +387,57 @@ def migrate_to(url: str, name: str | None, *, read_models: bool = False) -> dict
     return {}
 
 
+_STEPS = textwrap.dedent(
+    """
+    import asyncio, sqlite3, sys
+    from services import db
+    from services.settings import Settings
+
+    path, copies, names = sys.argv[1], sys.argv[2], sys.argv[3:]
+
+    async def main():
+        settings = Settings(database_url=f"sqlite://{path}").database
+        for name in names:
+            await db.migrate(settings, target=f"{db.APP_LABEL}.{name}")  # `tec migrate`
+            with sqlite3.connect(path) as source, sqlite3.connect(f"{copies}/{name}") as copy:
+                source.backup(copy)
+
+    asyncio.run(main())
+    """
+)
+
+
+@pytest.fixture(scope="module")
+def sqlite_at_each_migration(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    """``{migration: SQLite file migrated up to it}``: one process migrates a database one
+    step at a time and copies it after each step, instead of a process per starting point
+    migrating from nothing."""
+    copies = tmp_path_factory.mktemp("migrated")
+    steps = [str(copies / "steps.sqlite3"), str(copies), *MIGRATIONS[:-1]]
+    result = subprocess.run(
+        [sys.executable, "-c", _STEPS, *steps],
+        cwd=Path(__file__).resolve().parents[2],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    assert result.returncode == 0, f"migrating step by step failed:\n{result.stderr}"
+    return {name: copies / name for name in MIGRATIONS[:-1]}
+
+
 # --- The databases ----------------------------------------------------------------------
 
 
 @pytest.fixture(params=["sqlite", "postgres"])
-async def fresh_database(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[Database]:
+async def database_at_start(
+    request: pytest.FixtureRequest, tmp_path: Path, start: str
+) -> AsyncIterator[Database]:
+    """A database migrated up to ``start``, holding no row."""
     if request.param == "sqlite":
-        yield SqliteDatabase(tmp_path / "upgrade.sqlite3")
+        path = tmp_path / "upgrade.sqlite3"
+        shutil.copyfile(request.getfixturevalue("sqlite_at_each_migration")[start], path)
+        yield SqliteDatabase(path)
         return
     if not POSTGRES_URL:
         pytest.skip("PostgreSQL: set TEC_TEST_DATABASE_URL")
@@ -408,6 +453,7 @@ async def fresh_database(request: pytest.FixtureRequest, tmp_path: Path) -> Asyn
     await admin.execute(f'CREATE DATABASE "{name}"')
     database = PostgresDatabase(urlunsplit(parts._replace(path=f"/{name}")))
     try:
+        migrate_to(database.url, start)
         yield database
     finally:
         await database.close()
@@ -423,10 +469,9 @@ def test_migrations_are_discovered():
 
 @pytest.mark.parametrize("start", MIGRATIONS[:-1])
 async def test_upgrading_from_each_migration_keeps_every_row(
-    start: str, fresh_database: Database
+    start: str, database_at_start: Database
 ) -> None:
-    database = fresh_database
-    migrate_to(database.url, start)
+    database = database_at_start
     if isinstance(database, PostgresDatabase):
         await database.open()
     primary = await fill(database, _model_hints())

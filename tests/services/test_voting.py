@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import datetime as dt
-import uuid
 
 import pytest
 
 from services.errors import BadUserInput, Forbidden, NotFound
+from services.moments import parse_moment
 from services.projects.models import ProjectStatus, SharedProject
 from services.territories.models import Territory
 from services.themes.models import Theme
@@ -21,6 +21,7 @@ from services.votes.errors import (
     VoteLimitReached,
 )
 from services.votes.models import Vote, VotingRound
+from tests.unique import unique_tag
 
 pytestmark = pytest.mark.usefixtures("database")
 
@@ -29,7 +30,7 @@ NOW = dt.datetime.now(dt.UTC)
 
 
 async def _themes(n: int) -> list[Theme]:
-    tag = uuid.uuid4().hex[:8]
+    tag = unique_tag(8)
     return [
         await Theme.create(slug=f"candidate-{tag}-{i}", title=f"Candidate {tag} {i}")
         for i in range(n)
@@ -37,7 +38,7 @@ async def _themes(n: int) -> list[Theme]:
 
 
 async def _territory() -> Territory:
-    tag = uuid.uuid4().hex[:8]
+    tag = unique_tag(8)
     return await Territory.create(slug=f"commune-{tag}", name=f"Commune {tag}", level="COMMUNE")
 
 
@@ -51,11 +52,13 @@ async def _round(
     opens: dt.timedelta = dt.timedelta(hours=-1),
     closes: dt.timedelta = dt.timedelta(days=7),
     per_territory: int = 3,
+    opened_at: dt.datetime | None = None,
 ) -> VotingRound:
     return await voting.open_voting_round(
         EDITOR,
+        at=opened_at,
         draft=voting.RoundDraft(
-            title=f"Tour {uuid.uuid4().hex[:6]}",
+            title=f"Tour {unique_tag(6)}",
             opens_at=NOW + opens,
             closes_at=NOW + closes,
             candidate_theme_ids=[t.id for t in themes],
@@ -98,7 +101,10 @@ async def test_bad_votes_are_refused_with_a_code_and_change_nothing(case, error)
     member = _member(territory)
     if case == "closed":
         voting_round = await _round(
-            themes, opens=dt.timedelta(days=-3), closes=dt.timedelta(days=-1)
+            themes,
+            opens=dt.timedelta(days=-3),
+            closes=dt.timedelta(days=-1),
+            opened_at=NOW - dt.timedelta(days=3),
         )
     elif case == "not_open":
         voting_round = await _round(themes, opens=dt.timedelta(days=1))
@@ -139,6 +145,77 @@ async def test_round_validation():
         await _round(themes[:1])
 
 
+async def test_a_round_opens_now_for_a_duration_counted_from_when_it_is_opened():
+    themes = await _themes(2)
+    opened = await voting.open_voting_round(
+        EDITOR,
+        at=NOW,
+        draft=voting.RoundDraft(
+            title=f"Tour {unique_tag(6)}",
+            opens_at=parse_moment("now", field="opensAt"),
+            closes_at=parse_moment("P7D", field="closesAt"),
+            candidate_theme_ids=[t.id for t in themes],
+        ),
+    )
+    assert (opened.opens_at, opened.closes_at) == (NOW, NOW + dt.timedelta(days=7))
+    assert voting.is_open(opened, NOW)
+
+
+@pytest.mark.parametrize(
+    ("opens", "closes", "code"),
+    [
+        ("now", "2020-01-01T00:00:00+01:00", "CLOSES_IN_PAST"),
+        ("P1D", "now", "CLOSES_IN_PAST"),
+        ("P7D", "P2D", "CLOSES_BEFORE_OPENING"),
+        ("P2D", "P2D", "CLOSES_BEFORE_OPENING"),
+    ],
+)
+async def test_a_round_that_could_take_no_vote_is_refused_with_a_code(opens, closes, code):
+    themes = await _themes(2)
+    before = await VotingRound.all().count()
+    with pytest.raises(BadUserInput) as caught:
+        await voting.open_voting_round(
+            EDITOR,
+            at=NOW,
+            draft=voting.RoundDraft(
+                title="Impossible",
+                opens_at=parse_moment(opens, field="opensAt"),
+                closes_at=parse_moment(closes, field="closesAt"),
+                candidate_theme_ids=[t.id for t in themes],
+            ),
+        )
+    assert (caught.value.code, caught.value.field) == (code, "closesAt")
+    assert await VotingRound.all().count() == before
+
+
+@pytest.mark.parametrize(
+    ("text", "later"),
+    [
+        ("now", dt.timedelta(0)),
+        ("P7D", dt.timedelta(days=7)),
+        ("PT12H", dt.timedelta(hours=12)),
+        ("P1DT6H30M", dt.timedelta(days=1, hours=6, minutes=30)),
+        ("P2W", dt.timedelta(weeks=2)),
+    ],
+)
+def test_relative_moments_count_from_now(text, later):
+    assert parse_moment(text, field="closesAt").resolve(NOW) == NOW + later
+
+
+@pytest.mark.parametrize("text", ["P", "PT", "P1M", "P1Y", "7d", "-P1D", "P1DT", "demain", ""])
+def test_unreadable_moments_are_refused_on_their_field(text):
+    with pytest.raises(BadUserInput) as caught:
+        parse_moment(text, field="closesAt")
+    assert caught.value.field == "closesAt"
+
+
+def test_an_absolute_moment_needs_its_offset():
+    at = parse_moment("2027-01-04T09:00:00+01:00", field="opensAt").resolve(NOW)
+    assert at == dt.datetime(2027, 1, 4, 8, tzinfo=dt.UTC)
+    with pytest.raises(BadUserInput):
+        parse_moment("2027-01-04T09:00:00", field="opensAt")
+
+
 async def test_closing_picks_the_winner_creates_a_draft_project_and_is_idempotent():
     themes = await _themes(3)
     voting_round = await _round(themes)
@@ -168,12 +245,23 @@ async def test_tie_break_goes_to_the_theme_that_reached_its_score_first():
 
 async def test_close_due_rounds_closes_only_rounds_past_their_date():
     themes = await _themes(2)
-    due = await _round(themes, opens=dt.timedelta(days=-3), closes=dt.timedelta(seconds=-1))
+    due = await _round(
+        themes,
+        opens=dt.timedelta(days=-3),
+        closes=dt.timedelta(seconds=-1),
+        opened_at=NOW - dt.timedelta(days=3),
+    )
     later = await _round(themes)
-    closed = await voting.close_due_rounds()
+    tick = dt.datetime.now(dt.UTC)
+    closed = await voting.close_due_rounds(at=tick)
     assert due.id in [r.id for r in closed] and later.id not in [r.id for r in closed]
     assert (await VotingRound.get(id=later.id)).closed_at is None
-    assert await voting.close_due_rounds(at=NOW) == [] or True  # idempotent: no error
+    settled = await VotingRound.get(id=due.id)
+    # The same tick again closes nothing: every round due then is already closed, and the
+    # closed one keeps its closing time and winner.
+    assert await voting.close_due_rounds(at=tick) == []
+    again = await VotingRound.get(id=due.id)
+    assert (again.closed_at, again.winner_id) == (settled.closed_at, settled.winner_id)
 
 
 async def test_round_without_votes_closes_without_winner():

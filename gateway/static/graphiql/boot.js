@@ -7,8 +7,11 @@
  * <script id="tec-graphiql-boot"> tag that loads this file:
  *   data-graphql-path   endpoint for queries (resolved against the page URL)
  *   data-default-query  query shown when the URL has no ?q=
+ *   data-default-tabs   JSON list of {query, variables}: the tabs of a first
+ *                       visit (the default query's, then the ready operations)
  * Relies on globals from the vendored scripts loaded before it:
- *   React, ReactDOM, Cookies, GraphiQL, GraphiQLPluginExplorer.
+ *   React, ReactDOM, Cookies, GraphiQL, GraphiQLPluginExplorer, and
+ *   TecSession (session.js: the signed-in editor's Authorization header).
  */
 (function () {
   "use strict";
@@ -17,6 +20,7 @@
     document.currentScript || document.getElementById("tec-graphiql-boot");
   var graphqlPath = bootTag.getAttribute("data-graphql-path") || "/graphql";
   var defaultQuery = bootTag.getAttribute("data-default-query") || "";
+  var defaultTabs = JSON.parse(bootTag.getAttribute("data-default-tabs") || "[]");
 
   // Parse URL parameters for sharing queries (?q=, ?variables=, ?headers=).
   var parameters = {};
@@ -70,11 +74,30 @@
 
   // Headers typed in the IDE's "Headers" tab (e.g. {"Authorization": "Bearer …"})
   // are merged over defaultHeaders by GraphiQL for every request.
-  var fetcher = GraphiQL.createFetcher({
+  var graphiqlFetcher = GraphiQL.createFetcher({
     url: fetchURL,
     headers: defaultHeaders,
     subscriptionUrl: httpUrlToWebSocketUrl(fetchURL),
   });
+
+  // The signed-in editor's token goes with every operation: as a header over
+  // HTTP, and in connection_init over WebSocket (GraphiQL opens one per
+  // subscription with the operation's headers as connection parameters).
+  // A header typed in the "Headers" tab wins over it.
+  function fetcher(graphQLParams, fetcherOpts) {
+    var options = Object.assign({}, fetcherOpts);
+    options.headers = Object.assign(
+      {},
+      window.TecSession ? window.TecSession.headers() : {},
+      (fetcherOpts && fetcherOpts.headers) || {},
+    );
+    return graphiqlFetcher(graphQLParams, options);
+  }
+
+  // A shared link (?q=) opens in the first tab of a first visit.
+  if (parameters.q && defaultTabs.length) {
+    defaultTabs[0] = { query: parameters.q, variables: parameters.variables };
+  }
 
   var explorerPlugin = GraphiQLPluginExplorer.explorerPlugin();
 
@@ -100,6 +123,7 @@
 
     return React.createElement(GraphiQL, {
       fetcher: fetcher,
+      defaultTabs: defaultTabs.length ? defaultTabs : undefined,
       defaultEditorToolsVisibility: true,
       plugins: [explorerPlugin],
       query: queryState[0],

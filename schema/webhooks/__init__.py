@@ -1,0 +1,1 @@
+"""Webhooks of partner sites: endpoints, delivery logs, event types."""

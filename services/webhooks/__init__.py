@@ -1,0 +1,1 @@
+"""Webhooks for partner sites: endpoints, the events they follow, signed deliveries."""
