@@ -57,10 +57,12 @@ lint: $(STAMP)
 # Portal benchmark (docs/performance.md): gateway vs hand-written endpoint, 16 connections,
 # with wrk (installed from Debian when we are root; bench/load.py otherwise).
 # TEC_BENCH_DATABASE_URL=postgres://… adds PostgreSQL (that database is wiped).
+# Then search: requests/s through GraphQL and through the port, in one run (SEARCH_DOCS).
 bench: $(STAMP)
 	command -v wrk >/dev/null || [ "$$(id -u)" != 0 ] || apt-get install -y -qq wrk \
 	  || echo "wrk could not be installed (apt-get install -y wrk): using bench/load.py"
 	$(BIN)/python -m bench.run $(BENCH_ARGS)
+	$(BIN)/python bench/search/run.py --docs $${SEARCH_DOCS:-10000} --rounds 100
 
 # Search benchmark (docs/search.md): DOCS=10000 for a quicker run.
 bench-search: $(STAMP)

@@ -3,7 +3,7 @@
 What is cached: a ``query`` operation whose root fields are all public reads (those the
 schema marks with :func:`schema.caching.public_read`), asked by an anonymous caller or a
 partner's read-only API key, answered with 200 and no error. Nothing else (signed-in
-people, keys that may contribute, mutations, search, editors' lists) goes near the cache.
+people, keys that may contribute, mutations, editors' lists) goes near the cache.
 
 Key: (document hash, operation name, variables, visibility, Accept). Visibility is
 ``public`` for anonymous callers; a read-only key shares it only when the document selects
@@ -66,7 +66,7 @@ class _Entry:
     body: bytes
     media_type: str
     etag: str
-    version: tuple[int, int]
+    version: tuple[int, int, int]
     expires: float
 
 
@@ -168,7 +168,7 @@ class ResponseCache:
         self._entries: OrderedDict[tuple[Any, ...], _Entry] = OrderedDict()
         self._analyses: OrderedDict[tuple[str, str | None], _Analysis] = OrderedDict()
         self._inflight: dict[tuple[Any, ...], asyncio.Future[_Entry | None]] = {}
-        self._version: tuple[int, int] | None = None
+        self._version: tuple[int, int, int] | None = None
         self._boundary = 0.0  # epoch seconds of the next scheduled change (inf: none)
         self.hits = 0
         self.misses = 0
@@ -204,7 +204,7 @@ class ResponseCache:
             return f"key:{viewer.api_key_id}" if analysis.viewer_dependent else "public"
         return None
 
-    async def _observe(self, version: tuple[int, int], now: float) -> None:
+    async def _observe(self, version: tuple[int, int, int], now: float) -> None:
         """Forget older entries when the version moves; find the next scheduled change."""
         if version != self._version:
             if self._version is None or version > self._version:

@@ -34,11 +34,12 @@ from search.documents import (
     document_types,
     linked_types,
     load_documents,
+    parent_types,
     parse_document_id,
     published_between,
     searchable_types,
 )
-from search.port import Progress, SearchEngine, SearchFilter, SearchRequest, SearchUnavailable
+from search.port import Progress, SearchEngine, SearchUnavailable
 from services.clock import Clock, system_clock
 from services.compat_tortoise import in_own_context
 from services.outbox.models import OutboxEntry
@@ -67,18 +68,13 @@ def _pending() -> Q:
 
 async def _indexed_with(engine: SearchEngine, field: str, ids: list[int]) -> dict[str, set[int]]:
     """Documents the index shows with these linked ids (also finds links already deleted
-    from the database, e.g. when a theme is deleted with its links)."""
+    from the database, e.g. when a theme is deleted with its links), however many: the
+    engine fetches them by filter, not by paging a search."""
     found: dict[str, set[int]] = defaultdict(set)
-    offset = 0
-    while True:
-        result = await engine.search(
-            SearchRequest(filter=SearchFilter(**{field: ids}), limit=100, offset=offset)
-        )
-        for hit in result.hits:
-            found[hit.type].add(hit.pk)
-        offset += len(result.hits)
-        if not result.hits or offset >= result.total:
-            return found
+    for doc_id in await engine.ids_with(field, ids):
+        doc_type, pk = parse_document_id(doc_id)
+        found[doc_type].add(pk)
+    return found
 
 
 async def apply_changes(
@@ -89,16 +85,17 @@ async def apply_changes(
     targets: dict[str, set[int]] = defaultdict(set)
     linked: dict[str, set[int]] = defaultdict(set)
     for entity_type, entity_id in changes:
+        # A theme is a document and is shown in other documents: both apply.
         if entity_type in document_types():
             targets[entity_type].add(entity_id)
-        elif entity_type in linked_types():
+        if entity_type in linked_types() or entity_type in parent_types():
             linked[entity_type].add(entity_id)
-        # Other types (concepts…) are not searchable: nothing to do.
+        # Other types (voting rounds…) are not searchable: nothing to do.
     for entity_type, ids in linked.items():
-        for source in (
-            await affected_documents(entity_type, ids),
-            await _indexed_with(engine, _facet_of(entity_type), sorted(ids)),
-        ):
+        sources = [await affected_documents(entity_type, ids)]
+        if entity_type in linked_types():
+            sources.append(await _indexed_with(engine, _facet_of(entity_type), sorted(ids)))
+        for source in sources:
             for doc_type, pks in source.items():
                 targets[doc_type] |= pks
     written = 0

@@ -19,8 +19,8 @@ import importlib
 import pkgutil
 import re
 from collections import defaultdict
-from collections.abc import AsyncIterator, Callable, Iterable, Sequence
-from dataclasses import dataclass
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Sequence
+from dataclasses import dataclass, field
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -28,6 +28,7 @@ from tortoise.expressions import Q
 from tortoise.models import Model
 
 from search.port import Document
+from services import registry as services_registry
 from services.content import ContentStatus
 from services.registry import ContentType
 from services.viewer import ANONYMOUS, visible
@@ -51,18 +52,56 @@ class LinkedFacet:
 
 
 Fill = Callable[[Any, Document], None]
+Parents = Callable[[list[int]], Awaitable[list[int]]]
+
+
+def is_indexable(row: Any, now: dt.datetime) -> bool:
+    """What anonymous visitors see (as ``services.viewer.visible``): published, and its
+    publication time has come (scheduled content waits)."""
+    return row.status == ContentStatus.PUBLISHED and (
+        row.published_at is None or row.published_at <= now
+    )
+
+
+def _indexable(now: dt.datetime) -> Q:
+    return Q(status=ContentStatus.PUBLISHED) & (
+        Q(published_at__isnull=True) | Q(published_at__lte=now)
+    )
+
+
+@dataclass(frozen=True)
+class Visibility:
+    """Which rows of a type anonymous visitors see, as a condition and as a test of a
+    loaded row (both must agree)."""
+
+    where: Callable[[dt.datetime], Q]
+    check: Callable[[Any, dt.datetime], bool]
+    scheduled: bool
+    """Rows carry a publication time the consumer sweeps for (``published_at``)."""
+
+
+PUBLISHED = Visibility(_indexable, is_indexable, scheduled=True)
+"""Editorial content: published, publication time come."""
+ALWAYS = Visibility(lambda _now: Q(), lambda _row, _now: True, scheduled=False)
+"""Rows that are public as soon as they exist (organisations)."""
 
 
 @dataclass(frozen=True)
 class Searchable:
-    """A content type whose published rows are search documents."""
+    """A content type whose visible rows are search documents."""
 
     content: ContentType
     facets: dict[str, LinkedFacet]
     """Facet field (``themes``) → where its values come from."""
     fill: Fill
     """Sets the type's own fields of a document: ``text``, ``kind``, ``audience``,
-    ``format``, ``year``."""
+    ``format``, ``year``, and facet values of its own (a theme is in its own theme)."""
+    visibility: Visibility = PUBLISHED
+    title: Callable[[Any], str] = lambda row: row.title
+    """The document's title (an organisation's name and acronym)."""
+    parents: dict[str, Parents] = field(default_factory=dict)
+    """Other entities whose change re-indexes documents of this type: entity type →
+    the ids of the documents concerned (a membership → its shared project)."""
 
     @property
     def doc_type(self) -> str:
@@ -89,6 +128,10 @@ def searchable_types() -> dict[str, Searchable]:
     global _discovered
     if not _discovered:
         import search.indexed
+
+        # The content types first, in the services registry's own order: importing them
+        # from here instead would change the order policies and docs are listed in.
+        services_registry.discover()
 
         for module in pkgutil.iter_modules(search.indexed.__path__):
             importlib.import_module(f"search.indexed.{module.name}")
@@ -121,20 +164,6 @@ def plain_text(markup: str) -> str:
     return _SPACE.sub(" ", html.unescape(_TAG.sub(" ", markup))).strip()
 
 
-def is_indexable(row: Any, now: dt.datetime) -> bool:
-    """What anonymous visitors see (as ``services.viewer.visible``): published, and its
-    publication time has come (scheduled content waits)."""
-    return row.status == ContentStatus.PUBLISHED and (
-        row.published_at is None or row.published_at <= now
-    )
-
-
-def _indexable(now: dt.datetime) -> Q:
-    return Q(status=ContentStatus.PUBLISHED) & (
-        Q(published_at__isnull=True) | Q(published_at__lte=now)
-    )
-
-
 async def _links(searchable: Searchable, pks: Sequence[int]) -> dict[str, dict[int, list[tuple]]]:
     """For each facet, ``{document pk: [(linked id, display name), …]}``."""
     found: dict[str, dict[int, list[tuple]]] = {}
@@ -163,17 +192,24 @@ def _build(searchable: Searchable, row: Any, links: dict[str, dict[int, list[tup
         "type": searchable.doc_type,
         "pk": row.id,
         "status": ContentStatus.PUBLISHED.value,
-        "title": row.title,
+        "title": searchable.title(row),
         "kind": None,
         "audience": None,
         "format": None,
+        "themes": [],
+        "territories": [],
+        "organizations": [],
     }
-    for field in searchable.facets:
-        linked = links.get(field, {}).get(row.id, [])
-        doc[field] = [entry[0] for entry in linked]
+    for facet in searchable.facets:
+        linked = links.get(facet, {}).get(row.id, [])
+        doc[facet] = [entry[0] for entry in linked]
         for entry in linked:
             names.extend(str(part) for part in entry[1:] if part)
-    published = row.published_at or dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
+    published = (
+        getattr(row, "published_at", None)
+        or getattr(row, "created_at", None)
+        or dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
+    )
     doc["date"] = int(published.timestamp())
     doc["year"] = published.astimezone(PARIS).year
     searchable.fill(row, doc)
@@ -189,7 +225,8 @@ async def load_documents(
     wanted = sorted(set(pks))
     model = searchable.content.model
     rows = {r.id: r for r in await model.filter(id__in=wanted)} if wanted else {}
-    visible = [rows[pk] for pk in wanted if pk in rows and is_indexable(rows[pk], now)]
+    check = searchable.visibility.check
+    visible = [rows[pk] for pk in wanted if pk in rows and check(rows[pk], now)]
     links = await _links(searchable, [r.id for r in visible]) if visible else {}
     keep = {r.id for r in visible}
     documents = [_build(searchable, r, links) for r in visible]
@@ -197,13 +234,21 @@ async def load_documents(
     return documents, deletions
 
 
+def parent_types() -> tuple[str, ...]:
+    """Entities whose change re-indexes the documents they belong to (memberships)."""
+    return tuple(sorted({p for s in searchable_types().values() for p in s.parents}))
+
+
 async def affected_documents(entity_type: str, ids: Iterable[int]) -> dict[str, set[int]]:
     """Documents (by type) currently linked in the database to these themes, territories
-    or organisations. Links deleted with the entity are found in the index instead
-    (see ``search.consumer``)."""
+    or organisations, or that these rows belong to (a membership's project). Links
+    deleted with the entity are found in the index instead (see ``search.consumer``)."""
     wanted = list(set(ids))
     found: dict[str, set[int]] = {}
     for doc_type, searchable in searchable_types().items():
+        parents = searchable.parents.get(entity_type)
+        if parents is not None:
+            found.setdefault(doc_type, set()).update(await parents(wanted))
         for facet in searchable.facets.values():
             if facet.linked != entity_type:
                 continue
@@ -223,7 +268,7 @@ async def all_documents(
         last = 0
         while True:
             pks = await (
-                model.filter(_indexable(now), id__gt=last)
+                model.filter(searchable.visibility.where(now), id__gt=last)
                 .order_by("id")
                 .limit(batch_size)
                 .values_list("id", flat=True)
@@ -240,7 +285,7 @@ async def count_indexable(*, now: dt.datetime) -> int:
     """How many documents a complete index holds."""
     total = 0
     for searchable in searchable_types().values():
-        total += await searchable.content.model.filter(_indexable(now)).count()
+        total += await searchable.content.model.filter(searchable.visibility.where(now)).count()
     return total
 
 
@@ -249,6 +294,8 @@ async def published_between(start: dt.datetime, end: dt.datetime) -> dict[str, l
     that moment, so the consumer sweeps for them."""
     found: dict[str, list[int]] = {}
     for doc_type, searchable in searchable_types().items():
+        if not searchable.visibility.scheduled:
+            continue
         found[doc_type] = list(
             await searchable.content.model.filter(
                 status=ContentStatus.PUBLISHED, published_at__gt=start, published_at__lte=end

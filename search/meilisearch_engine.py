@@ -1,15 +1,35 @@
 """The Meilisearch adapter: the search port over meilisearch-python-sdk's async client.
 
+One index holds every kind of document, told apart by its ``type`` attribute (filterable,
+a facet): one request answers a federated search with one ranking, one total and facet
+counts over every type, which Meilisearch's multi-search federation cannot give (no facet
+distribution across queries in v1.11).
+
 The index settings (searchable, filterable and sortable attributes, ranking rules,
-French stop words, synonyms, typo tolerance) are pushed on ``open`` and on every rebuild,
-so a new or restored Meilisearch converges to what the gateway expects. Writes wait for
-their Meilisearch task, so a change counts as applied only once Meilisearch applied it.
-A rebuild fills ``<index>_rebuild`` and swaps it with the live index (atomic in
-Meilisearch), so searches keep answering.
+French stop words and locale, synonyms, typo tolerance, faceting, pagination) are pushed
+when the index is created and by ``tec reindex`` (``rebuild``), never by a replica that
+merely starts: a start cannot overwrite an editor's concurrent synonym change. Writes
+wait for their Meilisearch task until it succeeded, failed or was canceled, so a change
+counts as applied only once Meilisearch applied it, and a refusal reaches the outbox's
+``last_error`` with the server's code. A rebuild fills ``<index>_rebuild`` and swaps it
+with the live index (atomic in Meilisearch), so searches keep answering.
+
+What Meilisearch does with a query, and what this adapter sends instead (the embedded
+engine reads queries the same way, ``search.french.query_units``):
+
+- ``"…"`` makes a phrase and a leading ``-`` excludes a word: quotes and leading hyphens
+  are sent as spaces, so a query is always plain words;
+- only the first 10 words count (milli ``search/mod.rs``, ``words_limit: 10``): the
+  adapter sends those (``search.french.MAX_QUERY_WORDS``) and the embedded engine counts
+  the same 10;
+- an inclusive word is sent as its first form (« élu·e·s » → « élu »): every form at
+  once would require them all (``matchingStrategy: all``); the other forms are within
+  the typo budget of longer words, not of short ones (« élus » misses « élu·e·s »).
 """
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import html
 import json
@@ -22,12 +42,21 @@ from meilisearch_python_sdk import AsyncClient
 from meilisearch_python_sdk.errors import MeilisearchApiError, MeilisearchError
 from meilisearch_python_sdk.models.client import Key
 from meilisearch_python_sdk.models.settings import (
+    Faceting,
+    LocalizedAttributes,
     MeilisearchSettings,
     MinWordSizeForTypos,
+    Pagination,
     TypoTolerance,
 )
 
-from search.french import DEFAULT_SYNONYMS, STOP_WORDS, normalize_synonyms
+from search.french import (
+    DEFAULT_SYNONYMS,
+    MAX_QUERY_WORDS,
+    STOP_WORDS,
+    normalize_synonyms,
+    with_inclusive_forms,
+)
 from search.port import (
     Document,
     Facet,
@@ -39,6 +68,7 @@ from search.port import (
     SearchResult,
     SearchUnavailable,
     Sort,
+    Suggestion,
     SynonymGroups,
 )
 
@@ -55,9 +85,28 @@ FILTERABLE = [
     "year",
 ]
 SORTABLE = ["date"]
-RANKING_RULES = ["words", "typo", "proximity", "attribute", "sort", "exactness", "date:desc"]
+# ``sort`` first: with ``sort: NEWEST`` a query is ordered by date, relevance breaking
+# ties; without a ``sort`` parameter the rule does nothing and relevance decides.
+RANKING_RULES = ["sort", "words", "typo", "proximity", "attribute", "exactness", "date:desc"]
 PUBLISHED_FILTER = 'status = "PUBLISHED"'
+MAX_TOTAL_HITS = 1000
+"""``pagination.maxTotalHits``, set rather than inherited: the deepest result a search
+reaches, the same as ``search.service.MAX_OFFSET``. Re-indexing linked documents fetches
+by filter (``documents/fetch``), which this cap does not limit."""
+MAX_VALUES_PER_FACET = 100
+SEPARATORS = ["·", "•", "⋅", "‧", "∙"]
+"""Inclusive writing's dots always separate words (« adolescent·e·s »)."""
+LOCALES = ["fra"]
 _ERRORS = (MeilisearchError, httpx2.HTTPError, ValueError)
+_TASK_DONE = ("succeeded", "failed", "canceled")
+
+
+def stop_words(synonyms: SynonymGroups) -> list[str]:
+    """French stop words, except those inside a synonym: Meilisearch drops stop words
+    from synonyms but documents keep their positions, so « communauté de communes »
+    would never match (milli ``update/settings.rs``, ``update_synonyms``)."""
+    inside = {w for group in normalize_synonyms(synonyms) for e in group for w in e.split()}
+    return [w for w in dict.fromkeys(STOP_WORDS) if w not in inside]
 
 
 def index_settings(synonyms: SynonymGroups) -> MeilisearchSettings:
@@ -67,13 +116,27 @@ def index_settings(synonyms: SynonymGroups) -> MeilisearchSettings:
         filterable_attributes=FILTERABLE,
         sortable_attributes=SORTABLE,
         ranking_rules=RANKING_RULES,
-        stop_words=list(STOP_WORDS),
+        stop_words=stop_words(synonyms),
         synonyms=synonyms_to_meilisearch(synonyms),
+        separator_tokens=SEPARATORS,
         typo_tolerance=TypoTolerance(
             enabled=True,
             min_word_size_for_typos=MinWordSizeForTypos(one_typo=5, two_typos=9),
         ),
+        faceting=Faceting(
+            max_values_per_facet=MAX_VALUES_PER_FACET, sort_facet_values_by={"*": "count"}
+        ),
+        pagination=Pagination(max_total_hits=MAX_TOTAL_HITS),
+        localized_attributes=[LocalizedAttributes(locales=LOCALES, attribute_patterns=["*"])],
     )
+
+
+def plain_query(text: str) -> str:
+    """The query as plain words for Meilisearch: no phrase, no exclusion, inclusive words
+    as their forms, at most ``MAX_QUERY_WORDS`` words."""
+    text = with_inclusive_forms(text, first_only=True).replace('"', " ")
+    found = [w.lstrip("-") for w in text.split()]
+    return " ".join([w for w in found if w][:MAX_QUERY_WORDS])
 
 
 def synonyms_to_meilisearch(groups: SynonymGroups) -> dict[str, list[str]]:
@@ -150,30 +213,58 @@ class MeilisearchEngine:
         return self._client
 
     async def _wait(self, task_uid: int) -> None:
-        await self._require().wait_for_task(
-            task_uid, timeout_in_ms=self.task_timeout_ms, raise_for_status=True
-        )
+        """Until the task succeeded; a failed or canceled task raises at once with the
+        server's error code (task statuses: meilisearch-types ``tasks.rs``, ``Status``)."""
+        client = self._require()
+        deadline = time.monotonic() + self.task_timeout_ms / 1000
+        pause = 0.005
+        while True:
+            task = await client.get_task(task_uid)
+            if task.status == "succeeded":
+                return
+            if task.status == "failed":
+                error = task.error or {}
+                raise SearchUnavailable(
+                    f"Meilisearch : tâche {task_uid} en échec "
+                    f"({error.get('code', 'unknown')}: {error.get('message', '')})"
+                )
+            if task.status == "canceled":
+                raise SearchUnavailable(
+                    f"Meilisearch : tâche {task_uid} annulée (task_canceled, par la tâche "
+                    f"{task.canceled_by})"
+                )
+            if time.monotonic() >= deadline:
+                raise SearchUnavailable(
+                    f"Meilisearch : tâche {task_uid} toujours « {task.status} » après "
+                    f"{self.task_timeout_ms} ms"
+                )
+            await asyncio.sleep(pause)
+            pause = min(pause * 2, 0.25)
 
     async def _ensure_index(self, uid: str, synonyms: SynonymGroups | None) -> None:
+        """Create ``uid`` with the gateway's settings if it is missing; push the settings
+        to an existing index only when ``synonyms`` are given (``tec reindex``)."""
         client = self._require()
         try:
             try:
                 index = await client.get_index(uid)
-                current = await index.get_synonyms()
+                if synonyms is None:
+                    return
             except MeilisearchApiError as error:
                 if error.status_code != 404:
                     raise
                 index = await client.create_index(
                     uid, primary_key="id", timeout_in_ms=self.task_timeout_ms
                 )
-                current = None
-            groups = synonyms if synonyms is not None else synonyms_from_meilisearch(current)
-            if not groups:
-                groups = normalize_synonyms(DEFAULT_SYNONYMS)
+            groups = synonyms or normalize_synonyms(DEFAULT_SYNONYMS)
             task_info = await index.update_settings(index_settings(groups))
             await self._wait(task_info.task_uid)
         except _ERRORS as error:
             raise SearchUnavailable(f"Meilisearch ne répond pas : {error}") from error
+
+    async def push_settings(self) -> None:
+        """Push the gateway's index settings (keeping the synonyms): ``tec reindex``."""
+        await self._ensure_index(self.index_uid, await self.get_synonyms())
 
     async def upsert(self, documents: Sequence[Document]) -> None:
         if not documents:
@@ -213,7 +304,7 @@ class MeilisearchEngine:
                 await self._require()
                 .index(self.index_uid)
                 .search(
-                    request.query,
+                    plain_query(request.query),
                     offset=request.offset,
                     limit=request.limit,
                     filter=filter_expression(request),
@@ -227,6 +318,7 @@ class MeilisearchEngine:
                     highlight_pre_tag="<mark>",
                     highlight_post_tag="</mark>",
                     matching_strategy="all",
+                    locales=LOCALES,
                 )
             )
         except _ERRORS as error:
@@ -265,7 +357,7 @@ class MeilisearchEngine:
         staging = f"{self.index_uid}_rebuild"
         total = 0
         try:
-            synonyms = await self.get_synonyms()
+            synonyms = await self.get_synonyms() or normalize_synonyms(DEFAULT_SYNONYMS)
             await client.delete_index_if_exists(staging)
             await self._ensure_index(staging, synonyms)
             index = client.index(staging)
@@ -284,6 +376,48 @@ class MeilisearchEngine:
             ) from error
         return total
 
+    async def suggest(self, prefix: str, limit: int) -> list[Suggestion]:
+        if not prefix.strip() or limit <= 0:
+            return []
+        try:
+            answer = (
+                await self._require()
+                .index(self.index_uid)
+                .search(
+                    plain_query(prefix),
+                    limit=limit,
+                    attributes_to_search_on=["title"],
+                    attributes_to_retrieve=["type", "pk", "title"],
+                    matching_strategy="all",
+                    locales=LOCALES,
+                )
+            )
+        except _ERRORS as error:
+            raise SearchUnavailable(f"Meilisearch ne répond pas : {error}") from error
+        return [
+            Suggestion(type=str(h["type"]), pk=int(h["pk"]), title=str(h["title"]))
+            for h in answer.hits
+        ]
+
+    async def ids_with(self, field: str, values: Sequence[int]) -> list[str]:
+        """Ids of every document whose ``field`` holds one of ``values``, fetched by filter
+        (``POST /indexes/{uid}/documents/fetch``: not capped by ``maxTotalHits``)."""
+        expression = filter_expression(SearchRequest(filter=SearchFilter(**{field: values})))
+        found: list[str] = []
+        offset = 0
+        try:
+            index = self._require().index(self.index_uid)
+            while True:
+                page = await index.get_documents(
+                    filter=expression, fields=["id"], offset=offset, limit=1000
+                )
+                found += [str(d["id"]) for d in page.results]
+                offset += len(page.results)
+                if not page.results or offset >= page.total:
+                    return found
+        except _ERRORS as error:
+            raise SearchUnavailable(f"Meilisearch ne répond pas : {error}") from error
+
     async def get_synonyms(self) -> SynonymGroups:
         try:
             mapping = await self._require().index(self.index_uid).get_synonyms()
@@ -294,7 +428,12 @@ class MeilisearchEngine:
     async def set_synonyms(self, groups: SynonymGroups) -> None:
         try:
             index = self._require().index(self.index_uid)
-            task = await index.update_synonyms(synonyms_to_meilisearch(groups))
+            # Synonyms and stop words together: words of a synonym are no stop words.
+            task = await index.update_settings(
+                MeilisearchSettings(
+                    synonyms=synonyms_to_meilisearch(groups), stop_words=stop_words(groups)
+                )
+            )
             await self._wait(task.task_uid)
         except _ERRORS as error:
             raise SearchUnavailable(

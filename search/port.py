@@ -97,6 +97,15 @@ class SearchHit:
 
 
 @dataclass(frozen=True)
+class Suggestion:
+    """A title for a search box as the visitor types."""
+
+    type: str
+    pk: int
+    title: str
+
+
+@dataclass(frozen=True)
 class FacetCount:
     value: str
     count: int
@@ -134,8 +143,17 @@ class SearchEngine(Protocol):
 
     async def search(self, request: SearchRequest) -> SearchResult: ...
 
+    async def suggest(self, prefix: str, limit: int) -> list[Suggestion]:
+        """The best titles, of every type, for what a visitor has typed so far: whole
+        title first, then titles holding every word (the last one as a prefix), newest
+        first."""
+
     async def count(self) -> int:
         """Number of documents in the live index."""
+
+    async def ids_with(self, field: str, values: Sequence[int]) -> list[str]:
+        """Ids of every document whose facet ``field`` (``themes``…) holds one of
+        ``values``, however many (not limited like a search's paging)."""
 
     async def rebuild(
         self, batches: AsyncIterator[list[Document]], *, progress: Progress | None = None

@@ -19,6 +19,7 @@ from search.port import (
     SearchResult,
     SearchUnavailable,
     Sort,
+    Suggestion,
     SynonymGroups,
 )
 from services.errors import BadUserInput, DomainError
@@ -93,8 +94,8 @@ async def search(
     limit: int = 20,
     offset: int = 0,
 ) -> SearchResult:
-    """Published resources and events matching ``query`` and ``flt``, with the facet
-    counts asked for (computed on the filtered result)."""
+    """Visible documents of every searchable type matching ``query`` and ``flt``, with
+    the facet counts asked for (computed on the filtered result)."""
     request = SearchRequest(
         query=query.replace("\x00", " "),
         filter=flt or SearchFilter(),
@@ -112,6 +113,32 @@ async def search(
         raise
     except Exception as error:
         # Whatever the engine says stays in the log; the caller gets a clear code.
+        logger.exception("search engine failure")
+        raise SearchUnavailable(
+            "La recherche est momentanément indisponible, réessayez plus tard."
+        ) from error
+
+
+MAX_SUGGESTIONS = 20
+
+
+async def suggest(engine: SearchEngine | None, *, prefix: str, limit: int = 8) -> list[Suggestion]:
+    """Titles of every type for a search box, as the visitor types ``prefix``."""
+    if len(prefix) > MAX_QUERY_LENGTH:
+        raise BadUserInput(
+            f"Saisie trop longue : {MAX_QUERY_LENGTH} caractères au plus.", field="prefix"
+        )
+    if not 0 <= limit <= MAX_SUGGESTIONS:
+        raise BadUserInput(
+            f"« first » doit être compris entre 0 et {MAX_SUGGESTIONS}.", field="first"
+        )
+    if engine is None:
+        raise SearchUnavailable("La recherche n'est pas disponible sur ce serveur.")
+    try:
+        return await engine.suggest(prefix.replace("\x00", " "), limit)
+    except DomainError:
+        raise
+    except Exception as error:
         logger.exception("search engine failure")
         raise SearchUnavailable(
             "La recherche est momentanément indisponible, réessayez plus tard."

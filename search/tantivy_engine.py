@@ -27,26 +27,36 @@ from typing import Any
 
 import tantivy
 
-from search.french import DEFAULT_SYNONYMS, normalize_synonyms
+from search.french import DEFAULT_SYNONYMS, inclusive_expansion, normalize_synonyms
 from search.highlight import Matcher, highlight, snippet
 from search.port import (
     Document,
     Facet,
     FacetCount,
     Progress,
+    SearchFilter,
     SearchHit,
     SearchRequest,
     SearchResult,
     SearchUnavailable,
     Sort,
+    Suggestion,
     SynonymGroups,
 )
-from search.tantivy_query import FOLD_FIELDS, TEXT_FIELDS, UNSIGNED_FIELDS, QueryBuilder, analyzer
+from search.tantivy_query import (
+    FOLD_FIELDS,
+    TEXT_FIELDS,
+    TITLE_KEY,
+    UNSIGNED_FIELDS,
+    QueryBuilder,
+    analyzer,
+    title_key,
+)
 from search.vocabulary import TermCollector, VocabularyFile
 
 logger = logging.getLogger("tec.search")
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2  # 2: inclusive words with their forms, the title key
 # Ties on relevance go to the newest: score × log2(2 + recency), recency ∈ [0, 0.0069]
 # keeps that factor under 1.005, below the gap between two relevance levels (and the
 # page is re-sorted by level then date, which f32 scores cannot always tell apart).
@@ -67,6 +77,7 @@ def _schema() -> tantivy.Schema:
         builder.add_unsigned_field(name, stored=name == "pk", indexed=True, fast=True)
     builder.add_integer_field("date", stored=True, indexed=True, fast=True)
     builder.add_float_field("recency", fast=True)
+    builder.add_text_field(TITLE_KEY, tokenizer_name="raw")
     for name in TEXT_FIELDS:
         builder.add_text_field(name, stored=name != "names", tokenizer_name="fr_stem")
         builder.add_text_field(f"{name}_fold", tokenizer_name="fr_fold")
@@ -242,16 +253,22 @@ class TantivyEngine:
             "territories": doc["territories"],
             "organizations": doc["organizations"],
             "year": doc["year"],
+            TITLE_KEY: title_key(doc.get("title") or ""),
         }
         for name in ("kind", "audience", "format"):
             if doc.get(name):
                 fields[name] = doc[name]
         for name in TEXT_FIELDS:
-            fields[name] = fields[f"{name}_fold"] = doc.get(name) or ""
+            text = doc.get(name) or ""
+            # Inclusive words are indexed as written and, in a second value, as each of
+            # their forms (« élu·e·s » → élu élue élus élues); the first value is shown.
+            forms = inclusive_expansion(text)
+            fields[name] = fields[f"{name}_fold"] = [text, forms] if forms else text
         return tantivy.Document.from_dict(fields, self.schema)
 
     def _terms_of(self, documents: Sequence[Document]) -> set[str]:
-        return self._collector.terms(d.get(name) or "" for d in documents for name in TEXT_FIELDS)
+        texts = [d.get(name) or "" for d in documents for name in TEXT_FIELDS]
+        return self._collector.terms([*texts, *(inclusive_expansion(t) for t in texts)])
 
     async def upsert(self, documents: Sequence[Document]) -> None:
         if documents:
@@ -334,6 +351,45 @@ class TantivyEngine:
 
         return await asyncio.to_thread(run)
 
+    async def suggest(self, prefix: str, limit: int) -> list[Suggestion]:
+        with self._lock:
+            index = self._live()
+            synonyms = self._synonyms
+            vocabulary = self._vocabulary_file.vocabulary if self._vocabulary_file else None
+        text = self._queries.text_query(prefix, synonyms, vocabulary)
+        if text is None or limit <= 0:
+            return []
+        # Only titles: the documents whose title holds every word (``top``), the whole
+        # title first; no count, no score, no highlighting — a search box asks per key.
+        searcher = index.searcher()
+        found = searcher.search(text.exact, count=False, order_by_field="date", limit=limit).hits
+        if len(found) < limit:
+            rest = tantivy.Query.boolean_query(
+                [(tantivy.Occur.Must, text.top), (tantivy.Occur.MustNot, text.exact)]
+            )
+            found += searcher.search(
+                rest, count=False, order_by_field="date", limit=limit - len(found)
+            ).hits
+        documents = [searcher.doc(address) for _date, address in found]
+        return [
+            Suggestion(
+                type=d.get_first("type"), pk=int(d.get_first("pk")), title=d.get_first("title")
+            )
+            for d in documents
+        ]
+
+    async def ids_with(self, field: str, values: Sequence[int]) -> list[str]:
+        def run() -> list[str]:
+            with self._lock:
+                index = self._live()
+            searcher = index.searcher()
+            request = SearchRequest(filter=SearchFilter(**{field: list(values)}))
+            query = self._queries.with_filters(tantivy.Query.all_query(), request)
+            found = searcher.search(query, limit=max(1, searcher.num_docs), count=False)
+            return [searcher.doc(address).get_first("id") for _score, address in found.hits]
+
+        return await asyncio.to_thread(run)
+
     async def get_synonyms(self) -> SynonymGroups:
         with self._lock:
             self._follow_current()
@@ -361,11 +417,12 @@ class TantivyEngine:
         # of hits, and the total with the facet counts.
         counting = asyncio.to_thread(self._count_and_facets, searcher, query, request.facets)
         if request.limit > 0:
-            best = None
+            best = exact = None
             if text and request.sort is Sort.RELEVANCE:
                 best = self._queries.with_filters(text.top, request)
+                exact = self._queries.with_filters(text.exact, request)
             page = asyncio.to_thread(
-                self._page, searcher, query, best, request, text.matcher if text else None
+                self._page, searcher, query, best, exact, request, text.matcher if text else None
             )
             hits, (total, facets) = await asyncio.gather(page, counting)
         else:
@@ -378,22 +435,41 @@ class TantivyEngine:
         searcher: tantivy.Searcher,
         query: tantivy.Query,
         best: tantivy.Query | None,
+        exact: tantivy.Query | None,
         request: SearchRequest,
         matcher: Matcher | None,
     ) -> list[SearchHit]:
         """The requested page: by date, or by relevance (``best`` given) then date.
 
-        By relevance, the documents with the best possible score (``best``) come first,
-        newest first: when there are enough of them to fill the page, they are the page,
-        and the scored pass over every match is not needed."""
+        By relevance, documents whose whole title is the query (``exact``, of any type)
+        come first, then those with the best possible score (``best``), newest first:
+        when there are enough of them to fill the page, they are the page, and the
+        scored pass over every match (where an exact title scores above any other
+        document) is not needed."""
         window = {"limit": request.limit, "offset": request.offset}
         order = tantivy.Order.Asc if request.sort is Sort.OLDEST else tantivy.Order.Desc
-        by_date = searcher.search(
-            best or query, count=False, order_by_field="date", order=order, **window
-        ).hits
+        exact_hits: list[Any] = []
+        if best is not None and exact is not None:
+            found = searcher.search(
+                exact, count=True, order_by_field="date", limit=request.limit + request.offset
+            )
+            exact_hits = found.hits[request.offset :]
+            rest_offset = max(0, request.offset - int(found.count or 0))
+            best = tantivy.Query.boolean_query(
+                [(tantivy.Occur.Must, best), (tantivy.Occur.MustNot, exact)]
+            )
+            window = {"limit": request.limit - len(exact_hits), "offset": rest_offset}
+        by_date = exact_hits + (
+            searcher.search(
+                best or query, count=False, order_by_field="date", order=order, **window
+            ).hits
+            if window["limit"] > 0
+            else []
+        )
         if best is None or len(by_date) == request.limit:
             documents = [searcher.doc(address) for _date, address in by_date]
         else:
+            window = {"limit": request.limit, "offset": request.offset}
             scored = searcher.search(query, count=False, weight_by_field="recency", **window).hits
             # f32 scores cannot always tell two dates apart: sort on level, then date.
             found = sorted(

@@ -15,12 +15,14 @@ from dataclasses import dataclass
 
 import tantivy
 
-from search.french import STOP_WORDS, query_words, typo_budget
+from search.french import STOP_WORDS, query_units, typo_budget, words
 from search.highlight import Matcher
 from search.port import SearchRequest, SynonymGroups
 from search.vocabulary import Vocabulary
 
 TITLE_EXACT, OTHER_EXACT, TITLE_TYPO, OTHER_TYPO = 4.0, 3.0, 2.0, 1.0
+WHOLE_TITLE = 1000.0  # the query is the whole title: above any sum of word levels
+TITLE_KEY = "title_key"
 TEXT_FIELDS = ("title", "text", "names")
 FOLD_FIELDS = tuple(f"{name}_fold" for name in TEXT_FIELDS)
 UNSIGNED_FIELDS = ("pk", "themes", "territories", "organizations", "year")
@@ -47,10 +49,19 @@ def analyzer(stem: bool) -> tantivy.TextAnalyzer:
     return builder.build()
 
 
+def title_key(text: str) -> str:
+    """A title or a query reduced to its folded words, stop words left out: a document
+    whose ``title_key`` is the query's is an exact title match (« la Démocratie
+    culturelle » for « démocratie culturelle »)."""
+    found = words(text)
+    return " ".join([w for w in found if w not in STOP_WORDS] or found)
+
+
 @dataclass(frozen=True)
 class TextQuery:
     query: tantivy.Query  # the scored query (score = sum of the words' levels)
     top: tantivy.Query  # the documents with the highest possible score
+    exact: tantivy.Query  # the documents whose whole title is the query
     matcher: Matcher
 
 
@@ -148,16 +159,28 @@ class QueryBuilder:
                 options.append((level, q.phrase_query(self.schema, name, stems, slop=2)))
         return options
 
+    def unit_options(
+        self, unit: tuple[str, ...], *, prefix: bool, vocabulary: Vocabulary | None
+    ) -> list[Option]:
+        """A query word's options; for an inclusive word (several forms), those of every
+        form, any of which may match."""
+        if len(unit) == 1:
+            return self.word_options(unit[0], prefix=prefix, vocabulary=vocabulary)
+        return [
+            o for form in unit for o in self.word_options(form, prefix=False, vocabulary=vocabulary)
+        ]
+
     def text_query(
         self, text: str, synonyms: SynonymGroups, vocabulary: Vocabulary | None = None
     ) -> TextQuery | None:
-        found = query_words(text)
-        if not found:
+        units = query_units(text)
+        if not units:
             return None
-        as_you_type = not text[-1:].isspace()
+        found = [unit[0] for unit in units]
+        as_you_type = not text[-1:].isspace() and len(units[-1]) == 1
         entries = {tuple(e.split()): group for group in synonyms for e in group}
         longest = max((len(k) for k in entries), default=0)
-        units: list[tantivy.Query] = []
+        clauses: list[tantivy.Query] = []
         tops: list[tantivy.Query] = []
         alternatives: set[str] = set()
         i = 0
@@ -169,10 +192,10 @@ class QueryBuilder:
                     break
             last = i + span == len(found)
             parts = [
-                self.word_options(
-                    w, prefix=as_you_type and last and j == span - 1, vocabulary=vocabulary
+                self.unit_options(
+                    u, prefix=as_you_type and last and j == span - 1, vocabulary=vocabulary
                 )
-                for j, w in enumerate(found[i : i + span])
+                for j, u in enumerate(units[i : i + span])
             ]
             own = _all([_best(p) for p in parts]) if span > 1 else _best(parts[0])
             # A unit's best: all its own words in the title (4 each), or for one word, it
@@ -186,17 +209,25 @@ class QueryBuilder:
                 if top is None:
                     title = [option for o in [parts[0], *others] for option in o]
                     top = _best(title, TITLE_EXACT)
-            units.append(own)
+            clauses.append(own)
             tops.append(top if top is not None else _best(parts[0], TITLE_EXACT))
             i += span
+        every_form = {form for unit in units for form in unit}
         matcher = Matcher(
-            words=tuple(found),
-            stems=frozenset(self.stem_one(w) for w in found),
+            words=tuple(dict.fromkeys([*found, *sorted(every_form)])),
+            stems=frozenset(self.stem_one(w) for w in every_form),
             prefix=found[-1] if as_you_type and len(found[-1]) >= PREFIX_MIN else None,
             exact=frozenset(alternatives),
             stem=self.stem_one,
         )
-        return TextQuery(query=_all(units), top=_all(tops), matcher=matcher)
+        exact = tantivy.Query.term_query(self.schema, TITLE_KEY, title_key(text))
+        scored = tantivy.Query.boolean_query(
+            [
+                (tantivy.Occur.Must, _all(clauses)),
+                (tantivy.Occur.Should, tantivy.Query.const_score_query(exact, WHOLE_TITLE)),
+            ]
+        )
+        return TextQuery(query=scored, top=_all(tops), exact=exact, matcher=matcher)
 
     def with_filters(self, query: tantivy.Query, request: SearchRequest) -> tantivy.Query:
         conditions = request.filter.conditions()

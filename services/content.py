@@ -7,10 +7,11 @@ exists.
 from __future__ import annotations
 
 import enum
-import re
-import unicodedata
 
 from tortoise import fields, models
+
+# Slugs are made in services.slugs; importers of services.content keep finding them here.
+from services.slugs import slugify as slugify
 
 
 class ContentStatus(str, enum.Enum):
@@ -55,13 +56,3 @@ class ContentModel(TimestampedModel):
 
     class Meta:
         abstract = True
-
-
-_NON_WORD = re.compile(r"[^a-z0-9]+")
-
-
-def slugify(text: str, *, max_length: int = 80) -> str:
-    """ASCII slug of a French title: « Démocratie culturelle » → ``democratie-culturelle``."""
-    folded = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode("ascii")
-    slug = _NON_WORD.sub("-", folded.lower()).strip("-")
-    return slug[:max_length].rstrip("-") or "sans-titre"

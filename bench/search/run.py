@@ -4,8 +4,12 @@ the same query (full text + two filters + four facets) in the same run.
 
     .venv/bin/python bench/search/run.py                 # 100,000 documents
     .venv/bin/python bench/search/run.py --docs 10000    # quicker
+    .venv/bin/python bench/search/run.py --profile       # where GraphQL's time goes
 
-Prints indexing throughput and p50/p95 latencies, and the ratios to FTS5.
+Prints indexing throughput, p50/p95 latencies and the ratios to FTS5; requests per
+second under ``--connections`` concurrent callers through the port and through GraphQL
+(response cache off: every query is computed) and their ratio, in the same run; and the
+p50/p95 of ``searchSuggestions`` prefixes through the port.
 """
 
 from __future__ import annotations
@@ -319,7 +323,30 @@ async def measure(run: Callable[[str], Any], rounds: int) -> list[float]:
     return samples
 
 
-async def main(n_docs: int, rounds: int) -> None:
+PREFIXES = ["d", "pa", "par", "parti", "démocratie p", "budget particip", "conseil de q", "cu"]
+
+
+async def throughput(run: Callable[[str], Any], *, callers: int, seconds: float) -> float:
+    """Requests per second with ``callers`` concurrent callers in a loop for ``seconds``."""
+    done = 0
+    deadline = time.perf_counter() + seconds
+
+    async def caller(offset: int) -> None:
+        nonlocal done
+        i = offset
+        while time.perf_counter() < deadline:
+            await run(QUERIES[i % len(QUERIES)])
+            done += 1
+            i += 1
+
+    started = time.perf_counter()
+    await asyncio.gather(*(caller(i) for i in range(callers)))
+    return done / (time.perf_counter() - started)
+
+
+async def main(
+    n_docs: int, rounds: int, *, callers: int = 16, seconds: float = 3.0, profile: bool = False
+) -> None:
     import httpx
 
     from gateway.app import create_app
@@ -356,7 +383,12 @@ async def main(n_docs: int, rounds: int) -> None:
     await measure(lambda q: fts_search(conn, q), 5)
     fts = await measure(lambda q: fts_search(conn, q), rounds)
 
-    settings = Settings(database_url=f"sqlite://{workdir / 'tec.sqlite3'}")
+    # No rate limit, no response cache: every query is computed.
+    settings = Settings(
+        database_url=f"sqlite://{workdir / 'tec.sqlite3'}",
+        rate_limit_anonymous=1_000_000_000,
+        cache_enabled=False,
+    )
     await fill_database(settings, docs)
     app = create_app(settings)
     app.state.runtime.search = engine
@@ -373,6 +405,24 @@ async def main(n_docs: int, rounds: int) -> None:
 
         await measure(graphql, 20)
         end_to_end = await measure(graphql, rounds)
+        port_rps = await throughput(port_search, callers=callers, seconds=seconds)
+        graphql_rps = await throughput(graphql, callers=callers, seconds=seconds)
+        if profile:
+            from pyinstrument import Profiler
+
+            profiler = Profiler(async_mode="enabled")
+            with profiler:
+                await measure(graphql, rounds)
+            print(profiler.output_text(unicode=True, color=False, show_all=False))
+
+    suggestions: list[float] = []
+    for prefix in PREFIXES:
+        await engine.suggest(prefix, 8)  # warm-up: each prefix's expansion is cached
+    for i in range(rounds * 5):
+        prefix = PREFIXES[i % len(PREFIXES)]
+        started = time.perf_counter()
+        await engine.suggest(prefix, 8)
+        suggestions.append((time.perf_counter() - started) * 1000)
     await engine.close()
     from tortoise import connections
 
@@ -389,11 +439,28 @@ async def main(n_docs: int, rounds: int) -> None:
         f"ratios to FTS5 (p95): port {p95_port / p95_fts:.3f}, GraphQL {p95_gql / p95_fts:.3f}; "
         f"indexing {fts_seconds / index_seconds:.2f}× FTS5's throughput"
     )
+    print(
+        f"search, {callers} concurrent callers: port {port_rps:,.0f} req/s, GraphQL "
+        f"{graphql_rps:,.0f} req/s, ratio GraphQL / port {graphql_rps / port_rps:.2f}"
+    )
+    p50_suggest, p95_suggest = percentiles(suggestions)
+    print(f"searchSuggestions (port), p50 / p95 (ms): {p50_suggest:.2f} / {p95_suggest:.2f}")
 
 
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--docs", type=int, default=100_000, help="synthetic resources")
     parser.add_argument("--rounds", type=int, default=200, help="queries per engine")
+    parser.add_argument("--connections", type=int, default=16, help="concurrent callers")
+    parser.add_argument("--seconds", type=float, default=3.0, help="per throughput run")
+    parser.add_argument("--profile", action="store_true", help="pyinstrument over GraphQL")
     options = parser.parse_args()
-    asyncio.run(main(options.docs, options.rounds))
+    asyncio.run(
+        main(
+            options.docs,
+            options.rounds,
+            callers=options.connections,
+            seconds=options.seconds,
+            profile=options.profile,
+        )
+    )

@@ -2,16 +2,14 @@
 
 from __future__ import annotations
 
+import asyncio
 from typing import Annotated, Any
 
 import strawberry
 
 from schema import registry
-from schema.events.loaders import event_by_id
-from schema.events.types import Event
+from schema.caching import public_read
 from schema.relay import After, First, PageInfo, page_request, to_global_id
-from schema.resources.loaders import resource_by_id
-from schema.resources.types import Resource
 from schema.search.types import (
     FacetDistribution,
     FacetValue,
@@ -21,6 +19,8 @@ from schema.search.types import (
     SearchHit,
     SearchIndexStatus,
     SearchSort,
+    SearchSuggestion,
+    SearchType,
 )
 from search import port
 from search import service as search_service
@@ -30,7 +30,6 @@ from services.events.models import EventFormat
 from services.labels import label
 from services.resources.models import ResourceKind
 
-_TYPE_LABELS = {"resource": "Ressource", "event": "Événement"}
 _ENUMS: dict[port.Facet, type] = {
     port.Facet.KIND: ResourceKind,
     port.Facet.AUDIENCE: Audience,
@@ -43,17 +42,33 @@ _LINKED = {
 }
 
 
+_SEARCH_TYPES = {t.value: t for t in SearchType}
+
+
+def _node_types() -> dict[str, registry.NodeType]:
+    """``{document type: node type}``: how each kind of hit is loaded and converted."""
+    return {n.content.entity: n for n in registry.node_types().values() if n.content is not None}
+
+
+def _type_label(doc_type: str) -> str:
+    node = _node_types().get(doc_type)
+    return node.content.label if node is not None else doc_type
+
+
 async def _nodes(ctx: Any, hits: list[port.SearchHit]) -> dict[tuple[str, int], Any]:
-    """Hits' rows through the request's DataLoaders (visibility is checked again)."""
+    """Hits' rows through the request's DataLoaders (visibility is checked again), one
+    batch per kind of hit."""
     found: dict[tuple[str, int], Any] = {}
-    for doc_type, loader, convert in (
-        ("resource", resource_by_id, Resource.from_model),
-        ("event", event_by_id, Event.from_model),
-    ):
+    node_types = _node_types()
+    for doc_type in dict.fromkeys(h.type for h in hits):
+        node = node_types.get(doc_type)
+        if node is None:
+            continue
         pks = [h.pk for h in hits if h.type == doc_type]
-        if pks:
-            rows = await loader(ctx).load_many(pks)
-            found.update({(doc_type, pk): convert(r) for pk, r in zip(pks, rows, strict=True) if r})
+        rows = await node.loader(ctx).load_many(pks)
+        found.update(
+            {(doc_type, pk): node.convert_for(ctx, r) for pk, r in zip(pks, rows, strict=True) if r}
+        )
     return found
 
 
@@ -77,8 +92,9 @@ async def _facet(facet: port.Facet, counts: list[port.FacetCount]) -> FacetDistr
                 text = label(_ENUMS[facet](count.value))
                 value = count.value
             elif facet is port.Facet.TYPE:
-                text = _TYPE_LABELS.get(count.value, count.value)
-                value = count.value.upper()
+                text = _type_label(count.value)
+                known = _SEARCH_TYPES.get(count.value)
+                value = known.name if known is not None else count.value.upper()
             else:
                 text = value = count.value
             values.append(FacetValue(value=value, label=text, count=count.count))
@@ -88,8 +104,9 @@ async def _facet(facet: port.Facet, counts: list[port.FacetCount]) -> FacetDistr
 @registry.query
 @strawberry.type
 class SearchQueries:
-    @strawberry.field(
-        description="Full-text search over published resources and events, in French: "
+    @public_read(
+        description="Full-text search over what visitors see — resources, events, themes, "
+        "concepts, shared projects and organisations — in French: "
         "accents ignored, stemming, typos tolerated, prefix of the last word, synonyms. "
         "Returns the hits, the total, the requested facet counts and the processing time."
     )
@@ -129,16 +146,25 @@ class SearchQueries:
         hits = []
         for position, hit in enumerate(result.hits, start=offset):
             node = nodes.get((hit.type, hit.pk))
-            if node is not None:  # unpublished since it was indexed: not shown
+            kind = _SEARCH_TYPES.get(hit.type)
+            # Not shown: unpublished since it was indexed, or a type the API does not serve.
+            if node is not None and kind is not None:
                 hits.append(
                     SearchHit(
                         cursor=search_service.encode_cursor(position),
                         node=node,
+                        type=kind,
                         title_highlighted=hit.title_html,
                         snippet=hit.snippet_html,
                     )
                 )
-        facet_lists = [await _facet(f, result.facets.get(f, [])) for f in dict.fromkeys(requested)]
+        # Facet labels are independent reads: side by side (PostgreSQL answers them on
+        # several connections at once).
+        facet_lists = list(
+            await asyncio.gather(
+                *(_facet(f, result.facets.get(f, [])) for f in dict.fromkeys(requested))
+            )
+        )
         last = offset + len(result.hits) - 1
         return SearchConnection(
             hits=hits,
@@ -152,6 +178,29 @@ class SearchQueries:
                 end_cursor=search_service.encode_cursor(last) if result.hits else None,
             ),
         )
+
+    @public_read(
+        description="Titles of every kind of content for a search box, as the visitor "
+        "types: the whole title first, then titles holding every word typed (the last one "
+        "as a prefix), newest first. Same French rules as `search`."
+    )
+    async def search_suggestions(
+        self,
+        info: strawberry.Info,
+        prefix: Annotated[str, strawberry.argument(description="What has been typed so far.")],
+        first: Annotated[int, strawberry.argument(description="How many titles (at most 20).")] = 8,
+    ) -> list[SearchSuggestion]:
+        found = await search_service.suggest(info.context.search, prefix=prefix, limit=first)
+        node_types = _node_types()
+        return [
+            SearchSuggestion(
+                id=to_global_id(node_types[s.type].name, s.pk),
+                type=_SEARCH_TYPES[s.type],
+                title=s.title,
+            )
+            for s in found
+            if s.type in node_types and s.type in _SEARCH_TYPES
+        ]
 
     @strawberry.field(description="How far the search index is behind the database (editors only).")
     async def search_index_status(self, info: strawberry.Info) -> SearchIndexStatus:

@@ -8,9 +8,13 @@ from typing import Annotated
 
 import strawberry
 
+from schema.concepts.types import Concept
 from schema.events.types import Event, EventFormatEnum
+from schema.organizations.types import Organization
+from schema.projects.types import SharedProject
 from schema.relay import PageInfo, decode_ids
 from schema.resources.types import AudienceEnum, Resource, ResourceKindEnum
+from schema.themes.types import Theme
 from search import port
 
 
@@ -18,11 +22,21 @@ from search import port
 class SearchType(enum.Enum):
     RESOURCE = strawberry.enum_value("resource", description="A resource (« Ressource »).")
     EVENT = strawberry.enum_value("event", description="An event of the agenda (« Événement »).")
+    THEME = strawberry.enum_value("theme", description="A theme (« Thématique »).")
+    CONCEPT = strawberry.enum_value("concept", description="A concept of the month.")
+    SHARED_PROJECT = strawberry.enum_value(
+        "project", description="A shared project (« Projet partagé »)."
+    )
+    ORGANIZATION = strawberry.enum_value("organization", description="An organisation.")
 
 
 @strawberry.enum(description="Facets whose value counts a search can return.")
 class SearchFacet(enum.Enum):
-    TYPE = strawberry.enum_value("type", description="Resource or event.")
+    TYPE = strawberry.enum_value(
+        "type",
+        description="What the hit is: resource, event, theme, concept, shared project "
+        "or organisation.",
+    )
     THEME = strawberry.enum_value("themes", description="Themes (value: the theme's ID).")
     KIND = strawberry.enum_value("kind", description="Kind of resource.")
     TERRITORY = strawberry.enum_value(
@@ -50,7 +64,7 @@ class SearchSort(enum.Enum):
 @strawberry.input(description="Conditions on search results; lists mean « any of », all hold.")
 class SearchFilter:
     types: list[SearchType] | None = strawberry.field(
-        default=None, description="Resources, events or both (default)."
+        default=None, description="Kinds of hit (default: every kind)."
     )
     themes: list[strawberry.ID] | None = strawberry.field(
         default=None, description="IDs of themes."
@@ -90,21 +104,33 @@ class SearchFilter:
 
 
 SearchNode = Annotated[
-    Resource | Event,
-    strawberry.union("SearchNode", description="What a search finds: a resource or an event."),
+    Resource | Event | Theme | Concept | SharedProject | Organization,
+    strawberry.union(
+        "SearchNode",
+        description="What a search finds: a resource, an event, a theme, a concept, a "
+        "shared project or an organisation.",
+    ),
 ]
 
 
 @strawberry.type(description="One search result.")
 class SearchHit:
     cursor: str = strawberry.field(description="Pass it as `after` to continue after this hit.")
-    node: SearchNode = strawberry.field(description="The resource or event found.")
+    node: SearchNode = strawberry.field(description="What was found.")
+    type: SearchType = strawberry.field(description="What kind of hit it is.")
     title_highlighted: str = strawberry.field(
         description="The title as HTML-escaped text, matched words inside `<mark>`."
     )
     snippet: str = strawberry.field(
         description="A passage of the text around the first match, same markup (may be empty)."
     )
+
+
+@strawberry.type(description="A title to propose in a search box as the visitor types.")
+class SearchSuggestion:
+    id: strawberry.ID = strawberry.field(description="Global ID of what the title is of.")
+    type: SearchType = strawberry.field(description="What kind of content it is.")
+    title: str = strawberry.field(description="The title (an organisation: name and acronym).")
 
 
 @strawberry.type(description="One value of a facet and how many results have it.")

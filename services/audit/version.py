@@ -16,8 +16,13 @@ from tortoise import connections
 # makes that late commit change the version although MAX(id) stays the same.
 _WINDOW = 1000
 
+# Search answers come from the index, which applies committed writes a little later (the
+# outbox): the number of changes it has not applied yet is part of the version, negated so
+# that the version only grows (a write raises the audit head, applying one raises the
+# third part), and an answer cached while the index lagged is not served once it caught up.
 _VERSION_SQL = (
-    f"SELECT m.top, (SELECT COUNT(*) FROM audit_entry WHERE id > m.top - {_WINDOW}) "
+    f"SELECT m.top, (SELECT COUNT(*) FROM audit_entry WHERE id > m.top - {_WINDOW}), "
+    "(SELECT COUNT(*) FROM outbox_entry WHERE topic = 'search' AND processed_at IS NULL) "
     "FROM (SELECT COALESCE(MAX(id), 0) AS top FROM audit_entry) m"
 )
 
@@ -39,12 +44,13 @@ def _boundary_sql() -> str:
     return "SELECT MIN(at) FROM (" + " UNION ALL ".join(parts) + ") boundaries"
 
 
-async def get_content_version() -> tuple[int, int]:
-    """A value that changes whenever a write commits (one cheap statement on the key)."""
+async def get_content_version() -> tuple[int, int, int]:
+    """A value that changes whenever a write commits, and whenever the search index
+    applies one (one cheap statement on keys)."""
     conn = connections.get("default")
     _, rows = await conn.execute_query(_VERSION_SQL)
     row = rows[0]
-    return int(row[0] or 0), int(row[1] or 0)
+    return int(row[0] or 0), int(row[1] or 0), -int(row[2] or 0)
 
 
 async def get_next_scheduled_change(now: dt.datetime) -> dt.datetime | None:

@@ -22,7 +22,6 @@ SHARED_PROJECT = register(
             load_demo_shared_project,
             after=("Theme", "Organization", "Territory"),
         ),
-        followed=False,
         policy=(
             PolicyRow("project.create", EDITORS, "createSharedProject"),
             PolicyRow(
@@ -52,7 +51,6 @@ MEMBERSHIP = register(
         label="Participation",
         definite="la participation",
         entity="membership",
-        followed=False,
         policy=(
             PolicyRow(
                 "membership.update",

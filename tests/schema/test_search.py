@@ -9,13 +9,15 @@ from typing import Any
 import httpx
 import pytest
 
+from gateway.app import create_app
 from search.consumer import reindex
 from search.documents import load_documents
 from search.tantivy_engine import TantivyEngine
+from services.audit.service import record
 from services.content import ContentStatus
 from services.resources.models import Resource
 from tests.conftest import USER_ERRORS, GraphQLClient, user_error
-from tests.search.conftest import drain_all, now
+from tests.search.conftest import create_resource, delete, drain_all, now
 from tests.sqlcount import count_queries
 
 SEARCH = """
@@ -24,9 +26,13 @@ query Search($query: String!, $filter: SearchFilter, $facets: [SearchFacet!],
   search(query: $query, filter: $filter, facets: $facets, sort: $sort, first: $first,
          after: $after) {
     total totalCount processingTimeMs
-    hits { cursor titleHighlighted snippet
+    hits { cursor titleHighlighted snippet type
       node { __typename ... on Resource { id slug title kindLabel themes { title } }
-                         ... on Event { id slug startsAt } } }
+                         ... on Event { id slug startsAt }
+                         ... on Theme { id title }
+                         ... on Concept { id title }
+                         ... on SharedProject { id title }
+                         ... on Organization { id name } } }
     facets { facet values { value label count } }
     pageInfo { hasNextPage hasPreviousPage startCursor endCursor }
   }
@@ -62,10 +68,13 @@ async def test_search_finds_published_resources_with_highlights_and_facets(gql, 
     result = data["search"]
     assert result["total"] >= 1 and result["processingTimeMs"] >= 0
     assert result["totalCount"] == result["total"]
-    first = result["hits"][0]
-    assert first["node"]["__typename"] == "Resource"
-    assert "<mark>" in first["titleHighlighted"]
-    assert "démocratie culturelle" in first["node"]["title"].lower()
+    # The theme whose whole title is the query comes first, then resources about it.
+    first, second = result["hits"][:2]
+    assert (first["type"], first["node"]["__typename"]) == ("THEME", "Theme")
+    assert first["node"]["title"] == "La démocratie culturelle"
+    assert second["node"]["__typename"] == "Resource"
+    assert "<mark>" in second["titleHighlighted"]
+    assert "démocratie culturelle" in second["node"]["title"].lower()
     themes = next(f for f in result["facets"] if f["facet"] == "THEME")["values"]
     assert themes and themes == sorted(themes, key=lambda v: -v["count"])
     assert "La démocratie culturelle" in [v["label"] for v in themes]
@@ -74,7 +83,8 @@ async def test_search_finds_published_resources_with_highlights_and_facets(gql, 
         {"value": v["value"], "label": v["label"]} for v in kinds
     ]
     types = next(f for f in result["facets"] if f["facet"] == "TYPE")["values"]
-    assert {v["value"] for v in types} <= {"RESOURCE", "EVENT"}
+    assert {"RESOURCE", "THEME"} <= {v["value"] for v in types}
+    assert {"Ressource", "Thématique"} <= {v["label"] for v in types}
 
 
 async def test_a_facet_value_filters_to_its_count(gql, search_engine):
@@ -124,7 +134,12 @@ async def test_unpublished_since_indexing_is_not_shown(gql, search_engine):
 
 async def test_statements_do_not_grow_with_the_number_of_hits(gql, search_engine):
     # Oldest first: both pages hold resources and events, whatever the other tests added.
-    wanted = {"query": "", "sort": "OLDEST", "facets": ["THEME", "TERRITORY"]}
+    wanted = {
+        "query": "",
+        "sort": "OLDEST",
+        "facets": ["THEME", "TERRITORY"],
+        "filter": {"types": ["RESOURCE", "EVENT"]},
+    }
     with count_queries() as few:
         await gql.data(SEARCH, {**wanted, "first": 15})
     with count_queries() as many:
@@ -208,3 +223,83 @@ async def test_tenant_tokens_need_meilisearch(gql, search_engine, principals):
     assert user_error(body, "issueSearchTenantToken")[0] == "BAD_USER_INPUT"
     refused = await gql(issue)
     assert refused["errors"][0]["extensions"]["code"] in ("FORBIDDEN", "UNAUTHENTICATED")
+
+
+@pytest.mark.parametrize(
+    ("query", "kind", "typename", "title"),
+    [
+        ("adolescents", "THEME", "Theme", "La participation citoyenne des adolescent.e.s"),
+        ("échelle Arnstein", "CONCEPT", "Concept", "L'échelle de participation d'Arnstein"),
+        (
+            "Co-construire la politique culturelle avec ses habitants",
+            "THEME",
+            "Theme",
+            "Co-construire la politique culturelle avec ses habitants",
+        ),
+        ("politique culturelle Niort", "SHARED_PROJECT", "SharedProject", None),
+        ("ICPC", "ORGANIZATION", "Organization", None),
+        ("élues locales", "ORGANIZATION", "Organization", None),
+    ],
+)
+async def test_every_kind_of_content_is_found_with_its_type(
+    gql, search_engine, query, kind, typename, title
+):
+    data = await gql.data(SEARCH, {"query": query, "first": 20})
+    hits = data["search"]["hits"]
+    found = [h for h in hits if h["type"] == kind]
+    assert found, [h["titleHighlighted"] for h in hits]
+    assert found[0]["node"]["__typename"] == typename
+    if title is not None:
+        assert found[0]["node"]["title"] == title
+    if kind == "SHARED_PROJECT":
+        only = await gql.data(SEARCH, {"query": query, "filter": {"types": [kind]}})
+        assert {h["type"] for h in only["search"]["hits"]} == {kind}
+
+
+SUGGEST = """query Suggest($prefix: String!, $first: Int) {
+  searchSuggestions(prefix: $prefix, first: $first) { id type title }
+}"""
+
+
+async def test_suggestions_propose_titles_of_every_type_as_one_types(gql, search_engine):
+    data = await gql.data(SUGGEST, {"prefix": "la démocratie cult"})
+    titles = [(s["type"], s["title"]) for s in data["searchSuggestions"]]
+    assert titles[0] == ("THEME", "La démocratie culturelle")
+    organisations = await gql.data(SUGGEST, {"prefix": "Institut de la concert"})
+    assert organisations["searchSuggestions"][0]["type"] == "ORGANIZATION"
+    node = await gql.data(
+        "query($id: ID!) { node(id: $id) { __typename } }",
+        {"id": organisations["searchSuggestions"][0]["id"]},
+    )
+    assert node["node"]["__typename"] == "Organization"
+    few = await gql.data(SUGGEST, {"prefix": "particip", "first": 3})
+    assert len(few["searchSuggestions"]) == 3
+
+
+async def test_anonymous_search_is_cached_until_the_index_applies_a_change(database, tmp_path):
+    app = create_app(database.replace(**{"rate_limit_anonymous": 1_000_000, "cache_enabled": True}))
+    engine = TantivyEngine(tmp_path / "cached-index", writer_heap_mb=32)
+    await engine.open()
+    await reindex(engine, replay_grace=0)
+    await drain_all(engine)
+    app.state.runtime.search = engine
+    query = '{ search(query: "ornithorynque") { total } }'
+    transport = httpx.ASGITransport(app=app, client=("127.0.0.54", 5454))
+    async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:
+
+        async def ask() -> tuple[str, int]:
+            response = await client.post("/graphql", json={"query": query})
+            return response.headers["x-tec-cache"], response.json()["data"]["search"]["total"]
+
+        assert await ask() == ("miss", 0)
+        assert await ask() == ("hit", 0)
+        created = await create_resource("s-ornithorynque", title="L'ornithorynque")
+        await record(None, "resource.create", created)  # as every write does
+        assert (await ask())[0] == "miss"  # a change is pending: not the same version
+        await drain_all(engine)
+        assert await ask() == ("miss", 1)  # the index applied it: the answer follows
+        assert await ask() == ("hit", 1)
+        await delete(created, "resource")
+        await drain_all(engine)
+    app.state.runtime.search = None
+    await engine.close()

@@ -147,6 +147,10 @@ class FlakyEngine:
         self._check()
         return await self.inner.search(request)
 
+    async def ids_with(self, field: str, values: Any) -> list[str]:
+        self._check()
+        return await self.inner.ids_with(field, values)
+
 
 async def test_engine_down_during_writes_then_the_index_converges(engine, cleanup):
     flaky = FlakyEngine(engine)

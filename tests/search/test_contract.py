@@ -253,3 +253,82 @@ async def test_rebuild_swaps_while_search_answers(engine):
     assert total == 4 and sum(written) == 4
     assert await engine.count() == 4
     assert set(await pks(engine, "democratie")) == {100, 101, 102, 103}
+
+
+INCLUSIVE_CORPUS = [
+    doc(201, "La participation citoyenne des adolescent.e.s", "Un conseil de jeunes.", days=1),
+    doc(202, "Former les élu·e·s", "Une formation.", days=2),
+    doc(203, "Les acteur·rice·s du territoire", "Qui fait quoi.", days=3),
+    doc(204, "Parole de citoyen(ne)s", "Des témoignages.", days=4),
+    doc(205, "Réunion des habitant·es", "Un compte rendu.", days=5),
+    doc(206, "Les actrices culturelles", "Portraits.", days=6),
+    doc(207, "Une élue témoigne", "Entretien.", days=7),
+]
+
+
+@pytest.mark.parametrize(
+    ("query", "expected"),
+    [
+        ("adolescent", {201}),
+        ("adolescentes", {201}),
+        ("adolescents", {201}),
+        ("adolescent·e·s", {201}),
+        ("adolescent.e.s", {201}),
+        ("élus", {202}),
+        ("élues", {202, 207}),
+        ("elu·e·s", {202, 207}),
+        ("actrice", {203, 206}),
+        ("acteurs", {203}),
+        ("acteur·rice·s", {203, 206}),
+        ("citoyennes", {201, 204}),
+        ("citoyen", {201, 204}),
+        ("habitantes", {205}),
+        ("habitant", {205}),
+        ("habitant·e·s", {205}),
+    ],
+)
+async def test_inclusive_writing_finds_and_is_found_by_every_form(engine, query, expected):
+    await engine.delete([d["id"] for d in CORPUS])
+    await engine.upsert(INCLUSIVE_CORPUS)
+    assert set(await pks(engine, f"{query} ")) == expected
+
+
+async def test_a_whole_title_match_ranks_first_whatever_its_type_and_age(engine):
+    await engine.upsert(
+        [
+            doc(301, "Les droits culturels", "Le thème.", days=-100, type="theme"),
+            doc(302, "Droits culturels : un guide", "Un guide récent.", days=50),
+        ]
+    )
+    found = await engine.search(SearchRequest(query="droits culturels"))
+    assert [(h.type, h.pk) for h in found.hits] == [
+        ("theme", 301),
+        ("resource", 302),
+        ("resource", 1),
+    ]
+    second = await engine.search(SearchRequest(query="droits culturels", offset=1, limit=1))
+    assert [h.pk for h in second.hits] == [302]
+
+
+async def test_ids_with_a_facet_value_are_all_listed(engine):
+    many = [doc(1000 + i, f"Fiche {i}", themes=[77], days=i % 30) for i in range(1100)]
+    await engine.upsert(many)
+    ids = await engine.ids_with("themes", [77, 1])
+    assert len(ids) == len(set(ids)) == 1100 + 2  # resource-1 and resource-3 are in theme 1
+    assert {"resource-1000", "resource-2099", "resource-1", "resource-3"} <= set(ids)
+
+
+async def test_newest_orders_a_query_by_date(engine):
+    # 2 matches in its text only, yet is the newest: NEWEST puts it first.
+    assert await pks(engine, "démocratie", sort=Sort.NEWEST) == [2, 3, 1]
+
+
+async def test_quotes_and_leading_hyphens_are_plain_words(engine):
+    plain = set(await pks(engine, "démocratie sanitaire"))
+    assert set(await pks(engine, '"sanitaire démocratie"')) == plain
+    assert set(await pks(engine, "-sanitaire démocratie")) == plain
+
+
+async def test_only_the_first_ten_words_of_a_query_count(engine):
+    ten = "budget participatif grenoble demarche participative " * 2
+    assert await pks(engine, ten + "introuvable") == [4]
