@@ -8,7 +8,7 @@ import pytest
 from tortoise.expressions import Subquery
 
 from services.accounts import service as accounts
-from tests.conftest import USER_ERRORS, user_error
+from tests.conftest import USER_ERRORS, user_error, user_errors
 from tests.unique import unique_tag
 
 
@@ -263,5 +263,33 @@ async def test_a_round_that_could_take_no_vote_is_refused_with_a_code(
         assert body["errors"][0]["extensions"]["code"] == code, body
     else:  # a round that could take no vote: refused as data
         assert user_error(body, "openVotingRound")[0] == code, body
+    rounds = await gql.data("{ votingRounds(first: 100) { nodes { title } } }", headers=editor)
+    assert title not in [r["title"] for r in rounds["votingRounds"]["nodes"]]
+
+
+async def test_every_bad_field_of_a_round_is_reported_at_once(gql, principals):
+    editor = principals["EDITOR"]
+    themes = await _themes(gql, editor)
+    title = f"Tout faux {unique_tag(6)}"
+    body = await gql(
+        """mutation($input: VotingRoundInput!) { openVotingRound(input: $input) {
+            votingRound { id } errors { field code } } }""",
+        {
+            "input": {
+                "title": title,
+                "opensAt": "now",
+                "closesAt": "2021-06-30T18:00:00+02:00",
+                "votesPerTerritory": 50,
+                "candidates": [themes[0]["id"]],
+            }
+        },
+        headers=editor,
+    )
+    errors = user_errors(body, "openVotingRound")
+    assert [(e["field"][-1], e["code"]) for e in errors] == [
+        ("closesAt", "CLOSES_IN_PAST"),
+        ("votesPerTerritory", "BAD_USER_INPUT"),
+        ("candidates", "BAD_USER_INPUT"),
+    ]
     rounds = await gql.data("{ votingRounds(first: 100) { nodes { title } } }", headers=editor)
     assert title not in [r["title"] for r in rounds["votingRounds"]["nodes"]]
