@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import TypeVar
+
+T = TypeVar("T")
+
 
 class DomainError(Exception):
     """Base of expected failures: the message (French) is safe to show to the person who
@@ -69,3 +74,30 @@ class InvalidInput(BadUserInput):
     def __init__(self, errors: list[BadUserInput]) -> None:
         super().__init__(" ; ".join(e.message for e in errors), field=errors[0].field)
         self.errors = errors
+
+
+class Problems:
+    """The refusals of a form's fields, gathered so that all of them are reported at once
+    (:class:`InvalidInput`) instead of the first one only."""
+
+    def __init__(self) -> None:
+        self.found: list[BadUserInput] = []
+
+    def add(self, problem: BadUserInput) -> None:
+        self.found.append(problem)
+
+    def check(self, read: Callable[[], T]) -> T | None:
+        """``read()``, or None after noting the field it refused."""
+        try:
+            return read()
+        except BadUserInput as problem:
+            self.add(problem)
+            return None
+
+    def raise_any(self) -> None:
+        """Raise what was found: a single refusal as it is (its own code), several as one
+        :class:`InvalidInput`."""
+        if len(self.found) == 1:
+            raise self.found[0]
+        if self.found:
+            raise InvalidInput(self.found)

@@ -11,15 +11,14 @@ database whatever the number of app processes. A vote either commits before the 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import TypeVar
 
 from tortoise.functions import Count, Max
 
 from services.content import ContentStatus, slugify
 from services.editing import note_change, now, write_transaction
-from services.errors import BadUserInput, Forbidden, InvalidInput, NotFound
+from services.errors import BadUserInput, Forbidden, NotFound, Problems
 from services.moments import Moment
 from services.policy import authorize, is_allowed
 from services.projects.models import ProjectStatus, SharedProject
@@ -37,8 +36,6 @@ from services.votes.errors import (
 )
 from services.votes.models import Candidate, Vote, VotingRound
 from services.votes.notifications import round_changed
-
-T = TypeVar("T")
 
 DEFAULT_VOTES_PER_TERRITORY = 3
 
@@ -82,25 +79,17 @@ async def open_voting_round(
     authorize(viewer, "round.open")
     at = at or now()
     # Every field is checked before anything is refused: a form shows all its problems.
-    problems: list[BadUserInput] = []
-
-    def checked(read: Callable[[], T]) -> T | None:
-        try:
-            return read()
-        except BadUserInput as problem:
-            problems.append(problem)
-            return None
-
-    title = checked(lambda: clean_text(draft.title, field="title", max_length=TITLE_MAX))
-    description = checked(
+    problems = Problems()
+    title = problems.check(lambda: clean_text(draft.title, field="title", max_length=TITLE_MAX))
+    description = problems.check(
         lambda: clean_text(
             draft.description, field="description", max_length=SUMMARY_MAX, required=False
         )
     )
-    opens_at = checked(lambda: _instant(draft.opens_at, at, field="opensAt"))
-    closes_at = checked(lambda: _instant(draft.closes_at, at, field="closesAt"))
+    opens_at = problems.check(lambda: _instant(draft.opens_at, at, field="opensAt"))
+    closes_at = problems.check(lambda: _instant(draft.closes_at, at, field="closesAt"))
     if closes_at is not None and closes_at <= at:
-        problems.append(
+        problems.add(
             ClosesInPast(
                 "La clôture est déjà passée : aucun vote ne serait possible (une date future, "
                 "ou une durée à partir de maintenant comme P7D).",
@@ -108,27 +97,22 @@ async def open_voting_round(
             )
         )
     elif closes_at is not None and opens_at is not None and closes_at <= opens_at:
-        problems.append(
-            ClosesBeforeOpening("La clôture doit suivre l'ouverture.", field="closesAt")
-        )
+        problems.add(ClosesBeforeOpening("La clôture doit suivre l'ouverture.", field="closesAt"))
     if not 1 <= draft.votes_per_territory <= 20:
-        problems.append(
+        problems.add(
             BadUserInput("Entre 1 et 20 votes par collectivité.", field="votesPerTerritory")
         )
     theme_ids = list(dict.fromkeys(draft.candidate_theme_ids))
     if len(theme_ids) < 2:
-        problems.append(BadUserInput("Au moins deux thématiques candidates.", field="candidates"))
+        problems.add(BadUserInput("Au moins deux thématiques candidates.", field="candidates"))
     elif await Theme.filter(id__in=theme_ids).count() != len(theme_ids):
-        problems.append(BadUserInput("Thématique candidate inconnue.", field="candidates"))
+        problems.add(BadUserInput("Thématique candidate inconnue.", field="candidates"))
     # The ranking is public: its themes must be too.
     elif await Theme.filter(id__in=theme_ids).exclude(status=ContentStatus.PUBLISHED).exists():
-        problems.append(
+        problems.add(
             BadUserInput("Publiez d'abord les thématiques candidates.", field="candidates")
         )
-    if len(problems) == 1:
-        raise problems[0]
-    if problems:
-        raise InvalidInput(problems)
+    problems.raise_any()
     assert title is not None and opens_at is not None and closes_at is not None
     async with write_transaction():
         voting_round = await VotingRound.create(

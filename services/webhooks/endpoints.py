@@ -16,7 +16,7 @@ from tortoise.expressions import Q
 
 from services.audit.service import record
 from services.editing import now, write_transaction
-from services.errors import BadUserInput, Forbidden, InvalidInput, NotFound
+from services.errors import BadUserInput, Forbidden, NotFound, Problems
 from services.organizations.models import Organization
 from services.pagination import Ordering, Page, PageRequest, SortKey, paginate
 from services.policy import Principal, authorize, is_allowed, principal
@@ -63,7 +63,7 @@ def _mine(viewer: Viewer) -> Q:
 
 
 def _clean(draft: EndpointDraft, *, creating: bool, allow_private: bool) -> dict[str, object]:
-    errors: list[BadUserInput] = []
+    problems = Problems()
     values: dict[str, object] = {}
     if draft.url is not None or creating:
         try:
@@ -71,15 +71,15 @@ def _clean(draft: EndpointDraft, *, creating: bool, allow_private: bool) -> dict
             check_literal(target, allow_private=allow_private)
             values["url"] = (draft.url or "").strip()
         except BadUserInput as error:
-            errors.append(error)
+            problems.add(error)
     if draft.events is not None or creating:
         known = event_types()
         wanted = list(dict.fromkeys(draft.events or ()))
         unknown = [e for e in wanted if e not in known]
         if not wanted:
-            errors.append(BadUserInput("Choisissez au moins un événement.", field="events"))
+            problems.add(BadUserInput("Choisissez au moins un événement.", field="events"))
         elif unknown:
-            errors.append(
+            problems.add(
                 BadUserInput(
                     f"Événement(s) inconnu(s) : {', '.join(unknown)} "
                     f"(connus : {', '.join(known)}).",
@@ -91,14 +91,13 @@ def _clean(draft: EndpointDraft, *, creating: bool, allow_private: bool) -> dict
     if draft.description is not None:
         description = draft.description.strip()
         if len(description) > DESCRIPTION_MAX:
-            errors.append(
+            problems.add(
                 BadUserInput(
                     f"Description : au plus {DESCRIPTION_MAX} caractères.", field="description"
                 )
             )
         values["description"] = description
-    if errors:
-        raise InvalidInput(errors)
+    problems.raise_any()
     return values
 
 
