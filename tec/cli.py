@@ -791,7 +791,7 @@ def webhook_add(
             allow_private=settings.webhooks.webhooks_allow_private,
         )
 
-    endpoint, secret = _run_migrated(settings, work, subject="webhook")
+    endpoint, secret = _run_migrated(settings, work)
     typer.echo(secret)
     typer.secho(
         f"Webhook {endpoint.id} → {endpoint.url} ({len(endpoint.events)} events). "
@@ -838,7 +838,7 @@ def webhook_remove(
     async def work() -> Any:
         return await delete_endpoint(_operator(), endpoint_id)
 
-    endpoint = _run_migrated(settings, work, subject="webhook", endpoint=endpoint_id)
+    endpoint = _run_migrated(settings, work)
     typer.echo(f"Webhook {endpoint_id} ({endpoint.url}) removed.")
 
 

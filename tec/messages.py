@@ -40,21 +40,14 @@ _BY_CODE_AND_FIELD: Mapping[tuple[str, str | None], str] = {
     ("CONFLICT", None): "issue {issue} was already sent or cancelled",
     ("BAD_USER_INPUT", "template"): "the newsletter template was not found",
     ("BAD_USER_INPUT", "segment"): "the issue's segment names an unknown audience or theme",
-    ("BAD_USER_INPUT", "TEC_MEILI_URL"): "TEC_MEILI_URL is required for the meilisearch engine",
-    ("SEARCH_UNAVAILABLE", None): "the search engine did not answer; retry once it is up",
-    ("SERVICE_UNAVAILABLE", None): "the database is kept busy by another process; retry",
-}
-
-# Commands about one kind of object say so with ``subject=``: their refusals read first here.
-_BY_SUBJECT: Mapping[tuple[str, str, str | None], str] = {
-    ("webhook", "NOT_FOUND", "id"): "no webhook endpoint {endpoint}",
-    ("webhook", "BAD_USER_INPUT", "url"): (
+    ("BAD_USER_INPUT", "url"): (
         "refused URL: only http(s) to a public address, without credentials "
         "(TEC_WEBHOOKS_ALLOW_PRIVATE admits private addresses)"
     ),
-    ("webhook", "BAD_USER_INPUT", "events"): (
-        "missing or unknown event type: `tec webhook events` lists them"
-    ),
+    ("BAD_USER_INPUT", "events"): "missing or unknown event type: `tec webhook events` lists them",
+    ("BAD_USER_INPUT", "TEC_MEILI_URL"): "TEC_MEILI_URL is required for the meilisearch engine",
+    ("SEARCH_UNAVAILABLE", None): "the search engine did not answer; retry once it is up",
+    ("SERVICE_UNAVAILABLE", None): "the database is kept busy by another process; retry",
 }
 
 _BY_CODE: Mapping[str, str] = {
@@ -75,8 +68,7 @@ def operator_message(error: DomainError, **typed: object) -> str:
         return error.operator_message
     if isinstance(error, InvalidInput):
         return "; ".join(operator_message(each, **typed) for each in error.errors)
-    template = _BY_SUBJECT.get((str(typed.get("subject")), error.code, error.field))
-    template = template or _BY_CODE_AND_FIELD.get((error.code, error.field))
+    template = _BY_CODE_AND_FIELD.get((error.code, error.field))
     if template is not None:
         try:
             return template.format(**typed)

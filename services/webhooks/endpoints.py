@@ -159,7 +159,11 @@ async def _for_change(viewer: Viewer, endpoint_id: int) -> WebhookEndpoint:
     found = await WebhookEndpoint.filter(_mine(viewer), id=endpoint_id).select_for_update().first()
     if found is None:
         # Someone else's endpoint is as unknown as a missing one.
-        raise NotFound("Webhook introuvable.", field="id")
+        raise NotFound(
+            "Webhook introuvable.",
+            field="id",
+            operator_message=f"no webhook endpoint {endpoint_id}",
+        )
     return found
 
 
