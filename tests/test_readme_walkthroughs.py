@@ -50,6 +50,9 @@ README = ROOT / "README.md"
 _FENCE = re.compile(r"^```(\w*)\n(.*?)^```\n", re.S | re.M)
 _ANNOTATION = re.compile(r"<!-- doctest: (.*) -->")
 _STEP = re.compile(r"\.?([^.\[]+)|\[([^\]]+)\]")
+_CLAUSE = re.compile(
+    r"skip: \S.*|run|refused|answer|as \S+(, \S+)*|check \S+ = .+|prints .+|<[^>]+> = .+"
+)
 _PLACEHOLDER = re.compile(r"<[a-z][\w ]*>")
 _README_URL = "http://127.0.0.1:8000"
 _ACCOUNT = re.compile(r"echo '([^']+)' \| \.venv/bin/tec user create --email (\S+)")
@@ -93,8 +96,7 @@ def test_every_readme_block_is_run_or_skipped_with_a_reason():
     for block in _blocks():
         assert block.clauses, f"{block}: annotate it (<!-- doctest: … -->) to run or skip it"
         for clause in block.clauses:
-            if clause.startswith("skip"):
-                assert clause.removeprefix("skip:").strip(), f"{block}: say why it is skipped"
+            assert _CLAUSE.fullmatch(clause), f"{block}: what does {clause!r} mean?"
 
 
 def _at(value: Any, path: str) -> Any:
@@ -127,6 +129,8 @@ class Reader:
     passwords: dict[str, str] = field(default_factory=dict)
     tokens: dict[str, str] = field(default_factory=dict)
     last_answer: dict[str, Any] | None = None
+    # The clauses of the block being run that found their path in an answer.
+    applied: set[str] = field(default_factory=set)
 
     def fill(self, text: str) -> str:
         for placeholder, value in self.values.items():
@@ -154,7 +158,10 @@ class Reader:
             return
         run = {"graphql": self.graphql, "sh": self.shell, "json": self.expected_answer}
         assert block.language in run, f"{block}: nothing runs a {block.language!r} block"
+        self.applied = set()
         run[block.language](block)
+        unused = [c for c in block.clauses if c.startswith(("check ", "<"))]
+        assert set(unused) <= self.applied, f"{block}: no answer had {set(unused) - self.applied}"
 
     # --- GraphQL -----------------------------------------------------------------------
 
@@ -211,6 +218,7 @@ class Reader:
                 path, _, wanted = clause.removeprefix("check ").rpartition(" = ")
                 if _root(path) in answer["data"]:
                     assert str(_at(answer["data"], path)) == wanted, f"{block}: {answer}"
+                    self.applied.add(clause)
 
     def _capture(self, block: Block, data: dict[str, Any]) -> None:
         for clause in block.clauses:
@@ -219,6 +227,7 @@ class Reader:
             placeholder, path = (p.strip() for p in clause.split("=", 1))
             if _root(path) in data:
                 self.values[placeholder] = str(_at(data, path))
+                self.applied.add(clause)
 
     def expected_answer(self, block: Block) -> None:
         assert block.clauses == ["answer"], f"{block}: a JSON block is the answer shown"
@@ -260,6 +269,7 @@ class Reader:
                 )
                 assert links, f"{block}: no {path} link in\n{done.stdout}"
                 self.values[placeholder] = links[0]
+                self.applied.add(clause)
 
 
 def _json_answers(output: str) -> Iterator[dict[str, Any]]:
@@ -279,7 +289,7 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
     with contextlib.ExitStack() as stack:
         url = "sqlite://var/tec.sqlite3"
         if POSTGRES_URL:
-            url = stack.enter_context(scratch_postgres(POSTGRES_URL))
+            url = stack.enter_context(scratch_postgres(POSTGRES_URL, prefix="tec_readme"))
         yield stack.enter_context(live_server(home, TEC_DATABASE_URL=url))
 
 
