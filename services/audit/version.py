@@ -1,20 +1,30 @@
-"""The database-wide content version, for caches that must never serve a stale read.
+"""The database-wide content version, and what changed, for caches that must never serve
+a stale read.
 
 Every committed write appends an :class:`~services.audit.models.AuditEntry` row in its
 transaction, so the audit log's head is a version of everything the public can read.
-It is read from the database, hence right across any number of app processes.
+It is read from the database, hence right across any number of app processes. The rows
+themselves say what changed (:func:`list_changes`): each names the model of the row
+written, and the registry says which content types' answers such a write can change
+(:func:`services.registry.cache_tags_of_model`).
 """
 
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import dataclass
 
 from tortoise import connections
+
+from services import registry
+from services.audit.models import AuditEntry
 
 # PostgreSQL hands out ids when a row is inserted, not when it commits: a transaction that
 # took id 10 may commit after one that took id 11. Counting the rows of the last ids as well
 # makes that late commit change the version although MAX(id) stays the same.
 _WINDOW = 1000
+WINDOW = _WINDOW
+"""How far below the head a write may still commit late and be noticed (see above)."""
 
 # Search answers come from the index, which applies committed writes a little later (the
 # outbox): the number of changes it has not applied yet is part of the version, negated so
@@ -72,3 +82,34 @@ async def get_next_scheduled_change(now: dt.datetime) -> dt.datetime | None:
     if value.tzinfo is None:
         value = value.replace(tzinfo=dt.UTC)
     return value
+
+
+@dataclass(frozen=True)
+class ContentChange:
+    """One committed write, as a cache needs it: its audit id and the content types whose
+    answers it can change (None: any answer may change)."""
+
+    id: int
+    tags: frozenset[str] | None
+
+
+def tags_of_write(entity_type: str, action: str) -> frozenset[str] | None:
+    """The content types whose answers a write audited as ``action`` on a row of the model
+    ``entity_type`` can change; None when any may. A deletion may be any: the database
+    cascades it into the link tables of other types."""
+    if action.endswith(".delete"):
+        return None
+    return registry.cache_tags_of_model(entity_type)
+
+
+async def list_changes(*, above: int, up_to: int | None = None, limit: int) -> list[ContentChange]:
+    """The committed writes with an audit id above ``above`` (and at most ``up_to``), in
+    order, at most ``limit`` of them."""
+    rows = AuditEntry.filter(id__gt=above)
+    if up_to is not None:
+        rows = rows.filter(id__lte=up_to)
+    found = await rows.order_by("id").limit(limit).values_list("id", "entity_type", "action")
+    return [
+        ContentChange(int(pk), tags_of_write(entity_type, action))
+        for pk, entity_type, action in found
+    ]
