@@ -267,4 +267,5 @@ def create_app(settings: Settings | None = None, *, clock: Clock = system_clock)
     app.state.guards = guards
     app.state.runtime = runtime
     app.state.metrics = metrics
+    app.state.cache = cache
     return app
