@@ -177,3 +177,33 @@ async def test_editing_a_resource_drops_cached_resource_lists_and_theme_pages(cc
             {"id": _gid("Resource", resource.id), "v": resource.version + 1, "t": resource.title},
             headers=principals["EDITOR"],
         )
+
+
+async def test_a_write_that_commits_below_the_head_is_still_seen(database):
+    """PostgreSQL hands out audit ids at insert time: a transaction may commit after one
+    that took a higher id. The count of recent rows in the content version shows it."""
+    from gateway.cache import _Changes
+    from services.audit.models import AuditEntry
+    from services.audit.version import get_content_version
+
+    changes = _Changes()
+    await changes.observe(await get_content_version())
+    top = (await get_content_version())[0]
+    organization = await Organization.all().order_by("id").first()
+    assert organization is not None
+    entry = {"actor_role": "SYSTEM", "entity_id": organization.id, "changes": {}}
+    later = await AuditEntry.create(id=top + 5, action="theme.update", entity_type="Theme", **entry)
+    late = None
+    try:
+        moved = await changes.observe(await get_content_version())
+        assert moved == {"Theme"}
+        before = changes.stamp(("Organization", "Theme"))
+        late = await AuditEntry.create(
+            id=top + 2, action="organization.update", entity_type="Organization", **entry
+        )
+        assert await changes.observe(await get_content_version()) == {"Organization"}
+        assert changes.stamp(("Organization", "Theme")) == (before[0] + 1, before[1])
+    finally:
+        await later.delete()
+        if late is not None:
+            await late.delete()
