@@ -60,6 +60,44 @@ def test_an_interface_reads_every_type_behind_it_and_search_reads_its_index(read
     assert ANY not in node | search
 
 
+def test_what_a_public_root_returns_outside_content_types_only_wraps_them():
+    """A type around content (a connection, an edge, a page) reads what it lists. Another
+    type returned by a public root field outside any node (say, counts per theme) would be
+    read as the content types it lists, not as what it counts: a new one must come with a
+    decision. Nodes that are no content type hold rows of models whose writes drop every
+    entry."""
+    from graphql import GraphQLObjectType, get_named_type, is_abstract_type
+
+    from schema.caching import cacheable_root_fields
+    from schema.strawberry_compat import graphql_core_schema
+    from services import registry
+
+    schema = build_schema()
+    core = graphql_core_schema(schema)
+    index_roots = {"search", "searchSuggestions"}
+    outside: set[str] = set()
+    for name in cacheable_root_fields(schema) - {"__typename", "__schema", "__type"}:
+        stack = [get_named_type(core.query_type.fields[name].type)]
+        seen: set[str] = set()
+        while stack:
+            type_ = stack.pop()
+            if type_.name in seen:
+                continue
+            seen.add(type_.name)
+            if is_abstract_type(type_):
+                stack.extend(core.get_possible_types(type_))
+            elif isinstance(type_, GraphQLObjectType):
+                if registry.content_type(type_.name) is not None or "Node" in {
+                    i.name for i in type_.interfaces
+                }:
+                    continue
+                if name not in index_roots:
+                    outside.add(type_.name)
+                stack.extend(get_named_type(f.type) for f in type_.fields.values())
+    wrappers = {n for n in outside if n.endswith(("Connection", "Edge")) or n == "PageInfo"}
+    assert outside == wrappers
+
+
 def test_a_write_changes_its_own_type_the_type_it_is_part_of_and_what_it_touches():
     assert tags_of_write("Organization", "organization.update") == {"Organization"}
     assert tags_of_write("Resource", "resource.publish") == {"Resource"}
