@@ -20,10 +20,12 @@ cheap statement). When it moved, the process reads the audit rows it has not see
 each naming the model of the row a committed write changed, and the registry says which
 content types' answers that write can change (:func:`services.audit.version.tags_of_write`):
 the process moves its counter of each, and an entry is valid while the counters of what
-it read are those it was computed under. So no process serves a stale answer after any
-committed write, through whichever process it came, and a write drops only the entries
-it can affect: editing an organisation keeps a cached list of events that selects none
-of their organisers.
+it read are those it was computed under. A root lookup by slug reads one object: the
+row holding the slug when the answer is computed (a write names its row), or, when none
+does, its whole type. So no process serves a stale answer after any committed write,
+through whichever process it came, and a write drops only the entries it can affect:
+editing an organisation keeps a cached list of events that selects none of their
+organisers, and the pages of the other organisations.
 
 HTTP: cached answers carry an ``ETag`` and ``Cache-Control``; a GET with a matching
 ``If-None-Match`` gets ``304 Not Modified``, so a CDN can revalidate cheaply.
@@ -55,10 +57,11 @@ from starlette.responses import Response
 
 from gateway.guards import Operation
 from gateway.persisted import document_hash
-from schema.caching import ANY, INDEX, ReadSets
+from schema.caching import ANY, INDEX, Lookup, ReadSets
 from services.audit.version import (
     WINDOW,
     ContentChange,
+    find_content_id,
     get_content_version,
     get_next_scheduled_change,
     list_changes,
@@ -79,12 +82,28 @@ which the database cascades; a write to a model of no content type)."""
 _BATCH = 2 * WINDOW
 
 
+# Objects are counted in this many groups per content type: a write to one row also ends
+# the entries of the rows that share its group, which bounds the counters a process keeps.
+_OBJECT_GROUPS = 4096
+
+
+def _object_tag(type_name: str, pk: int) -> str:
+    return f"{type_name}#{pk % _OBJECT_GROUPS}"
+
+
+def _rows_tag(type_name: str) -> str:
+    """Moved by a write that changes rows of the type without saying which."""
+    return f"{type_name}#"
+
+
 @dataclass(frozen=True)
 class _Analysis:
     cacheable: bool
     viewer_dependent: bool = False
     reads: tuple[str, ...] = (ALL, ANY)
-    """The tags an answer depends on, sorted, :data:`ALL` among them."""
+    """The tags an answer depends on, sorted, :data:`ALL` among them; a lookup's object
+    stands as its :attr:`~schema.caching.Lookup.tag`."""
+    lookups: tuple[Lookup, ...] = ()
 
 
 @dataclass
@@ -172,7 +191,15 @@ class _Changes:
                 continue
             self._known.add(change.id)
             self._top = max(self._top or 0, change.id)
-            moved.update(change.tags if change.tags is not None else (ALL,))
+            if change.tags is None:
+                moved.add(ALL)
+                continue
+            for tag in change.tags:
+                moved.add(tag)
+                if change.row is not None and change.row[0] == tag:
+                    moved.add(_object_tag(tag, change.row[1]))
+                else:
+                    moved.add(_rows_tag(tag))
 
 
 def _fields(
@@ -233,8 +260,15 @@ def analyse(
     if not roots or any(f.name.value not in cacheable_roots for f in roots):
         return _Analysis(False)
     dependent = bool(_all_field_names(document) & viewer_dependent)
-    reads = read_sets.of(document, operation_name) if read_sets is not None else {ANY}
-    return _Analysis(True, viewer_dependent=dependent, reads=tuple(sorted({ALL, *reads})))
+    if read_sets is None:
+        return _Analysis(True, viewer_dependent=dependent)
+    reads = read_sets.reads(document, operation_name)
+    return _Analysis(
+        True,
+        viewer_dependent=dependent,
+        reads=tuple(sorted({ALL, *reads.tags})),
+        lookups=reads.lookups,
+    )
 
 
 def _is_read_only_key(viewer: Viewer) -> bool:
@@ -356,15 +390,19 @@ class ResponseCache:
             visibility,
             request.headers.get("accept", ""),
         )
-        reads = self._analysis(params).reads
-        stamp = self._changes.stamp(reads)
         entry = self._entries.get(key)
-        if entry is not None and entry.stamp == stamp and entry.expires > now:
+        if (
+            entry is not None
+            and entry.stamp == self._changes.stamp(entry.reads)
+            and entry.expires > now
+        ):
             self.hits += 1
             self._entries.move_to_end(key)
             return self._respond(request, entry, visibility, now, hit=True)
+        reads = await self._reads(self._analysis(params), params)
+        stamp = self._changes.stamp(reads)
         # Identical misses while what they read holds wait for the first one's answer.
-        inflight_key = (*key, stamp)
+        inflight_key = (*key, reads, stamp)
         pending = self._inflight.get(inflight_key)
         if pending is not None:
             shared = await asyncio.shield(pending)
@@ -403,6 +441,25 @@ class ResponseCache:
         if entry is None:
             return response
         return self._respond(request, entry, visibility, now, hit=False)
+
+    async def _reads(self, analysis: _Analysis, params: Operation) -> tuple[str, ...]:
+        """The tags this request's answer reads: each lookup by slug reads the row holding
+        the slug now (found before the answer is computed, so a write to it after this
+        point moves its counter), or, when none does, every row of its type (one may take
+        the slug)."""
+        if not analysis.lookups:
+            return analysis.reads
+        reads = set(analysis.reads)
+        variables = params.variables or {}
+        for lookup in analysis.lookups:
+            reads.discard(lookup.tag)
+            slug = lookup.slug if lookup.variable is None else variables.get(lookup.variable)
+            pk = await find_content_id(lookup.type_name, slug) if isinstance(slug, str) else None
+            if pk is None:
+                reads.add(lookup.type_name)
+            else:
+                reads.update((_object_tag(lookup.type_name, pk), _rows_tag(lookup.type_name)))
+        return tuple(sorted(reads))
 
     def _respond(
         self, request: Request, entry: _Entry, visibility: str, now: float, *, hit: bool

@@ -12,11 +12,14 @@ content types (``services.registry``) whose GraphQL types have fields selected, 
 the types around them — connections, edges, page info, a project's stages, a round's
 ranking — the content type they belong to and the content types they list (a
 ``totalCount`` reads the rows it counts). An interface or a union reads every type that
-may stand behind it. The gateway keeps an answer while none of these types has changed.
+may stand behind it. A root lookup by slug (:class:`Lookup`) reads one object of its
+type, which the gateway finds when it computes the answer. The gateway keeps an answer
+while none of what it read has changed.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 import strawberry
@@ -32,8 +35,11 @@ from graphql import (
     InlineFragmentNode,
     OperationDefinitionNode,
     SelectionSetNode,
+    StringValueNode,
+    VariableNode,
     get_named_type,
     is_abstract_type,
+    is_non_null_type,
 )
 
 from schema.strawberry_compat import graphql_core_schema
@@ -76,6 +82,29 @@ def cacheable_root_fields(schema: strawberry.Schema) -> frozenset[str]:
     return frozenset({"__typename", "__schema", "__type", *_marked_root_fields(schema, _MARK)})
 
 
+@dataclass(frozen=True)
+class Lookup:
+    """A root field looking up one object of a content type by its slug, given in the
+    document (``slug``) or by a variable (``variable``)."""
+
+    type_name: str
+    slug: str | None = None
+    variable: str | None = None
+
+    @property
+    def tag(self) -> str:
+        """Stands for the object among the tags until the slug's row is known."""
+        return f"{self.type_name}#?{self.slug if self.variable is None else '$' + self.variable}"
+
+
+@dataclass(frozen=True)
+class Reads:
+    """What an operation reads: tags, and the objects its root lookups return."""
+
+    tags: frozenset[str]
+    lookups: tuple[Lookup, ...] = ()
+
+
 class ReadSets:
     """The content types a document reads, derived from its selection and the schema."""
 
@@ -85,28 +114,61 @@ class ReadSets:
         self._closures: dict[str, frozenset[str]] = {}
 
     def of(self, document: DocumentNode, operation_name: str | None) -> frozenset[str]:
-        """The tags read by the operation ``operation_name`` of ``document`` (a valid,
-        query document): content type names, :data:`INDEX`, or :data:`ANY`."""
+        """The content types (and :data:`INDEX`, :data:`ANY`) read by the operation
+        ``operation_name`` of ``document``, a lookup's object counted as its whole type."""
+        reads = self.reads(document, operation_name)
+        whole = {lookup.tag: lookup.type_name for lookup in reads.lookups}
+        return frozenset(whole.get(tag, tag) for tag in reads.tags)
+
+    def reads(self, document: DocumentNode, operation_name: str | None) -> Reads:
+        """What the operation ``operation_name`` of ``document`` (a valid query document)
+        reads: tags, the object of each root lookup by slug standing as its
+        :attr:`Lookup.tag`."""
         operations = [d for d in document.definitions if isinstance(d, OperationDefinitionNode)]
         if operation_name is not None:
             operations = [o for o in operations if o.name and o.name.value == operation_name]
         query = self._schema.query_type
         if len(operations) != 1 or query is None:
-            return frozenset({ANY})
+            return Reads(frozenset({ANY}))
         fragments = {
             d.name.value: d for d in document.definitions if isinstance(d, FragmentDefinitionNode)
         }
         reads: set[str] = set()
+        lookups: list[Lookup] = []
         for root, _ in self._typed_fields(operations[0].selection_set, query, fragments, set()):
             name = root.name.value
             if name.startswith("__"):
                 continue  # introspection and __typename read the schema, not content
             found: set[str] = set()
-            self._field(root, query, frozenset(), fragments, found, 0)
+            lookup = self._lookup(root, query)
+            if lookup is not None:
+                lookups.append(lookup)
+            value = frozenset({lookup.tag}) if lookup is not None else None
+            self._field(root, query, frozenset(), fragments, found, 0, value=value)
             if name in self._index_roots:
                 found.add(INDEX)
             reads |= found or {ANY}
-        return frozenset(reads)
+        return Reads(frozenset(reads), tuple(lookups))
+
+    def _lookup(self, root: FieldNode, query: GraphQLObjectType) -> Lookup | None:
+        """The lookup by slug ``root`` is, if it is one: a root field with a ``slug``
+        argument returning one object of a content type."""
+        definition = query.fields.get(root.name.value)
+        if definition is None or "slug" not in definition.args:
+            return None
+        returned = definition.type.of_type if is_non_null_type(definition.type) else definition.type
+        if not isinstance(returned, GraphQLObjectType):
+            return None  # a list, or an abstract type
+        if registry.content_type(returned.name) is None:
+            return None
+        for argument in root.arguments:
+            if argument.name.value != "slug":
+                continue
+            if isinstance(argument.value, StringValueNode):
+                return Lookup(returned.name, slug=argument.value.value)
+            if isinstance(argument.value, VariableNode):
+                return Lookup(returned.name, variable=argument.value.name.value)
+        return None
 
     def _typed_fields(
         self,
@@ -147,10 +209,12 @@ class ReadSets:
         fragments: dict[str, FragmentDefinitionNode],
         reads: set[str],
         depth: int,
+        *,
+        value: frozenset[str] | None = None,
     ) -> None:
         """Add to ``reads`` what selecting ``node`` on ``parent`` (a value reading
-        ``owner``) reads: the value it returns, and what its own selection reads. A leaf
-        reads nothing more than its parent."""
+        ``owner``) reads: the value it returns (``value`` when given: one object), and
+        what its own selection reads. A leaf reads nothing more than its parent."""
         if depth > _MAX_DEPTH:
             reads.add(ANY)  # deeper than any document the limits admit: give up deriving
             return
@@ -162,7 +226,7 @@ class ReadSets:
         if definition is None:
             return
         child = get_named_type(definition.type)
-        child_reads = self._tags(child, owner)
+        child_reads = value if value is not None else self._tags(child, owner)
         reads |= child_reads
         for field, on in self._typed_fields(node.selection_set, child, fragments, set()):
             if field.name.value.startswith("__"):

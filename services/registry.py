@@ -199,6 +199,11 @@ def cache_tags_of_model(model_name: str) -> frozenset[str] | None:
     return None
 
 
+def of_model_name(model_name: str) -> ContentType | None:
+    """The content type whose own rows are those of the model named ``model_name``."""
+    return next((c for c in content_types() if c.model.__name__ == model_name), None)
+
+
 def publishable() -> dict[str, ContentType]:
     """``{name: content type}`` of the types that are published and archived."""
     return {c.name: c for c in content_types() if c.publishable}

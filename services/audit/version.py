@@ -86,11 +86,14 @@ async def get_next_scheduled_change(now: dt.datetime) -> dt.datetime | None:
 
 @dataclass(frozen=True)
 class ContentChange:
-    """One committed write, as a cache needs it: its audit id and the content types whose
-    answers it can change (None: any answer may change)."""
+    """One committed write, as a cache needs it: its audit id, the content types whose
+    answers it can change (None: any answer may change), and the row it wrote when that
+    row is one of a content type's own (``("Organization", 12)``): the other types it
+    changes, it changes without saying which rows."""
 
     id: int
     tags: frozenset[str] | None
+    row: tuple[str, int] | None = None
 
 
 def tags_of_write(entity_type: str, action: str) -> frozenset[str] | None:
@@ -108,8 +111,25 @@ async def list_changes(*, above: int, up_to: int | None = None, limit: int) -> l
     rows = AuditEntry.filter(id__gt=above)
     if up_to is not None:
         rows = rows.filter(id__lte=up_to)
-    found = await rows.order_by("id").limit(limit).values_list("id", "entity_type", "action")
-    return [
-        ContentChange(int(pk), tags_of_write(entity_type, action))
-        for pk, entity_type, action in found
-    ]
+    found = (
+        await rows.order_by("id")
+        .limit(limit)
+        .values_list("id", "entity_type", "entity_id", "action")
+    )
+    changes = []
+    for pk, entity_type, entity_id, action in found:
+        tags = tags_of_write(entity_type, action)
+        owner = registry.of_model_name(entity_type)
+        row = (owner.name, int(entity_id)) if owner is not None and tags is not None else None
+        changes.append(ContentChange(int(pk), tags, row))
+    return changes
+
+
+async def find_content_id(type_name: str, slug: str) -> int | None:
+    """The id of the row of content type ``type_name`` holding ``slug``, whatever its
+    state; None when none does."""
+    content = registry.content_type(type_name)
+    if content is None:
+        return None
+    found = await content.model.filter(slug=slug).values_list("id", flat=True)
+    return int(found[0]) if found else None

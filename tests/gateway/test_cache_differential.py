@@ -5,6 +5,7 @@ while the cache answers a good part of the reads."""
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import random
 from collections.abc import Awaitable, Callable
@@ -17,6 +18,7 @@ import pytest
 from gateway.app import create_app
 from schema.relay import to_global_id
 from services.editing import create_content, delete_content, update_content
+from services.errors import BadUserInput, Conflict, InvalidInput
 from services.events.content_type import EVENT
 from services.events.models import Event
 from services.organizations.content_type import ORGANIZATION
@@ -46,6 +48,13 @@ class World:
     resources: list[Resource] = field(default_factory=list)
     events: list[Event] = field(default_factory=list)
     created: int = 0
+    slugs: dict[tuple[str, int], str] = field(default_factory=dict)
+    """The slug each row was created with: writes move slugs around, reads ask for both."""
+
+    def lookups(self, type_name: str, rows: list[Any]) -> list[str]:
+        """Slugs to look up: each row's first one, and the one a write may give it."""
+        firsts = [self.slugs[type_name, row.id] for row in rows]
+        return [slug for first in firsts for slug in (first, f"{first}-bis")]
 
     def gids(self, type_name: str, rows: list[Any]) -> list[str]:
         return [to_global_id(type_name, row.id) for row in rows]
@@ -56,25 +65,30 @@ async def _published(content: ContentType, values: dict[str, Any]) -> Any:
     return await publish(EDITOR, content.name, row.id, version=row.version)
 
 
+def _remember(world: World, type_name: str, row: Any) -> Any:
+    world.slugs[type_name, row.id] = row.slug
+    return row
+
+
 async def _world() -> World:
     world = World(unique_tag(8))
     for n in range(3):
-        world.organizations.append(
-            await create_content(EDITOR, ORGANIZATION, {"name": f"Org {world.tag} {n}"})
-        )
-        world.themes.append(await _published(THEME, {"title": f"Thème {world.tag} {n}"}))
+        org = await create_content(EDITOR, ORGANIZATION, {"name": f"Org {world.tag} {n}"})
+        world.organizations.append(_remember(world, "Organization", org))
+        theme = await _published(THEME, {"title": f"Thème {world.tag} {n}"})
+        world.themes.append(_remember(world, "Theme", theme))
     for n in range(4):
-        world.resources.append(
-            await _published(
-                RESOURCE,
-                {
-                    "title": f"Ressource {world.tag} {n}",
-                    "themes": [world.themes[n % 3].id],
-                    "organizations": [world.organizations[n % 3].id],
-                },
-            )
+        resource = await _published(
+            RESOURCE,
+            {
+                "title": f"Ressource {world.tag} {n}",
+                "themes": [world.themes[n % 3].id],
+                "organizations": [world.organizations[n % 3].id],
+            },
         )
-        world.events.append(await _published(EVENT, _event_values(world, n)))
+        world.resources.append(_remember(world, "Resource", resource))
+        event = await _published(EVENT, _event_values(world, n))
+        world.events.append(_remember(world, "Event", event))
     return world
 
 
@@ -146,12 +160,33 @@ async def _create_or_delete_event(rng: random.Random, world: World) -> None:
     world.events.append(await _published(EVENT, _event_values(world, 4 + world.created)))
 
 
+async def _move_slug(rng: random.Random, world: World) -> None:
+    """Give a row its first slug, its other one, or another row's first slug (refused
+    while that row holds it)."""
+    content, rows = rng.choice(
+        [
+            (ORGANIZATION, world.organizations),
+            (THEME, world.themes),
+            (RESOURCE, world.resources),
+            (EVENT, world.events[:4]),
+        ]
+    )
+    row = await _fresh(rng.choice(rows))
+    first = world.slugs[content.name, row.id]
+    slug = rng.choice([first, f"{first}-bis", world.slugs[content.name, rng.choice(rows).id]])
+    version = row.version if content.versioned else None
+    with contextlib.suppress(Conflict, InvalidInput, BadUserInput):
+        await update_content(EDITOR, content, row.id, version=version, given={"slug": slug})
+
+
 WRITES: list[Callable[[random.Random, World], Awaitable[None]]] = [
     _rename,
     _rename,
     _relink,
     _toggle_publication,
     _create_or_delete_event,
+    _move_slug,
+    _move_slug,
 ]
 
 # --- Reads --------------------------------------------------------------------------------
@@ -180,40 +215,45 @@ def _reads(world: World) -> list[tuple[str, dict[str, Any]]]:
         ("{ themes(first: 100) { nodes { slug title } } }", {}),
         ("{ events(first: 100) { nodes { slug title } } }", {}),
     ]
-    for org in world.organizations:
+    for slug in world.lookups("Organization", world.organizations):
         reads.append(
             (
                 """query($s: String!) { organization(slug: $s) { name description
                    events(first: 20) { nodes { title } }
                    resources(first: 20) { totalCount nodes { title } } } }""",
-                {"s": org.slug},
+                {"s": slug},
             )
         )
-    for theme in world.themes:
+        reads.append((f'{{ organization(slug: "{slug}") {{ slug name }} }}', {}))
+    for slug in world.lookups("Theme", world.themes):
         reads.append(
             (
                 """query($s: String!) { theme(slug: $s) { title
                    resources(first: 20) { totalCount nodes { slug title organizations { name } } }
                    events(first: 20) { nodes { slug } } } }""",
-                {"s": theme.slug},
+                {"s": slug},
             )
         )
-    for resource in world.resources:
+        reads.append(("query($s: String!) { theme(slug: $s) { slug title status } }", {"s": slug}))
+    for slug in world.lookups("Resource", world.resources):
         reads.append(
             (
                 """query($s: String!) { resource(slug: $s) { title status
                    themes { title } organizations { name } related { slug } } }""",
-                {"s": resource.slug},
+                {"s": slug},
             )
         )
+        reads.append(("query($s: String!) { resource(slug: $s) { slug title } }", {"s": slug}))
     for event in world.events[:4]:
-        reads.append(
-            (
-                """query($s: String!, $id: ID!) { event(slug: $s) { title organizers { name } }
-                   node(id: $id) { id ... on Event { title themes { title } } } }""",
-                {"s": event.slug, "id": to_global_id("Event", event.id)},
+        for slug in world.lookups("Event", [event]):
+            reads.append(
+                (
+                    """query($s: String!, $id: ID!) {
+                       event(slug: $s) { slug title organizers { name } }
+                       node(id: $id) { id ... on Event { title themes { title } } } }""",
+                    {"s": slug, "id": to_global_id("Event", event.id)},
+                )
             )
-        )
     return reads
 
 

@@ -60,6 +60,20 @@ def test_an_interface_reads_every_type_behind_it_and_search_reads_its_index(read
     assert ANY not in node | search
 
 
+def test_a_root_lookup_by_slug_reads_one_object_and_what_it_selects_around_it(read_sets):
+    from schema.caching import Lookup
+
+    page = "query($s: String!) { resource(slug: $s) { title themes { title } } }"
+    reads = read_sets.reads(parse(page), None)
+    assert reads.lookups == (Lookup("Resource", variable="s"),)
+    assert reads.tags == {Lookup("Resource", variable="s").tag, "Theme"}
+    # Related resources are other rows of the type: all of them are read.
+    related = read_sets.reads(parse('{ resource(slug: "x") { related { slug } } }'), None)
+    assert related.tags == {Lookup("Resource", slug="x").tag, "Resource"}
+    # Counted as its whole type where the objects are not known.
+    assert _reads(read_sets, page) == {"Resource", "Theme"}
+
+
 def test_what_a_public_root_returns_outside_content_types_only_wraps_them():
     """A type around content (a connection, an edge, a page) reads what it lists. Another
     type returned by a public root field outside any node (say, counts per theme) would be
@@ -234,14 +248,53 @@ async def test_a_write_that_commits_below_the_head_is_still_seen(database):
     late = None
     try:
         moved = await changes.observe(await get_content_version())
-        assert moved == {"Theme"}
+        assert moved is not None and "Theme" in moved and "Organization" not in moved
         before = changes.stamp(("Organization", "Theme"))
         late = await AuditEntry.create(
             id=top + 2, action="organization.update", entity_type="Organization", **entry
         )
-        assert await changes.observe(await get_content_version()) == {"Organization"}
+        moved = await changes.observe(await get_content_version())
+        assert moved is not None and "Organization" in moved and "Theme" not in moved
         assert changes.stamp(("Organization", "Theme")) == (before[0] + 1, before[1])
     finally:
         await later.delete()
         if late is not None:
             await late.delete()
+
+
+async def test_a_lookup_by_slug_reads_its_object_and_a_missing_one_reads_its_type(cc, principals):
+    """A page of one organisation is dropped by a write to that organisation, not by a
+    write to another; a lookup that found nothing is dropped by any write to the type,
+    since any row may take the slug."""
+    first, second = await Organization.all().order_by("id").limit(2)
+    page = "query($s: String!) { organization(slug: $s) { slug name description } }"
+    own, other = {"s": first.slug}, {"s": second.slug}
+    missing = {"s": f"{first.slug}-nouveau"}
+    for variables in (own, other, missing):
+        await _post(cc, page, variables)
+        assert (await _post(cc, page, variables)).headers["x-tec-cache"] == "hit"
+
+    update = """mutation($id: ID!, $s: String!) {
+      updateOrganization(id: $id, input: {slug: $s}) { errors { code } } }"""
+    moved = await _post(
+        cc,
+        update,
+        {"id": _gid("Organization", first.id), "s": missing["s"]},
+        headers=principals["EDITOR"],
+    )
+    assert moved.json()["data"]["updateOrganization"]["errors"] == []
+    try:
+        assert (await _post(cc, page, other)).headers["x-tec-cache"] == "hit"
+        gone = await _post(cc, page, own)
+        assert gone.headers["x-tec-cache"] == "miss"
+        assert gone.json()["data"]["organization"] is None
+        found = await _post(cc, page, missing)
+        assert found.headers["x-tec-cache"] == "miss"
+        assert found.json()["data"]["organization"]["name"] == first.name
+    finally:
+        await _post(
+            cc,
+            update,
+            {"id": _gid("Organization", first.id), "s": first.slug},
+            headers=principals["EDITOR"],
+        )
