@@ -15,6 +15,7 @@ import datetime as dt
 from dataclasses import dataclass
 
 from tortoise import connections
+from tortoise.exceptions import FieldError
 
 from services import registry
 from services.audit.models import AuditEntry
@@ -131,5 +132,8 @@ async def find_content_id(type_name: str, slug: str) -> int | None:
     content = registry.content_type(type_name)
     if content is None:
         return None
-    found = await content.model.filter(slug=slug).values_list("id", flat=True)
+    try:
+        found = await content.model.filter(slug=slug).values_list("id", flat=True)
+    except FieldError:  # a type without slugs: nothing to find
+        return None
     return int(found[0]) if found else None
