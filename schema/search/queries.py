@@ -105,10 +105,11 @@ async def _facet(facet: port.Facet, counts: list[port.FacetCount]) -> FacetDistr
 @strawberry.type
 class SearchQueries:
     @public_read(
+        reads_index=True,
         description="Full-text search over what visitors see — resources, events, themes, "
         "concepts, shared projects and organisations — in French: "
         "accents ignored, stemming, typos tolerated, prefix of the last word, synonyms. "
-        "Returns the hits, the total, the requested facet counts and the processing time."
+        "Returns the hits, the total, the requested facet counts and the processing time.",
     )
     async def search(
         self,
@@ -180,9 +181,10 @@ class SearchQueries:
         )
 
     @public_read(
+        reads_index=True,
         description="Titles of every kind of content for a search box, as the visitor "
         "types: the whole title first, then titles holding every word typed (the last one "
-        "as a prefix), newest first. Same French rules as `search`."
+        "as a prefix), newest first. Same French rules as `search`.",
     )
     async def search_suggestions(
         self,
