@@ -58,6 +58,7 @@ from search.french import (
     with_inclusive_forms,
 )
 from search.port import (
+    LABELLED,
     Document,
     Facet,
     FacetCount,
@@ -70,6 +71,8 @@ from search.port import (
     Sort,
     Suggestion,
     SynonymGroups,
+    decode_label,
+    label_field,
 )
 
 SEARCHABLE = ["title", "names", "text"]
@@ -83,6 +86,7 @@ FILTERABLE = [
     "audience",
     "format",
     "year",
+    *(label_field(f) for f in LABELLED),
 ]
 SORTABLE = ["date"]
 # ``sort`` first: with ``sort: NEWEST`` a query is ordered by date, relevance breaking
@@ -169,6 +173,18 @@ def filter_expression(request: SearchRequest) -> str | None:
         quoted = ", ".join(json.dumps(v) for v in values)
         clauses.append(f"{name} IN [{quoted}]")
     return " AND ".join(clauses) or None
+
+
+def _facet_fields(facets: Sequence[Facet]) -> list[str]:
+    """The attributes to count: each facet's, and for a labelled one its ``"id:label"``
+    attribute too (the counts come from the ids, which every document has, even one
+    written before labels; the labels from the other)."""
+    fields: list[str] = []
+    for facet in facets:
+        fields.append(facet.value)
+        if facet in LABELLED:
+            fields.append(label_field(facet))
+    return fields
 
 
 def _marked(formatted: str) -> str:
@@ -308,7 +324,7 @@ class MeilisearchEngine:
                     offset=request.offset,
                     limit=request.limit,
                     filter=filter_expression(request),
-                    facets=[f.value for f in request.facets] or None,
+                    facets=_facet_fields(request.facets) or None,
                     sort=sort,
                     attributes_to_retrieve=["id", "type", "pk", "title", "text"],
                     attributes_to_highlight=["title", "text"],
@@ -339,7 +355,10 @@ class MeilisearchEngine:
         for facet in request.facets:
             counts = distribution.get(facet.value) or {}
             ordered = sorted(counts.items(), key=lambda item: (-item[1], item[0]))
-            facets[facet] = [FacetCount(value=str(k), count=int(v)) for k, v in ordered]
+            labels = dict(decode_label(str(v)) for v in distribution.get(label_field(facet)) or {})
+            facets[facet] = [
+                FacetCount(value=str(k), count=int(v), label=labels.get(str(k))) for k, v in ordered
+            ]
         total = answer.total_hits if answer.total_hits is not None else answer.estimated_total_hits
         return SearchResult(
             hits=hits,

@@ -75,16 +75,17 @@ async def _nodes(ctx: Any, hits: list[port.SearchHit]) -> dict[tuple[str, int], 
 async def _facet(facet: port.Facet, counts: list[port.FacetCount]) -> FacetDistribution:
     values: list[FacetValue] = []
     if facet in _LINKED:
-        labels = await search_service.get_facet_labels(facet, [int(c.value) for c in counts])
+        # The index gives each value's label; one statement for values it has none of
+        # (an index written before labels, an unpublished theme: left out).
+        unlabelled = [int(c.value) for c in counts if c.label is None]
+        looked_up = await search_service.get_facet_labels(facet, unlabelled) if unlabelled else {}
+        type_name = _LINKED[facet]
         for count in counts:
-            name = labels.get(int(count.value))
-            if name is not None:  # an unpublished theme is no facet value
+            pk = int(count.value)
+            name = count.label if count.label is not None else looked_up.get(pk)
+            if name is not None:
                 values.append(
-                    FacetValue(
-                        value=to_global_id(_LINKED[facet], int(count.value)),
-                        label=name,
-                        count=count.count,
-                    )
+                    FacetValue(value=to_global_id(type_name, pk), label=name, count=count.count)
                 )
     else:
         for count in counts:
