@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import functools
 from typing import Annotated, Any
 
 import strawberry
@@ -43,6 +44,9 @@ _LINKED = {
 
 
 _SEARCH_TYPES = {t.value: t for t in SearchType}
+# A page of facets names up to a hundred values per facet, the same ones search after
+# search: their global IDs are computed once.
+_facet_value_id = functools.lru_cache(maxsize=8192)(to_global_id)
 
 
 def _node_types() -> dict[str, registry.NodeType]:
@@ -85,7 +89,7 @@ async def _facet(facet: port.Facet, counts: list[port.FacetCount]) -> FacetDistr
             name = count.label if count.label is not None else looked_up.get(pk)
             if name is not None:
                 values.append(
-                    FacetValue(value=to_global_id(type_name, pk), label=name, count=count.count)
+                    FacetValue(value=_facet_value_id(type_name, pk), label=name, count=count.count)
                 )
     else:
         for count in counts:
