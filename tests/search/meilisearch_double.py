@@ -16,7 +16,8 @@ Assumptions the adapter's tests rest on, with the source each follows:
   stop word keeps its position (milli ``update/index_documents/extract/
   extract_docid_word_positions.rs``, ``process_tokens``): « élu·e·s » is « élu », « e »,
   « s »; every query word must be in a searchable attribute, the last one as a prefix
-  (``matchingStrategy: all``; ``search/new/query_term/parse_query.rs``);
+  unless a space follows it (``matchingStrategy: all``; ``search/new/query_term/
+  parse_query.rs``: a word is a prefix when it is the query's last token);
 - ``=``, ``!=`` and ``IN`` filters; ``!=`` also finds documents without the attribute
   (``search/facet/filter.rs``, ``Condition::NotEqual``);
 - ``GET /settings`` answers every setting, defaults filled in, sets sorted; a PATCH
@@ -86,21 +87,24 @@ _WORD = re.compile(r"\w+")
 
 
 def _holds_words(
-    document: dict[str, Any], searchable: list[str], words: list[str], separators: list[str]
+    document: dict[str, Any], searchable: list[str], query: str, separators: list[str]
 ) -> bool:
     """Whether the searchable attributes hold every query word, the last one as a prefix
     (milli/src/search/new/query_term/parse_query.rs: « if the word is the last token of
-    the query we push it as a prefix word »); only ``searchableAttributes`` are searched
+    the query we push it as a prefix word »: a trailing space is a token, so the word
+    before it is whole); only ``searchableAttributes`` are searched
     (milli/src/search/new/mod.rs, ``searchable_fields_ids``). Not modelled: typos, stop
     words, synonyms, accents (charabia's normalisation), proximity."""
     names = list(document) if searchable == ["*"] else searchable
+    prefix = not query.endswith(tuple(" \t\n"))  # a word followed by a space is whole
     text = " ".join(str(document.get(n) or "") for n in names).lower()
     for separator in separators:
         text = text.replace(separator, " ")
     present = set(_WORD.findall(text))
-    *whole, last = words or [""]
+    words = _WORD.findall(query.lower())
     if not words:
         return True
+    *whole, last = words if prefix else [*words, ""]
     return all(w in present for w in whole) and any(p.startswith(last) for p in present)
 
 
@@ -286,7 +290,7 @@ class FakeMeilisearch:
         found = [
             d
             for d in self._matching(index, body.get("filter"))
-            if _holds_words(d, searchable, words, index.settings["separatorTokens"])
+            if _holds_words(d, searchable, body.get("q") or "", index.settings["separatorTokens"])
         ]
         keys: list[Callable[[dict[str, Any]], Any]] = []
         for rule in index.settings["rankingRules"]:

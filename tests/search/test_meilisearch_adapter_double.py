@@ -323,3 +323,20 @@ async def test_a_masculine_or_plural_form_finds_an_inclusive_word(fake, engine):
     assert added[0]["title_forms"] == "élu élue élus élues"
     # The key the embedded engine compares a query's with (an exact title match).
     assert added[0]["title_key"] == title_key("Les élu·e·s du conseil") == "elu e conseil"
+
+
+async def test_an_inclusive_query_word_finds_the_forms_its_first_form_begins(fake, engine):
+    # Sent as its first form (« élu », « acteur ») and always as the last word typed (the
+    # adapter sends plain words), so a prefix: « élue » is found, « actrices » is not (a
+    # known gap, tests/search/test_contract.py).
+    await engine.upsert(
+        [
+            doc(1, "Former les élu·e·s"),
+            doc(2, "Une élue témoigne"),
+            doc(3, "Les actrices culturelles"),
+            doc(4, "Les acteur·rice·s du territoire"),
+        ]
+    )
+    for query, expected in [("élu·e·s ", {1, 2}), ("acteur·rice·s", {4}), ("actrices", {3, 4})]:
+        found = await engine.search(SearchRequest(query=query))
+        assert {h.pk for h in found.hits} == expected, query
