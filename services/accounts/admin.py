@@ -15,6 +15,7 @@ import datetime as dt
 import hashlib
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import partial
 
 from tortoise.expressions import Q
 
@@ -23,7 +24,7 @@ from services.accounts.service import hash_password, validate_password
 from services.audit.service import record
 from services.editing import now as _now
 from services.editing import write_transaction
-from services.errors import BadUserInput, Conflict, NotFound
+from services.errors import BadUserInput, Conflict, NotFound, Problems
 from services.organizations.models import Organization
 from services.pagination import Ordering, Page, PageRequest, SortKey, paginate
 from services.policy import authorize
@@ -265,10 +266,13 @@ async def reset_password_with_token(
 ) -> Account:
     """Set a new password with the token of a reset link (no sign-in needed). The link
     stops working, and so do every session of the account and every other reset link."""
-    validate_password(password)
     at = at or _now()
+    problems = Problems()
+    problems.check(partial(validate_password, password))
     async with write_transaction():
-        account = await _account_of_link(keys, token, at, lock=True)
+        account = await problems.check_async(partial(_account_of_link, keys, token, at, lock=True))
+        problems.raise_any()
+        assert account is not None
         await _replace_password(account, password, at)
         await record(
             Viewer(role=account.role, account_id=account.id), "account.set_password", account

@@ -14,6 +14,7 @@ import secrets
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from functools import partial
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
@@ -25,6 +26,7 @@ from services.errors import (
     BadUserInput,
     Conflict,
     NotFound,
+    Problems,
     RateLimited,
     Unauthenticated,
     Unavailable,
@@ -171,55 +173,42 @@ async def create_account(
     ``display_name`` the account is named after its address (``camille.martin@…`` →
     ``camille.martin``), so the audit log never shows a blank author. An e-mail address
     already in use raises :class:`Conflict` and nothing is created."""
-    address = normalize_email(email)
-    role = parse_role(role)
-    display_name = display_name.strip() or _name_from_address(address)
+    problems = Problems()
+    checked_address = problems.check(partial(normalize_email, email))
+    checked_role = problems.check(partial(parse_role, role))
+    display_name = display_name.strip() or _name_from_address(checked_address or "")
     if len(display_name) > 200:
-        raise BadUserInput(
-            "Nom affiché trop long (200 caractères au plus)",
-            field="displayName",
-            operator_message="the display name may have at most 200 characters",
+        problems.add(
+            BadUserInput(
+                "Nom affiché trop long (200 caractères au plus)",
+                field="displayName",
+                operator_message="the display name may have at most 200 characters",
+            )
         )
-    if role is Role.LOCAL_AUTHORITY and not territory_slug:
-        raise BadUserInput(
-            "Un compte de collectivité doit être rattaché à un territoire",
-            field="territory",
-            operator_message="a local-authority account needs --territory",
-        )
-    if role is not Role.LOCAL_AUTHORITY and territory_slug:
-        raise BadUserInput(
-            "Seul un compte de collectivité est rattaché à un territoire",
-            field="territory",
-            operator_message="only a local-authority account has a territory",
-        )
-    if role is Role.PARTNER and not organization_slug:
-        raise BadUserInput(
-            "Un compte partenaire doit être rattaché à une organisation",
-            field="organization",
-            operator_message="a partner account needs --organization",
-        )
-    if role is not Role.PARTNER and organization_slug:
-        raise BadUserInput(
-            "Seul un compte partenaire est rattaché à une organisation",
-            field="organization",
-            operator_message="only a partner account has an organisation",
-        )
-    password_hash = hash_password(password)
-
-    async with in_transaction():
-        territory = organization = None
-        if territory_slug:
-            territory = await Territory.filter(slug=territory_slug).first()
-            if territory is None:
-                raise BadUserInput(
+    # Which of territory and organisation the account needs depends on its role.
+    if checked_role is not None:
+        problems.check(partial(_check_affiliation, checked_role, territory_slug, organization_slug))
+    password_hash = problems.check(partial(hash_password, password))
+    territory = organization = None
+    if territory_slug and checked_role is Role.LOCAL_AUTHORITY:
+        territory = await Territory.filter(slug=territory_slug).first()
+        if territory is None:
+            problems.add(
+                BadUserInput(
                     f"Territoire inconnu : {territory_slug}",
                     field="territory",
                     operator_message=f"unknown territory: {territory_slug}",
                 )
-        if organization_slug:
-            organization = await Organization.filter(slug=organization_slug).first()
-            if organization is None:
-                raise _unknown_organization(organization_slug)
+            )
+    if organization_slug and checked_role is Role.PARTNER:
+        organization = await Organization.filter(slug=organization_slug).first()
+        if organization is None:
+            problems.add(_unknown_organization(organization_slug))
+    problems.raise_any()
+    assert checked_address is not None and checked_role is not None
+    address, role = checked_address, checked_role
+
+    async with in_transaction():
         if await Account.filter(email=address).exists():
             raise _email_taken()
         try:
@@ -233,6 +222,47 @@ async def create_account(
             )
         except IntegrityError:  # a concurrent creation with the same address
             raise _email_taken() from None
+
+
+def _check_affiliation(
+    role: Role, territory_slug: str | None, organization_slug: str | None
+) -> None:
+    """A local-authority member names a territory, a partner an organisation, and no one
+    else names either."""
+    problems = Problems()
+    if role is Role.LOCAL_AUTHORITY and not territory_slug:
+        problems.add(
+            BadUserInput(
+                "Un compte de collectivité doit être rattaché à un territoire",
+                field="territory",
+                operator_message="a local-authority account needs --territory",
+            )
+        )
+    if role is not Role.LOCAL_AUTHORITY and territory_slug:
+        problems.add(
+            BadUserInput(
+                "Seul un compte de collectivité est rattaché à un territoire",
+                field="territory",
+                operator_message="only a local-authority account has a territory",
+            )
+        )
+    if role is Role.PARTNER and not organization_slug:
+        problems.add(
+            BadUserInput(
+                "Un compte partenaire doit être rattaché à une organisation",
+                field="organization",
+                operator_message="a partner account needs --organization",
+            )
+        )
+    if role is not Role.PARTNER and organization_slug:
+        problems.add(
+            BadUserInput(
+                "Seul un compte partenaire est rattaché à une organisation",
+                field="organization",
+                operator_message="only a partner account has an organisation",
+            )
+        )
+    problems.raise_any()
 
 
 def _email_taken() -> Conflict:
@@ -374,17 +404,22 @@ async def create_api_key(
 
     The key's ``prefix`` (the first 8 characters after ``tec_k_``) identifies it in
     listings and for revocation."""
-    scope_set = parse_scopes(scopes)
+    problems = Problems()
+    scope_set = problems.check(partial(parse_scopes, scopes))
     name = name.strip()
     if len(name) > 200:
-        raise BadUserInput(
-            "Nom trop long (200 caractères au plus)",
-            field="name",
-            operator_message="the name may have at most 200 characters",
+        problems.add(
+            BadUserInput(
+                "Nom trop long (200 caractères au plus)",
+                field="name",
+                operator_message="the name may have at most 200 characters",
+            )
         )
     organization = await Organization.filter(slug=organization_slug).first()
     if organization is None:
-        raise _unknown_organization(organization_slug)
+        problems.add(_unknown_organization(organization_slug))
+    problems.raise_any()
+    assert scope_set is not None
     for _ in range(5):
         random_part = secrets.token_urlsafe(32)
         prefix = random_part[:API_KEY_PREFIX_LENGTH]
