@@ -411,15 +411,19 @@ def user_create(
 ) -> None:
     """Create an account (the password is prompted for twice unless --password-stdin)."""
     from services.accounts import service
-    from services.errors import DomainError
+    from services.errors import DomainError, Problems
 
     settings = _settings()
+    # What can be refused before the password is asked for, all of it at once.
+    problems = Problems()
+    problems.check(lambda: service.normalize_email(email))
+    problems.check(lambda: service.parse_role(role))
     try:
-        service.parse_role(role)
-        service.normalize_email(email)
+        problems.raise_any()
     except DomainError as error:
         _fail(operator_message(error))
-    password = _read_password(password_stdin)
+    # Checked by create_account with the territory and organisation, all refused at once.
+    password = _read_password(password_stdin, check=False)
 
     async def work() -> Any:
         return await service.create_account(
@@ -435,8 +439,9 @@ def user_create(
     typer.echo(f"Account created: {account.email} ({_role_name(account.role)}, id {account.id})")
 
 
-def _read_password(from_stdin: bool) -> str:
-    """A new password, from standard input or prompted for twice; checked at once."""
+def _read_password(from_stdin: bool, *, check: bool = True) -> str:
+    """A new password, from standard input or prompted for twice; checked at once unless
+    ``check`` is false (the caller checks it with the other options)."""
     from services.accounts import service
     from services.errors import DomainError
 
@@ -444,6 +449,8 @@ def _read_password(from_stdin: bool) -> str:
         password = sys.stdin.readline().rstrip("\r\n")
     else:
         password = typer.prompt("Password", hide_input=True, confirmation_prompt=True)
+    if not check:
+        return password
     try:
         service.validate_password(password)
     except DomainError as error:
