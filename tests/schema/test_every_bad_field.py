@@ -394,6 +394,24 @@ CASES = [
         ],
         principal="PARTNER",
     ),
+    Case(
+        "createWebhookEndpoint",
+        "($input: WebhookEndpointCreateInput!)",
+        "(input: $input)",
+        {
+            "input": {
+                "url": "http://127.0.0.1/hook",
+                "events": ["nope"],
+                "organization": _missing("Organization"),
+            }
+        },
+        [
+            (("input", "url"), "BAD_USER_INPUT"),
+            (("input", "events"), "BAD_USER_INPUT"),
+            (("input", "organization"), "NOT_FOUND"),
+        ],
+        principal="ADMIN",
+    ),
 ]
 
 
