@@ -47,13 +47,19 @@ async def composer_of(issue: NewsletterIssue) -> Viewer:
 
 
 async def start_issue(
-    execute: Executor, issue: NewsletterIssue, *, settings: Settings, viewer: Viewer
+    execute: Executor,
+    issue: NewsletterIssue,
+    *,
+    settings: Settings,
+    viewer: Viewer,
+    by: Viewer | None = None,
 ) -> tuple[NewsletterIssue, int]:
-    """Compose once, freeze and queue one message per recipient. A composition error
-    refuses (CompositionFailed) and nothing is queued."""
+    """Compose once (as ``viewer``), freeze and queue one message per recipient; the
+    audit log records the start under ``by`` (None: the platform, for a scheduled issue).
+    A composition error refuses (CompositionFailed) and nothing is queued."""
     composed = await compose_issue(execute, issue, viewer=viewer, settings=settings)
     return await queue.freeze_and_enqueue(
-        issue.id, subject=composed.subject, html=composed.html, text=composed.text
+        issue.id, subject=composed.subject, html=composed.html, text=composed.text, by=by
     )
 
 
@@ -64,16 +70,23 @@ async def send_issue(
     settings: Settings,
     transport: MailTransport,
     viewer: Viewer | None = None,
+    by: Viewer | None = None,
     on_start: Callable[[int, dict[str, int]], None] | None = None,
     progress: Callable[[BatchReport], None] | None = None,
     stop: asyncio.Event | None = None,
 ) -> dict[str, int]:
     """Send an issue now and wait until every message is sent or failed (retries
-    included). Run again after a crash: it resumes where the queue stands."""
+    included). Run again after a crash: it resumes where the queue stands. ``viewer``
+    composes it (its scheduler by default); the audit log records the start under ``by``
+    (the operator of ``tec newsletter send``)."""
     issue = await mark_sending(None, issue_id)
     if issue.status is not IssueStatus.SENDING:
         issue, _ = await start_issue(
-            execute, issue, settings=settings, viewer=viewer or await composer_of(issue)
+            execute,
+            issue,
+            settings=settings,
+            viewer=viewer or await composer_of(issue),
+            by=by,
         )
     if on_start:
         on_start(issue.id, await queue.progress(issue.id))

@@ -164,16 +164,20 @@ def _camel(name: str) -> str:
 def field_path(field: str | None, arguments: dict[str, Any]) -> list[str] | None:
     """The schema path of ``field`` (as the services name it: ``insee_code``, ``endsOn``)
     among the mutation's ``arguments``: ``["id"]`` for an argument, ``["input",
-    "inseeCode"]`` for a field of an input argument, ``["inseeCode"]`` when neither."""
+    "inseeCode"]`` for a field of an input argument, ``["inseeCode"]`` when neither. A
+    dotted field names a place inside a list argument: ``sections.2.title`` is
+    ``["sections", "2", "title"]``."""
     if not field:
         return None
-    name = _camel(field)
+    head, *rest = field.split(".")
+    inside = [_camel(part) for part in rest]
+    name = _camel(head)
     if name in {_camel(argument) for argument in arguments}:
-        return [name]
+        return [name, *inside]
     for argument, value in arguments.items():
         if name in input_field_names(value):
-            return [_camel(argument), name]
-    return [name]
+            return [_camel(argument), name, *inside]
+    return [name, *inside]
 
 
 def user_errors(error: DomainError, arguments: dict[str, Any]) -> list[UserError]:

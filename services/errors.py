@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from typing import TypeVar
 
 T = TypeVar("T")
@@ -68,10 +68,11 @@ class Unavailable(DomainError):
 
 
 class InvalidInput(BadUserInput):
-    """Several fields refused at once: ``errors`` holds one :class:`BadUserInput` each,
-    so a form can show every problem after one round trip."""
+    """Several fields refused at once: ``errors`` holds one refusal each (a
+    :class:`BadUserInput` mostly, or another input refusal with a code of its own), so a
+    form can show every problem after one round trip."""
 
-    def __init__(self, errors: list[BadUserInput]) -> None:
+    def __init__(self, errors: list[DomainError]) -> None:
         super().__init__(" ; ".join(e.message for e in errors), field=errors[0].field)
         self.errors = errors
 
@@ -81,15 +82,29 @@ class Problems:
     (:class:`InvalidInput`) instead of the first one only."""
 
     def __init__(self) -> None:
-        self.found: list[BadUserInput] = []
+        self.found: list[DomainError] = []
 
-    def add(self, problem: BadUserInput) -> None:
-        self.found.append(problem)
+    def add(self, problem: DomainError) -> None:
+        """Note a refusal: a bad value (:class:`BadUserInput`), or another refusal of what
+        was given, such as a template whose document does not validate. The refusals of
+        an :class:`InvalidInput` are noted one by one."""
+        if isinstance(problem, InvalidInput):
+            self.found.extend(problem.errors)
+        else:
+            self.found.append(problem)
 
     def check(self, read: Callable[[], T]) -> T | None:
         """``read()``, or None after noting the field it refused."""
         try:
             return read()
+        except BadUserInput as problem:
+            self.add(problem)
+            return None
+
+    async def check_async(self, read: Callable[[], Awaitable[T]]) -> T | None:
+        """``await read()``, or None after noting the field it refused."""
+        try:
+            return await read()
         except BadUserInput as problem:
             self.add(problem)
             return None

@@ -214,8 +214,10 @@ and to members of a local authority for their own authority's votes only;
 `Account.active`, `lastSignInAt` and `createdAt` to administrators and to the account
 itself, `Account.activeSessions` to administrators. An administrator cannot deactivate
 their own account. Operators run the account operations through `tec` on the server
-(`tec user …`, `tec token revoke`, `tec apikey list`), recorded in the audit log as an
-`ADMIN` without an account.
+(`tec user …`, `tec token …`, `tec apikey …`), acting as an `ADMIN`: the audit log names
+who ran each command (`operator`: `tec (<system user>@<host>)`) and, when they give their
+own administrator account with `tec --as EMAIL` or `TEC_OPERATOR`, links the entry to it
+(`actor`).
 """
 
 

@@ -34,6 +34,9 @@ class Viewer:
     as_of: dt.datetime | None = None
     """The moment this viewer reads the platform at; None is now. A newsletter is composed
     as an anonymous reader on the issue's date: content published later does not exist."""
+    operator: str | None = None
+    """Who ran the operators' command ``tec`` that acts, as the audit log names them
+    (``tec (alice@host)``); None for the API."""
 
     @property
     def is_editor(self) -> bool:

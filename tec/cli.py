@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import getpass
 import logging
+import os
+import socket
 import sys
 from datetime import UTC, timedelta
 from pathlib import Path
@@ -21,6 +24,46 @@ app = typer.Typer(
     no_args_is_help=True,
     add_completion=False,
 )
+
+
+_OPERATOR: dict[str, str | None] = {"email": None}
+"""The operator's own account, as ``--as`` (or ``TEC_OPERATOR``) gave it."""
+
+
+@app.callback()
+def _options(
+    operator_email: Annotated[
+        str | None,
+        typer.Option(
+            "--as",
+            envvar="TEC_OPERATOR",
+            metavar="EMAIL",
+            help="Your own administrator account: the audit log links what the command "
+            "changes to it, besides naming the system user and host that ran it.",
+        ),
+    ] = None,
+) -> None:
+    _OPERATOR["email"] = operator_email
+
+
+def operator_name() -> str:
+    """How the audit log names whoever runs this command: ``tec (alice@host)``, the system
+    user (under sudo, the one who ran sudo) and the host."""
+    user = os.environ.get("SUDO_USER")
+    if not user:
+        try:
+            user = getpass.getuser()
+        except (OSError, KeyError):  # no login name and no passwd entry (a bare container)
+            user = f"uid-{os.getuid()}"
+    return f"tec ({user}@{socket.gethostname()})"
+
+
+async def _operator() -> Any:
+    """Who the command's changes are recorded under (see :func:`operator_name` and
+    ``--as``): an administrator."""
+    from services.accounts.admin import operator_viewer
+
+    return await operator_viewer(operator_name(), email=_OPERATOR["email"])
 
 
 def _settings() -> Settings:
@@ -440,15 +483,19 @@ def user_create(
 ) -> None:
     """Create an account (the password is prompted for twice unless --password-stdin)."""
     from services.accounts import service
-    from services.errors import DomainError
+    from services.errors import DomainError, Problems
 
     settings = _settings()
+    # What can be refused before the password is asked for, all of it at once.
+    problems = Problems()
+    problems.check(lambda: service.normalize_email(email))
+    problems.check(lambda: service.parse_role(role))
     try:
-        service.parse_role(role)
-        service.normalize_email(email)
+        problems.raise_any()
     except DomainError as error:
         _fail(operator_message(error))
-    password = _read_password(password_stdin)
+    # Checked by create_account with the territory and organisation, all refused at once.
+    password = _read_password(password_stdin, check=False)
 
     async def work() -> Any:
         return await service.create_account(
@@ -458,14 +505,16 @@ def user_create(
             territory_slug=territory,
             organization_slug=organization,
             display_name=display_name,
+            by=await _operator(),
         )
 
     account = _run_migrated(settings, work)
     typer.echo(f"Account created: {account.email} ({_role_name(account.role)}, id {account.id})")
 
 
-def _read_password(from_stdin: bool) -> str:
-    """A new password, from standard input or prompted for twice; checked at once."""
+def _read_password(from_stdin: bool, *, check: bool = True) -> str:
+    """A new password, from standard input or prompted for twice; checked at once unless
+    ``check`` is false (the caller checks it with the other options)."""
     from services.accounts import service
     from services.errors import DomainError
 
@@ -473,6 +522,8 @@ def _read_password(from_stdin: bool) -> str:
         password = sys.stdin.readline().rstrip("\r\n")
     else:
         password = typer.prompt("Password", hide_input=True, confirmation_prompt=True)
+    if not check:
+        return password
     try:
         service.validate_password(password)
     except DomainError as error:
@@ -595,7 +646,7 @@ def user_deactivate(
 
     async def act(account: Any) -> Any:
         was_active = account.is_active
-        return was_active, await admin.deactivate_account(admin.OPERATOR, account.id)
+        return was_active, await admin.deactivate_account(await _operator(), account.id)
 
     was_active, account = _account_command(email, act)
     if was_active:
@@ -612,7 +663,7 @@ def user_reactivate(
     from services.accounts import admin
 
     async def act(account: Any) -> Any:
-        return await admin.reactivate_account(admin.OPERATOR, account.id)
+        return await admin.reactivate_account(await _operator(), account.id)
 
     account = _account_command(email, act)
     typer.echo(f"Account {account.email} is active.")
@@ -632,7 +683,7 @@ def user_set_password(
     password = _read_password(password_stdin)
 
     async def act(account: Any) -> Any:
-        return await admin.set_password(admin.OPERATOR, account.id, password=password)
+        return await admin.set_password(await _operator(), account.id, password=password)
 
     account = _account_command(email, act)
     typer.echo(f"Password of {account.email} replaced; its sessions are ended.")
@@ -660,7 +711,7 @@ def token_create(
         account = await service.get_account_by_email(email)
         if not account.is_active:
             _fail("this account is deactivated")
-        return await service.issue_token(account, ttl=timedelta(days=days))
+        return await service.issue_token(account, ttl=timedelta(days=days), by=await _operator())
 
     secret = _run_migrated(settings, work, email=email)
     typer.echo(secret)
@@ -679,7 +730,7 @@ def token_revoke(
     from services.accounts import admin
 
     async def act(account: Any) -> Any:
-        return await admin.revoke_tokens(admin.OPERATOR, account.id)
+        return await admin.revoke_tokens(await _operator(), account.id)
 
     account, revoked = _account_command(email, act)
     typer.echo(f"{_count(revoked, 'token')} of {account.email} revoked.")
@@ -697,7 +748,9 @@ def apikey_create(
     settings = _settings()
 
     async def work() -> Any:
-        return await service.create_api_key(organization, scopes=scopes.split(","), name=name)
+        return await service.create_api_key(
+            organization, scopes=scopes.split(","), name=name, by=await _operator()
+        )
 
     key, secret = _run_migrated(settings, work, organization=organization)
     typer.echo(secret)
@@ -726,7 +779,7 @@ def apikey_revoke(
     settings = _settings()
 
     async def work() -> Any:
-        return await service.revoke_api_key(key)
+        return await service.revoke_api_key(key, by=await _operator())
 
     revoked = _run_migrated(settings, work, key=f'"{key.strip()}"')
     typer.echo(f"API key {revoked.prefix} revoked.")
@@ -780,13 +833,6 @@ webhook_app = typer.Typer(
 app.add_typer(webhook_app, name="webhook")
 
 
-def _operator() -> Any:
-    """Who the operators' webhook commands act as: an administrator without an account."""
-    from services.viewer import Role, Viewer
-
-    return Viewer(role=Role.ADMIN)
-
-
 @webhook_app.command("add")
 def webhook_add(
     url: Annotated[str, typer.Option(help="The receiver's http(s) URL.")],
@@ -814,7 +860,7 @@ def webhook_add(
             if owner is None:
                 _fail(f"no organisation {organization!r}")
         return await create_endpoint(
-            _operator(),
+            await _operator(),
             EndpointDraft(url=url, events=wanted, description=description),
             organization_id=owner.id if owner is not None else None,
             allow_private=settings.webhooks.webhooks_allow_private,
@@ -865,7 +911,7 @@ def webhook_remove(
     settings = _settings()
 
     async def work() -> Any:
-        return await delete_endpoint(_operator(), endpoint_id)
+        return await delete_endpoint(await _operator(), endpoint_id)
 
     endpoint = _run_migrated(settings, work)
     typer.echo(f"Webhook {endpoint_id} ({endpoint.url}) removed.")
@@ -899,8 +945,8 @@ def rounds_close_due(
     from services.themes.service import get_themes_by_ids
     from services.votes.voting import close_due_rounds
 
-    async def tick() -> None:
-        closed_rounds = await close_due_rounds()
+    async def tick(operator: Any) -> None:
+        closed_rounds = await close_due_rounds(by=operator)
         winners = await get_themes_by_ids(
             OPERATOR,
             [r.winner_id for r in closed_rounds if r.winner_id is not None],  # type: ignore[attr-defined]
@@ -917,13 +963,14 @@ def rounds_close_due(
     async def run() -> None:
         await db.migrate(settings.database)
         async with db.database(settings.database):
-            await tick()
+            operator = await _operator()
+            await tick(operator)
             while every:
                 await asyncio.sleep(every)
-                await tick()
+                await tick(operator)
 
     with contextlib.suppress(KeyboardInterrupt):
-        asyncio.run(run())
+        _run_domain_async(run)
 
 
 # --- Newsletters (operators) -------------------------------------------------------------
@@ -991,6 +1038,7 @@ def newsletter_send(
                         issue_id,
                         settings=settings,
                         transport=transport,
+                        by=await _operator(),
                         on_start=started,
                         progress=advance,
                         stop=stop,
@@ -1015,7 +1063,7 @@ def newsletter_draft(
     show what it holds; editors then review it, pin items and write the introduction."""
     import datetime as dt
 
-    from mailer.sending import OPERATOR, preview
+    from mailer.sending import preview
     from services import db
     from services.newsletters.service import draft_issue
 
@@ -1027,9 +1075,10 @@ def newsletter_draft(
 
     async def run() -> tuple[Any, Any]:
         async with db.database(settings.database):
-            issue = await draft_issue(OPERATOR, month=first)
+            operator = await _operator()
+            issue = await draft_issue(operator, month=first)
             composed = await preview(
-                _newsletter_executor(settings), issue, settings=settings, viewer=OPERATOR
+                _newsletter_executor(settings), issue, settings=settings, viewer=operator
             )
             return issue, composed
 

@@ -39,7 +39,8 @@ _BY_CODE_AND_FIELD: Mapping[tuple[str, str | None], str] = {
     ("CONFLICT", "id"): "issue {issue} can no longer be changed (being sent, sent or cancelled)",
     ("CONFLICT", None): "issue {issue} was already sent or cancelled",
     ("BAD_USER_INPUT", "template"): "the newsletter template was not found",
-    ("BAD_USER_INPUT", "segment"): "the issue's segment names an unknown audience or theme",
+    ("BAD_USER_INPUT", "audiences"): "the issue's segment names an unknown audience",
+    ("BAD_USER_INPUT", "themes"): "the issue's segment names an unknown theme",
     ("BAD_USER_INPUT", "url"): (
         "refused URL: only http(s) to a public address, without credentials "
         "(TEC_WEBHOOKS_ALLOW_PRIVATE admits private addresses)"

@@ -138,6 +138,16 @@ def test_apikey_revoke_takes_the_whole_key_as_printed(demo_db):
          "unknown scope: write (read or contribute)"),
         (["apikey", "create", "--organization", "nowhere"], None,
          "unknown organisation: nowhere"),
+        # Every refusal at once, in the order of the options.
+        (["user", "create", "--email", "pas-une-adresse", "--role", "boss",
+          "--password-stdin"], "un mot de passe solide\n",
+         "invalid e-mail address; unknown role: choose admin"),
+        (["user", "create", "--email", "x@example.org", "--role", "partner",
+          "--password-stdin"], "court\n",
+         "a partner account needs --organization; "
+         "the password needs at least 12 characters"),
+        (["apikey", "create", "--organization", "nowhere", "--scopes", "write"], None,
+         "unknown scope: write (read or contribute); unknown organisation: nowhere"),
         (["user", "deactivate", "--email", "personne@example.org"], None,
          "no account with the e-mail address personne@example.org"),
         (["user", "set-password", "--email", "personne@example.org", "--password-stdin"],

@@ -15,6 +15,10 @@ def account_by_id(ctx: Context) -> DataLoader[int, Any]:
     return ctx.loader("account_by_id", service.get_accounts_by_ids)
 
 
+def api_key_prefix_by_id(ctx: Context) -> DataLoader[int, str | None]:
+    return ctx.loader("api_key_prefix_by_id", service.get_api_key_prefixes_by_ids)
+
+
 def active_sessions_by_account(ctx: Context) -> DataLoader[int, int]:
     return ctx.loader("active_sessions_by_account", admin.count_active_tokens, default=0)
 

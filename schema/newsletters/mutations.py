@@ -28,7 +28,7 @@ from schema.payloads import object_payload, payload_mutation
 from schema.relay import decode_id, decode_ids
 from schema.strawberry_compat import graphql_core_schema
 from services.accounts.service import normalize_email
-from services.errors import BadUserInput
+from services.errors import BadUserInput, Problems
 from services.newsletters import service
 from services.newsletters.errors import CompositionFailed
 from services.newsletters.models import SectionKind
@@ -399,14 +399,17 @@ class NewsletterMutations:
         input: Annotated[NewsletterTemplateInput, strawberry.argument(description="It.")],
     ) -> NewsletterTemplate:
         authorize(info.context.viewer, "newsletter.compose")
+        # Every part is checked before anything is refused: the service adds the name's
+        # and the sections' refusals to these.
+        problems = Problems()
         try:
             errors = validate(graphql_core_schema(info.schema), parse(input.document))
         except GraphQLSyntaxError as error:
             errors = [error]
         if errors:
-            raise CompositionFailed([e.formatted for e in errors])
-        check_syntax(input.mjml, field="mjml")
-        check_syntax(input.text, field="text")
+            problems.add(CompositionFailed([e.formatted for e in errors], field="document"))
+        problems.check(lambda: check_syntax(input.mjml, field="mjml"))
+        problems.check(lambda: check_syntax(input.text, field="text"))
         sections = input.sections or []
         if isinstance(sections, dict):
             sections = {str(k): str(v) for k, v in sections.items()}
@@ -417,5 +420,6 @@ class NewsletterMutations:
             mjml=input.mjml,
             text=input.text,
             sections=sections,
+            problems=problems,
         )
         return NewsletterTemplate.from_model(found)

@@ -15,15 +15,16 @@ import datetime as dt
 import hashlib
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import partial
 
 from tortoise.expressions import Q
 
 from services.accounts.models import AccessToken, Account, ApiKey
-from services.accounts.service import hash_password, validate_password
+from services.accounts.service import get_account_by_email, hash_password, validate_password
 from services.audit.service import record
 from services.editing import now as _now
 from services.editing import write_transaction
-from services.errors import BadUserInput, Conflict, NotFound
+from services.errors import BadUserInput, Conflict, Forbidden, NotFound, Problems
 from services.organizations.models import Organization
 from services.pagination import Ordering, Page, PageRequest, SortKey, paginate
 from services.policy import authorize
@@ -32,7 +33,8 @@ from services.subscribers.signing import SigningKeys
 from services.viewer import Role, Viewer
 
 OPERATOR = Viewer(role=Role.ADMIN)
-"""Who acts for the operators' ``tec`` commands: an administrator without an account."""
+"""An administrator without an account or a name: what reads for operators need (writes
+go through :func:`operator_viewer`, which the audit log names)."""
 
 PASSWORD_RESET = "password"  # purpose of the signed links (never a subscriber's)
 PASSWORD_RESET_TTL = dt.timedelta(hours=24)
@@ -62,6 +64,25 @@ class ApiKeyFilter:
     organization_id: int | None = None
     organization_slug: str | None = None
     include_revoked: bool = False
+
+
+async def operator_viewer(name: str, *, email: str | None = None) -> Viewer:
+    """Who acts for the operators' ``tec`` command: an administrator the audit log names
+    ``name`` (``tec (alice@host)``: the system user and host that ran it). With ``email``
+    (``tec --as``, ``TEC_OPERATOR``) it is also the operator's own account, so that each
+    entry links to them too: an active administrator's account, or refused."""
+    account_id = None
+    if email:
+        account = await get_account_by_email(email)
+        if not account.is_active or account.role is not Role.ADMIN:
+            raise Forbidden(
+                "Seul un compte d'administration actif peut signer les commandes des opérateurs.",
+                field="email",
+                operator_message=f"--as (TEC_OPERATOR) names {account.email}, which is not "
+                "an active administrator account",
+            )
+        account_id = account.id
+    return Viewer(role=Role.ADMIN, account_id=account_id, operator=name)
 
 
 def _account_not_found() -> NotFound:
@@ -265,10 +286,13 @@ async def reset_password_with_token(
 ) -> Account:
     """Set a new password with the token of a reset link (no sign-in needed). The link
     stops working, and so do every session of the account and every other reset link."""
-    validate_password(password)
     at = at or _now()
+    problems = Problems()
+    problems.check(partial(validate_password, password))
     async with write_transaction():
-        account = await _account_of_link(keys, token, at, lock=True)
+        account = await problems.check_async(partial(_account_of_link, keys, token, at, lock=True))
+        problems.raise_any()
+        assert account is not None
         await _replace_password(account, password, at)
         await record(
             Viewer(role=account.role, account_id=account.id), "account.set_password", account

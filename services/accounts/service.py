@@ -14,6 +14,7 @@ import secrets
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from functools import partial
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
@@ -21,10 +22,12 @@ from tortoise.exceptions import IntegrityError
 from tortoise.transactions import in_transaction
 
 from services.accounts.models import AccessToken, Account, ApiKey
+from services.audit.service import record
 from services.errors import (
     BadUserInput,
     Conflict,
     NotFound,
+    Problems,
     RateLimited,
     Unauthenticated,
     Unavailable,
@@ -165,65 +168,54 @@ async def create_account(
     territory_slug: str | None = None,
     organization_slug: str | None = None,
     display_name: str = "",
+    by: Viewer | None = None,
 ) -> Account:
     """Create an account. A local-authority member belongs to exactly one territory, a
     partner to exactly one organisation; other roles belong to neither. Without a
     ``display_name`` the account is named after its address (``camille.martin@…`` →
     ``camille.martin``), so the audit log never shows a blank author. An e-mail address
-    already in use raises :class:`Conflict` and nothing is created."""
-    address = normalize_email(email)
-    role = parse_role(role)
-    display_name = display_name.strip() or _name_from_address(address)
+    already in use raises :class:`Conflict` and nothing is created. The audit log records
+    the creation under ``by`` (the operator; None: the platform itself)."""
+    problems = Problems()
+    checked_address = problems.check(partial(normalize_email, email))
+    checked_role = problems.check(partial(parse_role, role))
+    display_name = display_name.strip() or _name_from_address(checked_address or "")
     if len(display_name) > 200:
-        raise BadUserInput(
-            "Nom affiché trop long (200 caractères au plus)",
-            field="displayName",
-            operator_message="the display name may have at most 200 characters",
+        problems.add(
+            BadUserInput(
+                "Nom affiché trop long (200 caractères au plus)",
+                field="displayName",
+                operator_message="the display name may have at most 200 characters",
+            )
         )
-    if role is Role.LOCAL_AUTHORITY and not territory_slug:
-        raise BadUserInput(
-            "Un compte de collectivité doit être rattaché à un territoire",
-            field="territory",
-            operator_message="a local-authority account needs --territory",
-        )
-    if role is not Role.LOCAL_AUTHORITY and territory_slug:
-        raise BadUserInput(
-            "Seul un compte de collectivité est rattaché à un territoire",
-            field="territory",
-            operator_message="only a local-authority account has a territory",
-        )
-    if role is Role.PARTNER and not organization_slug:
-        raise BadUserInput(
-            "Un compte partenaire doit être rattaché à une organisation",
-            field="organization",
-            operator_message="a partner account needs --organization",
-        )
-    if role is not Role.PARTNER and organization_slug:
-        raise BadUserInput(
-            "Seul un compte partenaire est rattaché à une organisation",
-            field="organization",
-            operator_message="only a partner account has an organisation",
-        )
-    password_hash = hash_password(password)
-
-    async with in_transaction():
-        territory = organization = None
-        if territory_slug:
-            territory = await Territory.filter(slug=territory_slug).first()
-            if territory is None:
-                raise BadUserInput(
+    # Which of territory and organisation the account needs depends on its role.
+    if checked_role is not None:
+        problems.check(partial(_check_affiliation, checked_role, territory_slug, organization_slug))
+    password_hash = problems.check(partial(hash_password, password))
+    territory = organization = None
+    if territory_slug and checked_role is Role.LOCAL_AUTHORITY:
+        territory = await Territory.filter(slug=territory_slug).first()
+        if territory is None:
+            problems.add(
+                BadUserInput(
                     f"Territoire inconnu : {territory_slug}",
                     field="territory",
                     operator_message=f"unknown territory: {territory_slug}",
                 )
-        if organization_slug:
-            organization = await Organization.filter(slug=organization_slug).first()
-            if organization is None:
-                raise _unknown_organization(organization_slug)
+            )
+    if organization_slug and checked_role is Role.PARTNER:
+        organization = await Organization.filter(slug=organization_slug).first()
+        if organization is None:
+            problems.add(_unknown_organization(organization_slug))
+    problems.raise_any()
+    assert checked_address is not None and checked_role is not None
+    address, role = checked_address, checked_role
+
+    async with in_transaction():
         if await Account.filter(email=address).exists():
             raise _email_taken()
         try:
-            return await Account.create(
+            account = await Account.create(
                 email=address,
                 password_hash=password_hash,
                 display_name=display_name,
@@ -233,6 +225,54 @@ async def create_account(
             )
         except IntegrityError:  # a concurrent creation with the same address
             raise _email_taken() from None
+        await record(
+            by,
+            "account.create",
+            account,
+            changes={"email": [None, address], "role": [None, role.value]},
+        )
+        return account
+
+
+def _check_affiliation(
+    role: Role, territory_slug: str | None, organization_slug: str | None
+) -> None:
+    """A local-authority member names a territory, a partner an organisation, and no one
+    else names either."""
+    problems = Problems()
+    if role is Role.LOCAL_AUTHORITY and not territory_slug:
+        problems.add(
+            BadUserInput(
+                "Un compte de collectivité doit être rattaché à un territoire",
+                field="territory",
+                operator_message="a local-authority account needs --territory",
+            )
+        )
+    if role is not Role.LOCAL_AUTHORITY and territory_slug:
+        problems.add(
+            BadUserInput(
+                "Seul un compte de collectivité est rattaché à un territoire",
+                field="territory",
+                operator_message="only a local-authority account has a territory",
+            )
+        )
+    if role is Role.PARTNER and not organization_slug:
+        problems.add(
+            BadUserInput(
+                "Un compte partenaire doit être rattaché à une organisation",
+                field="organization",
+                operator_message="a partner account needs --organization",
+            )
+        )
+    if role is not Role.PARTNER and organization_slug:
+        problems.add(
+            BadUserInput(
+                "Seul un compte partenaire est rattaché à une organisation",
+                field="organization",
+                operator_message="only a partner account has an organisation",
+            )
+        )
+    problems.raise_any()
 
 
 def _email_taken() -> Conflict:
@@ -276,8 +316,12 @@ async def get_account_by_email(email: str) -> Account:
 # --- Tokens -----------------------------------------------------------------------------
 
 
-async def issue_token(account: Account, *, ttl: timedelta = DEFAULT_TOKEN_TTL) -> str:
-    """Store a new bearer token for ``account`` and return its secret (shown once)."""
+async def issue_token(
+    account: Account, *, ttl: timedelta = DEFAULT_TOKEN_TTL, by: Viewer | None = None
+) -> str:
+    """Store a new bearer token for ``account`` and return its secret (shown once). A
+    token issued ``by`` an operator (``tec token create``) is recorded in the audit log;
+    one issued at sign-in is not."""
     if ttl <= timedelta(0) or ttl > MAX_TOKEN_TTL:
         raise BadUserInput(
             "Durée de validité invalide (1 seconde à 366 jours)",
@@ -285,9 +329,20 @@ async def issue_token(account: Account, *, ttl: timedelta = DEFAULT_TOKEN_TTL) -
             operator_message="invalid lifetime (1 second to 366 days)",
         )
     secret = TOKEN_PREFIX + secrets.token_urlsafe(32)
-    await AccessToken.create(
-        account=account, token_hash=secret_digest(secret), expires_at=_now() + ttl
-    )
+    async with in_transaction():
+        token = await AccessToken.create(
+            account=account, token_hash=secret_digest(secret), expires_at=_now() + ttl
+        )
+        if by is not None:
+            await record(
+                by,
+                "account.issue_token",
+                account,
+                changes={
+                    "token": [None, token.id],
+                    "expires_at": [None, token.expires_at.isoformat()],
+                },
+            )
     return secret
 
 
@@ -368,36 +423,53 @@ def parse_scopes(scopes: Iterable[str]) -> frozenset[str]:
 
 
 async def create_api_key(
-    organization_slug: str, *, scopes: Iterable[str], name: str = ""
+    organization_slug: str, *, scopes: Iterable[str], name: str = "", by: Viewer | None = None
 ) -> tuple[ApiKey, str]:
-    """Create an API key for an organisation and return it with its secret (shown once).
+    """Create an API key for an organisation and return it with its secret (shown once);
+    the audit log records it under ``by`` (the operator).
 
     The key's ``prefix`` (the first 8 characters after ``tec_k_``) identifies it in
     listings and for revocation."""
-    scope_set = parse_scopes(scopes)
+    problems = Problems()
+    scope_set = problems.check(partial(parse_scopes, scopes))
     name = name.strip()
     if len(name) > 200:
-        raise BadUserInput(
-            "Nom trop long (200 caractères au plus)",
-            field="name",
-            operator_message="the name may have at most 200 characters",
+        problems.add(
+            BadUserInput(
+                "Nom trop long (200 caractères au plus)",
+                field="name",
+                operator_message="the name may have at most 200 characters",
+            )
         )
     organization = await Organization.filter(slug=organization_slug).first()
     if organization is None:
-        raise _unknown_organization(organization_slug)
+        problems.add(_unknown_organization(organization_slug))
+    problems.raise_any()
+    assert scope_set is not None
     for _ in range(5):
         random_part = secrets.token_urlsafe(32)
         prefix = random_part[:API_KEY_PREFIX_LENGTH]
         if await ApiKey.filter(prefix=prefix).exists():
             continue
         secret = API_KEY_PREFIX + random_part
-        key = await ApiKey.create(
-            organization=organization,
-            name=name,
-            prefix=prefix,
-            key_hash=secret_digest(secret),
-            scopes=",".join(sorted(scope_set)),
-        )
+        async with in_transaction():
+            key = await ApiKey.create(
+                organization=organization,
+                name=name,
+                prefix=prefix,
+                key_hash=secret_digest(secret),
+                scopes=",".join(sorted(scope_set)),
+            )
+            await record(
+                by,
+                "apikey.create",
+                key,
+                changes={
+                    "prefix": [None, prefix],
+                    "organization": [None, organization_slug],
+                    "scopes": [None, key.scopes],
+                },
+            )
         return key, secret
     raise Conflict("Impossible de générer une clé unique, réessayer")  # pragma: no cover
 
@@ -407,10 +479,11 @@ def api_key_prefix(secret: str) -> str:
     return secret.removeprefix(API_KEY_PREFIX)[:API_KEY_PREFIX_LENGTH]
 
 
-async def revoke_api_key(key_or_prefix: str) -> ApiKey:
+async def revoke_api_key(key_or_prefix: str, *, by: Viewer | None = None) -> ApiKey:
     """Revoke a key given whole (``tec_k_…``) or by its prefix, the 8 characters after
     ``tec_k_`` (``tec_k_`` in front of them is accepted too); idempotent. A whole key must
-    be the stored one, not only share its prefix. :class:`NotFound` if no key matches."""
+    be the stored one, not only share its prefix. :class:`NotFound` if no key matches.
+    The audit log records the revocation under ``by`` (the operator)."""
     random_part = key_or_prefix.strip().removeprefix(API_KEY_PREFIX)
     if len(random_part) < API_KEY_PREFIX_LENGTH:
         raise BadUserInput(
@@ -421,8 +494,15 @@ async def revoke_api_key(key_or_prefix: str) -> ApiKey:
     if key is None or (whole and key.key_hash != secret_digest(API_KEY_PREFIX + random_part)):
         raise NotFound("Aucune clé ne correspond", field="key")
     if key.revoked_at is None:
-        key.revoked_at = _now()
-        await key.save(update_fields=["revoked_at", "updated_at"])
+        async with in_transaction():
+            key.revoked_at = _now()
+            await key.save(update_fields=["revoked_at", "updated_at"])
+            await record(
+                by,
+                "apikey.revoke",
+                key,
+                changes={"revoked_at": [None, key.revoked_at.isoformat()]},
+            )
     return key
 
 
@@ -473,6 +553,11 @@ async def resolve_bearer(secret: str, *, now: datetime | None = None) -> Viewer:
 
 async def get_accounts_by_ids(ids: Iterable[int]) -> dict[int, Account]:
     return {a.id: a for a in await Account.filter(id__in=list(ids))}
+
+
+async def get_api_key_prefixes_by_ids(ids: Iterable[int]) -> dict[int, str]:
+    """The prefix of each API key among ``ids`` (what names a key in listings)."""
+    return dict(await ApiKey.filter(id__in=list(ids)).values_list("id", "prefix"))
 
 
 async def get_readable_accounts_by_ids(viewer: Viewer, ids: Iterable[int]) -> dict[int, Account]:

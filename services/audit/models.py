@@ -15,6 +15,8 @@ class AuditEntry(models.Model):
         "models.ApiKey", related_name="audit_entries", null=True, on_delete=fields.SET_NULL
     )
     actor_role = fields.CharField(max_length=20)
+    # Who ran the operators' command `tec`, e.g. "tec (alice@host)"; null for the API.
+    actor_name = fields.CharField(max_length=200, null=True)
     # e.g. "resource.update", "resource.publish", "territory.delete"
     action = fields.CharField(max_length=60, db_index=True)
     entity_type = fields.CharField(max_length=40)

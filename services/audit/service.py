@@ -50,11 +50,13 @@ async def record(
 ) -> None:
     """Append an entry; call it inside the transaction of the write it describes.
 
-    ``viewer`` is None for the platform's own scheduled work (recorded as ``SYSTEM``)."""
+    ``viewer`` is None for the platform's own scheduled work (recorded as ``SYSTEM``); an
+    operator's viewer (the ``tec`` command) leaves their name (:attr:`Viewer.operator`)."""
     await AuditEntry.create(
         actor_account_id=viewer.account_id if viewer else None,
         actor_api_key_id=viewer.api_key_id if viewer else None,
         actor_role=viewer.role.value if viewer else "SYSTEM",
+        actor_name=viewer.operator[:200] if viewer and viewer.operator else None,
         action=action,
         entity_type=type(entity).__name__,
         entity_id=entity.pk,

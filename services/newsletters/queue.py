@@ -18,11 +18,13 @@ from tortoise import connections
 from tortoise.expressions import F
 from tortoise.transactions import in_transaction
 
+from services.audit.service import record
 from services.editing import now
 from services.errors import Conflict
 from services.newsletters.models import Delivery, DeliveryStatus, IssueStatus, NewsletterIssue
 from services.subscribers.models import Subscriber, SubscriberStatus
 from services.subscribers.service import Segment, mark_bounced
+from services.viewer import Viewer
 
 _OPEN = (DeliveryStatus.PENDING.value, DeliveryStatus.SENDING.value)
 
@@ -53,11 +55,13 @@ def _params(sql: str) -> str:
 
 
 async def freeze_and_enqueue(
-    issue_id: int, *, subject: str, html: str, text: str
+    issue_id: int, *, subject: str, html: str, text: str, by: Viewer | None = None
 ) -> tuple[NewsletterIssue, int]:
     """Freeze the composed content and queue one message per confirmed subscriber of the
     segment, in one transaction and one INSERT … SELECT (memory does not grow with the
-    number of subscribers). An issue already sending is left as it is (resuming)."""
+    number of subscribers). An issue already sending is left as it is (resuming). The
+    audit log records the start under ``by``: the operator of ``tec newsletter send``, or
+    None for the platform (a scheduled issue)."""
     async with in_transaction() as conn:
         issue = await NewsletterIssue.filter(id=issue_id).select_for_update().first()
         if issue is None:
@@ -66,7 +70,7 @@ async def freeze_and_enqueue(
             return issue, await Delivery.filter(issue_id=issue_id).count()
         if issue.status not in (IssueStatus.DRAFT, IssueStatus.SCHEDULED):
             raise Conflict(f"Ce numéro a déjà été envoyé ou annulé ({issue.status.value}).")
-        at = now()
+        at, before = now(), issue.status.value
         from services.newsletters.service import segment_of
 
         select_sql, select_values = _segment_sql(segment_of(issue))
@@ -89,6 +93,12 @@ async def freeze_and_enqueue(
         )
         await issue.refresh_from_db()
         count = await Delivery.filter(issue_id=issue_id).count()
+        await record(
+            by,
+            "newsletter.send",
+            issue,
+            changes={"status": [before, IssueStatus.SENDING.value], "recipients": [None, count]},
+        )
     return issue, count
 
 

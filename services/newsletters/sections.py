@@ -12,9 +12,10 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import asdict, dataclass, replace
+from functools import partial
 from typing import Any
 
-from services.errors import BadUserInput
+from services.errors import BadUserInput, Problems
 from services.newsletters.models import SectionKind
 from services.validation import clean_text
 
@@ -105,31 +106,48 @@ def _unique(sections: Iterable[Section]) -> None:
         seen.add(section.kind)
 
 
+# The GraphQL names of the text fields of a section (NewsletterSectionInput).
+_INPUT_NAMES = {
+    "title": "title",
+    "body": "body",
+    "cta": "callToAction",
+    "item_cta": "itemCallToAction",
+}
+
+
 def clean_issue_sections(sections: Sequence[Section]) -> list[dict[str, Any]]:
     """What an issue stores: each kind once, the required sections present, wording
-    within bounds. Refused with BAD_USER_INPUT otherwise (nothing is stored)."""
-    _unique(sections)
+    within bounds. Refused with BAD_USER_INPUT otherwise (nothing is stored), every
+    problem at once; a section's wording is named by its place (``sections.2.title``)."""
+    problems = Problems()
+    problems.check(lambda: _unique(sections))
     missing = REQUIRED - {s.kind for s in sections}
     if missing:
         names = ", ".join(sorted(k.value for k in missing))
-        raise BadUserInput(
-            f"Section obligatoire absente : {names} (désabonnement, adresse postale).",
-            field="sections",
+        problems.add(
+            BadUserInput(
+                f"Section obligatoire absente : {names} (désabonnement, adresse postale).",
+                field="sections",
+            )
         )
     cleaned = []
-    for section in sections:
+    for index, section in enumerate(sections):
         values = {}
         for name in TEXT_FIELDS:
             value = getattr(section, name)
             if value:
-                value = clean_text(
-                    value.replace("\r\n", "\n"),
-                    field=name,
-                    max_length=_MAX[name],
-                    required=False,
+                value = problems.check(
+                    partial(
+                        clean_text,
+                        value.replace("\r\n", "\n"),
+                        field=f"sections.{index}.{_INPUT_NAMES[name]}",
+                        max_length=_MAX[name],
+                        required=False,
+                    )
                 )
             values[name] = value
         cleaned.append(replace(section, **values).stored())
+    problems.raise_any()
     return cleaned
 
 

@@ -9,14 +9,14 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from services.concepts.models import Concept
 from services.content import ContentStatus
 from services.editing import check_version, now, write_transaction
-from services.errors import BadUserInput, Conflict, NotFound
+from services.errors import BadUserInput, Conflict, NotFound, Problems
 from services.labels import month_label
 from services.newsletters.models import (
     IssueItem,
@@ -31,7 +31,7 @@ from services.policy import authorize, is_allowed
 from services.subscribers.models import SubscriberAudience
 from services.subscribers.service import Segment
 from services.themes.models import Theme
-from services.validation import clean_slug, clean_text, require_aware, unique_slug
+from services.validation import TITLE_MAX, clean_slug, clean_text, require_aware, unique_slug
 from services.viewer import Viewer
 
 SUBJECT_MAX = 200
@@ -130,38 +130,53 @@ async def themes_of(month: dt.date) -> tuple[Theme | None, Concept | None]:
     return theme, concept
 
 
-async def _clean(changes: IssueChanges) -> dict[str, Any]:
+async def _clean(changes: IssueChanges, *, title_is_subject: bool = False) -> dict[str, Any]:
+    """The values of ``changes``, every field checked before any is refused.
+    ``title_is_subject``: the subject is the title (none given), so the title must be fit
+    for a mail header too."""
+    problems = Problems()
     values: dict[str, Any] = {}
     if changes.title is not None:
-        values["title"] = clean_text(changes.title, field="title", max_length=300)
+        title = changes.title
+        if title_is_subject:
+            values["title"] = problems.check(lambda: clean_header_text(title, field="title"))
+        else:
+            values["title"] = problems.check(
+                lambda: clean_text(title, field="title", max_length=TITLE_MAX)
+            )
     if changes.subject is not None:
-        values["subject"] = clean_header_text(changes.subject, field="subject")
+        subject = changes.subject
+        values["subject"] = problems.check(lambda: clean_header_text(subject, field="subject"))
     if changes.introduction is not None:
-        values["introduction"] = clean_text(
-            _multiline(changes.introduction),
-            field="introduction",
-            max_length=INTRODUCTION_MAX,
-            required=False,
+        introduction = changes.introduction
+        values["introduction"] = problems.check(
+            lambda: clean_text(
+                _multiline(introduction),
+                field="introduction",
+                max_length=INTRODUCTION_MAX,
+                required=False,
+            )
         )
     if changes.variables is not None:
-        if not isinstance(changes.variables, dict):
-            raise BadUserInput("« variables » doit être un objet JSON.", field="variables")
-        values["variables"] = changes.variables
+        if isinstance(changes.variables, dict):
+            values["variables"] = changes.variables
+        else:
+            problems.add(BadUserInput("« variables » doit être un objet JSON.", field="variables"))
     if changes.segment_audiences is not None:
-        for audience in changes.segment_audiences:
-            if audience not in SubscriberAudience.__members__:
-                raise BadUserInput(f"Public inconnu : « {audience} ».", field="segment")
+        unknown = [a for a in changes.segment_audiences if a not in SubscriberAudience.__members__]
+        if unknown:
+            problems.add(BadUserInput(f"Public inconnu : « {unknown[0]} ».", field="audiences"))
         values["segment_audiences"] = sorted(set(changes.segment_audiences))
     if changes.segment_themes is not None:
         wanted = sorted(set(changes.segment_themes))
-        found = await Theme.filter(id__in=wanted).count()
-        if found != len(wanted):
-            raise BadUserInput("Le segment désigne un thème inexistant.", field="segment")
+        if await Theme.filter(id__in=wanted).count() != len(wanted):
+            problems.add(BadUserInput("Le segment désigne un thème inexistant.", field="themes"))
         values["segment_themes"] = wanted
     if changes.template_id is not None:
         if not await NewsletterTemplate.filter(id=changes.template_id).exists():
-            raise BadUserInput("Gabarit introuvable.", field="template")
+            problems.add(BadUserInput("Gabarit introuvable.", field="template"))
         values["template_id"] = changes.template_id
+    problems.raise_any()
     return values
 
 
@@ -188,15 +203,11 @@ async def create_issue(
     present = now()
     month = (month or present.astimezone(PARIS).date()).replace(day=1)
     theme, concept = await themes_of(month)
-    values = await _clean(
-        IssueChanges(
-            **{
-                **(changes.__dict__ if changes else {}),
-                "title": title,
-                "subject": subject if subject is not None else title,
-            }
-        )
-    )
+    given = replace(changes or IssueChanges(), title=title)
+    if subject is not None:
+        given.subject = subject
+    values = await _clean(given, title_is_subject=given.subject is None)
+    values.setdefault("subject", values["title"])
     values.setdefault("variables", default_variables(month, theme, concept, since=present))
     values["month"] = month
     async with write_transaction():
@@ -399,22 +410,27 @@ async def add_item(
     """Put an item (any node: resource, event, concept…) in a section, after the others;
     ``cta``: the wording of its link (None: the section's; empty: no link)."""
     authorize(viewer, "newsletter.compose")
-    _section(section)
-    node_id = clean_text(node_id, field="item", max_length=120)
+    problems = Problems()
+    problems.check(lambda: _section(section))
+    item = problems.check(lambda: clean_text(node_id, field="item", max_length=120))
+    wording = cta
     if cta is not None:
-        cta = clean_text(cta, field="callToAction", max_length=200, required=False)
+        wording = problems.check(
+            lambda: clean_text(cta, field="callToAction", max_length=200, required=False)
+        )
+    problems.raise_any()
     async with write_transaction():
         issue = await _editable(issue_id, None)
         last = await IssueItem.filter(issue_id=issue_id, section=section).order_by("-position")
         position = (last[0].position + 1) if last else 1
         await IssueItem.update_or_create(
-            defaults={"position": position, "pinned": pinned, "removed": False, "cta": cta},
+            defaults={"position": position, "pinned": pinned, "removed": False, "cta": wording},
             issue_id=issue_id,
             section=section,
-            node_id=node_id,
+            node_id=item,
         )
         issue = await _bump(issue, {})
-        await _audit(viewer, "newsletter.item_add", issue, item=node_id)
+        await _audit(viewer, "newsletter.item_add", issue, item=item)
     return issue
 
 
@@ -461,9 +477,11 @@ async def reorder_items(
 ) -> NewsletterIssue:
     """Put these items first in a section, in this order (the others follow)."""
     authorize(viewer, "newsletter.compose")
-    _section(section)
+    problems = Problems()
+    problems.check(lambda: _section(section))
     if len(set(node_ids)) != len(node_ids):
-        raise BadUserInput("Un élément apparaît deux fois.", field="items")
+        problems.add(BadUserInput("Un élément apparaît deux fois.", field="items"))
+    problems.raise_any()
     async with write_transaction():
         issue = await _editable(issue_id, None)
         for position, node_id in enumerate(node_ids, start=1):
@@ -542,13 +560,20 @@ async def create_template(
     mjml: str,
     text: str = "",
     sections: dict[str, str] | list[dict[str, Any]] | None = None,
+    problems: Problems | None = None,
 ) -> NewsletterTemplate:
     """Store a template (a GraphQL document, MJML markup, optional text version, its
     sections: a list in their default order, or the older mapping of kinds to item
-    paths); the GraphQL layer checks that it composes before calling this."""
+    paths). The GraphQL layer checks that it composes before calling this: ``problems``
+    holds what it refused, reported with the refusals of the name and sections."""
     authorize(viewer, "newsletter.compose")
-    name = clean_text(name, field="name", max_length=200)
-    declared_sections(sections)  # refuses unknown kinds, kinds given twice, bad fields
+    problems = problems or Problems()
+    cleaned = problems.check(lambda: clean_text(name, field="name", max_length=200))
+    # Refuses unknown kinds, kinds given twice, bad fields.
+    problems.check(lambda: declared_sections(sections))
+    problems.raise_any()
+    assert cleaned is not None
+    name = cleaned
     async with write_transaction():
         template = await NewsletterTemplate.create(
             slug=await unique_slug(NewsletterTemplate, name),

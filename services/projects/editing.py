@@ -15,9 +15,10 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import partial
 
 from services.editing import check_exist, note_change, now, replace_links, write_transaction
-from services.errors import BadUserInput, Forbidden, NotFound
+from services.errors import BadUserInput, Forbidden, NotFound, Problems
 from services.fields import Link
 from services.organizations.models import Organization
 from services.policy import authorize
@@ -84,7 +85,7 @@ def _add_months(day: dt.date, months: int) -> dt.date:
 
 
 def check_duration(starts_on: dt.date | None, ends_on: dt.date | None) -> None:
-    """The accompaniment lasts 6 to 12 months."""
+    """The accompaniment lasts 6 to 12 months (unchecked while a date is unknown)."""
     if starts_on is None or ends_on is None:
         return
     if not _add_months(starts_on, MIN_MONTHS) <= ends_on <= _add_months(starts_on, MAX_MONTHS):
@@ -111,45 +112,69 @@ class ProjectChanges:
     resource_ids: Sequence[int] | None = None
 
 
+async def _clean(
+    changes: ProjectChanges, *, creating: bool, dates: tuple[dt.date | None, dt.date | None]
+) -> tuple[dict[str, object], dict[str, list[int]]]:
+    """The checked values of ``changes`` (title, summary, theme, dates) and its links
+    (providers, resources), every field checked before any is refused. ``dates``: the
+    start and end the project will have, for the duration rule."""
+    problems = Problems()
+    values: dict[str, object] = {}
+    if changes.title is not None or creating:
+        title = changes.title or ""
+        values["title"] = problems.check(
+            lambda: clean_text(title, field="title", max_length=TITLE_MAX)
+        )
+    if changes.summary is not None or creating:
+        summary = changes.summary or ""
+        values["summary"] = problems.check(
+            lambda: clean_text(summary, field="summary", max_length=SUMMARY_MAX, required=False)
+        )
+    if creating:
+        if changes.theme_id is None or not await Theme.filter(id=changes.theme_id).exists():
+            problems.add(BadUserInput("Thématique inconnue.", field="theme"))
+        values["theme_id"] = changes.theme_id
+    problems.check(lambda: check_duration(*dates))
+    links: dict[str, list[int]] = {}
+    for name, model, ids in (
+        ("providers", Organization, changes.provider_ids),
+        ("resources", Resource, changes.resource_ids),
+    ):
+        if ids is not None:
+            found = await problems.check_async(partial(check_exist, model, ids, field=name))
+            if found is not None:
+                links[name] = found
+    problems.raise_any()
+    return values, links
+
+
 async def create_shared_project(viewer: Viewer, *, changes: ProjectChanges) -> SharedProject:
     """A draft project on a theme (a closed round creates one for its winner too)."""
     authorize(viewer, "project.create")
-    title = clean_text(changes.title or "", field="title", max_length=TITLE_MAX)
-    if changes.theme_id is None or not await Theme.filter(id=changes.theme_id).exists():
-        raise BadUserInput("Thématique inconnue.", field="theme")
-    check_duration(changes.starts_on, changes.ends_on)
+    values, links = await _clean(changes, creating=True, dates=(changes.starts_on, changes.ends_on))
     async with write_transaction():
         project = await SharedProject.create(
-            slug=await unique_slug(SharedProject, title),
-            title=title,
-            summary=clean_text(
-                changes.summary or "", field="summary", max_length=SUMMARY_MAX, required=False
-            ),
-            theme_id=changes.theme_id,
+            slug=await unique_slug(SharedProject, str(values["title"])),
             starts_on=changes.starts_on,
             ends_on=changes.ends_on,
+            **values,
         )
-        await _links(project, changes)
-        await note_change(viewer, "project.create", project, {"title": [None, title]})
+        await _links(project, links)
+        await note_change(viewer, "project.create", project, {"title": [None, values["title"]]})
     return project
 
 
-async def _links(project: SharedProject, changes: ProjectChanges) -> dict[str, list[object]]:
+async def _links(project: SharedProject, links: dict[str, list[int]]) -> dict[str, list[object]]:
+    """Replace the project's providers and resources given in ``links`` (checked ids)."""
     changed: dict[str, list[object]] = {}
-    if changes.provider_ids is not None:
-        ids = await check_exist(Organization, changes.provider_ids, field="providers")
-        before = await replace_links(
-            Link(ProjectProvider, "project_id", "organization_id"), project.id, ids
-        )
-        if before is not None:
-            changed["providers"] = [before, sorted(ids)]
-    if changes.resource_ids is not None:
-        ids = await check_exist(Resource, changes.resource_ids, field="resources")
-        before = await replace_links(
-            Link(ProjectResource, "project_id", "resource_id"), project.id, ids
-        )
-        if before is not None:
-            changed["resources"] = [before, sorted(ids)]
+    for name, link in (
+        ("providers", Link(ProjectProvider, "project_id", "organization_id")),
+        ("resources", Link(ProjectResource, "project_id", "resource_id")),
+    ):
+        if name in links:
+            before = await replace_links(link, project.id, links[name])
+            if before is not None:
+                changed[name] = [before, sorted(links[name])]
     return changed
 
 
@@ -160,21 +185,15 @@ async def update_shared_project(
     authorize(viewer, "project.update")
     async with write_transaction():
         project = await _locked_project(project_id)
-        diff: dict[str, list[object]] = {}
-        if changes.title is not None:
-            title = clean_text(changes.title, field="title", max_length=TITLE_MAX)
-            diff["title"], project.title = [project.title, title], title
-        if changes.summary is not None:
-            summary = clean_text(
-                changes.summary, field="summary", max_length=SUMMARY_MAX, required=False
-            )
-            diff["summary"], project.summary = [project.summary, summary], summary
         starts = changes.starts_on or project.starts_on
         ends = changes.ends_on or project.ends_on
-        check_duration(starts, ends)
-        project.starts_on, project.ends_on = starts, ends
+        values, links = await _clean(changes, creating=False, dates=(starts, ends))
+        diff: dict[str, list[object]] = {
+            name: [getattr(project, name), value] for name, value in values.items()
+        }
+        project.update_from_dict({**values, "starts_on": starts, "ends_on": ends})
         await project.save()
-        diff.update(await _links(project, changes))
+        diff.update(await _links(project, links))
         await note_change(viewer, "project.update", project, diff)
     return project
 
@@ -431,14 +450,21 @@ async def update_membership(
                 "Seuls les membres de cette collectivité (ou les éditeurs) "
                 "modifient son plan d'action."
             )
-        diff: dict[str, list[object]] = {}
-        if action_plan is not None:
-            value = clean_rich_text(action_plan, field="actionPlan", max_length=BODY_MAX)
-            diff["action_plan"], membership.action_plan = [membership.action_plan, value], value
-        if diagnostic_notes is not None:
-            value = clean_rich_text(diagnostic_notes, field="diagnosticNotes", max_length=BODY_MAX)
-            diff["diagnostic_notes"] = [membership.diagnostic_notes, value]
-            membership.diagnostic_notes = value
+        problems = Problems()
+        given = {
+            ("action_plan", "actionPlan"): action_plan,
+            ("diagnostic_notes", "diagnosticNotes"): diagnostic_notes,
+        }
+        values = {
+            name: problems.check(partial(clean_rich_text, value, field=field, max_length=BODY_MAX))
+            for (name, field), value in given.items()
+            if value is not None
+        }
+        problems.raise_any()
+        diff: dict[str, list[object]] = {
+            name: [getattr(membership, name), value] for name, value in values.items()
+        }
+        membership.update_from_dict(values)
         await membership.save()
         await note_change(viewer, "membership.update", membership, diff)
     return membership
@@ -449,8 +475,11 @@ async def publish_project_news(
 ) -> ProjectNews:
     """A news item on a project's page."""
     authorize(viewer, "project.publish_news")
-    title = clean_text(title, field="title", max_length=TITLE_MAX)
-    body = clean_rich_text(body, field="body")
+    problems = Problems()
+    cleaned_title = problems.check(partial(clean_text, title, field="title", max_length=TITLE_MAX))
+    cleaned_body = problems.check(partial(clean_rich_text, body, field="body"))
+    problems.raise_any()
+    title, body = str(cleaned_title), str(cleaned_body)
     async with write_transaction():
         project = await _locked_project(project_id)
         news = await ProjectNews.create(

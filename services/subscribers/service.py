@@ -15,6 +15,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import partial
 from typing import Any
 
 from tortoise.exceptions import IntegrityError
@@ -24,7 +25,7 @@ from tortoise.transactions import in_transaction
 from services.accounts.service import normalize_email
 from services.audit.service import record
 from services.editing import check_exist, now, write_transaction
-from services.errors import BadUserInput, NotFound
+from services.errors import BadUserInput, NotFound, Problems
 from services.pagination import Ordering, Page, PageRequest, SortKey, paginate
 from services.policy import authorize, is_allowed
 from services.settings import Settings
@@ -125,10 +126,19 @@ async def subscribe(
     is: the details wait in a request that its own confirmation link applies. Nothing is
     to be sent to an address confirmed already, nor beyond ``throttle``; callers answer
     the same in every case, so the answer does not tell whether the address was known."""
-    address = normalize_email(email)
-    name = clean_name(name)
-    source = clean_text(consent.source or "", field="source", max_length=200, required=False)
-    themes = await check_exist(Theme, theme_ids, field="themes")
+    problems = Problems()
+    checked_address = problems.check(partial(normalize_email, email))
+    checked_name = problems.check(partial(clean_name, name))
+    checked_source = problems.check(
+        partial(clean_text, consent.source or "", field="source", max_length=200, required=False)
+    )
+    checked_themes = await problems.check_async(
+        partial(check_exist, Theme, theme_ids, field="themes")
+    )
+    problems.raise_any()
+    assert checked_address is not None and checked_themes is not None
+    address, name, source = checked_address, str(checked_name), str(checked_source)
+    themes = checked_themes
     at = at or now()
     details: dict[str, Any] = {
         "name": name,
@@ -369,14 +379,22 @@ async def update_preferences(
     theme_ids: Sequence[int] | None = None,
     name: str | None = None,
 ) -> Subscriber:
-    """Change what a subscriber follows (omitted arguments are left as they are)."""
-    found = await _by_token(keys, token, signing.MANAGE)
-    themes = await check_exist(Theme, theme_ids, field="themes") if theme_ids is not None else None
+    """Change what a subscriber follows (omitted arguments are left as they are). A bad
+    link and bad preferences are refused together."""
+    problems = Problems()
+    subscriber = await problems.check_async(partial(_by_token, keys, token, signing.MANAGE))
+    themes = None
+    if theme_ids is not None:
+        themes = await problems.check_async(partial(check_exist, Theme, theme_ids, field="themes"))
+    cleaned_name = problems.check(partial(clean_name, name)) if name is not None else None
+    problems.raise_any()
+    assert subscriber is not None
+    found = subscriber
     async with write_transaction():
         if audience is not None:
             found.audience = audience
-        if name is not None:
-            found.name = clean_name(name)
+        if cleaned_name is not None:
+            found.name = cleaned_name
         await found.save()
         if themes is not None:
             await _replace_themes(found.id, themes)

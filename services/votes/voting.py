@@ -288,13 +288,16 @@ async def close_voting_round(viewer: Viewer, round_id: int) -> VotingRound:
     return await _close(viewer, round_id, now())
 
 
-async def close_due_rounds(*, at: dt.datetime | None = None) -> list[VotingRound]:
-    """Close every round whose closing date has passed (the scheduler's tick)."""
+async def close_due_rounds(
+    *, at: dt.datetime | None = None, by: Viewer | None = None
+) -> list[VotingRound]:
+    """Close every round whose closing date has passed (the scheduler's tick); the audit
+    log records each closing under ``by`` (the operator who ran it; None: the platform)."""
     at = at or now()
     due = await VotingRound.filter(closed_at__isnull=True, closes_at__lte=at).values_list(
         "id", flat=True
     )
-    return [await _close(None, round_id, at) for round_id in due]
+    return [await _close(by, round_id, at) for round_id in due]
 
 
 async def list_votes(viewer: Viewer, round_ids: Sequence[int]) -> dict[int, list[Vote]]:

@@ -128,8 +128,16 @@ async def create_endpoint(
 ) -> tuple[WebhookEndpoint, str]:
     """Register an endpoint; returns it and its secret (shown this once)."""
     authorize(viewer, "webhook.manage")
-    values = _clean(draft, creating=True, allow_private=allow_private)
-    owner = await _owner(viewer, organization_id)
+    # An unknown organisation is refused with the bad fields, not before them.
+    problems = Problems()
+    values = problems.check(lambda: _clean(draft, creating=True, allow_private=allow_private))
+    owner = None
+    try:
+        owner = await _owner(viewer, organization_id)
+    except NotFound as unknown:
+        problems.add(unknown)
+    problems.raise_any()
+    assert values is not None
     secret = generate_secret()
     async with write_transaction():
         count = await WebhookEndpoint.filter(organization_id=owner).count()

@@ -187,7 +187,7 @@ async def test_changes_are_in_the_audit_log_under_the_administrators_name(gql, p
         {"id": account_id},
         headers=principals["ADMIN"],
     )
-    entries = log["auditLog"]["nodes"]
+    *entries, created = log["auditLog"]["nodes"]
     assert [e["action"] for e in entries] == [
         "account.revoke_tokens",
         "account.reactivate",
@@ -196,6 +196,8 @@ async def test_changes_are_in_the_audit_log_under_the_administrators_name(gql, p
     assert {e["actor"]["displayName"] for e in entries} == {"ADMIN"}
     assert {e["actor"]["email"] for e in entries} == {"admin@principals.test"}
     assert entries[-1]["changes"] == {"is_active": [True, False], "active_tokens": [1, 0]}
+    # The account itself was made by the test's set-up, not by an administrator.
+    assert (created["action"], created["actorRole"]) == ("account.create", "SYSTEM")
 
 
 async def test_a_reset_link_is_mailed_and_its_page_sets_the_password_once(site, smtp, principals):

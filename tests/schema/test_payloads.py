@@ -105,6 +105,12 @@ def test_field_paths_name_arguments_and_input_fields_in_camel_case():
     mixed = {"project": "", "role": next(iter(MembershipRoleEnum)), "items": ["a"]}
     assert field_path("project", mixed) == ["project"]
     assert field_path("membership", mixed) == ["membership"]
+    # A place inside a list argument: its index, then the field of the entry.
+    assert field_path("sections.2.call_to_action", {"id": "", "sections": []}) == [
+        "sections",
+        "2",
+        "callToAction",
+    ]
 
 
 CREATE_THEME = f"""mutation($input: ThemeCreateInput!) {{

@@ -74,6 +74,7 @@ async def test_deactivation_and_reactivation_are_audited_with_the_actor(database
     await admin.reactivate_account(chief, person.id)
     entries = await _entries(person)
     assert [(e.action, e.actor_account_id, e.changes) for e in entries] == [
+        ("account.create", None, {"email": [None, person.email], "role": [None, "EDITOR"]}),
         (
             "account.deactivate",
             chief_account.id,
