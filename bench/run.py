@@ -1,16 +1,24 @@
 """The portal benchmark: ``make bench`` (or ``python -m bench.run``).
 
+Each backend runs in a process of its own (``python -m bench.run --backend sqlite``, then
+``--backend postgres``), so that nothing one database prepared lives on into the other.
+For each:
+
 1. Builds the deterministic dataset (10,000 resources; ``bench/dataset.py``) on SQLite in
    ``var/bench/``, and on PostgreSQL when ``TEC_BENCH_DATABASE_URL`` is set (that
    database is WIPED: give it a database of its own).
 2. Starts the gateway with uvicorn, one process, and the hand-written reference endpoint
-   (``bench/handwritten.py``) beside it, each in its own process.
+   (``bench/handwritten.py``) beside it, each in its own process; on PostgreSQL also
+   PostGraphile 5 (``bench/postgraphile/``) when Node and npm are there.
 3. Drives them from another process with wrk (Debian: ``apt-get install -y wrk``; the
    Makefile installs it when it can) at 16 connections, or with ``bench/load.py`` when wrk
    is missing, and prints requests/s, p50 and p99 for: the portal query (response cache on,
-   then off), a resource page, a search, a mutation, the hand-written portal endpoint, and
-   the ratios gateway / hand-written. Each configuration runs ``--repeat`` times (2):
-   the machine is shared, numbers are noisy.
+   then off), a resource page, a search, a mutation, the hand-written portal endpoint,
+   PostGraphile's portal, and the ratios gateway / hand-written and gateway / PostGraphile.
+   Each configuration runs ``--repeat`` times (2): the machine is shared, numbers are noisy.
+
+``--tiny`` runs every step on 60 resources for a second each: a check that the benchmark
+works, not a measurement.
 """
 
 from __future__ import annotations
@@ -18,6 +26,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import datetime as dt
 import json
 import os
 import re
@@ -33,7 +42,7 @@ from pathlib import Path
 
 import httpx
 
-from bench import queries
+from bench import postgraphile, queries
 from bench.dataset import build
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -288,7 +297,7 @@ def _prepare(url: str, resources: int) -> None:
 
 
 def bench_backend(label: str, url: str, args: argparse.Namespace) -> list[Scenario]:
-    print(f"\n== {label}: {url}")
+    print(f"\n== {label}: {url}", flush=True)
     _prepare(url, args.resources)
     workdir = ROOT / "var" / "bench" / label
     shutil.rmtree(workdir / "search", ignore_errors=True)
@@ -310,6 +319,7 @@ def bench_backend(label: str, url: str, args: argparse.Namespace) -> list[Scenar
         name: Scenario(name)
         for name in (
             "hand-written portal",
+            "PostGraphile portal",
             "portal, cache hit",
             "portal, cache off",
             "resource page, cache hit",
@@ -319,13 +329,14 @@ def bench_backend(label: str, url: str, args: argparse.Namespace) -> list[Scenar
         )
     }
     memory: list[float] = []
-    with _server(
-        "bench.handwritten:create_app", {"BENCH_DATABASE_URL": url}, "/portal", workdir
-    ) as (
-        reference,
-        _,
-    ):
+    with contextlib.ExitStack() as servers:
+        reference, _ = servers.enter_context(
+            _server("bench.handwritten:create_app", {"BENCH_DATABASE_URL": url}, "/portal", workdir)
+        )
         reference_answer = httpx.post(reference + "/portal").json()
+        graphile, graphile_body = _start_postgraphile(
+            label, url, args, workdir, servers, scenarios["PostGraphile portal"]
+        )
         for run in range(args.repeat):
             for cache in (True, False):
                 env = {**base_env, "TEC_CACHE_ENABLED": "true" if cache else "false"}
@@ -334,12 +345,18 @@ def bench_backend(label: str, url: str, args: argparse.Namespace) -> list[Scenar
                     answer = _check(gateway, portal)
                     if answer != reference_answer:
                         print("  warning: the gateway's portal JSON differs from the reference")
+                    if graphile and run == 0 and cache:
+                        _compare_postgraphile(answer, graphile, graphile_body, scenarios)
                     _check(gateway, page)
                     suffix = "cache hit" if cache else "cache off"
                     if cache:
                         scenarios["hand-written portal"].results.append(
                             _load(reference + "/portal", b"{}", args)
                         )
+                        if graphile and not scenarios["PostGraphile portal"].note:
+                            scenarios["PostGraphile portal"].results.append(
+                                _load(graphile + "/graphql", graphile_body, args)
+                            )
                     scenarios[f"portal, {suffix}"].results.append(_load(url_gql, portal, args))
                     scenarios[f"resource page, {suffix}"].results.append(_load(url_gql, page, args))
                     if cache:
@@ -362,6 +379,49 @@ def bench_backend(label: str, url: str, args: argparse.Namespace) -> list[Scenar
     return list(scenarios.values())
 
 
+def _start_postgraphile(
+    label: str,
+    url: str,
+    args: argparse.Namespace,
+    workdir: Path,
+    servers: contextlib.ExitStack,
+    scenario: Scenario,
+) -> tuple[str | None, bytes]:
+    """PostGraphile's base URL and portal request, or None (the reason in ``scenario``)."""
+    if label != "postgres":
+        scenario.note = "PostgreSQL only"
+        return None, b""
+    if not args.postgraphile:
+        scenario.note = "skipped (--no-postgraphile)"
+        return None, b""
+    node, message = postgraphile.install(ROOT / "var" / "bench" / "postgraphile")
+    if node is None:
+        scenario.note = f"skipped: {message}"
+        print(f"  PostGraphile {scenario.note}", flush=True)
+        return None, b""
+    print(f"  PostGraphile 5 on {message}", flush=True)
+    base, _ = servers.enter_context(
+        postgraphile.server(
+            node, ROOT / "var" / "bench" / "postgraphile", url, workdir / "postgraphile.log"
+        )
+    )
+    # One instant for the whole run: the dataset's times are fixed and all in the past.
+    return base, postgraphile.portal_body(dt.datetime.now(dt.UTC))
+
+
+def _compare_postgraphile(
+    gateway_answer: dict, base: str, body: bytes, scenarios: dict[str, Scenario]
+) -> None:
+    answer = httpx.post(
+        base + "/graphql", content=body, headers={"content-type": "application/json"}, timeout=60
+    ).json()
+    if postgraphile.same_content(gateway_answer, answer):
+        print("  PostGraphile answers the portal with the gateway's content", flush=True)
+        return
+    scenarios["PostGraphile portal"].note = "skipped: its portal content differs from the gateway's"
+    print(f"  warning: PostGraphile {scenarios['PostGraphile portal'].note}: {str(answer)[:600]}")
+
+
 def _global_id(type_name: str, pk: int) -> str:
     import base64
 
@@ -369,7 +429,9 @@ def _global_id(type_name: str, pk: int) -> str:
 
 
 def _report(label: str, scenarios: list[Scenario], memory: list[float]) -> None:
-    reference = scenarios[0].results
+    by_name = {s.name: s for s in scenarios}
+    reference = by_name["hand-written portal"].results
+    graphile = by_name["PostGraphile portal"].results
     print(f"\n{label}: requests/s, p50 / p99 in ms, per run; ratio = gateway / hand-written")
     for scenario in scenarios:
         if not scenario.results:
@@ -383,11 +445,16 @@ def _report(label: str, scenarios: list[Scenario], memory: list[float]) -> None:
             errors = f" {r.errors} errors" if r.errors else ""
             cells.append(f"{r.rps:8.0f}{ratio} {r.p50_ms:6.1f} / {r.p99_ms:6.1f}{errors}")
         print(f"  {scenario.name:<26} " + " | ".join(cells))
+    if graphile:
+        for name in ("portal, cache off", "portal, cache hit"):
+            runs = by_name[name].results
+            ratios = [f"{g.rps / p.rps:.2f}x" for g, p in zip(runs, graphile, strict=False)]
+            print(f"  gateway / PostGraphile, {name[8:]:<10} " + " | ".join(ratios))
     if memory:
         print(f"  peak RSS of the gateway process: {max(memory):.0f} MB")
 
 
-def main() -> None:
+def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(description="The portal benchmark (see bench/run.py).")
     parser.add_argument("--resources", type=int, default=10_000)
     parser.add_argument("--duration", type=float, default=10.0, help="seconds per measurement")
@@ -396,7 +463,43 @@ def main() -> None:
     parser.add_argument("--skip-sqlite", action="store_true", help="PostgreSQL only")
     parser.add_argument("--generator", choices=["auto", "wrk", "python"], default="auto")
     parser.add_argument("--sqlite-path", default=str(ROOT / "var" / "bench" / "bench.sqlite3"))
-    args = parser.parse_args()
+    parser.add_argument(
+        "--postgraphile",
+        action=argparse.BooleanOptionalAction,
+        default=True,
+        help="PostGraphile 5 beside the gateway on PostgreSQL (needs Node and npm)",
+    )
+    parser.add_argument(
+        "--tiny", action="store_true", help="60 resources, 1 s per step, 1 run: a smoke test"
+    )
+    parser.add_argument(
+        "--backend", choices=["sqlite", "postgres"], help="run this backend in this process"
+    )
+    return parser
+
+
+def _backend_command(args: argparse.Namespace, backend: str) -> list[str]:
+    return [
+        sys.executable,
+        "-m",
+        "bench.run",
+        f"--resources={args.resources}",
+        f"--duration={args.duration}",
+        f"--connections={args.connections}",
+        f"--repeat={args.repeat}",
+        f"--generator={args.generator}",
+        f"--sqlite-path={args.sqlite_path}",
+        "--postgraphile" if args.postgraphile else "--no-postgraphile",
+        f"--backend={backend}",
+    ]
+
+
+def main() -> None:
+    args = _parser().parse_args()
+    if args.tiny:
+        args.resources, args.repeat = 60, 1
+        args.duration = min(args.duration, 1.0)
+        args.connections = min(args.connections, 4)
     if args.generator == "auto":
         args.generator = "wrk" if shutil.which("wrk") else "python"
         if args.generator == "python":
@@ -404,18 +507,32 @@ def main() -> None:
                 "wrk not found (Debian: apt-get install -y wrk): falling back to bench/load.py, "
                 "a slower Python load generator; its numbers are lower than wrk's."
             )
-    args.duration = int(args.duration) if args.generator == "wrk" else args.duration
+    args.duration = max(1, int(args.duration)) if args.generator == "wrk" else args.duration
+    postgres = os.environ.get("TEC_BENCH_DATABASE_URL", "")
+    if args.backend is not None:
+        if args.backend == "sqlite":
+            bench_backend("sqlite", f"sqlite://{args.sqlite_path}", args)
+        else:
+            bench_backend("postgres", postgres, args)
+        return
     print(
         f"portal benchmark: {args.resources} resources, {args.connections} connections, "
-        f"{args.duration}s per measurement, {args.repeat} runs, load by {args.generator}"
+        f"{args.duration}s per measurement, {args.repeat} runs, load by {args.generator}",
+        flush=True,
     )
-    if not args.skip_sqlite:
-        bench_backend("sqlite", f"sqlite://{args.sqlite_path}", args)
-    postgres = os.environ.get("TEC_BENCH_DATABASE_URL", "")
+    backends = [] if args.skip_sqlite else ["sqlite"]
     if postgres:
-        bench_backend("postgres", postgres, args)
-    else:
+        backends.append("postgres")
+    failed = []
+    for backend in backends:
+        # A process per backend: Tortoise and the gateway's caches of SQL belong to the
+        # database they were made for.
+        if subprocess.run(_backend_command(args, backend), cwd=ROOT, check=False).returncode:
+            failed.append(backend)
+    if not postgres:
         print("\nPostgreSQL: skipped (set TEC_BENCH_DATABASE_URL to a database of its own).")
+    if failed:
+        raise SystemExit(f"\nthe benchmark failed on: {', '.join(failed)}")
 
 
 if __name__ == "__main__":
