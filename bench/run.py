@@ -36,7 +36,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -56,6 +56,12 @@ class Result:
     p50_ms: float
     p99_ms: float
     errors: int = 0
+    requests: int = 0
+    app_cpu_ms: float | None = None
+    """CPU time of the server's process per request (SQLite's work included)."""
+    db_cpu_ms: float | None = None
+    """CPU time of the PostgreSQL backends serving the database, per request (a local
+    server only: read from /proc)."""
 
 
 @dataclass
@@ -154,7 +160,8 @@ def _wrk(url: str, body: bytes | None, headers: dict[str, str], args: argparse.N
     p50 = _parse_duration(re.search(r"^\s+50%\s+(\S+)\s*$", output, re.M).group(1))  # type: ignore[union-attr]
     p99 = _parse_duration(re.search(r"^\s+99%\s+(\S+)\s*$", output, re.M).group(1))  # type: ignore[union-attr]
     errors = re.search(r"Non-2xx or 3xx responses:\s+(\d+)", output)
-    return Result(rps, p50, p99, int(errors.group(1)) if errors else 0)
+    done = int(re.search(r"(\d+) requests in", output).group(1))  # type: ignore[union-attr]
+    return Result(rps, p50, p99, int(errors.group(1)) if errors else 0, done)
 
 
 def _python_load(
@@ -180,16 +187,73 @@ def _python_load(
     finally:
         os.unlink(file.name)
     data = json.loads(output.stdout.strip().splitlines()[-1])
-    return Result(data["rps"], data["p50_ms"], data["p99_ms"], data["errors"])
+    return Result(data["rps"], data["p50_ms"], data["p99_ms"], data["errors"], data["requests"])
 
 
 def _load(
-    url: str, body: bytes | None, args: argparse.Namespace, headers: dict[str, str] | None = None
+    url: str,
+    body: bytes | None,
+    args: argparse.Namespace,
+    headers: dict[str, str] | None = None,
+    *,
+    pid: int,
+    database: str,
 ) -> Result:
+    """Drive ``url``; also the CPU time the server ``pid`` and the database's backends
+    spent per request, which the other processes sharing the machine do not skew as
+    much as requests/s."""
     headers = headers or {}
+    if args.warmup:  # JIT, plans, pools and caches of each server, before it is measured
+        warm = argparse.Namespace(**{**vars(args), "duration": args.warmup})
+        (_wrk if args.generator == "wrk" else _python_load)(url, body, headers, warm)
+    backends = _backend_pids(database)
+    app_before, db_before = _cpu_seconds([pid]), _cpu_seconds(backends)
     if args.generator == "wrk":
-        return _wrk(url, body, headers, args)
-    return _python_load(url, body, headers, args)
+        result = _wrk(url, body, headers, args)
+    else:
+        result = _python_load(url, body, headers, args)
+    app_after = _cpu_seconds([pid])
+    db_after = _cpu_seconds({*backends, *_backend_pids(database)})
+    if result.requests and pid in app_after and pid in app_before:
+        result.app_cpu_ms = (app_after[pid] - app_before[pid]) / result.requests * 1000
+    if result.requests and db_after:
+        spent = sum(after - db_before.get(p, 0.0) for p, after in db_after.items())
+        result.db_cpu_ms = spent / result.requests * 1000
+    return result
+
+
+def _cpu_seconds(pids: Iterable[int]) -> dict[int, float]:
+    """User + system CPU seconds of each process still there (``/proc/<pid>/stat``)."""
+    tick = os.sysconf("SC_CLK_TCK")
+    found = {}
+    for pid in pids:
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        found[pid] = (int(fields[11]) + int(fields[12])) / tick  # utime, stime
+    return found
+
+
+def _backend_pids(url: str) -> list[int]:
+    """The PostgreSQL server processes connected to the database at ``url`` (none for
+    SQLite, whose work is the server's own)."""
+    if not url.startswith("postgres"):
+        return []
+    import asyncpg
+
+    async def pids() -> list[int]:
+        conn = await asyncpg.connect(url.replace("postgres://", "postgresql://", 1))
+        try:
+            rows = await conn.fetch(
+                "SELECT pid FROM pg_stat_activity"
+                " WHERE datname = current_database() AND pid <> pg_backend_pid()"
+            )
+        finally:
+            await conn.close()
+        return [row["pid"] for row in rows]
+
+    return asyncio.run(pids())
 
 
 def _graphql_body(query: str, variables: dict) -> bytes:
@@ -330,11 +394,11 @@ def bench_backend(label: str, url: str, args: argparse.Namespace) -> list[Scenar
     }
     memory: list[float] = []
     with contextlib.ExitStack() as servers:
-        reference, _ = servers.enter_context(
+        reference, reference_pid = servers.enter_context(
             _server("bench.handwritten:create_app", {"BENCH_DATABASE_URL": url}, "/portal", workdir)
         )
         reference_answer = httpx.post(reference + "/portal").json()
-        graphile, graphile_body = _start_postgraphile(
+        graphile, graphile_pid, graphile_body = _start_postgraphile(
             label, url, args, workdir, servers, scenarios["PostGraphile portal"]
         )
         for run in range(args.repeat):
@@ -351,28 +415,53 @@ def bench_backend(label: str, url: str, args: argparse.Namespace) -> list[Scenar
                     suffix = "cache hit" if cache else "cache off"
                     if cache:
                         scenarios["hand-written portal"].results.append(
-                            _load(reference + "/portal", b"{}", args)
+                            _load(
+                                reference + "/portal",
+                                b"{}",
+                                args,
+                                pid=reference_pid,
+                                database=url,
+                            )
                         )
                         if graphile and not scenarios["PostGraphile portal"].note:
                             scenarios["PostGraphile portal"].results.append(
-                                _load(graphile + "/graphql", graphile_body, args)
+                                _load(
+                                    graphile + "/graphql",
+                                    graphile_body,
+                                    args,
+                                    pid=graphile_pid,
+                                    database=url,
+                                )
                             )
-                    scenarios[f"portal, {suffix}"].results.append(_load(url_gql, portal, args))
-                    scenarios[f"resource page, {suffix}"].results.append(_load(url_gql, page, args))
+                    measure = {"pid": pid, "database": url}
+                    scenarios[f"portal, {suffix}"].results.append(
+                        _load(url_gql, portal, args, **measure)
+                    )
+                    scenarios[f"resource page, {suffix}"].results.append(
+                        _load(url_gql, page, args, **measure)
+                    )
                     if cache:
                         if not _has_search(gateway):
                             scenarios["search"].note = "skipped: no `search` field in this schema"
                         elif not _wait_for_search_index(gateway):
                             scenarios["search"].note = "skipped: the search index stayed empty"
                         else:
-                            scenarios["search"].results.append(_load(url_gql, search, args))
+                            scenarios["search"].results.append(
+                                _load(url_gql, search, args, **measure)
+                            )
                         mutation = _graphql_body(
                             queries.MUTATION,
                             {"id": _global_id("Organization", 1), "description": f"Banc {run}"},
                         )
                         _check(gateway, mutation, {"Authorization": f"Bearer {token}"})
                         scenarios["mutation"].results.append(
-                            _load(url_gql, mutation, args, {"Authorization": f"Bearer {token}"})
+                            _load(
+                                url_gql,
+                                mutation,
+                                args,
+                                {"Authorization": f"Bearer {token}"},
+                                **measure,
+                            )
                         )
                     memory.append(_rss_mb(pid)[1])
     _report(label, list(scenarios.values()), memory)
@@ -386,27 +475,28 @@ def _start_postgraphile(
     workdir: Path,
     servers: contextlib.ExitStack,
     scenario: Scenario,
-) -> tuple[str | None, bytes]:
-    """PostGraphile's base URL and portal request, or None (the reason in ``scenario``)."""
+) -> tuple[str | None, int, bytes]:
+    """PostGraphile's base URL, pid and portal request, or None (the reason in
+    ``scenario``)."""
     if label != "postgres":
         scenario.note = "PostgreSQL only"
-        return None, b""
+        return None, 0, b""
     if not args.postgraphile:
         scenario.note = "skipped (--no-postgraphile)"
-        return None, b""
+        return None, 0, b""
     node, message = postgraphile.install(ROOT / "var" / "bench" / "postgraphile")
     if node is None:
         scenario.note = f"skipped: {message}"
         print(f"  PostGraphile {scenario.note}", flush=True)
-        return None, b""
+        return None, 0, b""
     print(f"  PostGraphile 5 on {message}", flush=True)
-    base, _ = servers.enter_context(
+    base, pid = servers.enter_context(
         postgraphile.server(
             node, ROOT / "var" / "bench" / "postgraphile", url, workdir / "postgraphile.log"
         )
     )
     # One instant for the whole run: the dataset's times are fixed and all in the past.
-    return base, postgraphile.portal_body(dt.datetime.now(dt.UTC))
+    return base, pid, postgraphile.portal_body(dt.datetime.now(dt.UTC))
 
 
 def _compare_postgraphile(
@@ -432,7 +522,10 @@ def _report(label: str, scenarios: list[Scenario], memory: list[float]) -> None:
     by_name = {s.name: s for s in scenarios}
     reference = by_name["hand-written portal"].results
     graphile = by_name["PostGraphile portal"].results
-    print(f"\n{label}: requests/s, p50 / p99 in ms, per run; ratio = gateway / hand-written")
+    print(
+        f"\n{label}: requests/s, p50 / p99 in ms, CPU ms per request (server + database), "
+        "per run; ratio = gateway / hand-written"
+    )
     for scenario in scenarios:
         if not scenario.results:
             print(f"  {scenario.name:<26} {scenario.note or 'not run'}")
@@ -440,15 +533,18 @@ def _report(label: str, scenarios: list[Scenario], memory: list[float]) -> None:
         cells = []
         for i, r in enumerate(scenario.results):
             ratio = ""
-            if scenario.name.startswith("portal") and i < len(reference):
+            if scenario.name.startswith("portal") and i < len(reference) and reference[i].rps:
                 ratio = f" ({r.rps / reference[i].rps:.2f}x)"
             errors = f" {r.errors} errors" if r.errors else ""
-            cells.append(f"{r.rps:8.0f}{ratio} {r.p50_ms:6.1f} / {r.p99_ms:6.1f}{errors}")
+            cells.append(f"{r.rps:8.0f}{ratio} {r.p50_ms:6.1f} / {r.p99_ms:6.1f}{_cpu(r)}{errors}")
         print(f"  {scenario.name:<26} " + " | ".join(cells))
     if graphile:
         for name in ("portal, cache off", "portal, cache hit"):
             runs = by_name[name].results
-            ratios = [f"{g.rps / p.rps:.2f}x" for g, p in zip(runs, graphile, strict=False)]
+            ratios = [
+                f"{g.rps / p.rps:.2f}x{_cpu_ratio(g, p)}" if p.rps else "n/a (no request done)"
+                for g, p in zip(runs, graphile, strict=False)
+            ]
             print(f"  gateway / PostGraphile, {name[8:]:<10} " + " | ".join(ratios))
     if memory:
         print(f"  peak RSS of the gateway process: {max(memory):.0f} MB")
@@ -458,6 +554,9 @@ def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(description="The portal benchmark (see bench/run.py).")
     parser.add_argument("--resources", type=int, default=10_000)
     parser.add_argument("--duration", type=float, default=10.0, help="seconds per measurement")
+    parser.add_argument(
+        "--warmup", type=float, default=2.0, help="seconds of load before each measurement"
+    )
     parser.add_argument("--connections", type=int, default=16)
     parser.add_argument("--repeat", type=int, default=2)
     parser.add_argument("--skip-sqlite", action="store_true", help="PostgreSQL only")
@@ -485,6 +584,7 @@ def _backend_command(args: argparse.Namespace, backend: str) -> list[str]:
         "bench.run",
         f"--resources={args.resources}",
         f"--duration={args.duration}",
+        f"--warmup={args.warmup}",
         f"--connections={args.connections}",
         f"--repeat={args.repeat}",
         f"--generator={args.generator}",
@@ -494,10 +594,28 @@ def _backend_command(args: argparse.Namespace, backend: str) -> list[str]:
     ]
 
 
+def _cpu(result: Result) -> str:
+    if result.app_cpu_ms is None:
+        return ""
+    database = "" if result.db_cpu_ms is None else f" + {result.db_cpu_ms:.1f}"
+    return f" · {result.app_cpu_ms:.1f}{database} CPU"
+
+
+def _cpu_ratio(gateway: Result, other: Result) -> str:
+    """« (CPU 1.9x) »: the gateway's CPU per request (server + database) over the other's."""
+    costs = [
+        None if r.app_cpu_ms is None else r.app_cpu_ms + (r.db_cpu_ms or 0.0)
+        for r in (gateway, other)
+    ]
+    if None in costs or not costs[1]:
+        return ""
+    return f" (CPU per request {costs[0] / costs[1]:.2f}x)"
+
+
 def main() -> None:
     args = _parser().parse_args()
     if args.tiny:
-        args.resources, args.repeat = 60, 1
+        args.resources, args.repeat, args.warmup = 60, 1, 0.0
         args.duration = min(args.duration, 1.0)
         args.connections = min(args.connections, 4)
     if args.generator == "auto":
@@ -507,7 +625,9 @@ def main() -> None:
                 "wrk not found (Debian: apt-get install -y wrk): falling back to bench/load.py, "
                 "a slower Python load generator; its numbers are lower than wrk's."
             )
-    args.duration = max(1, int(args.duration)) if args.generator == "wrk" else args.duration
+    if args.generator == "wrk":
+        args.duration = max(1, int(args.duration))
+        args.warmup = max(1, round(args.warmup)) if args.warmup else 0
     postgres = os.environ.get("TEC_BENCH_DATABASE_URL", "")
     if args.backend is not None:
         if args.backend == "sqlite":
@@ -517,7 +637,8 @@ def main() -> None:
         return
     print(
         f"portal benchmark: {args.resources} resources, {args.connections} connections, "
-        f"{args.duration}s per measurement, {args.repeat} runs, load by {args.generator}",
+        f"{args.duration}s per measurement after {args.warmup}s of warm-up, {args.repeat} runs, "
+        f"load by {args.generator}",
         flush=True,
     )
     backends = [] if args.skip_sqlite else ["sqlite"]

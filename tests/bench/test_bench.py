@@ -60,7 +60,6 @@ def test_the_tiny_benchmark_runs_on_sqlite_then_postgres_in_one_invocation(
         "-m",
         "bench.run",
         "--tiny",
-        "--duration=0.3",
         "--generator=python",
         "--no-postgraphile",
         f"--sqlite-path={tmp_path / 'bench.sqlite3'}",
