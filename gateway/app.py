@@ -50,7 +50,7 @@ from gateway.route_guard import RouteGuardMiddleware
 from gateway.syndication import routes as syndication_routes
 from gateway.websocket import GraphQLWebSocket
 from schema import build_schema
-from schema.caching import cacheable_root_fields
+from schema.caching import ReadSets, cacheable_root_fields
 from schema.context import Context
 from schema.directives import viewer_dependent_fields
 from schema.limits import Limits as DocumentLimits
@@ -177,6 +177,7 @@ def create_app(settings: Settings | None = None, *, clock: Clock = system_clock)
             settings.cache,
             cacheable_roots=cacheable_root_fields(schema),
             viewer_dependent=viewer_dependent_fields(schema),
+            read_sets=ReadSets(schema),
             clock=clock,
         )
     http = GraphQLHTTP(
@@ -266,4 +267,5 @@ def create_app(settings: Settings | None = None, *, clock: Clock = system_clock)
     app.state.guards = guards
     app.state.runtime = runtime
     app.state.metrics = metrics
+    app.state.cache = cache
     return app

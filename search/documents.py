@@ -27,7 +27,7 @@ from zoneinfo import ZoneInfo
 from tortoise.expressions import Q
 from tortoise.models import Model
 
-from search.port import Document
+from search.port import LABELLED, Document, Facet, encode_label, label_field
 from services import registry as services_registry
 from services.content import ContentStatus
 from services.registry import ContentType
@@ -200,9 +200,11 @@ def _build(searchable: Searchable, row: Any, links: dict[str, dict[int, list[tup
         "territories": [],
         "organizations": [],
     }
+    labels: dict[str, dict[int, str]] = {}
     for facet in searchable.facets:
         linked = links.get(facet, {}).get(row.id, [])
         doc[facet] = [entry[0] for entry in linked]
+        labels[facet] = {entry[0]: str(entry[1]) for entry in linked if entry[1]}
         for entry in linked:
             names.extend(str(part) for part in entry[1:] if part)
     published = (
@@ -214,7 +216,52 @@ def _build(searchable: Searchable, row: Any, links: dict[str, dict[int, list[tup
     doc["year"] = published.astimezone(PARIS).year
     searchable.fill(row, doc)
     doc["names"] = " · ".join(names)
+    for facet in LABELLED:
+        known = labels.get(facet.value, {})
+        doc[label_field(facet)] = [
+            encode_label(pk, known[pk]) for pk in doc[facet.value] if pk in known
+        ]
     return doc
+
+
+async def get_facet_labels(facet: Facet, ids: Sequence[int]) -> dict[int, str]:
+    """Display names of theme, territory or organisation facet values (one statement);
+    unpublished themes are left out, so they never show as a facet value."""
+    from services.organizations.models import Organization
+    from services.territories.models import Territory
+    from services.themes.models import Theme
+
+    if not ids:
+        return {}
+    if facet is Facet.THEME:
+        query = Theme.filter(visible(ANONYMOUS), id__in=list(ids)).values_list("id", "title")
+    elif facet is Facet.TERRITORY:
+        query = Territory.filter(id__in=list(ids)).values_list("id", "name")
+    elif facet is Facet.ORGANIZATION:
+        query = Organization.filter(id__in=list(ids)).values_list("id", "name")
+    else:
+        raise ValueError(f"{facet.name} values have no names in the database")
+    return {pk: name for pk, name in await query}
+
+
+async def _label_own_values(documents: list[Document]) -> None:
+    """Labels of the facet values a type sets itself (a theme in its own facet, a shared
+    project's theme), which no link table named: one statement per facet, for the batch."""
+    for facet in LABELLED:
+        field = label_field(facet)
+        unlabelled = {
+            id(doc): set(doc[facet.value]) - {int(v.partition(":")[0]) for v in doc[field]}
+            for doc in documents
+        }
+        missing = sorted(set().union(*unlabelled.values()))
+        if not missing:
+            continue
+        names = await get_facet_labels(facet, missing)
+        for doc in documents:
+            wanted = unlabelled[id(doc)]
+            known = {int(v.partition(":")[0]): v for v in doc[field]}
+            known.update({pk: encode_label(pk, names[pk]) for pk in wanted if pk in names})
+            doc[field] = [known[pk] for pk in doc[facet.value] if pk in known]
 
 
 async def load_documents(
@@ -230,6 +277,7 @@ async def load_documents(
     links = await _links(searchable, [r.id for r in visible]) if visible else {}
     keep = {r.id for r in visible}
     documents = [_build(searchable, r, links) for r in visible]
+    await _label_own_values(documents)
     deletions = [document_id(doc_type, pk) for pk in wanted if pk not in keep]
     return documents, deletions
 

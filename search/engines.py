@@ -30,3 +30,18 @@ def build_engine(settings: SearchSettings, *, engine: str | None = None) -> Sear
             timeout=settings.meili_timeout,
         )
     raise BadUserInput(f"Moteur de recherche inconnu : {name} (embedded ou meilisearch).")
+
+
+async def push_index_settings(settings: SearchSettings) -> list[str] | None:
+    """Bring the configured index's settings to the gateway's (``tec migrate``; ``tec
+    reindex`` builds its new index with them): the names of the settings changed, none
+    when they already were; None for the embedded engine, whose settings are its code
+    (a schema change makes a new index generation). Editors' synonyms are kept."""
+    if settings.search_engine != "meilisearch":
+        return None
+    engine = build_engine(settings)
+    await engine.open()  # a missing index is created with the settings
+    try:
+        return await engine.push_settings()  # type: ignore[attr-defined]
+    finally:
+        await engine.close()

@@ -23,8 +23,19 @@ engine reads queries the same way, ``search.french.query_units``):
   adapter sends those (``search.french.MAX_QUERY_WORDS``) and the embedded engine counts
   the same 10;
 - an inclusive word is sent as its first form (« élu·e·s » → « élu »): every form at
-  once would require them all (``matchingStrategy: all``); the other forms are within
-  the typo budget of longer words, not of short ones (« élus » misses « élu·e·s »).
+  once would require them all (``matchingStrategy: all``). Documents carry the forms of
+  their inclusive words in ``title_forms`` and ``text_forms`` (searchable), so « élus »
+  finds « élu·e·s », as the embedded engine indexes them beside the text;
+- an exact title comes first by a search of its own: Meilisearch's ``exactness`` rule
+  comes after ``words``, ``typo``, ``proximity`` and ``attribute`` (milli
+  ``search/new/mod.rs``, ``get_ranking_rules_for_query_graph_search``) and only knows a
+  title that *is* the query word for word at the same positions (``exact_attribute.rs``:
+  « Le budget participatif » is not « budget participatif », its stop word took
+  position 0). Documents carry ``title_key`` (the title's folded words without stop
+  words, ``search.tantivy_query.title_key``, what the embedded engine compares); a
+  relevance search asks first for ``title_key = <the query's key>``, newest first, then
+  for the rest (``!=``: every other document, milli ``search/facet/filter.rs``,
+  ``Condition::NotEqual``), and adds totals and facet counts of both.
 """
 
 from __future__ import annotations
@@ -54,10 +65,12 @@ from search.french import (
     DEFAULT_SYNONYMS,
     MAX_QUERY_WORDS,
     STOP_WORDS,
+    inclusive_expansion,
     normalize_synonyms,
     with_inclusive_forms,
 )
 from search.port import (
+    LABELLED,
     Document,
     Facet,
     FacetCount,
@@ -70,9 +83,15 @@ from search.port import (
     Sort,
     Suggestion,
     SynonymGroups,
+    decode_label,
+    label_field,
 )
+from search.tantivy_query import title_key
 
-SEARCHABLE = ["title", "names", "text"]
+# In this order: ``attribute`` ranks a match in an earlier attribute first (milli
+# ``search/new/ranking_rule_graph/fid``); the forms of inclusive words rank with the
+# attribute they come from.
+SEARCHABLE = ["title", "title_forms", "names", "text", "text_forms"]
 FILTERABLE = [
     "type",
     "status",
@@ -83,6 +102,8 @@ FILTERABLE = [
     "audience",
     "format",
     "year",
+    *(label_field(f) for f in LABELLED),
+    "title_key",
 ]
 SORTABLE = ["date"]
 # ``sort`` first: with ``sort: NEWEST`` a query is ordered by date, relevance breaking
@@ -131,6 +152,57 @@ def index_settings(synonyms: SynonymGroups) -> MeilisearchSettings:
     )
 
 
+def to_meilisearch(document: Document) -> Document:
+    """The document as the index holds it: with its ``title_key`` (exact title matches)
+    and the forms of its inclusive words (``title_forms``, ``text_forms``)."""
+    title = document.get("title") or ""
+    rest = " ".join(filter(None, [document.get("names"), document.get("text")]))
+    return {
+        **document,
+        "title_key": title_key(title),
+        "title_forms": inclusive_expansion(title),
+        "text_forms": inclusive_expansion(rest),
+    }
+
+
+_SETS = {
+    "filterable_attributes",
+    "sortable_attributes",
+    "stop_words",
+    "separator_tokens",
+    "non_separator_tokens",
+}
+"""Settings the server keeps as sets and returns sorted (meilisearch-types
+``settings.rs``, ``Settings``: ``BTreeSet<String>``): their order means nothing."""
+
+
+def _same(name: str, wanted: Any, current: Any) -> bool:
+    if name == "synonyms":  # the server keeps each entry's synonyms as a set too
+        return {k: sorted(v) for k, v in (wanted or {}).items()} == {
+            k: sorted(v) for k, v in (current or {}).items()
+        }
+    if name in _SETS:
+        return sorted(wanted or []) == sorted(current or [])
+    if isinstance(wanted, dict) and isinstance(current, dict):
+        # What the gateway sets; other keys are the server's defaults (``typoTolerance``
+        # also answers ``disableOnWords``…).
+        return all(v is None or _same(k, v, current.get(k)) for k, v in wanted.items())
+    if isinstance(wanted, list) and isinstance(current, list) and len(wanted) == len(current):
+        return all(_same("", w, c) for w, c in zip(wanted, current, strict=True))
+    return bool(wanted == current)
+
+
+def settings_differences(wanted: MeilisearchSettings, current: MeilisearchSettings) -> list[str]:
+    """Names of the settings of ``wanted`` that ``current`` (as the server answers
+    ``GET /indexes/{uid}/settings``) does not already have."""
+    present = current.model_dump()
+    return [
+        name
+        for name, value in wanted.model_dump(exclude_none=True).items()
+        if not _same(name, value, present.get(name))
+    ]
+
+
 def plain_query(text: str) -> str:
     """The query as plain words for Meilisearch: no phrase, no exclusion, inclusive words
     as their forms, at most ``MAX_QUERY_WORDS`` words."""
@@ -169,6 +241,23 @@ def filter_expression(request: SearchRequest) -> str | None:
         quoted = ", ".join(json.dumps(v) for v in values)
         clauses.append(f"{name} IN [{quoted}]")
     return " AND ".join(clauses) or None
+
+
+def _facet_fields(facets: Sequence[Facet]) -> list[str]:
+    """The attributes to count: each facet's, and for a labelled one its ``"id:label"``
+    attribute too (the counts come from the ids, which every document has, even one
+    written before labels; the labels from the other)."""
+    fields: list[str] = []
+    for facet in facets:
+        fields.append(facet.value)
+        if facet in LABELLED:
+            fields.append(label_field(facet))
+    return fields
+
+
+def _total(answer: Any) -> int:
+    total = answer.total_hits if answer.total_hits is not None else answer.estimated_total_hits
+    return int(total or 0)
 
 
 def _marked(formatted: str) -> str:
@@ -241,37 +330,50 @@ class MeilisearchEngine:
             await asyncio.sleep(pause)
             pause = min(pause * 2, 0.25)
 
-    async def _ensure_index(self, uid: str, synonyms: SynonymGroups | None) -> None:
-        """Create ``uid`` with the gateway's settings if it is missing; push the settings
-        to an existing index only when ``synonyms`` are given (``tec reindex``)."""
+    async def _ensure_index(self, uid: str, synonyms: SynonymGroups | None) -> list[str]:
+        """Create ``uid`` with the gateway's settings if it is missing; on an existing
+        index, push them only when ``synonyms`` are given (``tec reindex``, migrations),
+        and only those that differ. Returns the names of the settings changed."""
         client = self._require()
         try:
             try:
                 index = await client.get_index(uid)
-                if synonyms is None:
-                    return
             except MeilisearchApiError as error:
                 if error.status_code != 404:
                     raise
                 index = await client.create_index(
                     uid, primary_key="id", timeout_in_ms=self.task_timeout_ms
                 )
-            groups = synonyms or normalize_synonyms(DEFAULT_SYNONYMS)
-            task_info = await index.update_settings(index_settings(groups))
+                wanted = index_settings(synonyms or normalize_synonyms(DEFAULT_SYNONYMS))
+                changed = sorted(wanted.model_dump(exclude_none=True))
+            else:
+                if synonyms is None:
+                    return []
+                wanted = index_settings(synonyms)
+                changed = settings_differences(wanted, await index.get_settings())
+                if not changed:
+                    return []
+                wanted = MeilisearchSettings(**{name: getattr(wanted, name) for name in changed})
+            task_info = await index.update_settings(wanted)
             await self._wait(task_info.task_uid)
         except _ERRORS as error:
             raise SearchUnavailable(f"Meilisearch ne répond pas : {error}") from error
+        return changed
 
-    async def push_settings(self) -> None:
-        """Push the gateway's index settings (keeping the synonyms): ``tec reindex``."""
-        await self._ensure_index(self.index_uid, await self.get_synonyms())
+    async def push_settings(self) -> list[str]:
+        """Bring the live index's settings to the gateway's, keeping the editors' synonyms
+        (``tec migrate``, ``tec reindex``): idempotent, nothing is sent when they already
+        are; returns the names of the settings changed."""
+        return await self._ensure_index(self.index_uid, await self.get_synonyms())
 
     async def upsert(self, documents: Sequence[Document]) -> None:
         if not documents:
             return
         try:
             index = self._require().index(self.index_uid)
-            task = await index.add_documents(list(documents), primary_key="id")
+            task = await index.add_documents(
+                [to_meilisearch(d) for d in documents], primary_key="id"
+            )
             await self._wait(task.task_uid)
         except _ERRORS as error:
             raise SearchUnavailable(f"Meilisearch : écriture impossible ({error}).") from error
@@ -292,6 +394,40 @@ class MeilisearchEngine:
             raise SearchUnavailable(f"Meilisearch ne répond pas : {error}") from error
         return int(stats.number_of_documents)
 
+    async def _search(
+        self,
+        request: SearchRequest,
+        *,
+        condition: str | None,
+        offset: int,
+        limit: int,
+        sort: list[str] | None,
+    ) -> Any:
+        flt = filter_expression(request)
+        if condition is not None:
+            flt = f"{flt} AND {condition}" if flt else condition
+        return (
+            await self._require()
+            .index(self.index_uid)
+            .search(
+                plain_query(request.query),
+                offset=offset,
+                limit=limit,
+                filter=flt,
+                facets=_facet_fields(request.facets) or None,
+                sort=sort,
+                attributes_to_retrieve=["id", "type", "pk", "title", "text"],
+                attributes_to_highlight=["title", "text"],
+                attributes_to_crop=["text"],
+                crop_length=30,
+                crop_marker="…",
+                highlight_pre_tag="<mark>",
+                highlight_post_tag="</mark>",
+                matching_strategy="all",
+                locales=LOCALES,
+            )
+        )
+
     async def search(self, request: SearchRequest) -> SearchResult:
         started = time.perf_counter()
         sort: list[str] | None = None
@@ -299,55 +435,68 @@ class MeilisearchEngine:
             sort = ["date:asc"]
         elif request.sort is Sort.NEWEST or not request.query.strip():
             sort = ["date:desc"]
+        key = title_key(request.query) if sort is None else ""
+        window = {"offset": request.offset, "limit": request.limit}
         try:
-            answer = (
-                await self._require()
-                .index(self.index_uid)
-                .search(
-                    plain_query(request.query),
-                    offset=request.offset,
-                    limit=request.limit,
-                    filter=filter_expression(request),
-                    facets=[f.value for f in request.facets] or None,
-                    sort=sort,
-                    attributes_to_retrieve=["id", "type", "pk", "title", "text"],
-                    attributes_to_highlight=["title", "text"],
-                    attributes_to_crop=["text"],
-                    crop_length=30,
-                    crop_marker="…",
-                    highlight_pre_tag="<mark>",
-                    highlight_post_tag="</mark>",
-                    matching_strategy="all",
-                    locales=LOCALES,
-                )
-            )
+            if not key:
+                answers = [await self._search(request, condition=None, sort=sort, **window)]
+            else:
+                # Exact titles first (module docstring), then the rest. On a first page
+                # both are asked at once: the rest's page starts at 0 whatever the count
+                # of exact titles.
+                same = f"title_key = {json.dumps(key)}"
+                other = f"title_key != {json.dumps(key)}"
+                exact_task = self._search(request, condition=same, sort=["date:desc"], **window)
+                if request.offset == 0:
+                    exact, rest = await asyncio.gather(
+                        exact_task, self._search(request, condition=other, sort=None, **window)
+                    )
+                else:
+                    exact = await exact_task
+                    rest = await self._search(
+                        request,
+                        condition=other,
+                        sort=None,
+                        offset=max(0, request.offset - _total(exact)),
+                        limit=request.limit - len(exact.hits),
+                    )
+                answers = [exact, rest]
         except _ERRORS as error:
             raise SearchUnavailable(f"Meilisearch ne répond pas : {error}") from error
-        hits = []
-        for hit in answer.hits:
-            formatted = hit.get("_formatted") or hit
-            hits.append(
-                SearchHit(
-                    type=str(hit["type"]),
-                    pk=int(hit["pk"]),
-                    title_html=_marked(str(formatted.get("title") or "")),
-                    snippet_html=_marked(str(formatted.get("text") or "")),
+        hits: list[SearchHit] = []
+        for answer in answers:
+            for hit in answer.hits[: request.limit - len(hits)]:
+                formatted = hit.get("_formatted") or hit
+                hits.append(
+                    SearchHit(
+                        type=str(hit["type"]),
+                        pk=int(hit["pk"]),
+                        title_html=_marked(str(formatted.get("title") or "")),
+                        snippet_html=_marked(str(formatted.get("text") or "")),
+                    )
                 )
-            )
         facets: dict[Facet, list[FacetCount]] = {}
-        distribution = answer.facet_distribution or {}
         for facet in request.facets:
-            counts = distribution.get(facet.value) or {}
+            counts: dict[str, int] = {}
+            labels: dict[str, str | None] = {}
+            for answer in answers:
+                distribution = answer.facet_distribution or {}
+                for value, count in (distribution.get(facet.value) or {}).items():
+                    counts[str(value)] = counts.get(str(value), 0) + int(count)
+                labels.update(
+                    decode_label(str(v)) for v in distribution.get(label_field(facet)) or {}
+                )
             ordered = sorted(counts.items(), key=lambda item: (-item[1], item[0]))
-            facets[facet] = [FacetCount(value=str(k), count=int(v)) for k, v in ordered]
-        total = answer.total_hits if answer.total_hits is not None else answer.estimated_total_hits
+            facets[facet] = [
+                FacetCount(value=k, count=v, label=labels.get(k))
+                for k, v in ordered[:MAX_VALUES_PER_FACET]
+            ]
+        processing = sum(float(a.processing_time_ms or 0) for a in answers)
         return SearchResult(
             hits=hits,
-            total=int(total or 0),
+            total=min(sum(_total(a) for a in answers), MAX_TOTAL_HITS),
             facets=facets,
-            processing_ms=float(answer.processing_time_ms)
-            if answer.processing_time_ms is not None
-            else (time.perf_counter() - started) * 1000,
+            processing_ms=processing or (time.perf_counter() - started) * 1000,
         )
 
     async def rebuild(
@@ -362,7 +511,9 @@ class MeilisearchEngine:
             await self._ensure_index(staging, synonyms)
             index = client.index(staging)
             async for batch in batches:
-                task = await index.add_documents(list(batch), primary_key="id")
+                task = await index.add_documents(
+                    [to_meilisearch(d) for d in batch], primary_key="id"
+                )
                 await self._wait(task.task_uid)
                 total += len(batch)
                 if progress:

@@ -109,6 +109,29 @@ class Suggestion:
 class FacetCount:
     value: str
     count: int
+    label: str | None = None
+    """How to show the value, when the index holds it (themes, territories, organisations:
+    see ``LABELLED``); None: the caller looks it up."""
+
+
+LABELLED = (Facet.THEME, Facet.TERRITORY, Facet.ORGANIZATION)
+"""Facets whose values are ids of rows with a name: documents carry ``<field>_labels``
+(``"12:Démocratie"``), so a search returns each value's label without the database."""
+
+
+def label_field(facet: Facet) -> str:
+    """The document field holding ``"id:label"`` of each value of a ``LABELLED`` facet."""
+    return f"{facet.value}_labels"
+
+
+def encode_label(pk: int, label: str) -> str:
+    return f"{pk}:{label}"
+
+
+def decode_label(value: str) -> tuple[str, str | None]:
+    """``(id, label)`` of an ``"id:label"`` value; an empty label is None."""
+    pk, _, label = value.partition(":")
+    return pk, label or None
 
 
 @dataclass(frozen=True)

@@ -9,7 +9,9 @@ import datetime as dt
 import logging
 from collections.abc import Sequence
 
+from search import documents
 from search.port import (
+    LABELLED,
     MAX_LIMIT,
     MAX_QUERY_LENGTH,
     Facet,
@@ -199,21 +201,8 @@ async def issue_tenant_token(
 
 
 async def get_facet_labels(facet: Facet, ids: Sequence[int]) -> dict[int, str]:
-    """Display names of theme, territory or organisation facet values (one statement);
-    unpublished themes are left out, so they never show as a facet value."""
-    from services.organizations.models import Organization
-    from services.territories.models import Territory
-    from services.themes.models import Theme
-    from services.viewer import ANONYMOUS, visible
-
-    if not ids:
-        return {}
-    if facet is Facet.THEME:
-        query = Theme.filter(visible(ANONYMOUS), id__in=list(ids)).values_list("id", "title")
-    elif facet is Facet.TERRITORY:
-        query = Territory.filter(id__in=list(ids)).values_list("id", "name")
-    elif facet is Facet.ORGANIZATION:
-        query = Organization.filter(id__in=list(ids)).values_list("id", "name")
-    else:
+    """Display names of theme, territory or organisation facet values (one statement), for
+    values the index holds no label of; unpublished themes are left out."""
+    if facet not in LABELLED:
         raise BadUserInput(f"La facette {facet.name} n'a pas de libellés en base.")
-    return {pk: name for pk, name in await query}
+    return await documents.get_facet_labels(facet, ids)

@@ -30,6 +30,7 @@ import tantivy
 from search.french import DEFAULT_SYNONYMS, inclusive_expansion, normalize_synonyms
 from search.highlight import Matcher, highlight, snippet
 from search.port import (
+    LABELLED,
     Document,
     Facet,
     FacetCount,
@@ -42,6 +43,9 @@ from search.port import (
     Sort,
     Suggestion,
     SynonymGroups,
+    decode_label,
+    encode_label,
+    label_field,
 )
 from search.tantivy_query import (
     FOLD_FIELDS,
@@ -56,7 +60,7 @@ from search.vocabulary import TermCollector, VocabularyFile
 
 logger = logging.getLogger("tec.search")
 
-SCHEMA_VERSION = 2  # 2: inclusive words with their forms, the title key
+SCHEMA_VERSION = 3  # 2: inclusive words with their forms, the title key; 3: facet labels
 # Ties on relevance go to the newest: score × log2(2 + recency), recency ∈ [0, 0.0069]
 # keeps that factor under 1.005, below the gap between two relevance levels (and the
 # page is re-sorted by level then date, which f32 scores cannot always tell apart).
@@ -78,6 +82,8 @@ def _schema() -> tantivy.Schema:
     builder.add_integer_field("date", stored=True, indexed=True, fast=True)
     builder.add_float_field("recency", fast=True)
     builder.add_text_field(TITLE_KEY, tokenizer_name="raw")
+    for facet in LABELLED:  # "id:label" of each value, counted instead of the ids
+        builder.add_text_field(label_field(facet), fast=True, tokenizer_name="raw")
     for name in TEXT_FIELDS:
         builder.add_text_field(name, stored=name != "names", tokenizer_name="fr_stem")
         builder.add_text_field(f"{name}_fold", tokenizer_name="fr_fold")
@@ -258,6 +264,12 @@ class TantivyEngine:
         for name in ("kind", "audience", "format"):
             if doc.get(name):
                 fields[name] = doc[name]
+        for facet in LABELLED:
+            # Every value, labelled or not (an empty label: the caller looks it up).
+            known = {v.partition(":")[0]: v for v in doc.get(label_field(facet)) or ()}
+            values = [known.get(str(pk)) or encode_label(pk, "") for pk in doc[facet.value]]
+            if values:
+                fields[label_field(facet)] = values
         for name in TEXT_FIELDS:
             text = doc.get(name) or ""
             # Inclusive words are indexed as written and, in a second value, as each of
@@ -491,18 +503,34 @@ class TantivyEngine:
     def _count_and_facets(
         searcher: tantivy.Searcher, query: tantivy.Query, facets: Sequence[Facet]
     ) -> tuple[int, dict[Facet, list[FacetCount]]]:
+        # Labelled facets are counted on their "id:label" field: the labels come with
+        # the counts.
         aggregations: dict[str, Any] = {
-            f.value: {"terms": {"field": f.value, "size": _FACET_SIZE}} for f in facets
+            f.value: {
+                "terms": {
+                    "field": label_field(f) if f in LABELLED else f.value,
+                    "size": _FACET_SIZE,
+                }
+            }
+            for f in facets
         }
         aggregations[_TOTAL] = {"value_count": {"field": "pk"}}  # every document has one
         answer = searcher.aggregate(query, aggregations)
-        counts = {
-            facet: [
-                FacetCount(value=str(b["key"]), count=int(b["doc_count"]))
-                for b in answer.get(facet.value, {}).get("buckets", [])
-            ]
-            for facet in facets
-        }
+        counts: dict[Facet, list[FacetCount]] = {}
+        for facet in facets:
+            buckets = answer.get(facet.value, {}).get("buckets", [])
+            if facet in LABELLED:
+                found = []
+                for bucket in buckets:
+                    value, label = decode_label(str(bucket["key"]))
+                    found.append(FacetCount(value, int(bucket["doc_count"]), label))
+                # Ties in the order of the ids' aggregation: by value, as numbers.
+                found.sort(key=lambda c: (-c.count, int(c.value)))
+                counts[facet] = found
+            else:
+                counts[facet] = [
+                    FacetCount(value=str(b["key"]), count=int(b["doc_count"])) for b in buckets
+                ]
         return int(answer[_TOTAL]["value"]), counts
 
 

@@ -98,6 +98,14 @@ class ContentType:
     """Other operations of the policy table that belong to this type."""
     demo: Demo | None = None
     """Its rows of the demo data; None: the type has none of its own."""
+    cache_parts: tuple[type[Model], ...] = ()
+    """Models whose rows belong to this type's answers and are written (and audited) on
+    their own, such as a round's votes: their writes are writes of this type for the
+    response cache."""
+    cache_touches: tuple[str, ...] = ()
+    """Names of the other content types whose rows or answers a write of this type changes
+    without an audit entry of their own (opening a round marks its themes as candidates):
+    the response cache drops their entries too."""
 
     def policy_rows(self) -> tuple[PolicyRow, ...]:
         """This type's rows of the policy table: its shared writes, then the others."""
@@ -176,6 +184,24 @@ def content_type(name: str) -> ContentType | None:
 def of_model(model: type[Model]) -> ContentType | None:
     """The content type whose rows are ``model``'s, or None."""
     return next((c for c in content_types() if c.model is model), None)
+
+
+def cache_tags_of_model(model_name: str) -> frozenset[str] | None:
+    """The content types whose cached answers a write audited on a row of the model named
+    ``model_name`` can change: its own type (or the type it is a part of) and those the
+    type declares it touches; None for a model of no content type (every answer may
+    change, as nothing says which do not)."""
+    for content in content_types():
+        if content.model.__name__ == model_name or any(
+            part.__name__ == model_name for part in content.cache_parts
+        ):
+            return frozenset({content.name, *content.cache_touches})
+    return None
+
+
+def of_model_name(model_name: str) -> ContentType | None:
+    """The content type whose own rows are those of the model named ``model_name``."""
+    return next((c for c in content_types() if c.model.__name__ == model_name), None)
 
 
 def publishable() -> dict[str, ContentType]:

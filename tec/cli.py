@@ -39,6 +39,35 @@ def migrate() -> None:
 
     asyncio.run(db.migrate(settings.database))
     typer.echo("Database up to date.")
+    if not _push_search_settings(settings):
+        raise typer.Exit(1)
+
+
+def _push_search_settings(settings: Settings) -> bool:
+    """Meilisearch's index settings are part of the schema: migrations push them (only
+    what differs; never the editors' synonyms). A replica's start does not."""
+    from search.engines import push_index_settings
+    from search.port import SearchUnavailable
+    from services.errors import DomainError
+
+    try:
+        changed = asyncio.run(push_index_settings(settings.search))
+    except (SearchUnavailable, DomainError) as error:
+        typer.secho(
+            f"Search index settings not pushed: {operator_message(error)} "
+            "(run `tec migrate` again once Meilisearch answers).",
+            fg=typer.colors.YELLOW,
+            err=True,
+        )
+        return False
+    if changed is not None:
+        index = settings.search.meili_index
+        typer.echo(
+            f"Meilisearch index {index}: settings updated ({', '.join(sorted(changed))})."
+            if changed
+            else f"Meilisearch index {index}: settings up to date."
+        )
+    return True
 
 
 @app.command()

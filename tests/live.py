@@ -4,9 +4,11 @@ file of its own that every test needing a demo database gets a copy of."""
 
 from __future__ import annotations
 
+import asyncio
 import atexit
 import contextlib
 import os
+import secrets
 import shutil
 import socket
 import sqlite3
@@ -17,6 +19,7 @@ import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
 
 import httpx
 
@@ -205,3 +208,32 @@ def _serving(tmp_path: Path, server: LiveServer) -> Iterator[None]:
         except subprocess.TimeoutExpired:
             process.kill()
         log.close()
+
+
+@contextlib.contextmanager
+def scratch_postgres(base_url: str, *, prefix: str) -> Iterator[str]:
+    """A PostgreSQL database of our own (named ``prefix`` and a random suffix) on the
+    server of ``base_url``, dropped at the end; the test is skipped, with the reason, when
+    the server does not answer."""
+    import asyncpg
+    import pytest
+
+    name = f"{prefix}_{secrets.token_hex(4)}"
+    parts = urlsplit(base_url)
+    admin_url = urlunsplit(parts._replace(path="/postgres"))
+
+    async def run(statement: str) -> None:
+        conn = await asyncpg.connect(admin_url)
+        try:
+            await conn.execute(statement)
+        finally:
+            await conn.close()
+
+    try:
+        asyncio.run(run(f'CREATE DATABASE "{name}"'))
+    except Exception as error:  # a server that may not be there
+        pytest.skip(f"PostgreSQL does not answer at {base_url} ({error})")
+    try:
+        yield urlunsplit(parts._replace(path=f"/{name}"))
+    finally:
+        asyncio.run(run(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))

@@ -16,14 +16,11 @@ non-null field resolved to null.
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import json
 import os
-import secrets
 from collections.abc import Iterator
 from typing import Any
-from urllib.parse import urlsplit, urlunsplit
 
 import pytest
 import schemathesis
@@ -31,7 +28,7 @@ from hypothesis import HealthCheck, Phase, settings
 from hypothesis import strategies as st
 
 from schema import build_schema
-from tests.live import LiveServer, live_server
+from tests.live import LiveServer, live_server, scratch_postgres
 
 POSTGRES_URL = os.environ.get("TEC_TEST_DATABASE_URL", "")
 # About 100 root fields × 5: some 500 requests in 15 seconds. By hand, a longer hunt:
@@ -40,32 +37,6 @@ EXAMPLES_PER_OPERATION = int(os.environ.get("TEC_FUZZ_EXAMPLES", "5"))
 LEAKS = ("Traceback", 'File "', "Exception:", "Error:\n", "asyncpg.", "sqlite3.", "tortoise.")
 ADMIN_EMAIL = "fuzz-admin@fuzz.test"
 ADMIN_PASSWORD = "un mot de passe assez long pour le fuzzing"
-
-
-@contextlib.contextmanager
-def _scratch_postgres(base_url: str) -> Iterator[str]:
-    """A PostgreSQL database of our own on the server of ``base_url``, dropped at the end."""
-    import asyncpg
-
-    name = f"tec_fuzz_{secrets.token_hex(4)}"
-    parts = urlsplit(base_url)
-    admin_url = urlunsplit(parts._replace(path="/postgres"))
-
-    async def run(statement: str) -> None:
-        conn = await asyncpg.connect(admin_url)
-        try:
-            await conn.execute(statement)
-        finally:
-            await conn.close()
-
-    try:
-        asyncio.run(run(f'CREATE DATABASE "{name}"'))
-    except Exception as error:  # the whole module is about a server that may not be there
-        pytest.skip(f"PostgreSQL does not answer at {base_url} ({error})")
-    try:
-        yield urlunsplit(parts._replace(path=f"/{name}"))
-    finally:
-        asyncio.run(run(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
 
 
 @pytest.fixture(scope="module")
@@ -82,7 +53,9 @@ def fuzz_server(
             "TEC_RATE_LIMIT_ACCOUNT": "100000",
         }
         if POSTGRES_URL:
-            extra["TEC_DATABASE_URL"] = stack.enter_context(_scratch_postgres(POSTGRES_URL))
+            extra["TEC_DATABASE_URL"] = stack.enter_context(
+                scratch_postgres(POSTGRES_URL, prefix="tec_fuzz")
+            )
         server = stack.enter_context(live_server(tmp, **extra))
         server.tec(
             "user",

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import functools
 from typing import Annotated, Any
 
 import strawberry
@@ -43,6 +44,9 @@ _LINKED = {
 
 
 _SEARCH_TYPES = {t.value: t for t in SearchType}
+# A page of facets names up to a hundred values per facet, the same ones search after
+# search: their global IDs are computed once.
+_facet_value_id = functools.lru_cache(maxsize=8192)(to_global_id)
 
 
 def _node_types() -> dict[str, registry.NodeType]:
@@ -75,16 +79,17 @@ async def _nodes(ctx: Any, hits: list[port.SearchHit]) -> dict[tuple[str, int], 
 async def _facet(facet: port.Facet, counts: list[port.FacetCount]) -> FacetDistribution:
     values: list[FacetValue] = []
     if facet in _LINKED:
-        labels = await search_service.get_facet_labels(facet, [int(c.value) for c in counts])
+        # The index gives each value's label; one statement for values it has none of
+        # (an index written before labels, an unpublished theme: left out).
+        unlabelled = [int(c.value) for c in counts if c.label is None]
+        looked_up = await search_service.get_facet_labels(facet, unlabelled) if unlabelled else {}
+        type_name = _LINKED[facet]
         for count in counts:
-            name = labels.get(int(count.value))
-            if name is not None:  # an unpublished theme is no facet value
+            pk = int(count.value)
+            name = count.label if count.label is not None else looked_up.get(pk)
+            if name is not None:
                 values.append(
-                    FacetValue(
-                        value=to_global_id(_LINKED[facet], int(count.value)),
-                        label=name,
-                        count=count.count,
-                    )
+                    FacetValue(value=_facet_value_id(type_name, pk), label=name, count=count.count)
                 )
     else:
         for count in counts:
@@ -105,10 +110,11 @@ async def _facet(facet: port.Facet, counts: list[port.FacetCount]) -> FacetDistr
 @strawberry.type
 class SearchQueries:
     @public_read(
+        reads_index=True,
         description="Full-text search over what visitors see — resources, events, themes, "
         "concepts, shared projects and organisations — in French: "
         "accents ignored, stemming, typos tolerated, prefix of the last word, synonyms. "
-        "Returns the hits, the total, the requested facet counts and the processing time."
+        "Returns the hits, the total, the requested facet counts and the processing time.",
     )
     async def search(
         self,
@@ -180,9 +186,10 @@ class SearchQueries:
         )
 
     @public_read(
+        reads_index=True,
         description="Titles of every kind of content for a search box, as the visitor "
         "types: the whole title first, then titles holding every word typed (the last one "
-        "as a prefix), newest first. Same French rules as `search`."
+        "as a prefix), newest first. Same French rules as `search`.",
     )
     async def search_suggestions(
         self,

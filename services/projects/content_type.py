@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from services.policy import EDITORS, Principal
 from services.projects.demo import load_demo_shared_project
-from services.projects.models import Membership, SharedProject
+from services.projects.models import Membership, ProjectNews, SharedProject
 from services.registry import ContentType, Demo, PolicyRow, register
 
 LOCAL_AUTHORITY = frozenset({Principal.LOCAL_AUTHORITY})
@@ -22,6 +22,10 @@ SHARED_PROJECT = register(
             load_demo_shared_project,
             after=("Theme", "Organization", "Territory"),
         ),
+        # A project's news are audited on their own; its writes (a start, a seat) and those
+        # of its memberships read and change each other.
+        cache_parts=(ProjectNews,),
+        cache_touches=("Membership",),
         policy=(
             PolicyRow("project.create", EDITORS, "createSharedProject"),
             PolicyRow(
@@ -51,6 +55,7 @@ MEMBERSHIP = register(
         label="Participation",
         definite="la participation",
         entity="membership",
+        cache_touches=("SharedProject",),
         policy=(
             PolicyRow(
                 "membership.update",

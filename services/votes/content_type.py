@@ -6,7 +6,7 @@ from __future__ import annotations
 from services.policy import EDITORS, Principal
 from services.registry import ContentType, Demo, PolicyRow, register
 from services.votes.demo import load_demo_voting_round
-from services.votes.models import VotingRound
+from services.votes.models import Vote, VotingRound
 
 LOCAL_AUTHORITY = frozenset({Principal.LOCAL_AUTHORITY})
 
@@ -19,6 +19,10 @@ VOTING_ROUND = register(
         entity="round",
         demo=Demo("voting_rounds", load_demo_voting_round, after=("Theme", "Territory")),
         followed=False,
+        # Votes are audited on their own; opening a round marks its themes as candidates,
+        # closing it creates the shared project of the winning theme.
+        cache_parts=(Vote,),
+        cache_touches=("Theme", "SharedProject"),
         policy=(
             PolicyRow("round.open", EDITORS, "openVotingRound"),
             PolicyRow("round.close", EDITORS, "closeVotingRound (before its closing date)"),

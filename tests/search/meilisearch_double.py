@@ -3,9 +3,27 @@ real HTTP on loopback (uvicorn in the test's event loop; the adapter keeps the S
 HTTP client).
 
 No Meilisearch server runs on the test machines, so the behaviours below follow the
-server's source at tag v1.11.3 (github.com/meilisearch/meilisearch), each citing the
-file it follows. What the double does not model (tokenisation, typos, synonyms,
-proximity) is left to the contract suite against a real server (``TEC_MEILI_URL``).
+server's source at tag v1.11.3 (github.com/meilisearch/meilisearch, commit
+cfaac6f7ca55e91ec3cf40f8682f528cd8743562), each citing the file it follows. What the
+double does not model (typos, stop words, synonyms, accents, proximity, the
+``attribute`` and ``exactness`` rules) is left to the contract suite against a real
+server (``TEC_MEILI_URL``): the adapter must not rely on them for what it promises
+(an exact title first, inclusive forms), and the double makes sure it does not.
+
+Assumptions the adapter's tests rest on, with the source each follows:
+
+- words are what separators delimit, the settings' ``separatorTokens`` included, and a
+  stop word keeps its position (milli ``update/index_documents/extract/
+  extract_docid_word_positions.rs``, ``process_tokens``): « élu·e·s » is « élu », « e »,
+  « s »; every query word must be in a searchable attribute, the last one as a prefix
+  unless a space follows it (``matchingStrategy: all``; ``search/new/query_term/
+  parse_query.rs``: a word is a prefix when it is the query's last token);
+- ``=``, ``!=`` and ``IN`` filters; ``!=`` also finds documents without the attribute
+  (``search/facet/filter.rs``, ``Condition::NotEqual``);
+- ``GET /settings`` answers every setting, defaults filled in, sets sorted; a PATCH
+  changes only the settings it names, and within typo tolerance, faceting and pagination
+  only the fields it names (meilisearch-types ``settings.rs``);
+- the rest is described where it is modelled below.
 """
 
 from __future__ import annotations
@@ -51,6 +69,43 @@ KNOWN_SETTINGS = {
     "localizedAttributes",
 }
 _FILTER = re.compile(r"^(\w+) IN \[(.*)\]$")
+_COMPARISON = re.compile(r'^(\w+) (=|!=) (".*")$')
+# meilisearch-types/src/settings.rs: ``Settings`` keeps these as ``BTreeSet<String>``, so
+# ``GET /settings`` answers them sorted and without duplicates.
+SET_SETTINGS = (
+    "filterableAttributes",
+    "sortableAttributes",
+    "stopWords",
+    "nonSeparatorTokens",
+    "separatorTokens",
+    "dictionary",
+)
+# The same file: typo tolerance, faceting and pagination are settings of their own fields
+# (``Setting<…>`` each): a field a PATCH does not name keeps its value.
+NESTED_SETTINGS = ("typoTolerance", "faceting", "pagination")
+_WORD = re.compile(r"\w+")
+
+
+def _holds_words(
+    document: dict[str, Any], searchable: list[str], query: str, separators: list[str]
+) -> bool:
+    """Whether the searchable attributes hold every query word, the last one as a prefix
+    (milli/src/search/new/query_term/parse_query.rs: « if the word is the last token of
+    the query we push it as a prefix word »: a trailing space is a token, so the word
+    before it is whole); only ``searchableAttributes`` are searched
+    (milli/src/search/new/mod.rs, ``searchable_fields_ids``). Not modelled: typos, stop
+    words, synonyms, accents (charabia's normalisation), proximity."""
+    names = list(document) if searchable == ["*"] else searchable
+    prefix = not query.endswith(tuple(" \t\n"))  # a word followed by a space is whole
+    text = " ".join(str(document.get(n) or "") for n in names).lower()
+    for separator in separators:
+        text = text.replace(separator, " ")
+    present = set(_WORD.findall(text))
+    words = _WORD.findall(query.lower())
+    if not words:
+        return True
+    *whole, last = words if prefix else [*words, ""]
+    return all(w in present for w in whole) and any(p.startswith(last) for p in present)
 
 
 def _error(status: int, code: str, message: str) -> httpx2.Response:
@@ -70,13 +125,32 @@ class Index:
     def __init__(self, uid: str) -> None:
         self.uid = uid
         self.documents: dict[str, dict[str, Any]] = {}
+        # meilisearch-types/src/settings.rs (``settings``: every field, defaults
+        # included, is what ``GET /settings`` answers) and milli/src/criterion.rs.
         self.settings: dict[str, Any] = {
-            # meilisearch-types/src/settings.rs and milli/src/criterion.rs: the defaults.
-            "rankingRules": list(BUILT_IN_RULES),
-            "synonyms": {},
+            "displayedAttributes": ["*"],
+            "searchableAttributes": ["*"],
+            "filterableAttributes": [],
+            "sortableAttributes": [],
+            "rankingRules": ["words", "typo", "proximity", "attribute", "sort", "exactness"],
             "stopWords": [],
-            "pagination": {"maxTotalHits": DEFAULT_MAX_TOTAL_HITS},
+            "nonSeparatorTokens": [],
+            "separatorTokens": [],
+            "dictionary": [],
+            "synonyms": {},
+            "distinctAttribute": None,
+            "proximityPrecision": "byWord",
+            "typoTolerance": {
+                "enabled": True,
+                "minWordSizeForTypos": {"oneTypo": 5, "twoTypos": 9},
+                "disableOnWords": [],
+                "disableOnAttributes": [],
+            },
             "faceting": {"maxValuesPerFacet": 100, "sortFacetValuesBy": {"*": "alpha"}},
+            "pagination": {"maxTotalHits": DEFAULT_MAX_TOTAL_HITS},
+            "embedders": {},
+            "searchCutoffMs": None,
+            "localizedAttributes": None,
         }
 
 
@@ -171,7 +245,12 @@ class FakeMeilisearch:
         index = self.indexes.get(uid)
         if index is None:
             return {"code": "index_not_found", "message": f"Index `{uid}` not found."}
-        index.settings.update(body)
+        for name, value in body.items():
+            if name in SET_SETTINGS:
+                value = sorted(set(value or []))
+            elif name in NESTED_SETTINGS and isinstance(value, dict):
+                value = {**index.settings[name], **value}
+            index.settings[name] = value
         return None
 
     # --- search ---------------------------------------------------------------------
@@ -181,9 +260,13 @@ class FakeMeilisearch:
         for clause in (expression or "").split(" AND "):
             if not clause:
                 continue
-            if clause.startswith("status = "):
-                wanted = json.loads(clause.removeprefix("status = "))
-                found = [d for d in found if d.get("status") == wanted]
+            compared = _COMPARISON.match(clause)
+            if compared:
+                # milli/src/search/facet/filter.rs: ``!=`` is every document but those
+                # ``=`` finds (``Condition::NotEqual``), those without the field too.
+                name, operator, raw = compared.groups()
+                wanted = json.loads(raw)
+                found = [d for d in found if (d.get(name) == wanted) == (operator == "=")]
                 continue
             name, values = _FILTER.match(clause).groups()  # type: ignore[union-attr]
             accepted = set(json.loads(f"[{values}]"))
@@ -202,11 +285,12 @@ class FakeMeilisearch:
         ``search/new/mod.rs`` applies them in turn): here ``words`` ranks documents whose
         title holds every query word first, ``sort`` orders by the request's ``sort``;
         whichever comes first in ``rankingRules`` decides."""
-        words = [w.lower() for w in (body.get("q") or "").split()]
+        words = _WORD.findall((body.get("q") or "").lower())
+        searchable = index.settings["searchableAttributes"]
         found = [
             d
             for d in self._matching(index, body.get("filter"))
-            if all(w in json.dumps(d, ensure_ascii=False).lower() for w in words)
+            if _holds_words(d, searchable, body.get("q") or "", index.settings["separatorTokens"])
         ]
         keys: list[Callable[[dict[str, Any]], Any]] = []
         for rule in index.settings["rankingRules"]:

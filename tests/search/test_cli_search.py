@@ -13,6 +13,7 @@ from pathlib import Path
 from search.port import SearchRequest
 from search.tantivy_engine import TantivyEngine
 from tests.live import copy_demo_database, copy_demo_index
+from tests.search.meilisearch_double import FakeMeilisearch, Served
 
 TEC = Path(sys.executable).parent / "tec"
 
@@ -92,3 +93,42 @@ def test_worker_fills_an_empty_index_and_stops_on_sigterm(tmp_path):
         output, _ = worker.communicate(timeout=30)
     assert worker.returncode == 0, output
     assert "Traceback" not in output
+
+
+async def _tec_async(*args: str, env: dict[str, str], cwd: Path) -> tuple[int, str, str]:
+    """``tec`` in a subprocess while this test's event loop keeps serving (the double)."""
+    process = await asyncio.create_subprocess_exec(
+        str(TEC),
+        *args,
+        env=env,
+        cwd=cwd,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+    )
+    out, err = await asyncio.wait_for(process.communicate(), timeout=120)
+    return process.returncode or 0, out.decode(), err.decode()
+
+
+async def test_migrate_pushes_meilisearch_settings_only_where_they_differ(tmp_path):
+    fake = FakeMeilisearch()
+    serving = Served(fake)
+    await serving.start()
+    env = {**_env(tmp_path), "TEC_SEARCH_ENGINE": "meilisearch", "TEC_MEILI_URL": serving.url}
+    try:
+        code, out, err = await _tec_async("migrate", env=env, cwd=tmp_path)
+        assert code == 0, err
+        assert "Meilisearch index tec: settings up to date." in out  # created with them
+        fake.indexes["tec"].settings["rankingRules"] = ["words", "sort"]
+        fake.indexes["tec"].settings["synonyms"] = {"agora": ["forum"], "forum": ["agora"]}
+        code, out, err = await _tec_async("migrate", env=env, cwd=tmp_path)
+        assert code == 0, err
+        assert "settings updated (ranking_rules, stop_words)" in out
+        # The editors' synonyms stay; their words are no stop words.
+        assert fake.indexes["tec"].settings["synonyms"] == {"agora": ["forum"], "forum": ["agora"]}
+        patches = [b for m, p, b in fake.requests if m == "PATCH" and p.endswith("/settings")]
+        assert len(patches) == 2 and set(patches[-1]) == {"rankingRules", "stopWords"}
+    finally:
+        await serving.stop()
+    code, out, err = await _tec_async("migrate", env=env, cwd=tmp_path)
+    assert code == 1 and "Database up to date." in out
+    assert "settings not pushed" in err and "Traceback" not in err

@@ -11,7 +11,7 @@ import datetime as dt
 from typing import Any
 
 from search.consumer import OutboxConsumer, backoff, drain_once, get_index_lag, reindex
-from search.port import SearchFilter, SearchRequest, SearchUnavailable
+from search.port import Facet, SearchFilter, SearchRequest, SearchUnavailable
 from search.tantivy_engine import TantivyEngine
 from services.content import ContentStatus
 from services.outbox.models import OutboxEntry
@@ -27,6 +27,14 @@ from tests.search.conftest import (
     now,
     update,
 )
+
+
+async def theme_labels(engine: Any, theme_id: int) -> list[str | None]:
+    """The labels the index gives ``theme_id`` as a facet value (one, when consistent)."""
+    result = await engine.search(
+        SearchRequest(filter=SearchFilter(themes=[theme_id]), facets=[Facet.THEME], limit=0)
+    )
+    return [c.label for c in result.facets[Facet.THEME] if c.value == str(theme_id)]
 
 
 async def found(engine: Any, query: str) -> set[int]:
@@ -95,10 +103,13 @@ async def test_renaming_a_theme_or_territory_reindexes_every_document_showing_it
             if r.status == ContentStatus.PUBLISHED
         }
         assert linked.id in shown and shown == expected
+        # The facet label follows too: on the theme's own document and on those linked.
+        assert await theme_labels(engine, theme.id) == ["Ornithorynque et participation"]
     finally:
         await update(theme, "theme", title=old_title)
         await drain_all(engine)
     assert await found(engine, "ornithorynque") == set()
+    assert await theme_labels(engine, theme.id) == [old_title]
 
     territory = await Territory.create(slug="s-territoire", name="Tamarinville", level="COMMUNE")
     from services.resources.models import ResourceTerritory

@@ -13,6 +13,7 @@ import datetime as dt
 import json
 import time
 from collections.abc import AsyncIterator
+from dataclasses import replace
 from typing import Any
 
 import pytest
@@ -25,6 +26,7 @@ from search.meilisearch_engine import (
     synonyms_from_meilisearch,
 )
 from search.port import Facet, SearchFilter, SearchRequest, SearchUnavailable, Sort
+from search.tantivy_query import title_key
 from tests.search.meilisearch_double import FakeMeilisearch, Index, Served
 from tests.search.test_contract import doc
 
@@ -60,7 +62,13 @@ async def test_a_new_index_is_created_with_the_gateways_settings(fake, engine):
     assert sent(fake, "POST", "/indexes") == [{"uid": "tec", "primaryKey": "id"}]
     (settings,) = sent(fake, "PATCH", "/indexes/tec/settings")
     assert fake.validate_settings(settings) is None  # the server accepts them
-    assert settings["searchableAttributes"] == ["title", "names", "text"]
+    assert settings["searchableAttributes"] == [
+        "title",
+        "title_forms",
+        "names",
+        "text",
+        "text_forms",
+    ]
     assert {"type", "themes", "kind", "territories", "organizations", "year", "status"} <= set(
         settings["filterableAttributes"]
     )
@@ -96,11 +104,33 @@ async def test_a_replica_starting_on_an_existing_index_pushes_no_settings(fake, 
     await engine.open()
     assert sent(fake, "PATCH", "/indexes/tec/settings") == []
     assert await engine.get_synonyms() == [["agora", "concertation"]]
-    # `tec reindex` pushes them, keeping the editors' synonyms.
-    await engine.push_settings()
+    # `tec migrate` and `tec reindex` push them, keeping the editors' synonyms.
+    changed = await engine.push_settings()
     (settings,) = sent(fake, "PATCH", "/indexes/tec/settings")
-    assert settings["synonyms"] == {"agora": ["concertation"], "concertation": ["agora"]}
+    assert "synonyms" not in settings and "rankingRules" in settings
+    assert set(changed) == {to_python(name) for name in settings}
+    assert fake.indexes["tec"].settings["synonyms"] == {
+        "agora": ["concertation"],
+        "concertation": ["agora"],
+    }
     await engine.close()
+
+
+def to_python(name: str) -> str:
+    return "".join(f"_{c.lower()}" if c.isupper() else c for c in name)
+
+
+async def test_settings_pushed_twice_are_sent_once(fake, engine):
+    # Settings as code, applied idempotently: the server's answer (sets sorted, defaults
+    # filled in) is compared with the gateway's settings, and only what differs is sent.
+    assert len(sent(fake, "PATCH", "/indexes/tec/settings")) == 1  # the index's creation
+    assert await engine.push_settings() == []
+    assert len(sent(fake, "PATCH", "/indexes/tec/settings")) == 1
+    # Someone changed the ranking rules by hand: only they are put back.
+    fake.indexes["tec"].settings["rankingRules"] = ["words", "typo", "sort"]
+    assert await engine.push_settings() == ["ranking_rules"]
+    assert list(sent(fake, "PATCH", "/indexes/tec/settings")[-1]) == ["rankingRules"]
+    assert fake.indexes["tec"].settings["rankingRules"][:2] == ["sort", "words"]
 
 
 async def test_writes_wait_until_their_task_succeeded(fake, engine):
@@ -195,8 +225,8 @@ def test_query_syntax_is_sent_as_plain_words():
 
 async def test_the_search_request_pins_french(fake, engine):
     await engine.search(SearchRequest(query="x"))
-    (body,) = sent(fake, "POST", "/indexes/tec/search")
-    assert body["locales"] == ["fra"]
+    bodies = sent(fake, "POST", "/indexes/tec/search")
+    assert bodies and all(body["locales"] == ["fra"] for body in bodies)
 
 
 async def test_an_unreachable_server_is_search_unavailable():
@@ -241,3 +271,72 @@ async def test_tenant_token_only_finds_published_documents(fake, engine):
 def test_synonym_mapping_round_trip():
     mapping = {"ado": ["adolescent"], "adolescent": ["ado", "ados"], "x": ["y"]}
     assert synonyms_from_meilisearch(mapping) == [["ado", "adolescent", "ados"], ["x", "y"]]
+
+
+async def test_an_exact_title_comes_first_whatever_the_ranking_rules_say(fake, engine):
+    # « Le budget participatif » is the query's title (stop words aside), but Meilisearch's
+    # exactness rule would not see it (its stop word took position 0) and ranks it after
+    # words, typo, proximity and attribute; the double ranks by its words rule and keeps
+    # ties in the order documents came, so the longer, newer titles come first there.
+    await engine.upsert(
+        [
+            doc(1, "Budget participatif des collégiens", days=9, themes=[1]),
+            doc(2, "Budget participatif et jeunesse", days=8, themes=[1]),
+            doc(3, "Le budget participatif", days=1, themes=[2]),
+            doc(4, "Un guide", "budget participatif", days=7, themes=[1]),
+        ]
+    )
+    request = SearchRequest(query="budget participatif", facets=[Facet.THEME], limit=2)
+    first = await engine.search(request)
+    assert [h.pk for h in first.hits] == [3, 1]
+    assert first.total == 4
+    themes = {c.value: c.count for c in first.facets[Facet.THEME]}
+    assert themes == {"1": 3, "2": 1}  # counted over the exact title and the rest
+    second = await engine.search(replace(request, offset=2))
+    assert [h.pk for h in second.hits] == [2, 4]
+    # Sorted by date, no exact-title search: the order asked for.
+    newest = await engine.search(replace(request, sort=Sort.NEWEST, limit=4))
+    assert [h.pk for h in newest.hits] == [1, 2, 4, 3]
+
+
+async def test_a_masculine_or_plural_form_finds_an_inclusive_word(fake, engine):
+    # The dots are separators: « élu·e·s » is indexed as « élu », « e », « s », which
+    # « élus » does not match (4 letters: no typo allowed). The forms of inclusive words
+    # are searchable beside the text.
+    await engine.upsert(
+        [
+            doc(1, "Les élu·e·s du conseil"),
+            doc(2, "Guide", "Former les adhérent.e.s et les habitant·es"),
+            doc(3, "Les élus locaux"),
+        ]
+    )
+    for query, expected in [
+        ("élus", {1, 3}),
+        ("élues", {1}),
+        ("habitants", {2}),
+        ("adhérentes", {2}),
+        ("élu·e·s", {1, 3}),
+    ]:
+        found = await engine.search(SearchRequest(query=query))
+        assert {h.pk for h in found.hits} == expected, query
+    (added, *_) = sent(fake, "POST", "/indexes/tec/documents")
+    assert added[0]["title_forms"] == "élu élue élus élues"
+    # The key the embedded engine compares a query's with (an exact title match).
+    assert added[0]["title_key"] == title_key("Les élu·e·s du conseil") == "elu e conseil"
+
+
+async def test_an_inclusive_query_word_finds_the_forms_its_first_form_begins(fake, engine):
+    # Sent as its first form (« élu », « acteur ») and always as the last word typed (the
+    # adapter sends plain words), so a prefix: « élue » is found, « actrices » is not (a
+    # known gap, tests/search/test_contract.py).
+    await engine.upsert(
+        [
+            doc(1, "Former les élu·e·s"),
+            doc(2, "Une élue témoigne"),
+            doc(3, "Les actrices culturelles"),
+            doc(4, "Les acteur·rice·s du territoire"),
+        ]
+    )
+    for query, expected in [("élu·e·s ", {1, 2}), ("acteur·rice·s", {4}), ("actrices", {3, 4})]:
+        found = await engine.search(SearchRequest(query=query))
+        assert {h.pk for h in found.hits} == expected, query
