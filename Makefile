@@ -56,7 +56,10 @@ lint: $(STAMP)
 
 # Portal benchmark (docs/performance.md): gateway vs hand-written endpoint, 16 connections,
 # with wrk (installed from Debian when we are root; bench/load.py otherwise).
-# TEC_BENCH_DATABASE_URL=postgres://… adds PostgreSQL (that database is wiped).
+# TEC_BENCH_DATABASE_URL=postgres://… adds PostgreSQL (that database is wiped), each backend
+# in a process of its own, and PostGraphile 5 beside the gateway there (npm ci into
+# var/bench/postgraphile/; skipped, with the reason, without Node and npm).
+# BENCH_ARGS=--tiny: 60 resources, 1 s per step, to check that it all runs.
 # Then search: requests/s through GraphQL and through the port, in one run (SEARCH_DOCS).
 bench: $(STAMP)
 	command -v wrk >/dev/null || [ "$$(id -u)" != 0 ] || apt-get install -y -qq wrk \

@@ -16,15 +16,9 @@ from services import db
 from services.settings import Settings
 
 
-async def compare(url: str) -> bool:
-    """True when both answer the same portal data (and it is not empty)."""
+async def gateway_portal(url: str) -> dict:
+    """The gateway's answer to the portal query on the database at ``url``."""
     settings = Settings(database_url=url, cache_enabled=False, search_worker=False)
-    reference = handwritten_app(url)
-    async with (
-        reference.router.lifespan_context(reference),
-        httpx.AsyncClient(transport=httpx.ASGITransport(app=reference), base_url="http://t") as c,
-    ):
-        expected = (await c.post("/portal")).json()
     async with db.database(settings.database):
         gateway = create_app(settings)
         async with httpx.AsyncClient(
@@ -33,6 +27,18 @@ async def compare(url: str) -> bool:
             body = {"query": queries.PORTAL, "variables": queries.PORTAL_VARIABLES}
             answer = (await c.post("/graphql", json=body)).json()
     await connections.close_all()
+    return answer
+
+
+async def compare(url: str) -> bool:
+    """True when both answer the same portal data (and it is not empty)."""
+    reference = handwritten_app(url)
+    async with (
+        reference.router.lifespan_context(reference),
+        httpx.AsyncClient(transport=httpx.ASGITransport(app=reference), base_url="http://t") as c,
+    ):
+        expected = (await c.post("/portal")).json()
+    answer = await gateway_portal(url)
     return answer == expected and bool(answer["data"]["resources"]["edges"])
 
 

@@ -3,8 +3,9 @@
 Tortoise (pinned in pyproject.toml) is used here beyond what it documents, for speed on
 the hot paths of a page (``services/statements.py``, ``services/pagination.py``,
 ``services/links.py``): the statement a query would send, read before it is sent; the
-parts of a plain queryset, read to key its statement by shape; models' metadata; and
-model instances built from raw rows as ``Model._init_from_db`` builds them. Each
+parts of a plain queryset, read to key its statement by shape; models' metadata; model
+instances built from raw rows as ``Model._init_from_db`` builds them; and, when a
+database is opened, the statements Tortoise prepared for the previous one, forgotten. Each
 function here states the assumption it makes; ``tests/compat/test_tortoise.py`` checks
 each one, so a Tortoise upgrade that breaks one fails there, by name, instead of
 silently giving other rows or other instances. (The SQLite backend has its own fence,
@@ -22,6 +23,7 @@ from typing import Any, NamedTuple, TypeVar
 
 from tortoise import timezone
 from tortoise.backends.base.client import BaseDBAsyncClient
+from tortoise.backends.base.executor import EXECUTOR_CACHE
 from tortoise.expressions import Q
 from tortoise.fields import DatetimeField
 from tortoise.models import Model
@@ -46,6 +48,11 @@ def related_model(model: type[Model], field: str) -> type[Model]:
 def db_columns(model: type[Model]) -> list[tuple[str, str]]:
     """``(attribute, column)`` of every column of ``model``'s table, in table order."""
     return list(model._meta.fields_db_projection.items())
+
+
+def table_name(model: type[Model]) -> str:
+    """The table of ``model``."""
+    return model._meta.db_table
 
 
 def pk_column(model: type[Model]) -> str:
@@ -230,6 +237,21 @@ def _to_datetime(
 def _to_member(members: dict[Any, Any], field: Any, value: Any) -> Any:
     member = members.get(value)
     return member if member is not None else field.to_python_value(value)
+
+
+# --- Opening a database -------------------------------------------------------------------
+
+
+def forget_prepared_sql() -> None:
+    """Forget the SQL Tortoise prepared for the tables of earlier connections.
+
+    Tortoise keeps each table's INSERT, DELETE and UPDATE statements in
+    ``tortoise.backends.base.executor.EXECUTOR_CACHE``, keyed by connection *name* and
+    table, never cleared. Every database here opens as ``default``: a process that opens
+    SQLite, then PostgreSQL (the benchmark's dataset builder, a test on both), would
+    send SQLite's statements to PostgreSQL. Opening a database calls this first; the
+    cache fills again on the next write."""
+    EXECUTOR_CACHE.clear()
 
 
 # --- Long-running workers ------------------------------------------------------------------

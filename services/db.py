@@ -15,6 +15,7 @@ from typing import Any
 from tortoise import Tortoise, connections
 from tortoise.backends.base.config_generator import expand_db_url
 
+from services.compat_tortoise import forget_prepared_sql
 from services.settings import DatabaseSettings
 
 APP_LABEL = "models"
@@ -92,6 +93,7 @@ async def migrate(settings: DatabaseSettings, *, target: str | None = None) -> N
     from tortoise.migrations.api import migrate as run_migrations
 
     _ensure_sqlite_directory(settings)
+    forget_prepared_sql()
     try:
         await run_migrations(config=_migration_config(settings), target=target)
         if settings.is_sqlite:
@@ -124,6 +126,7 @@ async def make_migrations(settings: DatabaseSettings, *, name: str | None = None
 async def database(settings: DatabaseSettings) -> AsyncIterator[None]:
     """Open the ORM for a command-line task and close it afterwards."""
     _ensure_sqlite_directory(settings)
+    forget_prepared_sql()
     await Tortoise.init(config=tortoise_config(settings))
     try:
         yield

@@ -177,6 +177,31 @@ def repo_root() -> Path:
     return Path(__file__).resolve().parent.parent
 
 
+@pytest.fixture
+async def scratch_postgres() -> AsyncIterator[str]:
+    """The URL of an empty PostgreSQL database of the test's own, on the server of
+    ``TEC_TEST_DATABASE_URL``, dropped afterwards; the test is skipped without one."""
+    import secrets
+    from urllib.parse import urlsplit, urlunsplit
+
+    import asyncpg
+
+    if not POSTGRES_URL:
+        pytest.skip("PostgreSQL: set TEC_TEST_DATABASE_URL")
+    parts = urlsplit(POSTGRES_URL)
+    name = f"tec_scratch_{secrets.token_hex(4)}"
+    try:
+        admin = await asyncpg.connect(urlunsplit(parts._replace(path="/postgres")), timeout=5)
+    except Exception as error:  # not usable here: say why
+        pytest.skip(f"PostgreSQL does not answer at {POSTGRES_URL} ({error})")
+    try:
+        await admin.execute(f'CREATE DATABASE "{name}"')
+        yield urlunsplit(parts._replace(path=f"/{name}"))
+    finally:
+        await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        await admin.close()
+
+
 # --- Principals: one signed-in account or API key per kind of caller -----------------
 
 PASSWORD = "correct horse battery staple"

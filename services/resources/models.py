@@ -63,6 +63,9 @@ class ResourceTheme(TimestampedModel):
     class Meta:
         table = "resource_theme"
         unique_together = (("resource", "theme"),)
+        # The other way round: a theme's resources, and the resources sharing a theme
+        # with another (``related``), read without touching the table.
+        indexes = (("theme_id", "resource_id"),)
 
 
 class ResourceTerritory(TimestampedModel):

@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import datetime as dt
-import heapq
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from zoneinfo import ZoneInfo
 
 from tortoise.expressions import Q, Subquery
 
-from services.compat_tortoise import model_builder
+from services.compat_tortoise import db_columns, model_builder, pk_column, statement, table_name
 from services.content import Audience, ContentStatus
 from services.links import children_by_parent, pages_by_parent
 from services.organizations.models import Organization
@@ -22,7 +21,7 @@ from services.resources.models import (
     ResourceTerritory,
     ResourceTheme,
 )
-from services.statements import padded, queryset_rows, raw_rows
+from services.statements import padded, queryset_rows
 from services.territories.models import Territory
 from services.themes.models import Theme
 from services.viewer import Viewer, visible
@@ -213,49 +212,59 @@ async def get_resource_pages_by_organization_ids(
 async def get_related_by_resource_ids(
     viewer: Viewer, ids: Sequence[int], *, limit: int
 ) -> dict[int, list[Resource]]:
-    """For each resource, the visible resources sharing the most themes with it (newest
-    first on ties), three statements whatever the number of resources."""
-    own = await ResourceTheme.filter(resource_id__in=list(ids)).values_list(
-        "resource_id", "theme_id"
-    )
-    themes_of: dict[int, set[int]] = {}
-    for resource_id, theme_id in own:
-        themes_of.setdefault(resource_id, set()).add(theme_id)
-    all_themes = {t for themes in themes_of.values() for t in themes}
-    # Scores from (theme, resource, date) triples only: with thousands of resources per
-    # theme, loading them whole to keep five cost a hundred times more.
-    links = await raw_rows(
-        ResourceTheme.filter(
-            visible(viewer, "resource__"), theme_id__in=list(all_themes)
-        ).values_list("theme_id", "resource_id", "resource__published_at")
-    )
-    by_theme: dict[int, list[int]] = {}
-    published: dict[int, float] = {}
-    for theme_id, other_id, published_at in links:
-        by_theme.setdefault(theme_id, []).append(other_id)
-        published[other_id] = _timestamp(published_at)
-    ranked_of: dict[int, list[int]] = {}
-    for resource_id, themes in themes_of.items():
-        scores: dict[int, int] = {}
-        for theme_id in themes:
-            for other_id in by_theme.get(theme_id, []):
-                if other_id != resource_id:
-                    scores[other_id] = scores.get(other_id, 0) + 1
-        ranked_of[resource_id] = heapq.nsmallest(
-            limit, scores, key=lambda r: (-scores[r], -published[r], -r)
-        )
-    wanted = {r for ranked in ranked_of.values() for r in ranked}
-    rows = {r.id: r for r in await Resource.filter(id__in=list(wanted))} if wanted else {}
-    return {rid: [rows[r] for r in ranked if r in rows] for rid, ranked in ranked_of.items()}
+    """For each resource, the ``limit`` resources ``viewer`` may see that share the most
+    themes with it: most shared themes first, then newest publication (unpublished ones
+    last), then highest id.
+
+    One statement for all the resources asked about, counted and ranked in the database:
+    the links of their themes (read through the (theme, resource) index), kept when
+    :func:`~services.viewer.visible` keeps their resource, grouped and counted per pair,
+    numbered per resource by ``ROW_NUMBER()``, cut at ``limit``. Only the winners' rows
+    leave the database."""
+    if not ids or limit <= 0:
+        return {}
+    anchors = padded(list(ids))
+    now = viewer.as_of or dt.datetime.now(dt.UTC)
+    own_themes = Subquery(ResourceTheme.filter(resource_id__in=anchors).values("theme_id"))
+    candidates = ResourceTheme.filter(
+        visible(viewer, "resource__", now), theme_id__in=own_themes
+    ).values_list("theme_id", "resource_id", "resource__published_at")
+    db, inner, values = statement(candidates)
+    columns = [column for _, column in db_columns(Resource)]
+    mark = _placeholders(db.capabilities.dialect, first=len(values) + 1)
+    link, resource = table_name(ResourceTheme), table_name(Resource)
+    selected = ", ".join(f'"{resource}"."{column}"' for column in columns)
+    anchor_marks = ", ".join(next(mark) for _ in anchors)
+    sql = f"""WITH "candidate" ("theme_id", "resource_id", "published_at") AS ({inner}),
+"ranked" AS (
+  SELECT "own"."resource_id" AS "anchor", "candidate"."resource_id" AS "other",
+    ROW_NUMBER() OVER (
+      PARTITION BY "own"."resource_id"
+      ORDER BY COUNT(*) DESC, "candidate"."published_at" IS NULL,
+        "candidate"."published_at" DESC, "candidate"."resource_id" DESC
+    ) AS "position"
+  FROM "{link}" AS "own"
+  JOIN "candidate" ON "candidate"."theme_id" = "own"."theme_id"
+    AND "candidate"."resource_id" <> "own"."resource_id"
+  WHERE "own"."resource_id" IN ({anchor_marks})
+  GROUP BY "own"."resource_id", "candidate"."resource_id", "candidate"."published_at"
+)
+SELECT "ranked"."anchor", {selected}
+FROM "ranked" JOIN "{resource}" ON "{resource}"."{pk_column(Resource)}" = "ranked"."other"
+WHERE "ranked"."position" <= {next(mark)}
+ORDER BY "ranked"."anchor", "ranked"."position"
+"""
+    _, rows = await db.execute_query(sql, [*values, *anchors, limit])
+    build = model_builder(Resource)
+    related: dict[int, list[Resource]] = {}
+    for anchor, *row in map(tuple, rows):
+        related.setdefault(anchor, []).append(build(dict(zip(columns, row, strict=True))))
+    return related
 
 
-def _timestamp(value: object) -> float:
-    """Seconds since the epoch of a driver value (SQLite: ISO text); 0 when unpublished."""
-    if value is None:
-        return 0.0
-    if isinstance(value, str):
-        value = dt.datetime.fromisoformat(value)
-    assert isinstance(value, dt.datetime)
-    if value.tzinfo is None:
-        value = value.replace(tzinfo=dt.UTC)
-    return value.timestamp()
+def _placeholders(dialect: str, *, first: int) -> Iterator[str]:
+    """The driver's marks for the values bound after the first ``first - 1``."""
+    number = first
+    while True:
+        yield f"${number}" if dialect == "postgres" else "?"
+        number += 1

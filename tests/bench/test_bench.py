@@ -1,8 +1,10 @@
 """The benchmark's pieces work on a tiny dataset: the generator, the hand-written endpoint
-(same JSON as the gateway), and the Python load generator. Nothing here is timed."""
+(same JSON as the gateway), the Python load generator, and the whole run on both
+databases. Nothing here is timed."""
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 
@@ -47,3 +49,31 @@ async def test_the_python_load_generator_counts_requests():
         result = await drive("http://t/", body=b"{}", headers={}, connections=2, duration=0.2)
     assert result["requests"] > 0 and result["errors"] == 0
     assert result["p50_ms"] <= result["p99_ms"]
+
+
+def test_the_tiny_benchmark_runs_on_sqlite_then_postgres_in_one_invocation(
+    tmp_path, scratch_postgres, repo_root
+):
+    # Each backend in a process of its own: SQL prepared for SQLite never reaches PostgreSQL.
+    command = [
+        sys.executable,
+        "-m",
+        "bench.run",
+        "--tiny",
+        "--generator=python",
+        "--no-postgraphile",
+        f"--sqlite-path={tmp_path / 'bench.sqlite3'}",
+    ]
+    result = subprocess.run(
+        command,
+        cwd=repo_root,
+        env={**os.environ, "TEC_BENCH_DATABASE_URL": scratch_postgres},
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+    for backend in ("sqlite", "postgres"):
+        report = result.stdout.split(f"\n{backend}: requests/s")[1]
+        assert "portal, cache off" in report and "peak RSS" in report, result.stdout
+    assert "differs" not in result.stdout, result.stdout

@@ -21,6 +21,7 @@ from services.compat_tortoise import (
     QUERYSET_NOT_IN_STATEMENT,
     QUERYSET_SHAPE,
     db_columns,
+    forget_prepared_sql,
     model_builder,
     model_db,
     pk_column,
@@ -29,6 +30,7 @@ from services.compat_tortoise import (
     q_parts,
     related_model,
     statement,
+    table_name,
 )
 from services.compat_tortoise_sqlite import file_outside_transaction
 from services.resources.models import Resource, ResourceTheme
@@ -159,12 +161,32 @@ async def test_metadata_names_the_columns_of_every_table(database):
     for model in _models():
         described = model.describe(serializable=True)
         assert pk_column(model) == described["pk_field"]["db_column"], model.__name__
+        assert table_name(model) == described["table"], model.__name__
         db = model_db(model)
         sql = f'SELECT * FROM "{described["table"]}" LIMIT 1'
         columns = [column for _, column in db_columns(model)]
         _, rows = await db.execute_query(sql)
         if rows:
             assert sorted(columns) == sorted(dict(rows[0])), model.__name__
+
+
+# --- Opening a database -------------------------------------------------------------------
+
+
+async def test_tortoise_keeps_a_tables_insert_by_connection_name_until_forgotten(database):
+    from tortoise.backends.base.executor import EXECUTOR_CACHE
+
+    db = model_db(ResourceTheme)
+    db.executor_class(model=ResourceTheme, db=db)
+    key = (db.connection_name, ResourceTheme._meta.schema, ResourceTheme._meta.db_table)
+    assert key in EXECUTOR_CACHE
+    # The connection's name, not its database: the key a PostgreSQL connection named
+    # « default » would find SQLite's INSERT under.
+    assert "INSERT INTO" in EXECUTOR_CACHE[key][1]
+    forget_prepared_sql()
+    assert key not in EXECUTOR_CACHE
+    db.executor_class(model=ResourceTheme, db=db)  # prepared again on the next use
+    assert key in EXECUTOR_CACHE
 
 
 # --- Model instances from raw rows ---------------------------------------------------------

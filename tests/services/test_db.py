@@ -66,3 +66,40 @@ async def test_a_released_connection_is_reusable_and_clean(database):
             raise RuntimeError("boom")
     _, rows = await client.execute_query("SELECT 1 AS one")
     assert rows[0]["one"] == 1
+
+
+_ONE_PROCESS_BOTH_DATABASES = """
+import asyncio, sys
+from services import db
+from services.settings import Settings
+from services.themes.models import Theme
+
+async def fill(url, offset):
+    settings = Settings(database_url=url).database
+    await db.migrate(settings)
+    async with db.database(settings):
+        rows = [Theme(slug=f"theme-{offset + i}", title=f"Thème {i}") for i in range(3)]
+        await Theme.bulk_create(rows)
+        print(url.split(":")[0], await Theme.filter(slug__startswith="theme-").count())
+
+for number, url in enumerate(sys.argv[1:]):
+    asyncio.run(fill(url, 10 * number))
+"""
+
+
+def test_one_process_writes_to_sqlite_then_postgres(tmp_path, scratch_postgres, repo_root):
+    """Opening a database forgets the INSERTs Tortoise prepared for the previous one, which
+    it keeps by connection name (« default » for both)."""
+    import subprocess
+    import sys
+
+    sqlite = f"sqlite://{tmp_path / 'first.sqlite3'}"
+    result = subprocess.run(
+        [sys.executable, "-c", _ONE_PROCESS_BOTH_DATABASES, sqlite, scratch_postgres],
+        cwd=repo_root,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert result.stdout.split("\n")[:2] == ["sqlite 3", "postgres 3"]
