@@ -7,7 +7,7 @@ from tortoise.migrations import operations as ops
 from tortoise.indexes import Index
 
 class Migration(migrations.Migration):
-    dependencies = [('models', '0009_webhooks')]
+    dependencies = [('models', '0010_audit_operator')]
 
     initial = False
 
