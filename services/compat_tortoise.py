@@ -53,6 +53,19 @@ def pk_column(model: type[Model]) -> str:
     return model._meta.db_pk_column
 
 
+def table_name(model: type[Model]) -> str:
+    """The table of ``model``."""
+    return model._meta.db_table
+
+
+def column_of(model: type[Model], attribute: str) -> str:
+    """The column of ``model`` behind ``attribute`` (a field, or a relation's ``_id``)."""
+    meta = model._meta
+    if attribute in meta.fk_fields:
+        attribute = meta.fields_map[attribute].source_field
+    return meta.fields_db_projection[attribute]
+
+
 # --- Statements ----------------------------------------------------------------------------
 
 
@@ -165,25 +178,7 @@ def model_builder(model: type[Model]) -> Callable[[dict[str, Any]], Any]:
     here the settings are read once per call, ``datetime.fromisoformat`` (C) parses, and
     enum members come from a map of the enum's values."""
     meta = model._meta
-    use_tz, zone = timezone.get_use_tz(), timezone.get_default_timezone()
-    zone_is_utc = dt.datetime(2000, 1, 1, tzinfo=zone).utcoffset() == dt.timedelta(0) and (
-        dt.datetime(2000, 7, 1, tzinfo=zone).utcoffset() == dt.timedelta(0)
-    )
-    plain = [(key, attr) for key, attr, _ in meta.db_native_fields]
-    # (column, attribute, converter of non-null values): null stays null.
-    converted: list[tuple[str, str, Callable[[Any], Any]]] = [
-        (key, attr, field.field_type) for key, attr, field in meta.db_default_fields
-    ]
-    # Other fields convert null too, as Tortoise does.
-    others: list[tuple[str, str, Callable[[Any], Any]]] = []
-    for key, attr, field in meta.db_complex_fields:
-        if isinstance(field, DatetimeField):
-            converted.append((key, attr, partial(_to_datetime, field, use_tz, zone, zone_is_utc)))
-        elif isinstance(getattr(field, "enum_type", None), enum.EnumMeta):
-            members = {member.value: member for member in field.enum_type}
-            converted.append((key, attr, partial(_to_member, members, field)))
-        else:
-            others.append((key, attr, field.to_python_value))
+    plain, converted, others = _conversions(model)
     state = {
         "_partial": False,
         "_saved_in_db": True,
@@ -206,6 +201,53 @@ def model_builder(model: type[Model]) -> Callable[[dict[str, Any]], Any]:
         return instance
 
     return build
+
+
+Conversion = tuple[str, str, Callable[[Any], Any]]
+
+
+def _conversions(
+    model: type[Model],
+) -> tuple[list[tuple[str, str]], list[Conversion], list[Conversion]]:
+    """How Tortoise turns ``model``'s raw values into attributes: ``(column, attribute)``
+    kept as they are, ``(column, attribute, convert)`` of non-null values (null stays
+    null), and ``(column, attribute, convert)`` that convert null too."""
+    meta = model._meta
+    use_tz, zone = timezone.get_use_tz(), timezone.get_default_timezone()
+    zone_is_utc = dt.datetime(2000, 1, 1, tzinfo=zone).utcoffset() == dt.timedelta(0) and (
+        dt.datetime(2000, 7, 1, tzinfo=zone).utcoffset() == dt.timedelta(0)
+    )
+    plain = [(key, attr) for key, attr, _ in meta.db_native_fields]
+    converted: list[Conversion] = [
+        (key, attr, field.field_type) for key, attr, field in meta.db_default_fields
+    ]
+    others: list[Conversion] = []
+    for key, attr, field in meta.db_complex_fields:
+        if isinstance(field, DatetimeField):
+            converted.append((key, attr, partial(_to_datetime, field, use_tz, zone, zone_is_utc)))
+        elif isinstance(getattr(field, "enum_type", None), enum.EnumMeta):
+            members = {member.value: member for member in field.enum_type}
+            converted.append((key, attr, partial(_to_member, members, field)))
+        else:
+            others.append((key, attr, field.to_python_value))
+    return plain, converted, others
+
+
+def value_converters(model: type[Model]) -> dict[str, Callable[[Any], Any] | None]:
+    """``{attribute: convert}``: how :func:`model_builder` turns a raw value of each
+    column into the attribute's value; None where the raw value is kept as it is. Raw
+    values read from JSON (dates and times as ISO text) convert the same way."""
+    plain, converted, others = _conversions(model)
+    found: dict[str, Callable[[Any], Any] | None] = {attr: None for _, attr in plain}
+    for _, attr, convert in converted:
+        found[attr] = partial(_unless_null, convert)
+    for _, attr, convert in others:
+        found[attr] = convert
+    return found
+
+
+def _unless_null(convert: Callable[[Any], Any], value: Any) -> Any:
+    return None if value is None else convert(value)
 
 
 def _to_datetime(
