@@ -82,7 +82,7 @@ class ReadCompiler:
         operation = ctx.operation
         switches = self.switches.get(id(operation))
         if switches is None or switches[0] is not operation:
-            switches = (operation, switch_variables(operation, ctx.fragments))
+            switches = (operation, switch_variables(operation, ctx.fragment_definitions))
             _put(self.switches, id(operation), switches, self.size)
         coerced = ctx.variable_values.coerced
         values = {name: coerced.get(name) for name in switches[1]}
@@ -92,7 +92,9 @@ class ReadCompiler:
             self.plans.move_to_end(key)
             return entry[1]
         try:
-            plan: OperationPlan | str = Planner(ctx.schema, operation, ctx.fragments, values).plan()
+            plan: OperationPlan | str = Planner(
+                ctx.schema, operation, ctx.fragment_definitions, values
+            ).plan()
             plan.embedded = slots(plan)
         except Unsupported as error:
             plan = str(error)
