@@ -23,7 +23,7 @@ from typing import Any, NamedTuple, TypeVar
 from tortoise import timezone
 from tortoise.backends.base.client import BaseDBAsyncClient
 from tortoise.expressions import Q
-from tortoise.fields import DatetimeField
+from tortoise.fields import DateField, DatetimeField
 from tortoise.models import Model
 from tortoise.queryset import QuerySet
 
@@ -238,12 +238,21 @@ def value_converters(model: type[Model]) -> dict[str, Callable[[Any], Any] | Non
     column into the attribute's value; None where the raw value is kept as it is. Raw
     values read from JSON (dates and times as ISO text) convert the same way."""
     plain, converted, others = _conversions(model)
-    found: dict[str, Callable[[Any], Any] | None] = {attr: None for _, attr in plain}
+    fields_map = model._meta.fields_map
+    found: dict[str, Callable[[Any], Any] | None] = {
+        # A driver that hands back dates (asyncpg) leaves them as they are; JSON has text.
+        attr: partial(_unless_null, _to_date) if type(fields_map[attr]) is DateField else None
+        for _, attr in plain
+    }
     for _, attr, convert in converted:
         found[attr] = partial(_unless_null, convert)
     for _, attr, convert in others:
         found[attr] = convert
     return found
+
+
+def _to_date(value: Any) -> Any:
+    return dt.date.fromisoformat(value) if isinstance(value, str) else value
 
 
 def _unless_null(convert: Callable[[Any], Any], value: Any) -> Any:

@@ -9,7 +9,7 @@ the ordinary executor.
 
 What is covered:
 
-- root fields: a list read as a connection (``resources``) and lookups by slug
+- root fields: lists read as connections (``resources``, ``events``) and lookups by slug
   (``resource``, ``theme``), each answered from the service's own query set
   (:data:`ROOTS`);
 - on the objects of :data:`MODELS`: ``id``, ``__typename``, every field Strawberry reads
@@ -51,11 +51,15 @@ from graphql import (
 )
 from tortoise.models import Model
 
+from schema.events.queries import to_service_filter
+from schema.events.types import EventFilter
 from schema.relay import to_global_id
 from schema.resources.queries import service_filter
 from schema.resources.types import ResourceFilter
-from schema.strawberry_compat import definition_of, plain_attribute
+from schema.strawberry_compat import definition_of, input_from_arguments, plain_attribute
 from services.compat_tortoise import column_of, pk_column, value_converters
+from services.events import service as events
+from services.events.models import Event
 from services.labels import label
 from services.links import Linked
 from services.organizations.models import Organization
@@ -72,6 +76,7 @@ MODELS: dict[str, type[Model]] = {
     "Theme": Theme,
     "Territory": Territory,
     "Organization": Organization,
+    "Event": Event,
 }
 """GraphQL object types read straight from a model's table."""
 
@@ -79,6 +84,9 @@ LINKS: dict[tuple[str, str], Linked] = {
     ("Resource", "themes"): resources.THEMES,
     ("Resource", "territories"): resources.TERRITORIES,
     ("Resource", "organizations"): resources.ORGANIZATIONS,
+    ("Event", "organizers"): events.ORGANIZERS,
+    ("Event", "themes"): events.THEMES,
+    ("Event", "territories"): events.TERRITORIES,
 }
 """Fields listing the children of a link table, as the services declare them."""
 
@@ -178,15 +186,25 @@ class OperationPlan:
 
 def _resources(viewer: Viewer, args: dict[str, Any]) -> tuple[Any, Ordering]:
     raw = args.get("filter")
-    flt = None if raw is None else ResourceFilter(**raw)
+    flt = None if raw is None else input_from_arguments(ResourceFilter, raw)
     order = args.get("order")
     return resources.resources_queryset(
         viewer, flt=service_filter(flt), order=order.value if order else None
     )
 
 
+def _events(viewer: Viewer, args: dict[str, Any]) -> tuple[Any, Ordering]:
+    raw = args.get("filter")
+    flt = None if raw is None else input_from_arguments(EventFilter, raw)
+    order = args.get("order")
+    return events.events_queryset(
+        viewer, flt=to_service_filter(flt), order=order.value if order else None
+    )
+
+
 ROOTS: dict[str, tuple[str, Callable[[Viewer, dict[str, Any]], Any]]] = {
     "resources": ("connection", _resources),
+    "events": ("connection", _events),
     "resource": (
         "lookup",
         lambda viewer, a: resources.resource_by_slug_queryset(viewer, a["slug"]),

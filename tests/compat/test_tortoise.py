@@ -35,6 +35,7 @@ from services.compat_tortoise import (
 )
 from services.compat_tortoise_sqlite import file_outside_transaction
 from services.resources.models import Resource, ResourceTheme
+from services.themes.models import Theme
 
 
 def _models() -> list[type]:
@@ -207,6 +208,8 @@ def test_value_converters_read_dates_and_times_as_json_writes_them():
     assert converters["published_at"](None) is None
     assert converters["kind"]("GUIDE").value == "GUIDE"
     assert converters["title"] is None
+    assert value_converters(Theme)["month"]("2021-07-01") == dt.date(2021, 7, 1)
+    assert value_converters(Theme)["month"](dt.date(2021, 7, 1)) == dt.date(2021, 7, 1)
 
 
 # --- Model instances from raw rows ---------------------------------------------------------

@@ -59,6 +59,23 @@ ORGANIZATION = [
     "description",
     "__typename",
 ]
+EVENT = [
+    "id",
+    "slug",
+    "title",
+    "summary",
+    "startsAt",
+    "endsAt",
+    "allDay",
+    "city",
+    "online",
+    "format",
+    "formatLabel",
+    "registrationUrl",
+    "status",
+    "version",
+    "__typename",
+]
 # Fields of a resource the compiler leaves to the ordinary executor.
 RESOURCE_OTHERS = [
     "rejectionReason",
@@ -70,6 +87,9 @@ KINDS = ["GUIDE", "EXPERIENCE", "TOOLKIT", "NEWS", "WEBINAR", "OTHER"]
 AUDIENCES = ["ALL", "LOCAL_AUTHORITIES", "PARTNERS", "CITIZENS"]
 STATUSES = ["PUBLISHED", "DRAFT", "SUBMITTED", "ARCHIVED"]
 ORDERS = ["NEWEST", "OLDEST", "TITLE", "RECENTLY_UPDATED"]
+EVENT_ORDERS = ["STARTS_AT", "STARTS_AT_DESC"]
+FORMATS = ["WEBINAR", "TRAINING", "CONFERENCE", "MEETING", "OTHER"]
+MOMENTS = ["2020-01-01T00:00:00+00:00", "2024-06-01T12:00:00+02:00", "2030-01-01T00:00:00Z"]
 
 
 @dataclass
@@ -81,7 +101,7 @@ class Pool:
     theme_ids: list[str]
     territory_ids: list[str]
     organization_ids: list[str]
-    cursors: dict[str, list[str]]  # by order
+    cursors: dict[str, list[str]]  # by order (resources' and events')
     years: list[int] = field(default_factory=lambda: [2019, 2021, 2022, 2023, 2024, 2026])
 
 
@@ -133,7 +153,7 @@ class Generator:
         """``value`` as a literal or through a variable."""
         if self.random.random() < 0.4:
             return self.variable(graphql_type, value)
-        return _literal(value, enum=graphql_type.rstrip("!") in ("ResourceOrder",))
+        return _literal(value, enum=graphql_type.rstrip("!") in ("ResourceOrder", "EventOrder"))
 
     def keyed(self, field_text: str, selection: str = "", *, alias: bool = False) -> str:
         """A field (name and arguments) and its ``selection``, maybe aliased, maybe under
@@ -204,20 +224,35 @@ class Generator:
     def plain(self, type_name: str, names: list[str]) -> str:
         return self.wrap(type_name, " ".join(self.fields(names)))
 
-    def connection(self) -> str:
+    def event(self) -> str:
+        parts = self.fields(EVENT)
+        for relation, fields in (
+            ("organizers", lambda: self.plain("Organization", ORGANIZATION)),
+            ("themes", self.theme),
+            ("territories", lambda: self.plain("Territory", TERRITORY)),
+        ):
+            if self.random.random() < 0.3:
+                parts.append(self.keyed(relation, f"{{ {fields()} }}"))
+        if self.random.random() < 0.05:
+            parts.append(self.keyed("timezone"))
+        self.random.shuffle(parts)
+        return self.wrap("Event", " ".join(parts))
+
+    def connection(self, node: Any = None) -> str:
+        node = node or self.resource
         parts = []
         options = ["totalCount", "edges", "nodes", "pageInfo", "__typename"]
         for name in self.random.sample(options, self.random.randint(1, 4)):
             if name == "edges":
                 edge = [
-                    self.keyed("node", f"{{ {self.resource()} }}") if e == "node" else self.keyed(e)
+                    self.keyed("node", f"{{ {node()} }}") if e == "node" else self.keyed(e)
                     for e in self.random.sample(
                         ["cursor", "node", "__typename"], self.random.randint(1, 3)
                     )
                 ]
                 parts.append(self.keyed("edges", f"{{ {' '.join(edge)} }}"))
             elif name == "nodes":
-                parts.append(self.keyed("nodes", f"{{ {self.resource()} }}"))
+                parts.append(self.keyed("nodes", f"{{ {node()} }}"))
             elif name == "pageInfo":
                 info = self.fields(
                     ["hasNextPage", "hasPreviousPage", "startCursor", "endCursor", "__typename"]
@@ -231,9 +266,13 @@ class Generator:
 
     def root(self, *, alias: bool) -> str:
         r = self.random.random()
-        if r < 0.62:
+        if r < 0.5:
             arguments = self.list_arguments()
             return self.keyed(f"resources{arguments}", f"{{ {self.connection()} }}", alias=alias)
+        if r < 0.62:
+            arguments = self.list_arguments(events=True)
+            selection = f"{{ {self.connection(self.event)} }}"
+            return self.keyed(f"events{arguments}", selection, alias=alias)
         if r < 0.77:
             slug = self.argument("String!", self.random.choice([*self.pool.resource_slugs, "x"]))
             return self.keyed(f"resource(slug: {slug})", f"{{ {self.resource()} }}", alias=alias)
@@ -249,17 +288,18 @@ class Generator:
                 [
                     "themes(first: 2) { nodes { slug } }",
                     "currentTheme { slug }",
-                    "events(first: 2) { totalCount }",
+                    'event(slug: "x") { slug }',
                     "organizations(first: 2) { nodes { name } }",
                 ]
             )
         )
 
-    def list_arguments(self) -> str:
+    def list_arguments(self, *, events: bool = False) -> str:
         args: list[str] = []
-        order = self.random.choice([None, *ORDERS])
+        order = self.random.choice([None, *(EVENT_ORDERS if events else ORDERS)])
         if order is not None:
-            args.append(f"order: {self.argument('ResourceOrder', order)}")
+            order_type = "EventOrder" if events else "ResourceOrder"
+            args.append(f"order: {self.argument(order_type, order)}")
         r = self.random.random()
         backward = r < 0.4
         size_name = "last" if backward else "first"
@@ -271,20 +311,39 @@ class Generator:
             args.append(f"{'first' if backward else 'last'}: 2")  # both: refused
         for cursor_name in ("after", "before"):
             if self.random.random() < 0.3:
-                args.append(f"{cursor_name}: {self.argument('String', self.cursor(order))}")
+                cursor = self.cursor(order, events=events)
+                args.append(f"{cursor_name}: {self.argument('String', cursor)}")
         if self.random.random() < 0.5:
-            args.append(f"filter: {self.argument('ResourceFilter', self.filter())}")
+            if events:
+                args.append(f"filter: {self.argument('EventFilter', self.event_filter())}")
+            else:
+                args.append(f"filter: {self.argument('ResourceFilter', self.filter())}")
         self.random.shuffle(args)
         return f"({', '.join(args)})" if args else ""
 
-    def cursor(self, order: str | None) -> str:
+    def cursor(self, order: str | None, *, events: bool = False) -> str:
         r = self.random.random()
         if r < 0.06:
             return "not-a-cursor"
         if r < 0.12:
-            order = self.random.choice(ORDERS)  # maybe another order's: refused
-        cursors = self.pool.cursors[order or "NEWEST"]
+            order = self.random.choice([*ORDERS, *EVENT_ORDERS])  # maybe another list's
+        cursors = self.pool.cursors[order or ("STARTS_AT" if events else "NEWEST")]
         return self.random.choice(cursors)
+
+    def event_filter(self) -> dict[str, Any]:
+        flt: dict[str, Any] = {}
+        choices = {
+            "from": lambda: self.random.choice(MOMENTS),
+            "to": lambda: self.random.choice(MOMENTS),
+            "online": lambda: self.random.choice([True, False]),
+            "cities": lambda: self.random.sample(["Paris", "niort", "Lyon", "Bourges"], 2),
+            "formats": lambda: self.random.sample(FORMATS, self.random.randint(1, 3)),
+            "themes": lambda: self.random.sample(self.pool.theme_ids, 2),
+            "organizers": lambda: self.random.sample(self.pool.organization_ids, 2),
+        }
+        for name in self.random.sample(list(choices), self.random.randint(0, 3)):
+            flt[name] = choices[name]()
+        return flt
 
     def filter(self) -> dict[str, Any]:
         flt: dict[str, Any] = {}
@@ -320,4 +379,4 @@ def _literal(value: Any, *, enum: bool = False) -> str:
     return json.dumps(value)
 
 
-ENUM_KEYS = frozenset({"kinds", "audiences", "statuses"})
+ENUM_KEYS = frozenset({"kinds", "audiences", "statuses", "formats"})

@@ -25,6 +25,7 @@ from schema import build_schema
 from schema.context import Context
 from schema.relay import to_global_id
 from services.content import Audience, ContentStatus
+from services.events.models import Event, EventFormat, EventOrganizer, EventTheme
 from services.organizations.models import Organization
 from services.resources.models import (
     Resource,
@@ -36,11 +37,12 @@ from services.resources.models import (
 from services.territories.models import Territory
 from services.themes.models import Theme
 from services.viewer import Role, Viewer
-from tests.schema.compiler.documents import ORDERS, Document, Generator, Pool
+from tests.schema.compiler.documents import EVENT_ORDERS, ORDERS, Document, Generator, Pool
 
 SEED = int(os.environ.get("TEC_DIFFERENTIAL_SEED", "20261202"))
 DOCUMENTS = int(os.environ.get("TEC_DIFFERENTIAL_DOCUMENTS", "2000"))
 RESOURCES = 80
+EVENTS = 30
 
 VIEWERS = {
     "anonymous": Viewer(),
@@ -55,6 +57,7 @@ async def random_content(database):
     content = await add_random_content(random.Random(SEED))
     yield content
     await Resource.filter(id__in=content["resources"]).delete()
+    await Event.filter(id__in=content["events"]).delete()
     await Theme.filter(slug__startswith=content["prefix"]).delete()
 
 
@@ -106,7 +109,28 @@ async def add_random_content(rng: random.Random) -> dict[str, Any]:
         for organization in rng.sample(organizations, rng.randint(0, 2)):
             await ResourceOrganization.create(resource_id=row.id, organization_id=organization)
         await Resource.filter(id=row.id).update(updated_at=rng.choice(instants[:4]))
+    events = []
+    for i in range(EVENTS):
+        starts = rng.choice(instants) + dt.timedelta(hours=rng.choice([0, 0, 5]))
+        event = await Event.create(
+            slug=f"diff-{tag}-event-{i:03d}",
+            title=f"Événement {i}",
+            starts_at=starts,
+            ends_at=starts + dt.timedelta(hours=rng.choice([1, 30])),
+            all_day=rng.random() < 0.2,
+            city=rng.choice([None, "Paris", "Niort", "lyon"]),
+            online=rng.random() < 0.4,
+            format=rng.choice(list(EventFormat)),
+            status=rng.choice(statuses),
+            published_at=rng.choice([*instants, None]),
+        )
+        events.append(event.id)
+        for theme in rng.sample(themes, rng.randint(0, 2)):
+            await EventTheme.create(event_id=event.id, theme_id=theme)
+        for organization in rng.sample(organizations, rng.randint(0, 2)):
+            await EventOrganizer.create(event_id=event.id, organization_id=organization)
     return {
+        "events": events,
         "themes": themes,
         "territories": territories,
         "organizations": organizations,
@@ -142,12 +166,13 @@ async def _pool(schema: Any, settings: Any, content: dict[str, Any]) -> Pool:
     """Slugs, IDs and cursors that exist (each order's cursors, as an editor sees them:
     some of them point at rows an anonymous reader does not see)."""
     cursors: dict[str, list[str]] = {}
-    for order in ORDERS:
-        document = Document(
-            f"{{ resources(first: 100, order: {order}) {{ edges {{ cursor }} }} }}", {}
-        )
-        body = json.loads(await _body(schema, settings, document, VIEWERS["editor"]))
-        cursors[order] = [edge["cursor"] for edge in body["data"]["resources"]["edges"]]
+    for field, orders in (("resources", ORDERS), ("events", EVENT_ORDERS)):
+        for order in orders:
+            document = Document(
+                f"{{ {field}(first: 100, order: {order}) {{ edges {{ cursor }} }} }}", {}
+            )
+            body = json.loads(await _body(schema, settings, document, VIEWERS["editor"]))
+            cursors[order] = [edge["cursor"] for edge in body["data"][field]["edges"]]
     slugs = [r.slug for r in await Resource.filter(id__in=content["resources"]).limit(30)]
     theme_slugs = [t.slug for t in await Theme.filter(id__in=content["themes"])]
     return Pool(
