@@ -233,6 +233,12 @@ def _conversions(
     return plain, converted, others
 
 
+def enum_of(model: type[Model], attribute: str) -> type[enum.Enum] | None:
+    """The enumeration the column behind ``attribute`` holds the values of, if any."""
+    found = getattr(model._meta.fields_map.get(attribute), "enum_type", None)
+    return found if isinstance(found, enum.EnumMeta) else None
+
+
 def value_converters(model: type[Model]) -> dict[str, Callable[[Any], Any] | None]:
     """``{attribute: convert}``: how :func:`model_builder` turns a raw value of each
     column into the attribute's value; None where the raw value is kept as it is. Raw

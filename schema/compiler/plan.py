@@ -57,7 +57,7 @@ from schema.relay import to_global_id
 from schema.resources.queries import service_filter
 from schema.resources.types import ResourceFilter
 from schema.strawberry_compat import definition_of, input_from_arguments, plain_attribute
-from services.compat_tortoise import column_of, pk_column, value_converters
+from services.compat_tortoise import column_of, enum_of, pk_column, value_converters
 from services.events import service as events
 from services.events.models import Event
 from services.labels import label
@@ -375,7 +375,8 @@ class Planner:
             convert = converters[attribute]
             if convert is None and get_nullable_type(graphql_type) in _AS_IS:
                 return Column(key, column_of(model, attribute))
-            return Column(key, column_of(model, attribute), _serializer(convert, graphql_type))
+            serializer = _serializer(convert, graphql_type)
+            return Column(key, column_of(model, attribute), _by_value(model, attribute, serializer))
         enum_attribute = (python_name or "").removesuffix("_label")
         if (
             python_name
@@ -384,8 +385,9 @@ class Planner:
             and get_nullable_type(graphql_type) is GraphQLString
             and not field_def.args
         ):
-            convert = converters[enum_attribute]
-            return Column(key, column_of(model, enum_attribute), partial(_label, convert))
+            labeller = partial(_label, converters[enum_attribute])
+            column = column_of(model, enum_attribute)
+            return Column(key, column, _by_value(model, enum_attribute, labeller))
         raise Unsupported(f"the field {type_name}.{name}")
 
     def connection(
@@ -485,6 +487,26 @@ def _serialize(
 ) -> Any:
     value = raw if convert is None else convert(raw)
     return None if value is None else serialize(value)
+
+
+def _by_value(
+    model: type[Model], attribute: str, convert: Callable[[Any], Any]
+) -> Callable[[Any], Any]:
+    """``convert``, answered from a table of its results for the values of an enumerated
+    column (computed once, by ``convert`` itself)."""
+    enum_type = enum_of(model, attribute)
+    if enum_type is None:
+        return convert
+    table = {member.value: convert(member.value) for member in enum_type}
+    return partial(_looked_up, table, convert)
+
+
+def _looked_up(table: dict[Any, Any], convert: Callable[[Any], Any], raw: Any) -> Any:
+    found = table.get(raw, _MISSING)
+    return convert(raw) if found is _MISSING else found
+
+
+_MISSING = object()
 
 
 def _label(convert: Callable[[Any], Any], raw: Any) -> str:

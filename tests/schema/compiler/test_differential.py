@@ -41,8 +41,8 @@ from tests.schema.compiler.documents import EVENT_ORDERS, ORDERS, Document, Gene
 
 SEED = int(os.environ.get("TEC_DIFFERENTIAL_SEED", "20261202"))
 DOCUMENTS = int(os.environ.get("TEC_DIFFERENTIAL_DOCUMENTS", "2000"))
-RESOURCES = 80
-EVENTS = 30
+RESOURCES = 50
+EVENTS = 20
 
 VIEWERS = {
     "anonymous": Viewer(),
