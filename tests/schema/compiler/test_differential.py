@@ -185,6 +185,10 @@ async def _pool(schema: Any, settings: Any, content: dict[str, Any]) -> Pool:
     )
 
 
+# Resolver coroutines that were never awaited are reported by the garbage collector on
+# some runs, for documents answered by the ordinary executor as much as by the compiler
+# (the same report appears running each schema alone); they are not what this compares.
+@pytest.mark.filterwarnings("ignore::pytest.PytestUnraisableExceptionWarning")
 async def test_compiled_reads_answer_as_the_ordinary_executor(database, schemas, random_content):
     compiled, ordinary, outcomes = schemas
     pool = await _pool(ordinary, database, random_content)
