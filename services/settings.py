@@ -221,7 +221,7 @@ class GraphQLSettings(_Group):
         "when the plan cannot (docs/performance.md).",
     )
     read_compiler: bool = Field(
-        default=False,
+        default=True,
         description="Answer the read-only queries it covers with one SQL statement that "
         "builds the JSON in the database; the rest goes to the ordinary executor "
         "(docs/performance.md).",

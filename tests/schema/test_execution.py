@@ -13,6 +13,7 @@ import httpx
 import pytest
 
 from gateway.app import create_app
+from tests.conftest import GraphQLClient
 from tests.sqlcount import count_queries
 
 PORTAL = """query Portal($from: DateTime!) {
@@ -134,7 +135,13 @@ DOCUMENTS: list[tuple[str, str, dict[str, Any]]] = [
 
 @pytest.fixture(scope="module")
 def graphql_core_app(database):
-    return create_app(database.replace(**{"compiled_execution": False}))
+    return create_app(database.replace(compiled_execution=False, read_compiler=False))
+
+
+@pytest.fixture(scope="module")
+def plans_app(database):
+    """Compiled plans without the read compiler (which answers the portal in SQL)."""
+    return create_app(database.replace(read_compiler=False))
 
 
 async def _both(app: Any, reference: Any, query: str, variables: dict, headers=None):
@@ -168,12 +175,15 @@ async def test_compiled_answers_like_graphql_core(
     assert "data" in compiled[1]
 
 
-async def test_the_portal_takes_the_compiled_path(app, gql, caplog):
+async def test_the_portal_takes_the_compiled_path(plans_app, caplog):
     caplog.set_level(logging.DEBUG, logger="tec.execution")
     variables = {"from": "2021-01-01T00:00:00+00:00"}
-    await gql.data(PORTAL, variables)
-    with count_queries() as statements:
-        data = await gql.data(PORTAL, variables)
+    transport = httpx.ASGITransport(app=plans_app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://t") as client:
+        gql = GraphQLClient(client)
+        await gql.data(PORTAL, variables)
+        with count_queries() as statements:
+            data = await gql.data(PORTAL, variables)
     assert data["resources"]["edges"]
     assert not [r for r in caplog.records if r.name == "tec.execution"]
     assert len(statements) == 4
