@@ -139,7 +139,7 @@ class ObjectPlan:
     def nested(self) -> list[Children]:
         return [f for f in self.fields if isinstance(f, Children)]
 
-    def finish(self) -> ObjectPlan:
+    def with_conversions(self) -> ObjectPlan:
         self.converted = [
             (f.key, f.convert) for f in self.fields if isinstance(f, Column) and f.convert
         ]
@@ -354,7 +354,7 @@ class Planner:
                 plan.fields.append(Children(key, linked, child))
                 continue
             plan.fields.append(self.leaf(type_.name, model, converters, key, name, field_def))
-        return plan.finish()
+        return plan.with_conversions()
 
     def leaf(
         self,
