@@ -202,3 +202,35 @@ async def test_introspection_and_mutations_keep_graphql_core(app, gql, caplog):
     data = await gql.data('{ __schema { queryType { name } } __type(name: "Resource") { name } }')
     assert data["__schema"]["queryType"]["name"] == "Query"
     assert data["__type"]["name"] == "Resource"
+
+
+async def test_a_failing_resolver_lets_its_siblings_run_to_their_end():
+    """A sibling may be in the middle of a statement when another resolver of its level
+    fails: closing it there would hand its pooled connection back busy."""
+    import asyncio
+
+    import strawberry
+
+    from schema.execution import CompiledExecutionContext
+
+    finished: list[str] = []
+
+    @strawberry.type
+    class Query:
+        @strawberry.field
+        async def slow(self) -> int:
+            await asyncio.sleep(0.02)  # stands for a statement on a pooled connection
+            finished.append("slow")
+            return 1
+
+        @strawberry.field
+        async def failing(self) -> int:
+            await asyncio.sleep(0)
+            raise ValueError("boom")
+
+    schema = strawberry.Schema(query=Query, execution_context_class=CompiledExecutionContext)
+    result = await schema.execute("{ slow failing }")
+    assert result.errors and result.errors[0].message == "boom"
+    # The compiled run let it finish before handing the operation to graphql-core.
+    assert finished == ["slow"]
+    await asyncio.sleep(0.05)  # whatever graphql-core left running ends here
