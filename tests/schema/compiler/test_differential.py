@@ -185,9 +185,9 @@ async def _pool(schema: Any, settings: Any, content: dict[str, Any]) -> Pool:
     )
 
 
-# Resolver coroutines that were never awaited are reported by the garbage collector on
-# some runs, for documents answered by the ordinary executor as much as by the compiler
-# (the same report appears running each schema alone); they are not what this compares.
+# When a non-null field fails and its parent becomes null, graphql-core drops the
+# coroutines of sibling fields it has not awaited; the garbage collector reports them
+# (running the ordinary schema alone shows the same). They are not what this compares.
 @pytest.mark.filterwarnings("ignore::pytest.PytestUnraisableExceptionWarning")
 async def test_compiled_reads_answer_as_the_ordinary_executor(database, schemas, random_content):
     compiled, ordinary, outcomes = schemas
