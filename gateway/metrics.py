@@ -63,6 +63,14 @@ class Metrics:
             ["code", "status"],
             registry=self.registry,
         )
+        self.read_compiler = Counter(
+            "tec_read_compiler_queries",
+            "Queries by the path that answered them: 'compiled' (one SQL statement) or "
+            "'fallback' (the ordinary executor), with the reason of a fallback "
+            "(unsupported, viewer, arguments, database, operation).",
+            ["path", "reason"],
+            registry=self.registry,
+        )
         self.backlog = Gauge(
             "tec_backlog",
             "Background work waiting: outbox lag (s), pending rows…",
@@ -99,6 +107,10 @@ class Metrics:
     def errors_seen(self, codes: Iterable[str]) -> None:
         for code in codes:
             self.errors.labels(code).inc()
+
+    def read_compiled(self, path: str, reason: str) -> None:
+        """Record which path answered a query (``schema.compiler``)."""
+        self.read_compiler.labels(path, reason).inc()
 
     def refused(self, code: str, status: int | None) -> None:
         """Record a refusal (``status`` None: a GraphQL request error)."""

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import strawberry
@@ -13,9 +13,10 @@ from strawberry.schema.config import StrawberryConfig
 from strawberry.tools import merge_types
 
 from schema import registry
+from schema.compiler import read_compiling
 from schema.execution import CompiledExecutionContext
 from schema.scalars import SCALAR_MAP
-from schema.strawberry_compat import describe_type
+from schema.strawberry_compat import ExecutionContext, describe_type
 from services.errors import DomainError
 from services.settings import Settings
 
@@ -57,10 +58,14 @@ class Schema(strawberry.Schema):
 
 
 def build_schema(
-    settings: Settings | None = None, *, extra_extensions: Sequence[Any] = ()
+    settings: Settings | None = None,
+    *,
+    extra_extensions: Sequence[Any] = (),
+    read_compiler_outcome: Callable[[str, str], None] | None = None,
 ) -> Schema:
-    """The schema for ``settings``: parser and validation caches, optional introspection.
-    Built once per app, never per request."""
+    """The schema for ``settings``: parser and validation caches, optional introspection,
+    the read compiler when enabled (each query's outcome told to
+    ``read_compiler_outcome``). Built once per app, never per request."""
     settings = settings or Settings()
     # The caches must outlive requests: each factory hands back the same instance.
     parser_cache, validation_cache = ParserCache(maxsize=512), ValidationCache(maxsize=512)
@@ -81,6 +86,11 @@ def build_schema(
         disable_field_suggestions=not settings.graphql.field_suggestions,
         scalar_map=SCALAR_MAP,
     )
+    execution_context: Any = (
+        CompiledExecutionContext if settings.graphql.compiled_execution else ExecutionContext
+    )
+    if settings.graphql.read_compiler:
+        execution_context = read_compiling(execution_context, read_compiler_outcome)
     query, mutation, subscription = root_types()
     return Schema(
         query=query,
@@ -90,9 +100,7 @@ def build_schema(
         types=[node.type for node in registry.node_types().values()],
         extensions=extensions,
         config=config,
-        execution_context_class=CompiledExecutionContext
-        if settings.graphql.compiled_execution
-        else None,
+        execution_context_class=execution_context,
     )
 
 

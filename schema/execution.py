@@ -452,6 +452,13 @@ class _Run:
                 waiting = [pair for pair in waiting if not pair[1].done()]
                 for entry, _future in ready:
                     self.step(entry, waiting)
+        except Exception:
+            # The others may be in the middle of a statement: closing them there would
+            # hand their pooled connection back busy. They run to their end, unread.
+            await _drain(waiting)
+            for entry in level:
+                _close(entry[0])
+            raise
         except BaseException:
             for entry, _future in waiting:
                 _close(entry[0])
@@ -481,6 +488,27 @@ class _Run:
             waiting.append((entry, soon))
         else:
             raise Fallback(f"a resolver awaited {type(yielded).__name__}")
+
+
+async def _drain(waiting: list[tuple[Any, Any]]) -> None:
+    """Step the coroutines of ``waiting`` (each with the future it waits on) to their end,
+    whatever they return or raise."""
+    while waiting:
+        if not any(future.done() for _, future in waiting):
+            await asyncio.wait({f for _, f in waiting}, return_when=FIRST_COMPLETED)
+        ready = [pair for pair in waiting if pair[1].done()]
+        waiting = [pair for pair in waiting if not pair[1].done()]
+        for entry, _future in ready:
+            try:
+                yielded = entry[0].send(None)
+            except (Exception, asyncio.CancelledError):  # finished, one way or another
+                continue
+            if claims_future(yielded):
+                waiting.append((entry, yielded))
+            else:
+                soon = asyncio.get_running_loop().create_future()
+                soon.get_loop().call_soon(soon.set_result, None)
+                waiting.append((entry, soon))
 
 
 async def _awaited(awaitable: Any) -> Any:

@@ -186,7 +186,26 @@ def page_request(
 
     Cursors are scoped to the field they were returned by (``Theme.resources``…): one
     from another list is refused when the page is read."""
-    settings: Settings = info.context.settings
+    scope = f"{info.path.typename}.{info.field_name}"
+    # A root list is told apart by its arguments; the other lists count the rows they
+    # already hold (a count query of theirs would be keyed by its statement).
+    same_list = partial(_list_arguments, scope, info) if info.path.prev is None else None
+    return checked_page_request(
+        info.context.settings, first, after, last, before, scope=scope, same_list=same_list
+    )
+
+
+def checked_page_request(
+    settings: Settings,
+    first: int | None,
+    after: str | None,
+    last: int | None,
+    before: str | None,
+    *,
+    scope: str,
+    same_list: Callable[[], Hashable] | None = None,
+) -> PageRequest:
+    """:func:`page_request` for the list ``scope`` (``Query.resources``…)."""
     if first is not None and last is not None:
         raise BadUserInput(
             "« first » et « last » ne peuvent pas être donnés ensemble : « first » lit la "
@@ -202,10 +221,6 @@ def page_request(
         raise BadUserInput(
             f"« {name} » doit être compris entre 0 et {maximum} (reçu : {size}).", field=name
         )
-    scope = f"{info.path.typename}.{info.field_name}"
-    # A root list is told apart by its arguments; the other lists count the rows they
-    # already hold (a count query of theirs would be keyed by its statement).
-    same_list = partial(_list_arguments, scope, info) if info.path.prev is None else None
     return PageRequest(
         first=size if name == "first" else None,
         last=size if name == "last" else None,

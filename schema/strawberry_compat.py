@@ -136,6 +136,18 @@ def input_field_names(value: Any) -> list[str]:
     ]
 
 
+def input_from_arguments(cls: type, values: dict[str, Any]) -> Any:
+    """An instance of the Strawberry input type ``cls`` from the values graphql-core
+    coerced for it (keyed by GraphQL names), as Strawberry hands it to a resolver."""
+    definition = cls.__strawberry_definition__  # type: ignore[attr-defined]
+    found = {}
+    for f in definition.fields:
+        name = f.graphql_name or to_camel_case(f.python_name)
+        if name in values:
+            found[f.python_name] = values[name]
+    return cls(**found)
+
+
 # --- Descriptions --------------------------------------------------------------------------
 
 

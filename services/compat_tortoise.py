@@ -25,7 +25,7 @@ from tortoise import timezone
 from tortoise.backends.base.client import BaseDBAsyncClient
 from tortoise.backends.base.executor import EXECUTOR_CACHE
 from tortoise.expressions import Q
-from tortoise.fields import DatetimeField
+from tortoise.fields import DateField, DatetimeField
 from tortoise.models import Model
 from tortoise.queryset import QuerySet
 
@@ -58,6 +58,14 @@ def table_name(model: type[Model]) -> str:
 def pk_column(model: type[Model]) -> str:
     """The column of ``model``'s primary key."""
     return model._meta.db_pk_column
+
+
+def column_of(model: type[Model], attribute: str) -> str:
+    """The column of ``model`` behind ``attribute`` (a field, or a relation's ``_id``)."""
+    meta = model._meta
+    if attribute in meta.fk_fields:
+        attribute = meta.fields_map[attribute].source_field
+    return meta.fields_db_projection[attribute]
 
 
 # --- Statements ----------------------------------------------------------------------------
@@ -172,25 +180,7 @@ def model_builder(model: type[Model]) -> Callable[[dict[str, Any]], Any]:
     here the settings are read once per call, ``datetime.fromisoformat`` (C) parses, and
     enum members come from a map of the enum's values."""
     meta = model._meta
-    use_tz, zone = timezone.get_use_tz(), timezone.get_default_timezone()
-    zone_is_utc = dt.datetime(2000, 1, 1, tzinfo=zone).utcoffset() == dt.timedelta(0) and (
-        dt.datetime(2000, 7, 1, tzinfo=zone).utcoffset() == dt.timedelta(0)
-    )
-    plain = [(key, attr) for key, attr, _ in meta.db_native_fields]
-    # (column, attribute, converter of non-null values): null stays null.
-    converted: list[tuple[str, str, Callable[[Any], Any]]] = [
-        (key, attr, field.field_type) for key, attr, field in meta.db_default_fields
-    ]
-    # Other fields convert null too, as Tortoise does.
-    others: list[tuple[str, str, Callable[[Any], Any]]] = []
-    for key, attr, field in meta.db_complex_fields:
-        if isinstance(field, DatetimeField):
-            converted.append((key, attr, partial(_to_datetime, field, use_tz, zone, zone_is_utc)))
-        elif isinstance(getattr(field, "enum_type", None), enum.EnumMeta):
-            members = {member.value: member for member in field.enum_type}
-            converted.append((key, attr, partial(_to_member, members, field)))
-        else:
-            others.append((key, attr, field.to_python_value))
+    plain, converted, others = _conversions(model)
     state = {
         "_partial": False,
         "_saved_in_db": True,
@@ -213,6 +203,68 @@ def model_builder(model: type[Model]) -> Callable[[dict[str, Any]], Any]:
         return instance
 
     return build
+
+
+Conversion = tuple[str, str, Callable[[Any], Any]]
+
+
+def _conversions(
+    model: type[Model],
+) -> tuple[list[tuple[str, str]], list[Conversion], list[Conversion]]:
+    """How Tortoise turns ``model``'s raw values into attributes: ``(column, attribute)``
+    kept as they are, ``(column, attribute, convert)`` of non-null values (null stays
+    null), and ``(column, attribute, convert)`` that convert null too."""
+    meta = model._meta
+    use_tz, zone = timezone.get_use_tz(), timezone.get_default_timezone()
+    zone_is_utc = dt.datetime(2000, 1, 1, tzinfo=zone).utcoffset() == dt.timedelta(0) and (
+        dt.datetime(2000, 7, 1, tzinfo=zone).utcoffset() == dt.timedelta(0)
+    )
+    plain = [(key, attr) for key, attr, _ in meta.db_native_fields]
+    converted: list[Conversion] = [
+        (key, attr, field.field_type) for key, attr, field in meta.db_default_fields
+    ]
+    others: list[Conversion] = []
+    for key, attr, field in meta.db_complex_fields:
+        if isinstance(field, DatetimeField):
+            converted.append((key, attr, partial(_to_datetime, field, use_tz, zone, zone_is_utc)))
+        elif isinstance(getattr(field, "enum_type", None), enum.EnumMeta):
+            members = {member.value: member for member in field.enum_type}
+            converted.append((key, attr, partial(_to_member, members, field)))
+        else:
+            others.append((key, attr, field.to_python_value))
+    return plain, converted, others
+
+
+def enum_of(model: type[Model], attribute: str) -> type[enum.Enum] | None:
+    """The enumeration the column behind ``attribute`` holds the values of, if any."""
+    found = getattr(model._meta.fields_map.get(attribute), "enum_type", None)
+    return found if isinstance(found, enum.EnumMeta) else None
+
+
+def value_converters(model: type[Model]) -> dict[str, Callable[[Any], Any] | None]:
+    """``{attribute: convert}``: how :func:`model_builder` turns a raw value of each
+    column into the attribute's value; None where the raw value is kept as it is. Raw
+    values read from JSON (dates and times as ISO text) convert the same way."""
+    plain, converted, others = _conversions(model)
+    fields_map = model._meta.fields_map
+    found: dict[str, Callable[[Any], Any] | None] = {
+        # A driver that hands back dates (asyncpg) leaves them as they are; JSON has text.
+        attr: partial(_unless_null, _to_date) if type(fields_map[attr]) is DateField else None
+        for _, attr in plain
+    }
+    for _, attr, convert in converted:
+        found[attr] = partial(_unless_null, convert)
+    for _, attr, convert in others:
+        found[attr] = convert
+    return found
+
+
+def _to_date(value: Any) -> Any:
+    return dt.date.fromisoformat(value) if isinstance(value, str) else value
+
+
+def _unless_null(convert: Callable[[Any], Any], value: Any) -> Any:
+    return None if value is None else convert(value)
 
 
 def _to_datetime(

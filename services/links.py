@@ -9,15 +9,54 @@ from __future__ import annotations
 import datetime as dt
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from tortoise.expressions import Q
 from tortoise.models import Model
+from tortoise.queryset import QuerySet
 
 from services.compat_tortoise import db_columns, model_builder, pk_column, related_model
 from services.pagination import Ordering, Page, PageRequest, page_of
 from services.statements import padded, raw_rows, shaped_rows
 from services.viewer import Viewer, visible, visible_values
+
+
+@dataclass(frozen=True)
+class Linked:
+    """The children a parent reaches through a link table (a resource's themes…): one
+    declaration for the batched loader and for the read compiler (``schema.compiler``)."""
+
+    link: type[Model]
+    parent: str
+    """Relation of ``link`` to the parent (``resource``)."""
+    child: str
+    """Relation of ``link`` to the child (``theme``)."""
+    order: tuple[str, ...] = ("id",)
+    """Fields of the child the list is sorted on."""
+    visible: bool = False
+    """Whether only the children the viewer may see are listed (publishable children)."""
+
+    @property
+    def child_model(self) -> type[Model]:
+        return related_model(self.link, self.child)
+
+    def child_queryset(self, viewer: Viewer, now: dt.datetime) -> QuerySet[Any]:
+        """The children ``viewer`` may reach this way, at ``now``, whatever their parent."""
+        return self.child_model.filter(visible(viewer, "", now) if self.visible else Q())
+
+    async def children(
+        self, parent_ids: Sequence[int], viewer: Viewer | None = None
+    ) -> dict[int, list[Any]]:
+        """``{parent_id: [child, …]}`` (:func:`children_by_parent`)."""
+        return await children_by_parent(
+            self.link,
+            parent=self.parent,
+            child=self.child,
+            parent_ids=parent_ids,
+            visible_to=viewer if self.visible else None,
+            child_order=self.order,
+        )
 
 
 async def children_by_parent(

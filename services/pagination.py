@@ -168,7 +168,12 @@ def _signature(ordering: Ordering) -> str:
 
 
 def encode_cursor(ordering: Ordering, item: Model, *, scope: str = "") -> str:
-    values = [key.encode(getattr(item, key.field)) for key in ordering.keys]
+    return cursor_of_values(ordering, [getattr(item, key.field) for key in ordering.keys], scope)
+
+
+def cursor_of_values(ordering: Ordering, values: Sequence[Any], scope: str = "") -> str:
+    """The cursor of a row whose sort-key values (as its model holds them) are ``values``."""
+    values = [key.encode(value) for key, value in zip(ordering.keys, values, strict=True)]
     # The list and the order travel with the values: a cursor of another list or of
     # another order is refused instead of silently starting somewhere else.
     payload = [scope, _signature(ordering), *values]
@@ -223,6 +228,17 @@ def order_fields(ordering: Ordering, *, reverse: bool = False) -> list[str]:
 async def paginate(queryset: QuerySet[M], ordering: Ordering, request: PageRequest) -> Page[M]:
     """Fetch one page of ``queryset`` in ``ordering`` (one SQL statement; the count of the
     whole list is one more, run only if asked for)."""
+    page, whole = page_querysets(queryset, ordering, request)
+    rows = await _fetch(page)
+    return page_from_rows(rows, ordering, request, Count(queryset=whole))
+
+
+def page_querysets(
+    queryset: QuerySet[M], ordering: Ordering, request: PageRequest
+) -> tuple[QuerySet[M], QuerySet[M]]:
+    """``(page, whole)``: the rows of the page read in the request's direction, one more
+    than asked (:func:`page_from_rows` cuts it), and the whole list the page is cut from
+    (no bounds, order or limit). A cursor of another list or order is ``BAD_USER_INPUT``."""
     if ordering.require_first_key:
         queryset = queryset.filter(**{f"{ordering.keys[0].field}__isnull": False})
     whole = queryset
@@ -231,13 +247,13 @@ async def paginate(queryset: QuerySet[M], ordering: Ordering, request: PageReque
             field_name = "before" if before else "after"
             values = decode_cursor(ordering, cursor, scope=request.scope, field=field_name)
             queryset = queryset.filter(_beyond_condition(ordering.keys, values, before=before))
-    size = request.size
     ordered = queryset.order_by(*order_fields(ordering, reverse=request.backward))
-    rows = await _fetch(ordered.limit(size + 1))
-    return _page(rows, ordering, request, Count(queryset=whole))
+    return ordered.limit(request.size + 1), whole
 
 
-def _page(rows: Sequence[M], ordering: Ordering, request: PageRequest, count: Count) -> Page[M]:
+def page_from_rows(
+    rows: Sequence[M], ordering: Ordering, request: PageRequest, count: Count
+) -> Page[M]:
     """The page of ``rows`` read in the direction of ``request`` (one row more than asked:
     whether it is there tells if the list goes on that way). Beyond a cursor the page was
     asked from, rows are taken to exist: the cursor's own row, at least."""
@@ -272,7 +288,7 @@ def page_of(rows: Sequence[M], ordering: Ordering, request: PageRequest) -> Page
             window = [row for row in window if _is_after(ordering.keys, row, marker, before=before)]
     if request.backward:
         window.reverse()
-    return _page(window[: request.size + 1], ordering, request, Count(known=len(rows)))
+    return page_from_rows(window[: request.size + 1], ordering, request, Count(known=len(rows)))
 
 
 def _is_after(

@@ -220,6 +220,12 @@ class GraphQLSettings(_Group):
         description="Run queries through a compiled plan per document, graphql-core only "
         "when the plan cannot (docs/performance.md).",
     )
+    read_compiler: bool = Field(
+        default=True,
+        description="Answer the read-only queries it covers with one SQL statement that "
+        "builds the JSON in the database; the rest goes to the ordinary executor "
+        "(docs/performance.md).",
+    )
     persisted_queries: bool = Field(
         default=True, description="Accept automatic persisted queries (Apollo APQ)."
     )

@@ -72,6 +72,12 @@ async def shaped_rows(
     if sql == _UNUSABLE:
         return await raw_rows(build())
     _shapes.move_to_end(key)
+    return await read_rows(db, sql, values)
+
+
+async def read_rows(db: Any, sql: str, values: Sequence[Any]) -> list[Any]:
+    """The rows of a short read ``sql`` on ``db`` (on SQLite outside a transaction,
+    through :func:`_inline_reader`)."""
     reader = _inline_reader(db)
     if reader is not None:
         db.log.debug("%s: %s", sql, values)  # logged like Tortoise's (statement counts)
@@ -169,6 +175,26 @@ async def queryset_rows(queryset: QuerySet[Any]) -> list[Any]:
     except _Opaque:
         return await raw_rows(queryset)
     return await shaped_rows(queryset.model, shape, values, lambda: queryset)
+
+
+def queryset_statement(queryset: QuerySet[Any]) -> tuple[Any, str, list[Any]]:
+    """``(connection, sql, values)`` of a plain queryset, its SQL kept per shape like
+    :func:`queryset_rows` (module docstring), for a statement that embeds it."""
+    try:
+        values: list[Any] = []
+        shape = _queryset_shape(queryset, values)
+    except _Opaque:
+        return statement(queryset)
+    db = model_db(queryset.model)
+    key = (db.capabilities.dialect, queryset.model, shape)
+    sql = _shapes.get(key)
+    if sql is None or sql == _UNUSABLE:
+        chosen, written, bound = statement(queryset)
+        if sql is None and _distinct(values):
+            _remember(key, written if _same(bound, values) else _UNUSABLE)
+        return chosen, written, bound
+    _shapes.move_to_end(key)
+    return db, sql, values
 
 
 def _queryset_shape(queryset: QuerySet[Any], values: list[Any]) -> Hashable:

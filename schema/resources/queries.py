@@ -38,7 +38,8 @@ def _years(years: list[int] | None) -> tuple[int, ...]:
     return tuple(years or ())
 
 
-def _filter(flt: ResourceFilter | None) -> service.ResourceFilter:
+def service_filter(flt: ResourceFilter | None) -> service.ResourceFilter:
+    """The service's filter for the GraphQL one (IDs decoded, years checked)."""
     if flt is None:
         return service.ResourceFilter()
     return service.ResourceFilter(
@@ -75,7 +76,7 @@ class ResourceQueries:
         ctx = info.context
         page = await service.list_resources(
             ctx.viewer,
-            flt=_filter(filter),
+            flt=service_filter(filter),
             order=order.value if order else None,
             page=page_request(info, first, after, last, before),
         )

@@ -7,10 +7,11 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from tortoise.expressions import Q, Subquery
+from tortoise.queryset import QuerySet
 
 from services.errors import BadUserInput
 from services.events.models import Event, EventFormat, EventOrganizer, EventTerritory, EventTheme
-from services.links import children_by_parent, pages_by_parent
+from services.links import Linked, pages_by_parent
 from services.organizations.models import Organization
 from services.pagination import Ordering, Page, PageRequest, SortKey, paginate
 from services.territories.models import Territory
@@ -75,13 +76,19 @@ def _condition(viewer: Viewer, flt: EventFilter) -> Q:
     return condition
 
 
+def events_queryset(
+    viewer: Viewer, *, flt: EventFilter, order: str | None
+) -> tuple[QuerySet[Event], Ordering]:
+    """The events ``viewer`` may see under ``flt``, and the order they are listed in."""
+    return Event.filter(_condition(viewer, flt)), ORDERINGS[order or "STARTS_AT"]
+
+
 async def list_events(
     viewer: Viewer, *, flt: EventFilter, order: str | None, page: PageRequest
 ) -> Page[Event]:
     """One page of the agenda, soonest first unless asked otherwise."""
-    return await paginate(
-        Event.filter(_condition(viewer, flt)), ORDERINGS[order or "STARTS_AT"], page
-    )
+    queryset, ordering = events_queryset(viewer, flt=flt, order=order)
+    return await paginate(queryset, ordering, page)
 
 
 async def list_events_for_calendar(
@@ -99,35 +106,24 @@ async def get_events_by_ids(viewer: Viewer, ids: Sequence[int]) -> dict[int, Eve
     return {e.id: e for e in await Event.filter(visible(viewer), id__in=list(ids))}
 
 
+ORGANIZERS = Linked(EventOrganizer, parent="event", child="organization", order=("slug",))
+"""The organisations organising an event, by slug."""
+THEMES = Linked(EventTheme, parent="event", child="theme", order=("slug",), visible=True)
+"""An event's themes (those the viewer may see), by slug."""
+TERRITORIES = Linked(EventTerritory, parent="event", child="territory", order=("slug",))
+"""The territories an event concerns, by slug."""
+
+
 async def get_organizers_by_event_ids(ids: Sequence[int]) -> dict[int, list[Organization]]:
-    return await children_by_parent(
-        EventOrganizer,
-        parent="event",
-        child="organization",
-        parent_ids=ids,
-        child_order=("slug",),
-    )
+    return await ORGANIZERS.children(ids)
 
 
 async def get_themes_by_event_ids(viewer: Viewer, ids: Sequence[int]) -> dict[int, list[Theme]]:
-    return await children_by_parent(
-        EventTheme,
-        parent="event",
-        child="theme",
-        parent_ids=ids,
-        visible_to=viewer,
-        child_order=("slug",),
-    )
+    return await THEMES.children(ids, viewer)
 
 
 async def get_territories_by_event_ids(ids: Sequence[int]) -> dict[int, list[Territory]]:
-    return await children_by_parent(
-        EventTerritory,
-        parent="event",
-        child="territory",
-        parent_ids=ids,
-        child_order=("slug",),
-    )
+    return await TERRITORIES.children(ids)
 
 
 async def get_event_pages_by_theme_ids(

@@ -8,10 +8,11 @@ from dataclasses import dataclass, field
 from zoneinfo import ZoneInfo
 
 from tortoise.expressions import Q, Subquery
+from tortoise.queryset import QuerySet
 
 from services.compat_tortoise import db_columns, model_builder, pk_column, statement, table_name
 from services.content import Audience, ContentStatus
-from services.links import children_by_parent, pages_by_parent
+from services.links import Linked, pages_by_parent
 from services.organizations.models import Organization
 from services.pagination import Ordering, Page, PageRequest, SortKey, paginate
 from services.resources.models import (
@@ -98,12 +99,19 @@ def default_order(viewer: Viewer, flt: ResourceFilter) -> str:
     return "RECENTLY_UPDATED" if viewer.sees_unpublished and unpublished else "NEWEST"
 
 
+def resources_queryset(
+    viewer: Viewer, *, flt: ResourceFilter, order: str | None
+) -> tuple[QuerySet[Resource], Ordering]:
+    """The resources ``viewer`` may see under ``flt``, and the order they are listed in."""
+    return Resource.filter(_condition(viewer, flt)), ORDERINGS[order or default_order(viewer, flt)]
+
+
 async def list_resources(
     viewer: Viewer, *, flt: ResourceFilter, order: str | None, page: PageRequest
 ) -> Page[Resource]:
     """One page of the resources ``viewer`` may see, filtered and sorted."""
-    ordering = ORDERINGS[order or default_order(viewer, flt)]
-    return await paginate(Resource.filter(_condition(viewer, flt)), ordering, page)
+    queryset, ordering = resources_queryset(viewer, flt=flt, order=order)
+    return await paginate(queryset, ordering, page)
 
 
 async def list_feed_resources(
@@ -128,8 +136,13 @@ async def list_feed_resources(
     return page.items
 
 
+def resource_by_slug_queryset(viewer: Viewer, slug: str) -> QuerySet[Resource]:
+    """The resource with this slug if ``viewer`` may see it (at most one row)."""
+    return Resource.filter(visible(viewer), slug=slug).limit(1)
+
+
 async def get_resource_by_slug(viewer: Viewer, slug: str) -> Resource | None:
-    return await Resource.filter(visible(viewer), slug=slug).first()
+    return await resource_by_slug_queryset(viewer, slug).first()
 
 
 async def get_resources_by_ids(viewer: Viewer, ids: Sequence[int]) -> dict[int, Resource]:
@@ -140,35 +153,26 @@ async def get_resources_by_ids(viewer: Viewer, ids: Sequence[int]) -> dict[int, 
     return {r.id: r for r in (build(dict(row)) for row in rows)}
 
 
+THEMES = Linked(ResourceTheme, parent="resource", child="theme", order=("slug",), visible=True)
+"""A resource's themes (those the viewer may see), by slug."""
+TERRITORIES = Linked(ResourceTerritory, parent="resource", child="territory", order=("slug",))
+"""The territories a resource concerns, by slug."""
+ORGANIZATIONS = Linked(
+    ResourceOrganization, parent="resource", child="organization", order=("slug",)
+)
+"""The organisations behind a resource, by slug."""
+
+
 async def get_themes_by_resource_ids(viewer: Viewer, ids: Sequence[int]) -> dict[int, list[Theme]]:
-    return await children_by_parent(
-        ResourceTheme,
-        parent="resource",
-        child="theme",
-        parent_ids=ids,
-        visible_to=viewer,
-        child_order=("slug",),
-    )
+    return await THEMES.children(ids, viewer)
 
 
 async def get_territories_by_resource_ids(ids: Sequence[int]) -> dict[int, list[Territory]]:
-    return await children_by_parent(
-        ResourceTerritory,
-        parent="resource",
-        child="territory",
-        parent_ids=ids,
-        child_order=("slug",),
-    )
+    return await TERRITORIES.children(ids)
 
 
 async def get_organizations_by_resource_ids(ids: Sequence[int]) -> dict[int, list[Organization]]:
-    return await children_by_parent(
-        ResourceOrganization,
-        parent="resource",
-        child="organization",
-        parent_ids=ids,
-        child_order=("slug",),
-    )
+    return await ORGANIZATIONS.children(ids)
 
 
 async def _pages_through(

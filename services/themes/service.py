@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from zoneinfo import ZoneInfo
 
 from tortoise.expressions import Q
+from tortoise.queryset import QuerySet
 
 from services.pagination import Ordering, Page, PageRequest, SortKey, paginate
 from services.themes.models import Theme
@@ -39,8 +40,13 @@ async def list_themes(
     return await paginate(Theme.filter(condition), ORDERINGS[order or "TITLE"], page)
 
 
+def theme_by_slug_queryset(viewer: Viewer, slug: str) -> QuerySet[Theme]:
+    """The theme with this slug if ``viewer`` may see it (at most one row)."""
+    return Theme.filter(visible(viewer), slug=slug).limit(1)
+
+
 async def get_theme_by_slug(viewer: Viewer, slug: str) -> Theme | None:
-    return await Theme.filter(visible(viewer), slug=slug).first()
+    return await theme_by_slug_queryset(viewer, slug).first()
 
 
 async def get_themes_by_ids(viewer: Viewer, ids: Sequence[int]) -> dict[int, Theme]:

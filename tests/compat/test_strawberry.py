@@ -343,3 +343,21 @@ def test_type_names_and_input_field_names_are_the_schema_names():
     assert input_field_names(SomeInput()) == ["startsOn", "otherName"]
     assert input_field_names(Colour.RED) == []
     assert input_field_names("text") == [] and input_field_names([SomeInput()]) == []
+
+
+def test_an_input_is_built_from_the_values_graphql_core_coerced_by_graphql_name():
+    from graphql import get_argument_values
+
+    from schema import build_schema
+    from schema.events.types import EventFilter
+    from schema.strawberry_compat import graphql_core_schema, input_from_arguments
+
+    core = graphql_core_schema(build_schema())
+    field = core.query_type.fields["events"]
+    node = parse(
+        '{ events(filter: {from: "2021-01-01T00:00:00+00:00", online: true}) { totalCount } }'
+    )
+    coerced = get_argument_values(field, node.definitions[0].selection_set.selections[0], None)
+    built = input_from_arguments(EventFilter, coerced["filter"])
+    assert isinstance(built, EventFilter)
+    assert built.from_.year == 2021 and built.online is True and built.cities is None

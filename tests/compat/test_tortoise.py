@@ -20,6 +20,7 @@ from services.compat_tortoise import (
     QUERYSET_BEYOND_PLAIN,
     QUERYSET_NOT_IN_STATEMENT,
     QUERYSET_SHAPE,
+    column_of,
     db_columns,
     forget_prepared_sql,
     model_builder,
@@ -31,9 +32,11 @@ from services.compat_tortoise import (
     related_model,
     statement,
     table_name,
+    value_converters,
 )
 from services.compat_tortoise_sqlite import file_outside_transaction
 from services.resources.models import Resource, ResourceTheme
+from services.themes.models import Theme
 
 
 def _models() -> list[type]:
@@ -187,6 +190,47 @@ async def test_tortoise_keeps_a_tables_insert_by_connection_name_until_forgotten
     assert key not in EXECUTOR_CACHE
     db.executor_class(model=ResourceTheme, db=db)  # prepared again on the next use
     assert key in EXECUTOR_CACHE
+
+
+async def test_metadata_names_tables_and_the_columns_of_fields_and_relations(database):
+    for model in _models():
+        described = model.describe(serializable=True)
+        assert table_name(model) == described["table"], model.__name__
+        for data_field in described["data_fields"]:
+            assert column_of(model, data_field["name"]) == data_field["db_column"]
+        for relation in described["fk_fields"]:
+            source = relation["raw_field"]
+            assert column_of(model, relation["name"]) == column_of(model, source)
+
+
+async def test_value_converters_turn_raw_values_into_what_the_builder_makes(database):
+    checked = 0
+    for model in _models():
+        db = model_db(model)
+        _, rows = await db.execute_query(f'SELECT * FROM "{table_name(model)}" LIMIT 20')
+        converters = value_converters(model)
+        columns = dict(db_columns(model))
+        build = model_builder(model)
+        for row in rows:
+            built = build(dict(row))
+            for attribute, convert in converters.items():
+                raw = row[columns[attribute]]
+                value = raw if convert is None else convert(raw)
+                assert value == getattr(built, attribute), (model.__name__, attribute)
+                checked += 1
+    assert checked > 1000
+
+
+def test_value_converters_read_dates_and_times_as_json_writes_them():
+    converters = value_converters(Resource)
+    assert converters["published_at"]("2025-12-31T12:00:00.5+01:00") == dt.datetime(
+        2025, 12, 31, 11, 0, 0, 500000, tzinfo=dt.UTC
+    )
+    assert converters["published_at"](None) is None
+    assert converters["kind"]("GUIDE").value == "GUIDE"
+    assert converters["title"] is None
+    assert value_converters(Theme)["month"]("2021-07-01") == dt.date(2021, 7, 1)
+    assert value_converters(Theme)["month"](dt.date(2021, 7, 1)) == dt.date(2021, 7, 1)
 
 
 # --- Model instances from raw rows ---------------------------------------------------------

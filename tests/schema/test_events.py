@@ -188,8 +188,9 @@ async def test_organizers_cost_the_same_statements_for_2_and_18_events(gql):
         data_large = await gql.data(query, {"first": 18})
     assert len(data_small["events"]["edges"]) == 2
     assert len(data_large["events"]["edges"]) == 18
-    # events, organizers, themes, territories
-    assert len(small) == len(large) == 4, (small, large)
+    # One with the read compiler; through the ordinary executor: events, organizers,
+    # themes, territories.
+    assert len(small) == len(large) <= 4, (small, large)
 
 
 async def test_a_draft_event_is_invisible_anonymously(gql):

@@ -13,6 +13,7 @@ import httpx
 import pytest
 
 from gateway.app import create_app
+from tests.conftest import GraphQLClient
 from tests.sqlcount import count_queries
 
 PORTAL = """query Portal($from: DateTime!) {
@@ -134,7 +135,13 @@ DOCUMENTS: list[tuple[str, str, dict[str, Any]]] = [
 
 @pytest.fixture(scope="module")
 def graphql_core_app(database):
-    return create_app(database.replace(**{"compiled_execution": False}))
+    return create_app(database.replace(compiled_execution=False, read_compiler=False))
+
+
+@pytest.fixture(scope="module")
+def plans_app(database):
+    """Compiled plans without the read compiler (which answers the portal in SQL)."""
+    return create_app(database.replace(read_compiler=False))
 
 
 async def _both(app: Any, reference: Any, query: str, variables: dict, headers=None):
@@ -168,12 +175,15 @@ async def test_compiled_answers_like_graphql_core(
     assert "data" in compiled[1]
 
 
-async def test_the_portal_takes_the_compiled_path(app, gql, caplog):
+async def test_the_portal_takes_the_compiled_path(plans_app, caplog):
     caplog.set_level(logging.DEBUG, logger="tec.execution")
     variables = {"from": "2021-01-01T00:00:00+00:00"}
-    await gql.data(PORTAL, variables)
-    with count_queries() as statements:
-        data = await gql.data(PORTAL, variables)
+    transport = httpx.ASGITransport(app=plans_app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://t") as client:
+        gql = GraphQLClient(client)
+        await gql.data(PORTAL, variables)
+        with count_queries() as statements:
+            data = await gql.data(PORTAL, variables)
     assert data["resources"]["edges"]
     assert not [r for r in caplog.records if r.name == "tec.execution"]
     assert len(statements) == 4
@@ -192,3 +202,35 @@ async def test_introspection_and_mutations_keep_graphql_core(app, gql, caplog):
     data = await gql.data('{ __schema { queryType { name } } __type(name: "Resource") { name } }')
     assert data["__schema"]["queryType"]["name"] == "Query"
     assert data["__type"]["name"] == "Resource"
+
+
+async def test_a_failing_resolver_lets_its_siblings_run_to_their_end():
+    """A sibling may be in the middle of a statement when another resolver of its level
+    fails: closing it there would hand its pooled connection back busy."""
+    import asyncio
+
+    import strawberry
+
+    from schema.execution import CompiledExecutionContext
+
+    finished: list[str] = []
+
+    @strawberry.type
+    class Query:
+        @strawberry.field
+        async def slow(self) -> int:
+            await asyncio.sleep(0.02)  # stands for a statement on a pooled connection
+            finished.append("slow")
+            return 1
+
+        @strawberry.field
+        async def failing(self) -> int:
+            await asyncio.sleep(0)
+            raise ValueError("boom")
+
+    schema = strawberry.Schema(query=Query, execution_context_class=CompiledExecutionContext)
+    result = await schema.execute("{ slow failing }")
+    assert result.errors and result.errors[0].message == "boom"
+    # The compiled run let it finish before handing the operation to graphql-core.
+    assert finished == ["slow"]
+    await asyncio.sleep(0.05)  # whatever graphql-core left running ends here

@@ -81,7 +81,8 @@ async def test_page_of_100_costs_the_same_statements_as_page_of_5(gql):
         await gql.data(PAGE, {"first": 5})
     with count_queries() as large:
         await gql.data(PAGE, {"first": 100})
-    assert len(small) == len(large) == 4, (small, large)
+    # One with the read compiler; four through the ordinary executor (page and links).
+    assert len(small) == len(large) <= 4, (small, large)
 
 
 async def test_reverse_relations_are_batched(gql):

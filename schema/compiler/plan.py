@@ -1,0 +1,513 @@
+"""From a read-only GraphQL operation to its plan: what each response key reads.
+
+A plan is made once per document and values of the ``@skip``/``@include`` variables
+(:mod:`schema.compiler.run` keeps them). It walks the document with graphql-core's public
+syntax tree, collecting fields as the specification says (aliases, fragments, inline
+fragments, field merging, ``@skip``/``@include``), and knows only what the table of
+coverage below names. Anything else raises :class:`Unsupported`, and the operation goes to
+the ordinary executor.
+
+What is covered:
+
+- root fields: lists read as connections (``resources``, ``events``) and lookups by slug
+  (``resource``, ``theme``), each answered from the service's own query set
+  (:data:`ROOTS`);
+- on the objects of :data:`MODELS`: ``id``, ``__typename``, every field Strawberry reads
+  as a plain attribute of the model, ``<field>Label`` for an enumerated column, and the
+  children reached through a link table (:data:`LINKS`);
+- on connections: ``totalCount``, ``edges { cursor node }``, ``nodes``, ``pageInfo``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from functools import partial
+from typing import Any
+
+from graphql import (
+    BooleanValueNode,
+    FieldNode,
+    FragmentDefinitionNode,
+    FragmentSpreadNode,
+    GraphQLBoolean,
+    GraphQLEnumType,
+    GraphQLField,
+    GraphQLFloat,
+    GraphQLID,
+    GraphQLInt,
+    GraphQLList,
+    GraphQLNonNull,
+    GraphQLObjectType,
+    GraphQLSchema,
+    GraphQLString,
+    InlineFragmentNode,
+    OperationDefinitionNode,
+    OperationType,
+    SelectionSetNode,
+    VariableNode,
+    get_nullable_type,
+    is_abstract_type,
+)
+from tortoise.models import Model
+
+from schema.events.queries import to_service_filter
+from schema.events.types import EventFilter
+from schema.relay import to_global_id
+from schema.resources.queries import service_filter
+from schema.resources.types import ResourceFilter
+from schema.strawberry_compat import definition_of, input_from_arguments, plain_attribute
+from services.compat_tortoise import column_of, enum_of, pk_column, value_converters
+from services.events import service as events
+from services.events.models import Event
+from services.labels import label
+from services.links import Linked
+from services.organizations.models import Organization
+from services.pagination import Ordering
+from services.resources import service as resources
+from services.resources.models import Resource
+from services.territories.models import Territory
+from services.themes import service as themes
+from services.themes.models import Theme
+from services.viewer import Viewer
+
+MODELS: dict[str, type[Model]] = {
+    "Resource": Resource,
+    "Theme": Theme,
+    "Territory": Territory,
+    "Organization": Organization,
+    "Event": Event,
+}
+"""GraphQL object types read straight from a model's table."""
+
+LINKS: dict[tuple[str, str], Linked] = {
+    ("Resource", "themes"): resources.THEMES,
+    ("Resource", "territories"): resources.TERRITORIES,
+    ("Resource", "organizations"): resources.ORGANIZATIONS,
+    ("Event", "organizers"): events.ORGANIZERS,
+    ("Event", "themes"): events.THEMES,
+    ("Event", "territories"): events.TERRITORIES,
+}
+"""Fields listing the children of a link table, as the services declare them."""
+
+# Fields of a JSON object, in one SQL function call: PostgreSQL takes 100 arguments.
+MAX_FIELDS = 50
+_AS_IS = (GraphQLString, GraphQLInt, GraphQLID)
+_SKIP_INCLUDE = frozenset({"skip", "include"})
+
+
+class Unsupported(Exception):
+    """The operation uses something the compiler leaves to the ordinary executor."""
+
+
+@dataclass(frozen=True)
+class Column:
+    """A value read from a column; ``convert`` makes the response's value of the raw one
+    (None: the raw value is the response's)."""
+
+    key: str
+    column: str
+    convert: Callable[[Any], Any] | None = None
+
+
+@dataclass(frozen=True)
+class Constant:
+    """``__typename``."""
+
+    key: str
+    value: str
+
+
+@dataclass
+class Children:
+    """The children reached through a link table, each an object of ``plan``."""
+
+    key: str
+    linked: Linked
+    plan: ObjectPlan
+
+
+@dataclass
+class ObjectPlan:
+    """The fields selected on a row of ``model``'s table."""
+
+    model: type[Model]
+    fields: list[Column | Constant | Children] = field(default_factory=list)
+    converted: list[tuple[str, Callable[[Any], Any]]] = field(default_factory=list)
+    """``(key, convert)`` of the values Python finishes (IDs, dates, enums, labels)."""
+
+    def nested(self) -> list[Children]:
+        return [f for f in self.fields if isinstance(f, Children)]
+
+    def with_conversions(self) -> ObjectPlan:
+        self.converted = [
+            (f.key, f.convert) for f in self.fields if isinstance(f, Column) and f.convert
+        ]
+        return self
+
+
+@dataclass
+class ConnectionPlan:
+    """A list read as a connection; ``items`` are ``(key, kind, detail)`` in response
+    order: ``typename`` (name), ``count``, ``nodes`` (index in ``objects``), ``edges`` and
+    ``page_info`` (their own items)."""
+
+    key: str
+    field: GraphQLField
+    node: FieldNode
+    source: Callable[[Viewer, dict[str, Any]], tuple[Any, Ordering]]
+    model: type[Model]
+    objects: list[ObjectPlan] = field(default_factory=list)
+    items: list[tuple[str, str, Any]] = field(default_factory=list)
+    count: bool = False
+    rows: bool = False
+    cursors: bool = False
+
+
+@dataclass
+class LookupPlan:
+    """One object or null, from a query set of at most one row."""
+
+    key: str
+    field: GraphQLField
+    node: FieldNode
+    source: Callable[[Viewer, dict[str, Any]], Any]
+    plan: ObjectPlan
+
+
+@dataclass
+class OperationPlan:
+    """The root fields of an operation, in response order (``__typename``: a string)."""
+
+    roots: list[ConnectionPlan | LookupPlan | Constant]
+    embedded: list[tuple[str, Any]] = field(default_factory=list)
+    """What each statement embedded in the plan's statement is (``sql.slots``)."""
+
+
+def _resources(viewer: Viewer, args: dict[str, Any]) -> tuple[Any, Ordering]:
+    raw = args.get("filter")
+    flt = None if raw is None else input_from_arguments(ResourceFilter, raw)
+    order = args.get("order")
+    return resources.resources_queryset(
+        viewer, flt=service_filter(flt), order=order.value if order else None
+    )
+
+
+def _events(viewer: Viewer, args: dict[str, Any]) -> tuple[Any, Ordering]:
+    raw = args.get("filter")
+    flt = None if raw is None else input_from_arguments(EventFilter, raw)
+    order = args.get("order")
+    return events.events_queryset(
+        viewer, flt=to_service_filter(flt), order=order.value if order else None
+    )
+
+
+ROOTS: dict[str, tuple[str, Callable[[Viewer, dict[str, Any]], Any]]] = {
+    "resources": ("connection", _resources),
+    "events": ("connection", _events),
+    "resource": (
+        "lookup",
+        lambda viewer, a: resources.resource_by_slug_queryset(viewer, a["slug"]),
+    ),
+    "theme": ("lookup", lambda viewer, a: themes.theme_by_slug_queryset(viewer, a["slug"])),
+}
+"""Root fields: how the service selects their rows from the arguments."""
+
+
+def switch_variables(
+    operation: OperationDefinitionNode, fragments: dict[str, FragmentDefinitionNode]
+) -> tuple[str, ...]:
+    """Variables that ``@skip``/``@include`` read: the plan depends on their values."""
+    names: set[str] = set()
+
+    def walk(selection_set: SelectionSetNode | None) -> None:
+        for selection in selection_set.selections if selection_set else ():
+            for directive in selection.directives or ():
+                for argument in directive.arguments or ():
+                    if isinstance(argument.value, VariableNode):
+                        names.add(argument.value.name.value)
+            walk(getattr(selection, "selection_set", None))
+
+    walk(operation.selection_set)
+    for fragment in fragments.values():
+        walk(fragment.selection_set)
+    return tuple(sorted(names))
+
+
+class Planner:
+    """Builds the :class:`OperationPlan` of one operation and switch values."""
+
+    def __init__(
+        self,
+        schema: GraphQLSchema,
+        operation: OperationDefinitionNode,
+        fragments: dict[str, FragmentDefinitionNode],
+        switches: dict[str, Any],
+    ) -> None:
+        self.schema = schema
+        self.operation = operation
+        self.fragments = fragments
+        self.switches = switches
+
+    def plan(self) -> OperationPlan:
+        if self.operation.operation is not OperationType.QUERY:
+            raise Unsupported(f"a {self.operation.operation.value}")
+        if any(f.variable_definitions for f in self.fragments.values()):
+            raise Unsupported("fragment variables")
+        query = self.schema.query_type
+        assert query is not None
+        roots: list[ConnectionPlan | LookupPlan | Constant] = []
+        for key, nodes in self.collect(query, [self.operation.selection_set]).items():
+            name = nodes[0].name.value
+            if name == "__typename":
+                roots.append(Constant(key, query.name))
+                continue
+            if name not in ROOTS:
+                raise Unsupported(f"the root field {name}")
+            kind, source = ROOTS[name]
+            field_def = query.fields[name]
+            returned = get_nullable_type(field_def.type)
+            if kind == "connection":
+                roots.append(self.connection(key, field_def, nodes, returned, source))
+            else:
+                plan = self.object(returned, nodes)
+                roots.append(LookupPlan(key, field_def, nodes[0], source, plan))
+        return OperationPlan(roots)
+
+    def collect(
+        self, type_: GraphQLObjectType, selection_sets: Sequence[SelectionSetNode | None]
+    ) -> dict[str, list[FieldNode]]:
+        """Fields by response key, as the specification's CollectFields merges them."""
+        found: dict[str, list[FieldNode]] = {}
+        for selection_set in selection_sets:
+            if selection_set is not None:
+                self._collect(type_, selection_set, found)
+        return found
+
+    def _collect(
+        self,
+        type_: GraphQLObjectType,
+        selection_set: SelectionSetNode,
+        found: dict[str, list[FieldNode]],
+    ) -> None:
+        for selection in selection_set.selections:
+            if not self.included(selection):
+                continue
+            if isinstance(selection, FieldNode):
+                key = (selection.alias or selection.name).value
+                found.setdefault(key, []).append(selection)
+            elif isinstance(selection, InlineFragmentNode):
+                condition = selection.type_condition
+                if condition is None or self.applies(condition.name.value, type_):
+                    self._collect(type_, selection.selection_set, found)
+            elif isinstance(selection, FragmentSpreadNode):
+                fragment = self.fragments[selection.name.value]
+                if self.applies(fragment.type_condition.name.value, type_):
+                    self._collect(type_, fragment.selection_set, found)
+
+    def applies(self, condition: str, type_: GraphQLObjectType) -> bool:
+        if condition == type_.name:
+            return True
+        named = self.schema.get_type(condition)
+        return is_abstract_type(named) and self.schema.is_sub_type(named, type_)  # type: ignore[arg-type]
+
+    def included(self, selection: Any) -> bool:
+        for directive in selection.directives or ():
+            name = directive.name.value
+            if name not in _SKIP_INCLUDE:
+                raise Unsupported(f"the directive @{name}")
+            argument = directive.arguments[0].value
+            if isinstance(argument, VariableNode):
+                value = self.switches.get(argument.name.value)
+            elif isinstance(argument, BooleanValueNode):
+                value = argument.value
+            else:
+                raise Unsupported("a directive argument")
+            if bool(value) != (name == "include"):
+                return False
+        return True
+
+    def object(self, type_: Any, nodes: list[FieldNode]) -> ObjectPlan:
+        if not isinstance(type_, GraphQLObjectType) or type_.name not in MODELS:
+            raise Unsupported(f"the type {type_}")
+        model = MODELS[type_.name]
+        converters = value_converters(model)
+        plan = ObjectPlan(model)
+        selected = self.collect(type_, [n.selection_set for n in nodes])
+        if len(selected) > MAX_FIELDS:
+            raise Unsupported("too many fields in one object")
+        for key, field_nodes in selected.items():
+            name = field_nodes[0].name.value
+            if field_nodes[0].arguments:
+                raise Unsupported(f"arguments of {type_.name}.{name}")
+            if name == "__typename":
+                plan.fields.append(Constant(key, type_.name))
+                continue
+            field_def = type_.fields.get(name)
+            if field_def is None:
+                raise Unsupported(f"the field {type_.name}.{name}")
+            linked = LINKS.get((type_.name, name))
+            if linked is not None:
+                child = self.object(get_nullable_type(field_def.type).of_type.of_type, field_nodes)
+                if child.model is not linked.child_model:
+                    raise Unsupported(f"the field {type_.name}.{name}")
+                plan.fields.append(Children(key, linked, child))
+                continue
+            plan.fields.append(self.leaf(type_.name, model, converters, key, name, field_def))
+        return plan.with_conversions()
+
+    def leaf(
+        self,
+        type_name: str,
+        model: type[Model],
+        converters: dict[str, Callable[[Any], Any] | None],
+        key: str,
+        name: str,
+        field_def: GraphQLField,
+    ) -> Column:
+        if name == "id":
+            return Column(key, pk_column(model), partial(to_global_id, type_name))
+        strawberry_field = definition_of(field_def)
+        python_name = getattr(strawberry_field, "python_name", None)
+        attribute = plain_attribute(strawberry_field) if strawberry_field else None
+        graphql_type = field_def.type
+        if attribute is not None and attribute in converters:
+            convert = converters[attribute]
+            if convert is None and get_nullable_type(graphql_type) in _AS_IS:
+                return Column(key, column_of(model, attribute))
+            serializer = _serializer(convert, graphql_type)
+            return Column(key, column_of(model, attribute), _by_value(model, attribute, serializer))
+        enum_attribute = (python_name or "").removesuffix("_label")
+        if (
+            python_name
+            and python_name.endswith("_label")
+            and converters.get(enum_attribute) is not None
+            and get_nullable_type(graphql_type) is GraphQLString
+            and not field_def.args
+        ):
+            labeller = partial(_label, converters[enum_attribute])
+            column = column_of(model, enum_attribute)
+            return Column(key, column, _by_value(model, enum_attribute, labeller))
+        raise Unsupported(f"the field {type_name}.{name}")
+
+    def connection(
+        self,
+        key: str,
+        field_def: GraphQLField,
+        nodes: list[FieldNode],
+        type_: Any,
+        source: Callable[[Viewer, dict[str, Any]], Any],
+    ) -> ConnectionPlan:
+        node_type = get_nullable_type(type_.fields["nodes"].type).of_type.of_type
+        if node_type.name not in MODELS:
+            raise Unsupported(f"a connection of {node_type.name}")
+        plan = ConnectionPlan(key, field_def, nodes[0], source, MODELS[node_type.name])
+        for item_key, item_nodes in self.collect(type_, [n.selection_set for n in nodes]).items():
+            name = item_nodes[0].name.value
+            if name == "__typename":
+                plan.items.append((item_key, "typename", type_.name))
+            elif name == "totalCount":
+                plan.count = True
+                plan.items.append((item_key, "count", None))
+            elif name == "nodes":
+                plan.rows = True
+                node_type = get_nullable_type(type_.fields[name].type).of_type.of_type
+                plan.objects.append(self.object(node_type, item_nodes))
+                plan.items.append((item_key, "nodes", len(plan.objects) - 1))
+            elif name == "edges":
+                plan.rows = True
+                plan.items.append((item_key, "edges", self.edges(plan, type_, item_nodes)))
+            elif name == "pageInfo":
+                plan.rows = True
+                plan.items.append((item_key, "page_info", self.page_info(plan, type_, item_nodes)))
+            else:
+                raise Unsupported(f"the field {type_.name}.{name}")
+        return plan
+
+    def edges(
+        self, plan: ConnectionPlan, type_: Any, nodes: list[FieldNode]
+    ) -> list[tuple[str, str, Any]]:
+        edge_type = get_nullable_type(type_.fields["edges"].type).of_type.of_type
+        items: list[tuple[str, str, Any]] = []
+        for key, field_nodes in self.collect(edge_type, [n.selection_set for n in nodes]).items():
+            name = field_nodes[0].name.value
+            if name == "__typename":
+                items.append((key, "typename", edge_type.name))
+            elif name == "cursor":
+                plan.cursors = True
+                items.append((key, "cursor", None))
+            elif name == "node":
+                node_type = get_nullable_type(edge_type.fields["node"].type)
+                plan.objects.append(self.object(node_type, field_nodes))
+                items.append((key, "node", len(plan.objects) - 1))
+            else:
+                raise Unsupported(f"the field {edge_type.name}.{name}")
+        return items
+
+    def page_info(
+        self, plan: ConnectionPlan, type_: Any, nodes: list[FieldNode]
+    ) -> list[tuple[str, str, Any]]:
+        info_type = get_nullable_type(type_.fields["pageInfo"].type)
+        items: list[tuple[str, str, Any]] = []
+        for key, field_nodes in self.collect(info_type, [n.selection_set for n in nodes]).items():
+            name = field_nodes[0].name.value
+            if name == "__typename":
+                items.append((key, "typename", info_type.name))
+            elif name in ("hasNextPage", "hasPreviousPage", "startCursor", "endCursor"):
+                plan.cursors = plan.cursors or name.endswith("Cursor")
+                items.append((key, name, None))
+            else:
+                raise Unsupported(f"the field {info_type.name}.{name}")
+        return items
+
+
+def _serializer(convert: Callable[[Any], Any] | None, graphql_type: Any) -> Callable[[Any], Any]:
+    """Raw value → the model's value (as Tortoise converts it) → the response's value (as
+    graphql-core serialises it)."""
+    nullable = get_nullable_type(graphql_type)
+    if isinstance(nullable, GraphQLList | GraphQLNonNull):
+        raise Unsupported("a list column")
+    serialize = nullable.serialize
+    if (
+        not isinstance(nullable, GraphQLEnumType)
+        and nullable
+        not in (
+            *_AS_IS,
+            GraphQLBoolean,
+            GraphQLFloat,
+        )
+        and nullable.name not in ("DateTime", "Date")
+    ):
+        raise Unsupported(f"the scalar {nullable.name}")
+    return partial(_serialize, convert, serialize)
+
+
+def _serialize(
+    convert: Callable[[Any], Any] | None, serialize: Callable[[Any], Any], raw: Any
+) -> Any:
+    value = raw if convert is None else convert(raw)
+    return None if value is None else serialize(value)
+
+
+def _by_value(
+    model: type[Model], attribute: str, convert: Callable[[Any], Any]
+) -> Callable[[Any], Any]:
+    """``convert``, answered from a table of its results for the values of an enumerated
+    column (computed once, by ``convert`` itself)."""
+    enum_type = enum_of(model, attribute)
+    if enum_type is None:
+        return convert
+    table = {member.value: convert(member.value) for member in enum_type}
+    return partial(_looked_up, table, convert)
+
+
+def _looked_up(table: dict[Any, Any], convert: Callable[[Any], Any], raw: Any) -> Any:
+    found = table.get(raw, _MISSING)
+    return convert(raw) if found is _MISSING else found
+
+
+_MISSING = object()
+
+
+def _label(convert: Callable[[Any], Any], raw: Any) -> str:
+    return label(convert(raw))

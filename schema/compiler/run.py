@@ -1,0 +1,316 @@
+"""Running a plan: the arguments through the services, one statement, the JSON finished.
+
+Per request, the arguments of each root field go through the same functions its resolver
+calls (the filter, the page request and its cursors, the service's query set): an
+argument they refuse (a bad cursor, ``first`` too large) hands the operation to the
+ordinary executor, which answers the exact error. The embedded statements, the viewer's
+visibility included, are those the services would run; the statement around them is kept
+per plan and embedded SQL. The database answers JSON; Python only finishes the values
+that need it (global IDs, dates, enumerated values and their labels) and assembles each
+connection (cursors, ``pageInfo``) with the functions of ``services.pagination``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import logging
+from collections import OrderedDict
+from collections.abc import Callable, Hashable
+from typing import Any
+
+from graphql import get_argument_values
+
+from schema.compiler.plan import (
+    ConnectionPlan,
+    Constant,
+    LookupPlan,
+    ObjectPlan,
+    OperationPlan,
+    Planner,
+    Unsupported,
+    switch_variables,
+)
+from schema.compiler.sql import Builder, Dialect, slots
+from schema.relay import checked_page_request
+from services.compat_tortoise import value_converters
+from services.errors import DomainError
+from services.pagination import (
+    Count,
+    Ordering,
+    PageRequest,
+    cursor_of_values,
+    page_from_rows,
+    page_querysets,
+)
+from services.statements import queryset_statement, read_rows
+from services.viewer import Role, Viewer
+
+logger = logging.getLogger("tec.read_compiler")
+CACHE_SIZE = 512
+
+Outcome = Callable[[str, str], None]
+"""Told ``(path, reason)`` of every query: ``("compiled", "")`` or ``("fallback", why)``
+with ``why`` one of ``unsupported``, ``viewer``, ``arguments``, ``database``."""
+
+
+class _Fallback(Exception):
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+class ReadCompiler:
+    """Plans and statements of one schema, kept per document (bounded)."""
+
+    def __init__(self, on_outcome: Outcome | None = None, size: int = CACHE_SIZE) -> None:
+        self.on_outcome = on_outcome
+        self.size = size
+        self.switches: OrderedDict[int, tuple[Any, tuple[str, ...]]] = OrderedDict()
+        self.plans: OrderedDict[Hashable, tuple[Any, OperationPlan | str]] = OrderedDict()
+        self.statements: OrderedDict[Hashable, tuple[str, list[tuple[int, str]]]] = OrderedDict()
+        self.logged: OrderedDict[int, Any] = OrderedDict()
+        self.key_converters: dict[tuple[Any, Ordering], list[Any]] = {}
+
+    def outcome(self, path: str, reason: str = "") -> None:
+        if self.on_outcome is not None:
+            self.on_outcome(path, reason)
+
+    def plan_for(self, ctx: Any) -> OperationPlan | str:
+        """The plan of the executor's operation, or why there is none (logged at INFO
+        the first time a document is met)."""
+        operation = ctx.operation
+        switches = self.switches.get(id(operation))
+        if switches is None or switches[0] is not operation:
+            switches = (operation, switch_variables(operation, ctx.fragment_definitions))
+            _put(self.switches, id(operation), switches, self.size)
+        coerced = ctx.variable_values.coerced
+        values = {name: coerced.get(name) for name in switches[1]}
+        key = (id(operation), *(repr(values[name]) for name in switches[1]))
+        entry = self.plans.get(key)
+        if entry is not None and entry[0] is operation:
+            self.plans.move_to_end(key)
+            return entry[1]
+        try:
+            plan: OperationPlan | str = Planner(
+                ctx.schema, operation, ctx.fragment_definitions, values
+            ).plan()
+            plan.embedded = slots(plan)
+        except Unsupported as error:
+            plan = str(error)
+            if self.logged.get(id(operation)) is not operation:
+                _put(self.logged, id(operation), operation, self.size)
+                name = operation.name.value if operation.name else "(anonymous)"
+                logger.info(
+                    "read compiler: operation %s goes to the ordinary executor: %s is not compiled",
+                    name,
+                    plan,
+                )
+        _put(self.plans, key, (operation, plan), self.size)
+        return plan
+
+    async def run(self, ctx: Any, plan: OperationPlan) -> dict[str, Any] | None:
+        """The operation's data, or None when the ordinary executor must answer."""
+        try:
+            data = await self._run(ctx, plan)
+        except _Fallback as fallback:
+            self.outcome("fallback", fallback.reason)
+            return None
+        self.outcome("compiled")
+        return data
+
+    async def _run(self, ctx: Any, plan: OperationPlan) -> dict[str, Any]:
+        context = ctx.context_value
+        viewer: Viewer = context.viewer
+        if viewer.role is not Role.ANONYMOUS:
+            raise _Fallback("viewer")
+        now = viewer.as_of or dt.datetime.now(dt.UTC)
+        query_name = ctx.schema.query_type.name
+        pages: dict[int, tuple[Any, Any, Ordering, PageRequest]] = {}
+        lookups: dict[int, Any] = {}
+        try:
+            for index, root in enumerate(plan.roots):
+                if isinstance(root, Constant):
+                    continue
+                args = get_argument_values(root.field, root.node, ctx.variable_values)
+                if isinstance(root, LookupPlan):
+                    lookups[index] = root.source(viewer, args)
+                    continue
+                queryset, ordering = root.source(viewer, args)
+                request = checked_page_request(
+                    context.settings,
+                    args.get("first"),
+                    args.get("after"),
+                    args.get("last"),
+                    args.get("before"),
+                    scope=f"{query_name}.{root.node.name.value}",
+                )
+                page, whole = page_querysets(queryset, ordering, request)
+                pages[index] = (page, whole, ordering, request)
+        except (DomainError, ValueError, TypeError) as error:
+            logger.debug("read compiler: arguments for the ordinary executor: %r", error)
+            raise _Fallback("arguments") from error
+        embedded = self._embedded(plan, pages, lookups, viewer, now)
+        db = embedded[0][0] if embedded else None
+        orderings = tuple(pages[i][2] if i in pages else None for i in range(len(plan.roots)))
+        key = (id(plan), orderings, *(sql for _, sql, _ in embedded))
+        found = self.statements.get(key)
+        if found is None:
+            dialect = Dialect(db.capabilities.dialect if db is not None else "sqlite")
+            builder = Builder(dialect, [(sql, len(values)) for _, sql, values in embedded])
+            found = builder.operation(plan, orderings)
+            _put(self.statements, key, found, self.size)
+        sql, columns = found
+        values = [value for _, _, bound in embedded for value in bound]
+        row: Any = ()
+        if db is not None:
+            try:
+                rows = await read_rows(db, sql, values)
+            except Exception as error:  # the ordinary executor answers, errors and all
+                logger.warning("read compiler: statement failed: %r", error)
+                raise _Fallback("database") from error
+            row = rows[0]
+        return self._data(plan, row, columns, pages)
+
+    def _embedded(
+        self,
+        plan: OperationPlan,
+        pages: dict[int, tuple[Any, Any, Ordering, PageRequest]],
+        lookups: dict[int, Any],
+        viewer: Viewer,
+        now: dt.datetime,
+    ) -> list[tuple[Any, str, list[Any]]]:
+        """``(connection, sql, values)`` of each statement the plan embeds, in order."""
+        children: dict[Any, tuple[Any, str, list[Any]]] = {}
+        embedded = []
+        for kind, detail in plan.embedded:
+            if kind == "child":
+                statement = children.get(detail)
+                if statement is None:
+                    statement = children[detail] = queryset_statement(
+                        detail.child_queryset(viewer, now)
+                    )
+            elif kind == "lookup":
+                statement = queryset_statement(lookups[detail])
+            else:
+                page, whole, _, _ = pages[detail]
+                statement = queryset_statement(page if kind == "page" else whole)
+            embedded.append(statement)
+        dbs = {id(db) for db, _, _ in embedded}
+        if len(dbs) > 1:
+            raise _Fallback("database")
+        return embedded
+
+    def _data(
+        self,
+        plan: OperationPlan,
+        row: Any,
+        columns: list[tuple[int, str]],
+        pages: dict[int, tuple[Any, Any, Ordering, PageRequest]],
+    ) -> dict[str, Any]:
+        found: dict[int, dict[str, Any]] = {}
+        for position, (index, what) in enumerate(columns):
+            found.setdefault(index, {})[what] = row[position]
+        data: dict[str, Any] = {}
+        for index, root in enumerate(plan.roots):
+            if isinstance(root, Constant):
+                data[root.key] = root.value
+            elif isinstance(root, LookupPlan):
+                text = found[index]["object"]
+                data[root.key] = None if text is None else _finish(root.plan, json.loads(text))
+            else:
+                _, _, ordering, request = pages[index]
+                data[root.key] = self._connection(root, found.get(index, {}), ordering, request)
+        return data
+
+    def _connection(
+        self, root: ConnectionPlan, found: dict[str, Any], ordering: Ordering, request: PageRequest
+    ) -> dict[str, Any]:
+        rows = json.loads(found["rows"]) if "rows" in found else []
+        page = page_from_rows(rows, ordering, request, Count(known=0))
+        items = page.items
+        objects = root.objects
+        width = len(objects)
+        for item in items:
+            for i in range(width):
+                item[i] = _finish(objects[i], item[i])
+        converters = self._key_converters(root.model, ordering)
+
+        def cursor(item: list[Any]) -> str:
+            values = [
+                raw if convert is None else convert(raw)
+                for convert, raw in zip(converters, item[width:], strict=True)
+            ]
+            return cursor_of_values(ordering, values, request.scope)
+
+        out: dict[str, Any] = {}
+        for key, kind, detail in root.items:
+            if kind == "typename":
+                out[key] = detail
+            elif kind == "count":
+                out[key] = int(found["count"])
+            elif kind == "nodes":
+                out[key] = [item[detail] for item in items]
+            elif kind == "edges":
+                out[key] = [_edge(detail, item, cursor) for item in items]
+            else:
+                out[key] = _page_info(detail, page, items, cursor)
+        return out
+
+    def _key_converters(self, model: Any, ordering: Ordering) -> list[Any]:
+        found = self.key_converters.get((model, ordering))
+        if found is None:
+            converters = value_converters(model)
+            found = self.key_converters[(model, ordering)] = [
+                converters[key.field] for key in ordering.keys
+            ]
+        return found
+
+
+def _finish(plan: ObjectPlan, value: dict[str, Any]) -> dict[str, Any]:
+    for key, convert in plan.converted:
+        value[key] = convert(value[key])
+    for child in plan.nested():
+        if child.plan.converted or child.plan.nested():
+            for item in value[child.key]:
+                _finish(child.plan, item)
+    return value
+
+
+def _edge(
+    items: list[tuple[str, str, Any]], row: list[Any], cursor: Callable[[Any], str]
+) -> dict[str, Any]:
+    edge: dict[str, Any] = {}
+    for key, kind, detail in items:
+        if kind == "typename":
+            edge[key] = detail
+        elif kind == "cursor":
+            edge[key] = cursor(row)
+        else:
+            edge[key] = row[detail]
+    return edge
+
+
+def _page_info(
+    items: list[tuple[str, str, Any]], page: Any, rows: list[Any], cursor: Callable[[Any], str]
+) -> dict[str, Any]:
+    info: dict[str, Any] = {}
+    for key, kind, detail in items:
+        if kind == "typename":
+            info[key] = detail
+        elif kind == "hasNextPage":
+            info[key] = page.has_next_page
+        elif kind == "hasPreviousPage":
+            info[key] = page.has_previous_page
+        elif kind == "startCursor":
+            info[key] = cursor(rows[0]) if rows else None
+        else:
+            info[key] = cursor(rows[-1]) if rows else None
+    return info
+
+
+def _put(entries: OrderedDict[Any, Any], key: Any, value: Any, size: int) -> None:
+    entries[key] = value
+    entries.move_to_end(key)
+    while len(entries) > size:
+        entries.popitem(last=False)

@@ -1,0 +1,382 @@
+"""Random valid query documents over what the read compiler covers and what it does not.
+
+Each document mixes the portal's shape (the ``resources`` connection with its filters,
+orders, pages from either end and cursors; lookups by slug; scalar, enumerated and label
+fields; children through link tables) with what must go to the ordinary executor (other
+root fields, ``related``, private fields, reverse connections), wrapped in the syntax a
+client may use: aliases, repeated fields, named and inline fragments, ``@include`` and
+``@skip`` on literals and variables, arguments as literals or variables. A generator is
+seeded: the same seed gives the same documents.
+"""
+
+from __future__ import annotations
+
+import json
+import random
+from dataclasses import dataclass, field
+from typing import Any
+
+RESOURCE = [
+    "id",
+    "slug",
+    "title",
+    "summary",
+    "body",
+    "kind",
+    "kindLabel",
+    "url",
+    "audience",
+    "status",
+    "publishedAt",
+    "updatedAt",
+    "version",
+    "submittedAt",
+    "__typename",
+]
+THEME = [
+    "id",
+    "slug",
+    "title",
+    "introduction",
+    "month",
+    "announcedIn",
+    "isNext",
+    "isVoteCandidate",
+    "status",
+    "publishedAt",
+    "version",
+    "__typename",
+]
+TERRITORY = ["id", "slug", "name", "level", "levelLabel", "inseeCode", "__typename"]
+ORGANIZATION = [
+    "id",
+    "slug",
+    "name",
+    "acronym",
+    "kind",
+    "kindLabel",
+    "website",
+    "description",
+    "__typename",
+]
+EVENT = [
+    "id",
+    "slug",
+    "title",
+    "summary",
+    "startsAt",
+    "endsAt",
+    "allDay",
+    "city",
+    "online",
+    "format",
+    "formatLabel",
+    "registrationUrl",
+    "status",
+    "version",
+    "__typename",
+]
+# Fields of a resource the compiler leaves to the ordinary executor.
+RESOURCE_OTHERS = [
+    "rejectionReason",
+    "related(first: 2) { slug }",
+    "contributorTerritory { slug }",
+    "contributorOrganization { name }",
+]
+KINDS = ["GUIDE", "EXPERIENCE", "TOOLKIT", "NEWS", "WEBINAR", "OTHER"]
+AUDIENCES = ["ALL", "LOCAL_AUTHORITIES", "PARTNERS", "CITIZENS"]
+STATUSES = ["PUBLISHED", "DRAFT", "SUBMITTED", "ARCHIVED"]
+ORDERS = ["NEWEST", "OLDEST", "TITLE", "RECENTLY_UPDATED"]
+EVENT_ORDERS = ["STARTS_AT", "STARTS_AT_DESC"]
+FORMATS = ["WEBINAR", "TRAINING", "CONFERENCE", "MEETING", "OTHER"]
+MOMENTS = ["2020-01-01T00:00:00+00:00", "2024-06-01T12:00:00+02:00", "2030-01-01T00:00:00Z"]
+
+
+@dataclass
+class Pool:
+    """Values documents draw from: slugs, IDs and cursors that exist, by kind."""
+
+    resource_slugs: list[str]
+    theme_slugs: list[str]
+    theme_ids: list[str]
+    territory_ids: list[str]
+    organization_ids: list[str]
+    cursors: dict[str, list[str]]  # by order (resources' and events')
+    years: list[int] = field(default_factory=lambda: [2019, 2021, 2022, 2023, 2024, 2026])
+
+
+@dataclass
+class Document:
+    query: str
+    variables: dict[str, Any]
+
+    def __str__(self) -> str:
+        return f"{self.query}\nvariables: {json.dumps(self.variables)}"
+
+
+class Generator:
+    """Builds one random document per :meth:`document` call."""
+
+    def __init__(self, seed: int, pool: Pool) -> None:
+        self.random = random.Random(seed)
+        self.pool = pool
+        self.names = 0
+
+    # -- syntax ------------------------------------------------------------------------
+
+    def fresh(self, prefix: str) -> str:
+        self.names += 1
+        return f"{prefix}{self.names}"
+
+    def document(self) -> Document:
+        self.names = 0
+        self.variables: dict[str, Any] = {}
+        self.definitions: list[str] = []  # variable definitions
+        self.fragments: list[str] = []
+        count = self.random.choice([1, 1, 1, 2, 2, 3])
+        roots = [self.root(alias=i > 0) for i in range(count)]
+        header = f"({', '.join(self.definitions)})" if self.definitions else ""
+        name = self.random.choice(["", "Portal ", "Q "])
+        keyword = f"query {name}{header}".strip() if (header or name) else ""
+        query = f"{keyword} {{ {' '.join(roots)} }}"
+        if self.fragments:
+            query += "\n" + "\n".join(self.fragments)
+        return Document(query.strip(), self.variables)
+
+    def variable(self, graphql_type: str, value: Any) -> str:
+        name = self.fresh("v")
+        self.definitions.append(f"${name}: {graphql_type}")
+        self.variables[name] = value
+        return f"${name}"
+
+    def argument(self, graphql_type: str, value: Any) -> str:
+        """``value`` as a literal or through a variable."""
+        if self.random.random() < 0.4:
+            return self.variable(graphql_type, value)
+        return _literal(value, enum=graphql_type.rstrip("!") in ("ResourceOrder", "EventOrder"))
+
+    def keyed(self, field_text: str, selection: str = "", *, alias: bool = False) -> str:
+        """A field (name and arguments) and its ``selection``, maybe aliased, maybe under
+        ``@include``/``@skip``."""
+        r = self.random.random()
+        if alias or r < 0.2:
+            field_text = f"{self.fresh('a')}: {field_text}"
+        r = self.random.random()
+        if r < 0.08:
+            field_text += f" @include(if: {self.switch(True)})"
+        elif r < 0.16:
+            field_text += f" @skip(if: {self.switch(False)})"
+        elif r < 0.2:
+            field_text += f" @skip(if: {self.switch(True)})"
+        return f"{field_text} {selection}".strip()
+
+    def switch(self, value: bool) -> str:
+        if self.random.random() < 0.5:
+            return "true" if value else "false"
+        if self.random.random() < 0.5:
+            value = not value
+        return self.variable("Boolean!", value)
+
+    def wrap(self, type_name: str, selection: str) -> str:
+        """``selection`` as it is, in an inline fragment or in a named fragment."""
+        r = self.random.random()
+        if r < 0.15:
+            return f"... on {type_name} {{ {selection} }}"
+        if r < 0.3:
+            name = self.fresh("F")
+            self.fragments.append(f"fragment {name} on {type_name} {{ {selection} }}")
+            return f"...{name}"
+        if r < 0.35:
+            return f"... {{ {selection} }}"
+        return selection
+
+    # -- selections --------------------------------------------------------------------
+
+    def fields(self, names: list[str], least: int = 1) -> list[str]:
+        chosen = self.random.sample(names, self.random.randint(least, min(len(names), 6)))
+        if self.random.random() < 0.1:
+            chosen.append(chosen[0])  # the same field twice: merged
+        return [self.keyed(name) for name in chosen]
+
+    def resource(self, depth: int = 0) -> str:
+        parts = self.fields(RESOURCE)
+        for relation, fields in (
+            ("themes", self.theme),
+            ("territories", lambda: self.plain("Territory", TERRITORY)),
+            ("organizations", lambda: self.plain("Organization", ORGANIZATION)),
+        ):
+            if self.random.random() < 0.35:
+                parts.append(self.keyed(relation, f"{{ {fields()} }}"))
+        if self.random.random() < 0.06:
+            name, _, selection = self.random.choice(RESOURCE_OTHERS).partition(" ")
+            parts.append(self.keyed(name, selection))
+        if self.random.random() < 0.05:
+            parts.append("... on Node { id }")
+        self.random.shuffle(parts)
+        return self.wrap("Resource", " ".join(parts))
+
+    def theme(self) -> str:
+        parts = self.fields(THEME)
+        if self.random.random() < 0.04:
+            parts.append(self.keyed("resources(first: 1)", "{ totalCount }"))
+        return self.wrap("Theme", " ".join(parts))
+
+    def plain(self, type_name: str, names: list[str]) -> str:
+        return self.wrap(type_name, " ".join(self.fields(names)))
+
+    def event(self) -> str:
+        parts = self.fields(EVENT)
+        for relation, fields in (
+            ("organizers", lambda: self.plain("Organization", ORGANIZATION)),
+            ("themes", self.theme),
+            ("territories", lambda: self.plain("Territory", TERRITORY)),
+        ):
+            if self.random.random() < 0.3:
+                parts.append(self.keyed(relation, f"{{ {fields()} }}"))
+        if self.random.random() < 0.05:
+            parts.append(self.keyed("timezone"))
+        self.random.shuffle(parts)
+        return self.wrap("Event", " ".join(parts))
+
+    def connection(self, node: Any = None) -> str:
+        node = node or self.resource
+        parts = []
+        options = ["totalCount", "edges", "nodes", "pageInfo", "__typename"]
+        for name in self.random.sample(options, self.random.randint(1, 4)):
+            if name == "edges":
+                edge = [
+                    self.keyed("node", f"{{ {node()} }}") if e == "node" else self.keyed(e)
+                    for e in self.random.sample(
+                        ["cursor", "node", "__typename"], self.random.randint(1, 3)
+                    )
+                ]
+                parts.append(self.keyed("edges", f"{{ {' '.join(edge)} }}"))
+            elif name == "nodes":
+                parts.append(self.keyed("nodes", f"{{ {node()} }}"))
+            elif name == "pageInfo":
+                info = self.fields(
+                    ["hasNextPage", "hasPreviousPage", "startCursor", "endCursor", "__typename"]
+                )
+                parts.append(self.keyed("pageInfo", f"{{ {' '.join(info)} }}"))
+            else:
+                parts.append(self.keyed(name))
+        return " ".join(parts)
+
+    # -- roots -------------------------------------------------------------------------
+
+    def root(self, *, alias: bool) -> str:
+        r = self.random.random()
+        if r < 0.5:
+            arguments = self.list_arguments()
+            return self.keyed(f"resources{arguments}", f"{{ {self.connection()} }}", alias=alias)
+        if r < 0.62:
+            arguments = self.list_arguments(events=True)
+            selection = f"{{ {self.connection(self.event)} }}"
+            return self.keyed(f"events{arguments}", selection, alias=alias)
+        if r < 0.77:
+            slug = self.argument("String!", self.random.choice([*self.pool.resource_slugs, "x"]))
+            return self.keyed(f"resource(slug: {slug})", f"{{ {self.resource()} }}", alias=alias)
+        if r < 0.87:
+            slug = self.argument("String!", self.random.choice([*self.pool.theme_slugs, "x"]))
+            return self.keyed(f"theme(slug: {slug})", f"{{ {self.theme()} }}", alias=alias)
+        if r < 0.9:
+            return self.keyed("__typename", alias=alias)
+        return (
+            self.fresh("o")
+            + ": "
+            + self.random.choice(
+                [
+                    "themes(first: 2) { nodes { slug } }",
+                    "currentTheme { slug }",
+                    'event(slug: "x") { slug }',
+                    "organizations(first: 2) { nodes { name } }",
+                ]
+            )
+        )
+
+    def list_arguments(self, *, events: bool = False) -> str:
+        args: list[str] = []
+        order = self.random.choice([None, *(EVENT_ORDERS if events else ORDERS)])
+        if order is not None:
+            order_type = "EventOrder" if events else "ResourceOrder"
+            args.append(f"order: {self.argument(order_type, order)}")
+        r = self.random.random()
+        backward = r < 0.4
+        size_name = "last" if backward else "first"
+        if self.random.random() < 0.85:
+            size = self.random.choice([0, 1, 2, 3, 4, 5, 7, 10, 12, 101, -1])
+            size = 100 if self.random.random() < 0.02 else size
+            args.append(f"{size_name}: {self.argument('Int', size)}")
+        if self.random.random() < 0.03:
+            args.append(f"{'first' if backward else 'last'}: 2")  # both: refused
+        for cursor_name in ("after", "before"):
+            if self.random.random() < 0.3:
+                cursor = self.cursor(order, events=events)
+                args.append(f"{cursor_name}: {self.argument('String', cursor)}")
+        if self.random.random() < 0.5:
+            if events:
+                args.append(f"filter: {self.argument('EventFilter', self.event_filter())}")
+            else:
+                args.append(f"filter: {self.argument('ResourceFilter', self.filter())}")
+        self.random.shuffle(args)
+        return f"({', '.join(args)})" if args else ""
+
+    def cursor(self, order: str | None, *, events: bool = False) -> str:
+        r = self.random.random()
+        if r < 0.06:
+            return "not-a-cursor"
+        if r < 0.12:
+            order = self.random.choice([*ORDERS, *EVENT_ORDERS])  # maybe another list's
+        cursors = self.pool.cursors[order or ("STARTS_AT" if events else "NEWEST")]
+        return self.random.choice(cursors)
+
+    def event_filter(self) -> dict[str, Any]:
+        flt: dict[str, Any] = {}
+        choices = {
+            "from": lambda: self.random.choice(MOMENTS),
+            "to": lambda: self.random.choice(MOMENTS),
+            "online": lambda: self.random.choice([True, False]),
+            "cities": lambda: self.random.sample(["Paris", "niort", "Lyon", "Bourges"], 2),
+            "formats": lambda: self.random.sample(FORMATS, self.random.randint(1, 3)),
+            "themes": lambda: self.random.sample(self.pool.theme_ids, 2),
+            "organizers": lambda: self.random.sample(self.pool.organization_ids, 2),
+        }
+        for name in self.random.sample(list(choices), self.random.randint(0, 3)):
+            flt[name] = choices[name]()
+        return flt
+
+    def filter(self) -> dict[str, Any]:
+        flt: dict[str, Any] = {}
+        choices = {
+            "kinds": lambda: self.random.sample(KINDS, self.random.randint(1, 3)),
+            "audiences": lambda: self.random.sample(AUDIENCES, self.random.randint(1, 2)),
+            "statuses": lambda: self.random.sample(STATUSES, self.random.randint(1, 2)),
+            "years": lambda: (
+                self.random.sample(self.pool.years, self.random.randint(1, 2))
+                + ([99999] if self.random.random() < 0.05 else [])
+            ),
+            "themes": lambda: (
+                self.random.sample(self.pool.theme_ids, 2)
+                + (self.pool.territory_ids[:1] if self.random.random() < 0.05 else [])
+            ),
+            "territories": lambda: self.random.sample(self.pool.territory_ids, 2),
+            "organizations": lambda: self.random.sample(self.pool.organization_ids, 2),
+        }
+        for name in self.random.sample(list(choices), self.random.randint(0, 3)):
+            flt[name] = choices[name]()
+        return flt
+
+
+def _literal(value: Any, *, enum: bool = False) -> str:
+    """``value`` written in GraphQL: input object keys bare, enum values bare."""
+    if isinstance(value, dict):
+        inner = ", ".join(f"{k}: {_literal(v, enum=k in ENUM_KEYS)}" for k, v in value.items())
+        return f"{{{inner}}}"
+    if isinstance(value, list):
+        return "[" + ", ".join(_literal(v, enum=enum) for v in value) + "]"
+    if enum and isinstance(value, str):
+        return value
+    return json.dumps(value)
+
+
+ENUM_KEYS = frozenset({"kinds", "audiences", "statuses", "formats"})

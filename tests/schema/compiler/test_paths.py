@@ -1,0 +1,94 @@
+"""Which path answers: one statement for what the compiler covers, the ordinary executor
+for the rest, each counted in the metrics and a document it does not cover logged once."""
+
+from __future__ import annotations
+
+import logging
+
+import httpx
+import pytest
+
+from gateway.app import create_app
+from tests.sqlcount import count_queries
+
+PORTAL = """query Portal($from: DateTime!) {
+  resources(first: 20) {
+    totalCount
+    edges { cursor node { id slug title kind kindLabel publishedAt
+      organizations { name } themes { title } territories { name levelLabel } } }
+    pageInfo { hasNextPage endCursor }
+  }
+  events(first: 10, filter: {from: $from}) {
+    edges { node { id slug title startsAt endsAt city online organizers { slug } } }
+  }
+  theme(slug: "democratie-culturelle") { title }
+}"""
+VARIABLES = {"from": "2021-01-01T00:00:00+00:00"}
+UNCOVERED = "query Related { resources(first: 2) { nodes { slug related { slug } } } }"
+
+
+@pytest.fixture(scope="module")
+def compiling_app(database):
+    return create_app(database.replace(read_compiler=True))
+
+
+async def _post(app, query: str, variables=None, headers=None) -> dict:
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://t") as client:
+        response = await client.post(
+            "/graphql", json={"query": query, "variables": variables or {}}, headers=headers
+        )
+        return response.json()
+
+
+async def _metrics(app) -> str:
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://t") as client:
+        return (await client.get("/metrics")).text
+
+
+def _count(text: str, path: str, reason: str) -> float:
+    prefix = f'tec_read_compiler_queries_total{{path="{path}",reason="{reason}"}} '
+    found = [line for line in text.splitlines() if line.startswith(prefix)]
+    return float(found[0].removeprefix(prefix)) if found else 0.0
+
+
+async def test_a_covered_operation_is_one_statement(compiling_app):
+    await _post(compiling_app, PORTAL, VARIABLES)
+    before = _count(await _metrics(compiling_app), "compiled", "")
+    with count_queries() as statements:
+        body = await _post(compiling_app, PORTAL, VARIABLES)
+    assert "errors" not in body
+    assert len(body["data"]["resources"]["edges"]) == 20
+    # The content version the response cache reads, then the operation's one statement.
+    assert len([s for s in statements if "json" in s.lower()]) == 1
+    assert _count(await _metrics(compiling_app), "compiled", "") == before + 1
+
+
+async def test_what_it_does_not_cover_is_counted_and_logged_once(compiling_app, caplog):
+    caplog.set_level(logging.INFO, logger="tec.read_compiler")
+    text = await _metrics(compiling_app)
+    unsupported = _count(text, "fallback", "unsupported")
+    for _ in range(3):
+        body = await _post(compiling_app, UNCOVERED)
+        assert "errors" not in body
+    logged = [r for r in caplog.records if r.name == "tec.read_compiler"]
+    assert len(logged) == 1
+    assert logged[0].levelno == logging.INFO
+    assert "Related" in logged[0].getMessage() and "related" in logged[0].getMessage()
+    text = await _metrics(compiling_app)
+    assert _count(text, "fallback", "unsupported") == unsupported + 3
+
+
+async def test_other_viewers_and_refused_arguments_go_to_the_ordinary_executor(
+    compiling_app, principals
+):
+    text = await _metrics(compiling_app)
+    viewer, arguments = _count(text, "fallback", "viewer"), _count(text, "fallback", "arguments")
+    body = await _post(compiling_app, PORTAL, VARIABLES, principals["EDITOR"])
+    assert "errors" not in body
+    body = await _post(compiling_app, '{ resources(after: "nope") { totalCount } }')
+    assert body["errors"][0]["extensions"]["code"] == "BAD_USER_INPUT"
+    text = await _metrics(compiling_app)
+    assert _count(text, "fallback", "viewer") == viewer + 1
+    assert _count(text, "fallback", "arguments") == arguments + 1
