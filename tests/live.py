@@ -189,7 +189,7 @@ def _serving(tmp_path: Path, server: LiveServer) -> Iterator[None]:
         stderr=subprocess.STDOUT,
     )
     try:
-        deadline = time.monotonic() + 30
+        deadline = time.monotonic() + 60
         while True:
             try:
                 if httpx.get(f"{server.base_url}/healthz", timeout=1).status_code == 200:
