@@ -8,7 +8,9 @@ from __future__ import annotations
 
 import enum
 
-from tortoise import fields, models
+from tortoise import fields
+
+from services.compat_tortoise import ModelWithoutComments
 
 # Slugs are made in services.slugs; importers of services.content keep finding them here.
 from services.slugs import slugify as slugify
@@ -33,7 +35,7 @@ class Audience(str, enum.Enum):
     CITIZENS = "CITIZENS"
 
 
-class TimestampedModel(models.Model):
+class TimestampedModel(ModelWithoutComments):
     """Abstract base: integer key plus creation and update times (UTC, aware)."""
 
     id = fields.IntField(primary_key=True)

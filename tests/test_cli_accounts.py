@@ -11,21 +11,11 @@ from pathlib import Path
 
 import pytest
 
-from tests.live import copy_demo_database
+from tests.live import copy_demo_database, tec_in_process
 
-TEC = Path(sys.executable).parent / "tec"
-
-
-def _tec(*args: str, env: dict[str, str], cwd: Path, stdin: str | None = None):
-    return subprocess.run(
-        [str(TEC), *args],
-        capture_output=True,
-        text=True,
-        timeout=120,
-        env={**os.environ, **env},
-        cwd=cwd,
-        input=stdin,
-    )
+# The commands run in this process (tests/live.py); the tokens and keys they print are
+# checked by another process, on the same database.
+_tec = tec_in_process
 
 
 @pytest.fixture(scope="module")

@@ -2,34 +2,21 @@
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
-TEC = Path(sys.executable).parent / "tec"
+from tests.live import copy_demo_database, tec_in_process
 
-
-def _tec(*args: str, env: dict[str, str], cwd: Path) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [str(TEC), *args],
-        capture_output=True,
-        text=True,
-        timeout=120,
-        env={**os.environ, **env},
-        cwd=cwd,
-    )
+# The commands run in this process (tests/live.py).
+_tec = tec_in_process
 
 
 @pytest.fixture(scope="module")
 def migrated(tmp_path_factory) -> tuple[dict[str, str], Path]:
     tmp = tmp_path_factory.mktemp("cli-webhooks")
-    env = {"TEC_DATABASE_URL": f"sqlite://{tmp / 'x.sqlite3'}"}
-    result = _tec("demo", env=env, cwd=tmp)
-    assert result.returncode == 0, result.stderr
-    return env, tmp
+    copy_demo_database(tmp / "x.sqlite3")
+    return {"TEC_DATABASE_URL": f"sqlite://{tmp / 'x.sqlite3'}"}, tmp
 
 
 def test_add_list_remove(migrated):

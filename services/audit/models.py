@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
-from tortoise import fields, models
+from tortoise import fields
+
+from services.compat_tortoise import ModelWithoutComments
 
 
-class AuditEntry(models.Model):
+class AuditEntry(ModelWithoutComments):
     id = fields.BigIntField(primary_key=True)
     at = fields.DatetimeField(auto_now_add=True, db_index=True)
     actor_account = fields.ForeignKeyField(

@@ -7,10 +7,12 @@ state of the entity when they apply a row, which makes applying idempotent.
 
 from __future__ import annotations
 
-from tortoise import fields, models
+from tortoise import fields
+
+from services.compat_tortoise import ModelWithoutComments
 
 
-class OutboxEntry(models.Model):
+class OutboxEntry(ModelWithoutComments):
     id = fields.BigIntField(primary_key=True)
     created_at = fields.DatetimeField(auto_now_add=True)
     # Which consumer applies it ("search"); several topics may share the table.

@@ -10,8 +10,9 @@ from __future__ import annotations
 
 import enum
 
-from tortoise import fields, models
+from tortoise import fields
 
+from services.compat_tortoise import ModelWithoutComments
 from services.content import TimestampedModel
 
 
@@ -58,7 +59,7 @@ class WebhookEndpoint(TimestampedModel):
         table = "webhook_endpoint"
 
 
-class WebhookEvent(models.Model):
+class WebhookEvent(ModelWithoutComments):
     """Something partner sites may want to know, as sent (the body is frozen)."""
 
     id = fields.BigIntField(primary_key=True)
@@ -76,7 +77,7 @@ class WebhookEvent(models.Model):
         indexes = (("type", "id"),)
 
 
-class WebhookDelivery(models.Model):
+class WebhookDelivery(ModelWithoutComments):
     """One event to one endpoint: its state and the last attempt's outcome."""
 
     id = fields.BigIntField(primary_key=True)

@@ -6,10 +6,11 @@ one fails here, by name."""
 from __future__ import annotations
 
 import datetime as dt
+import inspect
 import os
 
 import pytest
-from tortoise import Tortoise
+from tortoise import Tortoise, fields
 from tortoise.expressions import Q
 from tortoise.functions import Count
 from tortoise.queryset import QuerySet
@@ -20,6 +21,7 @@ from services.compat_tortoise import (
     QUERYSET_BEYOND_PLAIN,
     QUERYSET_NOT_IN_STATEMENT,
     QUERYSET_SHAPE,
+    ModelWithoutComments,
     column_of,
     db_columns,
     forget_prepared_sql,
@@ -48,6 +50,21 @@ def _slots(cls: type) -> set[str]:
 
 
 # --- Statements ----------------------------------------------------------------------------
+
+
+async def test_every_model_is_made_without_reading_its_source(database, monkeypatch):
+    assert [m.__name__ for m in _models() if not issubclass(m, ModelWithoutComments)] == []
+
+    def read(obj: object) -> str:
+        raise AssertionError(f"Tortoise read the source of {obj}")
+
+    monkeypatch.setattr(inspect, "getsource", read)
+
+    class Probe(ModelWithoutComments):
+        #: A comment Tortoise would have read.
+        name = fields.CharField(max_length=10)
+
+    assert Probe._meta.fields_map["name"].docstring is None
 
 
 async def test_a_statement_is_the_sql_tortoise_sends_with_its_values(database):

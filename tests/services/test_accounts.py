@@ -150,6 +150,14 @@ async def test_sign_in_failures_say_the_same_thing(database):
     assert await AccessToken.filter(account_id=account.id).count() == 0
 
 
+def test_an_unknown_email_costs_the_verification_of_a_real_password_hash():
+    """The hash verified for an unknown e-mail has the hasher's own parameters, so that it
+    costs what a known account's verification costs."""
+    assert service.DUMMY_HASH.startswith("$argon2id$")
+    assert not service._hasher.check_needs_rehash(service.DUMMY_HASH)
+    assert not service.verify_password(service.DUMMY_HASH, password=PASSWORD)
+
+
 async def test_inactive_account_cannot_sign_in_nor_use_its_tokens(database):
     account = await _editor()
     _, secret = await service.sign_in(account.email, password=PASSWORD)
