@@ -427,6 +427,16 @@ def parse_scopes(scopes: Iterable[str]) -> frozenset[str]:
     return result
 
 
+def _api_key_random_part() -> str:
+    """The random part of a new key. It never starts with « - »: operators type its prefix
+    as an argument (``tec apikey revoke PREFIX``), where a leading dash reads as an
+    option."""
+    while True:
+        random_part = secrets.token_urlsafe(32)
+        if not random_part.startswith("-"):
+            return random_part
+
+
 async def create_api_key(
     organization_slug: str, *, scopes: Iterable[str], name: str = "", by: Viewer | None = None
 ) -> tuple[ApiKey, str]:
@@ -452,7 +462,7 @@ async def create_api_key(
     problems.raise_any()
     assert scope_set is not None
     for _ in range(5):
-        random_part = secrets.token_urlsafe(32)
+        random_part = _api_key_random_part()
         prefix = random_part[:API_KEY_PREFIX_LENGTH]
         if await ApiKey.filter(prefix=prefix).exists():
             continue

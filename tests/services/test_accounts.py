@@ -203,6 +203,15 @@ async def test_garbage_bearer_is_refused(database, secret):
         await service.resolve_bearer(secret)
 
 
+async def test_an_api_key_prefix_never_starts_with_a_dash(database, monkeypatch):
+    # An operator types the prefix as an argument (tec apikey revoke PREFIX), where a
+    # leading dash would read as an option: a draw starting with one is drawn again.
+    draws = iter(["-0nx8MBr" + "a" * 35, "Q0nx8MBr" + "b" * 35])
+    monkeypatch.setattr(service.secrets, "token_urlsafe", lambda _: next(draws))
+    key, secret = await service.create_api_key("anct", scopes={"read"})
+    assert key.prefix == "Q0nx8MBr" and secret == "tec_k_Q0nx8MBr" + "b" * 35
+
+
 async def test_api_key_is_stored_hashed_and_resolves_to_a_partner(database):
     anct = await Organization.get(slug="anct")
     key, secret = await service.create_api_key("anct", scopes={"read"}, name="Site ANCT")
