@@ -14,6 +14,7 @@ import pytest
 
 from gateway.app import create_app
 from gateway.guards import STEPS, Transport
+from tests.clock import FakeClock
 from tests.conftest import PASSWORD
 from tests.gateway.transports import Outcome, send
 
@@ -33,7 +34,8 @@ BUDGET = 3
 
 @pytest.fixture(scope="module")
 def guarded(database, tmp_path_factory):
-    """An app in allow-list mode whose signed-in accounts have a small budget."""
+    """An app in allow-list mode whose signed-in accounts have a small budget. Its clock
+    stands still: a budget's requests never straddle the turn of a window."""
     allowlist = tmp_path_factory.mktemp("allow") / "queries.json"
     allowlist.write_text(json.dumps([ALLOWED, TOO_DEEP, TOO_COSTLY]))
     return create_app(
@@ -44,7 +46,8 @@ def guarded(database, tmp_path_factory):
                 "rate_limit_anonymous": 1_000_000,
                 "cache_enabled": False,
             }
-        )
+        ),
+        clock=FakeClock(),
     )
 
 
