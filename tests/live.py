@@ -29,6 +29,11 @@ from services.settings import instance_directory_of
 TEC = str(Path(sys.executable).parent / "tec")
 
 
+def _dialect(database_url: str) -> str:
+    """The kind of database of a URL; the session's SQLite database when empty."""
+    return "postgres" if database_url.startswith(("postgres:", "postgresql:")) else "sqlite"
+
+
 def tec_in_process(
     *args: str, env: dict[str, str], cwd: Path, stdin: str | None = None
 ) -> subprocess.CompletedProcess[str]:
@@ -38,7 +43,22 @@ def tec_in_process(
     restart, two side by side, the console script) is tested with real ones. The command
     runs in an empty ``contextvars`` context, as in a new process: Tortoise keeps its
     state in a context variable, so the command's database stays apart from the test
-    session's."""
+    session's. Tortoise's models, though, hold a query builder of one dialect for the
+    whole process: a command on a database of another kind than the session's (a copied
+    SQLite demo in the PostgreSQL pass) runs as a real process instead."""
+    if _dialect(env.get("TEC_DATABASE_URL", "")) != _dialect(
+        os.environ.get("TEC_TEST_DATABASE_URL", "")
+    ):
+        return subprocess.run(
+            [TEC, *args],
+            env={**os.environ, **env},
+            cwd=cwd,
+            input=stdin,
+            capture_output=True,
+            text=True,
+            timeout=120,
+            check=False,
+        )
     from typer.testing import CliRunner
 
     from tec.cli import app
