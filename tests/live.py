@@ -31,7 +31,24 @@ TEC = str(Path(sys.executable).parent / "tec")
 
 def _dialect(database_url: str) -> str:
     """The kind of database of a URL; the session's SQLite database when empty."""
-    return "postgres" if database_url.startswith(("postgres:", "postgresql:")) else "sqlite"
+    postgres = database_url.startswith(("postgres:", "postgresql:", "asyncpg:"))
+    return "postgres" if postgres else "sqlite"
+
+
+def tec_process(
+    *args: str, env: dict[str, str], cwd: Path, stdin: str | None = None, timeout: float = 120
+) -> subprocess.CompletedProcess[str]:
+    """Run a ``tec`` command as a process of its own, with exactly ``env``."""
+    return subprocess.run(
+        [TEC, *args],
+        env=env,
+        cwd=cwd,
+        input=stdin,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        check=False,
+    )
 
 
 def tec_in_process(
@@ -49,16 +66,7 @@ def tec_in_process(
     if _dialect(env.get("TEC_DATABASE_URL", "")) != _dialect(
         os.environ.get("TEC_TEST_DATABASE_URL", "")
     ):
-        return subprocess.run(
-            [TEC, *args],
-            env={**os.environ, **env},
-            cwd=cwd,
-            input=stdin,
-            capture_output=True,
-            text=True,
-            timeout=120,
-            check=False,
-        )
+        return tec_process(*args, env={**os.environ, **env}, cwd=cwd, stdin=stdin)
     from typer.testing import CliRunner
 
     from tec.cli import app
@@ -83,16 +91,7 @@ class LiveServer:
 
     def tec(self, *args: str, stdin: str | None = None) -> str:
         """Run a ``tec`` command against the same database; its standard output."""
-        result = subprocess.run(
-            [TEC, *args],
-            env=self.env,
-            cwd=self.cwd,
-            input=stdin,
-            capture_output=True,
-            text=True,
-            timeout=60,
-            check=False,
-        )
+        result = tec_process(*args, env=self.env, cwd=self.cwd, stdin=stdin, timeout=60)
         assert result.returncode == 0, result.stderr
         return result.stdout.strip()
 
