@@ -141,6 +141,12 @@ def register(content: ContentType) -> ContentType:
     if found is not None and found is not content:
         raise ValueError(f"content type {content.name} is registered twice")
     _REGISTRY[content.name] = content
+    # Kept by the package declaring each type, then in that package's order of
+    # registration (a stable sort): which module a process happened to import first never
+    # changes the order of the policy table, the schema's types or the documentation.
+    ordered = sorted(_REGISTRY.values(), key=lambda c: c.model.__module__.split(".")[1])
+    _REGISTRY.clear()
+    _REGISTRY.update((c.name, c) for c in ordered)
     _generation += 1
     return content
 
@@ -171,11 +177,9 @@ def discover() -> None:
 
 def content_types() -> list[ContentType]:
     """Every registered content type: by the package declaring it, then in the order that
-    package registered them. Which module a process happened to import first never
-    changes the order (of the policy table, the schema's types, the documentation)."""
+    package registered them."""
     discover()
-    declared = list(_REGISTRY.values())
-    return sorted(declared, key=lambda c: (c.model.__module__.split(".")[1], declared.index(c)))
+    return list(_REGISTRY.values())
 
 
 def content_type(name: str) -> ContentType | None:
