@@ -23,21 +23,6 @@ PORTAL = """query Portal($first: Int!) {
 }"""
 
 
-@pytest.fixture(scope="module")
-def cached_app(database):
-    # Its own app, hence its own cache: other tests' traffic cannot warm it.
-    return create_app(
-        database.replace(**{"rate_limit_anonymous": 1_000_000, "cache_enabled": True})
-    )
-
-
-@pytest.fixture
-async def cc(cached_app):
-    transport = httpx.ASGITransport(app=cached_app)
-    async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as c:
-        yield c
-
-
 async def _post(client, query, variables=None, headers=None):
     return await client.post(
         "/graphql", json={"query": query, "variables": variables or {}}, headers=headers

@@ -13,9 +13,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import httpx
-import pytest
 
-from gateway.app import create_app
 from schema.relay import to_global_id
 from services.editing import create_content, delete_content, update_content
 from services.errors import BadUserInput, Conflict, InvalidInput
@@ -258,13 +256,6 @@ def _reads(world: World) -> list[tuple[str, dict[str, Any]]]:
 
 
 # --- The test ------------------------------------------------------------------------------
-
-
-@pytest.fixture(scope="module")
-def cached_app(database):
-    return create_app(
-        database.replace(**{"rate_limit_anonymous": 1_000_000, "cache_enabled": True})
-    )
 
 
 async def _body(client: httpx.AsyncClient, query: str, variables: dict[str, Any]) -> Any:

@@ -7,7 +7,6 @@ import httpx
 import pytest
 from graphql import parse
 
-from gateway.app import create_app
 from schema import build_schema
 from schema.caching import ANY, INDEX, ReadSets
 from services.audit.version import tags_of_write
@@ -121,20 +120,6 @@ def test_a_write_changes_its_own_type_the_type_it_is_part_of_and_what_it_touches
     # what it changes: any answer may change.
     assert tags_of_write("Organization", "organization.delete") is None
     assert tags_of_write("Account", "account.create") is None
-
-
-@pytest.fixture(scope="module")
-def cached_app(database):
-    return create_app(
-        database.replace(**{"rate_limit_anonymous": 1_000_000, "cache_enabled": True})
-    )
-
-
-@pytest.fixture
-async def cc(cached_app):
-    transport = httpx.ASGITransport(app=cached_app)
-    async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as c:
-        yield c
 
 
 async def _post(client, query, variables=None, headers=None):
