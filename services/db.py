@@ -15,6 +15,7 @@ from typing import Any
 from tortoise import Tortoise, connections
 from tortoise.backends.base.config_generator import expand_db_url
 
+from services.baseline import apply_baseline, migration_names, write_baseline
 from services.compat_tortoise import forget_prepared_sql
 from services.settings import DatabaseSettings
 
@@ -89,11 +90,15 @@ def _migration_config(settings: DatabaseSettings) -> dict[str, Any]:
 
 async def migrate(settings: DatabaseSettings, *, target: str | None = None) -> None:
     """Apply every pending migration (idempotent: an up-to-date database is left as is);
-    ``target`` (``models.0002_accounts``) stops at that migration (upgrade tests)."""
+    ``target`` (``models.0002_accounts``) stops at that migration, one migration after
+    the other (upgrade tests). An empty SQLite database gets the schema of every
+    migration at once (:mod:`services.baseline`)."""
     from tortoise.migrations.api import migrate as run_migrations
 
     _ensure_sqlite_directory(settings)
     forget_prepared_sql()
+    if target is None and settings.sqlite_path is not None:
+        await asyncio.to_thread(apply_baseline, settings.sqlite_path, APP_LABEL)
     try:
         await run_migrations(config=_migration_config(settings), target=target)
         if settings.is_sqlite:
@@ -120,6 +125,17 @@ async def make_migrations(settings: DatabaseSettings, *, name: str | None = None
         await tortoise_makemigrations(
             CLIContext(config=None, config_file=str(config_file)), (), False, name
         )
+        await write_schema_baseline()
+
+
+async def write_schema_baseline() -> Path:
+    """Migrate a scratch SQLite database one migration after the other, and keep its
+    schema as the baseline that empty SQLite databases start from."""
+    with tempfile.TemporaryDirectory() as tmp:
+        scratch = Path(tmp) / "baseline.sqlite3"
+        settings = DatabaseSettings(database_url=f"sqlite://{scratch}")
+        await migrate(settings, target=f"{APP_LABEL}.{migration_names()[-1]}")
+        return write_baseline(scratch, APP_LABEL)
 
 
 @contextlib.asynccontextmanager

@@ -17,6 +17,8 @@ import asyncio
 import compileall
 import os
 import re
+import shutil
+import tempfile
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
@@ -63,13 +65,19 @@ ROOT = Path(__file__).resolve().parent.parent
 
 
 def pytest_configure(config: pytest.Config) -> None:
+    if hasattr(config, "workerinput"):
+        return
     # The tests start many Python processes (workers, ``tec`` commands, servers): the
     # project's bytecode is compiled once here, so that none of them compiles it again,
     # PYTHONDONTWRITEBYTECODE or not.
-    if not hasattr(config, "workerinput"):
-        packages = ("tec", "gateway", "schema", "services", "search", "mailer", "tests")
-        for package in packages:
-            compileall.compile_dir(ROOT / package, quiet=2, workers=1)
+    packages = ("tec", "gateway", "schema", "services", "search", "mailer", "tests")
+    for package in packages:
+        compileall.compile_dir(ROOT / package, quiet=2, workers=1)
+    # What the workers of this run make once and share (tests/live.py: the demo database);
+    # the workers inherit the variable, and the directory goes with the run.
+    shared = tempfile.mkdtemp(prefix="tec-tests-")
+    os.environ["TEC_TEST_SHARED_DIR"] = shared
+    config.add_cleanup(lambda: shutil.rmtree(shared, ignore_errors=True))
 
 
 def pytest_xdist_auto_num_workers(config: pytest.Config) -> int:

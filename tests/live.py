@@ -1,6 +1,8 @@
 """A real gateway in a subprocess (the demo database, then ``tec serve``) for end-to-end
-tests, and the demo database itself: ``tec demo`` runs once per test process, on a SQLite
-file of its own that every test needing a demo database gets a copy of."""
+tests, and the demo database itself: ``tec demo`` runs once per test run, on a SQLite
+file that every test needing a demo database gets a copy of. Under pytest-xdist the
+first worker to need it makes it in the run's shared directory (``TEC_TEST_SHARED_DIR``,
+set by ``tests/conftest.py``) while the others wait on a lock."""
 
 from __future__ import annotations
 
@@ -8,6 +10,7 @@ import asyncio
 import atexit
 import contextlib
 import contextvars
+import fcntl
 import os
 import secrets
 import shutil
@@ -118,12 +121,31 @@ class DemoDatabase:
 _demo: DemoDatabase | None = None
 
 
+def _demo_home() -> Path:
+    shared = os.environ.get("TEC_TEST_SHARED_DIR")
+    if shared:
+        return Path(shared) / "demo"
+    home = Path(tempfile.mkdtemp(prefix="tec-demo-"))
+    atexit.register(shutil.rmtree, home, ignore_errors=True)
+    return home
+
+
 def _demo_database() -> DemoDatabase:
     global _demo
     if _demo is None:
-        home = Path(tempfile.mkdtemp(prefix="tec-demo-"))
-        atexit.register(shutil.rmtree, home, ignore_errors=True)
-        path = home / "demo.sqlite3"
+        home = _demo_home()
+        home.mkdir(parents=True, exist_ok=True)
+        with (home / ".lock").open("w") as lock:
+            fcntl.flock(lock, fcntl.LOCK_EX)
+            _demo = _made_demo(home)
+    return _demo
+
+
+def _made_demo(home: Path) -> DemoDatabase:
+    """The demo database in ``home``, made unless a process of this run made it first."""
+    path = home / "demo.sqlite3"
+    printed = home / "printed.txt"
+    if not printed.is_file():
         env = {
             **os.environ,
             "TEC_DATABASE_URL": f"sqlite://{path}",
@@ -135,8 +157,9 @@ def _demo_database() -> DemoDatabase:
             [TEC, "demo"], env=env, cwd=home, capture_output=True, text=True, timeout=300
         )
         assert done.returncode == 0, done.stderr
-        _demo = DemoDatabase(path=path, index=home / "index", output=done.stdout)
-    return _demo
+        printed.write_text(done.stdout, encoding="utf-8")
+    output = printed.read_text(encoding="utf-8")
+    return DemoDatabase(path=path, index=home / "index", output=output)
 
 
 def copy_demo_database(target: Path) -> str:

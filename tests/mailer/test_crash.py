@@ -14,6 +14,7 @@ import os
 import signal
 import subprocess
 import sys
+import time
 from collections import Counter
 from pathlib import Path
 
@@ -66,7 +67,10 @@ async def test_sender_killed_mid_issue_resumes_without_losing_or_repeating(
             [TEC, "newsletter", "send", str(issue.id)], env=env, stdout=log, stderr=log
         )
     try:
-        for _ in range(600):
+        # The sender is a new process: on a busy machine it may take many seconds to
+        # start sending, so the wait ends on what it did, not after a number of polls.
+        deadline = time.monotonic() + 180
+        while time.monotonic() < deadline:
             if len(recorder.received) >= SUBSCRIBERS // 3 or first.poll() is not None:
                 break
             await asyncio.sleep(0.02)

@@ -1,15 +1,17 @@
 """Upgrade safety: a database filled at any migration keeps all its rows up to the latest.
 
-For each migration N but the last (discovered in ``services/migrations``, so a new
-migration is covered without touching this file): a fresh database is migrated to N, every
-table that exists at N receives a few rows (generic values built from the live schema:
-column types, lengths, foreign keys, the models' enum values; accents included), then the
-database is migrated to the latest migration. Every row must still be there with every
-value it had, and the ORM, as the code is now, must read every row of every model.
+A database is migrated one migration at a time, as releases would (the migrations are
+discovered in ``services/migrations``, so a new one is covered without touching this
+file). After each migration N but the last, every table that exists at N receives a few
+rows of its own (generic values built from the live schema: column types, lengths,
+foreign keys, the models' enum values; accents included). After the latest migration,
+every row written at every N must still be there with every value it had, and the ORM, as
+the code is now, must read every row of every model. The same chain checks that the
+baseline an empty SQLite database starts from is the schema the migrations leave.
 
 SQLite (a temporary file) always; PostgreSQL too when ``TEC_TEST_DATABASE_URL`` is set:
 a scratch database ``tec_upgrade_<random>`` created on that server and dropped afterwards.
-Migrations run in a subprocess (the test session already holds Tortoise open).
+Migrations run in one process of their own (the test session already holds Tortoise open).
 """
 
 from __future__ import annotations
@@ -22,7 +24,6 @@ import json
 import os
 import re
 import secrets
-import shutil
 import sqlite3
 import subprocess
 import sys
@@ -36,7 +37,7 @@ from urllib.parse import urlsplit, urlunsplit
 
 import pytest
 
-from services import db
+from services import baseline, db
 
 MIGRATIONS_DIR = Path(importlib.import_module(db.MIGRATIONS_MODULE).__file__ or "").parent
 MIGRATIONS = sorted(p.stem for p in MIGRATIONS_DIR.glob("[0-9][0-9][0-9][0-9]_*.py"))
@@ -274,11 +275,11 @@ def _value(table: str, column: Column, i: int, hints: dict[tuple[str, str], Any]
     if kind == "bool":
         return i % 2 == 0
     if kind == "datetime":
-        return dt.datetime(2026, 1, 1 + i, 9, 30, tzinfo=dt.UTC)
+        return dt.datetime(2026, 1, 1, 9, 30, tzinfo=dt.UTC) + dt.timedelta(days=i)
     if kind == "date":
-        return dt.date(2026, 1, 1 + i)
+        return dt.date(2026, 1, 1) + dt.timedelta(days=i)
     if kind == "time":
-        return dt.time(9 + i, 30)
+        return dt.time((9 + i) % 24, i % 60)
     if kind == "uuid":
         return str(uuid.UUID(int=i + 1))
     if kind == "bytes":
@@ -302,8 +303,11 @@ def _fill_order(tables: list[str], fks: dict[str, dict[str, str]]) -> list[str]:
     return order
 
 
-async def fill(database: Database, hints: dict[tuple[str, str], Any]) -> dict[str, str]:
-    """Insert ``ROWS_PER_TABLE`` rows in every table; return {table: primary key column}."""
+async def fill(
+    database: Database, hints: dict[tuple[str, str], Any], first: int = 0
+) -> dict[str, list[Any]]:
+    """Insert ``ROWS_PER_TABLE`` rows in every table, numbered from ``first`` (values
+    unique across fills); return {table: primary keys of the new rows}."""
     tables = [t for t in await database.tables() if t != MIGRATIONS_TABLE]
     fks = {t: await database.foreign_keys(t) for t in tables}
     keys: dict[str, list[Any]] = {}
@@ -313,7 +317,7 @@ async def fill(database: Database, hints: dict[tuple[str, str], Any]) -> dict[st
         pk = next((c.name for c in columns if c.generated), columns[0].name)
         primary[table] = pk
         keys[table] = []
-        for i in range(ROWS_PER_TABLE):
+        for i in range(first, first + ROWS_PER_TABLE):
             row: dict[str, Any] = {}
             for column in columns:
                 if column.generated:
@@ -330,114 +334,102 @@ async def fill(database: Database, hints: dict[tuple[str, str], Any]) -> dict[st
                     value = database.encode(column.kind, _value(table, column, i, hints))
                 row[column.name] = value
             keys[table].append(await database.insert(table, row, pk))
-    return primary
+    return keys
 
 
-async def snapshot(database: Database, primary: dict[str, str]) -> dict[str, dict[Any, dict]]:
-    return {
-        table: {row[pk]: row for row in await database.fetch(table)}
-        for table, pk in primary.items()
-    }
+async def snapshot(database: Database) -> dict[str, dict[Any, dict]]:
+    """Every row of every table, by primary key: {table: {key: row}}."""
+    rows: dict[str, dict[Any, dict]] = {}
+    for table in await database.tables():
+        if table == MIGRATIONS_TABLE:
+            continue
+        columns = await database.columns(table)
+        pk = next((c.name for c in columns if c.generated), columns[0].name)
+        rows[table] = {row[pk]: row for row in await database.fetch(table)}
+    return rows
 
 
-# --- Running migrations in a fresh process ----------------------------------------------
+# --- Running migrations in a process of its own ------------------------------------------
 
-_MIGRATE = textwrap.dedent(
+_MIGRATOR = textwrap.dedent(
     """
     import asyncio, json, sys
     from tortoise import Tortoise, connections
-    from services import db
+    from services import baseline, db
     from services.settings import Settings
 
-    url, target, read = sys.argv[1], sys.argv[2] or None, sys.argv[3] == "read"
-
     async def main():
-        settings = Settings(database_url=url).database
-        await db.migrate(settings, target=target)  # what `tec migrate` runs
-        if not read:
+        settings = Settings(database_url=sys.argv[1]).database
+        for line in sys.stdin:
+            target = line.strip()
+            if target != "latest":
+                await db.migrate(settings, target=f"{db.APP_LABEL}.{target}")  # `tec migrate`
+                print("MIGRATED", flush=True)
+                continue
+            await db.migrate(settings, target=f"{db.APP_LABEL}.{sys.argv[2]}")
+            await Tortoise.init(config=db.tortoise_config(settings))
+            counts = {}
+            for models in Tortoise.apps.values():
+                for model in models.values():
+                    counts[model._meta.db_table] = len(await model.all())
+            await connections.close_all()
+            print("COUNTS", json.dumps(counts), flush=True)
             return
-        await Tortoise.init(config=db.tortoise_config(settings))
-        counts = {}
-        for models in Tortoise.apps.values():
-            for model in models.values():
-                counts[model._meta.db_table] = len(await model.all())
-        await connections.close_all()
-        print("COUNTS", json.dumps(counts))
 
     asyncio.run(main())
     """
 )
 
 
-def migrate_to(url: str, name: str | None, *, read_models: bool = False) -> dict[str, int]:
-    """Migrate to ``name`` (None: the latest); with ``read_models``, the ORM's row counts."""
-    target = f"{db.APP_LABEL}.{name}" if name else ""
-    result = subprocess.run(
-        [sys.executable, "-c", _MIGRATE, url, target, "read" if read_models else ""],
-        cwd=Path(__file__).resolve().parents[2],
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
-    assert result.returncode == 0, f"migrating to {name or 'the latest'} failed:\n{result.stderr}"
-    for line in result.stdout.splitlines():
-        if line.startswith("COUNTS "):
-            return json.loads(line.removeprefix("COUNTS "))
-    return {}
+class Migrator:
+    """One process that migrates the database step by step when asked (a migration after
+    the other, as ``tec migrate`` would with each release), so that Python and Tortoise
+    start once for the whole chain. The test session itself holds Tortoise open."""
 
+    def __init__(self, url: str) -> None:
+        self.process = subprocess.Popen(
+            [sys.executable, "-c", _MIGRATOR, url, MIGRATIONS[-1]],
+            cwd=Path(__file__).resolve().parents[2],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
 
-_STEPS = textwrap.dedent(
-    """
-    import asyncio, sqlite3, sys
-    from services import db
-    from services.settings import Settings
+    def _ask(self, target: str, answer: str) -> str:
+        assert self.process.stdin and self.process.stdout
+        self.process.stdin.write(target + "\n")
+        self.process.stdin.flush()
+        line = self.process.stdout.readline()
+        if not line.startswith(answer):
+            self.process.kill()
+            _, errors = self.process.communicate(timeout=30)
+            raise AssertionError(f"migrating to {target} failed:\n{line}{errors}")
+        return line.removeprefix(answer).strip()
 
-    path, copies, names = sys.argv[1], sys.argv[2], sys.argv[3:]
+    def migrate_to(self, name: str) -> None:
+        self._ask(name, "MIGRATED")
 
-    async def main():
-        settings = Settings(database_url=f"sqlite://{path}").database
-        for name in names:
-            await db.migrate(settings, target=f"{db.APP_LABEL}.{name}")  # `tec migrate`
-            with sqlite3.connect(path) as source, sqlite3.connect(f"{copies}/{name}") as copy:
-                source.backup(copy)
+    def migrate_to_latest(self) -> dict[str, int]:
+        """Migrate to the latest; the ORM's row count of each model's table."""
+        counts = json.loads(self._ask("latest", "COUNTS"))
+        self.process.wait(timeout=60)
+        return counts
 
-    asyncio.run(main())
-    """
-)
-
-
-@pytest.fixture(scope="module")
-def sqlite_at_each_migration(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
-    """``{migration: SQLite file migrated up to it}``: one process migrates a database one
-    step at a time and copies it after each step, instead of a process per starting point
-    migrating from nothing."""
-    copies = tmp_path_factory.mktemp("migrated")
-    steps = [str(copies / "steps.sqlite3"), str(copies), *MIGRATIONS[:-1]]
-    result = subprocess.run(
-        [sys.executable, "-c", _STEPS, *steps],
-        cwd=Path(__file__).resolve().parents[2],
-        capture_output=True,
-        text=True,
-        timeout=300,
-        check=False,
-    )
-    assert result.returncode == 0, f"migrating step by step failed:\n{result.stderr}"
-    return {name: copies / name for name in MIGRATIONS[:-1]}
+    def close(self) -> None:
+        if self.process.poll() is None:
+            self.process.kill()
+        self.process.communicate(timeout=30)
 
 
 # --- The databases ----------------------------------------------------------------------
 
 
 @pytest.fixture(params=["sqlite", "postgres"])
-async def database_at_start(
-    request: pytest.FixtureRequest, tmp_path: Path, start: str
-) -> AsyncIterator[Database]:
-    """A database migrated up to ``start``, holding no row."""
+async def empty_database(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[Database]:
+    """A database no migration ran on."""
     if request.param == "sqlite":
-        path = tmp_path / "upgrade.sqlite3"
-        shutil.copyfile(request.getfixturevalue("sqlite_at_each_migration")[start], path)
-        yield SqliteDatabase(path)
+        yield SqliteDatabase(tmp_path / "upgrade.sqlite3")
         return
     if not POSTGRES_URL:
         pytest.skip("PostgreSQL: set TEC_TEST_DATABASE_URL")
@@ -453,7 +445,6 @@ async def database_at_start(
     await admin.execute(f'CREATE DATABASE "{name}"')
     database = PostgresDatabase(urlunsplit(parts._replace(path=f"/{name}")))
     try:
-        migrate_to(database.url, start)
         yield database
     finally:
         await database.close()
@@ -467,44 +458,68 @@ def test_migrations_are_discovered():
     assert numbers == list(range(1, len(MIGRATIONS) + 1)), "gap or duplicate in migrations"
 
 
-@pytest.mark.parametrize("start", MIGRATIONS[:-1])
-async def test_upgrading_from_each_migration_keeps_every_row(
-    start: str, database_at_start: Database
+async def test_rows_written_at_each_migration_are_all_there_after_the_latest(
+    empty_database: Database, tmp_path: Path
 ) -> None:
-    database = database_at_start
+    """The database is migrated one step at a time; after each migration but the last,
+    every table that exists then receives rows of its own. After the latest migration,
+    each row written at each step is there with every value it had, and the ORM, as the
+    code is now, reads every row of every model."""
+    database = empty_database
+    hints = _model_hints()
+    written: dict[str, dict[str, dict[Any, dict]]] = {}  # migration -> table -> key -> row
+    migrator = Migrator(database.url)
+    try:
+        for step, start in enumerate(MIGRATIONS[:-1]):
+            migrator.migrate_to(start)
+            if isinstance(database, PostgresDatabase):
+                await database.open()
+            keys = await fill(database, hints, first=step * ROWS_PER_TABLE)
+            assert len(keys) >= 5, f"too few tables at {start}: {sorted(keys)}"
+            rows = await snapshot(database)
+            written[start] = {
+                table: {key: rows[table][key] for key in new} for table, new in keys.items()
+            }
+            await database.close()
+        orm_counts = migrator.migrate_to_latest()
+    finally:
+        migrator.close()
+
     if isinstance(database, PostgresDatabase):
         await database.open()
-    primary = await fill(database, _model_hints())
-    assert len(primary) >= 5, f"too few tables at {start}: {sorted(primary)}"
-    before = await snapshot(database, primary)
-    await database.close()
-
-    orm_counts = migrate_to(database.url, None, read_models=True)
-
-    if isinstance(database, PostgresDatabase):
-        await database.open()
-    after = await snapshot(database, primary)
-    later = MIGRATIONS[MIGRATIONS.index(start) + 1 :]
-    allowed = set().union(*(INTENDED_CHANGES.get(m, set()) for m in later))
+    after = await snapshot(database)
     lost: list[str] = []
-    for table, rows in before.items():
-        if table not in after or not after[table]:
-            lost.append(f"{table}: table gone or emptied")
-            continue
-        for key, old in rows.items():
-            new = after[table].get(key)
-            if new is None:
-                lost.append(f"{table} #{key}: row gone")
+    for start, tables in written.items():
+        later = MIGRATIONS[MIGRATIONS.index(start) + 1 :]
+        allowed = set().union(*(INTENDED_CHANGES.get(m, set()) for m in later))
+        for table, rows in tables.items():
+            if table not in after or not after[table]:
+                lost.append(f"from {start}: {table}: table gone or emptied")
                 continue
-            for column, value in old.items():
-                if (table, column) in allowed:
+            for key, old in rows.items():
+                new = after[table].get(key)
+                if new is None:
+                    lost.append(f"from {start}: {table} #{key}: row gone")
                     continue
-                if column not in new:
-                    lost.append(f"{table}.{column}: column dropped")
-                elif new[column] != value:
-                    lost.append(f"{table} #{key}.{column}: {value!r} became {new[column]!r}")
-    assert not lost, f"upgrading from {start} lost data:\n" + "\n".join(sorted(set(lost)))
-    for table, rows in before.items():
+                for column, value in old.items():
+                    if (table, column) in allowed:
+                        continue
+                    if column not in new:
+                        lost.append(f"from {start}: {table}.{column}: column dropped")
+                    elif new[column] != value:
+                        change = f"{value!r} became {new[column]!r}"
+                        lost.append(f"from {start}: {table} #{key}.{column}: {change}")
+    assert not lost, "upgrading lost data:\n" + "\n".join(sorted(set(lost)))
+    for table, rows in after.items():
         if table in orm_counts:
             assert orm_counts[table] == len(rows), f"the ORM reads {table} differently"
-    assert set(primary) & set(orm_counts), "the ORM read none of the filled tables"
+    assert set(after) & set(orm_counts), "the ORM read none of the tables"
+
+    if isinstance(database, SqliteDatabase):
+        # An empty SQLite database starts from the baseline script instead of the chain:
+        # it must give the schema the chain gave (services/baseline.py).
+        fresh = tmp_path / "baseline.sqlite3"
+        assert baseline.apply_baseline(fresh, db.APP_LABEL)
+        assert baseline.dump_schema(fresh) == baseline.dump_schema(database.path), (
+            "the baseline differs from the migrations: run `.venv/bin/tec makemigrations`"
+        )
