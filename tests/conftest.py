@@ -19,18 +19,20 @@ import os
 import re
 import shutil
 import tempfile
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
 import httpx
 import pytest
+from argon2 import PasswordHasher, profiles
 from hypothesis import settings as hypothesis_settings
 from tortoise import Tortoise, connections
 
 from gateway.app import create_app
 from services import db
+from services.accounts import service as account_service
 from services.demo.loader import load_demo
 from services.settings import Settings
 
@@ -124,6 +126,17 @@ async def _reset_postgres(url: str) -> None:
         await conn.execute("DROP SCHEMA public CASCADE; CREATE SCHEMA public;")
     finally:
         await conn.close()
+
+
+@pytest.fixture(scope="session", autouse=True)
+def cheap_password_hashes() -> Iterator[None]:
+    """Accounts made by the tests are hashed with argon2's cheapest profile, made for
+    tests: the production profile costs a quarter of a second of CPU per hash or check,
+    and the suite makes and signs in hundreds of accounts. The production parameters
+    are checked in tests/services/test_accounts.py; ``tec`` processes keep them."""
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(account_service, "_hasher", PasswordHasher.from_parameters(profiles.CHEAPEST))
+        yield
 
 
 @pytest.fixture(scope="session")

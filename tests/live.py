@@ -19,10 +19,12 @@ import sqlite3
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
 import httpx
@@ -55,33 +57,51 @@ def tec_process(
 
 
 def tec_in_process(
-    *args: str, env: dict[str, str], cwd: Path, stdin: str | None = None
+    *args: str, env: dict[str, str | None], cwd: Path, stdin: str | None = None
 ) -> subprocess.CompletedProcess[str]:
     """Run a ``tec`` command in this process (typer's runner), as ``tec`` would run in
-    ``cwd`` with ``env`` added to the environment: its exit code, standard output and error.
+    ``cwd`` with ``env`` added to the environment (a None removes a variable): its exit
+    code, standard output and error.
     For tests of what a command says and does; what only a process shows (signals, a
     restart, two side by side, the console script) is tested with real ones. The command
     runs in an empty ``contextvars`` context, as in a new process: Tortoise keeps its
     state in a context variable, so the command's database stays apart from the test
     session's. Tortoise's models, though, hold a query builder of one dialect for the
     whole process: a command on a database of another kind than the session's (a copied
-    SQLite demo in the PostgreSQL pass) runs as a real process instead."""
-    if _dialect(env.get("TEC_DATABASE_URL", "")) != _dialect(
+    SQLite demo in the PostgreSQL pass) runs as a real process instead. The command runs
+    on a thread of its own, so that it may start its own event loop as ``tec`` does,
+    whether or not the test runs in one."""
+    if _dialect(env.get("TEC_DATABASE_URL") or "") != _dialect(
         os.environ.get("TEC_TEST_DATABASE_URL", "")
     ):
-        return tec_process(*args, env={**os.environ, **env}, cwd=cwd, stdin=stdin)
+        environment = {**os.environ, **env}
+        kept = {name: value for name, value in environment.items() if value is not None}
+        return tec_process(*args, env=kept, cwd=cwd, stdin=stdin)
     from typer.testing import CliRunner
 
     from tec.cli import app
 
+    outcome: dict[str, Any] = {}
+
+    def invoke() -> None:
+        try:
+            outcome["result"] = contextvars.Context().run(
+                CliRunner().invoke, app, list(args), input=stdin, env=env, catch_exceptions=False
+            )
+        except BaseException as error:
+            outcome["error"] = error
+
     previous = Path.cwd()
     os.chdir(cwd)
     try:
-        result = contextvars.Context().run(
-            CliRunner().invoke, app, list(args), input=stdin, env=env, catch_exceptions=False
-        )
+        thread = threading.Thread(target=invoke, name=f"tec {' '.join(args[:2])}")
+        thread.start()
+        thread.join()
     finally:
         os.chdir(previous)
+    if "error" in outcome:
+        raise outcome["error"]
+    result = outcome["result"]
     return subprocess.CompletedProcess(list(args), result.exit_code, result.stdout, result.stderr)
 
 

@@ -9,12 +9,13 @@ from pathlib import Path
 
 import pytest
 
-from tests.live import copy_demo_database
+from tests.live import copy_demo_database, tec_in_process
 
 TEC = Path(sys.executable).parent / "tec"
 
 
-def _tec(*args: str, env: dict[str, str] | None = None, cwd: Path | None = None):
+def _process(*args: str, env: dict[str, str] | None = None, cwd: Path | None = None):
+    """``tec`` as operators run it: the console script, in a process of its own."""
     return subprocess.run(
         [str(TEC), *args],
         capture_output=True,
@@ -23,6 +24,17 @@ def _tec(*args: str, env: dict[str, str] | None = None, cwd: Path | None = None)
         env={**os.environ, **(env or {})},
         cwd=cwd,
     )
+
+
+def _tec(*args: str, env: dict[str, str] | None = None, cwd: Path | None = None):
+    """``tec`` run in this process: what it says and does, without starting Python again."""
+    return tec_in_process(*args, env=env or {}, cwd=cwd or Path.cwd())
+
+
+def test_the_console_script_runs(tmp_path):
+    result = _process("--help", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert "Usage" in result.stdout
 
 
 @pytest.mark.parametrize(
@@ -64,7 +76,7 @@ def test_demo_twice_creates_nothing_the_second_time(tmp_path):
 
 
 def test_bad_settings_are_reported_without_a_traceback(tmp_path):
-    result = _tec("migrate", env={"TEC_DATABASE_URL": "mysql://nope"}, cwd=tmp_path)
+    result = _process("migrate", env={"TEC_DATABASE_URL": "mysql://nope"}, cwd=tmp_path)
     assert result.returncode == 2
     assert "TEC_DATABASE_URL" in result.stderr
     assert "Traceback" not in result.stderr

@@ -2,8 +2,8 @@
 system user and host (``tec (operatrice@host)``), and the operator's own administrator
 account when they name it with ``--as`` or ``TEC_OPERATOR``.
 
-The commands run as real processes on the test session's database; the audit log is read
-back through GraphQL, as editors read it.
+The commands run on the test session's database (in this process, as ``tec`` would run
+them: tests/live.py); the audit log is read back through GraphQL, as editors read it.
 """
 
 from __future__ import annotations
@@ -25,7 +25,7 @@ from services.settings import Settings
 from services.viewer import Role, Viewer
 from services.webhooks.models import WebhookEndpoint
 from tests.conftest import PASSWORD
-from tests.live import copy_demo_database
+from tests.live import copy_demo_database, tec_in_process, tec_process
 from tests.mailer import support
 from tests.unique import unique_tag
 
@@ -43,20 +43,14 @@ def _tec(
     *args: str, database_url: str, cwd: Path, stdin: str | None = None, **env: str
 ) -> subprocess.CompletedProcess[str]:
     """Run ``tec`` as the system user ``operatrice`` (not under sudo)."""
-    environment = {
-        key: value for key, value in os.environ.items() if key not in ("SUDO_USER", "TEC_OPERATOR")
-    }
+    environment: dict[str, str | None] = {"SUDO_USER": None, "TEC_OPERATOR": None}
     environment.update(TEC_DATABASE_URL=database_url, LOGNAME=SYSTEM_USER, USER=SYSTEM_USER, **env)
-    result = subprocess.run(
-        [str(TEC), *args],
-        capture_output=True,
-        text=True,
-        timeout=180,
-        env=environment,
-        cwd=cwd,
-        input=stdin,
-    )
-    return result
+    if args[:2] == ("newsletter", "send"):
+        # It stops on SIGTERM, and only a process's main thread may handle signals.
+        kept = {**os.environ, **environment}
+        env_of_process = {name: value for name, value in kept.items() if value is not None}
+        return tec_process(*args, env=env_of_process, cwd=cwd, stdin=stdin)
+    return tec_in_process(*args, env=environment, cwd=cwd, stdin=stdin)
 
 
 def _ok(result: subprocess.CompletedProcess[str]) -> str:

@@ -75,7 +75,11 @@ _EMAIL = re.compile(
     r"^[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?)+$"
 )
 
-_hasher = PasswordHasher()
+# argon2-cffi's defaults: RFC 9106's low-memory profile (64 MiB, 3 passes, 4 lanes), about
+# a quarter of a second of CPU per hash. The test suite swaps in the library's cheapest
+# profile for the accounts it makes by the hundred (tests/conftest.py) and checks these.
+PRODUCTION_HASHER = PasswordHasher()
+_hasher = PRODUCTION_HASHER
 # Verified when the e-mail is unknown, so that both failures take about as long: the hash
 # of a random password nobody kept, with the hasher's parameters (a test checks they are
 # the same), written here rather than computed by every process that imports this module.

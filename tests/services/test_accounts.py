@@ -154,7 +154,7 @@ def test_an_unknown_email_costs_the_verification_of_a_real_password_hash():
     """The hash verified for an unknown e-mail has the hasher's own parameters, so that it
     costs what a known account's verification costs."""
     assert service.DUMMY_HASH.startswith("$argon2id$")
-    assert not service._hasher.check_needs_rehash(service.DUMMY_HASH)
+    assert not service.PRODUCTION_HASHER.check_needs_rehash(service.DUMMY_HASH)
     assert not service.verify_password(service.DUMMY_HASH, password=PASSWORD)
 
 
@@ -307,3 +307,12 @@ async def test_outdated_password_hash_is_upgraded_on_sign_in(database):
     assert account.password_hash != weak
     assert account.password_hash.startswith("$argon2id$")
     assert service.verify_password(account.password_hash, password=PASSWORD)
+
+
+def test_passwords_are_stored_with_the_production_parameters(monkeypatch):
+    """The suite hashes with argon2's cheapest profile (tests/conftest.py); the product
+    hashes with RFC 9106's low-memory profile."""
+    monkeypatch.setattr(service, "_hasher", service.PRODUCTION_HASHER)
+    stored = service.hash_password(PASSWORD)
+    assert stored.startswith("$argon2id$v=19$m=65536,t=3,p=4$")
+    assert service.verify_password(stored, password=PASSWORD)
