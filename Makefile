@@ -42,12 +42,16 @@ serve: $(STAMP)
 
 test: test-sqlite test-postgres
 
+# Bytecode is kept even where PYTHONDONTWRITEBYTECODE is set: the suite starts many Python
+# processes, and pytest rewrites its plugins' modules (hypothesis, schemathesis) at each
+# start unless it may keep them.
 test-sqlite: $(STAMP)
-	env -u TEC_TEST_DATABASE_URL $(BIN)/pytest
+	env -u TEC_TEST_DATABASE_URL -u PYTHONDONTWRITEBYTECODE $(BIN)/pytest
 
 # Skips with a clear reason where no PostgreSQL answers.
 test-postgres: $(STAMP)
-	TEC_TEST_DATABASE_URL=$${TEC_TEST_DATABASE_URL:-$(PG_URL)} $(BIN)/pytest -m "not browser"
+	TEC_TEST_DATABASE_URL=$${TEC_TEST_DATABASE_URL:-$(PG_URL)} env -u PYTHONDONTWRITEBYTECODE \
+	  $(BIN)/pytest -m "not browser"
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

@@ -18,6 +18,7 @@ import compileall
 import os
 import re
 import shutil
+import sys
 import tempfile
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
@@ -67,6 +68,11 @@ ROOT = Path(__file__).resolve().parent.parent
 
 
 def pytest_configure(config: pytest.Config) -> None:
+    # Test modules are imported through pytest's assertion rewriter, which keeps what it
+    # rewrote in __pycache__ only where bytecode may be written: with
+    # PYTHONDONTWRITEBYTECODE set (as on some machines), every worker would rewrite and
+    # compile them all at every run. They are kept whatever the environment says.
+    sys.dont_write_bytecode = False
     if hasattr(config, "workerinput"):
         return
     # The tests start many Python processes (workers, ``tec`` commands, servers): the

@@ -68,9 +68,10 @@ def tec_in_process(
     state in a context variable, so the command's database stays apart from the test
     session's. Tortoise's models, though, hold a query builder of one dialect for the
     whole process: a command on a database of another kind than the session's (a copied
-    SQLite demo in the PostgreSQL pass) runs as a real process instead. The command runs
-    on a thread of its own, so that it may start its own event loop as ``tec`` does,
-    whether or not the test runs in one."""
+    SQLite demo in the PostgreSQL pass) runs as a real process instead. Called from a
+    running event loop (an async test), the command runs on a thread of its own, so that
+    it may start its own loop as ``tec`` does; commands that handle signals need the main
+    thread, so async tests run those as processes."""
     if _dialect(env.get("TEC_DATABASE_URL") or "") != _dialect(
         os.environ.get("TEC_TEST_DATABASE_URL", "")
     ):
@@ -94,15 +95,26 @@ def tec_in_process(
     previous = Path.cwd()
     os.chdir(cwd)
     try:
-        thread = threading.Thread(target=invoke, name=f"tec {' '.join(args[:2])}")
-        thread.start()
-        thread.join()
+        if _in_event_loop():
+            thread = threading.Thread(target=invoke, name=f"tec {' '.join(args[:2])}")
+            thread.start()
+            thread.join()
+        else:
+            invoke()
     finally:
         os.chdir(previous)
     if "error" in outcome:
         raise outcome["error"]
     result = outcome["result"]
     return subprocess.CompletedProcess(list(args), result.exit_code, result.stdout, result.stderr)
+
+
+def _in_event_loop() -> bool:
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return False
+    return True
 
 
 @dataclass

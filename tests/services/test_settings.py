@@ -42,12 +42,12 @@ def test_a_flat_name_belongs_to_exactly_one_group():
     assert len(names) == len(set(names))
     settings = Settings()
     for name in names:
-        assert settings.value(name) == getattr(getattr(settings, _group(name)), name)
+        assert settings.value(name) == getattr(getattr(settings, _group(settings, name)), name)
 
 
-def _group(name: str) -> str:
+def _group(settings: Settings, name: str) -> str:
     return next(
-        g for g in Settings.model_fields if name in type(getattr(Settings(), g)).model_fields
+        g for g in Settings.model_fields if name in type(getattr(settings, g)).model_fields
     )
 
 
