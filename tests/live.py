@@ -11,6 +11,7 @@ import atexit
 import contextlib
 import contextvars
 import fcntl
+import importlib
 import os
 import secrets
 import shutil
@@ -107,6 +108,65 @@ def tec_in_process(
         raise outcome["error"]
     result = outcome["result"]
     return subprocess.CompletedProcess(list(args), result.exit_code, result.stdout, result.stderr)
+
+
+_CALL = """
+import asyncio, importlib, sys
+from services import db
+from services.settings import Settings
+
+module, name = sys.argv[1].split(":")
+work = getattr(importlib.import_module(module), name)
+
+async def main():
+    async with db.database(Settings(database_url=sys.argv[2]).database):
+        print(await work(*sys.argv[3:]))
+
+asyncio.run(main())
+"""
+
+
+def call_on_database(
+    database_url: str, function: str, *args: str
+) -> subprocess.CompletedProcess[str]:
+    """``await function(*args)`` (``"module:name"``, an async function returning text)
+    with the ORM open on ``database_url``, as a process of its own would run it: what it
+    returned as standard output, or the exception's name and message as standard error
+    with exit code 1. It runs in this process, on a thread of its own with an empty
+    context, when the database is of the session's kind; as a process otherwise."""
+    if _dialect(database_url) != _dialect(os.environ.get("TEC_TEST_DATABASE_URL", "")):
+        return subprocess.run(
+            [sys.executable, "-c", _CALL, function, database_url, *args],
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=False,
+        )
+    from services import db
+    from services.settings import Settings
+
+    module, name = function.split(":")
+    work = getattr(importlib.import_module(module), name)
+    outcome: list[subprocess.CompletedProcess[str]] = []
+
+    async def main() -> str:
+        async with db.database(Settings(database_url=database_url).database):
+            return await work(*args)
+
+    def run() -> None:
+        try:
+            printed = asyncio.run(main())
+        except Exception as error:
+            outcome.append(
+                subprocess.CompletedProcess(args, 1, "", f"{type(error).__name__}: {error}")
+            )
+        else:
+            outcome.append(subprocess.CompletedProcess(args, 0, f"{printed}\n", ""))
+
+    thread = threading.Thread(target=contextvars.Context().run, args=(run,))
+    thread.start()
+    thread.join()
+    return outcome[0]
 
 
 def _in_event_loop() -> bool:

@@ -2,16 +2,14 @@
 
 from __future__ import annotations
 
-import os
 import re
 import subprocess
-import sys
-import textwrap
 from pathlib import Path
 
 import pytest
 
-from tests.live import copy_demo_database, tec_in_process
+from services.accounts.service import resolve_bearer, sign_in
+from tests.live import call_on_database, copy_demo_database, tec_in_process
 
 # The commands run in this process (tests/live.py); the tokens and keys they print are
 # checked by another process, on the same database.
@@ -25,32 +23,24 @@ def demo_db(tmp_path_factory) -> tuple[dict[str, str], Path]:
     return {"TEC_DATABASE_URL": f"sqlite://{tmp / 'x.sqlite3'}"}, tmp
 
 
+async def resolve(secret: str) -> str:
+    """What ``resolve_bearer`` makes of ``secret``."""
+    viewer = await resolve_bearer(secret)
+    return " ".join(
+        str(part)
+        for part in (
+            viewer.role.value,
+            viewer.account_id,
+            viewer.territory_id,
+            viewer.organization_id,
+            sorted(viewer.scopes),
+        )
+    )
+
+
 def _resolve(env: dict[str, str], secret: str) -> subprocess.CompletedProcess[str]:
-    """Resolve ``secret`` with ``resolve_bearer`` in a fresh process."""
-    script = textwrap.dedent(
-        """
-        import asyncio, sys
-        from services import db
-        from services.accounts.service import resolve_bearer
-        from services.settings import Settings
-
-        async def main():
-            async with db.database(Settings().database):
-                viewer = await resolve_bearer(sys.argv[1])
-            print(viewer.role.value, viewer.account_id, viewer.territory_id,
-                  viewer.organization_id, sorted(viewer.scopes))
-
-        asyncio.run(main())
-        """
-    )
-    return subprocess.run(
-        [sys.executable, "-c", script, secret],
-        capture_output=True,
-        text=True,
-        timeout=60,
-        env={**os.environ, **env},
-        cwd=Path(__file__).resolve().parent.parent,
-    )
+    """Resolve ``secret`` with ``resolve_bearer``, on the database of ``env``."""
+    return call_on_database(env["TEC_DATABASE_URL"], f"{__name__}:resolve", secret)
 
 
 def test_user_create_then_token_create(demo_db):
@@ -282,27 +272,11 @@ def test_apikey_list_shows_scopes_last_use_and_revocation(demo_db):
     assert "revoked" in row
 
 
+async def sign_in_with(email: str, password: str) -> str:
+    await sign_in(email, password=password)
+    return "signed in"
+
+
 def _sign_in(env: dict[str, str], email: str, password: str) -> subprocess.CompletedProcess[str]:
-    """Sign in with ``sign_in`` in a fresh process."""
-    script = textwrap.dedent(
-        """
-        import asyncio, sys
-        from services import db
-        from services.accounts.service import sign_in
-        from services.settings import Settings
-
-        async def main():
-            async with db.database(Settings().database):
-                await sign_in(sys.argv[1], password=sys.argv[2])
-
-        asyncio.run(main())
-        """
-    )
-    return subprocess.run(
-        [sys.executable, "-c", script, email, password],
-        capture_output=True,
-        text=True,
-        timeout=60,
-        env={**os.environ, **env},
-        cwd=Path(__file__).resolve().parent.parent,
-    )
+    """Sign in with ``sign_in``, on the database of ``env``."""
+    return call_on_database(env["TEC_DATABASE_URL"], f"{__name__}:sign_in_with", email, password)

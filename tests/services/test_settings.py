@@ -46,9 +46,7 @@ def test_a_flat_name_belongs_to_exactly_one_group():
 
 
 def _group(settings: Settings, name: str) -> str:
-    return next(
-        g for g in Settings.model_fields if name in type(getattr(settings, g)).model_fields
-    )
+    return next(g for g in Settings.model_fields if name in type(getattr(settings, g)).model_fields)
 
 
 def test_replace_changes_one_setting_validated_and_keeps_the_original():
