@@ -10,7 +10,7 @@ PG_URL ?= postgres://postgres@127.0.0.1:5432/test
 UV_VERSION ?= 0.13.9
 UV := UV_PYTHON_DOWNLOADS=never $(BIN)/uv
 
-.PHONY: demo serve test test-sqlite test-postgres lint lock schema docs bench bench-search staging clean
+.PHONY: demo serve test test-sqlite test-postgres test-scale lint lock schema docs bench bench-search staging clean
 
 # Exactly the locked versions (hashes checked), then the project itself on top of them.
 $(STAMP): pyproject.toml $(LOCK)
@@ -40,14 +40,20 @@ demo: $(STAMP)
 serve: $(STAMP)
 	$(BIN)/tec serve
 
-test: test-sqlite test-postgres
+test: test-sqlite test-postgres test-scale
 
 test-sqlite: $(STAMP)
 	env -u TEC_TEST_DATABASE_URL $(BIN)/pytest
 
 # Skips with a clear reason where no PostgreSQL answers.
 test-postgres: $(STAMP)
-	TEC_TEST_DATABASE_URL=$${TEC_TEST_DATABASE_URL:-$(PG_URL)} $(BIN)/pytest -m "not browser"
+	TEC_TEST_DATABASE_URL=$${TEC_TEST_DATABASE_URL:-$(PG_URL)} $(BIN)/pytest -m "not browser and not scale"
+
+# The query plans at 1,000,000 resources (tests/scale/, about a minute per database):
+# SQLite, then PostgreSQL (skipped where none answers).
+test-scale: $(STAMP)
+	env -u TEC_TEST_DATABASE_URL $(BIN)/pytest -m scale -n 0 tests/scale
+	TEC_TEST_DATABASE_URL=$${TEC_TEST_DATABASE_URL:-$(PG_URL)} $(BIN)/pytest -m scale -n 0 tests/scale
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
