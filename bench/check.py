@@ -49,7 +49,8 @@ async def gateway_portal(url: str) -> dict:
 
 
 async def differences(url: str) -> list[str]:
-    """The hand-written endpoints whose answer is not the gateway's (or is empty)."""
+    """The hand-written endpoints whose answer is not the gateway's (or, for the portal,
+    is empty: the resource page's slug may be missing from a small dataset)."""
     reference = handwritten_app(url)
     expected = {}
     async with (
@@ -62,7 +63,8 @@ async def differences(url: str) -> list[str]:
     return [
         path
         for path in PAGES
-        if answers[path] != expected[path] or not any(answers[path]["data"].values())
+        if answers[path] != expected[path]
+        or (path.startswith("/portal") and not answers[path]["data"]["resources"]["edges"])
     ]
 
 
