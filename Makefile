@@ -66,6 +66,10 @@ lint: $(STAMP)
 # in a process of its own, and PostGraphile 5 beside the gateway there (npm ci into
 # var/bench/postgraphile/; skipped, with the reason, without Node and npm).
 # BENCH_ARGS=--tiny: 60 resources, 1 s per step, to check that it all runs.
+# BENCH_ARGS=--growth: instead, how cost grows with the catalogue — the portal (pages of 20
+# and 100) and the resource page, hand-written and through the gateway, cache off and on,
+# at 10,000, 100,000 and 1,000,000 resources (--sizes) written in bulk (bench/bulk.py), on
+# TEC_BENCH_DATABASE_URL (WIPED) or SQLite; requests/s, p50, CPU per request, RSS.
 # Then search: requests/s through GraphQL and through the port, in one run (SEARCH_DOCS).
 bench: $(STAMP)
 	command -v wrk >/dev/null || [ "$$(id -u)" != 0 ] || apt-get install -y -qq wrk \
