@@ -119,9 +119,11 @@ def postgres_problems(plan: Any) -> list[str]:
         walk(entry["Plan"])
     read = postgres_rows_read(document)
     if read > ROWS_READ:
+        tables = postgres_rows_by_table(document)
+        detail = ", ".join(f"{table} {n}" for table, n in sorted(tables.items()) if n)
         problems.append(
             f"reads {read} rows of large tables (more than {ROWS_READ}): in proportion to"
-            " the catalogue"
+            f" the catalogue ({detail})"
         )
     return problems
 
@@ -135,23 +137,28 @@ def _rows(node: dict[str, Any]) -> int:
 
 def postgres_rows_read(plan: Any) -> int:
     """Rows of large tables the scans of a plan read, those their filters removed included."""
+    return sum(postgres_rows_by_table(plan).values())
+
+
+def postgres_rows_by_table(plan: Any) -> dict[str, int]:
+    """:func:`postgres_rows_read` per large table."""
     document = json.loads(plan) if isinstance(plan, str) else plan
-    total = 0
+    read: dict[str, int] = {}
 
     def walk(node: dict[str, Any]) -> None:
-        nonlocal total
-        if node.get("Relation Name") in LARGE_TABLES:
+        table = node.get("Relation Name")
+        if table in LARGE_TABLES:
             loops = node.get("Actual Loops", 1)
             removed = node.get("Rows Removed by Filter", 0) + node.get(
                 "Rows Removed by Index Recheck", 0
             )
-            total += _rows(node) + int(removed * loops)
+            read[table] = read.get(table, 0) + _rows(node) + int(removed * loops)
         for child in node.get("Plans", []):
             walk(child)
 
     for entry in document:
         walk(entry["Plan"])
-    return total
+    return read
 
 
 def render_postgres(plan: Any, indent: int = 0) -> str:
