@@ -10,7 +10,7 @@ PG_URL ?= postgres://postgres@127.0.0.1:5432/test
 UV_VERSION ?= 0.13.9
 UV := UV_PYTHON_DOWNLOADS=never $(BIN)/uv
 
-.PHONY: demo serve test test-sqlite test-postgres lint lock schema docs bench bench-search staging clean
+.PHONY: demo serve test test-sqlite test-postgres test-scale lint lock schema docs bench bench-search staging clean
 
 # Exactly the locked versions (hashes checked), then the project itself on top of them.
 $(STAMP): pyproject.toml $(LOCK)
@@ -40,7 +40,7 @@ demo: $(STAMP)
 serve: $(STAMP)
 	$(BIN)/tec serve
 
-test: test-sqlite test-postgres
+test: test-sqlite test-postgres test-scale
 
 # Bytecode is kept even where PYTHONDONTWRITEBYTECODE is set: the suite starts many Python
 # processes, and pytest rewrites its plugins' modules (hypothesis, schemathesis) at each
@@ -51,7 +51,14 @@ test-sqlite: $(STAMP)
 # Skips with a clear reason where no PostgreSQL answers.
 test-postgres: $(STAMP)
 	TEC_TEST_DATABASE_URL=$${TEC_TEST_DATABASE_URL:-$(PG_URL)} env -u PYTHONDONTWRITEBYTECODE \
-	  $(BIN)/pytest -m "not browser"
+	  $(BIN)/pytest -m "not browser and not scale"
+
+# The query plans at 1,000,000 resources (tests/scale/, about a minute per database):
+# SQLite, then PostgreSQL (skipped where none answers).
+test-scale: $(STAMP)
+	env -u TEC_TEST_DATABASE_URL -u PYTHONDONTWRITEBYTECODE $(BIN)/pytest -m scale -n 0 tests/scale
+	TEC_TEST_DATABASE_URL=$${TEC_TEST_DATABASE_URL:-$(PG_URL)} env -u PYTHONDONTWRITEBYTECODE \
+	  $(BIN)/pytest -m scale -n 0 tests/scale
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
@@ -64,6 +71,10 @@ lint: $(STAMP)
 # in a process of its own, and PostGraphile 5 beside the gateway there (npm ci into
 # var/bench/postgraphile/; skipped, with the reason, without Node and npm).
 # BENCH_ARGS=--tiny: 60 resources, 1 s per step, to check that it all runs.
+# BENCH_ARGS=--growth: instead, how cost grows with the catalogue — the portal (pages of 20
+# and 100) and the resource page, hand-written and through the gateway, cache off and on,
+# at 10,000, 100,000 and 1,000,000 resources (--sizes) written in bulk (bench/bulk.py), on
+# TEC_BENCH_DATABASE_URL (WIPED) or SQLite; requests/s, p50, CPU per request, RSS.
 # Then search: requests/s through GraphQL and through the port, in one run (SEARCH_DOCS).
 bench: $(STAMP)
 	command -v wrk >/dev/null || [ "$$(id -u)" != 0 ] || apt-get install -y -qq wrk \

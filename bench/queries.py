@@ -13,6 +13,8 @@ PORTAL = """query Portal($from: DateTime!) {
   }
 }"""
 PORTAL_VARIABLES = {"from": EVENTS_FROM}
+PORTAL_100 = PORTAL.replace("resources(first: 20)", "resources(first: 100)")
+"""The portal with a page of 100 resources (the growth benchmark compares it with 20)."""
 
 RESOURCE_PAGE = """query ResourcePage($slug: String!) {
   resource(slug: $slug) {

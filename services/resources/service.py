@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from zoneinfo import ZoneInfo
@@ -213,18 +214,25 @@ async def get_resource_pages_by_organization_ids(
     return await _pages_through(ResourceOrganization, "organization", viewer, ids, order, page)
 
 
+RELATED_WINDOW = 1000
+"""``related`` looks for candidates among this many most recently added resources of each
+theme (by id): the work of a page does not grow with the catalogue."""
+
+
 async def get_related_by_resource_ids(
-    viewer: Viewer, ids: Sequence[int], *, limit: int
+    viewer: Viewer, ids: Sequence[int], *, limit: int, window: int = RELATED_WINDOW
 ) -> dict[int, list[Resource]]:
     """For each resource, the ``limit`` resources ``viewer`` may see that share the most
-    themes with it: most shared themes first, then newest publication (unpublished ones
-    last), then highest id.
+    themes with it, among the ``window`` most recently added resources (highest ids) of
+    each of its themes: most shared themes first, then newest publication (unpublished
+    ones last), then highest id.
 
     One statement for all the resources asked about, counted and ranked in the database:
-    the links of their themes (read through the (theme, resource) index), kept when
-    :func:`~services.viewer.visible` keeps their resource, grouped and counted per pair,
-    numbered per resource by ``ROW_NUMBER()``, cut at ``limit``. Only the winners' rows
-    leave the database."""
+    for each theme of theirs, the lowest id of its window (``bound``: one step down the
+    (theme, resource) index), then the links of the window (a range of that index), kept
+    when :func:`~services.viewer.visible` keeps their resource, grouped and counted per
+    pair, numbered per resource by ``ROW_NUMBER()``, cut at ``limit``. Only the winners'
+    rows leave the database."""
     if not ids or limit <= 0:
         return {}
     anchors = padded(list(ids))
@@ -234,12 +242,31 @@ async def get_related_by_resource_ids(
         visible(viewer, "resource__", now), theme_id__in=own_themes
     ).values_list("theme_id", "resource_id", "resource__published_at")
     db, inner, values = statement(candidates)
-    columns = [column for _, column in db_columns(Resource)]
-    mark = _placeholders(db.capabilities.dialect, first=len(values) + 1)
     link, resource = table_name(ResourceTheme), table_name(Resource)
+    # The window: the links are read from the bounds, each a range of the index.
+    source = f'FROM "{link}" LEFT OUTER JOIN'
+    if inner.count(source) != 1:
+        raise RuntimeError(f"unexpected SQL for the candidates of related: {inner}")
+    inner = inner.replace(
+        source,
+        f'FROM "bound" JOIN "{link}" ON "{link}"."theme_id" = "bound"."theme_id"'
+        f' AND "{link}"."resource_id" >= "bound"."low" LEFT OUTER JOIN',
+    )
+    columns = [column for _, column in db_columns(Resource)]
+    mark = _placeholders(db.capabilities.dialect, first=1)
     selected = ", ".join(f'"{resource}"."{column}"' for column in columns)
+    bound_marks = ", ".join(next(mark) for _ in anchors)
+    inner = _renumbered(db.capabilities.dialect, inner, first=len(anchors) + 1)
+    for _ in values:
+        next(mark)
     anchor_marks = ", ".join(next(mark) for _ in anchors)
-    sql = f"""WITH "candidate" ("theme_id", "resource_id", "published_at") AS ({inner}),
+    sql = f"""WITH "bound" ("theme_id", "low") AS (
+  SELECT "own"."theme_id", COALESCE((
+    SELECT "x"."resource_id" FROM "{link}" AS "x" WHERE "x"."theme_id" = "own"."theme_id"
+    ORDER BY "x"."resource_id" DESC LIMIT 1 OFFSET {int(window) - 1}), 0)
+  FROM (SELECT DISTINCT "theme_id" FROM "{link}" WHERE "resource_id" IN ({bound_marks})) AS "own"
+),
+"candidate" ("theme_id", "resource_id", "published_at") AS ({inner}),
 "ranked" AS (
   SELECT "own"."resource_id" AS "anchor", "candidate"."resource_id" AS "other",
     ROW_NUMBER() OVER (
@@ -258,12 +285,19 @@ FROM "ranked" JOIN "{resource}" ON "{resource}"."{pk_column(Resource)}" = "ranke
 WHERE "ranked"."position" <= {next(mark)}
 ORDER BY "ranked"."anchor", "ranked"."position"
 """
-    _, rows = await db.execute_query(sql, [*values, *anchors, limit])
+    _, rows = await db.execute_query(sql, [*anchors, *values, *anchors, limit])
     build = model_builder(Resource)
     related: dict[int, list[Resource]] = {}
     for anchor, *row in map(tuple, rows):
         related.setdefault(anchor, []).append(build(dict(zip(columns, row, strict=True))))
     return related
+
+
+def _renumbered(dialect: str, sql: str, *, first: int) -> str:
+    """``sql`` with PostgreSQL's ``$1``, ``$2``… marks moved to start at ``first``."""
+    if dialect != "postgres":
+        return sql
+    return re.sub(r"\$(\d+)", lambda m: f"${int(m.group(1)) + first - 1}", sql)
 
 
 def _placeholders(dialect: str, *, first: int) -> Iterator[str]:

@@ -30,6 +30,48 @@ def test_the_handwritten_endpoint_returns_the_gateways_json(tmp_path, repo_root)
     assert "same JSON" in _run("bench.check", url, cwd=repo_root)
 
 
+def test_the_bulk_dataset_is_deterministic_and_answered_alike_by_both_endpoints(
+    tmp_path, repo_root
+):
+    """2,000 resources written by the database, twice into the same empty schema: the same
+    rows; the portal (20 and 100) and the page of ressource-1234 with its related
+    resources, the same JSON from the gateway and the hand-written endpoints."""
+    import asyncio
+    import shutil
+    import sqlite3
+
+    from bench import bulk
+
+    empty = tmp_path / "empty.sqlite3"
+    migrate = (
+        "import asyncio, sys; from services import db; from services.settings import Settings;"
+        " asyncio.run(db.migrate(Settings(database_url=sys.argv[1]).database))"
+    )
+    subprocess.run([sys.executable, "-c", migrate, f"sqlite://{empty}"], cwd=repo_root, check=True)
+    dumps = []
+    for run in range(2):
+        path = tmp_path / f"bulk-{run}.sqlite3"
+        shutil.copy(empty, path)
+        counts = asyncio.run(bulk.generate(f"sqlite://{path}", resources=2000))
+        assert counts["resources"] == 2000 and counts["events"] == 200
+        conn = sqlite3.connect(path)
+        dumps.append(
+            [
+                conn.execute(f"SELECT * FROM {table} ORDER BY id").fetchall()
+                for table in ("resource", "resource_theme", "resource_organization", "event")
+            ]
+        )
+        shape = conn.execute(
+            "SELECT (SELECT COUNT(*) FROM resource WHERE status = 'DRAFT'),"
+            " (SELECT COUNT(*) FROM resource_theme), (SELECT COUNT(*) FROM event),"
+            " (SELECT COUNT(DISTINCT resource_id) FROM resource_organization)"
+        ).fetchone()
+        conn.close()
+        assert shape == (40, 4000, 200, 2000)
+    assert dumps[0] == dumps[1]
+    assert "same JSON" in _run("bench.check", f"sqlite://{path}", cwd=repo_root)
+
+
 async def test_the_python_load_generator_counts_requests():
     async def app(scope, receive, send):
         if scope["type"] != "http":

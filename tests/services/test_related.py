@@ -1,7 +1,8 @@
 """A resource's ``related`` resources (services/resources/service.py), ranked in the database,
 against the ranking written plainly in Python over the same rows: seeded random themes,
 links, statuses and publication times (ties, unpublished, scheduled), for anonymous
-readers, editors and a reader at a past date."""
+readers, editors and a reader at a past date, with windows of candidates narrower and
+wider than the themes."""
 
 from __future__ import annotations
 
@@ -34,11 +35,12 @@ class _RolledBack(Exception):
 
 
 async def _python_ranking(
-    viewer: Viewer, ids: Sequence[int], *, limit: int
+    viewer: Viewer, ids: Sequence[int], *, limit: int, window: int
 ) -> dict[int, list[int]]:
-    """Every visible resource of the resources' themes read, scored and ranked here: the
-    most shared themes first, then the newest publication (unpublished last), then the
-    highest id."""
+    """Every visible resource of the resources' themes read, kept when it is among the
+    ``window`` highest ids of the theme's resources (visible or not), scored and ranked
+    here: the most shared themes first, then the newest publication (unpublished last),
+    then the highest id."""
     own = await ResourceTheme.filter(resource_id__in=list(ids)).values_list(
         "resource_id", "theme_id"
     )
@@ -49,9 +51,18 @@ async def _python_ranking(
         visible(viewer, "resource__"),
         theme_id__in=list({t for themes in themes_of.values() for t in themes}) or [-1],
     ).values_list("theme_id", "resource_id", "resource__published_at")
+    everyone = await ResourceTheme.filter(
+        theme_id__in=list({t for themes in themes_of.values() for t in themes}) or [-1]
+    ).values_list("theme_id", "resource_id")
+    newest: dict[int, list[int]] = {}
+    for theme_id, other_id in everyone:
+        newest.setdefault(theme_id, []).append(other_id)
+    windows = {t: set(sorted(rs, reverse=True)[:window]) for t, rs in newest.items()}
     by_theme: dict[int, list[int]] = {}
     published: dict[int, float] = {}
     for theme_id, other_id, published_at in links:
+        if other_id not in windows[theme_id]:
+            continue
         by_theme.setdefault(theme_id, []).append(other_id)
         published[other_id] = published_at.timestamp() if published_at else 0.0
     ranked: dict[int, list[int]] = {}
@@ -100,16 +111,17 @@ async def test_related_ranks_as_the_python_ranking_on_random_data(database):
         async with in_transaction():
             ids = await _seed(rng)
             for name, viewer in VIEWERS.items():
-                for limit in (1, 3, 5, 20):
+                # Windows of a few resources per theme, and one wider than every theme.
+                for limit, window in ((1, 1000), (3, 12), (5, 30), (20, 1000), (5, 3)):
                     batches = [[i] for i in rng.sample(ids, 25)]
                     batches += [rng.sample(ids, 7), rng.sample(ids, 33), ids]
                     for batch in batches:
-                        expected = await _python_ranking(viewer, batch, limit=limit)
+                        expected = await _python_ranking(viewer, batch, limit=limit, window=window)
                         found = await service.get_related_by_resource_ids(
-                            viewer, batch, limit=limit
+                            viewer, batch, limit=limit, window=window
                         )
                         got = {k: [r.id for r in v] for k, v in found.items()}
-                        assert got == expected, (name, limit, batch)
+                        assert got == expected, (name, limit, window, batch)
                         compared += len(expected)
             raise _RolledBack
     assert compared > 1000
