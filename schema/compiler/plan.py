@@ -10,8 +10,8 @@ the ordinary executor.
 What is covered:
 
 - root fields: lists read as connections (``resources``, ``events``) and lookups by slug
-  (``resource``, ``theme``), each answered from the service's own query set
-  (:data:`ROOTS`);
+  (``resource``, ``theme``, ``event``, ``organization``, ``territory``), each answered
+  from the service's own query set (:data:`ROOTS`);
 - on the objects of :data:`MODELS`: ``id``, ``__typename``, every field Strawberry reads
   as a plain attribute of the model, ``<field>Label`` for an enumerated column, and the
   children reached through a link table (:data:`LINKS`), and a resource's ``related``
@@ -64,10 +64,12 @@ from services.events import service as events
 from services.events.models import Event
 from services.labels import label
 from services.links import Linked, LinkedPages
+from services.organizations import service as organizations
 from services.organizations.models import Organization
 from services.pagination import Ordering
 from services.resources import service as resources
 from services.resources.models import Resource
+from services.territories import service as territories
 from services.territories.models import Territory
 from services.themes import service as themes
 from services.themes.models import Theme
@@ -252,6 +254,12 @@ ROOTS: dict[str, tuple[str, Callable[[Viewer, dict[str, Any]], Any]]] = {
         lambda viewer, a: resources.resource_by_slug_queryset(viewer, a["slug"]),
     ),
     "theme": ("lookup", lambda viewer, a: themes.theme_by_slug_queryset(viewer, a["slug"])),
+    "event": ("lookup", lambda viewer, a: events.event_by_slug_queryset(viewer, a["slug"])),
+    "organization": (
+        "lookup",
+        lambda viewer, a: organizations.organization_by_slug_queryset(a["slug"]),
+    ),
+    "territory": ("lookup", lambda viewer, a: territories.territory_by_slug_queryset(a["slug"])),
 }
 """Root fields: how the service selects their rows from the arguments."""
 

@@ -98,8 +98,13 @@ async def list_events_for_calendar(
     return await Event.filter(_condition(viewer, flt)).order_by("starts_at", "id").limit(limit)
 
 
+def event_by_slug_queryset(viewer: Viewer, slug: str) -> QuerySet[Event]:
+    """The event with this slug if ``viewer`` may see it (at most one row)."""
+    return Event.filter(visible(viewer), slug=slug).limit(1)
+
+
 async def get_event_by_slug(viewer: Viewer, slug: str) -> Event | None:
-    return await Event.filter(visible(viewer), slug=slug).first()
+    return await event_by_slug_queryset(viewer, slug).first()
 
 
 async def get_events_by_ids(viewer: Viewer, ids: Sequence[int]) -> dict[int, Event]:

@@ -105,6 +105,9 @@ class Pool:
     territory_ids: list[str]
     organization_ids: list[str]
     cursors: dict[str, list[str]]  # by order (resources' and events')
+    event_slugs: list[str] = field(default_factory=list)
+    organization_slugs: list[str] = field(default_factory=list)
+    territory_slugs: list[str] = field(default_factory=list)
     years: list[int] = field(default_factory=lambda: [2019, 2021, 2022, 2023, 2024, 2026])
 
 
@@ -289,19 +292,34 @@ class Generator:
 
     def root(self, *, alias: bool) -> str:
         r = self.random.random()
-        if r < 0.5:
+        if r < 0.45:
             arguments = self.list_arguments()
             return self.keyed(f"resources{arguments}", f"{{ {self.connection()} }}", alias=alias)
-        if r < 0.62:
+        if r < 0.55:
             arguments = self.list_arguments(events=True)
             selection = f"{{ {self.connection(self.event)} }}"
             return self.keyed(f"events{arguments}", selection, alias=alias)
-        if r < 0.77:
-            slug = self.argument("String!", self.random.choice([*self.pool.resource_slugs, "x"]))
-            return self.keyed(f"resource(slug: {slug})", f"{{ {self.resource()} }}", alias=alias)
-        if r < 0.87:
-            slug = self.argument("String!", self.random.choice([*self.pool.theme_slugs, "x"]))
-            return self.keyed(f"theme(slug: {slug})", f"{{ {self.theme()} }}", alias=alias)
+        lookups = [
+            (0.68, "resource", self.pool.resource_slugs, self.resource),
+            (0.77, "theme", self.pool.theme_slugs, self.theme),
+            (0.81, "event", self.pool.event_slugs, self.event),
+            (
+                0.85,
+                "organization",
+                self.pool.organization_slugs,
+                lambda: self.plain("Organization", ORGANIZATION),
+            ),
+            (
+                0.88,
+                "territory",
+                self.pool.territory_slugs,
+                lambda: self.plain("Territory", TERRITORY),
+            ),
+        ]
+        for bound, name, slugs, selection in lookups:
+            if r < bound:
+                slug = self.argument("String!", self.random.choice([*slugs, "x"]))
+                return self.keyed(f"{name}(slug: {slug})", f"{{ {selection()} }}", alias=alias)
         if r < 0.9:
             return self.keyed("__typename", alias=alias)
         return (
@@ -311,7 +329,6 @@ class Generator:
                 [
                     "themes(first: 2) { nodes { slug } }",
                     "currentTheme { slug }",
-                    'event(slug: "x") { slug }',
                     "organizations(first: 2) { nodes { name } }",
                 ]
             )

@@ -11,6 +11,7 @@ answered by the compiler, so the comparison cannot pass by every document fallin
 
 from __future__ import annotations
 
+import copy
 import datetime as dt
 import gc
 import json
@@ -142,12 +143,18 @@ async def add_random_content(rng: random.Random) -> dict[str, Any]:
 
 @pytest.fixture(scope="module")
 def schemas(database):
+    """The schema with the read compiler, and the same schema executing through the
+    ordinary executor: one parser and validation cache for both, so a document is parsed
+    and validated once."""
     outcomes: list[tuple[str, str]] = []
     compiled = build_schema(
         database.replace(read_compiler=True),
         read_compiler_outcome=lambda path, reason: outcomes.append((path, reason)),
     )
-    ordinary = build_schema(database.replace(read_compiler=False))
+    ordinary = copy.copy(compiled)
+    ordinary.execution_context_class = build_schema(
+        database.replace(read_compiler=False)
+    ).execution_context_class
     return compiled, ordinary, outcomes
 
 
@@ -183,6 +190,11 @@ async def _pool(schema: Any, settings: Any, content: dict[str, Any]) -> Pool:
         territory_ids=[to_global_id("Territory", t) for t in content["territories"]],
         organization_ids=[to_global_id("Organization", o) for o in content["organizations"]],
         cursors=cursors,
+        event_slugs=[e.slug for e in await Event.filter(id__in=content["events"]).limit(10)],
+        organization_slugs=[
+            o.slug for o in await Organization.filter(id__in=content["organizations"])
+        ],
+        territory_slugs=[t.slug for t in await Territory.filter(id__in=content["territories"])],
     )
 
 
