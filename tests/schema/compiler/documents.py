@@ -224,8 +224,12 @@ class Generator:
         return self.wrap("Resource", " ".join(parts))
 
     def related(self, depth: int) -> str:
-        """``related``, its size maybe left out, maybe out of range."""
-        size = self.random.choice([None, 0, 1, 2, 3, 5, 20, 21, -1])
+        """``related``, its size maybe left out. Never a size it refuses: an error below a
+        root field cancels the loads awaited under it, and graphql-core may then raise
+        ``CancelledError`` from another field awaiting the same DataLoader key (the
+        ordinary executor's behaviour, not the compiler's); ``test_paths`` checks refused
+        arguments below the root."""
+        size = self.random.choice([None, 0, 1, 2, 3, 5, 20])
         arguments = "" if size is None else f"(first: {self.argument('Int!', size)})"
         return self.keyed(f"related{arguments}", f"{{ {self.resource(depth)} }}")
 
@@ -335,7 +339,9 @@ class Generator:
         )
 
     def list_arguments(self, *, events: bool = False, scope: str = "") -> str:
-        """Arguments of a root list, or of the children's connection ``scope`` (no filter)."""
+        """Arguments of a root list, or of the children's connection ``scope`` (no filter,
+        nothing it refuses: see :meth:`related`)."""
+        refusable = not scope
         args: list[str] = []
         order = self.random.choice([None, *(EVENT_ORDERS if events else ORDERS)])
         if order is not None:
@@ -345,14 +351,15 @@ class Generator:
         backward = r < 0.4
         size_name = "last" if backward else "first"
         if self.random.random() < 0.85:
-            size = self.random.choice([0, 1, 2, 3, 4, 5, 7, 10, 12, 101, -1])
+            sizes = [0, 1, 2, 3, 4, 5, 7, 10, 12]
+            size = self.random.choice([*sizes, 101, -1] if refusable else sizes)
             size = 100 if self.random.random() < 0.02 else size
             args.append(f"{size_name}: {self.argument('Int', size)}")
-        if self.random.random() < 0.03:
+        if refusable and self.random.random() < 0.03:
             args.append(f"{'first' if backward else 'last'}: 2")  # both: refused
         for cursor_name in ("after", "before"):
             if self.random.random() < 0.3:
-                cursor = self.cursor(order, events=events, scope=scope)
+                cursor = self.cursor(order, events=events, scope=scope, valid=not refusable)
                 args.append(f"{cursor_name}: {self.argument('String', cursor)}")
         if not scope and self.random.random() < 0.5:
             if events:
@@ -362,17 +369,19 @@ class Generator:
         self.random.shuffle(args)
         return f"({', '.join(args)})" if args else ""
 
-    def cursor(self, order: str | None, *, events: bool = False, scope: str = "") -> str:
-        """A cursor of the list (``scope``: of the children's connection), sometimes of
-        another order or list, or none at all."""
-        r = self.random.random()
+    def cursor(
+        self, order: str | None, *, events: bool = False, scope: str = "", valid: bool = False
+    ) -> str:
+        """A cursor of the list (``scope``: of the children's connection), unless ``valid``
+        sometimes of another order or list, or none at all."""
+        r = 1.0 if valid else self.random.random()
         if r < 0.06:
             return "not-a-cursor"
         if r < 0.12:
             order = self.random.choice([*ORDERS, *EVENT_ORDERS])  # maybe another list's
         cursors = self.pool.cursors[order or ("STARTS_AT" if events else "NEWEST")]
         cursor = self.random.choice(cursors)
-        if scope and self.random.random() < 0.9:
+        if scope and (valid or self.random.random() < 0.9):
             cursor = rescoped(cursor, scope)
         return cursor
 

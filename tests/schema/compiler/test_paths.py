@@ -3,6 +3,7 @@ for the rest, each counted in the metrics and a document it does not cover logge
 
 from __future__ import annotations
 
+import json
 import logging
 
 import httpx
@@ -31,6 +32,11 @@ UNCOVERED = "query Private { resources(first: 2) { nodes { slug rejectionReason 
 @pytest.fixture(scope="module")
 def compiling_app(database):
     return create_app(database.replace(read_compiler=True))
+
+
+@pytest.fixture(scope="module")
+def ordinary_app(database):
+    return create_app(database.replace(read_compiler=False))
 
 
 async def _post(app, query: str, variables=None, headers=None) -> dict:
@@ -114,3 +120,26 @@ async def test_refused_arguments_go_to_the_ordinary_executor(compiling_app):
     assert body["errors"][0]["extensions"]["code"] == "BAD_USER_INPUT"
     text = await _metrics(compiling_app)
     assert _count(text, "fallback", "arguments") == arguments + 2
+
+
+@pytest.mark.parametrize(
+    "document",
+    [
+        "{ resources(first: 2) { nodes { slug related(first: 21) { slug } } } }",
+        "{ resources(first: 2) { nodes { slug related(first: -1) { slug } } } }",
+        '{ theme(slug: SLUG) { resources(after: "nope") { totalCount } } }',
+        "{ theme(slug: SLUG) { events(first: 101) { nodes { slug } } } }",
+        "{ theme(slug: SLUG) { resources(first: 1, last: 1) { totalCount } } }",
+    ],
+)
+async def test_arguments_refused_below_the_root_answer_as_the_ordinary_executor(
+    compiling_app, ordinary_app, document
+):
+    themes = await _post(compiling_app, "{ themes(first: 1) { nodes { slug } } }")
+    document = document.replace("SLUG", json.dumps(themes["data"]["themes"]["nodes"][0]["slug"]))
+    text = await _metrics(compiling_app)
+    arguments = _count(text, "fallback", "arguments")
+    body = await _post(compiling_app, document)
+    assert body["errors"][0]["extensions"]["code"] == "BAD_USER_INPUT"
+    assert body == await _post(ordinary_app, document)
+    assert _count(await _metrics(compiling_app), "fallback", "arguments") == arguments + 1
