@@ -1,12 +1,14 @@
 """The read compiler answers exactly what the ordinary executor answers.
 
-Seeded random documents (``documents.py``) over what the compiler covers and what it
-leaves to the ordinary executor run through a schema with the read compiler and through
-one without, as an anonymous reader, an editor and a partner, over seeded random content
-(drafts, archived and scheduled resources and themes, ties on every sort key, random
-links). The whole response bodies must be equal, errors included (bad cursors, cursors of
-another order, page sizes out of range). A share of the documents must really be
-answered by the compiler, so the comparison cannot pass by every document falling back.
+Seeded random documents (``documents.py``) over what the compiler covers (lists, lookups,
+children, ``related``, children's connections) and what it leaves to the ordinary
+executor run through a schema with the read compiler and through the same schema without
+it, as an anonymous reader, an editor and a partner, over seeded random content (drafts,
+archived and scheduled resources and themes, ties on every sort key, random links). The
+whole response bodies must be equal, errors included (bad cursors, cursors of another
+order, page sizes out of range). A share of the documents must really be answered by the
+compiler, each viewer's among them, so the comparison cannot pass by every document
+falling back.
 """
 
 from __future__ import annotations
