@@ -239,6 +239,17 @@ def page_querysets(
     """``(page, whole)``: the rows of the page read in the request's direction, one more
     than asked (:func:`page_from_rows` cuts it), and the whole list the page is cut from
     (no bounds, order or limit). A cursor of another list or order is ``BAD_USER_INPUT``."""
+    bounded, whole = bounded_querysets(queryset, ordering, request)
+    ordered = bounded.order_by(*order_fields(ordering, reverse=request.backward))
+    return ordered.limit(request.size + 1), whole
+
+
+def bounded_querysets(
+    queryset: QuerySet[M], ordering: Ordering, request: PageRequest
+) -> tuple[QuerySet[M], QuerySet[M]]:
+    """``(bounded, whole)``: the rows beyond the request's cursors, unordered and
+    unlimited, and the whole list (:func:`page_querysets`, which orders and cuts the
+    first)."""
     if ordering.require_first_key:
         queryset = queryset.filter(**{f"{ordering.keys[0].field}__isnull": False})
     whole = queryset
@@ -247,8 +258,7 @@ def page_querysets(
             field_name = "before" if before else "after"
             values = decode_cursor(ordering, cursor, scope=request.scope, field=field_name)
             queryset = queryset.filter(_beyond_condition(ordering.keys, values, before=before))
-    ordered = queryset.order_by(*order_fields(ordering, reverse=request.backward))
-    return ordered.limit(request.size + 1), whole
+    return queryset, whole
 
 
 def page_from_rows(

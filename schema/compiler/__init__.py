@@ -4,8 +4,8 @@ its JSON in the database, as PostGraphile, Hasura and pg_graphql do.
 :mod:`schema.compiler.plan` turns a document into a plan (what it covers is listed
 there), :mod:`schema.compiler.sql` writes its statement for PostgreSQL or SQLite around
 the services' own query sets, :mod:`schema.compiler.run` runs it. An operation the
-compiler does not cover — another viewer than an anonymous one, a mutation, a field or
-argument it does not know, an argument the services refuse — is executed by the ordinary
+compiler does not cover — a mutation, a field or argument it does not know, an argument
+the services refuse — is executed by the ordinary
 executor; the schema's execution context (:func:`read_compiling`) tries the compiler
 first and counts each outcome.
 """

@@ -10,11 +10,13 @@ the ordinary executor.
 What is covered:
 
 - root fields: lists read as connections (``resources``, ``events``) and lookups by slug
-  (``resource``, ``theme``), each answered from the service's own query set
-  (:data:`ROOTS`);
+  (``resource``, ``theme``, ``event``, ``organization``, ``territory``), each answered
+  from the service's own query set (:data:`ROOTS`);
 - on the objects of :data:`MODELS`: ``id``, ``__typename``, every field Strawberry reads
   as a plain attribute of the model, ``<field>Label`` for an enumerated column, and the
-  children reached through a link table (:data:`LINKS`);
+  children reached through a link table (:data:`LINKS`), and a resource's ``related``
+  resources, ranked by the services' own statement, and the connections of a parent's
+  children through a link table (:data:`REVERSE`: ``Theme.resources``…);
 - on connections: ``totalCount``, ``edges { cursor node }``, ``nodes``, ``pageInfo``.
 """
 
@@ -61,11 +63,13 @@ from services.compat_tortoise import column_of, enum_of, pk_column, value_conver
 from services.events import service as events
 from services.events.models import Event
 from services.labels import label
-from services.links import Linked
+from services.links import Linked, LinkedPages
+from services.organizations import service as organizations
 from services.organizations.models import Organization
 from services.pagination import Ordering
 from services.resources import service as resources
 from services.resources.models import Resource
+from services.territories import service as territories
 from services.territories.models import Territory
 from services.themes import service as themes
 from services.themes.models import Theme
@@ -89,6 +93,18 @@ LINKS: dict[tuple[str, str], Linked] = {
     ("Event", "territories"): events.TERRITORIES,
 }
 """Fields listing the children of a link table, as the services declare them."""
+
+RELATED = frozenset({("Resource", "related")})
+"""Fields listing related resources (:class:`Related`)."""
+
+REVERSE: dict[tuple[str, str], LinkedPages] = {
+    ("Theme", "resources"): resources.THEME_RESOURCES,
+    ("Territory", "resources"): resources.TERRITORY_RESOURCES,
+    ("Organization", "resources"): resources.ORGANIZATION_RESOURCES,
+    ("Theme", "events"): events.THEME_EVENTS,
+    ("Organization", "events"): events.ORGANIZATION_EVENTS,
+}
+"""Connections of the children of a link table, as the services declare them."""
 
 # Fields of a JSON object, in one SQL function call: PostgreSQL takes 100 arguments.
 MAX_FIELDS = 50
@@ -128,16 +144,31 @@ class Children:
 
 
 @dataclass
+class Related:
+    """A resource's ``related`` resources (``services.resources.service.related_sql``),
+    each an object of ``plan``; ``first`` is read from ``node`` per request."""
+
+    key: str
+    field: GraphQLField
+    node: FieldNode
+    plan: ObjectPlan
+
+
+@dataclass
 class ObjectPlan:
     """The fields selected on a row of ``model``'s table."""
 
     model: type[Model]
-    fields: list[Column | Constant | Children] = field(default_factory=list)
+    fields: list[Column | Constant | Children | Related | Pages] = field(default_factory=list)
     converted: list[tuple[str, Callable[[Any], Any]]] = field(default_factory=list)
     """``(key, convert)`` of the values Python finishes (IDs, dates, enums, labels)."""
 
-    def nested(self) -> list[Children]:
-        return [f for f in self.fields if isinstance(f, Children)]
+    def nested(self) -> list[Children | Related]:
+        """The fields listing objects of their own."""
+        return [f for f in self.fields if isinstance(f, Children | Related)]
+
+    def connections(self) -> list[Pages]:
+        return [f for f in self.fields if isinstance(f, Pages)]
 
     def with_conversions(self) -> ObjectPlan:
         self.converted = [
@@ -155,13 +186,26 @@ class ConnectionPlan:
     key: str
     field: GraphQLField
     node: FieldNode
-    source: Callable[[Viewer, dict[str, Any]], tuple[Any, Ordering]]
+    source: Callable[[Viewer, dict[str, Any]], tuple[Any, Ordering]] | None
+    """How the service selects the rows of a root list (None: a :class:`Pages`)."""
     model: type[Model]
     objects: list[ObjectPlan] = field(default_factory=list)
     items: list[tuple[str, str, Any]] = field(default_factory=list)
     count: bool = False
     rows: bool = False
     cursors: bool = False
+
+
+@dataclass
+class Pages:
+    """A parent's children through a link table read as a connection (``Theme.resources``
+    …), as the services declare it; its arguments are read per request, its cursors are
+    those of the list ``scope``."""
+
+    key: str
+    pages: LinkedPages
+    scope: str
+    plan: ConnectionPlan
 
 
 @dataclass
@@ -210,6 +254,12 @@ ROOTS: dict[str, tuple[str, Callable[[Viewer, dict[str, Any]], Any]]] = {
         lambda viewer, a: resources.resource_by_slug_queryset(viewer, a["slug"]),
     ),
     "theme": ("lookup", lambda viewer, a: themes.theme_by_slug_queryset(viewer, a["slug"])),
+    "event": ("lookup", lambda viewer, a: events.event_by_slug_queryset(viewer, a["slug"])),
+    "organization": (
+        "lookup",
+        lambda viewer, a: organizations.organization_by_slug_queryset(a["slug"]),
+    ),
+    "territory": ("lookup", lambda viewer, a: territories.territory_by_slug_queryset(a["slug"])),
 }
 """Root fields: how the service selects their rows from the arguments."""
 
@@ -338,6 +388,22 @@ class Planner:
             raise Unsupported("too many fields in one object")
         for key, field_nodes in selected.items():
             name = field_nodes[0].name.value
+            if (type_.name, name) in RELATED:
+                field_def = type_.fields[name]
+                child = self.object(get_nullable_type(field_def.type).of_type.of_type, field_nodes)
+                plan.fields.append(Related(key, field_def, field_nodes[0], child))
+                continue
+            pages = REVERSE.get((type_.name, name))
+            if pages is not None:
+                field_def = type_.fields[name]
+                returned = get_nullable_type(field_def.type)
+                connection = self.connection(key, field_def, field_nodes, returned, None)
+                if connection.model is not pages.linked.child_model:
+                    raise Unsupported(f"the field {type_.name}.{name}")
+                # Its arguments are checked with its rows, read even when none is selected.
+                connection.rows = connection.rows or not connection.count
+                plan.fields.append(Pages(key, pages, f"{type_.name}.{name}", connection))
+                continue
             if field_nodes[0].arguments:
                 raise Unsupported(f"arguments of {type_.name}.{name}")
             if name == "__typename":
@@ -396,7 +462,7 @@ class Planner:
         field_def: GraphQLField,
         nodes: list[FieldNode],
         type_: Any,
-        source: Callable[[Viewer, dict[str, Any]], Any],
+        source: Callable[[Viewer, dict[str, Any]], Any] | None,
     ) -> ConnectionPlan:
         node_type = get_nullable_type(type_.fields["nodes"].type).of_type.of_type
         if node_type.name not in MODELS:

@@ -1,13 +1,15 @@
 """Running a plan: the arguments through the services, one statement, the JSON finished.
 
-Per request, the arguments of each root field go through the same functions its resolver
-calls (the filter, the page request and its cursors, the service's query set): an
-argument they refuse (a bad cursor, ``first`` too large) hands the operation to the
-ordinary executor, which answers the exact error. The embedded statements, the viewer's
-visibility included, are those the services would run; the statement around them is kept
-per plan and embedded SQL. The database answers JSON; Python only finishes the values
-that need it (global IDs, dates, enumerated values and their labels) and assembles each
-connection (cursors, ``pageInfo``) with the functions of ``services.pagination``.
+Per request, the arguments of each root field, ``related`` and children's connection go
+through the same functions its resolver calls (the filter, the page request and its
+cursors, the size check, the service's query set): an argument they refuse (a bad cursor,
+``first`` too large) hands the operation to the ordinary executor, which answers the
+exact error. The embedded statements, the viewer's visibility included, are those the
+services would run; the statement around them is kept per plan, embedded SQL and the
+order and direction of each children's connection. The database answers JSON; Python
+only finishes the values that need it (global IDs, dates, enumerated values and their
+labels) and assembles each connection, root or child (cursors, ``pageInfo``), with the
+functions of ``services.pagination``.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ import json
 import logging
 from collections import OrderedDict
 from collections.abc import Callable, Hashable
+from functools import partial
 from typing import Any
 
 from graphql import get_argument_values
@@ -27,7 +30,9 @@ from schema.compiler.plan import (
     LookupPlan,
     ObjectPlan,
     OperationPlan,
+    Pages,
     Planner,
+    Related,
     Unsupported,
     switch_variables,
 )
@@ -39,19 +44,21 @@ from services.pagination import (
     Count,
     Ordering,
     PageRequest,
+    bounded_querysets,
     cursor_of_values,
     page_from_rows,
     page_querysets,
 )
+from services.resources.service import check_related_limit, related_candidates
 from services.statements import queryset_statement, read_rows
-from services.viewer import Role, Viewer
+from services.viewer import Viewer
 
 logger = logging.getLogger("tec.read_compiler")
 CACHE_SIZE = 512
 
 Outcome = Callable[[str, str], None]
 """Told ``(path, reason)`` of every query: ``("compiled", "")`` or ``("fallback", why)``
-with ``why`` one of ``unsupported``, ``viewer``, ``arguments``, ``database``."""
+with ``why`` one of ``unsupported``, ``arguments``, ``database``."""
 
 
 class _Fallback(Exception):
@@ -122,8 +129,6 @@ class ReadCompiler:
     async def _run(self, ctx: Any, plan: OperationPlan) -> dict[str, Any]:
         context = ctx.context_value
         viewer: Viewer = context.viewer
-        if viewer.role is not Role.ANONYMOUS:
-            raise _Fallback("viewer")
         now = viewer.as_of or dt.datetime.now(dt.UTC)
         query_name = ctx.schema.query_type.name
         pages: dict[int, tuple[Any, Any, Ordering, PageRequest]] = {}
@@ -150,15 +155,22 @@ class ReadCompiler:
         except (DomainError, ValueError, TypeError) as error:
             logger.debug("read compiler: arguments for the ordinary executor: %r", error)
             raise _Fallback("arguments") from error
-        embedded = self._embedded(plan, pages, lookups, viewer, now)
+        nested: dict[int, tuple[Ordering, PageRequest, Any, Any]] = {}
+        embedded = self._embedded(plan, pages, lookups, viewer, now, ctx, nested)
         db = embedded[0][0] if embedded else None
         orderings = tuple(pages[i][2] if i in pages else None for i in range(len(plan.roots)))
-        key = (id(plan), orderings, *(sql for _, sql, _ in embedded))
+        directions = {key: (found[0], found[1].backward) for key, found in nested.items()}
+        key = (
+            id(plan),
+            orderings,
+            tuple(sorted(directions.items())),
+            *(sql for _, sql, _ in embedded),
+        )
         found = self.statements.get(key)
         if found is None:
             dialect = Dialect(db.capabilities.dialect if db is not None else "sqlite")
-            builder = Builder(dialect, [(sql, len(values)) for _, sql, values in embedded])
-            found = builder.operation(plan, orderings)
+            counts = [(sql, len(values)) for _, sql, values in embedded]
+            found = Builder(dialect, counts, directions).operation(plan, orderings)
             _put(self.statements, key, found, self.size)
         sql, columns = found
         values = [value for _, _, bound in embedded for value in bound]
@@ -170,7 +182,7 @@ class ReadCompiler:
                 logger.warning("read compiler: statement failed: %r", error)
                 raise _Fallback("database") from error
             row = rows[0]
-        return self._data(plan, row, columns, pages)
+        return self._data(plan, row, columns, pages, nested)
 
     def _embedded(
         self,
@@ -179,6 +191,8 @@ class ReadCompiler:
         lookups: dict[int, Any],
         viewer: Viewer,
         now: dt.datetime,
+        ctx: Any,
+        nested: dict[int, tuple[Ordering, PageRequest, Any, Any]],
     ) -> list[tuple[Any, str, list[Any]]]:
         """``(connection, sql, values)`` of each statement the plan embeds, in order."""
         children: dict[Any, tuple[Any, str, list[Any]]] = {}
@@ -190,6 +204,20 @@ class ReadCompiler:
                     statement = children[detail] = queryset_statement(
                         detail.child_queryset(viewer, now)
                     )
+            elif kind in ("pages", "pages_whole"):
+                found = nested.get(id(detail))
+                if found is None:
+                    found = nested[id(detail)] = _child_page(detail, ctx, viewer, now)
+                _, request, bounded, whole = found
+                if kind == "pages":
+                    db, sql, values = queryset_statement(bounded)
+                    statement = (db, sql, [*values, request.size + 1])
+                else:
+                    statement = queryset_statement(whole)
+            elif kind == "related":
+                limit = _related_limit(detail, ctx.variable_values)
+                db, sql, values = queryset_statement(related_candidates(viewer, now))
+                statement = (db, sql, [*values, limit])
             elif kind == "lookup":
                 statement = queryset_statement(lookups[detail])
             else:
@@ -207,7 +235,9 @@ class ReadCompiler:
         row: Any,
         columns: list[tuple[int, str]],
         pages: dict[int, tuple[Any, Any, Ordering, PageRequest]],
+        nested: dict[int, tuple[Ordering, PageRequest, Any, Any]],
     ) -> dict[str, Any]:
+        finish = partial(self._finish, nested)
         found: dict[int, dict[str, Any]] = {}
         for position, (index, what) in enumerate(columns):
             found.setdefault(index, {})[what] = row[position]
@@ -217,23 +247,53 @@ class ReadCompiler:
                 data[root.key] = root.value
             elif isinstance(root, LookupPlan):
                 text = found[index]["object"]
-                data[root.key] = None if text is None else _finish(root.plan, json.loads(text))
+                data[root.key] = None if text is None else finish(root.plan, json.loads(text))
             else:
                 _, _, ordering, request = pages[index]
-                data[root.key] = self._connection(root, found.get(index, {}), ordering, request)
+                got = found.get(index, {})
+                rows = json.loads(got["rows"]) if "rows" in got else []
+                count = got.get("count")
+                data[root.key] = self._connection(finish, root, rows, count, ordering, request)
         return data
 
-    def _connection(
-        self, root: ConnectionPlan, found: dict[str, Any], ordering: Ordering, request: PageRequest
+    def _finish(
+        self,
+        nested: dict[int, tuple[Ordering, PageRequest, Any, Any]],
+        plan: ObjectPlan,
+        value: dict[str, Any],
     ) -> dict[str, Any]:
-        rows = json.loads(found["rows"]) if "rows" in found else []
+        """``value`` (an object of ``plan`` as the database wrote it) as the response's."""
+        for key, convert in plan.converted:
+            value[key] = convert(value[key])
+        for child in plan.nested():
+            if child.plan.converted or child.plan.nested() or child.plan.connections():
+                for item in value[child.key]:
+                    self._finish(nested, child.plan, item)
+        for pages in plan.connections():
+            ordering, request, _, _ = nested[id(pages)]
+            got = value[pages.key]
+            finish = partial(self._finish, nested)
+            value[pages.key] = self._connection(
+                finish, pages.plan, got.get("rows") or [], got.get("count"), ordering, request
+            )
+        return value
+
+    def _connection(
+        self,
+        finish: Callable[[ObjectPlan, Any], Any],
+        root: ConnectionPlan,
+        rows: list[Any],
+        count: Any,
+        ordering: Ordering,
+        request: PageRequest,
+    ) -> dict[str, Any]:
         page = page_from_rows(rows, ordering, request, Count(known=0))
         items = page.items
         objects = root.objects
         width = len(objects)
         for item in items:
             for i in range(width):
-                item[i] = _finish(objects[i], item[i])
+                item[i] = finish(objects[i], item[i])
         converters = self._key_converters(root.model, ordering)
 
         def cursor(item: list[Any]) -> str:
@@ -248,7 +308,7 @@ class ReadCompiler:
             if kind == "typename":
                 out[key] = detail
             elif kind == "count":
-                out[key] = int(found["count"])
+                out[key] = int(count)
             elif kind == "nodes":
                 out[key] = [item[detail] for item in items]
             elif kind == "edges":
@@ -267,14 +327,39 @@ class ReadCompiler:
         return found
 
 
-def _finish(plan: ObjectPlan, value: dict[str, Any]) -> dict[str, Any]:
-    for key, convert in plan.converted:
-        value[key] = convert(value[key])
-    for child in plan.nested():
-        if child.plan.converted or child.plan.nested():
-            for item in value[child.key]:
-                _finish(child.plan, item)
-    return value
+def _child_page(
+    pages: Pages, ctx: Any, viewer: Viewer, now: dt.datetime
+) -> tuple[Ordering, PageRequest, Any, Any]:
+    """``(ordering, request, bounded, whole)`` of a :class:`Pages` in this request: its
+    arguments checked as its resolver does, its children's query sets as the service's."""
+    connection = pages.plan
+    try:
+        args = get_argument_values(connection.field, connection.node, ctx.variable_values)
+        order = args.get("order")
+        ordering = pages.pages.ordering(order.value if order else None)
+        request = checked_page_request(
+            ctx.context_value.settings,
+            args.get("first"),
+            args.get("after"),
+            args.get("last"),
+            args.get("before"),
+            scope=pages.scope,
+        )
+        queryset = pages.pages.linked.child_queryset(viewer, now)
+        bounded, whole = bounded_querysets(queryset, ordering, request)
+    except (DomainError, ValueError, TypeError) as error:
+        raise _Fallback("arguments") from error
+    return ordering, request, bounded, whole
+
+
+def _related_limit(related: Related, variables: Any) -> int:
+    """How many related resources ``related`` asks for, checked as its resolver does."""
+    try:
+        limit = get_argument_values(related.field, related.node, variables)["first"]
+        check_related_limit(limit)
+    except (DomainError, ValueError, TypeError) as error:
+        raise _Fallback("arguments") from error
+    return limit
 
 
 def _edge(

@@ -23,14 +23,20 @@ from schema.compiler.plan import (
     LookupPlan,
     ObjectPlan,
     OperationPlan,
+    Pages,
+    Related,
 )
 from services.compat_tortoise import column_of, pk_column, table_name
 from services.links import Linked
 from services.pagination import Ordering
+from services.resources.models import ResourceTheme
+from services.resources.service import related_sql
 
 Slot = tuple[str, Any]
-"""What an embedded statement is: ``("page" | "whole" | "lookup", root index)`` or
-``("child", Linked)``."""
+"""What an embedded statement is: ``("page" | "whole" | "lookup", root index)``,
+``("child", Linked)``, ``("related", Related)`` (its last value is the limit, bound
+after the statement's own), ``("pages", Pages)`` (the rows beyond the cursors; its last
+value is the page's size and one) or ``("pages_whole", Pages)``."""
 
 _DOLLAR = re.compile(r"\$(\d+)")
 
@@ -59,6 +65,10 @@ class Dialect:
         through subqueries as text: ``json()`` makes it JSON again)."""
         return f"({select})" if self.postgres else f"json(({select}))"
 
+    def mark(self, number: int) -> str:
+        """The placeholder of the ``number``-th value."""
+        return f"${number}" if self.postgres else f"?{number}"
+
     def renumber(self, sql: str, offset: int) -> str:
         """``sql`` with its placeholders numbered from ``offset + 1``."""
         if self.postgres:
@@ -75,9 +85,20 @@ def slots(plan: OperationPlan) -> list[Slot]:
     found: list[Slot] = []
 
     def children(obj: ObjectPlan) -> None:
-        for child in obj.nested():
-            found.append(("child", child.linked))
-            children(child.plan)
+        for child in obj.fields:
+            if isinstance(child, Related):
+                found.append(("related", child))
+                children(child.plan)
+            elif isinstance(child, Children):
+                found.append(("child", child.linked))
+                children(child.plan)
+            elif isinstance(child, Pages):
+                if child.plan.rows:
+                    found.append(("pages", child))
+                    for page_object in child.plan.objects:
+                        children(page_object)
+                if child.plan.count:
+                    found.append(("pages_whole", child))
 
     for index, root in enumerate(plan.roots):
         if isinstance(root, ConnectionPlan):
@@ -97,9 +118,16 @@ class Builder:
     """Writes the statement of a plan around embedded statements (their SQL and number
     of values, in :func:`slots` order)."""
 
-    def __init__(self, dialect: Dialect, embedded: Sequence[tuple[str, int]]) -> None:
+    def __init__(
+        self,
+        dialect: Dialect,
+        embedded: Sequence[tuple[str, int]],
+        orderings: dict[int, tuple[Ordering, bool]] | None = None,
+    ) -> None:
         self.dialect = dialect
         self.embedded = embedded
+        self.orderings = orderings or {}
+        """``(ordering, backward)`` of each :class:`Pages` (by ``id``) of this request."""
         self.next_slot = 0
         self.offset = 0
         self.aliases = 0
@@ -110,6 +138,11 @@ class Builder:
         renumbered = self.dialect.renumber(sql, self.offset)
         self.offset += count
         return renumbered
+
+    def slot_and_mark(self) -> tuple[str, str]:
+        """The next slot, and the placeholder of the one value bound after its own."""
+        renumbered = self.slot()
+        return renumbered, self.dialect.mark(self.offset)
 
     def alias(self) -> str:
         self.aliases += 1
@@ -159,7 +192,61 @@ class Builder:
                 pairs.append((field.key, f"'{field.value}'"))
             elif isinstance(field, Children):
                 pairs.append((field.key, self.children(field, plan, alias)))
+            elif isinstance(field, Related):
+                pairs.append((field.key, self.related(field, plan, alias)))
+            elif isinstance(field, Pages):
+                pairs.append((field.key, self.pages(field, plan, alias)))
         return self.dialect.obj(pairs)
+
+    def pages(self, field: Pages, parent: ObjectPlan, parent_alias: str) -> str:
+        """``{"rows": [...], "count": n}`` of one parent's page (each as selected)."""
+        linked = field.pages.linked
+        child = linked.child_model
+        connection = field.plan
+        ordering, backward = self.orderings[id(field)]
+        pairs: list[tuple[str, str]] = []
+
+        def through(t: str, link: str) -> str:
+            return (
+                f'JOIN "{table_name(linked.link)}" AS {link} '
+                f'ON {link}."{column_of(linked.link, linked.child)}" = {t}."{pk_column(child)}" '
+                f'WHERE {link}."{column_of(linked.link, linked.parent)}" = '
+                f'{parent_alias}."{pk_column(parent.model)}"'
+            )
+
+        if connection.rows:
+            t, link, r = self.alias(), self.alias(), self.alias()
+            source, limit = self.slot_and_mark()
+            order = ", ".join(
+                f'{t}."{column_of(child, key.field)}"'
+                + (" DESC" if key.descending != backward else "")
+                for key in ordering.keys
+            )
+            inner = (
+                f"SELECT {t}.* FROM ({source}) AS {t} {through(t, link)} "
+                f"ORDER BY {order} LIMIT {limit}"
+            )
+            values = [self.object(obj, r) for obj in connection.objects]
+            if connection.cursors:
+                values += [f'{r}."{column_of(child, key.field)}"' for key in ordering.keys]
+            agg = self.dialect.agg(self.dialect.array(values))
+            pairs.append(("rows", self.dialect.embed(f"SELECT {agg} FROM ({inner}) AS {r}")))
+        if connection.count:
+            t, link = self.alias(), self.alias()
+            source = self.slot()
+            pairs.append(("count", f"(SELECT count(*) FROM ({source}) AS {t} {through(t, link)})"))
+        return self.dialect.obj(pairs)
+
+    def related(self, field: Related, parent: ObjectPlan, parent_alias: str) -> str:
+        c = self.alias()
+        candidates, limit = self.slot_and_mark()
+        anchor = (
+            f'"own"."{column_of(ResourceTheme, "resource_id")}" = '
+            f'{parent_alias}."{pk_column(parent.model)}"'
+        )
+        agg = self.dialect.agg(self.object(field.plan, c))
+        inner = related_sql(candidates, anchor, limit)
+        return self.dialect.embed(f"SELECT {agg} FROM ({inner}) AS {c}")
 
     def children(self, field: Children, parent: ObjectPlan, parent_alias: str) -> str:
         linked: Linked = field.linked

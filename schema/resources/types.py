@@ -13,11 +13,11 @@ from schema.enums import ContentStatusEnum, mirror
 from schema.relay import Node
 from schema.resources import loaders
 from services.content import Audience
-from services.errors import BadUserInput
 from services.labels import label
 from services.policy import is_allowed
 from services.resources.models import Resource as ResourceModel
 from services.resources.models import ResourceKind
+from services.resources.service import check_related_limit
 
 ResourceKindEnum = mirror(ResourceKind, "Kind of resource (guide, experience report…).")
 AudienceEnum = mirror(Audience, "Who a resource is written for.")
@@ -191,7 +191,6 @@ class Resource(Node):
         info: strawberry.Info,
         first: Annotated[int, strawberry.argument(description="How many (at most 20).")] = 5,
     ) -> list[Resource]:
-        if not 0 <= first <= 20:
-            raise BadUserInput("« first » doit être compris entre 0 et 20.", field="first")
+        check_related_limit(first)
         rows = await loaders.related_by_resource_id(info.context, first).load(self.pk)
         return [Resource.from_model(r) for r in rows]

@@ -11,7 +11,7 @@ from tortoise.queryset import QuerySet
 
 from services.errors import BadUserInput
 from services.events.models import Event, EventFormat, EventOrganizer, EventTerritory, EventTheme
-from services.links import Linked, pages_by_parent
+from services.links import Linked, LinkedPages
 from services.organizations.models import Organization
 from services.pagination import Ordering, Page, PageRequest, SortKey, paginate
 from services.territories.models import Territory
@@ -98,8 +98,13 @@ async def list_events_for_calendar(
     return await Event.filter(_condition(viewer, flt)).order_by("starts_at", "id").limit(limit)
 
 
+def event_by_slug_queryset(viewer: Viewer, slug: str) -> QuerySet[Event]:
+    """The event with this slug if ``viewer`` may see it (at most one row)."""
+    return Event.filter(visible(viewer), slug=slug).limit(1)
+
+
 async def get_event_by_slug(viewer: Viewer, slug: str) -> Event | None:
-    return await Event.filter(visible(viewer), slug=slug).first()
+    return await event_by_slug_queryset(viewer, slug).first()
 
 
 async def get_events_by_ids(viewer: Viewer, ids: Sequence[int]) -> dict[int, Event]:
@@ -126,29 +131,25 @@ async def get_territories_by_event_ids(ids: Sequence[int]) -> dict[int, list[Ter
     return await TERRITORIES.children(ids)
 
 
+THEME_EVENTS = LinkedPages(
+    Linked(EventTheme, parent="theme", child="event", visible=True), ORDERINGS, "STARTS_AT"
+)
+"""A theme's events (those the viewer may see), soonest first by default."""
+ORGANIZATION_EVENTS = LinkedPages(
+    Linked(EventOrganizer, parent="organization", child="event", visible=True),
+    ORDERINGS,
+    "STARTS_AT",
+)
+"""The events an organisation organises."""
+
+
 async def get_event_pages_by_theme_ids(
     viewer: Viewer, ids: Sequence[int], *, order: str | None, page: PageRequest
 ) -> dict[int, Page[Event]]:
-    return await pages_by_parent(
-        EventTheme,
-        parent="theme",
-        child="event",
-        parent_ids=ids,
-        child_condition=visible(viewer, "event__"),
-        ordering=ORDERINGS[order or "STARTS_AT"],
-        request=page,
-    )
+    return await THEME_EVENTS.pages(viewer, ids, order=order, page=page)
 
 
 async def get_event_pages_by_organization_ids(
     viewer: Viewer, ids: Sequence[int], *, order: str | None, page: PageRequest
 ) -> dict[int, Page[Event]]:
-    return await pages_by_parent(
-        EventOrganizer,
-        parent="organization",
-        child="event",
-        parent_ids=ids,
-        child_condition=visible(viewer, "event__"),
-        ordering=ORDERINGS[order or "STARTS_AT"],
-        request=page,
-    )
+    return await ORGANIZATION_EVENTS.pages(viewer, ids, order=order, page=page)

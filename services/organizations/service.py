@@ -7,6 +7,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from tortoise.expressions import Q, Subquery
+from tortoise.queryset import QuerySet
 
 from services.organizations.models import (
     Organization,
@@ -41,8 +42,13 @@ async def list_organizations(
     return await paginate(Organization.filter(condition), ORDERINGS[order or "NAME"], page)
 
 
+def organization_by_slug_queryset(slug: str) -> QuerySet[Organization]:
+    """The organisation with this slug (at most one row)."""
+    return Organization.filter(slug=slug).limit(1)
+
+
 async def get_organization_by_slug(slug: str) -> Organization | None:
-    return await Organization.filter(slug=slug).first()
+    return await organization_by_slug_queryset(slug).first()
 
 
 async def get_organizations_by_ids(ids: Sequence[int]) -> dict[int, Organization]:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import re
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from zoneinfo import ZoneInfo
@@ -11,9 +10,10 @@ from zoneinfo import ZoneInfo
 from tortoise.expressions import Q, Subquery
 from tortoise.queryset import QuerySet
 
-from services.compat_tortoise import db_columns, model_builder, pk_column, statement, table_name
+from services.compat_tortoise import column_of, db_columns, model_builder, pk_column, table_name
 from services.content import Audience, ContentStatus
-from services.links import Linked, pages_by_parent
+from services.errors import BadUserInput
+from services.links import Linked, LinkedPages
 from services.organizations.models import Organization
 from services.pagination import Ordering, Page, PageRequest, SortKey, paginate
 from services.resources.models import (
@@ -23,7 +23,7 @@ from services.resources.models import (
     ResourceTerritory,
     ResourceTheme,
 )
-from services.statements import padded, queryset_rows
+from services.statements import padded, queryset_rows, queryset_statement
 from services.territories.models import Territory
 from services.themes.models import Theme
 from services.viewer import Viewer, visible
@@ -176,42 +176,51 @@ async def get_organizations_by_resource_ids(ids: Sequence[int]) -> dict[int, lis
     return await ORGANIZATIONS.children(ids)
 
 
-async def _pages_through(
-    link: type,
-    parent: str,
-    viewer: Viewer,
-    ids: Sequence[int],
-    order: str | None,
-    page: PageRequest,
-) -> dict[int, Page[Resource]]:
-    return await pages_by_parent(
-        link,
-        parent=parent,
-        child="resource",
-        parent_ids=ids,
-        child_condition=visible(viewer, "resource__"),
-        ordering=ORDERINGS[order or "NEWEST"],
-        request=page,
-    )
+THEME_RESOURCES = LinkedPages(
+    Linked(ResourceTheme, parent="theme", child="resource", visible=True), ORDERINGS, "NEWEST"
+)
+"""A theme's resources (those the viewer may see), newest first by default."""
+TERRITORY_RESOURCES = LinkedPages(
+    Linked(ResourceTerritory, parent="territory", child="resource", visible=True),
+    ORDERINGS,
+    "NEWEST",
+)
+"""The resources concerning a territory."""
+ORGANIZATION_RESOURCES = LinkedPages(
+    Linked(ResourceOrganization, parent="organization", child="resource", visible=True),
+    ORDERINGS,
+    "NEWEST",
+)
+"""The resources an organisation is behind."""
 
 
 async def get_resource_pages_by_theme_ids(
     viewer: Viewer, ids: Sequence[int], *, order: str | None, page: PageRequest
 ) -> dict[int, Page[Resource]]:
     """A page of each theme's resources (reverse relation), one statement for all themes."""
-    return await _pages_through(ResourceTheme, "theme", viewer, ids, order, page)
+    return await THEME_RESOURCES.pages(viewer, ids, order=order, page=page)
 
 
 async def get_resource_pages_by_territory_ids(
     viewer: Viewer, ids: Sequence[int], *, order: str | None, page: PageRequest
 ) -> dict[int, Page[Resource]]:
-    return await _pages_through(ResourceTerritory, "territory", viewer, ids, order, page)
+    return await TERRITORY_RESOURCES.pages(viewer, ids, order=order, page=page)
 
 
 async def get_resource_pages_by_organization_ids(
     viewer: Viewer, ids: Sequence[int], *, order: str | None, page: PageRequest
 ) -> dict[int, Page[Resource]]:
-    return await _pages_through(ResourceOrganization, "organization", viewer, ids, order, page)
+    return await ORGANIZATION_RESOURCES.pages(viewer, ids, order=order, page=page)
+
+
+RELATED_MAX = 20
+"""The most related resources a field may ask for."""
+
+
+def check_related_limit(limit: int) -> None:
+    """``BAD_USER_INPUT`` unless ``limit`` related resources may be asked for."""
+    if not 0 <= limit <= RELATED_MAX:
+        raise BadUserInput(f"« first » doit être compris entre 0 et {RELATED_MAX}.", field="first")
 
 
 RELATED_WINDOW = 1000
@@ -219,85 +228,77 @@ RELATED_WINDOW = 1000
 theme (by id): the work of a page does not grow with the catalogue."""
 
 
+def related_candidates(viewer: Viewer, now: dt.datetime) -> QuerySet[Resource]:
+    """The resources that may be listed as related for ``viewer`` at ``now``."""
+    return Resource.filter(visible(viewer, "", now))
+
+
+def related_sql(candidates: str, anchors: str, limit: str, window: int = 0) -> str:
+    """The statement ranking related resources: for each anchor resource that
+    ``anchors`` (a condition on ``"own"."resource_id"``) keeps, the rows of the resources
+    of ``candidates`` (the SQL of :func:`related_candidates`) that share the most themes
+    with it, at most ``limit`` (a placeholder) per anchor: most shared themes first, then
+    newest publication (unpublished ones last), then highest id. Columns: ``"anchor"``,
+    then every column of the resource table; ordered by anchor and rank.
+
+    Candidates are looked for among the ``window`` (by default :data:`RELATED_WINDOW`)
+    most recently added resources of each theme of the anchor (highest ids, visible or
+    not): for each of its themes, the lowest id of that window is one step down the
+    (theme, resource) index, and the theme's links are read from there, a range of the
+    same index. So a page costs the same at any size of the catalogue. Those links are
+    joined to the candidates, grouped and counted per pair, numbered per anchor by
+    ``ROW_NUMBER()`` and cut at ``limit``: only the winners' rows leave the database."""
+    window = int(window or RELATED_WINDOW)
+    link, resource = table_name(ResourceTheme), table_name(Resource)
+    pk = pk_column(Resource)
+    theme, parent = column_of(ResourceTheme, "theme_id"), column_of(ResourceTheme, "resource_id")
+    selected = ", ".join(f'"{resource}"."{column}"' for _, column in db_columns(Resource))
+    published = f'"candidate"."{column_of(Resource, "published_at")}"'
+    return f"""SELECT "ranked"."anchor", {selected}
+FROM (
+  SELECT "own"."{parent}" AS "anchor", "candidate"."{pk}" AS "other",
+    ROW_NUMBER() OVER (
+      PARTITION BY "own"."{parent}"
+      ORDER BY COUNT(*) DESC, {published} IS NULL, {published} DESC, "candidate"."{pk}" DESC
+    ) AS "position"
+  FROM "{link}" AS "own"
+  JOIN "{link}" AS "shared" ON "shared"."{theme}" = "own"."{theme}"
+    AND "shared"."{parent}" <> "own"."{parent}"
+    AND "shared"."{parent}" >= COALESCE((
+      SELECT "newest"."{parent}" FROM "{link}" AS "newest"
+      WHERE "newest"."{theme}" = "own"."{theme}"
+      ORDER BY "newest"."{parent}" DESC LIMIT 1 OFFSET {window - 1}), 0)
+  JOIN ({candidates}) AS "candidate" ON "candidate"."{pk}" = "shared"."{parent}"
+  WHERE {anchors}
+  GROUP BY "own"."{parent}", "candidate"."{pk}", {published}
+) AS "ranked"
+JOIN "{resource}" ON "{resource}"."{pk}" = "ranked"."other"
+WHERE "ranked"."position" <= {limit}
+ORDER BY "ranked"."anchor", "ranked"."position"
+"""
+
+
 async def get_related_by_resource_ids(
     viewer: Viewer, ids: Sequence[int], *, limit: int, window: int = RELATED_WINDOW
 ) -> dict[int, list[Resource]]:
     """For each resource, the ``limit`` resources ``viewer`` may see that share the most
-    themes with it, among the ``window`` most recently added resources (highest ids) of
-    each of its themes: most shared themes first, then newest publication (unpublished
-    ones last), then highest id.
-
-    One statement for all the resources asked about, counted and ranked in the database:
-    for each theme of theirs, the lowest id of its window (``bound``: one step down the
-    (theme, resource) index), then the links of the window (a range of that index), kept
-    when :func:`~services.viewer.visible` keeps their resource, grouped and counted per
-    pair, numbered per resource by ``ROW_NUMBER()``, cut at ``limit``. Only the winners'
-    rows leave the database."""
+    themes with it (:func:`related_sql`), one statement for all the resources asked about."""
     if not ids or limit <= 0:
         return {}
     anchors = padded(list(ids))
     now = viewer.as_of or dt.datetime.now(dt.UTC)
-    own_themes = Subquery(ResourceTheme.filter(resource_id__in=anchors).values("theme_id"))
-    candidates = ResourceTheme.filter(
-        visible(viewer, "resource__", now), theme_id__in=own_themes
-    ).values_list("theme_id", "resource_id", "resource__published_at")
-    db, inner, values = statement(candidates)
-    link, resource = table_name(ResourceTheme), table_name(Resource)
-    # The window: the links are read from the bounds, each a range of the index.
-    source = f'FROM "{link}" LEFT OUTER JOIN'
-    if inner.count(source) != 1:
-        raise RuntimeError(f"unexpected SQL for the candidates of related: {inner}")
-    inner = inner.replace(
-        source,
-        f'FROM "bound" JOIN "{link}" ON "{link}"."theme_id" = "bound"."theme_id"'
-        f' AND "{link}"."resource_id" >= "bound"."low" LEFT OUTER JOIN',
-    )
+    db, inner, values = queryset_statement(related_candidates(viewer, now))
+    mark = _placeholders(db.capabilities.dialect, first=len(values) + 1)
+    marks = ", ".join(next(mark) for _ in anchors)
+    condition = f'"own"."{column_of(ResourceTheme, "resource_id")}" IN ({marks})'
+    sql = related_sql(inner, condition, next(mark), window)
+    _, rows = await db.execute_query(sql, [*values, *anchors, limit])
     columns = [column for _, column in db_columns(Resource)]
-    mark = _placeholders(db.capabilities.dialect, first=1)
-    selected = ", ".join(f'"{resource}"."{column}"' for column in columns)
-    bound_marks = ", ".join(next(mark) for _ in anchors)
-    inner = _renumbered(db.capabilities.dialect, inner, first=len(anchors) + 1)
-    for _ in values:
-        next(mark)
-    anchor_marks = ", ".join(next(mark) for _ in anchors)
-    sql = f"""WITH "bound" ("theme_id", "low") AS (
-  SELECT "own"."theme_id", COALESCE((
-    SELECT "x"."resource_id" FROM "{link}" AS "x" WHERE "x"."theme_id" = "own"."theme_id"
-    ORDER BY "x"."resource_id" DESC LIMIT 1 OFFSET {int(window) - 1}), 0)
-  FROM (SELECT DISTINCT "theme_id" FROM "{link}" WHERE "resource_id" IN ({bound_marks})) AS "own"
-),
-"candidate" ("theme_id", "resource_id", "published_at") AS ({inner}),
-"ranked" AS (
-  SELECT "own"."resource_id" AS "anchor", "candidate"."resource_id" AS "other",
-    ROW_NUMBER() OVER (
-      PARTITION BY "own"."resource_id"
-      ORDER BY COUNT(*) DESC, "candidate"."published_at" IS NULL,
-        "candidate"."published_at" DESC, "candidate"."resource_id" DESC
-    ) AS "position"
-  FROM "{link}" AS "own"
-  JOIN "candidate" ON "candidate"."theme_id" = "own"."theme_id"
-    AND "candidate"."resource_id" <> "own"."resource_id"
-  WHERE "own"."resource_id" IN ({anchor_marks})
-  GROUP BY "own"."resource_id", "candidate"."resource_id", "candidate"."published_at"
-)
-SELECT "ranked"."anchor", {selected}
-FROM "ranked" JOIN "{resource}" ON "{resource}"."{pk_column(Resource)}" = "ranked"."other"
-WHERE "ranked"."position" <= {next(mark)}
-ORDER BY "ranked"."anchor", "ranked"."position"
-"""
-    _, rows = await db.execute_query(sql, [*anchors, *values, *anchors, limit])
     build = model_builder(Resource)
     related: dict[int, list[Resource]] = {}
     for anchor, *row in map(tuple, rows):
         related.setdefault(anchor, []).append(build(dict(zip(columns, row, strict=True))))
     return related
-
-
-def _renumbered(dialect: str, sql: str, *, first: int) -> str:
-    """``sql`` with PostgreSQL's ``$1``, ``$2``… marks moved to start at ``first``."""
-    if dialect != "postgres":
-        return sql
-    return re.sub(r"\$(\d+)", lambda m: f"${int(m.group(1)) + first - 1}", sql)
 
 
 def _placeholders(dialect: str, *, first: int) -> Iterator[str]:

@@ -6,6 +6,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from tortoise.expressions import Q
+from tortoise.queryset import QuerySet
 
 from services.pagination import Ordering, Page, PageRequest, SortKey, paginate
 from services.territories.models import Territory, TerritoryLevel
@@ -27,8 +28,13 @@ async def list_territories(
     return await paginate(Territory.filter(condition), ORDERINGS[order or "NAME"], page)
 
 
+def territory_by_slug_queryset(slug: str) -> QuerySet[Territory]:
+    """The territory with this slug (at most one row)."""
+    return Territory.filter(slug=slug).limit(1)
+
+
 async def get_territory_by_slug(slug: str) -> Territory | None:
-    return await Territory.filter(slug=slug).first()
+    return await territory_by_slug_queryset(slug).first()
 
 
 async def get_territories_by_ids(ids: Sequence[int]) -> dict[int, Territory]:

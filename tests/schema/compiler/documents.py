@@ -11,6 +11,7 @@ seeded: the same seed gives the same documents.
 
 from __future__ import annotations
 
+import base64
 import json
 import random
 from dataclasses import dataclass, field
@@ -79,10 +80,12 @@ EVENT = [
 # Fields of a resource the compiler leaves to the ordinary executor.
 RESOURCE_OTHERS = [
     "rejectionReason",
-    "related(first: 2) { slug }",
     "contributorTerritory { slug }",
     "contributorOrganization { name }",
 ]
+# Connections of children through link tables, by parent type (besides Theme's).
+REVERSE = {"Organization": ["resources", "events"], "Territory": ["resources"]}
+CURSOR_PREFIX = "k2:"
 KINDS = ["GUIDE", "EXPERIENCE", "TOOLKIT", "NEWS", "WEBINAR", "OTHER"]
 AUDIENCES = ["ALL", "LOCAL_AUTHORITIES", "PARTNERS", "CITIZENS"]
 STATUSES = ["PUBLISHED", "DRAFT", "SUBMITTED", "ARCHIVED"]
@@ -102,6 +105,9 @@ class Pool:
     territory_ids: list[str]
     organization_ids: list[str]
     cursors: dict[str, list[str]]  # by order (resources' and events')
+    event_slugs: list[str] = field(default_factory=list)
+    organization_slugs: list[str] = field(default_factory=list)
+    territory_slugs: list[str] = field(default_factory=list)
     years: list[int] = field(default_factory=lambda: [2019, 2021, 2022, 2023, 2024, 2026])
 
 
@@ -200,10 +206,12 @@ class Generator:
 
     def resource(self, depth: int = 0) -> str:
         parts = self.fields(RESOURCE)
+        if depth < 2 and self.random.random() < 0.2:
+            parts.append(self.related(depth + 1))
         for relation, fields in (
-            ("themes", self.theme),
-            ("territories", lambda: self.plain("Territory", TERRITORY)),
-            ("organizations", lambda: self.plain("Organization", ORGANIZATION)),
+            ("themes", lambda: self.theme(depth + 1)),
+            ("territories", lambda: self.plain("Territory", TERRITORY, depth + 1)),
+            ("organizations", lambda: self.plain("Organization", ORGANIZATION, depth + 1)),
         ):
             if self.random.random() < 0.35:
                 parts.append(self.keyed(relation, f"{{ {fields()} }}"))
@@ -215,21 +223,43 @@ class Generator:
         self.random.shuffle(parts)
         return self.wrap("Resource", " ".join(parts))
 
-    def theme(self) -> str:
+    def related(self, depth: int) -> str:
+        """``related``, its size maybe left out. Never a size it refuses: an error below a
+        root field cancels the loads awaited under it, and graphql-core may then raise
+        ``CancelledError`` from another field awaiting the same DataLoader key (the
+        ordinary executor's behaviour, not the compiler's); ``test_paths`` checks refused
+        arguments below the root."""
+        size = self.random.choice([None, 0, 1, 2, 3, 5, 20])
+        arguments = "" if size is None else f"(first: {self.argument('Int!', size)})"
+        return self.keyed(f"related{arguments}", f"{{ {self.resource(depth)} }}")
+
+    def theme(self, depth: int = 0) -> str:
         parts = self.fields(THEME)
-        if self.random.random() < 0.04:
-            parts.append(self.keyed("resources(first: 1)", "{ totalCount }"))
+        parts += self.reverse("Theme", ["resources", "events"], depth)
         return self.wrap("Theme", " ".join(parts))
 
-    def plain(self, type_name: str, names: list[str]) -> str:
-        return self.wrap(type_name, " ".join(self.fields(names)))
+    def plain(self, type_name: str, names: list[str], depth: int = 0) -> str:
+        parts = self.fields(names)
+        parts += self.reverse(type_name, REVERSE.get(type_name, []), depth)
+        return self.wrap(type_name, " ".join(parts))
+
+    def reverse(self, type_name: str, names: list[str], depth: int) -> list[str]:
+        """Maybe a connection of the children through a link table (``Theme.resources``…),
+        seldom below the first level."""
+        if not names or self.random.random() > (0.3 if depth == 0 else 0.08):
+            return []
+        name = self.random.choice(names)
+        events = name == "events"
+        arguments = self.list_arguments(events=events, scope=f"{type_name}.{name}")
+        node = self.event if events else (lambda: self.resource(depth + 2))
+        return [self.keyed(f"{name}{arguments}", f"{{ {self.connection(node)} }}")]
 
     def event(self) -> str:
         parts = self.fields(EVENT)
         for relation, fields in (
-            ("organizers", lambda: self.plain("Organization", ORGANIZATION)),
-            ("themes", self.theme),
-            ("territories", lambda: self.plain("Territory", TERRITORY)),
+            ("organizers", lambda: self.plain("Organization", ORGANIZATION, 2)),
+            ("themes", lambda: self.theme(2)),
+            ("territories", lambda: self.plain("Territory", TERRITORY, 2)),
         ):
             if self.random.random() < 0.3:
                 parts.append(self.keyed(relation, f"{{ {fields()} }}"))
@@ -266,19 +296,34 @@ class Generator:
 
     def root(self, *, alias: bool) -> str:
         r = self.random.random()
-        if r < 0.5:
+        if r < 0.45:
             arguments = self.list_arguments()
             return self.keyed(f"resources{arguments}", f"{{ {self.connection()} }}", alias=alias)
-        if r < 0.62:
+        if r < 0.55:
             arguments = self.list_arguments(events=True)
             selection = f"{{ {self.connection(self.event)} }}"
             return self.keyed(f"events{arguments}", selection, alias=alias)
-        if r < 0.77:
-            slug = self.argument("String!", self.random.choice([*self.pool.resource_slugs, "x"]))
-            return self.keyed(f"resource(slug: {slug})", f"{{ {self.resource()} }}", alias=alias)
-        if r < 0.87:
-            slug = self.argument("String!", self.random.choice([*self.pool.theme_slugs, "x"]))
-            return self.keyed(f"theme(slug: {slug})", f"{{ {self.theme()} }}", alias=alias)
+        lookups = [
+            (0.68, "resource", self.pool.resource_slugs, self.resource),
+            (0.77, "theme", self.pool.theme_slugs, self.theme),
+            (0.81, "event", self.pool.event_slugs, self.event),
+            (
+                0.85,
+                "organization",
+                self.pool.organization_slugs,
+                lambda: self.plain("Organization", ORGANIZATION),
+            ),
+            (
+                0.88,
+                "territory",
+                self.pool.territory_slugs,
+                lambda: self.plain("Territory", TERRITORY),
+            ),
+        ]
+        for bound, name, slugs, selection in lookups:
+            if r < bound:
+                slug = self.argument("String!", self.random.choice([*slugs, "x"]))
+                return self.keyed(f"{name}(slug: {slug})", f"{{ {selection()} }}", alias=alias)
         if r < 0.9:
             return self.keyed("__typename", alias=alias)
         return (
@@ -288,13 +333,15 @@ class Generator:
                 [
                     "themes(first: 2) { nodes { slug } }",
                     "currentTheme { slug }",
-                    'event(slug: "x") { slug }',
                     "organizations(first: 2) { nodes { name } }",
                 ]
             )
         )
 
-    def list_arguments(self, *, events: bool = False) -> str:
+    def list_arguments(self, *, events: bool = False, scope: str = "") -> str:
+        """Arguments of a root list, or of the children's connection ``scope`` (no filter,
+        nothing it refuses: see :meth:`related`)."""
+        refusable = not scope
         args: list[str] = []
         order = self.random.choice([None, *(EVENT_ORDERS if events else ORDERS)])
         if order is not None:
@@ -304,16 +351,17 @@ class Generator:
         backward = r < 0.4
         size_name = "last" if backward else "first"
         if self.random.random() < 0.85:
-            size = self.random.choice([0, 1, 2, 3, 4, 5, 7, 10, 12, 101, -1])
+            sizes = [0, 1, 2, 3, 4, 5, 7, 10, 12]
+            size = self.random.choice([*sizes, 101, -1] if refusable else sizes)
             size = 100 if self.random.random() < 0.02 else size
             args.append(f"{size_name}: {self.argument('Int', size)}")
-        if self.random.random() < 0.03:
+        if refusable and self.random.random() < 0.03:
             args.append(f"{'first' if backward else 'last'}: 2")  # both: refused
         for cursor_name in ("after", "before"):
             if self.random.random() < 0.3:
-                cursor = self.cursor(order, events=events)
+                cursor = self.cursor(order, events=events, scope=scope, valid=not refusable)
                 args.append(f"{cursor_name}: {self.argument('String', cursor)}")
-        if self.random.random() < 0.5:
+        if not scope and self.random.random() < 0.5:
             if events:
                 args.append(f"filter: {self.argument('EventFilter', self.event_filter())}")
             else:
@@ -321,14 +369,21 @@ class Generator:
         self.random.shuffle(args)
         return f"({', '.join(args)})" if args else ""
 
-    def cursor(self, order: str | None, *, events: bool = False) -> str:
-        r = self.random.random()
+    def cursor(
+        self, order: str | None, *, events: bool = False, scope: str = "", valid: bool = False
+    ) -> str:
+        """A cursor of the list (``scope``: of the children's connection), unless ``valid``
+        sometimes of another order or list, or none at all."""
+        r = 1.0 if valid else self.random.random()
         if r < 0.06:
             return "not-a-cursor"
         if r < 0.12:
             order = self.random.choice([*ORDERS, *EVENT_ORDERS])  # maybe another list's
         cursors = self.pool.cursors[order or ("STARTS_AT" if events else "NEWEST")]
-        return self.random.choice(cursors)
+        cursor = self.random.choice(cursors)
+        if scope and (valid or self.random.random() < 0.9):
+            cursor = rescoped(cursor, scope)
+        return cursor
 
     def event_filter(self) -> dict[str, Any]:
         flt: dict[str, Any] = {}
@@ -365,6 +420,15 @@ class Generator:
         for name in self.random.sample(list(choices), self.random.randint(0, 3)):
             flt[name] = choices[name]()
         return flt
+
+
+def rescoped(cursor: str, scope: str) -> str:
+    """The cursor of the same position in the list ``scope``."""
+    raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
+    payload = json.loads(raw.removeprefix(CURSOR_PREFIX))
+    payload[0] = scope
+    text = CURSOR_PREFIX + json.dumps(payload, separators=(",", ":"), ensure_ascii=False)
+    return base64.urlsafe_b64encode(text.encode()).decode().rstrip("=")
 
 
 def _literal(value: Any, *, enum: bool = False) -> str:

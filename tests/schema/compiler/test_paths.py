@@ -3,11 +3,13 @@ for the rest, each counted in the metrics and a document it does not cover logge
 
 from __future__ import annotations
 
+import json
 import logging
 
 import httpx
 import pytest
 
+from bench import queries as bench
 from gateway.app import create_app
 from tests.sqlcount import count_queries
 
@@ -24,12 +26,17 @@ PORTAL = """query Portal($from: DateTime!) {
   theme(slug: "democratie-culturelle") { title }
 }"""
 VARIABLES = {"from": "2021-01-01T00:00:00+00:00"}
-UNCOVERED = "query Related { resources(first: 2) { nodes { slug related { slug } } } }"
+UNCOVERED = "query Private { resources(first: 2) { nodes { slug rejectionReason } } }"
 
 
 @pytest.fixture(scope="module")
 def compiling_app(database):
     return create_app(database.replace(read_compiler=True))
+
+
+@pytest.fixture(scope="module")
+def ordinary_app(database):
+    return create_app(database.replace(read_compiler=False))
 
 
 async def _post(app, query: str, variables=None, headers=None) -> dict:
@@ -75,20 +82,64 @@ async def test_what_it_does_not_cover_is_counted_and_logged_once(compiling_app, 
     logged = [r for r in caplog.records if r.name == "tec.read_compiler"]
     assert len(logged) == 1
     assert logged[0].levelno == logging.INFO
-    assert "Related" in logged[0].getMessage() and "related" in logged[0].getMessage()
+    assert "Private" in logged[0].getMessage() and "rejectionReason" in logged[0].getMessage()
     text = await _metrics(compiling_app)
     assert _count(text, "fallback", "unsupported") == unsupported + 3
 
 
-async def test_other_viewers_and_refused_arguments_go_to_the_ordinary_executor(
-    compiling_app, principals
+@pytest.mark.parametrize("who", ["ANONYMOUS", "EDITOR", "PARTNER"])
+@pytest.mark.parametrize(
+    ("document", "variables"),
+    [(bench.PORTAL, bench.PORTAL_VARIABLES), (bench.RESOURCE_PAGE, {"slug": None})],
+    ids=["portal", "resource page"],
+)
+async def test_the_benchmark_pages_are_one_statement_for_every_viewer(
+    compiling_app, principals, who, document, variables
 ):
-    text = await _metrics(compiling_app)
-    viewer, arguments = _count(text, "fallback", "viewer"), _count(text, "fallback", "arguments")
-    body = await _post(compiling_app, PORTAL, VARIABLES, principals["EDITOR"])
+    if "slug" in variables:
+        slug = await _post(compiling_app, "{ resources(first: 1) { nodes { slug } } }")
+        variables = {"slug": slug["data"]["resources"]["nodes"][0]["slug"]}
+    headers = principals.get(who)
+    await _post(compiling_app, document, variables, headers)
+    before = _count(await _metrics(compiling_app), "compiled", "")
+    with count_queries() as statements:
+        body = await _post(compiling_app, document, variables, headers)
     assert "errors" not in body
+    assert len([s for s in statements if "json" in s.lower()]) == 1
+    assert _count(await _metrics(compiling_app), "compiled", "") == before + 1
+
+
+async def test_refused_arguments_go_to_the_ordinary_executor(compiling_app):
+    text = await _metrics(compiling_app)
+    arguments = _count(text, "fallback", "arguments")
     body = await _post(compiling_app, '{ resources(after: "nope") { totalCount } }')
     assert body["errors"][0]["extensions"]["code"] == "BAD_USER_INPUT"
+    body = await _post(
+        compiling_app, "{ resources(first: 1) { nodes { related(first: 21) { id } } } }"
+    )
+    assert body["errors"][0]["extensions"]["code"] == "BAD_USER_INPUT"
     text = await _metrics(compiling_app)
-    assert _count(text, "fallback", "viewer") == viewer + 1
-    assert _count(text, "fallback", "arguments") == arguments + 1
+    assert _count(text, "fallback", "arguments") == arguments + 2
+
+
+@pytest.mark.parametrize(
+    "document",
+    [
+        "{ resources(first: 2) { nodes { slug related(first: 21) { slug } } } }",
+        "{ resources(first: 2) { nodes { slug related(first: -1) { slug } } } }",
+        '{ theme(slug: SLUG) { resources(after: "nope") { totalCount } } }',
+        "{ theme(slug: SLUG) { events(first: 101) { nodes { slug } } } }",
+        "{ theme(slug: SLUG) { resources(first: 1, last: 1) { totalCount } } }",
+    ],
+)
+async def test_arguments_refused_below_the_root_answer_as_the_ordinary_executor(
+    compiling_app, ordinary_app, document
+):
+    themes = await _post(compiling_app, "{ themes(first: 1) { nodes { slug } } }")
+    document = document.replace("SLUG", json.dumps(themes["data"]["themes"]["nodes"][0]["slug"]))
+    text = await _metrics(compiling_app)
+    arguments = _count(text, "fallback", "arguments")
+    body = await _post(compiling_app, document)
+    assert body["errors"][0]["extensions"]["code"] == "BAD_USER_INPUT"
+    assert body == await _post(ordinary_app, document)
+    assert _count(await _metrics(compiling_app), "fallback", "arguments") == arguments + 1
