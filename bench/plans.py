@@ -40,18 +40,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-LARGE_TABLES = frozenset(
-    {
-        "resource",
-        "resource_theme",
-        "resource_organization",
-        "resource_territory",
-        "event",
-        "event_organizer",
-        "event_theme",
-        "event_territory",
-    }
-)
+from bench.bulk import TABLES
+from services.compat_tortoise import statements_logged_to
+
+LARGE_TABLES = frozenset(TABLES) - {"organization", "theme", "territory"}
 SORT_ROWS = 10_000
 """A PostgreSQL sort of more rows than this is one that grows with the data."""
 ROWS_READ = 20_000
@@ -200,16 +192,9 @@ class _Capture(logging.Handler):
 @contextlib.contextmanager
 def capture() -> Iterator[list[Statement]]:
     """The read statements sent inside the block, with their values."""
-    logger = logging.getLogger("tortoise.db_client")
     handler = _Capture()
-    previous = logger.level
-    logger.setLevel(logging.DEBUG)
-    logger.addHandler(handler)
-    try:
+    with statements_logged_to(handler):
         yield handler.statements
-    finally:
-        logger.removeHandler(handler)
-        logger.setLevel(previous)
 
 
 def _sqlite_value(value: Any) -> Any:

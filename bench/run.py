@@ -367,16 +367,7 @@ def _prepare(url: str, resources: int) -> None:
         for suffix in ("", "-wal", "-shm"):
             Path(f"{path}{suffix}").unlink(missing_ok=True)
     else:
-        import asyncpg
-
-        async def wipe() -> None:
-            conn = await asyncpg.connect(url.replace("postgres://", "postgresql://", 1))
-            try:
-                await conn.execute("DROP SCHEMA public CASCADE; CREATE SCHEMA public;")
-            finally:
-                await conn.close()
-
-        asyncio.run(wipe())
+        _wipe_postgres(url)
     from services.settings import Settings
 
     started = time.monotonic()

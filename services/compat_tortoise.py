@@ -15,9 +15,11 @@ silently giving other rows or other instances. (The SQLite backend has its own f
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import datetime as dt
 import enum
-from collections.abc import Awaitable, Callable
+import logging
+from collections.abc import Awaitable, Callable, Iterator
 from functools import partial
 from typing import Any, NamedTuple, TypeVar
 
@@ -338,3 +340,22 @@ async def in_own_context(work: Callable[[], Awaitable[T]]) -> T:
     restarting) the context is never reset, and every later query of that task runs on a
     connection already back in the pool. A worker's loop runs each round through here."""
     return await asyncio.create_task(work())
+
+
+# --- Observing the statements sent ------------------------------------------------------
+
+
+@contextlib.contextmanager
+def statements_logged_to(handler: logging.Handler) -> Iterator[None]:
+    """Inside the block, ``handler`` receives every statement Tortoise sends: its clients
+    log each one at DEBUG to ``tortoise.db_client``, the SQL and its values as the
+    record's arguments (statement counts in tests, query plans in the benchmark)."""
+    logger = logging.getLogger("tortoise.db_client")
+    previous = logger.level
+    logger.setLevel(logging.DEBUG)
+    logger.addHandler(handler)
+    try:
+        yield
+    finally:
+        logger.removeHandler(handler)
+        logger.setLevel(previous)

@@ -6,6 +6,8 @@ import contextlib
 import logging
 from collections.abc import Iterator
 
+from services.compat_tortoise import statements_logged_to
+
 
 class _Counter(logging.Handler):
     def __init__(self) -> None:
@@ -21,13 +23,6 @@ class _Counter(logging.Handler):
 @contextlib.contextmanager
 def count_queries() -> Iterator[list[str]]:
     """``with count_queries() as statements: …`` then ``len(statements)``."""
-    logger = logging.getLogger("tortoise.db_client")
     counter = _Counter()
-    previous = logger.level
-    logger.setLevel(logging.DEBUG)
-    logger.addHandler(counter)
-    try:
+    with statements_logged_to(counter):
         yield counter.statements
-    finally:
-        logger.removeHandler(counter)
-        logger.setLevel(previous)

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import datetime as dt
 import inspect
+import logging
 import os
 
 import pytest
@@ -33,6 +34,7 @@ from services.compat_tortoise import (
     q_parts,
     related_model,
     statement,
+    statements_logged_to,
     table_name,
     value_converters,
 )
@@ -356,3 +358,24 @@ async def test_a_begin_that_fails_leaves_the_task_on_the_transaction_and_in_own_
     left = await in_own_context(round_)
     assert left is not outside, "Tortoise resets the context now: in_own_context may go"
     assert connections.get("default") is outside
+
+
+async def test_every_statement_is_logged_with_its_sql_and_values(database):
+    """Statement counts (tests/sqlcount.py) and query plans (bench/plans.py) read the
+    records of ``tortoise.db_client``: one per statement, its SQL and values as arguments."""
+
+    class Kept(logging.Handler):
+        def __init__(self) -> None:
+            super().__init__(level=logging.DEBUG)
+            self.records: list[logging.LogRecord] = []
+
+        def emit(self, record: logging.LogRecord) -> None:
+            self.records.append(record)
+
+    kept = Kept()
+    with statements_logged_to(kept):
+        await Theme.filter(slug="aucune-thematique-de-ce-nom").first()
+    [record] = [r for r in kept.records if isinstance(r.args, tuple) and len(r.args) == 2]
+    sql, values = record.args
+    assert sql.lstrip().upper().startswith("SELECT") and '"theme"' in sql
+    assert list(values) == ["aucune-thematique-de-ce-nom", 1]
