@@ -45,6 +45,7 @@ class Dialect:
     """The JSON functions and placeholders of one database."""
 
     def __init__(self, name: str) -> None:
+        self.name = name
         self.postgres = name == "postgres"
 
     def obj(self, pairs: Sequence[tuple[str, str]]) -> str:
@@ -245,7 +246,7 @@ class Builder:
             f'{parent_alias}."{pk_column(parent.model)}"'
         )
         agg = self.dialect.agg(self.object(field.plan, c))
-        inner = related_sql(candidates, anchor, limit)
+        inner = related_sql(candidates, anchor, limit, dialect=self.dialect.name)
         return self.dialect.embed(f"SELECT {agg} FROM ({inner}) AS {c}")
 
     def children(self, field: Children, parent: ObjectPlan, parent_alias: str) -> str:

@@ -233,7 +233,7 @@ def related_candidates(viewer: Viewer, now: dt.datetime) -> QuerySet[Resource]:
     return Resource.filter(visible(viewer, "", now))
 
 
-def related_sql(candidates: str, anchors: str, limit: str, window: int = 0) -> str:
+def related_sql(candidates: str, anchors: str, limit: str, window: int = 0, *, dialect: str) -> str:
     """The statement ranking related resources: for each anchor resource that
     ``anchors`` (a condition on ``"own"."resource_id"``) keeps, the rows of the resources
     of ``candidates`` (the SQL of :func:`related_candidates`) that share the most themes
@@ -243,9 +243,12 @@ def related_sql(candidates: str, anchors: str, limit: str, window: int = 0) -> s
 
     Candidates are looked for among the ``window`` (by default :data:`RELATED_WINDOW`)
     most recently added resources of each theme of the anchor (highest ids, visible or
-    not): for each of its themes, the lowest id of that window is one step down the
-    (theme, resource) index, and the theme's links are read from there, a range of the
-    same index. So a page costs the same at any size of the catalogue. Those links are
+    not), read from the end of the (theme, resource) index: so a page costs the same at
+    any size of the catalogue. PostgreSQL reads each window with ``LATERAL … LIMIT``,
+    which also tells its planner how few rows come (with a bound it cannot estimate, it
+    reads the whole resource table to join them); SQLite, which has no ``LATERAL``,
+    finds the lowest id of each window one step down the index and reads the theme's
+    links from there, a range of the same index. Those links are
     joined to the candidates, grouped and counted per pair, numbered per anchor by
     ``ROW_NUMBER()`` and cut at ``limit``: only the winners' rows leave the database."""
     window = int(window or RELATED_WINDOW)
@@ -254,6 +257,19 @@ def related_sql(candidates: str, anchors: str, limit: str, window: int = 0) -> s
     theme, parent = column_of(ResourceTheme, "theme_id"), column_of(ResourceTheme, "resource_id")
     selected = ", ".join(f'"{resource}"."{column}"' for _, column in db_columns(Resource))
     published = f'"candidate"."{column_of(Resource, "published_at")}"'
+    if dialect == "postgres":
+        shared = f"""JOIN LATERAL (
+    SELECT "newest"."{parent}" FROM "{link}" AS "newest"
+    WHERE "newest"."{theme}" = "own"."{theme}"
+    ORDER BY "newest"."{parent}" DESC LIMIT {window}
+  ) AS "shared" ON "shared"."{parent}" <> "own"."{parent}\""""
+    else:
+        shared = f"""JOIN "{link}" AS "shared" ON "shared"."{theme}" = "own"."{theme}"
+    AND "shared"."{parent}" <> "own"."{parent}"
+    AND "shared"."{parent}" >= COALESCE((
+      SELECT "newest"."{parent}" FROM "{link}" AS "newest"
+      WHERE "newest"."{theme}" = "own"."{theme}"
+      ORDER BY "newest"."{parent}" DESC LIMIT 1 OFFSET {window - 1}), 0)"""
     return f"""SELECT "ranked"."anchor", {selected}
 FROM (
   SELECT "own"."{parent}" AS "anchor", "candidate"."{pk}" AS "other",
@@ -262,12 +278,7 @@ FROM (
       ORDER BY COUNT(*) DESC, {published} IS NULL, {published} DESC, "candidate"."{pk}" DESC
     ) AS "position"
   FROM "{link}" AS "own"
-  JOIN "{link}" AS "shared" ON "shared"."{theme}" = "own"."{theme}"
-    AND "shared"."{parent}" <> "own"."{parent}"
-    AND "shared"."{parent}" >= COALESCE((
-      SELECT "newest"."{parent}" FROM "{link}" AS "newest"
-      WHERE "newest"."{theme}" = "own"."{theme}"
-      ORDER BY "newest"."{parent}" DESC LIMIT 1 OFFSET {window - 1}), 0)
+  {shared}
   JOIN ({candidates}) AS "candidate" ON "candidate"."{pk}" = "shared"."{parent}"
   WHERE {anchors}
   GROUP BY "own"."{parent}", "candidate"."{pk}", {published}
@@ -291,7 +302,7 @@ async def get_related_by_resource_ids(
     mark = _placeholders(db.capabilities.dialect, first=len(values) + 1)
     marks = ", ".join(next(mark) for _ in anchors)
     condition = f'"own"."{column_of(ResourceTheme, "resource_id")}" IN ({marks})'
-    sql = related_sql(inner, condition, next(mark), window)
+    sql = related_sql(inner, condition, next(mark), window, dialect=db.capabilities.dialect)
     _, rows = await db.execute_query(sql, [*values, *anchors, limit])
     columns = [column for _, column in db_columns(Resource)]
     build = model_builder(Resource)
