@@ -22,6 +22,7 @@ from strawberry.http.typevars import Context, RootValue
 from strawberry.relay.types import GlobalID
 from strawberry.scalars import is_scalar
 from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
+from strawberry.schema.schema import validate_document as _validate_document
 from strawberry.schema.schema_converter import GraphQLCoreConverter
 from strawberry.subscriptions.protocols.graphql_transport_ws.handlers import (
     BaseGraphQLTransportWSHandler,
@@ -73,6 +74,13 @@ def definition_of(graphql_element: Any) -> Any:
     ``StrawberryObjectDefinition``, ``StrawberryField``…), None for what Strawberry did not
     make (introspection types)."""
     return (graphql_element.extensions or {}).get(_BACKREF)
+
+
+def validate_document(schema: GraphQLSchema, document: Any, rules: tuple[Any, ...]) -> Any:
+    """The validation errors of ``document`` as Strawberry finds them
+    (``strawberry.schema.schema.validate_document``, what its ``ValidationCache``
+    caches)."""
+    return _validate_document(schema, document, rules)
 
 
 def has_exception_handlers(schema: Schema) -> bool:

@@ -39,6 +39,7 @@ from schema.strawberry_compat import (
     plain_attribute,
     strawberry_schema_of,
     type_name,
+    validate_document,
 )
 
 
@@ -101,6 +102,35 @@ def test_graphql_core_types_and_fields_link_to_their_strawberry_definitions():
     field = definition_of(item.fields["withInfo"])
     assert field.python_name == "with_info"
     assert definition_of(built.type_map["__Type"]) is None  # introspection: not Strawberry's
+
+
+def test_a_document_is_validated_as_strawberry_validates_it():
+    from graphql import specified_rules
+
+    built = graphql_core_schema(SCHEMA)
+    assert validate_document(built, parse("{ item { name } }"), tuple(specified_rules)) == []
+    (error,) = validate_document(built, parse("{ item { nope } }"), tuple(specified_rules))
+    assert "nope" in error.message
+
+
+async def test_validation_is_kept_per_parsed_document():
+    from strawberry.extensions import ParserCache
+
+    from schema.validation_cache import DocumentValidationCache
+
+    # The parser cache hands back the same document for the same text.
+    cache, parser = DocumentValidationCache(maxsize=2), ParserCache(maxsize=8)
+    schema = strawberry.Schema(query=Query, extensions=[lambda: parser, lambda: cache])
+    for _ in range(3):
+        assert (await schema.execute("{ item { name } }")).data == {"item": {"name": "a"}}
+    assert len(cache.entries) == 1
+    bad = await schema.execute("{ item { nope } }")
+    assert bad.errors and "nope" in bad.errors[0].message
+    await schema.execute("{ hello }")
+    assert len(cache.entries) == 2  # bounded: the oldest left
+    assert all(
+        document.loc.source.body != "{ item { name } }" for _, document, _ in cache.entries.values()
+    )
 
 
 def test_exception_handlers_are_seen():
