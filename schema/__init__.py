@@ -7,7 +7,7 @@ from typing import Any
 
 import strawberry
 from graphql import GraphQLError
-from strawberry.extensions import ParserCache, ValidationCache
+from strawberry.extensions import ParserCache
 from strawberry.extensions.disable_introspection import DisableIntrospection
 from strawberry.schema.config import StrawberryConfig
 from strawberry.tools import merge_types
@@ -17,6 +17,7 @@ from schema.compiler import read_compiling
 from schema.execution import CompiledExecutionContext
 from schema.scalars import SCALAR_MAP
 from schema.strawberry_compat import ExecutionContext, describe_type
+from schema.validation_cache import DocumentValidationCache
 from services.errors import DomainError
 from services.settings import Settings
 
@@ -68,7 +69,7 @@ def build_schema(
     ``read_compiler_outcome``). Built once per app, never per request."""
     settings = settings or Settings()
     # The caches must outlive requests: each factory hands back the same instance.
-    parser_cache, validation_cache = ParserCache(maxsize=512), ValidationCache(maxsize=512)
+    parser_cache, validation_cache = ParserCache(maxsize=512), DocumentValidationCache(maxsize=512)
     # Depth, aliases, tokens and cost are checked by the gateway's guards before a
     # document reaches the schema (gateway/guards.py), whatever the transport.
     extensions: list[Any] = [

@@ -7,8 +7,10 @@ page has ~300 fields, so that machinery cost more than the SQL behind it. The fi
 query document runs, :func:`compile_operation` walks it once with graphql-core's own field
 collection (fragments, aliases, ``@skip``/``@include``) into a tree of :class:`FieldPlan`.
 Each plan knows how to get its value — an attribute read for plain fields, the resolver
-function called directly for argument-less Strawberry resolvers, Strawberry's full resolver
-otherwise — and how to complete it (serialise a leaf, build a list, build an object).
+function called directly for Strawberry resolvers without extensions (their arguments
+converted by converters compiled once per field, not by Strawberry's per-call conversion),
+Strawberry's full resolver otherwise — and how to complete it (serialise a leaf, build a
+list, build an object).
 
 Running a plan (:class:`_Run`) completes the whole tree breadth first: the coroutines of a
 level are stepped side by side (no Task each), so every DataLoader sees a level's keys in
@@ -39,6 +41,7 @@ from graphql import (
     GraphQLEnumType,
     GraphQLField,
     GraphQLID,
+    GraphQLInt,
     GraphQLList,
     GraphQLNonNull,
     GraphQLObjectType,
@@ -68,6 +71,7 @@ from schema.strawberry_compat import (
     SourceOnly,
     definition_of,
     direct_call,
+    direct_call_with_arguments,
     has_exception_handlers,
     plain_attribute,
     strawberry_schema_of,
@@ -95,6 +99,7 @@ class FieldPlan:
         "args",
         "attr",
         "call",
+        "call_with",
         "complete",
         "field_def",
         "key",
@@ -109,6 +114,8 @@ class FieldPlan:
         self.typename: str | None = None  # ``__typename``
         # A direct resolver call (strawberry_compat.direct_call).
         self.call: Callable[..., Any] | SourceOnly | None = None
+        # A direct resolver call with arguments (strawberry_compat.direct_call_with_arguments).
+        self.call_with: Callable[..., Any] | None = None
         self.resolve: Callable[..., Any] | None = None  # Strawberry's resolver (with args)
         self.args: dict[str, Any] | None = None  # static arguments; None: per request
         self.field_def: GraphQLField | None = None
@@ -142,7 +149,7 @@ class _Compiler:
         self.operation_node = context.operation
         self.hide_suggestions = context.hide_suggestions
         self.schema = context.schema
-        strawberry_schema = strawberry_schema_of(self.schema)
+        strawberry_schema = self.strawberry_schema = strawberry_schema_of(self.schema)
         self.info_class = strawberry_schema.config.info_class
         self.handlers = has_exception_handlers(strawberry_schema)
         self.types_by_class = _types_by_class(self.schema)
@@ -202,6 +209,10 @@ class _Compiler:
         plan.call = None if self.handlers else direct_call(field, self.info_class)
         if plan.call is None:
             plan.resolve = resolve
+            if not self.handlers:
+                plan.call_with = direct_call_with_arguments(
+                    field, self.info_class, self.strawberry_schema
+                )
             if not (field_def.args or node.arguments):
                 plan.args = {}
             elif not _uses_variables(node):
@@ -292,8 +303,24 @@ class _Compiler:
         )
 
 
+_INT_RANGE = range(-(2**31), 2**31)  # GraphQL's Int: 32 bits (what serialize_int checks)
+
+
 def _leaf(type_: GraphQLScalarType | GraphQLEnumType, required: bool) -> Complete:
     serialize = type_.serialize
+    if type_ is GraphQLInt:
+        # Counts and totals: an int of the range serialises as itself.
+
+        def integer(run: _Run, value: Any, path: Path) -> Any:
+            if type(value) is int and value in _INT_RANGE:
+                return value
+            if value is None:
+                if required:
+                    raise Fallback("null in a non-null field")
+                return None
+            return serialize(value)
+
+        return integer
     if type_ is GraphQLString or type_ is GraphQLID:
 
         def text(run: _Run, value: Any, path: Path) -> Any:
@@ -394,6 +421,9 @@ class _Run:
                 value = call.func(source)
             elif call is not None:
                 value = call(source, partial(self.info, field, plan, field_path))
+            elif field.call_with is not None:
+                args = field.args if field.args is not None else self.args_of(field)
+                value = field.call_with(source, partial(self.info, field, plan, field_path), args)
             else:
                 args = field.args if field.args is not None else self.args_of(field)
                 info = self.info(field, plan, field_path)

@@ -13,12 +13,16 @@ from __future__ import annotations
 
 import enum
 from collections.abc import Callable
+from dataclasses import MISSING
 from typing import Any, Generic
 
 from graphql import GraphQLSchema
 from strawberry import Schema
 from strawberry.http.typevars import Context, RootValue
+from strawberry.relay.types import GlobalID
+from strawberry.scalars import is_scalar
 from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
+from strawberry.schema.schema import validate_document as _validate_document
 from strawberry.schema.schema_converter import GraphQLCoreConverter
 from strawberry.subscriptions.protocols.graphql_transport_ws.handlers import (
     BaseGraphQLTransportWSHandler,
@@ -27,6 +31,15 @@ from strawberry.subscriptions.protocols.graphql_transport_ws.types import (
     ConnectionInitMessage,
     SubscribeMessage,
 )
+from strawberry.types.base import (
+    StrawberryList,
+    StrawberryMaybe,
+    StrawberryOptional,
+    has_object_definition,
+)
+from strawberry.types.enum import StrawberryEnumDefinition, has_enum_definition
+from strawberry.types.lazy_type import LazyType
+from strawberry.types.unset import UNSET
 from strawberry.utils.str_converters import to_camel_case
 
 _BACKREF = GraphQLCoreConverter.DEFINITION_BACKREF
@@ -61,6 +74,13 @@ def definition_of(graphql_element: Any) -> Any:
     ``StrawberryObjectDefinition``, ``StrawberryField``…), None for what Strawberry did not
     make (introspection types)."""
     return (graphql_element.extensions or {}).get(_BACKREF)
+
+
+def validate_document(schema: GraphQLSchema, document: Any, rules: tuple[Any, ...]) -> Any:
+    """The validation errors of ``document`` as Strawberry finds them
+    (``strawberry.schema.schema.validate_document``, what its ``ValidationCache``
+    caches)."""
+    return _validate_document(schema, document, rules)
 
 
 def has_exception_handlers(schema: Schema) -> bool:
@@ -98,6 +118,133 @@ def direct_call(field: Any, info_class: type) -> Callable[..., Any] | SourceOnly
     resolver = field.base_resolver
     if resolver is None or field.extensions or field.arguments:
         return None
+    return _direct(field, info_class)
+
+
+def direct_call_with_arguments(
+    field: Any, info_class: type, schema: Schema
+) -> Callable[..., Any] | None:
+    """Like :func:`direct_call`, for a field with arguments and no extension (permission
+    classes are extensions: such fields keep Strawberry's path): ``call(source, raw_info,
+    raw_args)``, ``raw_args`` the values graphql-core coerced, converted as Strawberry's
+    ``convert_arguments`` converts them (:func:`compiled_arguments`). None when an
+    argument's type is one it does not compile."""
+    if field.base_resolver is None or field.extensions or not field.arguments:
+        return None
+    convert = compiled_arguments(field, schema)
+    if convert is None:
+        return None
+    call = _direct(field, info_class)
+    func = call.func if isinstance(call, SourceOnly) else None
+
+    def call_with(source: Any, raw_info: Callable[[], Any], raw_args: dict[str, Any]) -> Any:
+        if func is not None:
+            return func(source, **convert(raw_args))
+        return call(source, raw_info, **convert(raw_args))  # type: ignore[operator]
+
+    return call_with
+
+
+def compiled_arguments(
+    field: Any, schema: Schema
+) -> Callable[[dict[str, Any]], dict[str, Any]] | None:
+    """``convert(raw_args)``: what ``strawberry.types.arguments.convert_arguments`` makes
+    of the arguments graphql-core coerced for ``field`` (keyword arguments of its
+    resolver), with a converter compiled once per argument instead of reading the types
+    on every call. None when a type is one it leaves to Strawberry (``Maybe``, global
+    IDs, inputs with ``from_input``, unions…)."""
+    config, scalars = schema.config, schema.schema_converter.scalar_registry
+    try:
+        converters = [
+            (
+                config.name_converter.from_argument(a),
+                a.python_name,
+                _converter(a.type, config, scalars),
+            )
+            for a in field.arguments
+        ]
+    except _NotCompiled:
+        return None
+
+    def convert(raw_args: dict[str, Any]) -> dict[str, Any]:
+        return {
+            python: convert(raw_args[name])
+            for name, python, convert in converters
+            if name in raw_args
+        }
+
+    return convert
+
+
+class _NotCompiled(Exception):
+    """An argument type :func:`_converter` leaves to Strawberry."""
+
+
+def _same(value: Any) -> Any:
+    return value
+
+
+def _converter(type_: Any, config: Any, scalars: Any) -> Callable[[Any], Any]:
+    """What ``strawberry.types.arguments.convert_argument`` does with a value of ``type_``
+    (``None`` stays ``None``, ``UNSET`` stays ``UNSET``), decided once."""
+    if isinstance(type_, StrawberryMaybe) or type_ is GlobalID:
+        raise _NotCompiled(str(type_))
+    if isinstance(type_, StrawberryOptional):
+        return _converter(type_.of_type, config, scalars)
+    if isinstance(type_, LazyType):
+        return _converter(type_.resolve_type(), config, scalars)
+    if isinstance(type_, StrawberryList):
+        item = _converter(type_.of_type, config, scalars)
+        if item is _same:  # leaves: the list copied (graphql-core shares defaults)
+
+            def copied(value: Any) -> Any:
+                return value if value is None or value is UNSET else list(value)
+
+            return copied
+
+        def each(value: Any) -> Any:
+            return value if value is None or value is UNSET else [item(v) for v in value]
+
+        return each
+    if (
+        isinstance(type_, StrawberryEnumDefinition)
+        or has_enum_definition(type_)
+        or is_scalar(type_, scalars)
+    ):
+        return _same
+    if has_object_definition(type_):
+        definition = type_.__strawberry_definition__
+        if not definition.is_input or definition.from_input is not None:
+            raise _NotCompiled(str(type_))
+        defaults = {
+            f.python_name: None
+            for f in definition.fields
+            if f.default_value is MISSING and f.default_factory is MISSING
+        }
+        fields = [
+            (
+                config.name_converter.from_field(f),
+                f.python_name,
+                _converter(f.resolve_type(type_definition=definition), config, scalars),
+            )
+            for f in definition.fields
+        ]
+
+        def build(value: Any) -> Any:
+            if value is None or value is UNSET:
+                return value
+            kwargs = dict(defaults)
+            for name, python, convert in fields:
+                if name in value:
+                    kwargs[python] = convert(value[name])
+            return type_(**kwargs)
+
+        return build
+    raise _NotCompiled(str(type_))
+
+
+def _direct(field: Any, info_class: type) -> Callable[..., Any] | SourceOnly:
+    resolver = field.base_resolver
     func = resolver.wrapped_func
     positional = resolver.self_parameter is not None
     source_names = [
@@ -107,10 +254,11 @@ def direct_call(field: Any, info_class: type) -> Callable[..., Any] | SourceOnly
     if info_name is None and not source_names and positional:
         return SourceOnly(func)
 
-    def call(source: Any, raw_info: Callable[[], Any]) -> Any:
+    def call(source: Any, raw_info: Callable[[], Any], **arguments: Any) -> Any:
         kwargs = dict.fromkeys(source_names, source)
         if info_name is not None:
             kwargs[info_name] = info_class(_raw_info=raw_info(), _field=field)
+        kwargs.update(arguments)
         return func(source, **kwargs) if positional else func(**kwargs)
 
     return call

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Callable
 from functools import lru_cache
 
 from rapidfuzz.distance import OSA
@@ -197,14 +198,42 @@ def inclusive_expansion(text: str) -> str:
 def with_inclusive_forms(text: str, *, first_only: bool = False) -> str:
     """``text`` with each inclusive word replaced by its forms (« les élu·e·s » → « les élu
     élue élus élues »), or by the first one only."""
+    return replace_inclusive_words(text, lambda forms: forms[0] if first_only else " ".join(forms))
+
+
+def replace_inclusive_words(text: str, by: Callable[[tuple[str, ...]], str]) -> str:
+    """``text`` with each inclusive word replaced by what ``by`` makes of its forms (the
+    masculine singular first)."""
 
     def replace(match: re.Match[str]) -> str:
         forms = _forms(match)
-        if not forms:
-            return match.group()
-        return forms[0] if first_only else " ".join(forms)
+        return by(forms) if forms else match.group()
 
     return INCLUSIVE.sub(replace, text) if _maybe_inclusive(text) else text
+
+
+# ``_feminine`` read backwards, on folded words: (feminine ending, what it replaced at the
+# end of the masculine) — « actrice » is « act » + « rice » where « acteur » ends « eur ».
+_FOLDED_ENDINGS = ("e", "ne", "le", "te", "rice", "euse", "ive", "ve", "ere", "se")
+_REPLACED = {"rice": "eur", "euse": "eur", "ive": "if", "ve": "f", "ere": "er", "se": "x"}
+
+
+@lru_cache(maxsize=65_536)
+def inclusive_bases(word: str) -> tuple[str, ...]:
+    """The masculine singulars of the inclusive words whose forms (``inclusive_forms``)
+    include the folded ``word``: « actrices » → actrices, actrice, acteur…, « élus » →
+    élus, élu (folded). A superset: most are no word at all (« actric »), harmless, as
+    only an inclusive word's own masculine singular is ever looked for."""
+    singulars = [word, word[:-1]] if word.endswith("s") else [word]
+    found = dict.fromkeys(singulars)  # the masculine forms: base, base + s
+    for feminine in singulars:
+        for ending in _FOLDED_ENDINGS:
+            if feminine.endswith(ending):
+                stem = feminine[: -len(ending)]
+                found[stem] = None
+                if ending in _REPLACED:
+                    found[stem + _REPLACED[ending]] = None
+    return tuple(b for b in found if len(b) >= 2)
 
 
 @lru_cache(maxsize=4096)

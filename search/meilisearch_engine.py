@@ -22,10 +22,22 @@ engine reads queries the same way, ``search.french.query_units``):
 - only the first 10 words count (milli ``search/mod.rs``, ``words_limit: 10``): the
   adapter sends those (``search.french.MAX_QUERY_WORDS``) and the embedded engine counts
   the same 10;
-- an inclusive word is sent as its first form (« élu·e·s » → « élu »): every form at
-  once would require them all (``matchingStrategy: all``). Documents carry the forms of
-  their inclusive words in ``title_forms`` and ``text_forms`` (searchable), so « élus »
-  finds « élu·e·s », as the embedded engine indexes them beside the text;
+- inclusive writing both ways. Documents carry the forms of their inclusive words in
+  ``title_forms`` and ``text_forms`` (searchable), so « élus » finds « élu·e·s », as the
+  embedded engine indexes them beside the text. An inclusive word of a query must find
+  any of its forms, also written plainly (« acteur·rice·s » finds « actrices »), but a
+  query word is one term and every term is required (``matchingStrategy: all``), and
+  Meilisearch has no stemming. So it is sent as one *inclusive key*, ``qx`` + its
+  masculine singular folded (« qxacteur »), and the same two attributes hold the keys of
+  every word of the document, one per masculine singular the word may be a form of
+  (``search.french.inclusive_bases``: « actrices » → « qxacteur », « qxactrice »…). No
+  written word begins with ``qx``, and a typo never reaches a key from one: a typo
+  derivation keeps the query word's first letter (milli ``search/new/query_term/
+  compute_derivations.rs``, ``find_zero_one_typo_derivations``: ``StartsWith(get_first
+  (word))``). The key matches like any word: whole, or as a prefix when it is the last
+  word typed (``search/new/query_term/parse_query.rs``). Meilisearch highlights what the
+  key matched in no attribute it returns, so the adapter marks the forms itself
+  (``_mark_forms``);
 - an exact title comes first by a search of its own: Meilisearch's ``exactness`` rule
   comes after ``words``, ``typo``, ``proximity`` and ``attribute`` (milli
   ``search/new/mod.rs``, ``get_ranking_rules_for_query_graph_search``) and only knows a
@@ -44,6 +56,7 @@ import asyncio
 import datetime as dt
 import html
 import json
+import re
 import time
 from collections.abc import AsyncIterator, Sequence
 from typing import Any
@@ -65,9 +78,13 @@ from search.french import (
     DEFAULT_SYNONYMS,
     MAX_QUERY_WORDS,
     STOP_WORDS,
+    fold,
+    inclusive_bases,
     inclusive_expansion,
+    inclusive_words,
     normalize_synonyms,
-    with_inclusive_forms,
+    replace_inclusive_words,
+    words,
 )
 from search.port import (
     LABELLED,
@@ -120,6 +137,7 @@ SEPARATORS = ["·", "•", "⋅", "‧", "∙"]
 LOCALES = ["fra"]
 _ERRORS = (MeilisearchError, httpx2.HTTPError, ValueError)
 _TASK_DONE = ("succeeded", "failed", "canceled")
+_STOP = frozenset(STOP_WORDS)
 
 
 def stop_words(synonyms: SynonymGroups) -> list[str]:
@@ -152,16 +170,39 @@ def index_settings(synonyms: SynonymGroups) -> MeilisearchSettings:
     )
 
 
+INCLUSIVE_KEY = "qx"
+"""What an inclusive key starts with (module docstring): no French word does."""
+
+
+def inclusive_key(base: str) -> str:
+    """The key of the inclusive words whose masculine singular is ``base``."""
+    return INCLUSIVE_KEY + fold(base)
+
+
+def inclusive_keys(text: str) -> list[str]:
+    """The keys of every word of ``text``: one per inclusive word it may be a form of."""
+    keys: dict[str, None] = {}
+    for word in dict.fromkeys(words(text)):
+        if word.isalpha() and word not in _STOP:
+            keys.update(dict.fromkeys(INCLUSIVE_KEY + b for b in inclusive_bases(word)))
+    return list(keys)
+
+
+def _forms_and_keys(text: str) -> str:
+    return " ".join(filter(None, [inclusive_expansion(text), *inclusive_keys(text)]))
+
+
 def to_meilisearch(document: Document) -> Document:
-    """The document as the index holds it: with its ``title_key`` (exact title matches)
-    and the forms of its inclusive words (``title_forms``, ``text_forms``)."""
+    """The document as the index holds it: with its ``title_key`` (exact title matches),
+    the forms of its inclusive words and the inclusive keys of its words (``title_forms``,
+    ``text_forms``)."""
     title = document.get("title") or ""
     rest = " ".join(filter(None, [document.get("names"), document.get("text")]))
     return {
         **document,
         "title_key": title_key(title),
-        "title_forms": inclusive_expansion(title),
-        "text_forms": inclusive_expansion(rest),
+        "title_forms": _forms_and_keys(title),
+        "text_forms": _forms_and_keys(rest),
     }
 
 
@@ -205,8 +246,8 @@ def settings_differences(wanted: MeilisearchSettings, current: MeilisearchSettin
 
 def plain_query(text: str) -> str:
     """The query as plain words for Meilisearch: no phrase, no exclusion, inclusive words
-    as their forms, at most ``MAX_QUERY_WORDS`` words."""
-    text = with_inclusive_forms(text, first_only=True).replace('"', " ")
+    as their keys, at most ``MAX_QUERY_WORDS`` words."""
+    text = replace_inclusive_words(text, lambda forms: inclusive_key(forms[0])).replace('"', " ")
     found = [w.lstrip("-") for w in text.split()]
     return " ".join([w for w in found if w][:MAX_QUERY_WORDS])
 
@@ -260,10 +301,33 @@ def _total(answer: Any) -> int:
     return int(total or 0)
 
 
-def _marked(formatted: str) -> str:
-    """Meilisearch's highlighted text, escaped except for its ``<mark>`` tags."""
+def _marked(formatted: str, bases: frozenset[str] = frozenset()) -> str:
+    """Meilisearch's highlighted text, escaped except for its ``<mark>`` tags, and the
+    forms of the query's inclusive words (masculine singulars ``bases``) marked too."""
     escaped = html.escape(formatted, quote=False)
-    return escaped.replace("&lt;mark&gt;", "<mark>").replace("&lt;/mark&gt;", "</mark>")
+    marked = escaped.replace("&lt;mark&gt;", "<mark>").replace("&lt;/mark&gt;", "</mark>")
+    return _mark_forms(marked, bases) if bases else marked
+
+
+_MARKED_OR_WORD = re.compile(r"<mark>.*?</mark>|&\w+;|[^\W\d_]+", re.DOTALL)
+
+
+def _mark_forms(text: str, bases: frozenset[str]) -> str:
+    """``text`` with the words outside ``<mark>`` that are forms of an inclusive word of
+    masculine singular in ``bases`` (folded) marked: what the query's keys matched."""
+
+    def mark(match: re.Match[str]) -> str:
+        word = match.group()
+        if word[0] in "<&" or not bases.intersection(inclusive_bases(fold(word))):
+            return word
+        return f"<mark>{word}</mark>"
+
+    return _MARKED_OR_WORD.sub(mark, text)
+
+
+def _query_bases(query: str) -> frozenset[str]:
+    """The masculine singulars (folded) of the query's inclusive words."""
+    return frozenset(fold(forms[0]) for _word, forms in inclusive_words(query))
 
 
 class MeilisearchEngine:
@@ -464,6 +528,7 @@ class MeilisearchEngine:
         except _ERRORS as error:
             raise SearchUnavailable(f"Meilisearch ne répond pas : {error}") from error
         hits: list[SearchHit] = []
+        bases = _query_bases(request.query)
         for answer in answers:
             for hit in answer.hits[: request.limit - len(hits)]:
                 formatted = hit.get("_formatted") or hit
@@ -471,8 +536,8 @@ class MeilisearchEngine:
                     SearchHit(
                         type=str(hit["type"]),
                         pk=int(hit["pk"]),
-                        title_html=_marked(str(formatted.get("title") or "")),
-                        snippet_html=_marked(str(formatted.get("text") or "")),
+                        title_html=_marked(str(formatted.get("title") or ""), bases),
+                        snippet_html=_marked(str(formatted.get("text") or ""), bases),
                     )
                 )
         facets: dict[Facet, list[FacetCount]] = {}
@@ -537,7 +602,8 @@ class MeilisearchEngine:
                 .search(
                     plain_query(prefix),
                     limit=limit,
-                    attributes_to_search_on=["title"],
+                    # The title's inclusive keys and forms too: « acteur·rice·s » typed.
+                    attributes_to_search_on=["title", "title_forms"],
                     attributes_to_retrieve=["type", "pk", "title"],
                     matching_strategy="all",
                     locales=LOCALES,

@@ -6,6 +6,7 @@ from __future__ import annotations
 import base64
 import binascii
 import datetime as dt
+import functools
 import logging
 from collections.abc import Sequence
 
@@ -36,6 +37,7 @@ MAX_FILTER_VALUES = 100
 _CURSOR_PREFIX = "s1:"
 
 
+@functools.lru_cache(maxsize=MAX_OFFSET + 100)
 def encode_cursor(position: int) -> str:
     """Opaque cursor of the hit at ``position`` (0-based) of a search."""
     return base64.urlsafe_b64encode(f"{_CURSOR_PREFIX}{position}".encode()).decode().rstrip("=")

@@ -10,7 +10,9 @@ goes through Tortoise. The comparison waits for a call whose values are all dist
 that two equal values cannot hide a different order. A wrong reuse cannot happen silently.
 
 ``queryset_rows`` does the same for a plain queryset (filters, order, limit), its shape
-read from its ``Q`` tree: pages of every list go through it.
+read from its ``Q`` tree: pages of every list go through it, and ``instances_by_ids``
+(rows by id for the DataLoaders of search hits and nodes) builds model instances from
+its rows without Tortoise's per-row machinery.
 
 On SQLite, kept statements outside a transaction run on the event loop's thread through a
 read-only connection of its own (:func:`_inline_reader`).
@@ -26,16 +28,23 @@ import threading
 from collections import OrderedDict
 from collections.abc import Callable, Hashable, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from tortoise.expressions import Q
 from tortoise.models import Model
 from tortoise.queryset import QuerySet
 
-from services.compat_tortoise import model_db, plain_queryset_parts, q_parts, statement
+from services.compat_tortoise import (
+    model_builder,
+    model_db,
+    plain_queryset_parts,
+    q_parts,
+    statement,
+)
 from services.compat_tortoise_sqlite import file_outside_transaction
 
 MAX_SHAPES = 2048
+M = TypeVar("M", bound=Model)
 _UNUSABLE = ""
 _shapes: OrderedDict[Hashable, str] = OrderedDict()
 
@@ -175,6 +184,20 @@ async def queryset_rows(queryset: QuerySet[Any]) -> list[Any]:
     except _Opaque:
         return await raw_rows(queryset)
     return await shaped_rows(queryset.model, shape, values, lambda: queryset)
+
+
+async def instances_by_ids(model: type[M], condition: Q, ids: Sequence[int]) -> dict[int, M]:
+    """``{id: instance}`` of the rows of ``model`` meeting ``condition`` whose id is in
+    ``ids`` (those it does not meet are left out): the same instances as
+    ``model.filter(condition, id__in=ids)``, through the statement kept for the shape (the
+    ids padded, so batches of any size share a few shapes) and built from raw rows
+    (``compat_tortoise.model_builder``). A hot path: a page of search hits loads each
+    kind of hit this way, as ``node``/``nodes`` do."""
+    if not ids:
+        return {}
+    build = model_builder(model)
+    rows = await queryset_rows(model.filter(condition, id__in=padded(list(ids))))
+    return {r.id: r for r in (build(dict(row)) for row in rows)}
 
 
 def queryset_statement(queryset: QuerySet[Any]) -> tuple[Any, str, list[Any]]:

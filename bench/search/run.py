@@ -8,8 +8,9 @@ the same query (full text + two filters + four facets) in the same run.
 
 Prints indexing throughput, p50/p95 latencies and the ratios to FTS5; requests per
 second under ``--connections`` concurrent callers through the port and through GraphQL
-(response cache off: every query is computed) and their ratio, in the same run; and the
-p50/p95 of ``searchSuggestions`` prefixes through the port.
+(response cache off: every query is computed) and their ratio, in the same run; the CPU
+time per request of each, one request after another (steadier than rates on a shared
+machine); and the p50/p95 of ``searchSuggestions`` prefixes through the port.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ import argparse
 import asyncio
 import datetime as dt
 import json
+import os
 import random
 import sqlite3
 import statistics
@@ -330,6 +332,14 @@ async def measure(run: Callable[[str], Any], rounds: int) -> list[float]:
     return samples
 
 
+async def cpu_per_request(run: Callable[[str], Any], rounds: int) -> float:
+    """Milliseconds of CPU (every thread of this process, the engine's too) per request,
+    one request after another: unlike rates, barely moved by other processes' load."""
+    started = time.process_time()
+    await measure(run, rounds)
+    return (time.process_time() - started) * 1000 / rounds
+
+
 PREFIXES = ["d", "pa", "par", "parti", "démocratie p", "budget particip", "conseil de q", "cu"]
 
 
@@ -461,9 +471,12 @@ async def main(
     await measure(graphql, 20)
     end_to_end = await measure(graphql, rounds)
     port_rates, graphql_rates = [], []
+    port_cpu, graphql_cpu = [], []
     for _ in range(alternations):
         port_rates.append(await throughput(port_search, callers=callers, seconds=seconds))
         graphql_rates.append(await throughput(graphql, callers=callers, seconds=seconds))
+        port_cpu.append(await cpu_per_request(port_search, rounds))
+        graphql_cpu.append(await cpu_per_request(graphql, rounds))
     if profile:
         from pyinstrument import Profiler
 
@@ -506,6 +519,17 @@ async def main(
         + " req/s; ratio GraphQL / port "
         + " ".join(f"{r:.2f}" for r in ratios)
         + f" (median {statistics.median(ratios):.2f})"
+    )
+    cpu_ratios = [p / g for p, g in zip(port_cpu, graphql_cpu, strict=True)]
+    print(
+        "CPU time per search, one caller after another (every thread of the process): port "
+        + " ".join(f"{c:.2f}" for c in port_cpu)
+        + " ms, GraphQL "
+        + " ".join(f"{c:.2f}" for c in graphql_cpu)
+        + " ms; ratio port / GraphQL "
+        + " ".join(f"{r:.2f}" for r in cpu_ratios)
+        + f" (median {statistics.median(cpu_ratios):.2f}); load average "
+        + " ".join(f"{a:.1f}" for a in os.getloadavg())
     )
     p50_suggest, p95_suggest = percentiles(suggestions)
     print(f"searchSuggestions (port), p50 / p95 (ms): {p50_suggest:.2f} / {p95_suggest:.2f}")

@@ -49,9 +49,18 @@ _SEARCH_TYPES = {t.value: t for t in SearchType}
 _facet_value_id = functools.lru_cache(maxsize=8192)(to_global_id)
 
 
+_by_entity: list[Any] = [(), {}]  # (the registry's node types, {document type: node type})
+
+
 def _node_types() -> dict[str, registry.NodeType]:
-    """``{document type: node type}``: how each kind of hit is loaded and converted."""
-    return {n.content.entity: n for n in registry.node_types().values() if n.content is not None}
+    """``{document type: node type}``: how each kind of hit is loaded and converted (read
+    on every search: kept while the registry holds the same node types)."""
+    nodes = tuple(registry.node_types().values())
+    kept, found = _by_entity
+    if len(kept) != len(nodes) or any(a is not b for a, b in zip(kept, nodes, strict=True)):
+        found = {n.content.entity: n for n in nodes if n.content is not None}
+        _by_entity[:] = [nodes, found]
+    return found  # type: ignore[no-any-return]
 
 
 def _type_label(doc_type: str) -> str:

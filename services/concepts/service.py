@@ -8,6 +8,7 @@ from services.concepts.models import Concept, ConceptOrganization
 from services.links import children_by_parent
 from services.organizations.models import Organization
 from services.pagination import Ordering, Page, PageRequest, SortKey, paginate
+from services.statements import instances_by_ids
 from services.viewer import Viewer, visible
 
 ORDERINGS: dict[str, Ordering] = {
@@ -27,7 +28,7 @@ async def get_concept_by_slug(viewer: Viewer, slug: str) -> Concept | None:
 
 
 async def get_concepts_by_ids(viewer: Viewer, ids: Sequence[int]) -> dict[int, Concept]:
-    return {c.id: c for c in await Concept.filter(visible(viewer), id__in=list(ids))}
+    return await instances_by_ids(Concept, visible(viewer), ids)
 
 
 async def get_organizations_by_concept_ids(ids: Sequence[int]) -> dict[int, list[Organization]]:

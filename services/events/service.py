@@ -14,6 +14,7 @@ from services.events.models import Event, EventFormat, EventOrganizer, EventTerr
 from services.links import Linked, LinkedPages
 from services.organizations.models import Organization
 from services.pagination import Ordering, Page, PageRequest, SortKey, paginate
+from services.statements import instances_by_ids
 from services.territories.models import Territory
 from services.themes.models import Theme
 from services.viewer import Viewer, visible
@@ -108,7 +109,7 @@ async def get_event_by_slug(viewer: Viewer, slug: str) -> Event | None:
 
 
 async def get_events_by_ids(viewer: Viewer, ids: Sequence[int]) -> dict[int, Event]:
-    return {e.id: e for e in await Event.filter(visible(viewer), id__in=list(ids))}
+    return await instances_by_ids(Event, visible(viewer), ids)
 
 
 ORGANIZERS = Linked(EventOrganizer, parent="event", child="organization", order=("slug",))

@@ -16,6 +16,7 @@ from services.organizations.models import (
     OrganizationRoleLink,
 )
 from services.pagination import Ordering, Page, PageRequest, SortKey, paginate
+from services.statements import instances_by_ids
 
 ORDERINGS: dict[str, Ordering] = {
     "NAME": Ordering((SortKey("slug", False, "str"), SortKey("id", False, "int"))),
@@ -52,7 +53,7 @@ async def get_organization_by_slug(slug: str) -> Organization | None:
 
 
 async def get_organizations_by_ids(ids: Sequence[int]) -> dict[int, Organization]:
-    return {o.id: o for o in await Organization.filter(id__in=list(ids))}
+    return await instances_by_ids(Organization, Q(), ids)
 
 
 async def get_roles_by_organization_ids(

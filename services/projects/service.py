@@ -22,6 +22,7 @@ from services.projects.models import (
     SharedProject,
 )
 from services.resources.models import Resource
+from services.statements import instances_by_ids
 from services.viewer import Viewer
 
 ORDERINGS: dict[str, Ordering] = {
@@ -64,7 +65,7 @@ async def get_shared_project_by_slug(viewer: Viewer, slug: str) -> SharedProject
 async def get_shared_projects_by_ids(
     viewer: Viewer, ids: Sequence[int]
 ) -> dict[int, SharedProject]:
-    return {p.id: p for p in await SharedProject.filter(_visible(viewer), id__in=list(ids))}
+    return await instances_by_ids(SharedProject, _visible(viewer), ids)
 
 
 async def get_memberships_by_project_ids(ids: Sequence[int]) -> dict[int, list[Membership]]:

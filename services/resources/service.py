@@ -23,7 +23,7 @@ from services.resources.models import (
     ResourceTerritory,
     ResourceTheme,
 )
-from services.statements import padded, queryset_rows, queryset_statement
+from services.statements import instances_by_ids, padded, queryset_statement
 from services.territories.models import Territory
 from services.themes.models import Theme
 from services.viewer import Viewer, visible
@@ -147,11 +147,7 @@ async def get_resource_by_slug(viewer: Viewer, slug: str) -> Resource | None:
 
 
 async def get_resources_by_ids(viewer: Viewer, ids: Sequence[int]) -> dict[int, Resource]:
-    # A hot path (search hits, nodes): the statement is kept per shape and the rows built
-    # without Tortoise's per-row machinery (services.statements), as pages of lists are.
-    build = model_builder(Resource)
-    rows = await queryset_rows(Resource.filter(visible(viewer), id__in=padded(list(ids))))
-    return {r.id: r for r in (build(dict(row)) for row in rows)}
+    return await instances_by_ids(Resource, visible(viewer), ids)
 
 
 THEMES = Linked(ResourceTheme, parent="resource", child="theme", order=("slug",), visible=True)

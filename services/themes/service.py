@@ -11,6 +11,7 @@ from tortoise.expressions import Q
 from tortoise.queryset import QuerySet
 
 from services.pagination import Ordering, Page, PageRequest, SortKey, paginate
+from services.statements import instances_by_ids
 from services.themes.models import Theme
 from services.viewer import Viewer, visible
 
@@ -50,7 +51,7 @@ async def get_theme_by_slug(viewer: Viewer, slug: str) -> Theme | None:
 
 
 async def get_themes_by_ids(viewer: Viewer, ids: Sequence[int]) -> dict[int, Theme]:
-    return {t.id: t for t in await Theme.filter(visible(viewer), id__in=list(ids))}
+    return await instances_by_ids(Theme, visible(viewer), ids)
 
 
 async def get_current_theme(viewer: Viewer, *, today: dt.date) -> Theme | None:

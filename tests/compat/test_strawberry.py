@@ -27,16 +27,19 @@ from schema.strawberry_compat import (
     ExecutionContext,
     GuardedTransportWSHandler,
     SourceOnly,
+    compiled_arguments,
     definition_of,
     describe_enum_values,
     describe_type,
     direct_call,
+    direct_call_with_arguments,
     graphql_core_schema,
     has_exception_handlers,
     input_field_names,
     plain_attribute,
     strawberry_schema_of,
     type_name,
+    validate_document,
 )
 
 
@@ -99,6 +102,35 @@ def test_graphql_core_types_and_fields_link_to_their_strawberry_definitions():
     field = definition_of(item.fields["withInfo"])
     assert field.python_name == "with_info"
     assert definition_of(built.type_map["__Type"]) is None  # introspection: not Strawberry's
+
+
+def test_a_document_is_validated_as_strawberry_validates_it():
+    from graphql import specified_rules
+
+    built = graphql_core_schema(SCHEMA)
+    assert validate_document(built, parse("{ item { name } }"), tuple(specified_rules)) == []
+    (error,) = validate_document(built, parse("{ item { nope } }"), tuple(specified_rules))
+    assert "nope" in error.message
+
+
+async def test_validation_is_kept_per_parsed_document():
+    from strawberry.extensions import ParserCache
+
+    from schema.validation_cache import DocumentValidationCache
+
+    # The parser cache hands back the same document for the same text.
+    cache, parser = DocumentValidationCache(maxsize=2), ParserCache(maxsize=8)
+    schema = strawberry.Schema(query=Query, extensions=[lambda: parser, lambda: cache])
+    for _ in range(3):
+        assert (await schema.execute("{ item { name } }")).data == {"item": {"name": "a"}}
+    assert len(cache.entries) == 1
+    bad = await schema.execute("{ item { nope } }")
+    assert bad.errors and "nope" in bad.errors[0].message
+    await schema.execute("{ hello }")
+    assert len(cache.entries) == 2  # bounded: the oldest left
+    assert all(
+        document.loc.source.body != "{ item { name } }" for _, document, _ in cache.entries.values()
+    )
 
 
 def test_exception_handlers_are_seen():
@@ -170,6 +202,121 @@ def test_only_a_self_only_resolver_is_called_with_the_source_alone():
 def test_a_resolver_with_arguments_is_left_to_strawberry():
     field = definition_of(_field_def("Item", "repeated"))
     assert direct_call(field, SCHEMA.config.info_class) is None
+
+
+def test_a_resolver_with_arguments_is_called_with_them_converted():
+    field_def = _field_def("Item", "repeated")
+    call = direct_call_with_arguments(definition_of(field_def), SCHEMA.config.info_class, SCHEMA)
+    assert call is not None
+    raw_info = _raw_info("repeated")
+    direct = call(Item(name="ab"), lambda: raw_info, {"times": 3})
+    assert direct == field_def.resolve(Item(name="ab"), raw_info, times=3) == "ababab"
+
+
+def _sample(type_: Any, depth: int = 0) -> Any:
+    """A value graphql-core could have coerced for an input of ``type_`` (lists of two,
+    input objects with every field), or ``_NO_SAMPLE``."""
+    from graphql import (
+        GraphQLEnumType,
+        GraphQLInputObjectType,
+        GraphQLList,
+        GraphQLNonNull,
+        GraphQLScalarType,
+    )
+
+    if isinstance(type_, GraphQLNonNull):
+        return _sample(type_.of_type, depth)
+    if isinstance(type_, GraphQLList):
+        item = _sample(type_.of_type, depth)
+        return _NO_SAMPLE if item is _NO_SAMPLE else [item, _sample(type_.of_type, depth)]
+    if isinstance(type_, GraphQLEnumType):
+        return next(iter(type_.values.values())).value
+    if isinstance(type_, GraphQLScalarType):
+        return {"String": "texte", "ID": "UmVzb3VyY2U6MQ==", "Int": 3, "Boolean": True}.get(
+            type_.name, 1.5 if type_.name == "Float" else _NO_SAMPLE
+        )
+    if isinstance(type_, GraphQLInputObjectType) and depth < 3:
+        found = {}
+        for name, field in type_.fields.items():
+            value = _sample(field.type, depth + 1)
+            if value is _NO_SAMPLE:
+                if isinstance(field.type, GraphQLNonNull):
+                    return _NO_SAMPLE
+                value = None
+            found[name] = value
+        return found
+    return _NO_SAMPLE
+
+
+_NO_SAMPLE = object()
+
+
+def _gateway_schema() -> Any:
+    from schema import build_schema
+
+    return build_schema()
+
+
+def test_compiled_arguments_are_what_strawberry_converts():
+    # Every field of the gateway's schema with arguments: each argument present (a sample
+    # value, or null), then each absent.
+    from strawberry.types.arguments import convert_arguments
+
+    schema = _gateway_schema()
+    compared = 0
+    for type_ in graphql_core_schema(schema).type_map.values():
+        for field_def in getattr(type_, "fields", {}).values():
+            field = definition_of(field_def)
+            if field is None or not getattr(field_def, "args", None):
+                continue
+            convert = compiled_arguments(field, schema)
+            if convert is None:
+                continue
+            raw = {name: _sample(arg.type) for name, arg in field_def.args.items()}
+            raw = {k: (None if v is _NO_SAMPLE else v) for k, v in raw.items()}
+            for values in (raw, *({k: v for k, v in raw.items() if k != n} for n in raw)):
+                expected = convert_arguments(
+                    values, field.arguments, schema.schema_converter.scalar_registry, schema.config
+                )
+                found = convert(values)
+                assert found == expected, (type_.name, field_def)
+                assert [type(v) for v in found.values()] == [type(v) for v in expected.values()]
+                compared += 1
+    assert compared > 100
+
+
+def test_the_search_filter_is_built_as_strawberry_builds_it():
+    from strawberry.types.arguments import convert_arguments
+
+    schema = _gateway_schema()
+    field = schema.get_field_for_type("search", "Query")
+    raw = {
+        "query": "budget",
+        "filter": {"kinds": ["GUIDE"], "years": [2021, 2022], "themes": None},
+        "facets": ["THEME"],
+    }
+    raw["filter"]["kinds"] = [
+        next(iter(graphql_core_schema(schema).type_map["ResourceKind"].values.values())).value
+    ]
+    found = compiled_arguments(field, schema)(raw)
+    expected = convert_arguments(
+        raw, field.arguments, schema.schema_converter.scalar_registry, schema.config
+    )
+    assert found == expected
+    assert found["filter"].years is not raw["filter"]["years"]  # lists are copied
+
+
+def test_arguments_of_a_type_it_does_not_compile_are_left_to_strawberry():
+    @strawberry.type
+    class WithId:
+        @strawberry.field
+        def item(self, id: strawberry.relay.GlobalID) -> str:
+            return str(id)
+
+    schema = strawberry.Schema(query=WithId)
+    field = schema.get_field_for_type("item", "WithId")
+    assert compiled_arguments(field, schema) is None
+    assert direct_call_with_arguments(field, schema.config.info_class, schema) is None
 
 
 # --- Execution ------------------------------------------------------------------------------

@@ -8,10 +8,21 @@ import pytest
 from tortoise.expressions import Q
 
 from services import statements
+from services.concepts import service as concepts_service
+from services.concepts.models import Concept
 from services.content import ContentStatus
+from services.events import service as events_service
+from services.events.models import Event
+from services.organizations import service as organizations_service
+from services.organizations.models import Organization
+from services.projects import service as projects_service
+from services.projects.models import SharedProject
 from services.resources import service
+from services.resources import service as resources_service
 from services.resources.models import Resource
 from services.statements import padded, queryset_rows, raw_rows
+from services.themes import service as themes_service
+from services.themes.models import Theme
 from services.viewer import ANONYMOUS, Role, Viewer, visible
 from tests.sqlcount import count_queries
 
@@ -174,3 +185,57 @@ def test_the_inline_reader_never_waits_on_the_event_loop(tmp_path):
         made.execute("CREATE TABLE t (v TEXT)")
     reader = statements.reader_for(str(path))
     assert reader.execute("PRAGMA busy_timeout").fetchone()[0] == 0
+
+
+def _fields(instance):
+    """Every column's value of a model instance, as the model holds it."""
+    return {name: getattr(instance, name) for name in instance._meta.db_fields}
+
+
+def _everyone(viewer):
+    return Q()
+
+
+BY_IDS = [
+    pytest.param(resources_service.get_resources_by_ids, Resource, visible, id="resources"),
+    pytest.param(events_service.get_events_by_ids, Event, visible, id="events"),
+    pytest.param(themes_service.get_themes_by_ids, Theme, visible, id="themes"),
+    pytest.param(concepts_service.get_concepts_by_ids, Concept, visible, id="concepts"),
+    pytest.param(
+        projects_service.get_shared_projects_by_ids,
+        SharedProject,
+        projects_service._visible,
+        id="projects",
+    ),
+    pytest.param(
+        lambda viewer, ids: organizations_service.get_organizations_by_ids(ids),
+        Organization,
+        _everyone,
+        id="organizations",
+    ),
+]
+
+
+@pytest.mark.parametrize(("by_ids", "model", "condition"), BY_IDS)
+async def test_rows_by_id_are_the_instances_tortoise_builds(database, by_ids, model, condition):
+    # The loaders of search hits and nodes: one kept statement per call, raw rows built
+    # into the instances Tortoise builds, what the viewer may not see left out.
+    ids = [m.id for m in await model.all().order_by("id")]
+    assert ids, f"the demo has no {model.__name__}"
+    wanted = [*ids, max(ids) + 1000]
+    seen = {}
+    for viewer in (ANONYMOUS, EDITOR):
+        expected = {m.id: m for m in await model.filter(condition(viewer), id__in=wanted)}
+        with count_queries() as counted:
+            found = await by_ids(viewer, wanted)
+            again = await by_ids(viewer, list(reversed(wanted[:3])))
+        assert len(counted) == 2
+        assert {k: _fields(v) for k, v in found.items()} == {
+            k: _fields(v) for k, v in expected.items()
+        }
+        assert all(type(v) is model and v._saved_in_db for v in found.values())
+        assert set(again) == set(wanted[:3]) & set(expected)
+        seen[viewer] = set(found)
+    assert seen[ANONYMOUS] <= seen[EDITOR]
+    assert statements._UNUSABLE not in statements._shapes.values()
+    assert await by_ids(ANONYMOUS, []) == {}
