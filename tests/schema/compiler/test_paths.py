@@ -3,6 +3,7 @@ for the rest, each counted in the metrics and a document it does not cover logge
 
 from __future__ import annotations
 
+import gc
 import json
 import logging
 
@@ -109,6 +110,15 @@ async def test_the_benchmark_pages_are_one_statement_for_every_viewer(
     assert _count(await _metrics(compiling_app), "compiled", "") == before + 1
 
 
+# When a field below a list fails, graphql-core drops the coroutines of sibling items it
+# has not awaited, and the garbage collector reports them whenever it next runs, in
+# whichever test runs then. These tests collect before they end, so that the report is
+# theirs, and ignore it: it is graphql-core's, not the compiler's (the ordinary
+# executor alone shows the same).
+_DROPPED_COROUTINES = pytest.mark.filterwarnings("ignore::pytest.PytestUnraisableExceptionWarning")
+
+
+@_DROPPED_COROUTINES
 async def test_refused_arguments_go_to_the_ordinary_executor(compiling_app):
     text = await _metrics(compiling_app)
     arguments = _count(text, "fallback", "arguments")
@@ -120,6 +130,7 @@ async def test_refused_arguments_go_to_the_ordinary_executor(compiling_app):
     assert body["errors"][0]["extensions"]["code"] == "BAD_USER_INPUT"
     text = await _metrics(compiling_app)
     assert _count(text, "fallback", "arguments") == arguments + 2
+    gc.collect()
 
 
 @pytest.mark.parametrize(
@@ -132,6 +143,7 @@ async def test_refused_arguments_go_to_the_ordinary_executor(compiling_app):
         "{ theme(slug: SLUG) { resources(first: 1, last: 1) { totalCount } } }",
     ],
 )
+@_DROPPED_COROUTINES
 async def test_arguments_refused_below_the_root_answer_as_the_ordinary_executor(
     compiling_app, ordinary_app, document
 ):
@@ -143,3 +155,4 @@ async def test_arguments_refused_below_the_root_answer_as_the_ordinary_executor(
     assert body["errors"][0]["extensions"]["code"] == "BAD_USER_INPUT"
     assert body == await _post(ordinary_app, document)
     assert _count(await _metrics(compiling_app), "fallback", "arguments") == arguments + 1
+    gc.collect()
