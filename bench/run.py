@@ -377,13 +377,9 @@ def _prepare(url: str, resources: int) -> None:
         stamp.write_text(str(resources))
 
 
-def bench_backend(label: str, url: str, args: argparse.Namespace) -> list[Scenario]:
-    print(f"\n== {label}: {url}", flush=True)
-    _prepare(url, args.resources)
-    workdir = ROOT / "var" / "bench" / label
-    shutil.rmtree(workdir / "search", ignore_errors=True)
-    workdir.mkdir(parents=True, exist_ok=True)
-    base_env = {
+def _gateway_env(url: str, workdir: Path, **settings: str) -> dict[str, str]:
+    """The gateway's settings for a benchmark: no rate limit, no IDE, its own index."""
+    return {
         "TEC_DATABASE_URL": url,
         "TEC_SEARCH_PATH": str(workdir / "search"),
         "TEC_LOG_LEVEL": "warning",
@@ -391,7 +387,17 @@ def bench_backend(label: str, url: str, args: argparse.Namespace) -> list[Scenar
         "TEC_RATE_LIMIT_ACCOUNT": "1000000000",
         "TEC_RATE_LIMIT_API_KEY": "1000000000",
         "TEC_GRAPHQL_IDE": "false",
+        **settings,
     }
+
+
+def bench_backend(label: str, url: str, args: argparse.Namespace) -> list[Scenario]:
+    print(f"\n== {label}: {url}", flush=True)
+    _prepare(url, args.resources)
+    workdir = ROOT / "var" / "bench" / label
+    shutil.rmtree(workdir / "search", ignore_errors=True)
+    workdir.mkdir(parents=True, exist_ok=True)
+    base_env = _gateway_env(url, workdir)
     token = _editor_token(base_env)
     portal = _graphql_body(queries.PORTAL, queries.PORTAL_VARIABLES)
     page = _graphql_body(queries.RESOURCE_PAGE, queries.RESOURCE_PAGE_VARIABLES)
@@ -540,16 +546,9 @@ def bench_growth(url: str, args: argparse.Namespace) -> list[tuple[int, str, Res
             rows.append((size, name, result, peak))
             print(f"  {name:<38} {_cell(result)} · RSS {peak:.0f} MB", flush=True)
 
-        env = {
-            "TEC_DATABASE_URL": url,
-            "TEC_SEARCH_PATH": str(workdir / "search"),
-            # The search index is not what this measures: no rebuild of it competing for
-            # the process's CPU (its consumer rebuilds an empty index at start).
-            "TEC_SEARCH_WORKER": "false",
-            "TEC_LOG_LEVEL": "warning",
-            "TEC_RATE_LIMIT_ANONYMOUS": "1000000000",
-            "TEC_GRAPHQL_IDE": "false",
-        }
+        # The search index is not what this measures: no rebuild of it competing for the
+        # process's CPU (its consumer rebuilds an empty index at start).
+        env = _gateway_env(url, workdir, TEC_SEARCH_WORKER="false")
         with _server(
             "bench.handwritten:create_app", {"BENCH_DATABASE_URL": url}, "/portal", workdir
         ) as (reference, pid):

@@ -310,31 +310,20 @@ def _leaf(type_: GraphQLScalarType | GraphQLEnumType, required: bool) -> Complet
     serialize = type_.serialize
     if type_ is GraphQLInt:
         # Counts and totals: an int of the range serialises as itself.
+        def itself(value: Any) -> bool:
+            return type(value) is int and value in _INT_RANGE
+    elif type_ is GraphQLString or type_ is GraphQLID:
 
-        def integer(run: _Run, value: Any, path: Path) -> Any:
-            if type(value) is int and value in _INT_RANGE:
-                return value
-            if value is None:
-                if required:
-                    raise Fallback("null in a non-null field")
-                return None
-            return serialize(value)
+        def itself(value: Any) -> bool:
+            return type(value) is str
+    else:
 
-        return integer
-    if type_ is GraphQLString or type_ is GraphQLID:
-
-        def text(run: _Run, value: Any, path: Path) -> Any:
-            if type(value) is str:
-                return value
-            if value is None:
-                if required:
-                    raise Fallback("null in a non-null field")
-                return None
-            return serialize(value)
-
-        return text
+        def itself(value: Any) -> bool:
+            return False
 
     def leaf(run: _Run, value: Any, path: Path) -> Any:
+        if itself(value):
+            return value
         if value is None:
             if required:
                 raise Fallback("null in a non-null field")
