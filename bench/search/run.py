@@ -110,6 +110,11 @@ YEAR_FILTER = [2021, 2022, 2023]
 N_THEMES, N_TERRITORIES, N_ORGS = 20, 200, 50
 
 
+def _series(values: Any, spec: str) -> str:
+    """The values, formatted with ``spec``, separated by spaces."""
+    return " ".join(format(value, spec) for value in values)
+
+
 def synthetic(n: int, seed: int = 5) -> Iterator[dict[str, Any]]:
     """Documents as ``search.documents`` builds them, facet labels included (the names
     ``fill_database`` gives the themes, territories and organisations)."""
@@ -512,24 +517,17 @@ async def main(
     ratios = [g / p for p, g in zip(port_rates, graphql_rates, strict=True)]
     print(
         f"search, {callers} concurrent callers, {alternations} alternating rounds of "
-        f"{seconds:g} s: port "
-        + " ".join(f"{r:,.0f}" for r in port_rates)
-        + " req/s, GraphQL "
-        + " ".join(f"{r:,.0f}" for r in graphql_rates)
-        + " req/s; ratio GraphQL / port "
-        + " ".join(f"{r:.2f}" for r in ratios)
-        + f" (median {statistics.median(ratios):.2f})"
+        f"{seconds:g} s: port {_series(port_rates, ',.0f')} req/s, GraphQL "
+        f"{_series(graphql_rates, ',.0f')} req/s; ratio GraphQL / port "
+        f"{_series(ratios, '.2f')} (median {statistics.median(ratios):.2f})"
     )
     cpu_ratios = [p / g for p, g in zip(port_cpu, graphql_cpu, strict=True)]
     print(
         "CPU time per search, one caller after another (every thread of the process): port "
-        + " ".join(f"{c:.2f}" for c in port_cpu)
-        + " ms, GraphQL "
-        + " ".join(f"{c:.2f}" for c in graphql_cpu)
-        + " ms; ratio port / GraphQL "
-        + " ".join(f"{r:.2f}" for r in cpu_ratios)
-        + f" (median {statistics.median(cpu_ratios):.2f}); load average "
-        + " ".join(f"{a:.1f}" for a in os.getloadavg())
+        f"{_series(port_cpu, '.2f')} ms, GraphQL {_series(graphql_cpu, '.2f')} ms; "
+        f"ratio port / GraphQL {_series(cpu_ratios, '.2f')} "
+        f"(median {statistics.median(cpu_ratios):.2f}); load average "
+        f"{_series(os.getloadavg(), '.1f')}"
     )
     p50_suggest, p95_suggest = percentiles(suggestions)
     print(f"searchSuggestions (port), p50 / p95 (ms): {p50_suggest:.2f} / {p95_suggest:.2f}")
