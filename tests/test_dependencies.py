@@ -10,6 +10,7 @@ of another one (it could vanish with that one's next release).
 from __future__ import annotations
 
 import ast
+import gc
 import importlib.metadata
 import sys
 import tomllib
@@ -214,11 +215,22 @@ def _module_owners() -> dict[str, set[NormalizedName]]:
     return owners
 
 
+def _parsed(path: Path) -> ast.Module:
+    """``ast.parse`` with the garbage collector held: on Python 3.11 a collection inside
+    the parser may run finalizers that parse too (a traceback's carets), which breaks the
+    parser's state (« AST constructor recursion depth mismatch »)."""
+    gc.disable()
+    try:
+        return ast.parse(path.read_text(encoding="utf-8"), str(path))
+    finally:
+        gc.enable()
+
+
 def _imports(path: Path) -> set[str]:
     """Absolute imports of a file, as dotted names (``from a.b import c`` gives ``a.b.c``:
     ``c`` may be a module of another distribution than ``a.b``)."""
     found: set[str] = set()
-    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"), str(path))):
+    for node in ast.walk(_parsed(path)):
         if isinstance(node, ast.Import):
             found.update(alias.name for alias in node.names)
         elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
