@@ -16,6 +16,7 @@ text. ``tec makemigrations`` writes it again with each new migration;
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import importlib
 import sqlite3
@@ -40,22 +41,21 @@ def migration_names() -> list[str]:
 def dump_schema(path: Path) -> list[str]:
     """The statements that create ``path``'s tables, indexes, views and triggers, in the
     order SQLite created them; its own tables (``sqlite_sequence``, statistics) excluded."""
-    with sqlite3.connect(path) as connection:
-        rows = connection.execute(
-            "SELECT sql FROM sqlite_master WHERE sql IS NOT NULL AND name NOT LIKE 'sqlite_%' "
-            "ORDER BY rowid"
-        ).fetchall()
-    connection.close()
-    return [sql for (sql,) in rows]
+    return _column(
+        path,
+        "SELECT sql FROM sqlite_master WHERE sql IS NOT NULL AND name NOT LIKE 'sqlite_%' "
+        "ORDER BY rowid",
+    )
 
 
 def applied_migrations(path: Path, app: str) -> list[str]:
-    with sqlite3.connect(path) as connection:
-        rows = connection.execute(
-            f'SELECT name FROM "{MIGRATIONS_TABLE}" WHERE app = ? ORDER BY id', (app,)
-        ).fetchall()
-    connection.close()
-    return [name for (name,) in rows]
+    return _column(path, f'SELECT name FROM "{MIGRATIONS_TABLE}" WHERE app = ? ORDER BY id', app)
+
+
+def _column(path: Path, sql: str, *values: str) -> list[str]:
+    """The first column of what ``sql`` selects in the database at ``path``."""
+    with contextlib.closing(sqlite3.connect(path)) as connection:
+        return [row[0] for row in connection.execute(sql, values)]
 
 
 def write_baseline(migrated: Path, app: str) -> Path:

@@ -22,10 +22,10 @@ import sys
 import tempfile
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 from urllib.parse import urlsplit, urlunsplit
 
 import httpx
@@ -33,6 +33,7 @@ import httpx
 from services.settings import instance_directory_of
 
 TEC = str(Path(sys.executable).parent / "tec")
+T = TypeVar("T")
 
 
 def _dialect(database_url: str) -> str:
@@ -73,40 +74,21 @@ def tec_in_process(
     running event loop (an async test), the command runs on a thread of its own, so that
     it may start its own loop as ``tec`` does; commands that handle signals need the main
     thread, so async tests run those as processes."""
-    if _dialect(env.get("TEC_DATABASE_URL") or "") != _dialect(
-        os.environ.get("TEC_TEST_DATABASE_URL", "")
-    ):
-        environment = {**os.environ, **env}
-        kept = {name: value for name, value in environment.items() if value is not None}
-        return tec_process(*args, env=kept, cwd=cwd, stdin=stdin)
+    if not _of_the_sessions_kind(env.get("TEC_DATABASE_URL") or ""):
+        return tec_process(*args, env=environment_with(env), cwd=cwd, stdin=stdin)
     from typer.testing import CliRunner
 
     from tec.cli import app
 
-    outcome: dict[str, Any] = {}
-
-    def invoke() -> None:
-        try:
-            outcome["result"] = contextvars.Context().run(
-                CliRunner().invoke, app, list(args), input=stdin, env=env, catch_exceptions=False
-            )
-        except BaseException as error:
-            outcome["error"] = error
+    def invoke() -> Any:
+        return CliRunner().invoke(app, list(args), input=stdin, env=env, catch_exceptions=False)
 
     previous = Path.cwd()
     os.chdir(cwd)
     try:
-        if _in_event_loop():
-            thread = threading.Thread(target=invoke, name=f"tec {' '.join(args[:2])}")
-            thread.start()
-            thread.join()
-        else:
-            invoke()
+        result = _in_own_context(invoke, thread=_in_event_loop())
     finally:
         os.chdir(previous)
-    if "error" in outcome:
-        raise outcome["error"]
-    result = outcome["result"]
     return subprocess.CompletedProcess(list(args), result.exit_code, result.stdout, result.stderr)
 
 
@@ -134,7 +116,7 @@ def call_on_database(
     returned as standard output, or the exception's name and message as standard error
     with exit code 1. It runs in this process, on a thread of its own with an empty
     context, when the database is of the session's kind; as a process otherwise."""
-    if _dialect(database_url) != _dialect(os.environ.get("TEC_TEST_DATABASE_URL", "")):
+    if not _of_the_sessions_kind(database_url):
         return subprocess.run(
             [sys.executable, "-c", _CALL, function, database_url, *args],
             capture_output=True,
@@ -147,26 +129,48 @@ def call_on_database(
 
     module, name = function.split(":")
     work = getattr(importlib.import_module(module), name)
-    outcome: list[subprocess.CompletedProcess[str]] = []
 
     async def main() -> str:
         async with db.database(Settings(database_url=database_url).database):
             return await work(*args)
 
+    try:
+        printed = _in_own_context(lambda: asyncio.run(main()), thread=True)
+    except Exception as error:
+        return subprocess.CompletedProcess(args, 1, "", f"{type(error).__name__}: {error}")
+    return subprocess.CompletedProcess(args, 0, f"{printed}\n", "")
+
+
+def environment_with(env: dict[str, str | None]) -> dict[str, str]:
+    """This process's environment with ``env`` added (a None removes a variable)."""
+    merged = {**os.environ, **env}
+    return {name: value for name, value in merged.items() if value is not None}
+
+
+def _of_the_sessions_kind(database_url: str) -> bool:
+    return _dialect(database_url) == _dialect(os.environ.get("TEC_TEST_DATABASE_URL", ""))
+
+
+def _in_own_context(work: Callable[[], T], *, thread: bool) -> T:
+    """``work()`` in an empty ``contextvars`` context, as in a new process; on a thread of
+    its own with ``thread`` (so that it may run an event loop of its own). What it raises
+    is raised here."""
+    if not thread:
+        return contextvars.Context().run(work)
+    outcome: dict[str, Any] = {}
+
     def run() -> None:
         try:
-            printed = asyncio.run(main())
-        except Exception as error:
-            outcome.append(
-                subprocess.CompletedProcess(args, 1, "", f"{type(error).__name__}: {error}")
-            )
-        else:
-            outcome.append(subprocess.CompletedProcess(args, 0, f"{printed}\n", ""))
+            outcome["result"] = contextvars.Context().run(work)
+        except BaseException as error:
+            outcome["error"] = error
 
-    thread = threading.Thread(target=contextvars.Context().run, args=(run,))
-    thread.start()
-    thread.join()
-    return outcome[0]
+    runner = threading.Thread(target=run)
+    runner.start()
+    runner.join()
+    if "error" in outcome:
+        raise outcome["error"]
+    return outcome["result"]
 
 
 def _in_event_loop() -> bool:

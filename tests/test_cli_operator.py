@@ -8,7 +8,6 @@ them: tests/live.py); the audit log is read back through GraphQL, as editors rea
 
 from __future__ import annotations
 
-import os
 import socket
 import sqlite3
 import subprocess
@@ -25,7 +24,7 @@ from services.settings import Settings
 from services.viewer import Role, Viewer
 from services.webhooks.models import WebhookEndpoint
 from tests.conftest import PASSWORD
-from tests.live import copy_demo_database, tec_in_process, tec_process
+from tests.live import copy_demo_database, environment_with, tec_in_process, tec_process
 from tests.mailer import support
 from tests.unique import unique_tag
 
@@ -47,9 +46,7 @@ def _tec(
     environment.update(TEC_DATABASE_URL=database_url, LOGNAME=SYSTEM_USER, USER=SYSTEM_USER, **env)
     if args[:2] == ("newsletter", "send"):
         # It stops on SIGTERM, and only a process's main thread may handle signals.
-        kept = {**os.environ, **environment}
-        env_of_process = {name: value for name, value in kept.items() if value is not None}
-        return tec_process(*args, env=env_of_process, cwd=cwd, stdin=stdin)
+        return tec_process(*args, env=environment_with(environment), cwd=cwd, stdin=stdin)
     return tec_in_process(*args, env=environment, cwd=cwd, stdin=stdin)
 
 

@@ -39,11 +39,10 @@ import pytest
 
 from services import baseline, db
 
-MIGRATIONS_DIR = Path(importlib.import_module(db.MIGRATIONS_MODULE).__file__ or "").parent
-MIGRATIONS = sorted(p.stem for p in MIGRATIONS_DIR.glob("[0-9][0-9][0-9][0-9]_*.py"))
+MIGRATIONS = baseline.migration_names()
 ROWS_PER_TABLE = 3
 POSTGRES_URL = os.environ.get("TEC_TEST_DATABASE_URL", "")
-MIGRATIONS_TABLE = "tortoise_migrations"
+MIGRATIONS_TABLE = baseline.MIGRATIONS_TABLE
 # Migrations that change or drop data on purpose declare it here, so that the test only
 # lets through what was meant: {"0007_name": {("table", "column"), ...}}.
 INTENDED_CHANGES: dict[str, set[tuple[str, str]]] = {}
