@@ -88,6 +88,20 @@ def pytest_configure(config: pytest.Config) -> None:
     config.add_cleanup(lambda: shutil.rmtree(shared, ignore_errors=True))
 
 
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Modules marked ``heavy`` (a live server, a browser, many processes or documents:
+    ten seconds and more, ``heavy(seconds=N)`` where it is much more) run first, the
+    longest first. The workers take whole modules in this order, so the long ones start
+    while the others still have work, and the run ends on short modules instead of one
+    worker finishing a long one alone."""
+
+    def seconds(item: pytest.Item) -> float:
+        marker = item.get_closest_marker("heavy")
+        return 0 if marker is None else marker.kwargs.get("seconds", 10)
+
+    items.sort(key=lambda item: -seconds(item))
+
+
 def pytest_xdist_auto_num_workers(config: pytest.Config) -> int:
     """``-n auto``: a worker more than the cores, because the tests spend part of their
     time waiting for the servers and commands they start (on 2 cores, 3 workers ran the

@@ -11,6 +11,8 @@ import pytest
 from services.accounts.service import resolve_bearer, sign_in
 from tests.live import call_on_database, copy_demo_database, tec_in_process
 
+pytestmark = pytest.mark.heavy
+
 # The commands run in this process (tests/live.py); the tokens and keys they print are
 # checked by another process, on the same database.
 _tec = tec_in_process

@@ -28,6 +28,8 @@ from tests.live import copy_demo_database, environment_with, tec_in_process, tec
 from tests.mailer import support
 from tests.unique import unique_tag
 
+pytestmark = pytest.mark.heavy
+
 _remove_segment_themes = support._remove_segment_themes
 
 TEC = Path(sys.executable).parent / "tec"

@@ -9,9 +9,12 @@ import datetime as dt
 from zoneinfo import ZoneInfo
 
 import httpx
+import pytest
 from icalendar import Calendar
 
 from tests.live import live_server
+
+pytestmark = pytest.mark.heavy
 
 PARIS = ZoneInfo("Europe/Paris")
 

@@ -30,6 +30,8 @@ from hypothesis import strategies as st
 from schema import build_schema
 from tests.live import LiveServer, live_server, scratch_postgres
 
+pytestmark = pytest.mark.heavy
+
 POSTGRES_URL = os.environ.get("TEC_TEST_DATABASE_URL", "")
 # About 100 root fields × 5: some 500 requests in 15 seconds. By hand, a longer hunt:
 # TEC_FUZZ_EXAMPLES=100 TEC_FUZZ_LOG=/tmp/fuzz.jsonl pytest tests/test_fuzz.py

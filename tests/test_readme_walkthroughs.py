@@ -46,6 +46,8 @@ from httpx_ws import connect_ws
 from tests.conftest import POSTGRES_URL
 from tests.live import TEC, LiveServer, live_server, scratch_postgres
 
+pytestmark = pytest.mark.heavy
+
 ROOT = Path(__file__).resolve().parent.parent
 README = ROOT / "README.md"
 _FENCE = re.compile(r"^```(\w*)\n(.*?)^```\n", re.S | re.M)

@@ -7,7 +7,11 @@ from __future__ import annotations
 import contextlib
 import time
 
+import pytest
+
 from tests.live import live_server
+
+pytestmark = pytest.mark.heavy
 
 SEARCH = """query($q: String!) { search(query: $q) { total hits { node {
   ... on Resource { title } } } } }"""

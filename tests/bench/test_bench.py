@@ -13,6 +13,8 @@ import pytest
 
 from bench.load import drive
 
+pytestmark = pytest.mark.heavy
+
 
 def _run(*args: str, cwd) -> str:
     result = subprocess.run(

@@ -17,7 +17,7 @@ import pytest
 
 from tests.live import live_server
 
-pytestmark = pytest.mark.node
+pytestmark = [pytest.mark.node, pytest.mark.heavy]
 
 EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "portal-ts"
 

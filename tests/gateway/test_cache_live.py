@@ -14,6 +14,8 @@ import pytest
 
 from tests.live import LiveServer, live_server, scratch_postgres, serving
 
+pytestmark = pytest.mark.heavy
+
 POSTGRES_URL = os.environ.get("TEC_TEST_DATABASE_URL", "")
 QUERY = '{ organization(slug: "icpc") { id name description } }'
 EVENTS = "{ events(first: 20) { nodes { id version slug title startsAt city } } }"

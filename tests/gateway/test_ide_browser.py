@@ -26,7 +26,7 @@ import pytest
 
 from tests.live import copy_demo_database
 
-pytestmark = pytest.mark.browser
+pytestmark = [pytest.mark.browser, pytest.mark.heavy]
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [

@@ -15,7 +15,7 @@ from gateway.ide import READY_OPERATIONS
 from tests.gateway.test_ide_browser import _JS_EDITOR_VALUE, CHROMIUM, CHROMIUM_ARGS, UI_TIMEOUT_MS
 from tests.live import live_server
 
-pytestmark = pytest.mark.browser
+pytestmark = [pytest.mark.browser, pytest.mark.heavy]
 
 EMAIL = "camille@ide.test"
 PASSWORD = "un mot de passe assez long"

@@ -13,7 +13,7 @@ import pytest
 from tests.gateway.test_ide_browser import _JS_EDITOR_VALUE, CHROMIUM, CHROMIUM_ARGS, UI_TIMEOUT_MS
 from tests.live import live_server
 
-pytestmark = pytest.mark.browser
+pytestmark = [pytest.mark.browser, pytest.mark.heavy]
 
 SUBSCRIPTION = """subscription Classement($round: ID!) {
   votingRoundUpdated(round: $round) { ranking { theme { slug } votes } }

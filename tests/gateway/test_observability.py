@@ -6,9 +6,12 @@ import json
 import logging
 
 import httpx
+import pytest
 
 from gateway.app import create_app
 from services.settings import Settings
+
+pytestmark = pytest.mark.heavy
 
 
 def _client(settings: Settings) -> httpx.AsyncClient:

@@ -16,6 +16,8 @@ from gateway.app import create_app
 from tests.clock import FakeClock
 from tests.live import live_server
 
+pytestmark = pytest.mark.heavy
+
 QUERY = {"query": "{ currentTheme { title } }"}
 
 

@@ -12,7 +12,7 @@ import pytest
 from mailer.sending import public_render
 from tests.mailer.seeds import NEWSLETTER_SEEDS
 
-pytestmark = pytest.mark.browser
+pytestmark = [pytest.mark.browser, pytest.mark.heavy]
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [

@@ -18,6 +18,8 @@ import time
 from collections import Counter
 from pathlib import Path
 
+import pytest
+
 from mailer.delivery import Sender, drain
 from mailer.transport import SMTPTransport
 from services.newsletters import queue, service
@@ -25,6 +27,8 @@ from services.newsletters.models import Delivery, DeliveryStatus, IssueStatus
 from services.viewer import Role, Viewer
 from tests.clock import FakeClock
 from tests.mailer.support import SECRET, fresh_theme, make_subscribers
+
+pytestmark = pytest.mark.heavy
 
 TEC = str(Path(sys.executable).parent / "tec")
 SUBSCRIBERS = 300

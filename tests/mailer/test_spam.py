@@ -29,6 +29,8 @@ from services.viewer import Role, Viewer
 from tests.mailer.support import fresh_theme, make_subscribers
 from tests.unique import unique_tag
 
+pytestmark = pytest.mark.heavy
+
 MAX_SCORE = 1.0
 
 

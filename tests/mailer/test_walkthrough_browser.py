@@ -17,7 +17,7 @@ import pytest
 from tests.gateway.test_ide_browser import CHROMIUM, CHROMIUM_ARGS, UI_TIMEOUT_MS
 from tests.live import live_server
 
-pytestmark = pytest.mark.browser
+pytestmark = [pytest.mark.browser, pytest.mark.heavy]
 PASSWORD = "un mot de passe assez long"
 
 

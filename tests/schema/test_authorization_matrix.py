@@ -16,6 +16,8 @@ import pytest
 from services.policy import SIGNED_IN, Principal, policy_table, render_authorization_doc
 from tests.unique import unique_tag
 
+pytestmark = pytest.mark.heavy
+
 
 @dataclass(frozen=True)
 class Case:

@@ -30,6 +30,8 @@ from services.themes.models import Theme
 from tests.conftest import GraphQLClient
 from tests.sqlcount import count_queries
 
+pytestmark = pytest.mark.heavy
+
 MAX_WALK = 500  # rows (pages, backward) no list of the tests reaches
 PAGE_INFO = "pageInfo { hasNextPage hasPreviousPage startCursor endCursor }"
 # Whoever may read each root list; the admin for the others.

@@ -20,6 +20,8 @@ from tests.conftest import USER_ERRORS, GraphQLClient, user_error
 from tests.search.conftest import create_resource, delete, drain_all, now
 from tests.sqlcount import count_queries
 
+pytestmark = pytest.mark.heavy
+
 SEARCH = """
 query Search($query: String!, $filter: SearchFilter, $facets: [SearchFacet!],
              $sort: SearchSort, $first: Int, $after: String) {

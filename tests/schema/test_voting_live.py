@@ -5,9 +5,12 @@ from __future__ import annotations
 import datetime as dt
 import json
 
+import pytest
 from websockets.sync.client import connect
 
 from tests.live import live_server
+
+pytestmark = pytest.mark.heavy
 
 SUBSCRIBE = """subscription($round: ID!) { votingRoundUpdated(round: $round) {
     ranking { theme { slug } votes rank } } }"""

@@ -10,10 +10,14 @@ import sys
 import time
 from pathlib import Path
 
+import pytest
+
 from search.port import SearchRequest
 from search.tantivy_engine import TantivyEngine
 from tests.live import copy_demo_database, copy_demo_index
 from tests.search.meilisearch_double import FakeMeilisearch, Served
+
+pytestmark = pytest.mark.heavy
 
 TEC = Path(sys.executable).parent / "tec"
 

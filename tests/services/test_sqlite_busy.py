@@ -37,9 +37,12 @@ from tests.races import (
     update_against_delete,
 )
 
-pytestmark = pytest.mark.skipif(
-    bool(POSTGRES_URL), reason="SQLite's write lock: run without TEC_TEST_DATABASE_URL"
-)
+pytestmark = [
+    pytest.mark.skipif(
+        bool(POSTGRES_URL), reason="SQLite's write lock: run without TEC_TEST_DATABASE_URL"
+    ),
+    pytest.mark.heavy,
+]
 BUSY_TIMEOUT = 3.0  # seconds, for the two servers
 RESOURCE = KINDS[0]
 READ = """query($id: ID!) { node(id: $id) { ... on Resource { title version } } }"""

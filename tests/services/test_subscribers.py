@@ -32,6 +32,8 @@ from services.subscribers.signing import SigningKeys
 from services.themes.models import Theme
 from tests.unique import unique_tag
 
+pytestmark = pytest.mark.heavy
+
 KEYS = SigningKeys.of("k" * 32)
 HOUR = dt.timedelta(hours=1)
 

@@ -39,6 +39,8 @@ import pytest
 
 from services import baseline, db
 
+pytestmark = pytest.mark.heavy(seconds=30)
+
 MIGRATIONS = baseline.migration_names()
 ROWS_PER_TABLE = 3
 POSTGRES_URL = os.environ.get("TEC_TEST_DATABASE_URL", "")

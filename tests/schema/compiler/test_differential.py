@@ -43,6 +43,8 @@ from services.themes.models import Theme
 from services.viewer import Role, Viewer
 from tests.schema.compiler.documents import EVENT_ORDERS, ORDERS, Document, Generator, Pool
 
+pytestmark = pytest.mark.heavy(seconds=60)
+
 SEED = int(os.environ.get("TEC_DIFFERENTIAL_SEED", "20261202"))
 DOCUMENTS = int(os.environ.get("TEC_DIFFERENTIAL_DOCUMENTS", "2000"))
 RESOURCES = 50

@@ -14,6 +14,8 @@ from bench import queries as bench
 from gateway.app import create_app
 from tests.sqlcount import count_queries
 
+pytestmark = pytest.mark.heavy
+
 PORTAL = """query Portal($from: DateTime!) {
   resources(first: 20) {
     totalCount
