@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 import datetime as dt
 import enum
@@ -23,6 +24,19 @@ K = TypeVar("K")
 V = TypeVar("V")
 
 
+class SharedLoader(DataLoader[K, V]):
+    """A DataLoader whose loads many fields may await at once.
+
+    graphql-core cancels the fields still pending beside one that fails (non-null
+    bubbling), and cancelling a task cancels the future it awaits. A load's future is
+    shared by every field asking for the same key, so each caller awaits it through
+    :func:`asyncio.shield`: a cancelled field stops waiting, the load goes on for the
+    others."""
+
+    def load(self, key: K) -> Awaitable[V]:
+        return asyncio.shield(super().load(key))
+
+
 @dataclass
 class Context:
     """Built for each request by the app; loaders die with it, so no cache outlives it."""
@@ -40,7 +54,7 @@ class Context:
     now: dt.datetime = field(default_factory=lambda: dt.datetime.now(dt.UTC))
     search: SearchEngine | None = None
     """The search engine opened by the app's lifespan (None when search is not set up)."""
-    _loaders: dict[Hashable, DataLoader[Any, Any]] = field(default_factory=dict)
+    _loaders: dict[Hashable, SharedLoader[Any, Any]] = field(default_factory=dict)
 
     def loader(
         self,
@@ -48,7 +62,7 @@ class Context:
         fetch: Callable[[Sequence[Any]], Awaitable[dict[Any, Any]]],
         *,
         default: Any = None,
-    ) -> DataLoader[Any, Any]:
+    ) -> SharedLoader[Any, Any]:
         """The DataLoader registered under ``key`` for this request, created on first use.
 
         ``fetch`` answers a batch of keys with a dict; missing keys get ``default``
@@ -62,7 +76,7 @@ class Context:
                     return [answered.get(k) or [] for k in keys]
                 return [answered.get(k, default) for k in keys]
 
-            found = self._loaders[key] = DataLoader(load_fn=batch)
+            found = self._loaders[key] = SharedLoader(load_fn=batch)
         return found
 
     def fresh(self) -> Context:
@@ -80,7 +94,7 @@ class Context:
         fetch: Callable[..., Awaitable[dict[Any, Any]]],
         order: enum.Enum | None,
         request: PageRequest,
-    ) -> DataLoader[Any, Any]:
+    ) -> SharedLoader[Any, Any]:
         """Loader of one page of children per parent (reverse relations).
 
         One loader per distinct (order, page), so all parents asking for the same page
