@@ -52,8 +52,8 @@ included) reads in proportion to the catalogue."""
 SQLITE_STEPS = 300_000
 """The same on SQLite, in steps of its virtual machine (about ten per row read): the
 portal takes about 5,000 (its next events under 1,000, read from near ``from``), a
-resource page's related resources about 200,000 (the same at any size); reading the
-50,000 past events to find the next ten took about 450,000."""
+resource page's related resources about 200,000 (the same at any size), and a walk
+through 50,000 rows of an index about 450,000."""
 _STEP = 1000
 
 
