@@ -41,7 +41,13 @@ JOIN theme t ON t.id = l.theme_id WHERE l.resource_id {in_ids} AND t.status = 'P
 AND (t.published_at IS NULL OR t.published_at <= {now}) ORDER BY t.slug"""
 _EVENTS = """SELECT id, slug, title, starts_at, ends_at, city, online FROM event
 WHERE status = 'PUBLISHED' AND (published_at IS NULL OR published_at <= {now})
-AND ends_at >= {start} ORDER BY starts_at, id LIMIT 10"""
+AND ends_at >= {start} AND starts_at >= {earliest} ORDER BY starts_at, id LIMIT 10"""
+# The earliest start of an event running at {start}: {start} minus the longest span of any
+# event, one step from the end of the index of spans (services/events/service.py).
+_EARLIEST_SQLITE = """datetime(julianday({start})
+  - (SELECT max(julianday(ends_at) - julianday(starts_at)) FROM event) - 1.0 / 86400)"""
+_EARLIEST_POSTGRES = """(({start}::timestamptz AT TIME ZONE 'UTC')
+  - (SELECT max(ends_at - starts_at) FROM event)) AT TIME ZONE 'UTC'"""
 
 
 _PAGE = """SELECT id, title, summary, body, kind, url, published_at FROM resource
@@ -80,6 +86,8 @@ def _iso(value: Any) -> str:
 
 
 class _SQLite:
+    earliest = _EARLIEST_SQLITE
+
     def __init__(self, path: str) -> None:
         self.path = path
         self.conn: Any = None
@@ -112,6 +120,8 @@ class _SQLite:
 
 
 class _Postgres:
+    earliest = _EARLIEST_POSTGRES
+
     def __init__(self, url: str) -> None:
         self.url = url
         self.pool: Any = None
@@ -155,7 +165,7 @@ async def portal_data(db: Any, first: int = 20) -> dict[str, Any]:
         for rid, title in await db.fetch(_THEMES, now=now, ids=ids):
             themes[rid].append({"title": title})
     start = db.instant(dt.datetime.fromisoformat(EVENTS_FROM))
-    events = await db.fetch(_EVENTS, now=now, start=start)
+    events = await db.fetch(_EVENTS.replace("{earliest}", db.earliest), now=now, start=start)
     return {
         "data": {
             "resources": {

@@ -51,8 +51,9 @@ ROWS_READ = 20_000
 included) reads in proportion to the catalogue."""
 SQLITE_STEPS = 300_000
 """The same on SQLite, in steps of its virtual machine (about ten per row read): the
-portal's resources take about 5,000, a resource page's related resources about 200,000
-(the same at any size), and reading 50,000 events about 450,000."""
+portal takes about 5,000 (its next events under 1,000, read from near ``from``), a
+resource page's related resources about 200,000 (the same at any size), and a walk
+through 50,000 rows of an index about 450,000."""
 _STEP = 1000
 
 

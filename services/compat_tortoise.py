@@ -26,7 +26,7 @@ from typing import Any, NamedTuple, TypeVar
 from tortoise import timezone
 from tortoise.backends.base.client import BaseDBAsyncClient
 from tortoise.backends.base.executor import EXECUTOR_CACHE
-from tortoise.expressions import Q
+from tortoise.expressions import Expression, Q, RawSQL, ResolveContext, ResolveResult, Value
 from tortoise.fields import DateField, DatetimeField
 from tortoise.models import Model, ModelMeta
 from tortoise.queryset import QuerySet
@@ -103,6 +103,42 @@ def statement(query: Any) -> tuple[BaseDBAsyncClient, str, list[Any]]:
     query._make_query()
     sql, values = query.query.get_parameterized_sql()
     return query._db, sql, values
+
+
+class SqlAround(Expression):
+    """A filter value written in SQL around one bound value: for
+    ``Q(starts_at__gte=SqlAround(value, render))`` Tortoise writes the column, the
+    operator, then ``(render(dialect, mark))``, where ``dialect`` is the connection's
+    (``"postgres"`` or ``"sqlite"``) and ``mark`` the placeholder it binds ``value`` to,
+    at that place among the statement's values, as it binds a plain value of a filter
+    (but without the field's conversion: a value the driver takes as it is). ``render``
+    is part of the statement's shape (``services/statements.py``): a function of the
+    module level whose SQL depends on its arguments only.
+
+    Tortoise resolves an expression given as a filter's value into a term and puts that
+    term in the criterion as it is; the term here is a ``RawSQL`` whose text is written
+    when the statement is, around the placeholder of the value's own term."""
+
+    def __init__(self, value: Any, render: Callable[[str, str], str]) -> None:
+        self.value = value
+        self.render = render
+
+    def resolve(self, resolve_context: ResolveContext) -> ResolveResult:
+        return ResolveResult(
+            term=_RenderedAround(Value(self.value).resolve(resolve_context).term, self.render)
+        )
+
+
+class _RenderedAround(RawSQL):
+    def __init__(self, value: Any, render: Callable[[str, str], str]) -> None:
+        super().__init__("")
+        self.value_term = value
+        self.render = render
+
+    def get_sql(self, ctx: Any) -> str:
+        mark = self.value_term.get_sql(ctx)
+        dialect = "postgres" if ctx.dialect.value == "postgresql" else ctx.dialect.value
+        return f"({self.render(dialect, mark)})"
 
 
 class QuerysetParts(NamedTuple):

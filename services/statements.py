@@ -35,6 +35,7 @@ from tortoise.models import Model
 from tortoise.queryset import QuerySet
 
 from services.compat_tortoise import (
+    SqlAround,
     model_builder,
     model_db,
     plain_queryset_parts,
@@ -244,6 +245,9 @@ def _q_shape(q: Q, values: list[Any]) -> Hashable:
     for key, value in q_filters.items():
         if key.endswith("__isnull") or value is None:
             filters.append((key, repr(value)))  # part of the SQL, not a bound value
+        elif isinstance(value, SqlAround):  # its SQL is the render's, around one value
+            filters.append((key, SqlAround, value.render, type(value.value)))
+            values.append(_bound(value.value))
         elif isinstance(value, list | tuple | set | frozenset):
             items = list(value)
             filters.append((key, len(items), tuple(type(v) for v in items)))

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from tortoise.expressions import Q, Subquery
 from tortoise.queryset import QuerySet
 
+from services.compat_tortoise import SqlAround, column_of, table_name
 from services.errors import BadUserInput
 from services.events.models import Event, EventFormat, EventOrganizer, EventTerritory, EventTheme
 from services.links import Linked, LinkedPages
@@ -53,11 +54,49 @@ class EventFilter:
             )
 
 
+def _earliest_start(dialect: str, instant: str) -> str:
+    """SQL: ``instant`` (a placeholder, UTC text) minus the longest span of any event
+    (``ends_at - starts_at``), read from the end of the index of spans (migration
+    0012). No event running at or after ``instant`` starts before it: its start is its
+    end minus its own span. A subquery, read in the statement's own snapshot: every event
+    committed before the statement counts, whatever is written meanwhile, and a deleted
+    one no longer does. No event at all: null (and no row).
+
+    PostgreSQL subtracts in UTC (a difference of instants counts days of 24 hours, which
+    a time zone with daylight saving would stretch). SQLite keeps instants as UTC text:
+    ``julianday`` counts days, ``datetime()`` writes the bound back as text cut to the
+    second, one second lower (so its rounding to the millisecond never lifts the bound
+    above an event's start); text without an offset sorts before the same second stored
+    with its ``+00:00``."""
+    table, starts, ends = (
+        table_name(Event),
+        column_of(Event, "starts_at"),
+        column_of(Event, "ends_at"),
+    )
+    if dialect == "postgres":
+        longest = f'SELECT max("s"."{ends}" - "s"."{starts}") FROM "{table}" AS "s"'
+        utc = f"({instant}::text::timestamptz AT TIME ZONE 'UTC')"
+        return f"({utc} - ({longest})) AT TIME ZONE 'UTC'"
+    span = f'julianday("s"."{ends}") - julianday("s"."{starts}")'
+    longest = f'SELECT max({span}) FROM "{table}" AS "s"'
+    return f"datetime(julianday({instant}) - ({longest}) - 1.0 / 86400)"
+
+
+def running_at_or_after(instant: dt.datetime) -> Q:
+    """Events that end at or after ``instant``, as a condition that bounds their start
+    too (:func:`_earliest_start`): read in order of start, the (status, starts_at) index
+    is walked from there, not from the first event ever."""
+    # The instant is bound a second time, as UTC text: a value the statement's shape can
+    # tell from the first (services/statements.py keeps a shape whose values differ).
+    utc = instant.astimezone(dt.UTC).isoformat(sep=" ")
+    return Q(ends_at__gte=instant, starts_at__gte=SqlAround(utc, _earliest_start))
+
+
 def _condition(viewer: Viewer, flt: EventFilter) -> Q:
     flt.check()
     condition = visible(viewer)
     if flt.ends_after is not None:
-        condition &= Q(ends_at__gte=flt.ends_after)
+        condition &= running_at_or_after(flt.ends_after)
     if flt.starts_before is not None:
         condition &= Q(starts_at__lt=flt.starts_before)
     if flt.online is not None:

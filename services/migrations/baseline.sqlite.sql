@@ -1,6 +1,6 @@
 -- The schema of an empty SQLite database once these migrations ran
 -- (services/baseline.py). Written by `tec makemigrations`: do not edit.
--- migrations: 0001_initial 0002_accounts 0003_content_workflow 0004_votes_and_projects 0005_newsletters 0006_resource_publication_index 0007_subscription_requests 0008_newsletter_sections 0009_webhooks 0010_audit_operator 0011_resource_theme_by_theme
+-- migrations: 0001_initial 0002_accounts 0003_content_workflow 0004_votes_and_projects 0005_newsletters 0006_resource_publication_index 0007_subscription_requests 0008_newsletter_sections 0009_webhooks 0010_audit_operator 0011_resource_theme_by_theme 0012_event_span_index
 
 CREATE TABLE "tortoise_migrations" (
     "id" INTEGER PRIMARY KEY AUTOINCREMENT NOT NULL,
@@ -499,3 +499,5 @@ CREATE INDEX "idx_webhook_del_status_5b6f00" ON "webhook_delivery" ("status", "n
 CREATE INDEX "idx_webhook_del_endpoin_b9ecce" ON "webhook_delivery" ("endpoint_id", "subject", "id");
 
 CREATE INDEX "idx_resource_th_theme_i_346b52" ON "resource_theme" ("theme_id", "resource_id");
+
+CREATE INDEX "idx_event_span" ON "event" (julianday("ends_at") - julianday("starts_at"));

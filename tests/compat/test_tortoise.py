@@ -23,6 +23,7 @@ from services.compat_tortoise import (
     QUERYSET_NOT_IN_STATEMENT,
     QUERYSET_SHAPE,
     ModelWithoutComments,
+    SqlAround,
     column_of,
     db_columns,
     forget_prepared_sql,
@@ -79,6 +80,22 @@ async def test_a_statement_is_the_sql_tortoise_sends_with_its_values(database):
     assert list(values) == ["a%", 2, 3]
     _, rows = await db.execute_query(sql, values)
     assert [row["id"] for row in rows] == [r.id for r in await query()]
+
+
+def _around(dialect: str, mark: str) -> str:
+    return f"{mark} || '-{dialect}'"
+
+
+async def test_sql_around_a_value_is_written_in_place_with_the_value_bound_there(database):
+    query = Resource.filter(id__gte=2, slug__gte=SqlAround("a", _around), version__gte=1)
+    db, sql, values = statement(query.order_by("id").limit(3))
+    dialect = db.capabilities.dialect
+    mark = "$2" if dialect == "postgres" else "?"
+    assert f"\"slug\">=({mark} || '-{dialect}')" in sql, sql
+    assert list(values) == [2, "a", 1, 3]
+    _, rows = await db.execute_query(sql, values)
+    expected = Resource.filter(id__gte=2, slug__gte=f"a-{dialect}", version__gte=1)
+    assert [row["id"] for row in rows] == [r.id for r in await expected.order_by("id").limit(3)]
 
 
 async def test_a_values_list_statement_selects_those_columns(database):

@@ -26,42 +26,6 @@ from tests.conftest import POSTGRES_URL, ROOT
 RESOURCES = int(os.environ.get("TEC_SCALE_RESOURCES", "1000000"))
 
 
-def _reads_events(sql: str, problem: str) -> bool:
-    """A problem of the amount read (not a scan, not a sort) in a statement that selects
-    events ending after a date, and, on PostgreSQL, whose rows read above the limit are
-    the events'."""
-    if not ('FROM "event"' in sql and '"ends_at">=' in sql):
-        return False
-    if "virtual machine steps" in problem:  # SQLite: one count for the whole statement
-        return True
-    detail = problem.partition("the catalogue (")[2].rstrip(")")
-    others = [part for part in detail.split(", ") if part and not part.startswith("event ")]
-    return (
-        problem.startswith("reads ")
-        and bool(detail)
-        and all(int(part.rsplit(" ", 1)[1]) <= 1000 for part in others)
-    )
-
-
-KNOWN = {
-    "the portal's next events": (
-        _reads_events,
-        "events that end after « from », in order of start: no index bounds an interval, so"
-        " the (status, starts_at) index is walked from the first event",
-    )
-}
-"""Problems that remain, and why: each must still be refused
-(``test_the_known_problems_are_still_there``), so that its fix shows here. A known
-problem excuses only itself: a scan or a sort in the same statement is still refused."""
-
-
-def _known(sql: str, problem: str) -> str | None:
-    for name, (matches, _) in KNOWN.items():
-        if matches(sql, problem):
-            return name
-    return None
-
-
 @pytest.fixture(scope="module")
 def explained(tmp_path_factory: pytest.TempPathFactory) -> dict[str, list[dict]]:
     """``{"<page>, read compiler on|off": [{sql, work, problems}]}`` at the full size."""
@@ -155,23 +119,9 @@ def test_every_statement_of_the_portal_and_the_resource_page_reads_by_index(expl
         for name, statements in explained.items()
         for statement in statements
         for problem in statement["problems"]
-        if _known(statement["sql"], problem) is None
     ]
     assert problems == []
     assert all(explained.values())
-
-
-@pytest.mark.scale
-def test_the_known_problems_are_still_there(explained):
-    """Each known problem is still refused by the check: when one is fixed, this fails,
-    and it leaves :data:`KNOWN`."""
-    found = {
-        _known(statement["sql"], problem)
-        for statements in explained.values()
-        for statement in statements
-        for problem in statement["problems"]
-    }
-    assert found - {None} == set(KNOWN)
 
 
 # --- the checker itself, on plans it must refuse -----------------------------------------

@@ -51,19 +51,27 @@ def test_migrating_twice_is_harmless(tmp_path):
 async def test_every_index_is_on_columns_of_its_table(database):
     """An index declared with a relation's name (``theme``) instead of its column
     (``theme_id``) fails on PostgreSQL, but SQLite reads an unknown double-quoted name as
-    a string and indexes that constant: no error, and no use."""
+    a string and indexes that constant: no error, and no use. An index on an expression
+    (``julianday("ends_at") - …``) is one too for SQLite: each name it quotes must then be
+    a column of its table."""
+    import re
+
     from tortoise import connections
 
     client = connections.get("default")
     if client.capabilities.dialect != "sqlite":
         return  # PostgreSQL refuses such an index when migrating
     _, indexes = await client.execute_query(
-        "SELECT name, tbl_name FROM sqlite_master WHERE type = 'index' AND sql IS NOT NULL"
+        "SELECT name, tbl_name, sql FROM sqlite_master WHERE type = 'index' AND sql IS NOT NULL"
     )
     assert indexes
     constant = []
     for index in indexes:
         _, parts = await client.execute_query(f'PRAGMA index_xinfo("{index["name"]}")')
         if any(part["key"] and part["cid"] == -2 for part in parts):
-            constant.append(f"{index['tbl_name']}.{index['name']}")
+            _, columns = await client.execute_query(f'PRAGMA table_info("{index["tbl_name"]}")')
+            expression = index["sql"].split(" ON ", 1)[1].split("(", 1)[1]
+            quoted = set(re.findall(r'"([^"]+)"', expression))
+            if not quoted or quoted - {c["name"] for c in columns}:
+                constant.append(f"{index['tbl_name']}.{index['name']}")
     assert not constant, f"indexes on constants, not columns: {constant}"

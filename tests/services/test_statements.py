@@ -84,6 +84,23 @@ async def test_equal_values_wait_for_a_call_that_proves_the_order(database):
     assert len(statements._shapes) == 1
 
 
+async def test_the_agenda_from_an_instant_is_kept_and_right(database):
+    """``from`` binds the instant twice (the end, and the bound on the start written
+    around it): as a datetime and as UTC text, two values the shape tells apart."""
+
+    def agenda(instant: dt.datetime):
+        flt = events_service.EventFilter(ends_after=instant)
+        queryset, _ = events_service.events_queryset(ANONYMOUS, flt=flt, order=None)
+        return queryset.order_by("starts_at", "id").limit(5)
+
+    paris = dt.timezone(dt.timedelta(hours=2))
+    for instant in (dt.datetime(2022, 9, 1, tzinfo=paris), dt.datetime(2021, 1, 1, tzinfo=dt.UTC)):
+        kept, plain = await _both_ways(agenda(instant))
+        assert kept == plain and kept
+    assert len(statements._shapes) == 1
+    assert statements._UNUSABLE not in statements._shapes.values()
+
+
 async def test_filters_through_relations_are_kept_and_right(database):
     for slug in ("jeunesse", "sante", "nope"):
         query = Resource.filter(theme_links__theme__slug=slug).order_by("id")
