@@ -16,7 +16,9 @@ What is covered:
   as a plain attribute of the model, ``<field>Label`` for an enumerated column, and the
   children reached through a link table (:data:`LINKS`), and a resource's ``related``
   resources, ranked by the services' own statement, and the connections of a parent's
-  children through a link table (:data:`REVERSE`: ``Theme.resources``…);
+  children through a link table (:data:`REVERSE`: ``Theme.resources``…), and private
+  fields (:data:`PRIVATE`: ``Resource.rejectionReason``) for the viewers the schema's own
+  rule lets read them on every object;
 - on connections: ``totalCount``, ``edges { cursor node }``, ``nodes``, ``pageInfo``.
 """
 
@@ -57,7 +59,7 @@ from schema.events.queries import to_service_filter
 from schema.events.types import EventFilter
 from schema.relay import to_global_id
 from schema.resources.queries import service_filter
-from schema.resources.types import ResourceFilter
+from schema.resources.types import ResourceFilter, reads_every_rejection_reason
 from schema.strawberry_compat import definition_of, input_from_arguments, plain_attribute
 from services.compat_tortoise import column_of, enum_of, pk_column, value_converters
 from services.events import service as events
@@ -93,6 +95,14 @@ LINKS: dict[tuple[str, str], Linked] = {
     ("Event", "territories"): events.TERRITORIES,
 }
 """Fields listing the children of a link table, as the services declare them."""
+
+PRIVATE: dict[tuple[str, str], tuple[str, Callable[[Viewer], bool]]] = {
+    ("Resource", "rejectionReason"): ("rejection_reason", reads_every_rejection_reason),
+}
+"""Private fields: ``(attribute, reads_every)``, the model's attribute a field shows and
+the schema's own rule telling whether a viewer reads it on every object. The plan reads
+the attribute; a viewer the rule does not let read every object goes to the ordinary
+executor (:attr:`OperationPlan.guards`)."""
 
 RELATED = frozenset({("Resource", "related")})
 """Fields listing related resources (:class:`Related`)."""
@@ -226,6 +236,9 @@ class OperationPlan:
     roots: list[ConnectionPlan | LookupPlan | Constant]
     embedded: list[tuple[str, Any]] = field(default_factory=list)
     """What each statement embedded in the plan's statement is (``sql.slots``)."""
+    guards: tuple[Callable[[Viewer], bool], ...] = ()
+    """Rules of the private fields it reads (:data:`PRIVATE`): each must let the viewer
+    read them, or the ordinary executor answers."""
 
 
 def _resources(viewer: Viewer, args: dict[str, Any]) -> tuple[Any, Ordering]:
@@ -298,6 +311,7 @@ class Planner:
         self.operation = operation
         self.fragments = fragments
         self.switches = switches
+        self.guards: dict[Callable[[Viewer], bool], None] = {}
 
     def plan(self) -> OperationPlan:
         if self.operation.operation is not OperationType.QUERY:
@@ -322,7 +336,7 @@ class Planner:
             else:
                 plan = self.object(returned, nodes)
                 roots.append(LookupPlan(key, field_def, nodes[0], source, plan))
-        return OperationPlan(roots)
+        return OperationPlan(roots, guards=tuple(self.guards))
 
     def collect(
         self, type_: GraphQLObjectType, selection_sets: Sequence[SelectionSetNode | None]
@@ -437,6 +451,10 @@ class Planner:
         python_name = getattr(strawberry_field, "python_name", None)
         attribute = plain_attribute(strawberry_field) if strawberry_field else None
         graphql_type = field_def.type
+        private = PRIVATE.get((type_name, name))
+        if private is not None:
+            attribute, reads_every = private
+            self.guards[reads_every] = None
         if attribute is not None and attribute in converters:
             convert = converters[attribute]
             if convert is None and get_nullable_type(graphql_type) in _AS_IS:

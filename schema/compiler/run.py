@@ -58,7 +58,8 @@ CACHE_SIZE = 512
 
 Outcome = Callable[[str, str], None]
 """Told ``(path, reason)`` of every query: ``("compiled", "")`` or ``("fallback", why)``
-with ``why`` one of ``unsupported``, ``arguments``, ``database``."""
+with ``why`` one of ``unsupported``, ``arguments``, ``private`` (a private field the
+viewer does not read on every object), ``database``."""
 
 
 class _Fallback(Exception):
@@ -131,6 +132,9 @@ class ReadCompiler:
         viewer: Viewer = context.viewer
         now = viewer.as_of or dt.datetime.now(dt.UTC)
         query_name = ctx.schema.query_type.name
+        for reads_every in plan.guards:
+            if not reads_every(viewer):
+                raise _Fallback("private")
         pages: dict[int, tuple[Any, Any, Ordering, PageRequest]] = {}
         lookups: dict[int, Any] = {}
         try:

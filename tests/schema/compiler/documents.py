@@ -3,7 +3,8 @@
 Each document mixes the portal's shape (the ``resources`` connection with its filters,
 orders, pages from either end and cursors; lookups by slug; scalar, enumerated and label
 fields; children through link tables) with what must go to the ordinary executor (other
-root fields, ``related``, private fields, reverse connections), wrapped in the syntax a
+root fields, fields of credited contributors; private fields, compiled for editors only),
+wrapped in the syntax a
 client may use: aliases, repeated fields, named and inline fragments, ``@include`` and
 ``@skip`` on literals and variables, arguments as literals or variables. A generator is
 seeded: the same seed gives the same documents.
@@ -77,9 +78,10 @@ EVENT = [
     "version",
     "__typename",
 ]
+# A private field: compiled for editors, the ordinary executor's for the others.
+PRIVATE = "rejectionReason"
 # Fields of a resource the compiler leaves to the ordinary executor.
 RESOURCE_OTHERS = [
-    "rejectionReason",
     "contributorTerritory { slug }",
     "contributorOrganization { name }",
 ]
@@ -215,7 +217,9 @@ class Generator:
         ):
             if self.random.random() < 0.35:
                 parts.append(self.keyed(relation, f"{{ {fields()} }}"))
-        if self.random.random() < 0.06:
+        if self.random.random() < 0.08:
+            parts.append(self.keyed(PRIVATE))
+        if self.random.random() < 0.04:
             name, _, selection = self.random.choice(RESOURCE_OTHERS).partition(" ")
             parts.append(self.keyed(name, selection))
         if self.random.random() < 0.05:

@@ -104,6 +104,7 @@ async def add_random_content(rng: random.Random) -> dict[str, Any]:
             status=rng.choice(statuses),
             published_at=rng.choice([*instants, None]),
             url=rng.choice([None, "https://example.org/r"]),
+            rejection_reason=rng.choice([None, None, "Hors sujet", "Doublon « déjà » publié"]),
         )
         made.append(row.id)
         for theme in rng.sample(themes, rng.randint(0, 3)):
@@ -227,8 +228,9 @@ async def test_compiled_reads_answer_as_the_ordinary_executor(database, schemas,
     reasons = {reason for path, reason in outcomes if path == "fallback"}
     assert {"unsupported", "arguments"} <= reasons
     # Every viewer had documents with related resources and children's connections
-    # answered by the compiler.
+    # answered by the compiler, editors with private fields too.
     assert {(who, f) for who in VIEWERS for f in ("related", "reverse")} <= covered
+    assert ("editor", "private") in covered
 
 
 _REVERSE = re.compile(
@@ -240,6 +242,8 @@ _REVERSE = re.compile(
 def _features(query: str) -> set[str]:
     """What of the compiler's coverage beyond plain lists a document uses (roughly)."""
     found = set()
+    if "rejectionReason" in query:
+        found.add("private")
     if "related" in query:
         found.add("related")
     if re.search(r"theme\(slug[^{]*\{[^}]*\b(resources|events)\b", query) or _REVERSE.search(query):

@@ -27,7 +27,10 @@ PORTAL = """query Portal($from: DateTime!) {
   theme(slug: "democratie-culturelle") { title }
 }"""
 VARIABLES = {"from": "2021-01-01T00:00:00+00:00"}
-UNCOVERED = "query Private { resources(first: 2) { nodes { slug rejectionReason } } }"
+UNCOVERED = (
+    "query Credited { resources(first: 2) { nodes { slug contributorTerritory { slug } } } }"
+)
+PRIVATE = "{ resources(first: 20) { nodes { slug rejectionReason } } }"
 
 
 @pytest.fixture(scope="module")
@@ -83,9 +86,32 @@ async def test_what_it_does_not_cover_is_counted_and_logged_once(compiling_app, 
     logged = [r for r in caplog.records if r.name == "tec.read_compiler"]
     assert len(logged) == 1
     assert logged[0].levelno == logging.INFO
-    assert "Private" in logged[0].getMessage() and "rejectionReason" in logged[0].getMessage()
+    message = logged[0].getMessage()
+    assert "Credited" in message and "contributorTerritory" in message
     text = await _metrics(compiling_app)
     assert _count(text, "fallback", "unsupported") == unsupported + 3
+
+
+async def test_a_private_field_is_compiled_for_the_viewers_who_read_it_everywhere(
+    compiling_app, ordinary_app, principals
+):
+    editor = principals["EDITOR"]
+    await _post(compiling_app, PRIVATE, headers=editor)
+    text = await _metrics(compiling_app)
+    compiled, private = _count(text, "compiled", ""), _count(text, "fallback", "private")
+    with count_queries() as statements:
+        body = await _post(compiling_app, PRIVATE, headers=editor)
+    assert len([s for s in statements if "json" in s.lower()]) == 1
+    assert body == await _post(ordinary_app, PRIVATE, headers=editor)
+    # The others read it on their own contributions only: the ordinary executor answers.
+    for who in ("ANONYMOUS", "PARTNER"):
+        headers = principals.get(who)
+        assert await _post(compiling_app, PRIVATE, headers=headers) == await _post(
+            ordinary_app, PRIVATE, headers=headers
+        )
+    text = await _metrics(compiling_app)
+    assert _count(text, "compiled", "") == compiled + 1
+    assert _count(text, "fallback", "private") == private + 2
 
 
 @pytest.mark.parametrize("who", ["ANONYMOUS", "EDITOR", "PARTNER"])
