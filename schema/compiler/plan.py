@@ -9,9 +9,10 @@ the ordinary executor.
 
 What is covered:
 
-- root fields: lists read as connections (``resources``, ``events``) and lookups by slug
-  (``resource``, ``theme``, ``event``, ``organization``, ``territory``), each answered
-  from the service's own query set (:data:`ROOTS`);
+- root fields: lists read as connections (``resources``, ``events``, ``themes``,
+  ``organizations``, ``territories``, ``concepts``) and lookups by slug (``resource``,
+  ``theme``, ``event``, ``organization``, ``territory``, ``concept``), each answered from
+  the service's own query set (:data:`ROOTS`);
 - on the objects of :data:`MODELS`: ``id``, ``__typename``, every field Strawberry reads
   as a plain attribute of the model, ``<field>Label`` for an enumerated column, and the
   children reached through a link table (:data:`LINKS`), and a resource's ``related``
@@ -57,11 +58,16 @@ from tortoise.models import Model
 
 from schema.events.queries import to_service_filter
 from schema.events.types import EventFilter
+from schema.organizations import queries as organization_queries
 from schema.relay import to_global_id
 from schema.resources.queries import service_filter
 from schema.resources.types import ResourceFilter, reads_every_rejection_reason
 from schema.strawberry_compat import definition_of, input_from_arguments, plain_attribute
+from schema.territories import queries as territory_queries
+from schema.themes import queries as theme_queries
 from services.compat_tortoise import column_of, enum_of, pk_column, value_converters
+from services.concepts import service as concepts
+from services.concepts.models import Concept
 from services.events import service as events
 from services.events.models import Event
 from services.labels import label
@@ -83,6 +89,7 @@ MODELS: dict[str, type[Model]] = {
     "Territory": Territory,
     "Organization": Organization,
     "Event": Event,
+    "Concept": Concept,
 }
 """GraphQL object types read straight from a model's table."""
 
@@ -93,6 +100,7 @@ LINKS: dict[tuple[str, str], Linked] = {
     ("Event", "organizers"): events.ORGANIZERS,
     ("Event", "themes"): events.THEMES,
     ("Event", "territories"): events.TERRITORIES,
+    ("Concept", "organizations"): concepts.ORGANIZATIONS,
 }
 """Fields listing the children of a link table, as the services declare them."""
 
@@ -241,27 +249,55 @@ class OperationPlan:
     read them, or the ordinary executor answers."""
 
 
-def _resources(viewer: Viewer, args: dict[str, Any]) -> tuple[Any, Ordering]:
+def _filter(input_type: type, args: dict[str, Any]) -> Any:
+    """The ``filter`` argument as the resolver receives it (an input object or None)."""
     raw = args.get("filter")
-    flt = None if raw is None else input_from_arguments(ResourceFilter, raw)
+    return None if raw is None else input_from_arguments(input_type, raw)
+
+
+def _order(args: dict[str, Any]) -> str | None:
     order = args.get("order")
-    return resources.resources_queryset(
-        viewer, flt=service_filter(flt), order=order.value if order else None
-    )
+    return order.value if order else None
+
+
+def _resources(viewer: Viewer, args: dict[str, Any]) -> tuple[Any, Ordering]:
+    flt = service_filter(_filter(ResourceFilter, args))
+    return resources.resources_queryset(viewer, flt=flt, order=_order(args))
 
 
 def _events(viewer: Viewer, args: dict[str, Any]) -> tuple[Any, Ordering]:
-    raw = args.get("filter")
-    flt = None if raw is None else input_from_arguments(EventFilter, raw)
-    order = args.get("order")
-    return events.events_queryset(
-        viewer, flt=to_service_filter(flt), order=order.value if order else None
-    )
+    flt = to_service_filter(_filter(EventFilter, args))
+    return events.events_queryset(viewer, flt=flt, order=_order(args))
+
+
+def _themes(viewer: Viewer, args: dict[str, Any]) -> tuple[Any, Ordering]:
+    flt = theme_queries.service_filter(_filter(theme_queries.ThemeFilter, args))
+    return themes.themes_queryset(viewer, flt=flt, order=_order(args))
+
+
+def _organizations(viewer: Viewer, args: dict[str, Any]) -> tuple[Any, Ordering]:
+    input_type = organization_queries.OrganizationFilter
+    flt = organization_queries.service_filter(_filter(input_type, args))
+    return organizations.organizations_queryset(flt=flt, order=_order(args))
+
+
+def _territories(viewer: Viewer, args: dict[str, Any]) -> tuple[Any, Ordering]:
+    input_type = territory_queries.TerritoryFilter
+    flt = territory_queries.service_filter(_filter(input_type, args))
+    return territories.territories_queryset(flt=flt, order=_order(args))
+
+
+def _concepts(viewer: Viewer, args: dict[str, Any]) -> tuple[Any, Ordering]:
+    return concepts.concepts_queryset(viewer, order=_order(args))
 
 
 ROOTS: dict[str, tuple[str, Callable[[Viewer, dict[str, Any]], Any]]] = {
     "resources": ("connection", _resources),
     "events": ("connection", _events),
+    "themes": ("connection", _themes),
+    "organizations": ("connection", _organizations),
+    "territories": ("connection", _territories),
+    "concepts": ("connection", _concepts),
     "resource": (
         "lookup",
         lambda viewer, a: resources.resource_by_slug_queryset(viewer, a["slug"]),
@@ -273,6 +309,7 @@ ROOTS: dict[str, tuple[str, Callable[[Viewer, dict[str, Any]], Any]]] = {
         lambda viewer, a: organizations.organization_by_slug_queryset(a["slug"]),
     ),
     "territory": ("lookup", lambda viewer, a: territories.territory_by_slug_queryset(a["slug"])),
+    "concept": ("lookup", lambda viewer, a: concepts.concept_by_slug_queryset(viewer, a["slug"])),
 }
 """Root fields: how the service selects their rows from the arguments."""
 
