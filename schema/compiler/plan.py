@@ -12,7 +12,8 @@ What is covered:
 - root fields: lists read as connections (``resources``, ``events``, ``themes``,
   ``organizations``, ``territories``, ``concepts``) and lookups by slug (``resource``,
   ``theme``, ``event``, ``organization``, ``territory``, ``concept``), each answered from
-  the service's own query set (:data:`ROOTS`);
+  the service's own query set (:data:`ROOTS`), and ``node(id:)``/``nodes(ids:)`` of the
+  types of :data:`NODES` (:func:`located`);
 - on the objects of :data:`MODELS`: ``id``, ``__typename``, every field Strawberry reads
   as a plain attribute of the model, ``<field>Label`` for an enumerated column, and the
   children reached through a link table (:data:`LINKS`), and a resource's ``related``
@@ -51,15 +52,18 @@ from graphql import (
     OperationType,
     SelectionSetNode,
     VariableNode,
+    get_argument_values,
     get_nullable_type,
     is_abstract_type,
 )
 from tortoise.models import Model
 
+from schema import registry
 from schema.events.queries import to_service_filter
 from schema.events.types import EventFilter
+from schema.nodes.queries import MAX_NODES
 from schema.organizations import queries as organization_queries
-from schema.relay import to_global_id
+from schema.relay import from_global_id, to_global_id
 from schema.resources.queries import service_filter
 from schema.resources.types import ResourceFilter, reads_every_rejection_reason
 from schema.strawberry_compat import definition_of, input_from_arguments, plain_attribute
@@ -123,6 +127,17 @@ REVERSE: dict[tuple[str, str], LinkedPages] = {
     ("Organization", "events"): events.ORGANIZATION_EVENTS,
 }
 """Connections of the children of a link table, as the services declare them."""
+
+NODES: dict[str, Callable[[Viewer, int], Any]] = {
+    "Resource": resources.resource_by_id_queryset,
+    "Theme": themes.theme_by_id_queryset,
+    "Event": events.event_by_id_queryset,
+    "Concept": concepts.concept_by_id_queryset,
+    "Organization": lambda viewer, pk: organizations.organization_by_id_queryset(pk),
+    "Territory": lambda viewer, pk: territories.territory_by_id_queryset(pk),
+}
+"""Types ``node(id:)`` and ``nodes(ids:)`` are answered for: how the service selects the
+row of an id, the one their loaders read (at most one row)."""
 
 # Fields of a JSON object, in one SQL function call: PostgreSQL takes 100 arguments.
 MAX_FIELDS = 50
@@ -238,15 +253,44 @@ class LookupPlan:
 
 
 @dataclass
+class NodePlan:
+    """``node(id:)`` (or ``nodes(ids:)``, ``many``): an object plan for each type of
+    :data:`NODES`, or why there is none; which one applies is told per request by the
+    IDs (:func:`located`)."""
+
+    key: str
+    field: GraphQLField
+    node: FieldNode
+    many: bool
+    plans: dict[str, ObjectPlan | str]
+
+
+@dataclass
+class LookupsPlan:
+    """``nodes(ids:)`` in one request: a lookup per ID, None for an ID of a type not
+    served (null)."""
+
+    key: str
+    field: GraphQLField
+    node: FieldNode
+    items: list[LookupPlan | None]
+
+
+@dataclass
 class OperationPlan:
     """The root fields of an operation, in response order (``__typename``: a string)."""
 
-    roots: list[ConnectionPlan | LookupPlan | Constant]
+    roots: list[ConnectionPlan | LookupPlan | LookupsPlan | NodePlan | Constant]
     embedded: list[tuple[str, Any]] = field(default_factory=list)
     """What each statement embedded in the plan's statement is (``sql.slots``)."""
     guards: tuple[Callable[[Viewer], bool], ...] = ()
     """Rules of the private fields it reads (:data:`PRIVATE`): each must let the viewer
     read them, or the ordinary executor answers."""
+    located: dict[tuple[Any, ...], OperationPlan] = field(default_factory=dict)
+    """The plans of its ``node``/``nodes`` roots for the types of the IDs met so far."""
+
+    def __post_init__(self) -> None:
+        self.has_nodes = any(isinstance(root, NodePlan) for root in self.roots)
 
 
 def _filter(input_type: type, args: dict[str, Any]) -> Any:
@@ -291,7 +335,7 @@ def _concepts(viewer: Viewer, args: dict[str, Any]) -> tuple[Any, Ordering]:
     return concepts.concepts_queryset(viewer, order=_order(args))
 
 
-ROOTS: dict[str, tuple[str, Callable[[Viewer, dict[str, Any]], Any]]] = {
+ROOTS: dict[str, tuple[str, Callable[[Viewer, dict[str, Any]], Any] | None]] = {
     "resources": ("connection", _resources),
     "events": ("connection", _events),
     "themes": ("connection", _themes),
@@ -310,8 +354,70 @@ ROOTS: dict[str, tuple[str, Callable[[Viewer, dict[str, Any]], Any]]] = {
     ),
     "territory": ("lookup", lambda viewer, a: territories.territory_by_slug_queryset(a["slug"])),
     "concept": ("lookup", lambda viewer, a: concepts.concept_by_slug_queryset(viewer, a["slug"])),
+    "node": ("node", None),
+    "nodes": ("node", None),
 }
 """Root fields: how the service selects their rows from the arguments."""
+
+
+def located(plan: OperationPlan, variables: Any) -> OperationPlan:
+    """``plan`` with each ``node``/``nodes`` root a lookup of the type of its ID in this
+    request, as the resolver locates it (``schema.registry.node_types``): null for a type
+    not served (kept per combination of types). An ID that cannot be decoded
+    (``BAD_USER_INPUT``) raises ``DomainError``; too many IDs, or a type served but not
+    covered, :class:`Unsupported`."""
+    if not plan.has_nodes:
+        return plan
+    served = registry.node_types()
+    found: list[tuple[str | None, ...]] = []
+    for root in plan.roots:
+        if isinstance(root, NodePlan):
+            args = get_argument_values(root.field, root.node, variables)
+            ids = args["ids"] if root.many else [args["id"]]
+            if len(ids) > MAX_NODES:
+                raise Unsupported("too many IDs")
+            types = []
+            for global_id in ids:
+                type_name = from_global_id(global_id)[0]
+                if type_name not in served:
+                    types.append(None)
+                elif isinstance(root.plans.get(type_name, "?"), str):
+                    raise Unsupported(f"node(id:) of a {type_name}: {root.plans.get(type_name)}")
+                else:
+                    types.append(type_name)
+            found.append(tuple(types))
+    key = tuple(found)
+    variant = plan.located.get(key)
+    if variant is None:
+        roots: list[ConnectionPlan | LookupPlan | LookupsPlan | NodePlan | Constant] = []
+        types_of = iter(found)
+        for root in plan.roots:
+            if not isinstance(root, NodePlan):
+                roots.append(root)
+                continue
+            items = [
+                None
+                if type_name is None
+                else LookupPlan(
+                    root.key,
+                    root.field,
+                    root.node,
+                    partial(_node, type_name, root.many, index),
+                    root.plans[type_name],  # type: ignore[arg-type]
+                )
+                for index, type_name in enumerate(next(types_of))
+            ]
+            if root.many:
+                roots.append(LookupsPlan(root.key, root.field, root.node, items))
+            else:
+                roots.append(items[0] or Constant(root.key, None))  # type: ignore[arg-type]
+        variant = plan.located[key] = OperationPlan(roots, guards=plan.guards)
+    return variant
+
+
+def _node(type_name: str, many: bool, index: int, viewer: Viewer, args: dict[str, Any]) -> Any:
+    global_id = args["ids"][index] if many else args["id"]
+    return NODES[type_name](viewer, from_global_id(global_id)[1])
 
 
 def switch_variables(
@@ -357,7 +463,7 @@ class Planner:
             raise Unsupported("fragment variables")
         query = self.schema.query_type
         assert query is not None
-        roots: list[ConnectionPlan | LookupPlan | Constant] = []
+        roots: list[ConnectionPlan | LookupPlan | LookupsPlan | NodePlan | Constant] = []
         for key, nodes in self.collect(query, [self.operation.selection_set]).items():
             name = nodes[0].name.value
             if name == "__typename":
@@ -370,10 +476,25 @@ class Planner:
             returned = get_nullable_type(field_def.type)
             if kind == "connection":
                 roots.append(self.connection(key, field_def, nodes, returned, source))
+            elif kind == "node":
+                roots.append(self.node(key, field_def, nodes, many=name == "nodes"))
             else:
                 plan = self.object(returned, nodes)
                 roots.append(LookupPlan(key, field_def, nodes[0], source, plan))
         return OperationPlan(roots, guards=tuple(self.guards))
+
+    def node(
+        self, key: str, field_def: GraphQLField, nodes: list[FieldNode], many: bool
+    ) -> NodePlan:
+        plans: dict[str, ObjectPlan | str] = {}
+        for type_name in NODES:
+            try:
+                plans[type_name] = self.object(self.schema.get_type(type_name), nodes)
+            except Unsupported as error:
+                plans[type_name] = str(error)
+        if all(isinstance(plan, str) for plan in plans.values()):
+            raise Unsupported(next(iter(plans.values())))
+        return NodePlan(key, field_def, nodes[0], many, plans)
 
     def collect(
         self, type_: GraphQLObjectType, selection_sets: Sequence[SelectionSetNode | None]

@@ -28,12 +28,14 @@ from schema.compiler.plan import (
     ConnectionPlan,
     Constant,
     LookupPlan,
+    LookupsPlan,
     ObjectPlan,
     OperationPlan,
     Pages,
     Planner,
     Related,
     Unsupported,
+    located,
     switch_variables,
 )
 from schema.compiler.sql import Builder, Dialect, slots
@@ -135,8 +137,17 @@ class ReadCompiler:
         for reads_every in plan.guards:
             if not reads_every(viewer):
                 raise _Fallback("private")
+        if plan.has_nodes:
+            try:
+                plan = located(plan, ctx.variable_values)
+            except Unsupported as error:
+                raise _Fallback("unsupported") from error
+            except (DomainError, ValueError, TypeError) as error:
+                raise _Fallback("arguments") from error
+            if not plan.embedded:
+                plan.embedded = slots(plan)
         pages: dict[int, tuple[Any, Any, Ordering, PageRequest]] = {}
-        lookups: dict[int, Any] = {}
+        lookups: dict[Any, Any] = {}
         try:
             for index, root in enumerate(plan.roots):
                 if isinstance(root, Constant):
@@ -144,6 +155,11 @@ class ReadCompiler:
                 args = get_argument_values(root.field, root.node, ctx.variable_values)
                 if isinstance(root, LookupPlan):
                     lookups[index] = root.source(viewer, args)
+                    continue
+                if isinstance(root, LookupsPlan):
+                    for position, item in enumerate(root.items):
+                        if item is not None:
+                            lookups[(index, position)] = item.source(viewer, args)
                     continue
                 queryset, ordering = root.source(viewer, args)
                 request = checked_page_request(
@@ -178,7 +194,7 @@ class ReadCompiler:
             _put(self.statements, key, found, self.size)
         sql, columns = found
         values = [value for _, _, bound in embedded for value in bound]
-        row: Any = ()
+        row: Any = (None,) * len(columns)  # nothing to read: every ``nodes`` item null
         if db is not None:
             try:
                 rows = await read_rows(db, sql, values)
@@ -192,7 +208,7 @@ class ReadCompiler:
         self,
         plan: OperationPlan,
         pages: dict[int, tuple[Any, Any, Ordering, PageRequest]],
-        lookups: dict[int, Any],
+        lookups: dict[Any, Any],
         viewer: Viewer,
         now: dt.datetime,
         ctx: Any,
@@ -252,6 +268,13 @@ class ReadCompiler:
             elif isinstance(root, LookupPlan):
                 text = found[index]["object"]
                 data[root.key] = None if text is None else finish(root.plan, json.loads(text))
+            elif isinstance(root, LookupsPlan):
+                text = found.get(index, {}).get("objects")
+                values = [None] * len(root.items) if text is None else json.loads(text)
+                data[root.key] = [
+                    None if value is None else finish(item.plan, value)  # type: ignore[union-attr]
+                    for item, value in zip(root.items, values, strict=True)
+                ]
             else:
                 _, _, ordering, request = pages[index]
                 got = found.get(index, {})

@@ -44,6 +44,11 @@ async def get_concept_by_slug(viewer: Viewer, slug: str) -> Concept | None:
     return await concept_by_slug_queryset(viewer, slug).first()
 
 
+def concept_by_id_queryset(viewer: Viewer, pk: int) -> QuerySet[Concept]:
+    """The concept ``pk`` if ``viewer`` may see it (at most one row)."""
+    return Concept.filter(visible(viewer), id=pk).limit(1)
+
+
 async def get_concepts_by_ids(viewer: Viewer, ids: Sequence[int]) -> dict[int, Concept]:
     return await instances_by_ids(Concept, visible(viewer), ids)
 

@@ -60,6 +60,11 @@ async def get_organization_by_slug(slug: str) -> Organization | None:
     return await organization_by_slug_queryset(slug).first()
 
 
+def organization_by_id_queryset(pk: int) -> QuerySet[Organization]:
+    """The organisation ``pk`` (at most one row)."""
+    return Organization.filter(id=pk).limit(1)
+
+
 async def get_organizations_by_ids(ids: Sequence[int]) -> dict[int, Organization]:
     return await instances_by_ids(Organization, Q(), ids)
 

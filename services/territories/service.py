@@ -45,5 +45,10 @@ async def get_territory_by_slug(slug: str) -> Territory | None:
     return await territory_by_slug_queryset(slug).first()
 
 
+def territory_by_id_queryset(pk: int) -> QuerySet[Territory]:
+    """The territory ``pk`` (at most one row)."""
+    return Territory.filter(id=pk).limit(1)
+
+
 async def get_territories_by_ids(ids: Sequence[int]) -> dict[int, Territory]:
     return {t.id: t for t in await Territory.filter(id__in=list(ids))}

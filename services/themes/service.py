@@ -58,6 +58,11 @@ async def get_theme_by_slug(viewer: Viewer, slug: str) -> Theme | None:
     return await theme_by_slug_queryset(viewer, slug).first()
 
 
+def theme_by_id_queryset(viewer: Viewer, pk: int) -> QuerySet[Theme]:
+    """The theme ``pk`` if ``viewer`` may see it (at most one row)."""
+    return Theme.filter(visible(viewer), id=pk).limit(1)
+
+
 async def get_themes_by_ids(viewer: Viewer, ids: Sequence[int]) -> dict[int, Theme]:
     return await instances_by_ids(Theme, visible(viewer), ids)
 

@@ -147,6 +147,8 @@ class Pool:
     organization_slugs: list[str] = field(default_factory=list)
     territory_slugs: list[str] = field(default_factory=list)
     concept_slugs: list[str] = field(default_factory=list)
+    node_ids: list[str] = field(default_factory=list)
+    """Global IDs of every type ``node(id:)`` serves, and of types it does not."""
     years: list[int] = field(default_factory=lambda: [2019, 2021, 2022, 2023, 2024, 2026])
 
 
@@ -369,13 +371,15 @@ class Generator:
                 self.pool.territory_slugs,
                 lambda: self.plain("Territory", TERRITORY),
             ),
-            (0.88, "concept", self.pool.concept_slugs, self.concept),
+            (0.87, "concept", self.pool.concept_slugs, self.concept),
         ]
         for bound, name, slugs, selection in lookups:
             if r < bound:
                 slug = self.argument("String!", self.random.choice([*slugs, "x"]))
                 return self.keyed(f"{name}(slug: {slug})", f"{{ {selection()} }}", alias=alias)
-        if r < 0.9:
+        if r < 0.93 and self.pool.node_ids:
+            return self.node_root(alias=alias)
+        if r < 0.94:
             return self.keyed("__typename", alias=alias)
         return (
             self.fresh("o")
@@ -387,6 +391,31 @@ class Generator:
                     "organizations(first: 2) { nodes { name roles } }",
                 ]
             )
+        )
+
+    def node_root(self, *, alias: bool) -> str:
+        """``node(id:)`` or ``nodes(ids:)`` over IDs of every type (covered, served but
+        not covered, not served), sometimes one that cannot be decoded."""
+        parts = [self.keyed(name) for name in self.random.sample(["id", "__typename"], 1)]
+        for type_name, selection in (
+            ("Resource", self.resource),
+            ("Theme", self.theme),
+            ("Event", self.event),
+            ("Concept", self.concept),
+            ("Organization", lambda: self.plain("Organization", ORGANIZATION)),
+            ("Territory", lambda: self.plain("Territory", TERRITORY)),
+        ):
+            if self.random.random() < 0.4:
+                parts.append(f"... on {type_name} {{ {selection()} }}")
+        selection = " ".join(parts)
+        if self.random.random() < 0.5:
+            node_id = self.random.choice([*self.pool.node_ids, "bm9wZQ"])
+            return self.keyed(
+                f"node(id: {self.argument('ID!', node_id)})", f"{{ {selection} }}", alias=alias
+            )
+        ids = self.random.sample(self.pool.node_ids, self.random.randint(0, 4))
+        return self.keyed(
+            f"nodes(ids: {self.argument('[ID!]!', ids)})", f"{{ {selection} }}", alias=alias
         )
 
     def listed(self, name: str) -> Any:

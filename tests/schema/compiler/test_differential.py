@@ -228,6 +228,17 @@ async def _pool(schema: Any, settings: Any, content: dict[str, Any]) -> Pool:
         ],
         territory_slugs=[t.slug for t in await Territory.filter(id__in=content["territories"])],
         concept_slugs=[c.slug for c in await Concept.all().limit(10)],
+        node_ids=[
+            *(to_global_id("Resource", pk) for pk in content["resources"][:12]),
+            *(to_global_id("Theme", pk) for pk in content["themes"]),
+            *(to_global_id("Event", pk) for pk in content["events"][:6]),
+            *(to_global_id("Concept", c.id) for c in await Concept.all().limit(6)),
+            *(to_global_id("Organization", pk) for pk in content["organizations"][:3]),
+            *(to_global_id("Territory", pk) for pk in content["territories"][:3]),
+            to_global_id("Account", 1),  # served, not covered
+            to_global_id("Nothing", 1),  # not served: null
+            to_global_id("Resource", 10**9),  # no such row
+        ],
     )
 
 
@@ -263,7 +274,7 @@ async def test_compiled_reads_answer_as_the_ordinary_executor(database, schemas,
     assert {(who, f) for who in VIEWERS for f in ("related", "reverse")} <= covered
     assert ("editor", "private") in covered
     # And every viewer had each of the other root lists answered by the compiler.
-    assert {(who, name) for who in VIEWERS for name in LISTS} <= covered
+    assert {(who, name) for who in VIEWERS for name in (*LISTS, "node")} <= covered
 
 
 _REVERSE = re.compile(
@@ -275,6 +286,8 @@ _REVERSE = re.compile(
 def _features(query: str) -> set[str]:
     """What of the compiler's coverage beyond plain lists a document uses (roughly)."""
     found = set()
+    if re.search(r"\bnodes?\(ids?:", query):
+        found.add("node")
     if "rejectionReason" in query:
         found.add("private")
     if "related" in query:

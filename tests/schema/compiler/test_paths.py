@@ -114,6 +114,28 @@ async def test_a_private_field_is_compiled_for_the_viewers_who_read_it_everywher
     assert _count(text, "fallback", "private") == private + 2
 
 
+async def test_node_and_nodes_of_the_covered_types_are_one_statement(compiling_app, ordinary_app):
+    found = await _post(
+        compiling_app,
+        "{ resources(first: 1) { nodes { id } } themes(first: 2) { nodes { id } } }",
+    )
+    resource = found["data"]["resources"]["nodes"][0]["id"]
+    themes = [theme["id"] for theme in found["data"]["themes"]["nodes"]]
+    document = """query Nodes($id: ID!, $ids: [ID!]!) {
+      node(id: $id) { id ... on Resource { slug themes { title } } }
+      nodes(ids: $ids) { __typename ... on Theme { slug } }
+    }"""
+    variables = {"id": resource, "ids": [*themes, "Tm90aGluZzox"]}  # Nothing:1, not served
+    await _post(compiling_app, document, variables)
+    before = _count(await _metrics(compiling_app), "compiled", "")
+    with count_queries() as statements:
+        body = await _post(compiling_app, document, variables)
+    assert len([s for s in statements if "json" in s.lower()]) == 1
+    assert body == await _post(ordinary_app, document, variables)
+    assert body["data"]["nodes"][-1] is None
+    assert _count(await _metrics(compiling_app), "compiled", "") == before + 1
+
+
 @pytest.mark.parametrize("who", ["ANONYMOUS", "EDITOR", "PARTNER"])
 @pytest.mark.parametrize(
     ("document", "variables"),
