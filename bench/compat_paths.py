@@ -71,7 +71,14 @@ QUERIES: dict[str, tuple[str, str, dict[str, Any]]] = {
         {"id": None},  # the first resource's, filled in
     ),
     "currentTheme": ("anonymous", "{ currentTheme { slug title month } }", {}),
-    "search (10 hits)": ("anonymous", SEARCH, SEARCH_VARIABLES),
+    "search (10 hits, typenames)": ("anonymous", SEARCH, SEARCH_VARIABLES),
+    "search (20 hits with their resource)": (
+        "anonymous",
+        "query($q: String!) { search(query: $q, first: 20) { total hits { cursor "
+        "titleHighlighted snippet node { __typename ... on Resource { id slug title kind "
+        "kindLabel publishedAt themes { title } } } } } }",
+        SEARCH_VARIABLES,
+    ),
 }
 
 

@@ -61,7 +61,7 @@ CACHE_SIZE = 512
 Outcome = Callable[[str, str], None]
 """Told ``(path, reason)`` of every query: ``("compiled", "")`` or ``("fallback", why)``
 with ``why`` one of ``unsupported``, ``arguments``, ``private`` (a private field the
-viewer does not read on every object), ``database``."""
+viewer does not read on every object), ``error`` (the services failed), ``database``."""
 
 
 class _Fallback(Exception):
@@ -175,6 +175,9 @@ class ReadCompiler:
         except (DomainError, ValueError, TypeError) as error:
             logger.debug("read compiler: arguments for the ordinary executor: %r", error)
             raise _Fallback("arguments") from error
+        except Exception as error:  # a bug: the ordinary executor answers, errors and all
+            logger.warning("read compiler: the services failed: %r", error)
+            raise _Fallback("error") from error
         nested: dict[int, tuple[Ordering, PageRequest, Any, Any]] = {}
         embedded = self._embedded(plan, pages, lookups, viewer, now, ctx, nested)
         db = embedded[0][0] if embedded else None
