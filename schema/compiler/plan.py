@@ -139,6 +139,9 @@ NODES: dict[str, Callable[[Viewer, int], Any]] = {
 """Types ``node(id:)`` and ``nodes(ids:)`` are answered for: how the service selects the
 row of an id, the one their loaders read (at most one row)."""
 
+MAX_LOCATED = 32
+"""Plans kept per plan with ``node``/``nodes`` roots, one per combination of types."""
+
 # Fields of a JSON object, in one SQL function call: PostgreSQL takes 100 arguments.
 MAX_FIELDS = 50
 _AS_IS = (GraphQLString, GraphQLInt, GraphQLID)
@@ -287,7 +290,9 @@ class OperationPlan:
     """Rules of the private fields it reads (:data:`PRIVATE`): each must let the viewer
     read them, or the ordinary executor answers."""
     located: dict[tuple[Any, ...], OperationPlan] = field(default_factory=dict)
-    """The plans of its ``node``/``nodes`` roots for the types of the IDs met so far."""
+    """Its plans for the types of the IDs of its ``node``/``nodes`` roots met lately."""
+    types: tuple[Any, ...] = ()
+    """The types of those IDs, in a plan of :attr:`located`."""
 
     def __post_init__(self) -> None:
         self.has_nodes = any(isinstance(root, NodePlan) for root in self.roots)
@@ -411,7 +416,10 @@ def located(plan: OperationPlan, variables: Any) -> OperationPlan:
                 roots.append(LookupsPlan(root.key, root.field, root.node, items))
             else:
                 roots.append(items[0] or Constant(root.key, None))  # type: ignore[arg-type]
-        variant = plan.located[key] = OperationPlan(roots, guards=plan.guards)
+        variant = OperationPlan(roots, guards=plan.guards, types=key)
+        if len(plan.located) >= MAX_LOCATED:
+            del plan.located[next(iter(plan.located))]
+        plan.located[key] = variant
     return variant
 
 

@@ -137,6 +137,7 @@ class ReadCompiler:
         for reads_every in plan.guards:
             if not reads_every(viewer):
                 raise _Fallback("private")
+        planned = plan
         if plan.has_nodes:
             try:
                 plan = located(plan, ctx.variable_values)
@@ -184,7 +185,8 @@ class ReadCompiler:
         orderings = tuple(pages[i][2] if i in pages else None for i in range(len(plan.roots)))
         directions = {key: (found[0], found[1].backward) for key, found in nested.items()}
         key = (
-            id(plan),
+            id(planned),
+            plan.types,
             orderings,
             tuple(sorted(directions.items())),
             *(sql for _, sql, _ in embedded),
