@@ -369,8 +369,8 @@ def located(plan: OperationPlan, variables: Any) -> OperationPlan:
     """``plan`` with each ``node``/``nodes`` root a lookup of the type of its ID in this
     request, as the resolver locates it (``schema.registry.node_types``): null for a type
     not served (kept per combination of types). An ID that cannot be decoded
-    (``BAD_USER_INPUT``) raises ``DomainError``; too many IDs, or a type served but not
-    covered, :class:`Unsupported`."""
+    (``BAD_USER_INPUT``) raises ``DomainError``, too many IDs ``ValueError``, a type served
+    but not covered :class:`Unsupported`."""
     if not plan.has_nodes:
         return plan
     served = registry.node_types()
@@ -380,14 +380,14 @@ def located(plan: OperationPlan, variables: Any) -> OperationPlan:
             args = get_argument_values(root.field, root.node, variables)
             ids = args["ids"] if root.many else [args["id"]]
             if len(ids) > MAX_NODES:
-                raise Unsupported("too many IDs")
+                raise ValueError(f"more than {MAX_NODES} IDs")
             types = []
             for global_id in ids:
                 type_name = from_global_id(global_id)[0]
                 if type_name not in served:
                     types.append(None)
-                elif isinstance(root.plans.get(type_name, "?"), str):
-                    raise Unsupported(f"node(id:) of a {type_name}: {root.plans.get(type_name)}")
+                elif isinstance(root.plans.get(type_name, ""), str):
+                    raise Unsupported(f"node(id:) of a {type_name}")
                 else:
                     types.append(type_name)
             found.append(tuple(types))

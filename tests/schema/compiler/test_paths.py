@@ -136,6 +136,25 @@ async def test_node_and_nodes_of_the_covered_types_are_one_statement(compiling_a
     assert _count(await _metrics(compiling_app), "compiled", "") == before + 1
 
 
+@pytest.mark.parametrize(
+    ("variables", "reason"),
+    [
+        ({"ids": ["bm9wZQ"]}, "arguments"),  # "nope": no ID the API hands out
+        ({"ids": ["UmVzb3VyY2U6MQ"] * 101}, "arguments"),  # Resource:1, too many times
+        ({"ids": ["QWNjb3VudDox"]}, "unsupported"),  # Account:1, served but not covered
+    ],
+    ids=["undecodable", "too many", "not covered"],
+)
+async def test_node_ids_it_does_not_answer_go_to_the_ordinary_executor(
+    compiling_app, ordinary_app, variables, reason
+):
+    document = "query($ids: [ID!]!) { nodes(ids: $ids) { id } }"
+    before = _count(await _metrics(compiling_app), "fallback", reason)
+    body = await _post(compiling_app, document, variables)
+    assert body == await _post(ordinary_app, document, variables)
+    assert _count(await _metrics(compiling_app), "fallback", reason) == before + 1
+
+
 @pytest.mark.parametrize("who", ["ANONYMOUS", "EDITOR", "PARTNER"])
 @pytest.mark.parametrize(
     ("document", "variables"),
