@@ -67,7 +67,7 @@ class Metrics:
             "tec_read_compiler_queries",
             "Queries by the path that answered them: 'compiled' (one SQL statement) or "
             "'fallback' (the ordinary executor), with the reason of a fallback "
-            "(unsupported, arguments, database, operation).",
+            "(unsupported, arguments, private, error, database, operation).",
             ["path", "reason"],
             registry=self.registry,
         )

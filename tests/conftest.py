@@ -271,6 +271,19 @@ def gql(client: httpx.AsyncClient) -> GraphQLClient:
     return GraphQLClient(client)
 
 
+@pytest.fixture(scope="module")
+async def ordinary_gql(database: Settings) -> AsyncIterator[GraphQLClient]:
+    """A client of an app without the read compiler, for what tests the ordinary
+    executor's loaders and statements (the compiler answers the lists it covers with one
+    statement: tests/schema/compiler)."""
+    from gateway.app import create_app
+
+    app = create_app(database.replace(read_compiler=False))
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://t") as client:
+        yield GraphQLClient(client)
+
+
 @pytest.fixture(scope="session")
 def repo_root() -> Path:
     return Path(__file__).resolve().parent.parent

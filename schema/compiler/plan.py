@@ -9,14 +9,18 @@ the ordinary executor.
 
 What is covered:
 
-- root fields: lists read as connections (``resources``, ``events``) and lookups by slug
-  (``resource``, ``theme``, ``event``, ``organization``, ``territory``), each answered
-  from the service's own query set (:data:`ROOTS`);
+- root fields: lists read as connections (``resources``, ``events``, ``themes``,
+  ``organizations``, ``territories``, ``concepts``) and lookups by slug (``resource``,
+  ``theme``, ``event``, ``organization``, ``territory``, ``concept``), each answered from
+  the service's own query set (:data:`ROOTS`), and ``node(id:)``/``nodes(ids:)`` of the
+  types of :data:`NODES` (:func:`located`);
 - on the objects of :data:`MODELS`: ``id``, ``__typename``, every field Strawberry reads
   as a plain attribute of the model, ``<field>Label`` for an enumerated column, and the
   children reached through a link table (:data:`LINKS`), and a resource's ``related``
   resources, ranked by the services' own statement, and the connections of a parent's
-  children through a link table (:data:`REVERSE`: ``Theme.resources``…);
+  children through a link table (:data:`REVERSE`: ``Theme.resources``…), and private
+  fields (:data:`PRIVATE`: ``Resource.rejectionReason``) for the viewers the schema's own
+  rule lets read them on every object;
 - on connections: ``totalCount``, ``edges { cursor node }``, ``nodes``, ``pageInfo``.
 """
 
@@ -48,18 +52,26 @@ from graphql import (
     OperationType,
     SelectionSetNode,
     VariableNode,
+    get_argument_values,
     get_nullable_type,
     is_abstract_type,
 )
 from tortoise.models import Model
 
+from schema import registry
 from schema.events.queries import to_service_filter
 from schema.events.types import EventFilter
-from schema.relay import to_global_id
+from schema.nodes.queries import MAX_NODES
+from schema.organizations import queries as organization_queries
+from schema.relay import from_global_id, to_global_id
 from schema.resources.queries import service_filter
-from schema.resources.types import ResourceFilter
+from schema.resources.types import ResourceFilter, reads_every_rejection_reason
 from schema.strawberry_compat import definition_of, input_from_arguments, plain_attribute
+from schema.territories import queries as territory_queries
+from schema.themes import queries as theme_queries
 from services.compat_tortoise import column_of, enum_of, pk_column, value_converters
+from services.concepts import service as concepts
+from services.concepts.models import Concept
 from services.events import service as events
 from services.events.models import Event
 from services.labels import label
@@ -81,6 +93,7 @@ MODELS: dict[str, type[Model]] = {
     "Territory": Territory,
     "Organization": Organization,
     "Event": Event,
+    "Concept": Concept,
 }
 """GraphQL object types read straight from a model's table."""
 
@@ -91,8 +104,17 @@ LINKS: dict[tuple[str, str], Linked] = {
     ("Event", "organizers"): events.ORGANIZERS,
     ("Event", "themes"): events.THEMES,
     ("Event", "territories"): events.TERRITORIES,
+    ("Concept", "organizations"): concepts.ORGANIZATIONS,
 }
 """Fields listing the children of a link table, as the services declare them."""
+
+PRIVATE: dict[tuple[str, str], tuple[str, Callable[[Viewer], bool]]] = {
+    ("Resource", "rejectionReason"): ("rejection_reason", reads_every_rejection_reason),
+}
+"""Private fields: ``(attribute, reads_every)``, the model's attribute a field shows and
+the schema's own rule telling whether a viewer reads it on every object. The plan reads
+the attribute; a viewer the rule does not let read every object goes to the ordinary
+executor (:attr:`OperationPlan.guards`)."""
 
 RELATED = frozenset({("Resource", "related")})
 """Fields listing related resources (:class:`Related`)."""
@@ -105,6 +127,20 @@ REVERSE: dict[tuple[str, str], LinkedPages] = {
     ("Organization", "events"): events.ORGANIZATION_EVENTS,
 }
 """Connections of the children of a link table, as the services declare them."""
+
+NODES: dict[str, Callable[[Viewer, int], Any]] = {
+    "Resource": resources.resource_by_id_queryset,
+    "Theme": themes.theme_by_id_queryset,
+    "Event": events.event_by_id_queryset,
+    "Concept": concepts.concept_by_id_queryset,
+    "Organization": lambda viewer, pk: organizations.organization_by_id_queryset(pk),
+    "Territory": lambda viewer, pk: territories.territory_by_id_queryset(pk),
+}
+"""Types ``node(id:)`` and ``nodes(ids:)`` are answered for: how the service selects the
+row of an id, the one their loaders read (at most one row)."""
+
+MAX_LOCATED = 32
+"""Plans kept per plan with ``node``/``nodes`` roots, one per combination of types."""
 
 # Fields of a JSON object, in one SQL function call: PostgreSQL takes 100 arguments.
 MAX_FIELDS = 50
@@ -220,35 +256,97 @@ class LookupPlan:
 
 
 @dataclass
+class NodePlan:
+    """``node(id:)`` (or ``nodes(ids:)``, ``many``): an object plan for each type of
+    :data:`NODES`, or why there is none; which one applies is told per request by the
+    IDs (:func:`located`)."""
+
+    key: str
+    field: GraphQLField
+    node: FieldNode
+    many: bool
+    plans: dict[str, ObjectPlan | str]
+
+
+@dataclass
+class LookupsPlan:
+    """``nodes(ids:)`` in one request: a lookup per ID, None for an ID of a type not
+    served (null)."""
+
+    key: str
+    field: GraphQLField
+    node: FieldNode
+    items: list[LookupPlan | None]
+
+
+@dataclass
 class OperationPlan:
     """The root fields of an operation, in response order (``__typename``: a string)."""
 
-    roots: list[ConnectionPlan | LookupPlan | Constant]
+    roots: list[ConnectionPlan | LookupPlan | LookupsPlan | NodePlan | Constant]
     embedded: list[tuple[str, Any]] = field(default_factory=list)
     """What each statement embedded in the plan's statement is (``sql.slots``)."""
+    guards: tuple[Callable[[Viewer], bool], ...] = ()
+    """Rules of the private fields it reads (:data:`PRIVATE`): each must let the viewer
+    read them, or the ordinary executor answers."""
+    located: dict[tuple[Any, ...], OperationPlan] = field(default_factory=dict)
+    """Its plans for the types of the IDs of its ``node``/``nodes`` roots met lately."""
+    types: tuple[Any, ...] = ()
+    """The types of those IDs, in a plan of :attr:`located`."""
+
+    def __post_init__(self) -> None:
+        self.has_nodes = any(isinstance(root, NodePlan) for root in self.roots)
+
+
+def _filter(input_type: type, args: dict[str, Any]) -> Any:
+    """The ``filter`` argument as the resolver receives it (an input object or None)."""
+    raw = args.get("filter")
+    return None if raw is None else input_from_arguments(input_type, raw)
+
+
+def _order(args: dict[str, Any]) -> str | None:
+    order = args.get("order")
+    return order.value if order else None
 
 
 def _resources(viewer: Viewer, args: dict[str, Any]) -> tuple[Any, Ordering]:
-    raw = args.get("filter")
-    flt = None if raw is None else input_from_arguments(ResourceFilter, raw)
-    order = args.get("order")
-    return resources.resources_queryset(
-        viewer, flt=service_filter(flt), order=order.value if order else None
-    )
+    flt = service_filter(_filter(ResourceFilter, args))
+    return resources.resources_queryset(viewer, flt=flt, order=_order(args))
 
 
 def _events(viewer: Viewer, args: dict[str, Any]) -> tuple[Any, Ordering]:
-    raw = args.get("filter")
-    flt = None if raw is None else input_from_arguments(EventFilter, raw)
-    order = args.get("order")
-    return events.events_queryset(
-        viewer, flt=to_service_filter(flt), order=order.value if order else None
-    )
+    flt = to_service_filter(_filter(EventFilter, args))
+    return events.events_queryset(viewer, flt=flt, order=_order(args))
 
 
-ROOTS: dict[str, tuple[str, Callable[[Viewer, dict[str, Any]], Any]]] = {
+def _themes(viewer: Viewer, args: dict[str, Any]) -> tuple[Any, Ordering]:
+    flt = theme_queries.service_filter(_filter(theme_queries.ThemeFilter, args))
+    return themes.themes_queryset(viewer, flt=flt, order=_order(args))
+
+
+def _organizations(viewer: Viewer, args: dict[str, Any]) -> tuple[Any, Ordering]:
+    input_type = organization_queries.OrganizationFilter
+    flt = organization_queries.service_filter(_filter(input_type, args))
+    return organizations.organizations_queryset(flt=flt, order=_order(args))
+
+
+def _territories(viewer: Viewer, args: dict[str, Any]) -> tuple[Any, Ordering]:
+    input_type = territory_queries.TerritoryFilter
+    flt = territory_queries.service_filter(_filter(input_type, args))
+    return territories.territories_queryset(flt=flt, order=_order(args))
+
+
+def _concepts(viewer: Viewer, args: dict[str, Any]) -> tuple[Any, Ordering]:
+    return concepts.concepts_queryset(viewer, order=_order(args))
+
+
+ROOTS: dict[str, tuple[str, Callable[[Viewer, dict[str, Any]], Any] | None]] = {
     "resources": ("connection", _resources),
     "events": ("connection", _events),
+    "themes": ("connection", _themes),
+    "organizations": ("connection", _organizations),
+    "territories": ("connection", _territories),
+    "concepts": ("connection", _concepts),
     "resource": (
         "lookup",
         lambda viewer, a: resources.resource_by_slug_queryset(viewer, a["slug"]),
@@ -260,8 +358,74 @@ ROOTS: dict[str, tuple[str, Callable[[Viewer, dict[str, Any]], Any]]] = {
         lambda viewer, a: organizations.organization_by_slug_queryset(a["slug"]),
     ),
     "territory": ("lookup", lambda viewer, a: territories.territory_by_slug_queryset(a["slug"])),
+    "concept": ("lookup", lambda viewer, a: concepts.concept_by_slug_queryset(viewer, a["slug"])),
+    "node": ("node", None),
+    "nodes": ("node", None),
 }
 """Root fields: how the service selects their rows from the arguments."""
+
+
+def located(plan: OperationPlan, variables: Any) -> OperationPlan:
+    """``plan`` with each ``node``/``nodes`` root a lookup of the type of its ID in this
+    request, as the resolver locates it (``schema.registry.node_types``): null for a type
+    not served (kept per combination of types). An ID that cannot be decoded
+    (``BAD_USER_INPUT``) raises ``DomainError``, too many IDs ``ValueError``, a type served
+    but not covered :class:`Unsupported`."""
+    if not plan.has_nodes:
+        return plan
+    served = registry.node_types()
+    found: list[tuple[str | None, ...]] = []
+    for root in plan.roots:
+        if isinstance(root, NodePlan):
+            args = get_argument_values(root.field, root.node, variables)
+            ids = args["ids"] if root.many else [args["id"]]
+            if len(ids) > MAX_NODES:
+                raise ValueError(f"more than {MAX_NODES} IDs")
+            types = []
+            for global_id in ids:
+                type_name = from_global_id(global_id)[0]
+                if type_name not in served:
+                    types.append(None)
+                elif isinstance(root.plans.get(type_name, ""), str):
+                    raise Unsupported(f"node(id:) of a {type_name}")
+                else:
+                    types.append(type_name)
+            found.append(tuple(types))
+    key = tuple(found)
+    variant = plan.located.get(key)
+    if variant is None:
+        roots: list[ConnectionPlan | LookupPlan | LookupsPlan | NodePlan | Constant] = []
+        types_of = iter(found)
+        for root in plan.roots:
+            if not isinstance(root, NodePlan):
+                roots.append(root)
+                continue
+            items = [
+                None
+                if type_name is None
+                else LookupPlan(
+                    root.key,
+                    root.field,
+                    root.node,
+                    partial(_node, type_name, root.many, index),
+                    root.plans[type_name],  # type: ignore[arg-type]
+                )
+                for index, type_name in enumerate(next(types_of))
+            ]
+            if root.many:
+                roots.append(LookupsPlan(root.key, root.field, root.node, items))
+            else:
+                roots.append(items[0] or Constant(root.key, None))  # type: ignore[arg-type]
+        variant = OperationPlan(roots, guards=plan.guards, types=key)
+        if len(plan.located) >= MAX_LOCATED:
+            del plan.located[next(iter(plan.located))]
+        plan.located[key] = variant
+    return variant
+
+
+def _node(type_name: str, many: bool, index: int, viewer: Viewer, args: dict[str, Any]) -> Any:
+    global_id = args["ids"][index] if many else args["id"]
+    return NODES[type_name](viewer, from_global_id(global_id)[1])
 
 
 def switch_variables(
@@ -298,6 +462,7 @@ class Planner:
         self.operation = operation
         self.fragments = fragments
         self.switches = switches
+        self.guards: dict[Callable[[Viewer], bool], None] = {}
 
     def plan(self) -> OperationPlan:
         if self.operation.operation is not OperationType.QUERY:
@@ -306,7 +471,7 @@ class Planner:
             raise Unsupported("fragment variables")
         query = self.schema.query_type
         assert query is not None
-        roots: list[ConnectionPlan | LookupPlan | Constant] = []
+        roots: list[ConnectionPlan | LookupPlan | LookupsPlan | NodePlan | Constant] = []
         for key, nodes in self.collect(query, [self.operation.selection_set]).items():
             name = nodes[0].name.value
             if name == "__typename":
@@ -319,10 +484,25 @@ class Planner:
             returned = get_nullable_type(field_def.type)
             if kind == "connection":
                 roots.append(self.connection(key, field_def, nodes, returned, source))
+            elif kind == "node":
+                roots.append(self.node(key, field_def, nodes, many=name == "nodes"))
             else:
                 plan = self.object(returned, nodes)
                 roots.append(LookupPlan(key, field_def, nodes[0], source, plan))
-        return OperationPlan(roots)
+        return OperationPlan(roots, guards=tuple(self.guards))
+
+    def node(
+        self, key: str, field_def: GraphQLField, nodes: list[FieldNode], many: bool
+    ) -> NodePlan:
+        plans: dict[str, ObjectPlan | str] = {}
+        for type_name in NODES:
+            try:
+                plans[type_name] = self.object(self.schema.get_type(type_name), nodes)
+            except Unsupported as error:
+                plans[type_name] = str(error)
+        if all(isinstance(plan, str) for plan in plans.values()):
+            raise Unsupported(next(iter(plans.values())))
+        return NodePlan(key, field_def, nodes[0], many, plans)
 
     def collect(
         self, type_: GraphQLObjectType, selection_sets: Sequence[SelectionSetNode | None]
@@ -437,6 +617,10 @@ class Planner:
         python_name = getattr(strawberry_field, "python_name", None)
         attribute = plain_attribute(strawberry_field) if strawberry_field else None
         graphql_type = field_def.type
+        private = PRIVATE.get((type_name, name))
+        if private is not None:
+            attribute, reads_every = private
+            self.guards[reads_every] = None
         if attribute is not None and attribute in converters:
             convert = converters[attribute]
             if convert is None and get_nullable_type(graphql_type) in _AS_IS:

@@ -28,12 +28,14 @@ from schema.compiler.plan import (
     ConnectionPlan,
     Constant,
     LookupPlan,
+    LookupsPlan,
     ObjectPlan,
     OperationPlan,
     Pages,
     Planner,
     Related,
     Unsupported,
+    located,
     switch_variables,
 )
 from schema.compiler.sql import Builder, Dialect, slots
@@ -58,7 +60,8 @@ CACHE_SIZE = 512
 
 Outcome = Callable[[str, str], None]
 """Told ``(path, reason)`` of every query: ``("compiled", "")`` or ``("fallback", why)``
-with ``why`` one of ``unsupported``, ``arguments``, ``database``."""
+with ``why`` one of ``unsupported``, ``arguments``, ``private`` (a private field the
+viewer does not read on every object), ``error`` (the services failed), ``database``."""
 
 
 class _Fallback(Exception):
@@ -131,8 +134,21 @@ class ReadCompiler:
         viewer: Viewer = context.viewer
         now = viewer.as_of or dt.datetime.now(dt.UTC)
         query_name = ctx.schema.query_type.name
+        for reads_every in plan.guards:
+            if not reads_every(viewer):
+                raise _Fallback("private")
+        planned = plan
+        if plan.has_nodes:
+            try:
+                plan = located(plan, ctx.variable_values)
+            except Unsupported as error:
+                raise _Fallback("unsupported") from error
+            except (DomainError, ValueError, TypeError) as error:
+                raise _Fallback("arguments") from error
+            if not plan.embedded:
+                plan.embedded = slots(plan)
         pages: dict[int, tuple[Any, Any, Ordering, PageRequest]] = {}
-        lookups: dict[int, Any] = {}
+        lookups: dict[Any, Any] = {}
         try:
             for index, root in enumerate(plan.roots):
                 if isinstance(root, Constant):
@@ -140,6 +156,11 @@ class ReadCompiler:
                 args = get_argument_values(root.field, root.node, ctx.variable_values)
                 if isinstance(root, LookupPlan):
                     lookups[index] = root.source(viewer, args)
+                    continue
+                if isinstance(root, LookupsPlan):
+                    for position, item in enumerate(root.items):
+                        if item is not None:
+                            lookups[(index, position)] = item.source(viewer, args)
                     continue
                 queryset, ordering = root.source(viewer, args)
                 request = checked_page_request(
@@ -155,13 +176,17 @@ class ReadCompiler:
         except (DomainError, ValueError, TypeError) as error:
             logger.debug("read compiler: arguments for the ordinary executor: %r", error)
             raise _Fallback("arguments") from error
+        except Exception as error:  # a bug: the ordinary executor answers, errors and all
+            logger.warning("read compiler: the services failed: %r", error)
+            raise _Fallback("error") from error
         nested: dict[int, tuple[Ordering, PageRequest, Any, Any]] = {}
         embedded = self._embedded(plan, pages, lookups, viewer, now, ctx, nested)
         db = embedded[0][0] if embedded else None
         orderings = tuple(pages[i][2] if i in pages else None for i in range(len(plan.roots)))
         directions = {key: (found[0], found[1].backward) for key, found in nested.items()}
         key = (
-            id(plan),
+            id(planned),
+            plan.types,
             orderings,
             tuple(sorted(directions.items())),
             *(sql for _, sql, _ in embedded),
@@ -174,7 +199,7 @@ class ReadCompiler:
             _put(self.statements, key, found, self.size)
         sql, columns = found
         values = [value for _, _, bound in embedded for value in bound]
-        row: Any = ()
+        row: Any = (None,) * len(columns)  # nothing to read: every ``nodes`` item null
         if db is not None:
             try:
                 rows = await read_rows(db, sql, values)
@@ -188,7 +213,7 @@ class ReadCompiler:
         self,
         plan: OperationPlan,
         pages: dict[int, tuple[Any, Any, Ordering, PageRequest]],
-        lookups: dict[int, Any],
+        lookups: dict[Any, Any],
         viewer: Viewer,
         now: dt.datetime,
         ctx: Any,
@@ -248,6 +273,13 @@ class ReadCompiler:
             elif isinstance(root, LookupPlan):
                 text = found[index]["object"]
                 data[root.key] = None if text is None else finish(root.plan, json.loads(text))
+            elif isinstance(root, LookupsPlan):
+                text = found.get(index, {}).get("objects")
+                values = [None] * len(root.items) if text is None else json.loads(text)
+                data[root.key] = [
+                    None if value is None else finish(item.plan, value)  # type: ignore[union-attr]
+                    for item, value in zip(root.items, values, strict=True)
+                ]
             else:
                 _, _, ordering, request = pages[index]
                 got = found.get(index, {})

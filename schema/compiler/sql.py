@@ -21,6 +21,7 @@ from schema.compiler.plan import (
     ConnectionPlan,
     Constant,
     LookupPlan,
+    LookupsPlan,
     ObjectPlan,
     OperationPlan,
     Pages,
@@ -33,7 +34,8 @@ from services.resources.models import ResourceTheme
 from services.resources.service import related_sql
 
 Slot = tuple[str, Any]
-"""What an embedded statement is: ``("page" | "whole" | "lookup", root index)``,
+"""What an embedded statement is: ``("page" | "whole" | "lookup", root index)`` (a
+lookup of ``nodes``: ``(root index, position)``),
 ``("child", Linked)``, ``("related", Related)`` (its last value is the limit, bound
 after the statement's own), ``("pages", Pages)`` (the rows beyond the cursors; its last
 value is the page's size and one) or ``("pages_whole", Pages)``."""
@@ -112,6 +114,11 @@ def slots(plan: OperationPlan) -> list[Slot]:
         elif isinstance(root, LookupPlan):
             found.append(("lookup", index))
             children(root.plan)
+        elif isinstance(root, LookupsPlan):
+            for position, item in enumerate(root.items):
+                if item is not None:
+                    found.append(("lookup", (index, position)))
+                    children(item.plan)
     return found
 
 
@@ -153,7 +160,7 @@ class Builder:
         self, plan: OperationPlan, orderings: Sequence[Ordering | None]
     ) -> tuple[str, list[tuple[int, str]]]:
         """``(sql, columns)``: ``columns`` says, for each column of the row, which root it
-        answers and what it holds (``rows``, ``count`` or ``object``)."""
+        answers and what it holds (``rows``, ``count``, ``object`` or ``objects``)."""
         selected: list[str] = []
         columns: list[tuple[int, str]] = []
         for index, root in enumerate(plan.roots):
@@ -172,6 +179,18 @@ class Builder:
                 source = self.slot()
                 selected.append(f"(SELECT {self.object(root.plan, r)} FROM ({source}) AS {r})")
                 columns.append((index, "object"))
+            elif isinstance(root, LookupsPlan):
+                values = []
+                for item in root.items:
+                    if item is None:
+                        values.append("NULL")
+                        continue
+                    r = self.alias()
+                    source = self.slot()
+                    obj = self.object(item.plan, r)
+                    values.append(self.dialect.embed(f"SELECT {obj} FROM ({source}) AS {r}"))
+                selected.append(self.dialect.array(values))
+                columns.append((index, "objects"))
         assert self.next_slot == len(self.embedded), "slots out of step with the builder"
         return "SELECT " + ", ".join(selected or ["1"]), columns
 

@@ -30,6 +30,13 @@ class OrganizationFilter:
     )
 
 
+def service_filter(flt: OrganizationFilter | None) -> service.OrganizationFilter:
+    """The service's filter for the GraphQL one."""
+    return service.OrganizationFilter(
+        kinds=(flt.kinds or ()) if flt else (), roles=(flt.roles or ()) if flt else ()
+    )
+
+
 @registry.query
 @strawberry.type
 class OrganizationQueries:
@@ -48,12 +55,8 @@ class OrganizationQueries:
         last: Last = None,
         before: Before = None,
     ) -> Connection[Organization]:
-        flt = service.OrganizationFilter(
-            kinds=(filter.kinds or ()) if filter else (),
-            roles=(filter.roles or ()) if filter else (),
-        )
         page = await service.list_organizations(
-            flt=flt,
+            flt=service_filter(filter),
             order=order.value if order else None,
             page=page_request(info, first, after, last, before),
         )

@@ -18,6 +18,7 @@ from services.policy import is_allowed
 from services.resources.models import Resource as ResourceModel
 from services.resources.models import ResourceKind
 from services.resources.service import check_related_limit
+from services.viewer import Viewer
 
 ResourceKindEnum = mirror(ResourceKind, "Kind of resource (guide, experience report…).")
 AudienceEnum = mirror(Audience, "Who a resource is written for.")
@@ -26,6 +27,12 @@ if TYPE_CHECKING:
     from schema.organizations.types import Organization
     from schema.territories.types import Territory
     from schema.themes.types import Theme
+
+
+def reads_every_rejection_reason(viewer: Viewer) -> bool:
+    """Whether ``viewer`` reads ``rejectionReason`` on every resource (moderators), not
+    only on its own contributions."""
+    return is_allowed(viewer, "contribution.moderate")
 
 
 @strawberry.enum(description="Sort orders of resources.")
@@ -124,7 +131,7 @@ class Resource(Node):
         is_contributor = (
             viewer.account_id is not None and viewer.account_id == self.contributed_by_pk
         ) or (viewer.api_key_id is not None and viewer.api_key_id == self.contributed_by_key_pk)
-        if is_contributor or is_allowed(viewer, "contribution.moderate"):
+        if is_contributor or reads_every_rejection_reason(viewer):
             return self.rejection_text
         return None
 

@@ -27,6 +27,11 @@ class TerritoryFilter:
     )
 
 
+def service_filter(flt: TerritoryFilter | None) -> service.TerritoryFilter:
+    """The service's filter for the GraphQL one."""
+    return service.TerritoryFilter(levels=(flt.levels or ()) if flt else ())
+
+
 @registry.query
 @strawberry.type
 class TerritoryQueries:
@@ -45,9 +50,8 @@ class TerritoryQueries:
         last: Last = None,
         before: Before = None,
     ) -> Connection[Territory]:
-        flt = service.TerritoryFilter(levels=(filter.levels or ()) if filter else ())
         page = await service.list_territories(
-            flt=flt,
+            flt=service_filter(filter),
             order=order.value if order else None,
             page=page_request(info, first, after, last, before),
         )

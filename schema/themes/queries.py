@@ -25,6 +25,14 @@ class ThemeFilter:
     )
 
 
+def service_filter(flt: ThemeFilter | None) -> service.ThemeFilter:
+    """The service's filter for the GraphQL one."""
+    return service.ThemeFilter(
+        is_vote_candidate=flt.is_vote_candidate if flt else None,
+        was_theme_of_the_month=flt.was_theme_of_the_month if flt else None,
+    )
+
+
 @registry.query
 @strawberry.type
 class ThemeQueries:
@@ -41,13 +49,9 @@ class ThemeQueries:
         last: Last = None,
         before: Before = None,
     ) -> Connection[Theme]:
-        flt = service.ThemeFilter(
-            is_vote_candidate=filter.is_vote_candidate if filter else None,
-            was_theme_of_the_month=filter.was_theme_of_the_month if filter else None,
-        )
         page = await service.list_themes(
             info.context.viewer,
-            flt=flt,
+            flt=service_filter(filter),
             order=order.value if order else None,
             page=page_request(info, first, after, last, before),
         )

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from tortoise.queryset import QuerySet
+
 from services.concepts.models import Concept, ConceptOrganization
-from services.links import children_by_parent
+from services.links import Linked
 from services.organizations.models import Organization
 from services.pagination import Ordering, Page, PageRequest, SortKey, paginate
 from services.statements import instances_by_ids
@@ -19,12 +21,32 @@ ORDERINGS: dict[str, Ordering] = {
 }
 
 
+ORGANIZATIONS = Linked(ConceptOrganization, parent="concept", child="organization", order=("slug",))
+"""The organisations that wrote a concept, by slug."""
+
+
+def concepts_queryset(viewer: Viewer, *, order: str | None) -> tuple[QuerySet[Concept], Ordering]:
+    """The concepts ``viewer`` may see, and the order they are listed in."""
+    return Concept.filter(visible(viewer)), ORDERINGS[order or "MONTH"]
+
+
 async def list_concepts(viewer: Viewer, *, order: str | None, page: PageRequest) -> Page[Concept]:
-    return await paginate(Concept.filter(visible(viewer)), ORDERINGS[order or "MONTH"], page)
+    queryset, ordering = concepts_queryset(viewer, order=order)
+    return await paginate(queryset, ordering, page)
+
+
+def concept_by_slug_queryset(viewer: Viewer, slug: str) -> QuerySet[Concept]:
+    """The concept with this slug if ``viewer`` may see it (at most one row)."""
+    return Concept.filter(visible(viewer), slug=slug).limit(1)
 
 
 async def get_concept_by_slug(viewer: Viewer, slug: str) -> Concept | None:
-    return await Concept.filter(visible(viewer), slug=slug).first()
+    return await concept_by_slug_queryset(viewer, slug).first()
+
+
+def concept_by_id_queryset(viewer: Viewer, pk: int) -> QuerySet[Concept]:
+    """The concept ``pk`` if ``viewer`` may see it (at most one row)."""
+    return Concept.filter(visible(viewer), id=pk).limit(1)
 
 
 async def get_concepts_by_ids(viewer: Viewer, ids: Sequence[int]) -> dict[int, Concept]:
@@ -32,10 +54,4 @@ async def get_concepts_by_ids(viewer: Viewer, ids: Sequence[int]) -> dict[int, C
 
 
 async def get_organizations_by_concept_ids(ids: Sequence[int]) -> dict[int, list[Organization]]:
-    return await children_by_parent(
-        ConceptOrganization,
-        parent="concept",
-        child="organization",
-        parent_ids=ids,
-        child_order=("slug",),
-    )
+    return await ORGANIZATIONS.children(ids)

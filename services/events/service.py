@@ -147,6 +147,11 @@ async def get_event_by_slug(viewer: Viewer, slug: str) -> Event | None:
     return await event_by_slug_queryset(viewer, slug).first()
 
 
+def event_by_id_queryset(viewer: Viewer, pk: int) -> QuerySet[Event]:
+    """The event ``pk`` if ``viewer`` may see it (at most one row)."""
+    return Event.filter(visible(viewer), id=pk).limit(1)
+
+
 async def get_events_by_ids(viewer: Viewer, ids: Sequence[int]) -> dict[int, Event]:
     return await instances_by_ids(Event, visible(viewer), ids)
 

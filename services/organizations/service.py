@@ -29,9 +29,10 @@ class OrganizationFilter:
     roles: Sequence[OrganizationRole] = ()
 
 
-async def list_organizations(
-    *, flt: OrganizationFilter, order: str | None, page: PageRequest
-) -> Page[Organization]:
+def organizations_queryset(
+    *, flt: OrganizationFilter, order: str | None
+) -> tuple[QuerySet[Organization], Ordering]:
+    """The organisations under ``flt``, and the order they are listed in."""
     condition = Q()
     if flt.kinds:
         condition &= Q(kind__in=list(flt.kinds))
@@ -40,7 +41,14 @@ async def list_organizations(
             OrganizationRoleLink.filter(role__in=list(flt.roles)).values("organization_id")
         )
         condition &= Q(id__in=ids)
-    return await paginate(Organization.filter(condition), ORDERINGS[order or "NAME"], page)
+    return Organization.filter(condition), ORDERINGS[order or "NAME"]
+
+
+async def list_organizations(
+    *, flt: OrganizationFilter, order: str | None, page: PageRequest
+) -> Page[Organization]:
+    queryset, ordering = organizations_queryset(flt=flt, order=order)
+    return await paginate(queryset, ordering, page)
 
 
 def organization_by_slug_queryset(slug: str) -> QuerySet[Organization]:
@@ -50,6 +58,11 @@ def organization_by_slug_queryset(slug: str) -> QuerySet[Organization]:
 
 async def get_organization_by_slug(slug: str) -> Organization | None:
     return await organization_by_slug_queryset(slug).first()
+
+
+def organization_by_id_queryset(pk: int) -> QuerySet[Organization]:
+    """The organisation ``pk`` (at most one row)."""
+    return Organization.filter(id=pk).limit(1)
 
 
 async def get_organizations_by_ids(ids: Sequence[int]) -> dict[int, Organization]:

@@ -146,6 +146,11 @@ async def get_resource_by_slug(viewer: Viewer, slug: str) -> Resource | None:
     return await resource_by_slug_queryset(viewer, slug).first()
 
 
+def resource_by_id_queryset(viewer: Viewer, pk: int) -> QuerySet[Resource]:
+    """The resource ``pk`` if ``viewer`` may see it (at most one row)."""
+    return Resource.filter(visible(viewer), id=pk).limit(1)
+
+
 async def get_resources_by_ids(viewer: Viewer, ids: Sequence[int]) -> dict[int, Resource]:
     return await instances_by_ids(Resource, visible(viewer), ids)
 

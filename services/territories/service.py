@@ -21,11 +21,19 @@ class TerritoryFilter:
     levels: Sequence[TerritoryLevel] = ()
 
 
+def territories_queryset(
+    *, flt: TerritoryFilter, order: str | None
+) -> tuple[QuerySet[Territory], Ordering]:
+    """The territories under ``flt``, and the order they are listed in."""
+    condition = Q(level__in=list(flt.levels)) if flt.levels else Q()
+    return Territory.filter(condition), ORDERINGS[order or "NAME"]
+
+
 async def list_territories(
     *, flt: TerritoryFilter, order: str | None, page: PageRequest
 ) -> Page[Territory]:
-    condition = Q(level__in=list(flt.levels)) if flt.levels else Q()
-    return await paginate(Territory.filter(condition), ORDERINGS[order or "NAME"], page)
+    queryset, ordering = territories_queryset(flt=flt, order=order)
+    return await paginate(queryset, ordering, page)
 
 
 def territory_by_slug_queryset(slug: str) -> QuerySet[Territory]:
@@ -35,6 +43,11 @@ def territory_by_slug_queryset(slug: str) -> QuerySet[Territory]:
 
 async def get_territory_by_slug(slug: str) -> Territory | None:
     return await territory_by_slug_queryset(slug).first()
+
+
+def territory_by_id_queryset(pk: int) -> QuerySet[Territory]:
+    """The territory ``pk`` (at most one row)."""
+    return Territory.filter(id=pk).limit(1)
 
 
 async def get_territories_by_ids(ids: Sequence[int]) -> dict[int, Territory]:

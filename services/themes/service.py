@@ -30,15 +30,23 @@ class ThemeFilter:
     was_theme_of_the_month: bool | None = None
 
 
-async def list_themes(
-    viewer: Viewer, *, flt: ThemeFilter, order: str | None, page: PageRequest
-) -> Page[Theme]:
+def themes_queryset(
+    viewer: Viewer, *, flt: ThemeFilter, order: str | None
+) -> tuple[QuerySet[Theme], Ordering]:
+    """The themes ``viewer`` may see under ``flt``, and the order they are listed in."""
     condition = visible(viewer)
     if flt.is_vote_candidate is not None:
         condition &= Q(is_vote_candidate=flt.is_vote_candidate)
     if flt.was_theme_of_the_month is not None:
         condition &= Q(month__isnull=not flt.was_theme_of_the_month)
-    return await paginate(Theme.filter(condition), ORDERINGS[order or "TITLE"], page)
+    return Theme.filter(condition), ORDERINGS[order or "TITLE"]
+
+
+async def list_themes(
+    viewer: Viewer, *, flt: ThemeFilter, order: str | None, page: PageRequest
+) -> Page[Theme]:
+    queryset, ordering = themes_queryset(viewer, flt=flt, order=order)
+    return await paginate(queryset, ordering, page)
 
 
 def theme_by_slug_queryset(viewer: Viewer, slug: str) -> QuerySet[Theme]:
@@ -48,6 +56,11 @@ def theme_by_slug_queryset(viewer: Viewer, slug: str) -> QuerySet[Theme]:
 
 async def get_theme_by_slug(viewer: Viewer, slug: str) -> Theme | None:
     return await theme_by_slug_queryset(viewer, slug).first()
+
+
+def theme_by_id_queryset(viewer: Viewer, pk: int) -> QuerySet[Theme]:
+    """The theme ``pk`` if ``viewer`` may see it (at most one row)."""
+    return Theme.filter(visible(viewer), id=pk).limit(1)
 
 
 async def get_themes_by_ids(viewer: Viewer, ids: Sequence[int]) -> dict[int, Theme]:

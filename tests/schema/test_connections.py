@@ -15,11 +15,9 @@ import random
 import uuid
 from typing import Any
 
-import httpx
 import pytest
 from graphql import GraphQLEnumType, GraphQLNonNull, GraphQLObjectType, get_named_type
 
-from gateway.app import create_app
 from schema import build_schema
 from schema.relay import to_global_id
 from schema.strawberry_compat import graphql_core_schema
@@ -27,7 +25,6 @@ from services.content import Audience, ContentStatus
 from services.resources.models import Resource, ResourceKind, ResourceTheme
 from services.settings import Settings
 from services.themes.models import Theme
-from tests.conftest import GraphQLClient
 from tests.sqlcount import count_queries
 
 pytestmark = pytest.mark.heavy
@@ -310,16 +307,6 @@ async def _check_window(lister: Lister, forward: list[str], rng: random.Random) 
 
 
 # --- totalCount ----------------------------------------------------------------------------
-
-
-@pytest.fixture(scope="module")
-async def ordinary_gql(database):
-    """A client of an app without the read compiler (which answers these lists with one
-    statement, its count inside: tests/schema/compiler)."""
-    app = create_app(database.replace(read_compiler=False))
-    transport = httpx.ASGITransport(app=app)
-    async with httpx.AsyncClient(transport=transport, base_url="http://t") as client:
-        yield GraphQLClient(client)
 
 
 async def test_total_count_is_counted_only_when_selected_and_once_per_list(ordinary_gql):

@@ -1,12 +1,13 @@
 """Random valid query documents over what the read compiler covers and what it does not.
 
-Each document mixes the portal's shape (the ``resources`` connection with its filters,
-orders, pages from either end and cursors; lookups by slug; scalar, enumerated and label
-fields; children through link tables) with what must go to the ordinary executor (other
-root fields, ``related``, private fields, reverse connections), wrapped in the syntax a
-client may use: aliases, repeated fields, named and inline fragments, ``@include`` and
-``@skip`` on literals and variables, arguments as literals or variables. A generator is
-seeded: the same seed gives the same documents.
+Each document mixes the portal's shape (the ``resources`` connection and the other root
+lists with their filters, orders, pages from either end and cursors; lookups by slug;
+scalar, enumerated and label fields; children through link tables; private fields) with
+what must go to the ordinary executor (other root fields, fields of credited
+contributors, arguments refused), wrapped in the syntax a client may use: aliases,
+repeated fields, named and inline fragments, ``@include`` and ``@skip`` on literals and
+variables, arguments as literals or variables. A generator is seeded: the same seed gives
+the same documents.
 """
 
 from __future__ import annotations
@@ -77,9 +78,23 @@ EVENT = [
     "version",
     "__typename",
 ]
+CONCEPT = [
+    "id",
+    "slug",
+    "title",
+    "summary",
+    "body",
+    "month",
+    "furtherReading",
+    "status",
+    "publishedAt",
+    "version",
+    "__typename",
+]
+# A private field: compiled for editors, the ordinary executor's for the others.
+PRIVATE = "rejectionReason"
 # Fields of a resource the compiler leaves to the ordinary executor.
 RESOURCE_OTHERS = [
-    "rejectionReason",
     "contributorTerritory { slug }",
     "contributorOrganization { name }",
 ]
@@ -92,6 +107,28 @@ STATUSES = ["PUBLISHED", "DRAFT", "SUBMITTED", "ARCHIVED"]
 ORDERS = ["NEWEST", "OLDEST", "TITLE", "RECENTLY_UPDATED"]
 EVENT_ORDERS = ["STARTS_AT", "STARTS_AT_DESC"]
 FORMATS = ["WEBINAR", "TRAINING", "CONFERENCE", "MEETING", "OTHER"]
+# The other root lists: their orders, their filters' enumerated values.
+LISTS: dict[str, dict[str, Any]] = {
+    "themes": {
+        "orders": ["TITLE", "MONTH"],
+        "order_type": "ThemeOrder",
+        "filter_type": "ThemeFilter",
+    },
+    "organizations": {
+        "orders": ["NAME"],
+        "order_type": "OrganizationOrder",
+        "filter_type": "OrganizationFilter",
+    },
+    "territories": {
+        "orders": ["NAME"],
+        "order_type": "TerritoryOrder",
+        "filter_type": "TerritoryFilter",
+    },
+    "concepts": {"orders": ["MONTH", "TITLE"], "order_type": "ConceptOrder", "filter_type": None},
+}
+ORGANIZATION_KINDS = ["PUBLIC_AGENCY", "ASSOCIATION", "LOCAL_AUTHORITY", "NETWORK", "OTHER"]
+ORGANIZATION_ROLES = ["CO_ANIMATOR", "PROVIDER", "SOURCE", "PARTNER", "ORGANIZER"]
+TERRITORY_LEVELS = ["COMMUNE", "EPCI", "DEPARTEMENT", "REGION", "METROPOLE"]
 MOMENTS = ["2020-01-01T00:00:00+00:00", "2024-06-01T12:00:00+02:00", "2030-01-01T00:00:00Z"]
 
 
@@ -104,10 +141,14 @@ class Pool:
     theme_ids: list[str]
     territory_ids: list[str]
     organization_ids: list[str]
-    cursors: dict[str, list[str]]  # by order (resources' and events')
+    cursors: dict[str, list[str]]
+    """By order (resources' and events'), by ``list:order`` (the other root lists')."""
     event_slugs: list[str] = field(default_factory=list)
     organization_slugs: list[str] = field(default_factory=list)
     territory_slugs: list[str] = field(default_factory=list)
+    concept_slugs: list[str] = field(default_factory=list)
+    node_ids: list[str] = field(default_factory=list)
+    """Global IDs of every type ``node(id:)`` serves, and of types it does not."""
     years: list[int] = field(default_factory=lambda: [2019, 2021, 2022, 2023, 2024, 2026])
 
 
@@ -115,6 +156,8 @@ class Pool:
 class Document:
     query: str
     variables: dict[str, Any]
+    lists: frozenset[str] = frozenset()
+    """The root lists of :data:`LISTS` it reads."""
 
     def __str__(self) -> str:
         return f"{self.query}\nvariables: {json.dumps(self.variables)}"
@@ -139,6 +182,7 @@ class Generator:
         self.variables: dict[str, Any] = {}
         self.definitions: list[str] = []  # variable definitions
         self.fragments: list[str] = []
+        self.lists: set[str] = set()
         count = self.random.choice([1, 1, 1, 2, 2, 3])
         roots = [self.root(alias=i > 0) for i in range(count)]
         header = f"({', '.join(self.definitions)})" if self.definitions else ""
@@ -147,7 +191,7 @@ class Generator:
         query = f"{keyword} {{ {' '.join(roots)} }}"
         if self.fragments:
             query += "\n" + "\n".join(self.fragments)
-        return Document(query.strip(), self.variables)
+        return Document(query.strip(), self.variables, frozenset(self.lists))
 
     def variable(self, graphql_type: str, value: Any) -> str:
         name = self.fresh("v")
@@ -159,7 +203,7 @@ class Generator:
         """``value`` as a literal or through a variable."""
         if self.random.random() < 0.4:
             return self.variable(graphql_type, value)
-        return _literal(value, enum=graphql_type.rstrip("!") in ("ResourceOrder", "EventOrder"))
+        return _literal(value, enum=graphql_type.rstrip("!").endswith("Order"))
 
     def keyed(self, field_text: str, selection: str = "", *, alias: bool = False) -> str:
         """A field (name and arguments) and its ``selection``, maybe aliased, maybe under
@@ -215,7 +259,9 @@ class Generator:
         ):
             if self.random.random() < 0.35:
                 parts.append(self.keyed(relation, f"{{ {fields()} }}"))
-        if self.random.random() < 0.06:
+        if self.random.random() < 0.08:
+            parts.append(self.keyed(PRIVATE))
+        if self.random.random() < 0.04:
             name, _, selection = self.random.choice(RESOURCE_OTHERS).partition(" ")
             parts.append(self.keyed(name, selection))
         if self.random.random() < 0.05:
@@ -299,44 +345,147 @@ class Generator:
         if r < 0.45:
             arguments = self.list_arguments()
             return self.keyed(f"resources{arguments}", f"{{ {self.connection()} }}", alias=alias)
-        if r < 0.55:
+        if r < 0.53:
             arguments = self.list_arguments(events=True)
             selection = f"{{ {self.connection(self.event)} }}"
             return self.keyed(f"events{arguments}", selection, alias=alias)
+        if r < 0.65:
+            name = self.random.choice(list(LISTS))
+            self.lists.add(name)
+            arguments = self.other_list_arguments(name)
+            selection = f"{{ {self.connection(self.listed(name))} }}"
+            return self.keyed(f"{name}{arguments}", selection, alias=alias)
         lookups = [
-            (0.68, "resource", self.pool.resource_slugs, self.resource),
-            (0.77, "theme", self.pool.theme_slugs, self.theme),
-            (0.81, "event", self.pool.event_slugs, self.event),
+            (0.73, "resource", self.pool.resource_slugs, self.resource),
+            (0.79, "theme", self.pool.theme_slugs, self.theme),
+            (0.82, "event", self.pool.event_slugs, self.event),
             (
-                0.85,
+                0.84,
                 "organization",
                 self.pool.organization_slugs,
                 lambda: self.plain("Organization", ORGANIZATION),
             ),
             (
-                0.88,
+                0.86,
                 "territory",
                 self.pool.territory_slugs,
                 lambda: self.plain("Territory", TERRITORY),
             ),
+            (0.87, "concept", self.pool.concept_slugs, self.concept),
         ]
         for bound, name, slugs, selection in lookups:
             if r < bound:
                 slug = self.argument("String!", self.random.choice([*slugs, "x"]))
                 return self.keyed(f"{name}(slug: {slug})", f"{{ {selection()} }}", alias=alias)
-        if r < 0.9:
+        if r < 0.93 and self.pool.node_ids:
+            return self.node_root(alias=alias)
+        if r < 0.94:
             return self.keyed("__typename", alias=alias)
         return (
             self.fresh("o")
             + ": "
             + self.random.choice(
                 [
-                    "themes(first: 2) { nodes { slug } }",
                     "currentTheme { slug }",
-                    "organizations(first: 2) { nodes { name } }",
+                    "nextTheme { title }",
+                    "organizations(first: 2) { nodes { name roles } }",
                 ]
             )
         )
+
+    def node_root(self, *, alias: bool) -> str:
+        """``node(id:)`` or ``nodes(ids:)`` over IDs of every type (covered, served but
+        not covered, not served), sometimes one that cannot be decoded."""
+        parts = [self.keyed(name) for name in self.random.sample(["id", "__typename"], 1)]
+        for type_name, selection in (
+            ("Resource", self.resource),
+            ("Theme", self.theme),
+            ("Event", self.event),
+            ("Concept", self.concept),
+            ("Organization", lambda: self.plain("Organization", ORGANIZATION)),
+            ("Territory", lambda: self.plain("Territory", TERRITORY)),
+        ):
+            if self.random.random() < 0.4:
+                parts.append(f"... on {type_name} {{ {selection()} }}")
+        selection = " ".join(parts)
+        if self.random.random() < 0.5:
+            node_id = self.random.choice([*self.pool.node_ids, "bm9wZQ"])
+            return self.keyed(
+                f"node(id: {self.argument('ID!', node_id)})", f"{{ {selection} }}", alias=alias
+            )
+        ids = self.random.sample(self.pool.node_ids, self.random.randint(0, 4))
+        return self.keyed(
+            f"nodes(ids: {self.argument('[ID!]!', ids)})", f"{{ {selection} }}", alias=alias
+        )
+
+    def listed(self, name: str) -> Any:
+        """The selection of one object of the root list ``name``."""
+        return {
+            "themes": self.theme,
+            "organizations": lambda: self.plain("Organization", ORGANIZATION),
+            "territories": lambda: self.plain("Territory", TERRITORY),
+            "concepts": self.concept,
+        }[name]
+
+    def concept(self) -> str:
+        parts = self.fields(CONCEPT)
+        if self.random.random() < 0.35:
+            organizations = self.plain("Organization", ORGANIZATION, 2)
+            parts.append(self.keyed("organizations", f"{{ {organizations} }}"))
+        self.random.shuffle(parts)
+        return self.wrap("Concept", " ".join(parts))
+
+    def other_list_arguments(self, name: str) -> str:
+        """Arguments of the root list ``name`` (not ``resources`` nor ``events``): an
+        order, a page from either end, cursors (sometimes of another list or order, or
+        none at all), a filter; sometimes arguments it refuses."""
+        spec = LISTS[name]
+        args: list[str] = []
+        order = self.random.choice([None, *spec["orders"]])
+        if order is not None:
+            args.append(f"order: {self.argument(spec['order_type'], order)}")
+        backward = self.random.random() < 0.3
+        if self.random.random() < 0.85:
+            size = self.random.choice([0, 1, 2, 3, 5, 20, 101, -1])
+            args.append(f"{'last' if backward else 'first'}: {self.argument('Int', size)}")
+        for cursor_name in ("after", "before"):
+            if self.random.random() < 0.25:
+                cursor = self.list_cursor(name, order or spec["orders"][0])
+                args.append(f"{cursor_name}: {self.argument('String', cursor)}")
+        if spec["filter_type"] and self.random.random() < 0.4:
+            flt = self.other_filter(name)
+            args.append(f"filter: {self.argument(spec['filter_type'], flt)}")
+        self.random.shuffle(args)
+        return f"({', '.join(args)})" if args else ""
+
+    def list_cursor(self, name: str, order: str) -> str:
+        r = self.random.random()
+        if r < 0.05:
+            return "not-a-cursor"
+        if r < 0.1:
+            other = self.random.choice(list(LISTS))
+            order = self.random.choice(LISTS[other]["orders"])
+            name = other
+        return self.random.choice(self.pool.cursors[f"{name}:{order}"] or ["not-a-cursor"])
+
+    def other_filter(self, name: str) -> dict[str, Any]:
+        sample = self.random.sample
+        if name == "themes":
+            choices = {
+                "isVoteCandidate": lambda: self.random.choice([True, False]),
+                "wasThemeOfTheMonth": lambda: self.random.choice([True, False]),
+            }
+        elif name == "organizations":
+            choices = {
+                "kinds": lambda: sample(ORGANIZATION_KINDS, self.random.randint(1, 3)),
+                "roles": lambda: sample(ORGANIZATION_ROLES, self.random.randint(1, 2)),
+            }
+        else:
+            choices = {"levels": lambda: sample(TERRITORY_LEVELS, self.random.randint(1, 3))}
+        return {
+            key: choices[key]()
+            for key in sample(list(choices), self.random.randint(0, len(choices)))
+        }
 
     def list_arguments(self, *, events: bool = False, scope: str = "") -> str:
         """Arguments of a root list, or of the children's connection ``scope`` (no filter,
@@ -443,4 +592,4 @@ def _literal(value: Any, *, enum: bool = False) -> str:
     return json.dumps(value)
 
 
-ENUM_KEYS = frozenset({"kinds", "audiences", "statuses", "formats"})
+ENUM_KEYS = frozenset({"kinds", "audiences", "statuses", "formats", "roles", "levels"})

@@ -29,7 +29,10 @@ PORTAL = """query Portal($from: DateTime!) {
   theme(slug: "democratie-culturelle") { title }
 }"""
 VARIABLES = {"from": "2021-01-01T00:00:00+00:00"}
-UNCOVERED = "query Private { resources(first: 2) { nodes { slug rejectionReason } } }"
+UNCOVERED = (
+    "query Credited { resources(first: 2) { nodes { slug contributorTerritory { slug } } } }"
+)
+PRIVATE = "{ resources(first: 20) { nodes { slug rejectionReason } } }"
 
 
 @pytest.fixture(scope="module")
@@ -85,9 +88,73 @@ async def test_what_it_does_not_cover_is_counted_and_logged_once(compiling_app, 
     logged = [r for r in caplog.records if r.name == "tec.read_compiler"]
     assert len(logged) == 1
     assert logged[0].levelno == logging.INFO
-    assert "Private" in logged[0].getMessage() and "rejectionReason" in logged[0].getMessage()
+    message = logged[0].getMessage()
+    assert "Credited" in message and "contributorTerritory" in message
     text = await _metrics(compiling_app)
     assert _count(text, "fallback", "unsupported") == unsupported + 3
+
+
+async def test_a_private_field_is_compiled_for_the_viewers_who_read_it_everywhere(
+    compiling_app, ordinary_app, principals
+):
+    editor = principals["EDITOR"]
+    await _post(compiling_app, PRIVATE, headers=editor)
+    text = await _metrics(compiling_app)
+    compiled, private = _count(text, "compiled", ""), _count(text, "fallback", "private")
+    with count_queries() as statements:
+        body = await _post(compiling_app, PRIVATE, headers=editor)
+    assert len([s for s in statements if "json" in s.lower()]) == 1
+    assert body == await _post(ordinary_app, PRIVATE, headers=editor)
+    # The others read it on their own contributions only: the ordinary executor answers.
+    for who in ("ANONYMOUS", "PARTNER"):
+        headers = principals.get(who)
+        assert await _post(compiling_app, PRIVATE, headers=headers) == await _post(
+            ordinary_app, PRIVATE, headers=headers
+        )
+    text = await _metrics(compiling_app)
+    assert _count(text, "compiled", "") == compiled + 1
+    assert _count(text, "fallback", "private") == private + 2
+
+
+async def test_node_and_nodes_of_the_covered_types_are_one_statement(compiling_app, ordinary_app):
+    found = await _post(
+        compiling_app,
+        "{ resources(first: 1) { nodes { id } } themes(first: 2) { nodes { id } } }",
+    )
+    resource = found["data"]["resources"]["nodes"][0]["id"]
+    themes = [theme["id"] for theme in found["data"]["themes"]["nodes"]]
+    document = """query Nodes($id: ID!, $ids: [ID!]!) {
+      node(id: $id) { id ... on Resource { slug themes { title } } }
+      nodes(ids: $ids) { __typename ... on Theme { slug } }
+    }"""
+    variables = {"id": resource, "ids": [*themes, "Tm90aGluZzox"]}  # Nothing:1, not served
+    await _post(compiling_app, document, variables)
+    before = _count(await _metrics(compiling_app), "compiled", "")
+    with count_queries() as statements:
+        body = await _post(compiling_app, document, variables)
+    assert len([s for s in statements if "json" in s.lower()]) == 1
+    assert body == await _post(ordinary_app, document, variables)
+    assert body["data"]["nodes"][-1] is None
+    assert _count(await _metrics(compiling_app), "compiled", "") == before + 1
+
+
+@pytest.mark.parametrize(
+    ("variables", "reason"),
+    [
+        ({"ids": ["bm9wZQ"]}, "arguments"),  # "nope": no ID the API hands out
+        ({"ids": ["UmVzb3VyY2U6MQ"] * 101}, "arguments"),  # Resource:1, too many times
+        ({"ids": ["QWNjb3VudDox"]}, "unsupported"),  # Account:1, served but not covered
+    ],
+    ids=["undecodable", "too many", "not covered"],
+)
+async def test_node_ids_it_does_not_answer_go_to_the_ordinary_executor(
+    compiling_app, ordinary_app, variables, reason
+):
+    document = "query($ids: [ID!]!) { nodes(ids: $ids) { id } }"
+    before = _count(await _metrics(compiling_app), "fallback", reason)
+    body = await _post(compiling_app, document, variables)
+    assert body == await _post(ordinary_app, document, variables)
+    assert _count(await _metrics(compiling_app), "fallback", reason) == before + 1
 
 
 @pytest.mark.parametrize("who", ["ANONYMOUS", "EDITOR", "PARTNER"])
