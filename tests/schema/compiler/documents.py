@@ -270,12 +270,11 @@ class Generator:
         return self.wrap("Resource", " ".join(parts))
 
     def related(self, depth: int) -> str:
-        """``related``, its size maybe left out. Never a size it refuses: an error below a
-        root field cancels the loads awaited under it, and graphql-core may then raise
-        ``CancelledError`` from another field awaiting the same DataLoader key (the
-        ordinary executor's behaviour, not the compiler's); ``test_paths`` checks refused
-        arguments below the root."""
+        """``related``, its size maybe left out, now and then one it refuses (the error
+        comes from below a root field, beside fields that may share its loads)."""
         size = self.random.choice([None, 0, 1, 2, 3, 5, 20])
+        if self.random.random() < 0.04:
+            size = self.random.choice([21, -1])
         arguments = "" if size is None else f"(first: {self.argument('Int!', size)})"
         return self.keyed(f"related{arguments}", f"{{ {self.resource(depth)} }}")
 
@@ -488,8 +487,8 @@ class Generator:
         }
 
     def list_arguments(self, *, events: bool = False, scope: str = "") -> str:
-        """Arguments of a root list, or of the children's connection ``scope`` (no filter,
-        nothing it refuses: see :meth:`related`)."""
+        """Arguments of a root list, or of the children's connection ``scope`` (no filter;
+        sizes it refuses more rarely than at the root)."""
         refusable = not scope
         args: list[str] = []
         order = self.random.choice([None, *(EVENT_ORDERS if events else ORDERS)])
@@ -501,7 +500,8 @@ class Generator:
         size_name = "last" if backward else "first"
         if self.random.random() < 0.85:
             sizes = [0, 1, 2, 3, 4, 5, 7, 10, 12]
-            size = self.random.choice([*sizes, 101, -1] if refusable else sizes)
+            refused = refusable or self.random.random() < 0.04
+            size = self.random.choice([*sizes, 101, -1] if refused else sizes)
             size = 100 if self.random.random() < 0.02 else size
             args.append(f"{size_name}: {self.argument('Int', size)}")
         if refusable and self.random.random() < 0.03:
