@@ -226,6 +226,9 @@ class OperationPlan:
     roots: list[ConnectionPlan | LookupPlan | Constant]
     embedded: list[tuple[str, Any]] = field(default_factory=list)
     """What each statement embedded in the plan's statement is (``sql.slots``)."""
+    finishers: dict[int, Any] = field(default_factory=dict)
+    """How Python finishes each object of the plan, by the ``id`` of its
+    :class:`ObjectPlan` (``run.finishers``)."""
 
 
 def _resources(viewer: Viewer, args: dict[str, Any]) -> tuple[Any, Ordering]:
