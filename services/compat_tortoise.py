@@ -346,6 +346,19 @@ def _to_datetime(
     return value.astimezone(zone)
 
 
+def keeps_utc(convert: Callable[[Any], Any] | None) -> bool:
+    """Whether ``convert`` (of :func:`value_converters`) is a datetime column's that keeps
+    an instant given in UTC as it is: Tortoise uses time zones and its zone is UTC. ISO
+    text with a ``+00:00`` offset then becomes a datetime in ``datetime.UTC``."""
+    if not (isinstance(convert, partial) and convert.func is _unless_null):
+        return False
+    inner = convert.args[0]
+    if not (isinstance(inner, partial) and inner.func is _to_datetime):
+        return False
+    _, use_tz, _, zone_is_utc = inner.args
+    return bool(use_tz and zone_is_utc)
+
+
 def _to_member(members: dict[Any, Any], field: Any, value: Any) -> Any:
     member = members.get(value)
     return member if member is not None else field.to_python_value(value)

@@ -26,6 +26,8 @@ What is covered:
 
 from __future__ import annotations
 
+import datetime as dt
+import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from functools import partial
@@ -69,7 +71,7 @@ from schema.resources.types import ResourceFilter, reads_every_rejection_reason
 from schema.strawberry_compat import definition_of, input_from_arguments, plain_attribute
 from schema.territories import queries as territory_queries
 from schema.themes import queries as theme_queries
-from services.compat_tortoise import column_of, enum_of, pk_column, value_converters
+from services.compat_tortoise import column_of, enum_of, keeps_utc, pk_column, value_converters
 from services.concepts import service as concepts
 from services.concepts.models import Concept
 from services.events import service as events
@@ -293,6 +295,9 @@ class OperationPlan:
     """Its plans for the types of the IDs of its ``node``/``nodes`` roots met lately."""
     types: tuple[Any, ...] = ()
     """The types of those IDs, in a plan of :attr:`located`."""
+    finishers: dict[int, Any] = field(default_factory=dict)
+    """How Python finishes each object of the plan, by the ``id`` of its
+    :class:`ObjectPlan` (``run.finishers``)."""
 
     def __post_init__(self) -> None:
         self.has_nodes = any(isinstance(root, NodePlan) for root in self.roots)
@@ -729,7 +734,29 @@ def _serializer(convert: Callable[[Any], Any] | None, graphql_type: Any) -> Call
         and nullable.name not in ("DateTime", "Date")
     ):
         raise Unsupported(f"the scalar {nullable.name}")
-    return partial(_serialize, convert, serialize)
+    serializer = partial(_serialize, convert, serialize)
+    if serialize is dt.datetime.isoformat and keeps_utc(convert):
+        return partial(_utc_text, serializer)
+    return serializer
+
+
+_UTC_TEXT = re.compile(
+    r"[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(\.[0-9]{5}[1-9])?\+00:00"
+).fullmatch
+
+
+def _utc_text(serializer: Callable[[Any], Any], raw: Any) -> Any:
+    """``serializer(raw)`` of a datetime column kept in UTC. ISO text of an instant in
+    UTC, to the second or with six digits of fraction not ending in 0, as PostgreSQL
+    writes it in JSON, is already what ``isoformat`` gives back (the costly part of a
+    date's conversion) once it is a real instant; anything else is converted."""
+    if type(raw) is str and _UTC_TEXT(raw) is not None:
+        try:
+            dt.datetime.fromisoformat(raw)
+        except ValueError:
+            return serializer(raw)
+        return raw
+    return serializer(raw)
 
 
 def _serialize(

@@ -22,6 +22,7 @@ from collections.abc import Callable, Hashable
 from functools import partial
 from typing import Any
 
+import orjson
 from graphql import get_argument_values
 
 from schema.compiler.plan import (
@@ -40,8 +41,9 @@ from schema.compiler.plan import (
 )
 from schema.compiler.sql import Builder, Dialect, slots
 from schema.relay import checked_page_request
-from services.compat_tortoise import value_converters
+from services.compat_tortoise import model_db, value_converters
 from services.errors import DomainError
+from services.links import Linked
 from services.pagination import (
     Count,
     Ordering,
@@ -53,7 +55,7 @@ from services.pagination import (
 )
 from services.resources.service import check_related_limit, related_candidates
 from services.statements import queryset_statement, read_rows
-from services.viewer import Viewer
+from services.viewer import Viewer, visible_values
 
 logger = logging.getLogger("tec.read_compiler")
 CACHE_SIZE = 512
@@ -81,6 +83,7 @@ class ReadCompiler:
         self.statements: OrderedDict[Hashable, tuple[str, list[tuple[int, str]]]] = OrderedDict()
         self.logged: OrderedDict[int, Any] = OrderedDict()
         self.key_converters: dict[tuple[Any, Ordering], list[Any]] = {}
+        self.children: dict[tuple[Linked, bool, str], str] = {}
 
     def outcome(self, path: str, reason: str = "") -> None:
         if self.on_outcome is not None:
@@ -106,6 +109,7 @@ class ReadCompiler:
                 ctx.schema, operation, ctx.fragment_definitions, values
             ).plan()
             plan.embedded = slots(plan)
+            plan.finishers = finishers(plan)
         except Unsupported as error:
             plan = str(error)
             if self.logged.get(id(operation)) is not operation:
@@ -147,6 +151,7 @@ class ReadCompiler:
                 raise _Fallback("arguments") from error
             if not plan.embedded:
                 plan.embedded = slots(plan)
+                plan.finishers = finishers(plan)
         pages: dict[int, tuple[Any, Any, Ordering, PageRequest]] = {}
         lookups: dict[Any, Any] = {}
         try:
@@ -226,9 +231,7 @@ class ReadCompiler:
             if kind == "child":
                 statement = children.get(detail)
                 if statement is None:
-                    statement = children[detail] = queryset_statement(
-                        detail.child_queryset(viewer, now)
-                    )
+                    statement = children[detail] = self._child_statement(detail, viewer, now)
             elif kind in ("pages", "pages_whole"):
                 found = nested.get(id(detail))
                 if found is None:
@@ -254,6 +257,25 @@ class ReadCompiler:
             raise _Fallback("database")
         return embedded
 
+    def _child_statement(
+        self, linked: Linked, viewer: Viewer, now: dt.datetime
+    ) -> tuple[Any, str, list[Any]]:
+        """``(connection, sql, values)`` of ``linked.child_queryset(viewer, now)``. Its
+        SQL depends only on the database and on whether the viewer sees unpublished
+        content, and its values are those of the viewer's visibility
+        (``visible_values``): kept once the statement Tortoise wrote bound exactly them,
+        so a request builds no query set for its children."""
+        db = model_db(linked.child_model)
+        values = visible_values(viewer, now) if linked.visible else []
+        key = (linked, viewer.sees_unpublished, db.capabilities.dialect)
+        sql = self.children.get(key)
+        if sql is not None:
+            return db, sql, values
+        found = queryset_statement(linked.child_queryset(viewer, now))
+        if found[0] is db and list(found[2]) == values:
+            self.children[key] = found[1]
+        return found
+
     def _data(
         self,
         plan: OperationPlan,
@@ -262,7 +284,6 @@ class ReadCompiler:
         pages: dict[int, tuple[Any, Any, Ordering, PageRequest]],
         nested: dict[int, tuple[Ordering, PageRequest, Any, Any]],
     ) -> dict[str, Any]:
-        finish = partial(self._finish, nested)
         found: dict[int, dict[str, Any]] = {}
         for position, (index, what) in enumerate(columns):
             found.setdefault(index, {})[what] = row[position]
@@ -272,60 +293,60 @@ class ReadCompiler:
                 data[root.key] = root.value
             elif isinstance(root, LookupPlan):
                 text = found[index]["object"]
-                data[root.key] = None if text is None else finish(root.plan, json.loads(text))
+                data[root.key] = (
+                    None if text is None else self._finished(plan, nested, root.plan, _loads(text))
+                )
             elif isinstance(root, LookupsPlan):
                 text = found.get(index, {}).get("objects")
-                values = [None] * len(root.items) if text is None else json.loads(text)
+                values = [None] * len(root.items) if text is None else _loads(text)
                 data[root.key] = [
-                    None if value is None else finish(item.plan, value)  # type: ignore[union-attr]
+                    None if value is None else self._finished(plan, nested, item.plan, value)  # type: ignore[union-attr]
                     for item, value in zip(root.items, values, strict=True)
                 ]
             else:
                 _, _, ordering, request = pages[index]
                 got = found.get(index, {})
-                rows = json.loads(got["rows"]) if "rows" in got else []
+                rows = _loads(got["rows"]) if "rows" in got else []
                 count = got.get("count")
-                data[root.key] = self._connection(finish, root, rows, count, ordering, request)
+                data[root.key] = self.assemble(plan, nested, root, rows, count, ordering, request)
         return data
 
-    def _finish(
+    def _finished(
         self,
+        plan: OperationPlan,
         nested: dict[int, tuple[Ordering, PageRequest, Any, Any]],
-        plan: ObjectPlan,
+        obj: ObjectPlan,
         value: dict[str, Any],
     ) -> dict[str, Any]:
-        """``value`` (an object of ``plan`` as the database wrote it) as the response's."""
-        for key, convert in plan.converted:
-            value[key] = convert(value[key])
-        for child in plan.nested():
-            if child.plan.converted or child.plan.nested() or child.plan.connections():
-                for item in value[child.key]:
-                    self._finish(nested, child.plan, item)
-        for pages in plan.connections():
-            ordering, request, _, _ = nested[id(pages)]
-            got = value[pages.key]
-            finish = partial(self._finish, nested)
-            value[pages.key] = self._connection(
-                finish, pages.plan, got.get("rows") or [], got.get("count"), ordering, request
-            )
-        return value
+        """``value``, the database's JSON of ``obj``, finished (:func:`finishers`)."""
+        finish = plan.finishers[id(obj)]
+        return value if finish is None else finish(self, plan, nested, value)
 
-    def _connection(
+    def assemble(
         self,
-        finish: Callable[[ObjectPlan, Any], Any],
+        plan: OperationPlan,
+        nested: dict[int, tuple[Ordering, PageRequest, Any, Any]],
         root: ConnectionPlan,
         rows: list[Any],
         count: Any,
         ordering: Ordering,
         request: PageRequest,
     ) -> dict[str, Any]:
+        """A connection, root or child, of the page ``rows`` (as the database wrote
+        them): its objects finished, its edges, cursors and ``pageInfo``."""
         page = page_from_rows(rows, ordering, request, Count(known=0))
         items = page.items
         objects = root.objects
         width = len(objects)
-        for item in items:
-            for i in range(width):
-                item[i] = finish(objects[i], item[i])
+        finishing = [
+            (i, finish)
+            for i, finish in enumerate(plan.finishers[id(obj)] for obj in objects)
+            if finish is not None
+        ]
+        if finishing:
+            for item in items:
+                for i, finish in finishing:
+                    item[i] = finish(self, plan, nested, item[i])
         converters = self._key_converters(root.model, ordering)
 
         def cursor(item: list[Any]) -> str:
@@ -357,6 +378,79 @@ class ReadCompiler:
                 converters[key.field] for key in ordering.keys
             ]
         return found
+
+
+Finish = Callable[[ReadCompiler, OperationPlan, dict[int, Any], dict[str, Any]], dict[str, Any]]
+"""Finishes an object as the database wrote it into the response's (in place)."""
+
+
+def finishers(plan: OperationPlan) -> dict[int, Finish | None]:
+    """How Python finishes each object of ``plan``, by the ``id`` of its
+    :class:`ObjectPlan`: its converted values (global IDs, dates, enumerated values and
+    labels), then its children's and its connections'; None for an object, children
+    included, whose JSON is already the response's."""
+    found: dict[int, Finish | None] = {}
+
+    def of(obj: ObjectPlan) -> Finish | None:
+        converted = tuple(obj.converted)
+        children = []
+        for child in obj.nested():
+            finish = of(child.plan)
+            if finish is not None:
+                children.append((child.key, finish))
+        connections = tuple(obj.connections())
+        for pages in connections:
+            for page_object in pages.plan.objects:
+                of(page_object)
+        found[id(obj)] = None
+        if converted or children or connections:
+            found[id(obj)] = partial(_finish, converted, tuple(children), connections)
+        return found[id(obj)]
+
+    for root in plan.roots:
+        if isinstance(root, ConnectionPlan):
+            for obj in root.objects:
+                of(obj)
+        elif isinstance(root, LookupPlan):
+            of(root.plan)
+        elif isinstance(root, LookupsPlan):
+            for item in root.items:
+                if item is not None:
+                    of(item.plan)
+    return found
+
+
+def _finish(
+    converted: tuple[tuple[str, Callable[[Any], Any]], ...],
+    children: tuple[tuple[str, Finish], ...],
+    connections: tuple[Pages, ...],
+    compiler: ReadCompiler,
+    plan: OperationPlan,
+    nested: dict[int, tuple[Ordering, PageRequest, Any, Any]],
+    value: dict[str, Any],
+) -> dict[str, Any]:
+    for key, convert in converted:
+        value[key] = convert(value[key])
+    for key, finish in children:
+        for item in value[key]:
+            finish(compiler, plan, nested, item)
+    for pages in connections:
+        ordering, request, _, _ = nested[id(pages)]
+        got = value[pages.key]
+        value[pages.key] = compiler.assemble(
+            plan, nested, pages.plan, got.get("rows") or [], got.get("count"), ordering, request
+        )
+    return value
+
+
+def _loads(text: str | bytes) -> Any:
+    """The JSON the database wrote, as text (SQLite) or UTF-8 bytes (PostgreSQL): parsed
+    by orjson, or by ``json`` what orjson refuses (integers beyond 64 bits, lone
+    surrogates)."""
+    try:
+        return orjson.loads(text)
+    except orjson.JSONDecodeError:
+        return json.loads(text)
 
 
 def _child_page(

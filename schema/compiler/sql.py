@@ -68,6 +68,12 @@ class Dialect:
         through subqueries as text: ``json()`` makes it JSON again)."""
         return f"({select})" if self.postgres else f"json(({select}))"
 
+    def column(self, value: str) -> str:
+        """A JSON column of the statement's row. PostgreSQL sends it as UTF-8 bytes
+        (``bytea``), which Python parses as they come, instead of text the driver decodes
+        into a string that the parser encodes back into UTF-8."""
+        return f"convert_to(({value})::text, 'UTF8')" if self.postgres else value
+
     def mark(self, number: int) -> str:
         """The placeholder of the ``number``-th value."""
         return f"${number}" if self.postgres else f"?{number}"
@@ -168,7 +174,7 @@ class Builder:
                 ordering = orderings[index]
                 assert ordering is not None
                 if root.rows:
-                    selected.append(self.page(root, ordering))
+                    selected.append(self.dialect.column(self.page(root, ordering)))
                     columns.append((index, "rows"))
                 if root.count:
                     w = self.alias()
@@ -177,7 +183,8 @@ class Builder:
             elif isinstance(root, LookupPlan):
                 r = self.alias()
                 source = self.slot()
-                selected.append(f"(SELECT {self.object(root.plan, r)} FROM ({source}) AS {r})")
+                found = f"(SELECT {self.object(root.plan, r)} FROM ({source}) AS {r})"
+                selected.append(self.dialect.column(found))
                 columns.append((index, "object"))
             elif isinstance(root, LookupsPlan):
                 values = []
