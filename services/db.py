@@ -8,7 +8,7 @@ import importlib.util
 import json
 import pkgutil
 import tempfile
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 from typing import Any
 
@@ -88,19 +88,32 @@ def _migration_config(settings: DatabaseSettings) -> dict[str, Any]:
     return config
 
 
-async def migrate(settings: DatabaseSettings, *, target: str | None = None) -> None:
+async def migrate(
+    settings: DatabaseSettings,
+    *,
+    target: str | None = None,
+    on_applied: Callable[[str], None] | None = None,
+) -> None:
     """Apply every pending migration (idempotent: an up-to-date database is left as is);
-    ``target`` (``models.0002_accounts``) stops at that migration, one migration after
-    the other (upgrade tests). An empty SQLite database gets the schema of every
-    migration at once (:mod:`services.baseline`)."""
+    ``target`` (``models.0002_accounts``) stops at that migration. An empty SQLite
+    database gets the schema of every migration at once (:mod:`services.baseline`),
+    unless a ``target`` is given: then each migration is applied in turn.
+
+    ``on_applied`` is told the name of each migration once its changes are committed,
+    before the next one starts."""
     from tortoise.migrations.api import migrate as run_migrations
 
     _ensure_sqlite_directory(settings)
     forget_prepared_sql()
     if target is None and settings.sqlite_path is not None:
         await asyncio.to_thread(apply_baseline, settings.sqlite_path, APP_LABEL)
+
+    def progress(event: str, app_label: str, name: str) -> None:
+        if event == "apply_done" and on_applied is not None:
+            on_applied(name)
+
     try:
-        await run_migrations(config=_migration_config(settings), target=target)
+        await run_migrations(config=_migration_config(settings), target=target, progress=progress)
         if settings.is_sqlite:
             connection = connections.get("default")
             _, broken = await connection.execute_query("PRAGMA foreign_key_check")

@@ -80,7 +80,9 @@ def migrate() -> None:
     settings = _settings()
     from services import db
 
-    asyncio.run(db.migrate(settings.database))
+    asyncio.run(
+        db.migrate(settings.database, on_applied=lambda name: typer.echo(f"Applied {name}."))
+    )
     typer.echo("Database up to date.")
     if not _push_search_settings(settings):
         raise typer.Exit(1)

@@ -1,8 +1,9 @@
 """Upgrade safety: a database filled at any migration keeps all its rows up to the latest.
 
-A database is migrated one migration at a time, as releases would (the migrations are
-discovered in ``services/migrations``, so a new one is covered without touching this
-file). After each migration N but the last, every table that exists at N receives a few
+A database is migrated one migration at a time, as ``tec migrate`` applies them (the
+migrations are discovered in ``services/migrations``, so a new one is covered without
+touching this file). After each migration N but the last, while the migrating process
+waits, every table that exists at N receives a few
 rows of its own (generic values built from the live schema: column types, lengths,
 foreign keys, the models' enum values; accents included). After the latest migration,
 every row written at every N must still be there with every value it had, and the ORM, as
@@ -11,7 +12,8 @@ baseline an empty SQLite database starts from is the schema the migrations leave
 
 SQLite (a temporary file) always; PostgreSQL too when ``TEC_TEST_DATABASE_URL`` is set:
 a scratch database ``tec_upgrade_<random>`` created on that server and dropped afterwards.
-Migrations run in one process of their own (the test session already holds Tortoise open).
+Migrations run in one process of their own (the test session already holds Tortoise open):
+one ``db.migrate`` to the latest, told to wait after each migration it applies.
 """
 
 from __future__ import annotations
@@ -356,26 +358,23 @@ _MIGRATOR = textwrap.dedent(
     """
     import asyncio, json, sys
     from tortoise import Tortoise, connections
-    from services import baseline, db
+    from services import db
     from services.settings import Settings
+
+    def applied(name):
+        print("MIGRATED", name, flush=True)
+        sys.stdin.readline()  # the test has written its rows: on to the next
 
     async def main():
         settings = Settings(database_url=sys.argv[1]).database
-        for line in sys.stdin:
-            target = line.strip()
-            if target != "latest":
-                await db.migrate(settings, target=f"{db.APP_LABEL}.{target}")  # `tec migrate`
-                print("MIGRATED", flush=True)
-                continue
-            await db.migrate(settings, target=f"{db.APP_LABEL}.{sys.argv[2]}")
-            await Tortoise.init(config=db.tortoise_config(settings))
-            counts = {}
-            for models in Tortoise.apps.values():
-                for model in models.values():
-                    counts[model._meta.db_table] = len(await model.all())
-            await connections.close_all()
-            print("COUNTS", json.dumps(counts), flush=True)
-            return
+        await db.migrate(settings, target=f"{db.APP_LABEL}.{sys.argv[2]}", on_applied=applied)
+        await Tortoise.init(config=db.tortoise_config(settings))
+        counts = {}
+        for models in Tortoise.apps.values():
+            for model in models.values():
+                counts[model._meta.db_table] = len(await model.all())
+        await connections.close_all()
+        print("COUNTS", json.dumps(counts), flush=True)
 
     asyncio.run(main())
     """
@@ -383,9 +382,10 @@ _MIGRATOR = textwrap.dedent(
 
 
 class Migrator:
-    """One process that migrates the database step by step when asked (a migration after
-    the other, as ``tec migrate`` would with each release), so that Python and Tortoise
-    start once for the whole chain. The test session itself holds Tortoise open."""
+    """One process migrating the database to the latest migration, one migration after
+    the other, as ``tec migrate`` does; after each, it waits until told to go on, so that
+    the test writes its rows in between. Python and Tortoise start once for the whole
+    chain (the test session itself holds Tortoise open)."""
 
     def __init__(self, url: str) -> None:
         self.process = subprocess.Popen(
@@ -396,24 +396,29 @@ class Migrator:
             stderr=subprocess.PIPE,
             text=True,
         )
+        self.waiting = False
 
-    def _ask(self, target: str, answer: str) -> str:
+    def _next(self, answer: str) -> str:
+        """Let the process go on (when it waits), then its next line, ``answer`` first."""
         assert self.process.stdin and self.process.stdout
-        self.process.stdin.write(target + "\n")
-        self.process.stdin.flush()
+        if self.waiting:
+            self.process.stdin.write("next\n")
+            self.process.stdin.flush()
         line = self.process.stdout.readline()
         if not line.startswith(answer):
             self.process.kill()
             _, errors = self.process.communicate(timeout=30)
-            raise AssertionError(f"migrating to {target} failed:\n{line}{errors}")
+            raise AssertionError(f"migrating failed after {answer}:\n{line}{errors}")
+        self.waiting = answer == "MIGRATED"
         return line.removeprefix(answer).strip()
 
-    def migrate_to(self, name: str) -> None:
-        self._ask(name, "MIGRATED")
+    def next_applied(self) -> str:
+        """The name of the next migration applied (the process then waits)."""
+        return self._next("MIGRATED")
 
-    def migrate_to_latest(self) -> dict[str, int]:
-        """Migrate to the latest; the ORM's row count of each model's table."""
-        counts = json.loads(self._ask("latest", "COUNTS"))
+    def orm_counts(self) -> dict[str, int]:
+        """Once the latest is applied: the ORM's row count of each model's table."""
+        counts = json.loads(self._next("COUNTS"))
         self.process.wait(timeout=60)
         return counts
 
@@ -472,7 +477,7 @@ async def test_rows_written_at_each_migration_are_all_there_after_the_latest(
     migrator = Migrator(database.url)
     try:
         for step, start in enumerate(MIGRATIONS[:-1]):
-            migrator.migrate_to(start)
+            assert migrator.next_applied() == start
             if isinstance(database, PostgresDatabase):
                 await database.open()
             keys = await fill(database, hints, first=step * ROWS_PER_TABLE)
@@ -482,7 +487,8 @@ async def test_rows_written_at_each_migration_are_all_there_after_the_latest(
                 table: {key: rows[table][key] for key in new} for table, new in keys.items()
             }
             await database.close()
-        orm_counts = migrator.migrate_to_latest()
+        assert migrator.next_applied() == MIGRATIONS[-1]
+        orm_counts = migrator.orm_counts()
     finally:
         migrator.close()
 
