@@ -33,6 +33,7 @@ pytestmark = [
         not os.environ.get("TEC_TEST_DATABASE_URL"),
         reason="the staging run is the production layout: it runs in the PostgreSQL pass",
     ),
+    pytest.mark.heavy(seconds=100),
 ]
 
 
