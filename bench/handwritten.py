@@ -30,6 +30,7 @@ from starlette.routing import Route
 from bench.dataset import EVENTS_FROM
 from services.labels import label
 from services.resources.models import ResourceKind
+from services.resources.service import RELATED_WINDOW
 
 _RESOURCES = """SELECT id, slug, title, kind, published_at FROM resource
 WHERE status = 'PUBLISHED' AND published_at IS NOT NULL AND published_at <= {now}
@@ -59,12 +60,13 @@ _PAGE_ORGANIZATIONS = """SELECT o.id, o.slug, o.name FROM resource_organization 
 JOIN organization o ON o.id = l.organization_id WHERE l.resource_id = {id} ORDER BY o.slug"""
 _PAGE_TERRITORIES = """SELECT t.id, t.slug, t.name FROM resource_territory l
 JOIN territory t ON t.id = l.territory_id WHERE l.resource_id = {id} ORDER BY t.slug"""
-# The five published resources sharing the most themes, among the 1,000 most recently added
-# of each theme; then newest publication, then highest id. CROSS JOIN: SQLite joins in the
-# order written (the bounds, a range of links each, their resources by key).
+# The five published resources sharing the most themes, among the RELATED_WINDOW most
+# recently added of each theme; then newest publication, then highest id. CROSS JOIN:
+# SQLite joins in the order written (the bounds, a range of links each, their resources
+# by key).
 _RELATED = """WITH bound AS (
   SELECT o.theme_id, COALESCE((SELECT x.resource_id FROM resource_theme x
-    WHERE x.theme_id = o.theme_id ORDER BY x.resource_id DESC LIMIT 1 OFFSET 999), 0) AS low
+    WHERE x.theme_id = o.theme_id ORDER BY x.resource_id DESC LIMIT 1 OFFSET {last}), 0) AS low
   FROM resource_theme o WHERE o.resource_id = {id}
 )
 SELECT r.id, r.slug, r.title FROM bound CROSS JOIN resource_theme l CROSS JOIN resource r
@@ -72,7 +74,9 @@ WHERE l.theme_id = bound.theme_id AND l.resource_id >= bound.low AND r.id = l.re
 AND l.resource_id <> {id2} AND r.status = 'PUBLISHED' AND r.published_at IS NOT NULL
 AND r.published_at <= {now}
 GROUP BY r.id, r.slug, r.title, r.published_at
-ORDER BY COUNT(*) DESC, r.published_at DESC, r.id DESC LIMIT 5"""
+ORDER BY COUNT(*) DESC, r.published_at DESC, r.id DESC LIMIT 5""".replace(
+    "{last}", str(RELATED_WINDOW - 1)
+)
 
 
 def _gid(type_name: str, pk: int) -> str:

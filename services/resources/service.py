@@ -224,9 +224,11 @@ def check_related_limit(limit: int) -> None:
         raise BadUserInput(f"« first » doit être compris entre 0 et {RELATED_MAX}.", field="first")
 
 
-RELATED_WINDOW = 1000
+RELATED_WINDOW = 500
 """``related`` looks for candidates among this many most recently added resources of each
-theme (by id): the work of a page does not grow with the catalogue."""
+theme (by id): the work of a page does not grow with the catalogue. Small enough that a
+catalogue of a few thousand resources already fills the window of a common theme, so a
+page costs the same from there on."""
 
 
 def related_candidates(viewer: Viewer, now: dt.datetime) -> QuerySet[Resource]:
