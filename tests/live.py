@@ -12,6 +12,7 @@ import contextlib
 import contextvars
 import fcntl
 import importlib
+import logging
 import os
 import secrets
 import shutil
@@ -86,10 +87,37 @@ def tec_in_process(
     previous = Path.cwd()
     os.chdir(cwd)
     try:
-        result = _in_own_context(invoke, thread=_in_event_loop())
+        with _logging_as_it_was():
+            result = _in_own_context(invoke, thread=_in_event_loop())
     finally:
         os.chdir(previous)
     return subprocess.CompletedProcess(list(args), result.exit_code, result.stdout, result.stderr)
+
+
+@contextlib.contextmanager
+def _logging_as_it_was() -> Iterator[None]:
+    """The test process's logging, put back as it was once the block ends. A command
+    configures logging for its process (``tec/logs.py``): the handlers it installs write
+    to the standard error the runner captured, closed once the command returns, and
+    whatever logs later in this process (a mail server's thread) would write there."""
+    manager = logging.Logger.manager
+    before = {
+        name: (logger.handlers[:], logger.level, logger.propagate, logger.disabled)
+        for name, logger in [("", logging.getLogger()), *manager.loggerDict.items()]
+        if isinstance(logger, logging.Logger)
+    }
+    try:
+        yield
+    finally:
+        for name, logger in [("", logging.getLogger()), *manager.loggerDict.items()]:
+            if not isinstance(logger, logging.Logger):
+                continue
+            handlers, level, propagate, disabled = before.get(
+                name, ([], logging.NOTSET, True, False)
+            )
+            logger.handlers[:] = handlers
+            logger.setLevel(level)
+            logger.propagate, logger.disabled = propagate, disabled
 
 
 _CALL = """
