@@ -30,30 +30,8 @@ import orjson
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from bench.asgi import graphql_post_scope
 from bench.queries import PORTAL, PORTAL_VARIABLES
-
-
-def _scope(body: bytes) -> dict[str, object]:
-    return {
-        "type": "http",
-        "asgi": {"version": "3.0"},
-        "http_version": "1.1",
-        "method": "POST",
-        "scheme": "http",
-        "path": "/graphql",
-        "raw_path": b"/graphql",
-        "query_string": b"",
-        "root_path": "",
-        "headers": [
-            (b"host", b"bench"),
-            (b"content-type", b"application/json"),
-            (b"accept", b"*/*"),
-            (b"content-length", str(len(body)).encode()),
-        ],
-        "client": ("127.0.0.1", 5555),
-        "server": ("127.0.0.1", 8000),
-        "state": {},
-    }
 
 
 async def _request(app: object, body: bytes) -> bytes:
@@ -72,7 +50,7 @@ async def _request(app: object, body: bytes) -> bytes:
         if message["type"] == "http.response.body":
             sent.append(message.get("body", b""))  # type: ignore[arg-type]
 
-    await app(_scope(body), receive, send)  # type: ignore[operator]
+    await app(graphql_post_scope(body), receive, send)  # type: ignore[operator]
     return b"".join(sent)
 
 

@@ -23,11 +23,15 @@ import os
 import random
 import sqlite3
 import statistics
+import sys
 import tempfile
 import time
 from collections.abc import AsyncIterator, Callable, Iterator
 from pathlib import Path
 from typing import Any
+
+# Run as a script (``python bench/search/run.py``): the repository's root, for ``bench``.
+sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
 WORDS = [
     "démocratie",
@@ -371,25 +375,11 @@ def asgi_caller(app: Any) -> Callable[[str], Any]:
     guards, execution), as uvicorn hands a request over, without an HTTP client in this
     process — a visitor's browser does that part — so the rate is the server's alone.
     Checks that the answer is a 200 without errors."""
-    headers = [(b"host", b"bench"), (b"content-type", b"application/json")]
+    from bench.asgi import graphql_post_scope
 
     async def graphql(query: str) -> bytes:
         body = json.dumps({"query": GRAPHQL, "variables": {"q": query}}).encode()
-        scope = {
-            "type": "http",
-            "asgi": {"version": "3.0"},
-            "http_version": "1.1",
-            "method": "POST",
-            "scheme": "http",
-            "path": "/graphql",
-            "raw_path": b"/graphql",
-            "query_string": b"",
-            "root_path": "",
-            "headers": [*headers, (b"content-length", str(len(body)).encode())],
-            "client": ("127.0.0.1", 50000),
-            "server": ("bench", 80),
-            "state": {},
-        }
+        scope = graphql_post_scope(body)
         sent = False
         status = 0
         chunks: list[bytes] = []
