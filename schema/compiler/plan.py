@@ -370,10 +370,13 @@ ROOTS: dict[str, tuple[str, Callable[[Viewer, dict[str, Any]], Any] | None]] = {
 """Root fields: how the service selects their rows from the arguments."""
 
 
-def located(plan: OperationPlan, variables: Any) -> OperationPlan:
+def located(
+    plan: OperationPlan, variables: Any, prepare: Callable[[OperationPlan], OperationPlan]
+) -> OperationPlan:
     """``plan`` with each ``node``/``nodes`` root a lookup of the type of its ID in this
     request, as the resolver locates it (``schema.registry.node_types``): null for a type
-    not served (kept per combination of types). An ID that cannot be decoded
+    not served (kept per combination of types, made ready by ``prepare`` once, as the
+    plan itself was). An ID that cannot be decoded
     (``BAD_USER_INPUT``) raises ``DomainError``, too many IDs ``ValueError``, a type served
     but not covered :class:`Unsupported`."""
     if not plan.has_nodes:
@@ -421,7 +424,7 @@ def located(plan: OperationPlan, variables: Any) -> OperationPlan:
                 roots.append(LookupsPlan(root.key, root.field, root.node, items))
             else:
                 roots.append(items[0] or Constant(root.key, None))  # type: ignore[arg-type]
-        variant = OperationPlan(roots, guards=plan.guards, types=key)
+        variant = prepare(OperationPlan(roots, guards=plan.guards, types=key))
         if len(plan.located) >= MAX_LOCATED:
             del plan.located[next(iter(plan.located))]
         plan.located[key] = variant

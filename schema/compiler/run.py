@@ -105,11 +105,9 @@ class ReadCompiler:
             self.plans.move_to_end(key)
             return entry[1]
         try:
-            plan: OperationPlan | str = Planner(
-                ctx.schema, operation, ctx.fragment_definitions, values
-            ).plan()
-            plan.embedded = slots(plan)
-            plan.finishers = finishers(plan)
+            plan: OperationPlan | str = prepared(
+                Planner(ctx.schema, operation, ctx.fragment_definitions, values).plan()
+            )
         except Unsupported as error:
             plan = str(error)
             if self.logged.get(id(operation)) is not operation:
@@ -144,14 +142,11 @@ class ReadCompiler:
         planned = plan
         if plan.has_nodes:
             try:
-                plan = located(plan, ctx.variable_values)
+                plan = located(plan, ctx.variable_values, prepared)
             except Unsupported as error:
                 raise _Fallback("unsupported") from error
             except (DomainError, ValueError, TypeError) as error:
                 raise _Fallback("arguments") from error
-            if not plan.embedded:
-                plan.embedded = slots(plan)
-                plan.finishers = finishers(plan)
         pages: dict[int, tuple[Any, Any, Ordering, PageRequest]] = {}
         lookups: dict[Any, Any] = {}
         try:
@@ -382,6 +377,14 @@ class ReadCompiler:
 
 Finish = Callable[[ReadCompiler, OperationPlan, dict[int, Any], dict[str, Any]], dict[str, Any]]
 """Finishes an object as the database wrote it into the response's (in place)."""
+
+
+def prepared(plan: OperationPlan) -> OperationPlan:
+    """``plan`` with what its runs read: its embedded statements' slots and the finishers
+    of its objects."""
+    plan.embedded = slots(plan)
+    plan.finishers = finishers(plan)
+    return plan
 
 
 def finishers(plan: OperationPlan) -> dict[int, Finish | None]:
