@@ -19,7 +19,6 @@ The database must hold the benchmark's dataset (``python -m bench.run`` builds i
 from __future__ import annotations
 
 import argparse
-import asyncio
 import os
 import resource
 import subprocess
@@ -30,28 +29,14 @@ import orjson
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench.asgi import graphql_post_scope
+from bench.asgi import post_graphql
 from bench.queries import PORTAL, PORTAL_VARIABLES
 
 
 async def _request(app: object, body: bytes) -> bytes:
-    received = False
-
-    async def receive() -> dict[str, object]:
-        nonlocal received
-        if received:
-            await asyncio.Event().wait()  # the client never disconnects
-        received = True
-        return {"type": "http.request", "body": body, "more_body": False}
-
-    sent: list[bytes] = []
-
-    async def send(message: dict[str, object]) -> None:
-        if message["type"] == "http.response.body":
-            sent.append(message.get("body", b""))  # type: ignore[arg-type]
-
-    await app(graphql_post_scope(body), receive, send)  # type: ignore[operator]
-    return b"".join(sent)
+    status, answer = await post_graphql(app, body)
+    assert status == 200, answer[:500]
+    return answer
 
 
 def _callgrind(command: str) -> bool:

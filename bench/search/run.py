@@ -375,35 +375,11 @@ def asgi_caller(app: Any) -> Callable[[str], Any]:
     guards, execution), as uvicorn hands a request over, without an HTTP client in this
     process — a visitor's browser does that part — so the rate is the server's alone.
     Checks that the answer is a 200 without errors."""
-    from bench.asgi import graphql_post_scope
+    from bench.asgi import post_graphql
 
     async def graphql(query: str) -> bytes:
         body = json.dumps({"query": GRAPHQL, "variables": {"q": query}}).encode()
-        scope = graphql_post_scope(body)
-        sent = False
-        status = 0
-        chunks: list[bytes] = []
-        answered = asyncio.Event()
-
-        async def receive() -> dict[str, Any]:
-            nonlocal sent
-            if sent:  # the client stays until the whole answer is sent
-                await answered.wait()
-                return {"type": "http.disconnect"}
-            sent = True
-            return {"type": "http.request", "body": body, "more_body": False}
-
-        async def send(message: dict[str, Any]) -> None:
-            nonlocal status
-            if message["type"] == "http.response.start":
-                status = message["status"]
-            elif message["type"] == "http.response.body":
-                chunks.append(message.get("body", b""))
-                if not message.get("more_body"):
-                    answered.set()
-
-        await app(scope, receive, send)
-        answer = b"".join(chunks)
+        status, answer = await post_graphql(app, body)
         assert status == 200 and b'"errors"' not in answer, answer[:500]
         return answer
 
