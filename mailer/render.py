@@ -19,7 +19,7 @@ from typing import Any
 
 import css_inline
 import mrml
-from jinja2 import TemplateError, Undefined
+from jinja2 import Template, TemplateError, Undefined
 from jinja2.sandbox import ImmutableSandboxedEnvironment
 
 from mailer import typography
@@ -75,9 +75,17 @@ def check_syntax(source: str, *, field: str) -> None:
         raise TemplateInvalid(f"Gabarit invalide ({field}) : {error}", field=field) from None
 
 
+@lru_cache(maxsize=64)
+def _template(source: str, autoescape: bool) -> Template:
+    """``source`` compiled once: an issue's sections, its previews, each test send and
+    every archived issue render the same few templates, and compiling one costs far more
+    than rendering it. Keyed by the text itself, so an edited template is compiled anew."""
+    return _environment(autoescape).from_string(source)
+
+
 def _render(source: str, context: Mapping[str, Any], *, autoescape: bool, field: str) -> str:
     try:
-        return _environment(autoescape).from_string(source).render(**context)
+        return _template(source, autoescape).render(**context)
     except TemplateError as error:
         raise TemplateInvalid(f"Gabarit invalide ({field}) : {error}", field=field) from None
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import socket
 import subprocess
@@ -55,28 +56,29 @@ def test_tec_serve_starts_migrates_and_answers(tmp_path):
         stderr=subprocess.STDOUT,
     )
     base = f"http://127.0.0.1:{port}"
+    stack = contextlib.ExitStack()
     try:
         # Migrating an empty database and starting take a few seconds; a shared, loaded
         # machine can take much longer. The poll ends as soon as the process answers.
         deadline = time.monotonic() + 120
+        client = stack.enter_context(httpx.Client(base_url=base, timeout=5))
         while True:
             assert process.poll() is None, (tmp_path / "serve.log").read_text()
             try:
-                health = httpx.get(f"{base}/healthz", timeout=1)
+                health = client.get("/healthz", timeout=1)
                 break
             except httpx.TransportError:
                 assert time.monotonic() < deadline, (tmp_path / "serve.log").read_text()
                 time.sleep(0.2)
         assert health.status_code == 200 and health.json() == {"status": "ok"}
-        ready = httpx.get(f"{base}/readyz", timeout=5)
+        ready = client.get("/readyz")
         assert ready.status_code == 200 and ready.json()["database"] == "ok"
         # Migrated but empty: lists answer, with nothing in them.
-        answer = httpx.post(
-            f"{base}/graphql", json={"query": "{ resources { nodes { slug } } }"}, timeout=5
-        )
+        answer = client.post("/graphql", json={"query": "{ resources { nodes { slug } } }"})
         assert answer.status_code == 200
         assert answer.json() == {"data": {"resources": {"nodes": []}}}
     finally:
+        stack.close()
         process.terminate()
         try:
             process.wait(timeout=15)

@@ -227,3 +227,13 @@ def test_the_older_form_of_sections_still_arranges_every_kind():
 def test_broken_markup_is_refused():
     with pytest.raises(TemplateInvalid):
         render_html("<mjml>{% if %}</mjml>", {})
+
+
+def test_an_edited_template_renders_its_new_text_and_a_broken_one_is_refused_each_time():
+    # Templates are compiled once per text: the same text twice, then an edit of it.
+    assert render_text("Bonjour {{ name }}", {"name": "Niort"}) == "Bonjour Niort\n"
+    assert render_text("Bonjour {{ name }}", {"name": "Bourges"}) == "Bonjour Bourges\n"
+    assert render_text("Au revoir {{ name }}", {"name": "Niort"}) == "Au revoir Niort\n"
+    for _ in range(2):
+        with pytest.raises(TemplateInvalid):
+            render_text("Bonjour {% if %}", {})
