@@ -8,7 +8,6 @@ from __future__ import annotations
 import datetime as dt
 from zoneinfo import ZoneInfo
 
-import httpx
 import pytest
 from icalendar import Calendar
 
@@ -20,7 +19,7 @@ PARIS = ZoneInfo("Europe/Paris")
 
 
 def _upcoming(server, path: str) -> list[str]:
-    response = httpx.get(f"{server.base_url}{path}", timeout=10)
+    response = server.http.get(path)
     assert response.status_code == 200, (path, response.text)
     today = dt.datetime.now(PARIS).date()
     titles = []

@@ -165,14 +165,11 @@ def test_malformed_requests_get_a_coded_answer(
     body: str, fuzz_server: tuple[LiveServer, dict[str, str]]
 ) -> None:
     """Bodies schemathesis never sends (it always sends a well-formed envelope)."""
-    import httpx
-
     server, tokens = fuzz_server
-    response = httpx.post(
-        f"{server.base_url}/graphql",
+    response = server.http.post(
+        "/graphql",
         content=body.encode(),
         headers={"Content-Type": "application/json", "Authorization": f"Bearer {tokens['admin']}"},
-        timeout=10,
     )
     if response.headers.get("content-type", "").startswith("application/"):
         assert_sane_graphql_response(response.status_code, response.text)

@@ -144,8 +144,8 @@ class Reader:
         """The token of ``email``'s account, signed in with the password the README gave
         it when creating it."""
         if email not in self.tokens:
-            answer = httpx.post(
-                f"{self.server.base_url}/graphql",
+            answer = self.server.http.post(
+                "/graphql",
                 json={
                     "query": _SIGN_IN,
                     "variables": {"email": email, "password": self.passwords[email]},
@@ -183,11 +183,8 @@ class Reader:
                 if operation.operation.value == "subscription":
                     answer = self._first_message(source, headers)
                 else:
-                    answer = httpx.post(
-                        f"{self.server.base_url}/graphql",
-                        json={"query": source},
-                        headers=headers,
-                        timeout=30,
+                    answer = self.server.http.post(
+                        "/graphql", json={"query": source}, headers=headers, timeout=30
                     ).json()
                 self._check(block, source, answer)
                 self.last_answer = answer

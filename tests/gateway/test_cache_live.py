@@ -27,12 +27,8 @@ UPDATE_EVENT = """mutation($id: ID!, $v: Int!, $t: String!) {
 
 
 def _get(server, query: str, etag: str | None = None):
-    import httpx
-
     headers = {"If-None-Match": etag} if etag else {}
-    return httpx.get(
-        f"{server.base_url}/graphql", params={"query": query}, headers=headers, timeout=10
-    )
+    return server.http.get("/graphql", params={"query": query}, headers=headers)
 
 
 @contextlib.contextmanager

@@ -115,7 +115,7 @@ def test_several_workers_report_one_sum(tmp_path):
 
     with live_server(tmp_path, TEC_WORKERS="2", TEC_CACHE_ENABLED="false") as server:
         for _ in range(20):
-            httpx.post(f"{server.base_url}/graphql", json={"query": "{ __typename }"}, timeout=10)
-        scrapes = [httpx.get(f"{server.base_url}/metrics", timeout=10).text for _ in range(6)]
+            server.http.post("/graphql", json={"query": "{ __typename }"})
+        scrapes = [server.http.get("/metrics").text for _ in range(6)]
     line = 'tec_graphql_operations_total{operation="other",transport="post",type="query"} 20.0'
     assert all(line in scrape for scrape in scrapes), scrapes[0][:2000]

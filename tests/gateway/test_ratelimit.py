@@ -167,11 +167,8 @@ def test_sign_in_attempts_are_counted_across_app_processes(two_processes):
     headers = _client_address()
     codes = []
     for server in (first, second, first, second, first, second):
-        answer = httpx.post(
-            f"{server.base_url}/graphql",
-            json={"query": mutation, "variables": {"e": email}},
-            headers=headers,
-            timeout=10,
+        answer = server.http.post(
+            "/graphql", json={"query": mutation, "variables": {"e": email}}, headers=headers
         )
         codes.append(answer.json()["errors"][0]["extensions"]["code"])
     assert codes == ["UNAUTHENTICATED"] * 4 + ["RATE_LIMITED"] * 2

@@ -11,7 +11,6 @@ from email import message_from_bytes, policy
 from email.message import EmailMessage
 from pathlib import Path
 
-import httpx
 import pytest
 
 from tests.gateway.test_ide_browser import CHROMIUM, CHROMIUM_ARGS, UI_TIMEOUT_MS
@@ -130,11 +129,10 @@ def test_the_readme_newsletter_walk_through(tmp_path: Path) -> None:
                 assert page.title() == "Désabonnement enregistré"
             finally:
                 browser.close()
-        listed = httpx.post(
-            f"{server.base_url}/graphql",
+        listed = server.http.post(
+            "/graphql",
             headers={"Authorization": f"Bearer {token}"},
             json={"query": "{ subscribers { nodes { email status } } }"},
-            timeout=10,
         ).json()
         assert {"email": "dominique@example.org", "status": "UNSUBSCRIBED"} in listed["data"][
             "subscribers"
