@@ -5,11 +5,11 @@ through the same functions its resolver calls (the filter, the page request and 
 cursors, the size check, the service's query set): an argument they refuse (a bad cursor,
 ``first`` too large) hands the operation to the ordinary executor, which answers the
 exact error. The embedded statements, the viewer's visibility included, are those the
-services would run; the statement around them is kept per plan, embedded SQL and the
-order and direction of each children's connection. The database answers JSON; Python
-only finishes the values that need it (global IDs, dates, enumerated values and their
-labels) and assembles each connection, root or child (cursors, ``pageInfo``), with the
-functions of ``services.pagination``.
+services would run; the statement around them is kept per plan, embedded SQL, page
+sizes, the types of its values and the order and direction of each children's
+connection. The database answers JSON; Python only finishes the values that need it
+(global IDs, dates, enumerated values and their labels) and assembles each connection,
+root or child (cursors, ``pageInfo``), with the functions of ``services.pagination``.
 """
 
 from __future__ import annotations

@@ -7,6 +7,11 @@ tables, their placeholders renumbered. Around them, PostgreSQL builds the JSON w
 ``json_build_object``/``json_agg``, SQLite with ``json_object``/``json_group_array``;
 children through a link table are correlated subqueries. Tables and columns come from
 the models' metadata. Each aggregate reads a derived table already in its order.
+
+Each statement has one plan on PostgreSQL, whatever its values: page sizes are written
+into its SQL (:func:`literal_limit`), the other values read through scalar subqueries
+(:func:`unplanned_casts`), so PostgreSQL keeps the generic plan of the prepared statement
+instead of planning it again at every execution.
 """
 
 from __future__ import annotations

@@ -2,7 +2,9 @@
 generic plan once warm. PostgreSQL plans a prepared statement for its values five times,
 then keeps a generic plan only while it costs no more than those did: a statement whose
 estimates read one of its values (a page size bound as a placeholder, the visibility's
-instant) would be planned again at every execution.
+instant) would be planned again at every execution. So page sizes are written into the
+SQL (``literal_limit``) and the other values are read through scalar subqueries of their
+placeholder's type (``unplanned_casts``).
 
 The costs that decide depend on the data's statistics, so the statements run on the
 benchmark's dataset (``bench.dataset``, 2,000 resources, analysed), in a database and a
@@ -11,22 +13,15 @@ process of their own, every request on one connection (a transaction's), whose
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import subprocess
 import sys
 
 import pytest
 
+from schema.compiler.sql import literal_limit, unplanned_casts
 from tests.conftest import POSTGRES_URL
-
-pytestmark = [
-    pytest.mark.heavy,
-    pytest.mark.skipif(
-        not POSTGRES_URL,
-        reason="plans kept per prepared statement are PostgreSQL's (pg_prepared_statements);"
-        " SQLite plans each statement when it prepares it",
-    ),
-]
 
 RESOURCES = 2000
 WARM = 10
@@ -90,6 +85,51 @@ asyncio.run(main())
 """
 
 
+def test_a_trailing_limit_is_written_as_the_integer_it_binds():
+    assert literal_limit('SELECT * FROM "t" WHERE "a"=$1 LIMIT $2', ["x", 21]) == (
+        'SELECT * FROM "t" WHERE "a"=$1 LIMIT 21',
+        ["x"],
+    )
+    assert literal_limit('SELECT * FROM "t" WHERE "a"=? LIMIT ?', ["x", 101]) == (
+        'SELECT * FROM "t" WHERE "a"=? LIMIT 101',
+        ["x"],
+    )
+
+
+@pytest.mark.parametrize(
+    ("sql", "values"),
+    [
+        ('SELECT * FROM "t" LIMIT $1 OFFSET $2', [20, 40]),  # not the last value
+        ('SELECT * FROM (SELECT * FROM "t" LIMIT $1) AS "s" WHERE "a"=$2', [5, "x"]),
+        ('SELECT * FROM "t" WHERE "a"=$1', ["x"]),
+        ('SELECT * FROM "t" LIMIT $1', [True]),  # not an integer
+        ('SELECT * FROM "t" LIMIT $1', ["20"]),
+    ],
+)
+def test_any_other_statement_is_left_as_it_is(sql, values):
+    assert literal_limit(sql, values) == (sql, values)
+
+
+def test_values_are_read_through_a_subquery_of_their_placeholders_type():
+    now = dt.datetime(2026, 12, 3, 17, 0, tzinfo=dt.UTC)
+    values = ["PUBLISHED", now, 7, False, dt.date(2026, 12, 1), now.replace(tzinfo=None), 1.5]
+    assert unplanned_casts(values) == (
+        "text",
+        "timestamptz",
+        "bigint",
+        "boolean",
+        "date",
+        "timestamptz",
+        None,
+    )
+
+
+@pytest.mark.heavy
+@pytest.mark.skipif(
+    not POSTGRES_URL,
+    reason="plans kept per prepared statement are PostgreSQL's (pg_prepared_statements);"
+    " SQLite plans each statement when it prepares it",
+)
 def test_compiled_statements_run_on_a_generic_plan_once_warm(scratch_postgres, repo_root):
     done = subprocess.run(
         [sys.executable, "-c", _PLANS, scratch_postgres, str(RESOURCES), str(WARM), str(RUNS)],
