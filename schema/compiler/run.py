@@ -5,11 +5,11 @@ through the same functions its resolver calls (the filter, the page request and 
 cursors, the size check, the service's query set): an argument they refuse (a bad cursor,
 ``first`` too large) hands the operation to the ordinary executor, which answers the
 exact error. The embedded statements, the viewer's visibility included, are those the
-services would run; the statement around them is kept per plan, embedded SQL and the
-order and direction of each children's connection. The database answers JSON; Python
-only finishes the values that need it (global IDs, dates, enumerated values and their
-labels) and assembles each connection, root or child (cursors, ``pageInfo``), with the
-functions of ``services.pagination``.
+services would run; the statement around them is kept per plan, embedded SQL, page
+sizes, the types of its values and the order and direction of each children's
+connection. The database answers JSON; Python only finishes the values that need it
+(global IDs, dates, enumerated values and their labels) and assembles each connection,
+root or child (cursors, ``pageInfo``), with the functions of ``services.pagination``.
 """
 
 from __future__ import annotations
@@ -39,7 +39,7 @@ from schema.compiler.plan import (
     located,
     switch_variables,
 )
-from schema.compiler.sql import Builder, Dialect, slots
+from schema.compiler.sql import Builder, Dialect, literal_limit, slots
 from schema.relay import checked_page_request
 from services.compat_tortoise import model_db, value_converters
 from services.errors import DomainError
@@ -184,21 +184,22 @@ class ReadCompiler:
         db = embedded[0][0] if embedded else None
         orderings = tuple(pages[i][2] if i in pages else None for i in range(len(plan.roots)))
         directions = {key: (found[0], found[1].backward) for key, found in nested.items()}
+        values = [value for _, _, bound, _ in embedded for value in bound]
         key = (
             id(planned),
             plan.types,
             orderings,
             tuple(sorted(directions.items())),
-            *(sql for _, sql, _ in embedded),
+            tuple(map(type, values)),  # what the values are read as (sql.unplanned_casts)
+            *((sql, limit) for _, sql, _, limit in embedded),
         )
         found = self.statements.get(key)
         if found is None:
             dialect = Dialect(db.capabilities.dialect if db is not None else "sqlite")
-            counts = [(sql, len(values)) for _, sql, values in embedded]
-            found = Builder(dialect, counts, directions).operation(plan, orderings)
+            parts = [(sql, bound, limit) for _, sql, bound, limit in embedded]
+            found = Builder(dialect, parts, directions).operation(plan, orderings)
             _put(self.statements, key, found, self.size)
         sql, columns = found
-        values = [value for _, _, bound in embedded for value in bound]
         row: Any = (None,) * len(columns)  # nothing to read: every ``nodes`` item null
         if db is not None:
             try:
@@ -218,11 +219,16 @@ class ReadCompiler:
         now: dt.datetime,
         ctx: Any,
         nested: dict[int, tuple[Ordering, PageRequest, Any, Any]],
-    ) -> list[tuple[Any, str, list[Any]]]:
-        """``(connection, sql, values)`` of each statement the plan embeds, in order."""
+    ) -> list[tuple[Any, str, list[Any], int | None]]:
+        """``(connection, sql, values, limit)`` of each statement the plan embeds, in
+        order: ``limit`` is the one the statement around it writes after it (a child
+        page's size and one, the number of ``related`` resources), or None. A limit of
+        the statement itself (a root page's) is written in its SQL
+        (``sql.literal_limit``)."""
         children: dict[Any, tuple[Any, str, list[Any]]] = {}
         embedded = []
         for kind, detail in plan.embedded:
+            limit = None
             if kind == "child":
                 statement = children.get(detail)
                 if statement is None:
@@ -233,21 +239,21 @@ class ReadCompiler:
                     found = nested[id(detail)] = _child_page(detail, ctx, viewer, now)
                 _, request, bounded, whole = found
                 if kind == "pages":
-                    db, sql, values = queryset_statement(bounded)
-                    statement = (db, sql, [*values, request.size + 1])
+                    statement = queryset_statement(bounded)
+                    limit = request.size + 1
                 else:
                     statement = queryset_statement(whole)
             elif kind == "related":
                 limit = _related_limit(detail, ctx.variable_values)
-                db, sql, values = queryset_statement(related_candidates(viewer, now))
-                statement = (db, sql, [*values, limit])
+                statement = queryset_statement(related_candidates(viewer, now))
             elif kind == "lookup":
                 statement = queryset_statement(lookups[detail])
             else:
                 page, whole, _, _ = pages[detail]
                 statement = queryset_statement(page if kind == "page" else whole)
-            embedded.append(statement)
-        dbs = {id(db) for db, _, _ in embedded}
+            db, sql, values = statement
+            embedded.append((db, *literal_limit(sql, values), limit))
+        dbs = {id(db) for db, _, _, _ in embedded}
         if len(dbs) > 1:
             raise _Fallback("database")
         return embedded
