@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import contextlib
 import os
 import socket
 import subprocess
@@ -56,12 +55,11 @@ def test_tec_serve_starts_migrates_and_answers(tmp_path):
         stderr=subprocess.STDOUT,
     )
     base = f"http://127.0.0.1:{port}"
-    stack = contextlib.ExitStack()
+    client = httpx.Client(base_url=base, timeout=5)
     try:
         # Migrating an empty database and starting take a few seconds; a shared, loaded
         # machine can take much longer. The poll ends as soon as the process answers.
         deadline = time.monotonic() + 120
-        client = stack.enter_context(httpx.Client(base_url=base, timeout=5))
         while True:
             assert process.poll() is None, (tmp_path / "serve.log").read_text()
             try:
@@ -78,7 +76,7 @@ def test_tec_serve_starts_migrates_and_answers(tmp_path):
         assert answer.status_code == 200
         assert answer.json() == {"data": {"resources": {"nodes": []}}}
     finally:
-        stack.close()
+        client.close()
         process.terminate()
         try:
             process.wait(timeout=15)
