@@ -9,18 +9,17 @@ the ordinary executor.
 
 What is covered:
 
-- root fields: lists read as connections (``resources``, ``events``, ``themes``,
-  ``organizations``, ``territories``, ``concepts``) and lookups by slug (``resource``,
-  ``theme``, ``event``, ``organization``, ``territory``, ``concept``), each answered from
-  the service's own query set (:data:`ROOTS`), and ``node(id:)``/``nodes(ids:)`` of the
-  types of :data:`NODES` (:func:`located`);
-- on the objects of :data:`MODELS`: ``id``, ``__typename``, every field Strawberry reads
-  as a plain attribute of the model, ``<field>Label`` for an enumerated column, and the
-  children reached through a link table (:data:`LINKS`), and a resource's ``related``
-  resources, ranked by the services' own statement, and the connections of a parent's
-  children through a link table (:data:`REVERSE`: ``Theme.resources``…), and private
-  fields (:data:`PRIVATE`: ``Resource.rejectionReason``) for the viewers the schema's own
-  rule lets read them on every object;
+- root fields: the lists read as connections and the lookups that the domains declare
+  (:func:`schema.compiler.coverage.compiled_root`: ``resources``, ``resource``…), each
+  answered from the service's own query set, and ``node(id:)``/``nodes(ids:)`` of the
+  declared types with a lookup by id (:func:`located`);
+- on the objects of the declared types (:func:`schema.compiler.coverage.compiled_table`):
+  ``id``, ``__typename``, every field Strawberry reads as a plain attribute of the model,
+  ``<field>Label`` for an enumerated column, the children reached through a link table,
+  the objects a statement of the services ranks (``Resource.related``), the connections of
+  a parent's children through a link table (``Theme.resources``…), and private fields
+  (``Resource.rejectionReason``) for the viewers the schema's own rule lets read them on
+  every object;
 - on connections: ``totalCount``, ``edges { cursor node }``, ``nodes``, ``pageInfo``.
 """
 
@@ -61,85 +60,15 @@ from graphql import (
 from tortoise.models import Model
 
 from schema import registry
-from schema.events.queries import to_service_filter
-from schema.events.types import EventFilter
+from schema.compiler.coverage import Ranking, Table, connection_of, roots, tables
 from schema.nodes.queries import MAX_NODES
-from schema.organizations import queries as organization_queries
 from schema.relay import from_global_id, to_global_id
-from schema.resources.queries import service_filter
-from schema.resources.types import ResourceFilter, reads_every_rejection_reason
-from schema.strawberry_compat import definition_of, input_from_arguments, plain_attribute
-from schema.territories import queries as territory_queries
-from schema.themes import queries as theme_queries
+from schema.strawberry_compat import definition_of, plain_attribute
 from services.compat_tortoise import column_of, enum_of, keeps_utc, pk_column, value_converters
-from services.concepts import service as concepts
-from services.concepts.models import Concept
-from services.events import service as events
-from services.events.models import Event
 from services.labels import label
 from services.links import Linked, LinkedPages
-from services.organizations import service as organizations
-from services.organizations.models import Organization
 from services.pagination import Ordering
-from services.resources import service as resources
-from services.resources.models import Resource
-from services.territories import service as territories
-from services.territories.models import Territory
-from services.themes import service as themes
-from services.themes.models import Theme
 from services.viewer import Viewer
-
-MODELS: dict[str, type[Model]] = {
-    "Resource": Resource,
-    "Theme": Theme,
-    "Territory": Territory,
-    "Organization": Organization,
-    "Event": Event,
-    "Concept": Concept,
-}
-"""GraphQL object types read straight from a model's table."""
-
-LINKS: dict[tuple[str, str], Linked] = {
-    ("Resource", "themes"): resources.THEMES,
-    ("Resource", "territories"): resources.TERRITORIES,
-    ("Resource", "organizations"): resources.ORGANIZATIONS,
-    ("Event", "organizers"): events.ORGANIZERS,
-    ("Event", "themes"): events.THEMES,
-    ("Event", "territories"): events.TERRITORIES,
-    ("Concept", "organizations"): concepts.ORGANIZATIONS,
-}
-"""Fields listing the children of a link table, as the services declare them."""
-
-PRIVATE: dict[tuple[str, str], tuple[str, Callable[[Viewer], bool]]] = {
-    ("Resource", "rejectionReason"): ("rejection_reason", reads_every_rejection_reason),
-}
-"""Private fields: ``(attribute, reads_every)``, the model's attribute a field shows and
-the schema's own rule telling whether a viewer reads it on every object. The plan reads
-the attribute; a viewer the rule does not let read every object goes to the ordinary
-executor (:attr:`OperationPlan.guards`)."""
-
-RELATED = frozenset({("Resource", "related")})
-"""Fields listing related resources (:class:`Related`)."""
-
-REVERSE: dict[tuple[str, str], LinkedPages] = {
-    ("Theme", "resources"): resources.THEME_RESOURCES,
-    ("Territory", "resources"): resources.TERRITORY_RESOURCES,
-    ("Organization", "resources"): resources.ORGANIZATION_RESOURCES,
-    ("Theme", "events"): events.THEME_EVENTS,
-    ("Organization", "events"): events.ORGANIZATION_EVENTS,
-}
-"""Connections of the children of a link table, as the services declare them."""
-
-NODES: dict[str, Callable[[Viewer, int], Any]] = {
-    "Resource": resources.resource_by_id_queryset,
-    "Theme": themes.theme_by_id_queryset,
-    "Event": events.event_by_id_queryset,
-    "Concept": concepts.concept_by_id_queryset,
-    "Organization": lambda viewer, pk: organizations.organization_by_id_queryset(pk),
-    "Territory": lambda viewer, pk: territories.territory_by_id_queryset(pk),
-}
-"""Types ``node(id:)`` and ``nodes(ids:)`` are answered for: how the service selects the
-row of an id, the one their loaders read (at most one row)."""
 
 MAX_LOCATED = 32
 """Plans kept per plan with ``node``/``nodes`` roots, one per combination of types."""
@@ -183,12 +112,13 @@ class Children:
 
 @dataclass
 class Related:
-    """A resource's ``related`` resources (``services.resources.service.related_sql``),
-    each an object of ``plan``; ``first`` is read from ``node`` per request."""
+    """The objects ``ranking`` lists for a parent (``Resource.related``), each an object of
+    ``plan``; ``first`` is read from ``node`` per request."""
 
     key: str
     field: GraphQLField
     node: FieldNode
+    ranking: Ranking
     plan: ObjectPlan
 
 
@@ -260,7 +190,7 @@ class LookupPlan:
 @dataclass
 class NodePlan:
     """``node(id:)`` (or ``nodes(ids:)``, ``many``): an object plan for each type of
-    :data:`NODES`, or why there is none; which one applies is told per request by the
+    :func:`node_tables`, or why there is none; which one applies is told per request by the
     IDs (:func:`located`)."""
 
     key: str
@@ -289,8 +219,8 @@ class OperationPlan:
     embedded: list[tuple[str, Any]] = field(default_factory=list)
     """What each statement embedded in the plan's statement is (``sql.slots``)."""
     guards: tuple[Callable[[Viewer], bool], ...] = ()
-    """Rules of the private fields it reads (:data:`PRIVATE`): each must let the viewer
-    read them, or the ordinary executor answers."""
+    """Rules of the private fields it reads (:class:`~schema.compiler.coverage.Private`):
+    each must let the viewer read them, or the ordinary executor answers."""
     located: dict[tuple[Any, ...], OperationPlan] = field(default_factory=dict)
     """Its plans for the types of the IDs of its ``node``/``nodes`` roots met lately."""
     types: tuple[Any, ...] = ()
@@ -301,73 +231,6 @@ class OperationPlan:
 
     def __post_init__(self) -> None:
         self.has_nodes = any(isinstance(root, NodePlan) for root in self.roots)
-
-
-def _filter(input_type: type, args: dict[str, Any]) -> Any:
-    """The ``filter`` argument as the resolver receives it (an input object or None)."""
-    raw = args.get("filter")
-    return None if raw is None else input_from_arguments(input_type, raw)
-
-
-def _order(args: dict[str, Any]) -> str | None:
-    order = args.get("order")
-    return order.value if order else None
-
-
-def _resources(viewer: Viewer, args: dict[str, Any]) -> tuple[Any, Ordering]:
-    flt = service_filter(_filter(ResourceFilter, args))
-    return resources.resources_queryset(viewer, flt=flt, order=_order(args))
-
-
-def _events(viewer: Viewer, args: dict[str, Any]) -> tuple[Any, Ordering]:
-    flt = to_service_filter(_filter(EventFilter, args))
-    return events.events_queryset(viewer, flt=flt, order=_order(args))
-
-
-def _themes(viewer: Viewer, args: dict[str, Any]) -> tuple[Any, Ordering]:
-    flt = theme_queries.service_filter(_filter(theme_queries.ThemeFilter, args))
-    return themes.themes_queryset(viewer, flt=flt, order=_order(args))
-
-
-def _organizations(viewer: Viewer, args: dict[str, Any]) -> tuple[Any, Ordering]:
-    input_type = organization_queries.OrganizationFilter
-    flt = organization_queries.service_filter(_filter(input_type, args))
-    return organizations.organizations_queryset(flt=flt, order=_order(args))
-
-
-def _territories(viewer: Viewer, args: dict[str, Any]) -> tuple[Any, Ordering]:
-    input_type = territory_queries.TerritoryFilter
-    flt = territory_queries.service_filter(_filter(input_type, args))
-    return territories.territories_queryset(flt=flt, order=_order(args))
-
-
-def _concepts(viewer: Viewer, args: dict[str, Any]) -> tuple[Any, Ordering]:
-    return concepts.concepts_queryset(viewer, order=_order(args))
-
-
-ROOTS: dict[str, tuple[str, Callable[[Viewer, dict[str, Any]], Any] | None]] = {
-    "resources": ("connection", _resources),
-    "events": ("connection", _events),
-    "themes": ("connection", _themes),
-    "organizations": ("connection", _organizations),
-    "territories": ("connection", _territories),
-    "concepts": ("connection", _concepts),
-    "resource": (
-        "lookup",
-        lambda viewer, a: resources.resource_by_slug_queryset(viewer, a["slug"]),
-    ),
-    "theme": ("lookup", lambda viewer, a: themes.theme_by_slug_queryset(viewer, a["slug"])),
-    "event": ("lookup", lambda viewer, a: events.event_by_slug_queryset(viewer, a["slug"])),
-    "organization": (
-        "lookup",
-        lambda viewer, a: organizations.organization_by_slug_queryset(a["slug"]),
-    ),
-    "territory": ("lookup", lambda viewer, a: territories.territory_by_slug_queryset(a["slug"])),
-    "concept": ("lookup", lambda viewer, a: concepts.concept_by_slug_queryset(viewer, a["slug"])),
-    "node": ("node", None),
-    "nodes": ("node", None),
-}
-"""Root fields: how the service selects their rows from the arguments."""
 
 
 def located(
@@ -433,7 +296,14 @@ def located(
 
 def _node(type_name: str, many: bool, index: int, viewer: Viewer, args: dict[str, Any]) -> Any:
     global_id = args["ids"][index] if many else args["id"]
-    return NODES[type_name](viewer, from_global_id(global_id)[1])
+    by_id = tables()[type_name].by_id
+    assert by_id is not None
+    return by_id(viewer, from_global_id(global_id)[1])
+
+
+def node_tables() -> list[Table]:
+    """The declared types that ``node(id:)`` is answered for."""
+    return [table for table in tables().values() if table.by_id is not None]
 
 
 def switch_variables(
@@ -479,31 +349,32 @@ class Planner:
             raise Unsupported("fragment variables")
         query = self.schema.query_type
         assert query is not None
-        roots: list[ConnectionPlan | LookupPlan | LookupsPlan | NodePlan | Constant] = []
+        planned: list[ConnectionPlan | LookupPlan | LookupsPlan | NodePlan | Constant] = []
         for key, nodes in self.collect(query, [self.operation.selection_set]).items():
             name = nodes[0].name.value
             if name == "__typename":
-                roots.append(Constant(key, query.name))
+                planned.append(Constant(key, query.name))
                 continue
-            if name not in ROOTS:
+            root = roots().get(name)
+            if root is None and name not in ("node", "nodes"):
                 raise Unsupported(f"the root field {name}")
-            kind, source = ROOTS[name]
             field_def = query.fields[name]
             returned = get_nullable_type(field_def.type)
-            if kind == "connection":
-                roots.append(self.connection(key, field_def, nodes, returned, source))
-            elif kind == "node":
-                roots.append(self.node(key, field_def, nodes, many=name == "nodes"))
+            if root is None:
+                planned.append(self.node(key, field_def, nodes, many=name == "nodes"))
+            elif root.kind == "connection":
+                planned.append(self.connection(key, field_def, nodes, returned, root.source))
             else:
                 plan = self.object(returned, nodes)
-                roots.append(LookupPlan(key, field_def, nodes[0], source, plan))
-        return OperationPlan(roots, guards=tuple(self.guards))
+                planned.append(LookupPlan(key, field_def, nodes[0], root.source, plan))
+        return OperationPlan(planned, guards=tuple(self.guards))
 
     def node(
         self, key: str, field_def: GraphQLField, nodes: list[FieldNode], many: bool
     ) -> NodePlan:
         plans: dict[str, ObjectPlan | str] = {}
-        for type_name in NODES:
+        for table in node_tables():
+            type_name = table.type_name
             try:
                 plans[type_name] = self.object(self.schema.get_type(type_name), nodes)
             except Unsupported as error:
@@ -566,9 +437,10 @@ class Planner:
         return True
 
     def object(self, type_: Any, nodes: list[FieldNode]) -> ObjectPlan:
-        if not isinstance(type_, GraphQLObjectType) or type_.name not in MODELS:
+        table = tables().get(getattr(type_, "name", ""))
+        if not isinstance(type_, GraphQLObjectType) or table is None:
             raise Unsupported(f"the type {type_}")
-        model = MODELS[type_.name]
+        model = table.model
         converters = value_converters(model)
         plan = ObjectPlan(model)
         selected = self.collect(type_, [n.selection_set for n in nodes])
@@ -576,12 +448,13 @@ class Planner:
             raise Unsupported("too many fields in one object")
         for key, field_nodes in selected.items():
             name = field_nodes[0].name.value
-            if (type_.name, name) in RELATED:
+            ranking = table.ranked.get(name)
+            if ranking is not None:
                 field_def = type_.fields[name]
                 child = self.object(get_nullable_type(field_def.type).of_type.of_type, field_nodes)
-                plan.fields.append(Related(key, field_def, field_nodes[0], child))
+                plan.fields.append(Related(key, field_def, field_nodes[0], ranking, child))
                 continue
-            pages = REVERSE.get((type_.name, name))
+            pages = connection_of(type_.name, name)
             if pages is not None:
                 field_def = type_.fields[name]
                 returned = get_nullable_type(field_def.type)
@@ -600,35 +473,35 @@ class Planner:
             field_def = type_.fields.get(name)
             if field_def is None:
                 raise Unsupported(f"the field {type_.name}.{name}")
-            linked = LINKS.get((type_.name, name))
+            linked = table.links.get(name)
             if linked is not None:
                 child = self.object(get_nullable_type(field_def.type).of_type.of_type, field_nodes)
                 if child.model is not linked.child_model:
                     raise Unsupported(f"the field {type_.name}.{name}")
                 plan.fields.append(Children(key, linked, child))
                 continue
-            plan.fields.append(self.leaf(type_.name, model, converters, key, name, field_def))
+            plan.fields.append(self.leaf(table, converters, key, name, field_def))
         return plan.with_conversions()
 
     def leaf(
         self,
-        type_name: str,
-        model: type[Model],
+        table: Table,
         converters: dict[str, Callable[[Any], Any] | None],
         key: str,
         name: str,
         field_def: GraphQLField,
     ) -> Column:
+        type_name, model = table.type_name, table.model
         if name == "id":
             return Column(key, pk_column(model), partial(to_global_id, type_name))
         strawberry_field = definition_of(field_def)
         python_name = getattr(strawberry_field, "python_name", None)
         attribute = plain_attribute(strawberry_field) if strawberry_field else None
         graphql_type = field_def.type
-        private = PRIVATE.get((type_name, name))
+        private = table.private.get(name)
         if private is not None:
-            attribute, reads_every = private
-            self.guards[reads_every] = None
+            attribute = private.attribute
+            self.guards[private.reads_every] = None
         if attribute is not None and attribute in converters:
             convert = converters[attribute]
             if convert is None and get_nullable_type(graphql_type) in _AS_IS:
@@ -657,9 +530,10 @@ class Planner:
         source: Callable[[Viewer, dict[str, Any]], Any] | None,
     ) -> ConnectionPlan:
         node_type = get_nullable_type(type_.fields["nodes"].type).of_type.of_type
-        if node_type.name not in MODELS:
+        table = tables().get(node_type.name)
+        if table is None:
             raise Unsupported(f"a connection of {node_type.name}")
-        plan = ConnectionPlan(key, field_def, nodes[0], source, MODELS[node_type.name])
+        plan = ConnectionPlan(key, field_def, nodes[0], source, table.model)
         for item_key, item_nodes in self.collect(type_, [n.selection_set for n in nodes]).items():
             name = item_nodes[0].name.value
             if name == "__typename":

@@ -53,7 +53,6 @@ from services.pagination import (
     page_from_rows,
     page_querysets,
 )
-from services.resources.service import check_related_limit, related_candidates
 from services.statements import queryset_statement, read_rows
 from services.viewer import Viewer, visible_values
 
@@ -245,7 +244,7 @@ class ReadCompiler:
                     statement = queryset_statement(whole)
             elif kind == "related":
                 limit = _related_limit(detail, ctx.variable_values)
-                statement = queryset_statement(related_candidates(viewer, now))
+                statement = queryset_statement(detail.ranking.candidates(viewer, now))
             elif kind == "lookup":
                 statement = queryset_statement(lookups[detail])
             else:
@@ -488,10 +487,10 @@ def _child_page(
 
 
 def _related_limit(related: Related, variables: Any) -> int:
-    """How many related resources ``related`` asks for, checked as its resolver does."""
+    """How many objects ``related`` asks for, checked as its resolver does."""
     try:
         limit = get_argument_values(related.field, related.node, variables)["first"]
-        check_related_limit(limit)
+        related.ranking.check_limit(limit)
     except (DomainError, ValueError, TypeError) as error:
         raise _Fallback("arguments") from error
     return limit

@@ -36,8 +36,6 @@ from schema.compiler.plan import (
 from services.compat_tortoise import column_of, pk_column, table_name
 from services.links import Linked
 from services.pagination import Ordering
-from services.resources.models import ResourceTheme
-from services.resources.service import related_sql
 
 Slot = tuple[str, Any]
 """What an embedded statement is: ``("page" | "whole" | "lookup", root index)`` (a
@@ -336,12 +334,11 @@ class Builder:
     def related(self, field: Related, parent: ObjectPlan, parent_alias: str) -> str:
         c = self.alias()
         candidates, limit = self.slot_and_limit()
-        anchor = (
-            f'"own"."{column_of(ResourceTheme, "resource_id")}" = '
-            f'{parent_alias}."{pk_column(parent.model)}"'
-        )
+        ranking = field.ranking
+        own = column_of(*ranking.anchor)
+        anchor = f'"own"."{own}" = {parent_alias}."{pk_column(parent.model)}"'
         agg = self.dialect.agg(self.object(field.plan, c))
-        inner = related_sql(candidates, anchor, limit, dialect=self.dialect.name)
+        inner = ranking.statement(candidates, anchor, limit, dialect=self.dialect.name)
         return self.dialect.embed(f"SELECT {agg} FROM ({inner}) AS {c}")
 
     def children(self, field: Children, parent: ObjectPlan, parent_alias: str) -> str:

@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 import strawberry
 
 from schema import registry
 from schema.caching import public_read
+from schema.compiler.coverage import compiled_root, compiled_table, order_argument
 from schema.concepts.loaders import concept_by_id
 from schema.concepts.types import Concept, ConceptOrder
 from schema.relay import After, Before, Connection, First, Last, connection, page_request
 from services.concepts import service
+from services.concepts.models import Concept as ConceptModel
+from services.viewer import Viewer
 
 
 @registry.query
@@ -47,3 +50,19 @@ class ConceptQueries:
 
 
 registry.node_type("Concept", Concept, concept_by_id)
+
+
+def _listed(viewer: Viewer, args: dict[str, Any]) -> Any:
+    return service.concepts_queryset(viewer, order=order_argument(args))
+
+
+compiled_root("concepts", "connection", _listed)
+compiled_root(
+    "concept", "lookup", lambda viewer, args: service.concept_by_slug_queryset(viewer, args["slug"])
+)
+compiled_table(
+    "Concept",
+    ConceptModel,
+    by_id=service.concept_by_id_queryset,
+    links={"organizations": service.ORGANIZATIONS},
+)

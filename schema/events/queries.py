@@ -2,12 +2,19 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 import strawberry
 
 from schema import registry
 from schema.caching import public_read
+from schema.compiler.coverage import (
+    compiled_connection,
+    compiled_root,
+    compiled_table,
+    filter_argument,
+    order_argument,
+)
 from schema.events.loaders import event_by_id
 from schema.events.types import Event, EventFilter, EventOrder
 from schema.relay import (
@@ -21,6 +28,8 @@ from schema.relay import (
     page_request,
 )
 from services.events import service
+from services.events.models import Event as EventModel
+from services.viewer import Viewer
 
 
 def to_service_filter(flt: EventFilter | None) -> service.EventFilter:
@@ -73,3 +82,26 @@ class EventQueries:
 
 
 registry.node_type("Event", Event, event_by_id)
+
+
+def _listed(viewer: Viewer, args: dict[str, Any]) -> Any:
+    flt = to_service_filter(filter_argument(EventFilter, args))
+    return service.events_queryset(viewer, flt=flt, order=order_argument(args))
+
+
+compiled_root("events", "connection", _listed)
+compiled_root(
+    "event", "lookup", lambda viewer, args: service.event_by_slug_queryset(viewer, args["slug"])
+)
+compiled_table(
+    "Event",
+    EventModel,
+    by_id=service.event_by_id_queryset,
+    links={
+        "organizers": service.ORGANIZERS,
+        "themes": service.THEMES,
+        "territories": service.TERRITORIES,
+    },
+)
+compiled_connection("Theme", "events", service.THEME_EVENTS)
+compiled_connection("Organization", "events", service.ORGANIZATION_EVENTS)

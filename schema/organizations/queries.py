@@ -3,16 +3,19 @@
 from __future__ import annotations
 
 import enum
-from typing import Annotated
+from typing import Annotated, Any
 
 import strawberry
 
 from schema import registry
 from schema.caching import public_read
+from schema.compiler.coverage import compiled_root, compiled_table, filter_argument, order_argument
 from schema.organizations.loaders import organization_by_id
 from schema.organizations.types import Organization, OrganizationKindEnum, OrganizationRoleEnum
 from schema.relay import After, Before, Connection, First, Last, connection, page_request
 from services.organizations import service
+from services.organizations.models import Organization as OrganizationModel
+from services.viewer import Viewer
 
 
 @strawberry.enum(description="Sort orders of organisations.")
@@ -71,3 +74,21 @@ class OrganizationQueries:
 
 
 registry.node_type("Organization", Organization, organization_by_id)
+
+
+def _listed(viewer: Viewer, args: dict[str, Any]) -> Any:
+    flt = service_filter(filter_argument(OrganizationFilter, args))
+    return service.organizations_queryset(flt=flt, order=order_argument(args))
+
+
+compiled_root("organizations", "connection", _listed)
+compiled_root(
+    "organization",
+    "lookup",
+    lambda viewer, args: service.organization_by_slug_queryset(args["slug"]),
+)
+compiled_table(
+    "Organization",
+    OrganizationModel,
+    by_id=lambda viewer, pk: service.organization_by_id_queryset(pk),
+)

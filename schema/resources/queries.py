@@ -2,12 +2,21 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 import strawberry
 
 from schema import registry
 from schema.caching import public_read
+from schema.compiler.coverage import (
+    Private,
+    Ranking,
+    compiled_connection,
+    compiled_root,
+    compiled_table,
+    filter_argument,
+    order_argument,
+)
 from schema.relay import (
     After,
     Before,
@@ -19,9 +28,17 @@ from schema.relay import (
     page_request,
 )
 from schema.resources.loaders import resource_by_id
-from schema.resources.types import Resource, ResourceFilter, ResourceOrder
+from schema.resources.types import (
+    Resource,
+    ResourceFilter,
+    ResourceOrder,
+    reads_every_rejection_reason,
+)
 from services.errors import BadUserInput
 from services.resources import contributions, service
+from services.resources.models import Resource as ResourceModel
+from services.resources.models import ResourceTheme
+from services.viewer import Viewer
 
 # Years a date can hold on both sides of the Europe/Paris offset (fuzzing found that
 # -2205 or 10558 raised inside datetime()).
@@ -130,3 +147,38 @@ class ContributionQueries:
 
 
 registry.node_type("Resource", Resource, resource_by_id)
+
+
+def _listed(viewer: Viewer, args: dict[str, Any]) -> Any:
+    flt = service_filter(filter_argument(ResourceFilter, args))
+    return service.resources_queryset(viewer, flt=flt, order=order_argument(args))
+
+
+compiled_root("resources", "connection", _listed)
+compiled_root(
+    "resource",
+    "lookup",
+    lambda viewer, args: service.resource_by_slug_queryset(viewer, args["slug"]),
+)
+compiled_table(
+    "Resource",
+    ResourceModel,
+    by_id=service.resource_by_id_queryset,
+    links={
+        "themes": service.THEMES,
+        "territories": service.TERRITORIES,
+        "organizations": service.ORGANIZATIONS,
+    },
+    private={"rejectionReason": Private("rejection_reason", reads_every_rejection_reason)},
+    ranked={
+        "related": Ranking(
+            candidates=service.related_candidates,
+            statement=service.related_sql,
+            anchor=(ResourceTheme, "resource_id"),
+            check_limit=service.check_related_limit,
+        )
+    },
+)
+compiled_connection("Theme", "resources", service.THEME_RESOURCES)
+compiled_connection("Territory", "resources", service.TERRITORY_RESOURCES)
+compiled_connection("Organization", "resources", service.ORGANIZATION_RESOURCES)

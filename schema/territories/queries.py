@@ -3,16 +3,19 @@
 from __future__ import annotations
 
 import enum
-from typing import Annotated
+from typing import Annotated, Any
 
 import strawberry
 
 from schema import registry
 from schema.caching import public_read
+from schema.compiler.coverage import compiled_root, compiled_table, filter_argument, order_argument
 from schema.relay import After, Before, Connection, First, Last, connection, page_request
 from schema.territories.loaders import territory_by_id
 from schema.territories.types import Territory, TerritoryLevelEnum
 from services.territories import service
+from services.territories.models import Territory as TerritoryModel
+from services.viewer import Viewer
 
 
 @strawberry.enum(description="Sort orders of territories.")
@@ -66,3 +69,17 @@ class TerritoryQueries:
 
 
 registry.node_type("Territory", Territory, territory_by_id)
+
+
+def _listed(viewer: Viewer, args: dict[str, Any]) -> Any:
+    flt = service_filter(filter_argument(TerritoryFilter, args))
+    return service.territories_queryset(flt=flt, order=order_argument(args))
+
+
+compiled_root("territories", "connection", _listed)
+compiled_root(
+    "territory", "lookup", lambda viewer, args: service.territory_by_slug_queryset(args["slug"])
+)
+compiled_table(
+    "Territory", TerritoryModel, by_id=lambda viewer, pk: service.territory_by_id_queryset(pk)
+)

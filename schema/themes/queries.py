@@ -2,17 +2,20 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 from zoneinfo import ZoneInfo
 
 import strawberry
 
 from schema import registry
 from schema.caching import public_read
+from schema.compiler.coverage import compiled_root, compiled_table, filter_argument, order_argument
 from schema.relay import After, Before, Connection, First, Last, connection, page_request
 from schema.themes.loaders import theme_by_id
 from schema.themes.types import Theme, ThemeOrder
 from services.themes import service
+from services.themes.models import Theme as ThemeModel
+from services.viewer import Viewer
 
 
 @strawberry.input(description="Conditions on themes.")
@@ -85,3 +88,15 @@ class ThemeQueries:
 
 
 registry.node_type("Theme", Theme, theme_by_id)
+
+
+def _listed(viewer: Viewer, args: dict[str, Any]) -> Any:
+    flt = service_filter(filter_argument(ThemeFilter, args))
+    return service.themes_queryset(viewer, flt=flt, order=order_argument(args))
+
+
+compiled_root("themes", "connection", _listed)
+compiled_root(
+    "theme", "lookup", lambda viewer, args: service.theme_by_slug_queryset(viewer, args["slug"])
+)
+compiled_table("Theme", ThemeModel, by_id=service.theme_by_id_queryset)

@@ -1,6 +1,6 @@
 """A throwaway content type, declared the way a domain declares one — model, content type
-with its demo rows, GraphQL type with its loader, search document — and nothing else
-edited anywhere."""
+with its demo rows, GraphQL type with its loader, what the read compiler reads of it,
+search document — and nothing else edited anywhere."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ import strawberry
 from tortoise import fields as columns
 
 from schema import registry as schema_registry
+from schema.compiler.coverage import compiled_table
 from schema.context import Context
 from schema.relay import Node
 from search.documents import Searchable, register_search
@@ -84,3 +85,4 @@ def _fill(row: Gadget, doc: Document) -> None:
 
 
 register_search(Searchable(content=GADGET, facets={}, fill=_fill))
+compiled_table("Gadget", Gadget, by_id=lambda viewer, pk: Gadget.filter(visible(viewer), id=pk))

@@ -52,7 +52,10 @@ async def _exercise(settings) -> dict:
     )
     gadget = await create_content(editor, GADGET, {"title": "Boussole", "colour": "bleu"})
     report["draft"] = {"status": gadget.status.value, "slug": gadget.slug}
-    schema = build_schema(settings)
+    outcomes: list[list[str]] = []
+    schema = build_schema(
+        settings, read_compiler_outcome=lambda path, why: outcomes.append([path, why])
+    )
     gid = to_global_id("Gadget", gadget.id)
     report["publish_id"] = gid
 
@@ -73,6 +76,7 @@ async def _exercise(settings) -> dict:
         id=gid,
     )
     report["node_public"] = await run(node, ANONYMOUS, id=gid)
+    report["read_compiler"] = outcomes
     report["webhooks_sent"] = [
         json.loads(e.body)["data"]["id"] for e in await WebhookEvent.filter(type="gadget.published")
     ]

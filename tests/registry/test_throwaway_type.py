@@ -1,6 +1,6 @@
-"""A content type declared once, in a test package, gets node lookup, publishing, policy
-rows, a search document, its demo rows and webhook events, with nothing else edited
-(tests/registry/gadgets.py)."""
+"""A content type declared once, in a test package, gets node lookup (answered by the read
+compiler), publishing, policy rows, a search document, its demo rows and webhook events,
+with nothing else edited (tests/registry/gadgets.py)."""
 
 from __future__ import annotations
 
@@ -43,6 +43,16 @@ def test_node_lookup_follows_visibility_and_publishing(report):
     assert report["node_public"]["data"] == {
         "node": {"__typename": "Gadget", "title": "Boussole", "colour": "bleu"}
     }
+
+
+def test_the_read_compiler_answers_its_node_lookups(report):
+    # The draft's lookup as an anonymous caller, then the published one's: one SQL
+    # statement each, not the ordinary executor (the mutation between them is not a read).
+    assert report["read_compiler"] == [
+        ["compiled", ""],
+        ["fallback", "operation"],
+        ["compiled", ""],
+    ]
 
 
 def test_it_has_a_search_document(report):
