@@ -77,15 +77,23 @@ async def test_metrics_can_require_a_token(database):
 
 def test_json_logs_carry_the_request_id(capsys):
     from gateway.http import request_id_var
-    from tec.logs import configure_logging
+    from tec.logs import configure_logging, log_config
 
+    # The handlers write to this test's captured stderr, closed once it ends: each logger
+    # the configuration touches gets its own handlers and level back, or what logs later
+    # in this process (an SMTP server's thread) would write to a closed file.
+    names = ["", *log_config(Settings())["loggers"]]
+    saved = [(logging.getLogger(n), logging.getLogger(n).handlers[:]) for n in names]
+    levels = [logger.level for logger, _ in saved]
     configure_logging(Settings(log_format="json", log_level="info"))
     token = request_id_var.set("abc123")
     try:
         logging.getLogger("tec.test").info("bonjour")
     finally:
         request_id_var.reset(token)
-        logging.config.dictConfig({"version": 1, "disable_existing_loggers": False})
+        for (logger, handlers), level in zip(saved, levels, strict=True):
+            logger.handlers[:] = handlers
+            logger.setLevel(level)
     line = capsys.readouterr().err.strip().splitlines()[-1]
     record = json.loads(line)
     assert record["message"] == "bonjour" and record["request_id"] == "abc123"
