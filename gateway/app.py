@@ -133,7 +133,11 @@ def create_app(settings: Settings | None = None, *, clock: Clock = system_clock)
     metrics.probes["outbox_pending"] = _outbox_probe(0)
     metrics.probes["outbox_lag_seconds"] = _outbox_probe(1)
     metrics.probes["delivery_queue_depth"] = _delivery_probe
-    schema = build_schema(settings, read_compiler_outcome=metrics.read_compiled)
+    schema = build_schema(
+        settings,
+        read_compiler_outcome=metrics.read_compiled,
+        compiled_plans_outcome=metrics.plans_compiled,
+    )
     counter = build_counter(settings.limits.redis_url, clock)
     limiter = RateLimiter(
         counter,

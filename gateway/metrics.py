@@ -71,6 +71,14 @@ class Metrics:
             ["path", "reason"],
             registry=self.registry,
         )
+        self.compiled_plans = Counter(
+            "tec_compiled_plans_queries",
+            "Operations the read compiler leaves, by the path that answered them: 'plan' "
+            "(a compiled plan of resolvers) or 'graphql-core', with the reason of the "
+            "latter (operation, unsupported, error).",
+            ["path", "reason"],
+            registry=self.registry,
+        )
         self.backlog = Gauge(
             "tec_backlog",
             "Background work waiting: outbox lag (s), pending rows…",
@@ -111,6 +119,11 @@ class Metrics:
     def read_compiled(self, path: str, reason: str) -> None:
         """Record which path answered a query (``schema.compiler``)."""
         self.read_compiler.labels(path, reason).inc()
+
+    def plans_compiled(self, path: str, reason: str) -> None:
+        """Record which path answered an operation the read compiler left
+        (``schema.execution``)."""
+        self.compiled_plans.labels(path, reason).inc()
 
     def refused(self, code: str, status: int | None) -> None:
         """Record a refusal (``status`` None: a GraphQL request error)."""

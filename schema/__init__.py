@@ -14,7 +14,7 @@ from strawberry.tools import merge_types
 
 from schema import registry
 from schema.compiler import read_compiling
-from schema.execution import CompiledExecutionContext
+from schema.execution import compiled_executing
 from schema.scalars import SCALAR_MAP
 from schema.strawberry_compat import ExecutionContext, describe_type
 from schema.validation_cache import DocumentValidationCache
@@ -63,10 +63,12 @@ def build_schema(
     *,
     extra_extensions: Sequence[Any] = (),
     read_compiler_outcome: Callable[[str, str], None] | None = None,
+    compiled_plans_outcome: Callable[[str, str], None] | None = None,
 ) -> Schema:
     """The schema for ``settings``: parser and validation caches, optional introspection,
-    the read compiler when enabled (each query's outcome told to
-    ``read_compiler_outcome``). Built once per app, never per request."""
+    the read compiler and the compiled plans when enabled (each query's outcome told to
+    ``read_compiler_outcome`` and, for those the read compiler leaves,
+    ``compiled_plans_outcome``). Built once per app, never per request."""
     settings = settings or Settings()
     # The caches must outlive requests: each factory hands back the same instance.
     parser_cache, validation_cache = ParserCache(maxsize=512), DocumentValidationCache(maxsize=512)
@@ -88,7 +90,9 @@ def build_schema(
         scalar_map=SCALAR_MAP,
     )
     execution_context: Any = (
-        CompiledExecutionContext if settings.graphql.compiled_execution else ExecutionContext
+        compiled_executing(compiled_plans_outcome)
+        if settings.graphql.compiled_execution
+        else ExecutionContext
     )
     if settings.graphql.read_compiler:
         execution_context = read_compiling(execution_context, read_compiler_outcome)

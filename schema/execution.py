@@ -22,6 +22,10 @@ operation is executed again by graphql-core, which produces the exact errors and
 data the specification asks for. Queries only read, so running one twice changes nothing;
 mutations and subscriptions never take this path. Middleware (extensions with a ``resolve``
 hook), ``@defer``/``@stream``, fragment variables and introspection fields keep graphql-core.
+
+Each query's path is told to the ``on_outcome`` of :func:`compiled_executing` (the gateway
+counts them in ``tec_compiled_plans_queries``), and a document left to graphql-core is
+logged at INFO the first time it is met, with what the plan does not cover.
 """
 
 from __future__ import annotations
@@ -559,6 +563,7 @@ class _PlanCache:
         self.size = size
         self.plans: OrderedDict[tuple[Any, ...], tuple[Any, ObjectPlan | None]] = OrderedDict()
         self.switches: OrderedDict[int, tuple[Any, tuple[str, ...]]] = OrderedDict()
+        self.logged: OrderedDict[int, Any] = OrderedDict()
 
     def get(self, ctx: ExecutionContext) -> ObjectPlan | None:
         operation = ctx.operation
@@ -574,8 +579,16 @@ class _PlanCache:
             return entry[1]
         try:
             plan: ObjectPlan | None = _Compiler(ctx).operation()
-        except Unsupported:
+        except Unsupported as error:
             plan = None
+            if self.logged.get(id(operation)) is not operation:
+                _put(self.logged, id(operation), operation, self.size)
+                name = operation.name.value if operation.name else "(anonymous)"
+                logger.info(
+                    "compiled plans: operation %s goes to graphql-core: %s is not planned",
+                    name,
+                    error,
+                )
         _put(self.plans, key, (operation, plan), self.size)
         return plan
 
@@ -591,8 +604,18 @@ def _plans(schema: Any) -> _PlanCache:
     return schema_memo(schema, "plans", _PlanCache)
 
 
+Outcome = Callable[[str, str], None]
+"""Told ``(path, reason)`` of every operation: ``("plan", "")``, or ``("graphql-core",
+why)`` with ``why`` one of ``operation`` (not a query, or executed serially or with
+middleware), ``unsupported`` (the document has something the plan does not cover),
+``error`` (the run met an error, a null or a type it does not know: graphql-core answers
+again, with the errors the specification asks for)."""
+
+
 class CompiledExecutionContext(ExecutionContext):
     """Strawberry's execution context, running queries through their compiled plan."""
+
+    on_outcome: Outcome | None = None
 
     def execute_operation(self, serially: bool | None = None) -> Any:
         if (
@@ -601,9 +624,11 @@ class CompiledExecutionContext(ExecutionContext):
             or self.abort_signal is not None
             or (self.middleware_manager and self.middleware_manager.middlewares)
         ):
+            self._outcome("graphql-core", "operation")
             return super().execute_operation(serially)
         plan = _plans(self.schema).get(self)
         if plan is None:
+            self._outcome("graphql-core", "unsupported")
             return super().execute_operation(serially)
         return self._execute_plan(plan, serially)
 
@@ -612,6 +637,23 @@ class CompiledExecutionContext(ExecutionContext):
             data = await _Run(self).run(plan, self.root_value)
         except Exception as error:  # graphql-core answers it, errors and all
             logger.debug("compiled plan handed over to graphql-core: %r", error)
+            self._outcome("graphql-core", "error")
             result = super().execute_operation(serially)
             return await result if inspect.isawaitable(result) else result
+        self._outcome("plan", "")
         return complete_response(self, data)
+
+    def _outcome(self, path: str, reason: str) -> None:
+        if self.on_outcome is not None:
+            self.on_outcome(path, reason)
+
+
+def compiled_executing(on_outcome: Outcome | None = None) -> type[CompiledExecutionContext]:
+    """:class:`CompiledExecutionContext`, telling ``on_outcome`` each query's path."""
+    if on_outcome is None:
+        return CompiledExecutionContext
+    return type(
+        "ReportingCompiledExecutionContext",
+        (CompiledExecutionContext,),
+        {"on_outcome": staticmethod(on_outcome)},
+    )

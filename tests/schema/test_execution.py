@@ -13,7 +13,6 @@ import httpx
 import pytest
 
 from gateway.app import create_app
-from tests.conftest import GraphQLClient
 from tests.sqlcount import count_queries
 
 PORTAL = """query Portal($from: DateTime!) {
@@ -175,33 +174,74 @@ async def test_compiled_answers_like_graphql_core(
     assert "data" in compiled[1]
 
 
+async def _post(app: Any, query: str, variables: dict | None = None) -> dict:
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://t") as client:
+        response = await client.post("/graphql", json={"query": query, "variables": variables})
+        return response.json()
+
+
+async def _paths(app: Any) -> dict[tuple[str, str], float]:
+    """``tec_compiled_plans_queries`` by (path, reason)."""
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://t") as client:
+        text = (await client.get("/metrics")).text
+    found = {}
+    for line in text.splitlines():
+        if line.startswith("tec_compiled_plans_queries_total{"):
+            labels, value = line.removeprefix("tec_compiled_plans_queries_total").split(" ")
+            path, reason = (part.split("=")[1].strip('"') for part in labels[1:-1].split(","))
+            found[(path, reason)] = float(value)
+    return found
+
+
+def _added(before: dict, after: dict) -> dict[tuple[str, str], float]:
+    return {k: v - before.get(k, 0.0) for k, v in after.items() if v != before.get(k, 0.0)}
+
+
 async def test_the_portal_takes_the_compiled_path(plans_app, caplog):
     caplog.set_level(logging.DEBUG, logger="tec.execution")
     variables = {"from": "2021-01-01T00:00:00+00:00"}
-    transport = httpx.ASGITransport(app=plans_app)
-    async with httpx.AsyncClient(transport=transport, base_url="http://t") as client:
-        gql = GraphQLClient(client)
-        await gql.data(PORTAL, variables)
-        with count_queries() as statements:
-            data = await gql.data(PORTAL, variables)
+    await _post(plans_app, PORTAL, variables)
+    before = await _paths(plans_app)
+    with count_queries() as statements:
+        data = (await _post(plans_app, PORTAL, variables))["data"]
     assert data["resources"]["edges"]
     assert not [r for r in caplog.records if r.name == "tec.execution"]
     assert len(statements) == 4
+    assert _added(before, await _paths(plans_app)) == {("plan", ""): 1}
 
 
-async def test_errors_are_handed_to_graphql_core(app, gql, caplog):
+async def test_errors_are_handed_to_graphql_core_and_counted(plans_app, caplog):
     caplog.set_level(logging.DEBUG, logger="tec.execution")
-    body = await gql("{ resources(first: 1000) { edges { node { slug } } } }")
+    before = await _paths(plans_app)
+    body = await _post(plans_app, "{ resources(first: 1000) { edges { node { slug } } } }")
     assert body["data"] is None
     assert body["errors"][0]["extensions"]["code"] == "BAD_USER_INPUT"
     assert [r for r in caplog.records if r.name == "tec.execution"]
+    assert _added(before, await _paths(plans_app)) == {("graphql-core", "error"): 1}
 
 
-async def test_introspection_and_mutations_keep_graphql_core(app, gql, caplog):
-    caplog.set_level(logging.DEBUG, logger="tec.execution")
-    data = await gql.data('{ __schema { queryType { name } } __type(name: "Resource") { name } }')
-    assert data["__schema"]["queryType"]["name"] == "Query"
-    assert data["__type"]["name"] == "Resource"
+async def test_what_the_plans_do_not_cover_is_counted_and_logged_once(plans_app, caplog):
+    caplog.set_level(logging.INFO, logger="tec.execution")
+    query = 'query Shape { __schema { queryType { name } } __type(name: "Resource") { name } }'
+    before = await _paths(plans_app)
+    for _ in range(3):
+        data = (await _post(plans_app, query))["data"]
+        assert data["__schema"]["queryType"]["name"] == "Query"
+        assert data["__type"]["name"] == "Resource"
+    logged = [r for r in caplog.records if r.name == "tec.execution"]
+    assert [r.levelno for r in logged] == [logging.INFO]
+    assert "Shape" in logged[0].getMessage() and "introspection" in logged[0].getMessage()
+    assert _added(before, await _paths(plans_app)) == {("graphql-core", "unsupported"): 3}
+
+
+async def test_mutations_keep_graphql_core(plans_app):
+    before = await _paths(plans_app)
+    mutation = 'mutation { deleteEvent(id: "RXZlbnQ6MA==", version: 1) { __typename } }'
+    body = await _post(plans_app, mutation)
+    assert body["data"]["deleteEvent"]["__typename"]  # a typed refusal, answered
+    assert _added(before, await _paths(plans_app)) == {("graphql-core", "operation"): 1}
 
 
 async def test_a_failing_resolver_lets_its_siblings_run_to_their_end():
