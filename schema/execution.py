@@ -34,14 +34,12 @@ import asyncio
 import inspect
 import logging
 from asyncio import FIRST_COMPLETED
-from collections import OrderedDict
 from collections.abc import Callable
 from functools import partial
 from types import CoroutineType
 from typing import Any
 
 from graphql import (
-    DirectiveNode,
     GraphQLEnumType,
     GraphQLField,
     GraphQLID,
@@ -51,7 +49,6 @@ from graphql import (
     GraphQLObjectType,
     GraphQLScalarType,
     GraphQLString,
-    OperationDefinitionNode,
     OperationType,
     VariableNode,
     Visitor,
@@ -70,6 +67,7 @@ from schema.compat_graphql import (
     resolve_info_builder,
     schema_memo,
 )
+from schema.plans import PlansByDocument
 from schema.strawberry_compat import (
     ExecutionContext,
     SourceOnly,
@@ -83,7 +81,6 @@ from schema.strawberry_compat import (
 
 logger = logging.getLogger("tec.execution")
 PLAN_CACHE_SIZE = 512
-_SKIP_INCLUDE = frozenset({"skip", "include"})
 
 Complete = Callable[["_Run", Any, Path], Any]
 
@@ -368,25 +365,6 @@ def _uses_variables(node: Any) -> bool:
     return visitor.found
 
 
-def _directive_variables(
-    operation: OperationDefinitionNode, fragments: dict[str, Any]
-) -> tuple[str, ...]:
-    """Variables that ``@skip``/``@include`` read: the plan depends on their values."""
-    names: set[str] = set()
-
-    class Directives(Visitor):
-        def enter_directive(self, node: DirectiveNode, *_: Any) -> None:
-            if node.name.value in _SKIP_INCLUDE:
-                for argument in node.arguments or ():
-                    if isinstance(argument.value, VariableNode):
-                        names.add(argument.value.name.value)
-
-    visit(operation, Directives())
-    for definition in fragments.values():
-        visit(definition, Directives())
-    return tuple(sorted(names))
-
-
 class _Run:
     """One execution of a plan: objects completed breadth first, awaitables by level."""
 
@@ -552,56 +530,17 @@ def _close(awaitable: Any) -> None:
         awaitable.close()
 
 
-class _PlanCache:
-    """Plans by (operation node, values of the @skip/@include variables), bounded.
-
-    Strawberry's parser cache hands back the same document for the same text, so the
-    operation node identifies the document; entries keep it alive, so its id is not
-    reused while they exist."""
-
-    def __init__(self, size: int = PLAN_CACHE_SIZE) -> None:
-        self.size = size
-        self.plans: OrderedDict[tuple[Any, ...], tuple[Any, ObjectPlan | None]] = OrderedDict()
-        self.switches: OrderedDict[int, tuple[Any, tuple[str, ...]]] = OrderedDict()
-        self.logged: OrderedDict[int, Any] = OrderedDict()
-
-    def get(self, ctx: ExecutionContext) -> ObjectPlan | None:
-        operation = ctx.operation
-        switches = self.switches.get(id(operation))
-        if switches is None or switches[0] is not operation:
-            switches = (operation, _directive_variables(operation, ctx.fragment_definitions))
-            _put(self.switches, id(operation), switches, self.size)
-        coerced = ctx.variable_values.coerced
-        key = (id(operation), *(repr(coerced.get(name)) for name in switches[1]))
-        entry = self.plans.get(key)
-        if entry is not None and entry[0] is operation:
-            self.plans.move_to_end(key)
-            return entry[1]
-        try:
-            plan: ObjectPlan | None = _Compiler(ctx).operation()
-        except Unsupported as error:
-            plan = None
-            if self.logged.get(id(operation)) is not operation:
-                _put(self.logged, id(operation), operation, self.size)
-                name = operation.name.value if operation.name else "(anonymous)"
-                logger.info(
-                    "compiled plans: operation %s goes to graphql-core: %s is not planned",
-                    name,
-                    error,
-                )
-        _put(self.plans, key, (operation, plan), self.size)
-        return plan
+def _plans(schema: Any) -> PlansByDocument[ObjectPlan]:
+    return schema_memo(schema, "plans", _plan_cache)
 
 
-def _put(entries: OrderedDict[Any, Any], key: Any, value: Any, size: int) -> None:
-    entries[key] = value
-    entries.move_to_end(key)
-    while len(entries) > size:
-        entries.popitem(last=False)
-
-
-def _plans(schema: Any) -> _PlanCache:
-    return schema_memo(schema, "plans", _PlanCache)
+def _plan_cache() -> PlansByDocument[ObjectPlan]:
+    return PlansByDocument(
+        Unsupported,
+        logger,
+        "compiled plans: operation %s goes to graphql-core: %s is not planned",
+        PLAN_CACHE_SIZE,
+    )
 
 
 Outcome = Callable[[str, str], None]
@@ -626,8 +565,8 @@ class CompiledExecutionContext(ExecutionContext):
         ):
             self._outcome("graphql-core", "operation")
             return super().execute_operation(serially)
-        plan = _plans(self.schema).get(self)
-        if plan is None:
+        plan = _plans(self.schema).get(self, lambda switches: _Compiler(self).operation())
+        if isinstance(plan, str):
             self._outcome("graphql-core", "unsupported")
             return super().execute_operation(serially)
         return self._execute_plan(plan, serially)

@@ -2,12 +2,12 @@
 and node type, and gathered here (the way :mod:`schema.registry` gathers those).
 
 A domain makes a GraphQL object type readable straight from its model's table with
-:func:`compiled_table` — which of its fields list the children of a link table, which are
-private, which are ranked by a statement of the services, and how ``node(id:)`` selects
-its row —, its root fields with :func:`compiled_root`, and the connections of its rows
-under another type's (``Theme.resources``, served by the resources domain) with
-:func:`compiled_connection`. :mod:`schema.compiler.plan` reads nothing else: a type or root
-field declared nowhere goes to the ordinary executor.
+:func:`compiled_table`: the root fields listing it and looking it up by slug, how
+``node(id:)`` selects its row, which of its fields list the children of a link table,
+which are private, which are ranked by a statement of the services. The connections of
+its rows under another type's (``Theme.resources``, served by the resources domain) are
+declared with :func:`compiled_connection`. :mod:`schema.compiler.plan` reads nothing
+else: a type or root field declared nowhere goes to the ordinary executor.
 """
 
 from __future__ import annotations
@@ -15,6 +15,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from functools import partial
 from typing import Any, Literal
 
 from tortoise.models import Model
@@ -102,12 +103,21 @@ def compiled_table(
     type_name: str,
     model: type[Model],
     *,
+    listed: tuple[str, Source] | None = None,
+    by_slug: tuple[str, Callable[[Viewer, str], Any]] | None = None,
     by_id: Callable[[Viewer, int], Any] | None = None,
     links: Mapping[str, Linked] | None = None,
     private: Mapping[str, Private] | None = None,
     ranked: Mapping[str, Ranking] | None = None,
 ) -> Table:
-    """Let the compiler read the GraphQL type ``type_name`` from ``model``'s table."""
+    """Let the compiler read the GraphQL type ``type_name`` from ``model``'s table, and
+    answer the root fields ``listed`` (its name and how the service selects the rows of
+    the list from the arguments) and ``by_slug`` (its name and the service's query set of
+    the row of a slug, for a viewer)."""
+    if listed is not None:
+        _root(listed[0], "connection", listed[1])
+    if by_slug is not None:
+        _root(by_slug[0], "lookup", partial(_by_slug, by_slug[1]))
     table = Table(
         type_name,
         model,
@@ -120,7 +130,11 @@ def compiled_table(
     return table
 
 
-def compiled_root(name: str, kind: Literal["connection", "lookup"], source: Source) -> Root:
+def _by_slug(select: Callable[[Viewer, str], Any], viewer: Viewer, args: dict[str, Any]) -> Any:
+    return select(viewer, args["slug"])
+
+
+def _root(name: str, kind: Literal["connection", "lookup"], source: Source) -> Root:
     """Let the compiler answer the root field ``name`` from the rows ``source`` selects."""
     root = _ROOTS[name] = Root(name, kind, source)
     return root

@@ -10,9 +10,10 @@ the ordinary executor.
 What is covered:
 
 - root fields: the lists read as connections and the lookups that the domains declare
-  (:func:`schema.compiler.coverage.compiled_root`: ``resources``, ``resource``…), each
-  answered from the service's own query set, and ``node(id:)``/``nodes(ids:)`` of the
-  declared types with a lookup by id (:func:`located`);
+  (``listed`` and ``by_slug`` of :func:`schema.compiler.coverage.compiled_table`:
+  ``resources``, ``resource``…), each answered from the service's own query set, and
+  ``node(id:)``/``nodes(ids:)`` of the declared types with a lookup by id
+  (:func:`located`);
 - on the objects of the declared types (:func:`schema.compiler.coverage.compiled_table`):
   ``id``, ``__typename``, every field Strawberry reads as a plain attribute of the model,
   ``<field>Label`` for an enumerated column, the children reached through a link table,
@@ -306,26 +307,6 @@ def node_tables() -> list[Table]:
     return [table for table in tables().values() if table.by_id is not None]
 
 
-def switch_variables(
-    operation: OperationDefinitionNode, fragments: dict[str, FragmentDefinitionNode]
-) -> tuple[str, ...]:
-    """Variables that ``@skip``/``@include`` read: the plan depends on their values."""
-    names: set[str] = set()
-
-    def walk(selection_set: SelectionSetNode | None) -> None:
-        for selection in selection_set.selections if selection_set else ():
-            for directive in selection.directives or ():
-                for argument in directive.arguments or ():
-                    if isinstance(argument.value, VariableNode):
-                        names.add(argument.value.name.value)
-            walk(getattr(selection, "selection_set", None))
-
-    walk(operation.selection_set)
-    for fragment in fragments.values():
-        walk(fragment.selection_set)
-    return tuple(sorted(names))
-
-
 class Planner:
     """Builds the :class:`OperationPlan` of one operation and switch values."""
 
@@ -437,8 +418,8 @@ class Planner:
         return True
 
     def object(self, type_: Any, nodes: list[FieldNode]) -> ObjectPlan:
-        table = tables().get(getattr(type_, "name", ""))
-        if not isinstance(type_, GraphQLObjectType) or table is None:
+        table = tables().get(type_.name) if isinstance(type_, GraphQLObjectType) else None
+        if table is None:
             raise Unsupported(f"the type {type_}")
         model = table.model
         converters = value_converters(model)

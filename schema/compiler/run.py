@@ -37,9 +37,9 @@ from schema.compiler.plan import (
     Related,
     Unsupported,
     located,
-    switch_variables,
 )
 from schema.compiler.sql import Builder, Dialect, literal_limit, slots
+from schema.plans import PlansByDocument, put_bounded
 from schema.relay import checked_page_request
 from services.compat_tortoise import model_db, value_converters
 from services.errors import DomainError
@@ -77,10 +77,13 @@ class ReadCompiler:
     def __init__(self, on_outcome: Outcome | None = None, size: int = CACHE_SIZE) -> None:
         self.on_outcome = on_outcome
         self.size = size
-        self.switches: OrderedDict[int, tuple[Any, tuple[str, ...]]] = OrderedDict()
-        self.plans: OrderedDict[Hashable, tuple[Any, OperationPlan | str]] = OrderedDict()
+        self.plans: PlansByDocument[OperationPlan] = PlansByDocument(
+            Unsupported,
+            logger,
+            "read compiler: operation %s goes to the ordinary executor: %s is not compiled",
+            size,
+        )
         self.statements: OrderedDict[Hashable, tuple[str, list[tuple[int, str]]]] = OrderedDict()
-        self.logged: OrderedDict[int, Any] = OrderedDict()
         self.key_converters: dict[tuple[Any, Ordering], list[Any]] = {}
         self.children: dict[tuple[Linked, bool, str], str] = {}
 
@@ -91,34 +94,12 @@ class ReadCompiler:
     def plan_for(self, ctx: Any) -> OperationPlan | str:
         """The plan of the executor's operation, or why there is none (logged at INFO
         the first time a document is met)."""
-        operation = ctx.operation
-        switches = self.switches.get(id(operation))
-        if switches is None or switches[0] is not operation:
-            switches = (operation, switch_variables(operation, ctx.fragment_definitions))
-            _put(self.switches, id(operation), switches, self.size)
-        coerced = ctx.variable_values.coerced
-        values = {name: coerced.get(name) for name in switches[1]}
-        key = (id(operation), *(repr(values[name]) for name in switches[1]))
-        entry = self.plans.get(key)
-        if entry is not None and entry[0] is operation:
-            self.plans.move_to_end(key)
-            return entry[1]
-        try:
-            plan: OperationPlan | str = prepared(
-                Planner(ctx.schema, operation, ctx.fragment_definitions, values).plan()
-            )
-        except Unsupported as error:
-            plan = str(error)
-            if self.logged.get(id(operation)) is not operation:
-                _put(self.logged, id(operation), operation, self.size)
-                name = operation.name.value if operation.name else "(anonymous)"
-                logger.info(
-                    "read compiler: operation %s goes to the ordinary executor: %s is not compiled",
-                    name,
-                    plan,
-                )
-        _put(self.plans, key, (operation, plan), self.size)
-        return plan
+
+        def plan(switches: dict[str, Any]) -> OperationPlan:
+            planner = Planner(ctx.schema, ctx.operation, ctx.fragment_definitions, switches)
+            return prepared(planner.plan())
+
+        return self.plans.get(ctx, plan)
 
     async def run(self, ctx: Any, plan: OperationPlan) -> dict[str, Any] | None:
         """The operation's data, or None when the ordinary executor must answer."""
@@ -197,7 +178,7 @@ class ReadCompiler:
             dialect = Dialect(db.capabilities.dialect if db is not None else "sqlite")
             parts = [(sql, bound, limit) for _, sql, bound, limit in embedded]
             found = Builder(dialect, parts, directions).operation(plan, orderings)
-            _put(self.statements, key, found, self.size)
+            put_bounded(self.statements, key, found, self.size)
         sql, columns = found
         row: Any = (None,) * len(columns)  # nothing to read: every ``nodes`` item null
         if db is not None:
@@ -526,10 +507,3 @@ def _page_info(
         else:
             info[key] = cursor(rows[-1]) if rows else None
     return info
-
-
-def _put(entries: OrderedDict[Any, Any], key: Any, value: Any, size: int) -> None:
-    entries[key] = value
-    entries.move_to_end(key)
-    while len(entries) > size:
-        entries.popitem(last=False)

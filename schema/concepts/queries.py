@@ -8,7 +8,7 @@ import strawberry
 
 from schema import registry
 from schema.caching import public_read
-from schema.compiler.coverage import compiled_root, compiled_table, order_argument
+from schema.compiler.coverage import compiled_table, order_argument
 from schema.concepts.loaders import concept_by_id
 from schema.concepts.types import Concept, ConceptOrder
 from schema.relay import After, Before, Connection, First, Last, connection, page_request
@@ -56,13 +56,11 @@ def _listed(viewer: Viewer, args: dict[str, Any]) -> Any:
     return service.concepts_queryset(viewer, order=order_argument(args))
 
 
-compiled_root("concepts", "connection", _listed)
-compiled_root(
-    "concept", "lookup", lambda viewer, args: service.concept_by_slug_queryset(viewer, args["slug"])
-)
 compiled_table(
     "Concept",
     ConceptModel,
+    listed=("concepts", _listed),
+    by_slug=("concept", service.concept_by_slug_queryset),
     by_id=service.concept_by_id_queryset,
     links={"organizations": service.ORGANIZATIONS},
 )

@@ -10,7 +10,6 @@ from schema import registry
 from schema.caching import public_read
 from schema.compiler.coverage import (
     compiled_connection,
-    compiled_root,
     compiled_table,
     filter_argument,
     order_argument,
@@ -89,13 +88,11 @@ def _listed(viewer: Viewer, args: dict[str, Any]) -> Any:
     return service.events_queryset(viewer, flt=flt, order=order_argument(args))
 
 
-compiled_root("events", "connection", _listed)
-compiled_root(
-    "event", "lookup", lambda viewer, args: service.event_by_slug_queryset(viewer, args["slug"])
-)
 compiled_table(
     "Event",
     EventModel,
+    listed=("events", _listed),
+    by_slug=("event", service.event_by_slug_queryset),
     by_id=service.event_by_id_queryset,
     links={
         "organizers": service.ORGANIZERS,

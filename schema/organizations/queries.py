@@ -9,7 +9,7 @@ import strawberry
 
 from schema import registry
 from schema.caching import public_read
-from schema.compiler.coverage import compiled_root, compiled_table, filter_argument, order_argument
+from schema.compiler.coverage import compiled_table, filter_argument, order_argument
 from schema.organizations.loaders import organization_by_id
 from schema.organizations.types import Organization, OrganizationKindEnum, OrganizationRoleEnum
 from schema.relay import After, Before, Connection, First, Last, connection, page_request
@@ -81,14 +81,10 @@ def _listed(viewer: Viewer, args: dict[str, Any]) -> Any:
     return service.organizations_queryset(flt=flt, order=order_argument(args))
 
 
-compiled_root("organizations", "connection", _listed)
-compiled_root(
-    "organization",
-    "lookup",
-    lambda viewer, args: service.organization_by_slug_queryset(args["slug"]),
-)
 compiled_table(
     "Organization",
     OrganizationModel,
+    listed=("organizations", _listed),
+    by_slug=("organization", lambda viewer, slug: service.organization_by_slug_queryset(slug)),
     by_id=lambda viewer, pk: service.organization_by_id_queryset(pk),
 )

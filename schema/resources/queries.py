@@ -12,7 +12,6 @@ from schema.compiler.coverage import (
     Private,
     Ranking,
     compiled_connection,
-    compiled_root,
     compiled_table,
     filter_argument,
     order_argument,
@@ -154,15 +153,11 @@ def _listed(viewer: Viewer, args: dict[str, Any]) -> Any:
     return service.resources_queryset(viewer, flt=flt, order=order_argument(args))
 
 
-compiled_root("resources", "connection", _listed)
-compiled_root(
-    "resource",
-    "lookup",
-    lambda viewer, args: service.resource_by_slug_queryset(viewer, args["slug"]),
-)
 compiled_table(
     "Resource",
     ResourceModel,
+    listed=("resources", _listed),
+    by_slug=("resource", service.resource_by_slug_queryset),
     by_id=service.resource_by_id_queryset,
     links={
         "themes": service.THEMES,

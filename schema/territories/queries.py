@@ -9,7 +9,7 @@ import strawberry
 
 from schema import registry
 from schema.caching import public_read
-from schema.compiler.coverage import compiled_root, compiled_table, filter_argument, order_argument
+from schema.compiler.coverage import compiled_table, filter_argument, order_argument
 from schema.relay import After, Before, Connection, First, Last, connection, page_request
 from schema.territories.loaders import territory_by_id
 from schema.territories.types import Territory, TerritoryLevelEnum
@@ -76,10 +76,10 @@ def _listed(viewer: Viewer, args: dict[str, Any]) -> Any:
     return service.territories_queryset(flt=flt, order=order_argument(args))
 
 
-compiled_root("territories", "connection", _listed)
-compiled_root(
-    "territory", "lookup", lambda viewer, args: service.territory_by_slug_queryset(args["slug"])
-)
 compiled_table(
-    "Territory", TerritoryModel, by_id=lambda viewer, pk: service.territory_by_id_queryset(pk)
+    "Territory",
+    TerritoryModel,
+    listed=("territories", _listed),
+    by_slug=("territory", lambda viewer, slug: service.territory_by_slug_queryset(slug)),
+    by_id=lambda viewer, pk: service.territory_by_id_queryset(pk),
 )

@@ -9,7 +9,7 @@ import strawberry
 
 from schema import registry
 from schema.caching import public_read
-from schema.compiler.coverage import compiled_root, compiled_table, filter_argument, order_argument
+from schema.compiler.coverage import compiled_table, filter_argument, order_argument
 from schema.relay import After, Before, Connection, First, Last, connection, page_request
 from schema.themes.loaders import theme_by_id
 from schema.themes.types import Theme, ThemeOrder
@@ -95,8 +95,10 @@ def _listed(viewer: Viewer, args: dict[str, Any]) -> Any:
     return service.themes_queryset(viewer, flt=flt, order=order_argument(args))
 
 
-compiled_root("themes", "connection", _listed)
-compiled_root(
-    "theme", "lookup", lambda viewer, args: service.theme_by_slug_queryset(viewer, args["slug"])
+compiled_table(
+    "Theme",
+    ThemeModel,
+    listed=("themes", _listed),
+    by_slug=("theme", service.theme_by_slug_queryset),
+    by_id=service.theme_by_id_queryset,
 )
-compiled_table("Theme", ThemeModel, by_id=service.theme_by_id_queryset)
