@@ -2,11 +2,11 @@
 public API, fenced in one module.
 
 graphql-core (pinned in pyproject.toml) lets a subclass of its ``Executor`` customise
-execution, but keeps the methods it runs fields with out of its public API
-(``:meta private:``), and marks its field collection « for internal use only ». Each
-function here names one such assumption; ``tests/compat/test_graphql_core.py`` checks
-each one, so an upgrade that breaks one fails there, by name, instead of giving wrong
-answers or silently leaving the compiled path.
+execution, but keeps the methods it builds a resolver's ``info`` and the response with
+out of its public API (``:meta private:``); fields are collected from the public syntax
+tree instead (:mod:`schema.selections`). Each function here names one such assumption;
+``tests/compat/test_graphql_core.py`` checks each one, so an upgrade that breaks one fails
+there, by name, instead of giving wrong answers or silently leaving the compiled path.
 """
 
 from __future__ import annotations
@@ -15,55 +15,15 @@ from collections.abc import Callable
 from typing import Any, TypeVar
 from weakref import WeakKeyDictionary
 
-from graphql import GraphQLObjectType, GraphQLSchema, OperationDefinitionNode
-from graphql.execution.collect_fields import CollectedFields, FieldDetails
-from graphql.execution.collect_fields import collect_fields as _collect_fields
-from graphql.execution.collect_fields import collect_subfields as _collect_subfields
+from graphql import GraphQLSchema
 
 T = TypeVar("T")
 
 __all__ = [
-    "CollectedFields",
-    "FieldDetails",
-    "collect_child_fields",
-    "collect_root_fields",
     "complete_response",
     "resolve_info_builder",
     "schema_memo",
 ]
-
-
-def collect_root_fields(
-    schema: GraphQLSchema,
-    fragments: dict[str, Any],
-    variable_values: Any,
-    root_type: GraphQLObjectType,
-    operation: OperationDefinitionNode,
-    hide_suggestions: bool,
-) -> CollectedFields:
-    """graphql-core's own collection of an operation's root fields (fragments, aliases,
-    ``@skip``/``@include``): ``(grouped field set, new defer usages, forbidden
-    directives)``, the grouped set ``{response key: [FieldDetails, …]}``, each detail
-    with ``node``, ``defer_usage`` and ``fragment_variable_values``."""
-    return _collect_fields(
-        schema, fragments, variable_values, root_type, operation, hide_suggestions
-    )
-
-
-def collect_child_fields(
-    schema: GraphQLSchema,
-    fragments: dict[str, Any],
-    variable_values: Any,
-    operation: OperationDefinitionNode,
-    type_: GraphQLObjectType,
-    details: list[FieldDetails],
-    hide_suggestions: bool,
-) -> CollectedFields:
-    """The sub-fields the field nodes ``details`` select on ``type_``, collected and
-    shaped as by :func:`collect_root_fields`."""
-    return _collect_subfields(
-        schema, fragments, variable_values, operation, type_, details, hide_suggestions
-    )
 
 
 def resolve_info_builder(executor: Any) -> Callable[..., Any]:

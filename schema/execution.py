@@ -4,8 +4,9 @@ machinery, and graphql-core itself whenever the plan meets something it does not
 graphql-core executes a field in about ten Python calls (path, info, resolver wrapper,
 argument coercion, awaitable checks, completion by type, sub-field collection); a portal
 page has ~300 fields, so that machinery cost more than the SQL behind it. The first time a
-query document runs, :func:`compile_operation` walks it once with graphql-core's own field
-collection (fragments, aliases, ``@skip``/``@include``) into a tree of :class:`FieldPlan`.
+query document runs, it is walked once, its fields collected as the specification says
+(:mod:`schema.selections`: fragments, aliases, ``@skip``/``@include``), into a tree of
+:class:`FieldPlan`.
 Each plan knows how to get its value — an attribute read for plain fields, the resolver
 function called directly for Strawberry resolvers without extensions (their arguments
 converted by converters compiled once per field, not by Strawberry's per-call conversion),
@@ -40,6 +41,7 @@ from types import CoroutineType
 from typing import Any
 
 from graphql import (
+    FieldNode,
     GraphQLEnumType,
     GraphQLField,
     GraphQLID,
@@ -61,13 +63,12 @@ from graphql.pyutils import Path
 
 from schema.compat_asyncio import claims_future
 from schema.compat_graphql import (
-    collect_child_fields,
-    collect_root_fields,
     complete_response,
     resolve_info_builder,
     schema_memo,
 )
-from schema.plans import PlansByDocument
+from schema.plans import PlansByDocument, Unsupported
+from schema.selections import Selections
 from schema.strawberry_compat import (
     ExecutionContext,
     SourceOnly,
@@ -83,10 +84,6 @@ logger = logging.getLogger("tec.execution")
 PLAN_CACHE_SIZE = 512
 
 Complete = Callable[["_Run", Any, Path], Any]
-
-
-class Unsupported(Exception):
-    """The document uses something the compiled path leaves to graphql-core."""
 
 
 class Fallback(Exception):
@@ -142,13 +139,11 @@ def _identity(run: _Run, value: Any, path: Path) -> Any:
 class _Compiler:
     """Builds the plan of one operation (see :func:`compile_operation`)."""
 
-    def __init__(self, context: ExecutionContext) -> None:
+    def __init__(self, context: ExecutionContext, switches: dict[str, Any]) -> None:
         # What field collection needs, not the request's context: a plan (and the compiler
         # an abstract field keeps for runtime types seen later) outlives its first request.
-        self.fragments = context.fragments
-        self.variable_values = context.variable_values
         self.operation_node = context.operation
-        self.hide_suggestions = context.hide_suggestions
+        self.selections = Selections(context.schema, context.fragment_definitions, switches)
         self.schema = context.schema
         strawberry_schema = self.strawberry_schema = strawberry_schema_of(self.schema)
         self.info_class = strawberry_schema.config.info_class
@@ -159,30 +154,20 @@ class _Compiler:
         root_type = self.schema.get_root_type(OperationType.QUERY)
         if root_type is None:
             raise Unsupported("no query type")
-        collected = collect_root_fields(
-            self.schema,
-            self.fragments,
-            self.variable_values,
-            root_type,
-            self.operation_node,
-            self.hide_suggestions,
-        )
-        return self.object_plan(root_type, collected)
+        fields = self.selections.fields(root_type, [self.operation_node.selection_set])
+        return self.object_plan(root_type, fields)
 
-    def object_plan(self, type_: GraphQLObjectType, collected: Any) -> ObjectPlan:
-        grouped, defer_usages, forbidden = collected
-        if defer_usages or forbidden:
-            raise Unsupported("@defer")
+    def object_plan(
+        self, type_: GraphQLObjectType, fields: dict[str, list[FieldNode]]
+    ) -> ObjectPlan:
         plan = ObjectPlan(type_)
-        for key, details in grouped.items():
-            plan.fields.append(self.field_plan(type_, key, details))
+        for key, nodes in fields.items():
+            plan.fields.append(self.field_plan(type_, key, nodes))
         return plan
 
-    def field_plan(self, parent: GraphQLObjectType, key: str, details: list[Any]) -> FieldPlan:
-        first = details[0]
-        if first.defer_usage is not None or first.fragment_variable_values is not None:
-            raise Unsupported("@defer or fragment variables")
-        name = first.node.name.value
+    def field_plan(self, parent: GraphQLObjectType, key: str, nodes: list[FieldNode]) -> FieldPlan:
+        first = nodes[0]
+        name = first.name.value
         plan = FieldPlan(key)
         if name == "__typename":
             plan.typename = parent.name
@@ -193,9 +178,9 @@ class _Compiler:
         if field_def is None:
             raise Unsupported(f"unknown field {name}")
         plan.field_def = field_def
-        plan.nodes = [d.node for d in details]
-        self.resolver(plan, field_def, first.node)
-        plan.complete = self.completer(field_def.type, details)
+        plan.nodes = nodes
+        self.resolver(plan, field_def, first)
+        plan.complete = self.completer(field_def.type, nodes)
         return plan
 
     def resolver(self, plan: FieldPlan, field_def: GraphQLField, node: Any) -> None:
@@ -219,7 +204,7 @@ class _Compiler:
             elif not _uses_variables(node):
                 plan.args = get_argument_values(field_def, node, None)
 
-    def completer(self, type_: Any, details: list[Any]) -> Complete:
+    def completer(self, type_: Any, nodes: list[FieldNode]) -> Complete:
         """How to complete a value of ``type_``; null checks are fused into each kind, as
         a page has hundreds of values and every call counts."""
         required = isinstance(type_, GraphQLNonNull)
@@ -228,9 +213,9 @@ class _Compiler:
         if isinstance(type_, GraphQLScalarType | GraphQLEnumType):
             return _leaf(type_, required)
         if isinstance(type_, GraphQLList):
-            return self.list_completer(type_, details, required)
+            return self.list_completer(type_, nodes, required)
         if isinstance(type_, GraphQLObjectType):
-            sub = self.object_plan(type_, self.subfields(type_, details))
+            sub = self.object_plan(type_, self.subfields(type_, nodes))
 
             def complete_object(run: _Run, value: Any, path: Path) -> Any:
                 if value is None:
@@ -241,7 +226,7 @@ class _Compiler:
 
             return complete_object
         if is_abstract_type(type_):
-            abstract = self.abstract(type_, details)
+            abstract = self.abstract(type_, nodes)
 
             def complete_abstract(run: _Run, value: Any, path: Path) -> Any:
                 if value is None:
@@ -253,8 +238,10 @@ class _Compiler:
             return complete_abstract
         raise Unsupported(f"type {type_}")
 
-    def list_completer(self, type_: GraphQLList, details: list[Any], required: bool) -> Complete:
-        item = self.completer(type_.of_type, details)
+    def list_completer(
+        self, type_: GraphQLList, nodes: list[FieldNode], required: bool
+    ) -> Complete:
+        item = self.completer(type_.of_type, nodes)
         leaves = isinstance(get_nullable_type(type_.of_type), GraphQLScalarType | GraphQLEnumType)
 
         def complete_list(run: _Run, value: Any, path: Path) -> Any:
@@ -270,7 +257,7 @@ class _Compiler:
 
         return complete_list
 
-    def abstract(self, type_: Any, details: list[Any]) -> Complete:
+    def abstract(self, type_: Any, nodes: list[FieldNode]) -> Complete:
         """Interfaces and unions: the runtime type is the GraphQL type of the value's
         Strawberry class; its plan is compiled the first time that type shows up."""
         possible = {t.name for t in self.schema.get_possible_types(type_)}
@@ -284,7 +271,7 @@ class _Compiler:
                 if runtime is None or runtime.name not in possible:
                     raise Fallback("unknown runtime type")
                 try:
-                    plan = self.object_plan(runtime, self.subfields(runtime, details))
+                    plan = self.object_plan(runtime, self.subfields(runtime, nodes))
                 except Unsupported as error:
                     raise Fallback(str(error)) from error
                 plans[type(value)] = plan
@@ -292,16 +279,10 @@ class _Compiler:
 
         return complete_abstract
 
-    def subfields(self, type_: GraphQLObjectType, details: list[Any]) -> Any:
-        return collect_child_fields(
-            self.schema,
-            self.fragments,
-            self.variable_values,
-            self.operation_node,
-            type_,
-            details,
-            self.hide_suggestions,
-        )
+    def subfields(
+        self, type_: GraphQLObjectType, nodes: list[FieldNode]
+    ) -> dict[str, list[FieldNode]]:
+        return self.selections.fields(type_, [node.selection_set for node in nodes])
 
 
 _INT_RANGE = range(-(2**31), 2**31)  # GraphQL's Int: 32 bits (what serialize_int checks)
@@ -536,7 +517,6 @@ def _plans(schema: Any) -> PlansByDocument[ObjectPlan]:
 
 def _plan_cache() -> PlansByDocument[ObjectPlan]:
     return PlansByDocument(
-        Unsupported,
         logger,
         "compiled plans: operation %s goes to graphql-core: %s is not planned",
         PLAN_CACHE_SIZE,
@@ -565,7 +545,7 @@ class CompiledExecutionContext(ExecutionContext):
         ):
             self._outcome("graphql-core", "operation")
             return super().execute_operation(serially)
-        plan = _plans(self.schema).get(self, lambda switches: _Compiler(self).operation())
+        plan = _plans(self.schema).get(self, lambda switches: _Compiler(self, switches).operation())
         if isinstance(plan, str):
             self._outcome("graphql-core", "unsupported")
             return super().execute_operation(serially)

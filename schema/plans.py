@@ -21,20 +21,17 @@ P = TypeVar("P")
 _SKIP_INCLUDE = frozenset({"skip", "include"})
 
 
+class Unsupported(Exception):
+    """The document uses something a planner leaves to another executor."""
+
+
 class PlansByDocument(Generic[P]):
     """Plans by (operation node, values of its ``@skip``/``@include`` variables), at most
     ``size`` of each kind, the least recently used dropped first. A document that cannot
     be planned is kept as the reason, and logged at INFO the first time it is met:
     ``message`` is formatted with the operation's name and the reason."""
 
-    def __init__(
-        self,
-        unsupported: type[Exception],
-        logger: logging.Logger,
-        message: str,
-        size: int,
-    ) -> None:
-        self.unsupported = unsupported
+    def __init__(self, logger: logging.Logger, message: str, size: int) -> None:
         self.logger = logger
         self.message = message
         self.size = size
@@ -44,7 +41,7 @@ class PlansByDocument(Generic[P]):
 
     def get(self, ctx: Any, make: Callable[[dict[str, Any]], P]) -> P | str:
         """The plan of the executor's operation, made by ``make(switch values)`` the first
-        time, or why there is none (the text of the ``unsupported`` error it raised)."""
+        time, or why there is none (the text of the :class:`Unsupported` it raised)."""
         operation = ctx.operation
         switches = self.switches.get(id(operation))
         if switches is None or switches[0] is not operation:
@@ -59,7 +56,7 @@ class PlansByDocument(Generic[P]):
             return entry[1]
         try:
             plan: P | str = make(values)
-        except self.unsupported as error:
+        except Unsupported as error:
             plan = str(error)
             if self.logged.get(id(operation)) is not operation:
                 put_bounded(self.logged, id(operation), operation, self.size)

@@ -34,10 +34,8 @@ from functools import partial
 from typing import Any
 
 from graphql import (
-    BooleanValueNode,
     FieldNode,
     FragmentDefinitionNode,
-    FragmentSpreadNode,
     GraphQLBoolean,
     GraphQLEnumType,
     GraphQLField,
@@ -49,21 +47,20 @@ from graphql import (
     GraphQLObjectType,
     GraphQLSchema,
     GraphQLString,
-    InlineFragmentNode,
     OperationDefinitionNode,
     OperationType,
     SelectionSetNode,
-    VariableNode,
     get_argument_values,
     get_nullable_type,
-    is_abstract_type,
 )
 from tortoise.models import Model
 
 from schema import registry
 from schema.compiler.coverage import Ranking, Table, connection_of, roots, tables
 from schema.nodes.queries import MAX_NODES
+from schema.plans import Unsupported
 from schema.relay import from_global_id, to_global_id
+from schema.selections import Selections
 from schema.strawberry_compat import definition_of, plain_attribute
 from services.compat_tortoise import column_of, enum_of, keeps_utc, pk_column, value_converters
 from services.labels import label
@@ -77,11 +74,6 @@ MAX_LOCATED = 32
 # Fields of a JSON object, in one SQL function call: PostgreSQL takes 100 arguments.
 MAX_FIELDS = 50
 _AS_IS = (GraphQLString, GraphQLInt, GraphQLID)
-_SKIP_INCLUDE = frozenset({"skip", "include"})
-
-
-class Unsupported(Exception):
-    """The operation uses something the compiler leaves to the ordinary executor."""
 
 
 @dataclass(frozen=True)
@@ -321,13 +313,12 @@ class Planner:
         self.operation = operation
         self.fragments = fragments
         self.switches = switches
+        self.selections = Selections(schema, fragments, switches)
         self.guards: dict[Callable[[Viewer], bool], None] = {}
 
     def plan(self) -> OperationPlan:
         if self.operation.operation is not OperationType.QUERY:
             raise Unsupported(f"a {self.operation.operation.value}")
-        if any(f.variable_definitions for f in self.fragments.values()):
-            raise Unsupported("fragment variables")
         query = self.schema.query_type
         assert query is not None
         planned: list[ConnectionPlan | LookupPlan | LookupsPlan | NodePlan | Constant] = []
@@ -368,54 +359,7 @@ class Planner:
         self, type_: GraphQLObjectType, selection_sets: Sequence[SelectionSetNode | None]
     ) -> dict[str, list[FieldNode]]:
         """Fields by response key, as the specification's CollectFields merges them."""
-        found: dict[str, list[FieldNode]] = {}
-        for selection_set in selection_sets:
-            if selection_set is not None:
-                self._collect(type_, selection_set, found)
-        return found
-
-    def _collect(
-        self,
-        type_: GraphQLObjectType,
-        selection_set: SelectionSetNode,
-        found: dict[str, list[FieldNode]],
-    ) -> None:
-        for selection in selection_set.selections:
-            if not self.included(selection):
-                continue
-            if isinstance(selection, FieldNode):
-                key = (selection.alias or selection.name).value
-                found.setdefault(key, []).append(selection)
-            elif isinstance(selection, InlineFragmentNode):
-                condition = selection.type_condition
-                if condition is None or self.applies(condition.name.value, type_):
-                    self._collect(type_, selection.selection_set, found)
-            elif isinstance(selection, FragmentSpreadNode):
-                fragment = self.fragments[selection.name.value]
-                if self.applies(fragment.type_condition.name.value, type_):
-                    self._collect(type_, fragment.selection_set, found)
-
-    def applies(self, condition: str, type_: GraphQLObjectType) -> bool:
-        if condition == type_.name:
-            return True
-        named = self.schema.get_type(condition)
-        return is_abstract_type(named) and self.schema.is_sub_type(named, type_)  # type: ignore[arg-type]
-
-    def included(self, selection: Any) -> bool:
-        for directive in selection.directives or ():
-            name = directive.name.value
-            if name not in _SKIP_INCLUDE:
-                raise Unsupported(f"the directive @{name}")
-            argument = directive.arguments[0].value
-            if isinstance(argument, VariableNode):
-                value = self.switches.get(argument.name.value)
-            elif isinstance(argument, BooleanValueNode):
-                value = argument.value
-            else:
-                raise Unsupported("a directive argument")
-            if bool(value) != (name == "include"):
-                return False
-        return True
+        return self.selections.fields(type_, selection_sets)
 
     def object(self, type_: Any, nodes: list[FieldNode]) -> ObjectPlan:
         table = tables().get(type_.name) if isinstance(type_, GraphQLObjectType) else None

@@ -78,7 +78,6 @@ class ReadCompiler:
         self.on_outcome = on_outcome
         self.size = size
         self.plans: PlansByDocument[OperationPlan] = PlansByDocument(
-            Unsupported,
             logger,
             "read compiler: operation %s goes to the ordinary executor: %s is not compiled",
             size,

@@ -11,7 +11,6 @@ import weakref
 from graphql import (
     ExecutionResult,
     GraphQLArgument,
-    GraphQLDeferDirective,
     GraphQLField,
     GraphQLInt,
     GraphQLList,
@@ -21,14 +20,11 @@ from graphql import (
     OperationDefinitionNode,
     execute,
     parse,
-    specified_directives,
 )
 from graphql.execution import Executor, VariableValues
 from graphql.pyutils import Path
 
 from schema.compat_graphql import (
-    collect_child_fields,
-    collect_root_fields,
     complete_response,
     resolve_info_builder,
     schema_memo,
@@ -50,7 +46,6 @@ QUERY = GraphQLObjectType(
     },
 )
 SCHEMA = GraphQLSchema(QUERY)
-DEFERRING = GraphQLSchema(QUERY, directives=[*specified_directives, GraphQLDeferDirective])
 
 DOCUMENT = """
 query($skip: Boolean!) {
@@ -64,8 +59,8 @@ fragment Names on Item { name label: name }
 """
 
 
-def _executor(document: str = DOCUMENT, schema: GraphQLSchema = SCHEMA) -> Executor:
-    built = Executor.build(schema, parse(document), raw_variable_values={"skip": True})
+def _executor(document: str = DOCUMENT) -> Executor:
+    built = Executor.build(SCHEMA, parse(document), raw_variable_values={"skip": True})
     assert isinstance(built, Executor), built
     return built
 
@@ -75,76 +70,12 @@ def test_the_executor_carries_what_compiled_execution_reads():
     assert executor.schema is SCHEMA
     assert isinstance(executor.operation, OperationDefinitionNode)
     assert set(executor.fragment_definitions) == {"Names"}
-    assert set(executor.fragments) == {"Names"}  # handed to field collection as it is
     assert isinstance(executor.variable_values, VariableValues)
     assert executor.variable_values.coerced == {"skip": True}
     assert executor.hide_suggestions is False
     assert executor.abort_signal is None
     assert executor.middleware_manager is None
     assert executor.root_value is None
-
-
-def test_root_fields_are_collected_by_response_key_in_document_order():
-    executor = _executor()
-    grouped, new_defer_usages, forbidden = collect_root_fields(
-        executor.schema,
-        executor.fragments,
-        executor.variable_values,
-        QUERY,
-        executor.operation,
-        executor.hide_suggestions,
-    )
-    assert list(grouped) == ["hello", "salut", "items"]  # @skip/@include applied
-    assert new_defer_usages == [] and forbidden == []
-    (first,) = grouped["hello"]
-    assert first.node.name.value == "hello"
-    assert first.defer_usage is None and first.fragment_variable_values is None
-    assert [d.node.alias.value for d in grouped["salut"]] == ["salut"]
-
-
-def test_subfields_are_collected_through_fragments():
-    executor = _executor()
-    grouped, _, _ = collect_root_fields(
-        executor.schema,
-        executor.fragments,
-        executor.variable_values,
-        QUERY,
-        executor.operation,
-        executor.hide_suggestions,
-    )
-    sub, new_defer_usages, forbidden = collect_child_fields(
-        executor.schema,
-        executor.fragments,
-        executor.variable_values,
-        executor.operation,
-        ITEM,
-        grouped["items"],
-        executor.hide_suggestions,
-    )
-    assert list(sub) == ["name", "label", "rank"]
-    assert new_defer_usages == [] and forbidden == []
-
-
-def test_a_deferred_fragment_shows_as_a_new_defer_usage():
-    executor = _executor("{ items { ... @defer { name } rank } }", DEFERRING)
-    grouped, _, _ = collect_root_fields(
-        executor.schema,
-        executor.fragments,
-        executor.variable_values,
-        QUERY,
-        executor.operation,
-        executor.hide_suggestions,
-    )
-    _, new_defer_usages, _ = collect_child_fields(
-        executor.schema,
-        executor.fragments,
-        executor.variable_values,
-        executor.operation,
-        ITEM,
-        grouped["items"],
-        executor.hide_suggestions,
-    )
-    assert len(new_defer_usages) == 1
 
 
 def test_resolve_info_is_built_for_a_field_its_nodes_parent_and_path():
