@@ -8,18 +8,28 @@ import strawberry
 
 from schema import registry
 from schema.arguments import Version
-from schema.inputs import content_inputs, given, given_fields, input_type
-from schema.payloads import DeletePayload, object_payload, payload_mutation
+from schema.inputs import given, input_type
+from schema.payloads import object_payload, payload_mutation
 from schema.relay import decode_id
 from schema.resources.types import Resource
-from services.editing import create_content, delete_content, update_content
+from schema.writes import Descriptions, content_mutations
 from services.fields import Fields
 from services.resources import contributions
 from services.resources.content_type import RESOURCE
 
+WRITES = content_mutations(
+    RESOURCE,
+    Resource,
+    Descriptions(
+        a="a resource",
+        the="the resource",
+        create="Create a resource as a draft (editors).",
+        update="Change a resource (editors).",
+        delete="Delete a resource for good (editors); archive it to keep it.",
+    ),
+)
+ResourceCreateInput, ResourceUpdateInput = WRITES.create_input, WRITES.update_input
 ResourceID = Annotated[strawberry.ID, strawberry.argument(description="ID of the resource.")]
-ResourceCreateInput, ResourceUpdateInput = content_inputs(RESOURCE, "a resource")
-CreateResourcePayload, UpdateResourcePayload = registry.payloads(Resource)
 ResourcePayload = object_payload(
     "ResourcePayload", "resource", Resource, "The resource, as contributed or moderated."
 )
@@ -36,43 +46,6 @@ ContributionInput = input_type(
 @registry.mutation
 @strawberry.type
 class ResourceMutations:
-    @payload_mutation(CreateResourcePayload, description="Create a resource as a draft (editors).")
-    async def create_resource(
-        self,
-        info: strawberry.Info,
-        input: Annotated[ResourceCreateInput, strawberry.argument(description="Its fields.")],
-    ) -> Resource:
-        row = await create_content(info.context.viewer, RESOURCE, given_fields(input, RESOURCE))
-        return Resource.from_model(row)
-
-    @payload_mutation(UpdateResourcePayload, description="Change a resource (editors).")
-    async def update_resource(
-        self,
-        info: strawberry.Info,
-        id: ResourceID,
-        version: Version,
-        input: Annotated[ResourceUpdateInput, strawberry.argument(description="Fields to change.")],
-    ) -> Resource:
-        row = await update_content(
-            info.context.viewer,
-            RESOURCE,
-            decode_id(id, "Resource"),
-            version=version,
-            given=given_fields(input, RESOURCE),
-        )
-        return Resource.from_model(row)
-
-    @payload_mutation(
-        DeletePayload, description="Delete a resource for good (editors); archive it to keep it."
-    )
-    async def delete_resource(
-        self, info: strawberry.Info, id: ResourceID, version: Version
-    ) -> strawberry.ID:
-        await delete_content(
-            info.context.viewer, RESOURCE, decode_id(id, "Resource"), version=version
-        )
-        return id
-
     @payload_mutation(
         ResourcePayload,
         description="« J'envoie ma ressource »: a local authority or a partner "

@@ -14,6 +14,7 @@ from schema import registry as schema_registry
 from schema.compiler.coverage import compiled_table
 from schema.context import Context
 from schema.relay import Node
+from schema.writes import Descriptions, content_mutations
 from search.documents import Searchable, register_search
 from search.port import Document
 from services.content import ContentModel, ContentStatus
@@ -86,3 +87,14 @@ def _fill(row: Gadget, doc: Document) -> None:
 
 register_search(Searchable(content=GADGET, facets={}, fill=_fill))
 compiled_table("Gadget", Gadget, by_id=lambda viewer, pk: Gadget.filter(visible(viewer), id=pk))
+content_mutations(
+    GADGET,
+    GadgetType,
+    Descriptions(
+        a="a gadget",
+        the="the gadget",
+        create="Create a gadget as a draft (editors).",
+        update="Change a gadget (editors).",
+        delete="Delete a gadget for good (editors).",
+    ),
+)

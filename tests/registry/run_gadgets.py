@@ -76,7 +76,15 @@ async def _exercise(settings) -> dict:
         id=gid,
     )
     report["node_public"] = await run(node, ANONYMOUS, id=gid)
-    report["read_compiler"] = outcomes
+    report["read_compiler"] = list(outcomes)
+    report["create_mutation"] = await run(
+        'mutation { createGadget(input: {title: "Compas", colour: "noir"}) '
+        "{ gadget { title colour } errors { code } } }",
+        editor,
+    )
+    report["create_refused"] = await run(
+        'mutation { createGadget(input: {title: "Compas"}) { errors { code } } }', ANONYMOUS
+    )
     report["webhooks_sent"] = [
         json.loads(e.body)["data"]["id"] for e in await WebhookEvent.filter(type="gadget.published")
     ]

@@ -1,6 +1,6 @@
 """A content type declared once, in a test package, gets node lookup (answered by the read
-compiler), publishing, policy rows, a search document, its demo rows and webhook events,
-with nothing else edited (tests/registry/gadgets.py)."""
+compiler), publishing, its create/update/delete mutations, policy rows, a search document,
+its demo rows and webhook events, with nothing else edited (tests/registry/gadgets.py)."""
 
 from __future__ import annotations
 
@@ -43,6 +43,20 @@ def test_node_lookup_follows_visibility_and_publishing(report):
     assert report["node_public"]["data"] == {
         "node": {"__typename": "Gadget", "title": "Boussole", "colour": "bleu"}
     }
+
+
+def test_it_has_its_create_update_and_delete_mutations(report):
+    assert report["create_mutation"] == {
+        "data": {
+            "createGadget": {
+                "gadget": {"title": "Compas", "colour": "noir"},
+                "errors": [],
+            }
+        },
+        "errors": [],
+    }
+    assert report["create_refused"]["data"] is None
+    assert report["create_refused"]["errors"]  # signed out: UNAUTHENTICATED, nothing written
 
 
 def test_the_read_compiler_answers_its_node_lookups(report):
