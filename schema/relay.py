@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import importlib
 import json
 from collections.abc import Callable, Hashable, Iterable, Sequence
 from dataclasses import dataclass, field
@@ -172,6 +173,57 @@ async def child_connection(
     request = page_request(info, first, after, last, before)
     page = await loader(info.context, order, request).load(parent_pk)
     return connection(page, convert)
+
+
+def children_field(description: str, *, node: str, order: str, pages: str) -> Any:
+    """A field of a parent type listing its children as a connection (``Theme.resources``),
+    a page at a time through the batched page loader ``pages``, with the page arguments
+    and an optional ``order``. ``node`` and ``order`` name the child's GraphQL type and
+    its enumeration of orders (``schema.resources.types.Resource``), ``pages`` the loader
+    (``schema.resources.loaders.resource_pages_by_theme_id``): each is found by its
+    module's path when the schema is built or the field resolves, as the parent's and the
+    child's modules refer to each other."""
+    node_module, node_name = node.rsplit(".", 1)
+    order_module, order_name = order.rsplit(".", 1)
+    pages_module, pages_name = pages.rsplit(".", 1)
+
+    async def resolve(
+        self: Any,
+        info: strawberry.Info,
+        first: int | None = None,
+        after: str | None = None,
+        last: int | None = None,
+        before: str | None = None,
+        order: Any = None,
+    ) -> Any:
+        loader = getattr(importlib.import_module(pages_module), pages_name)
+        node_type = getattr(importlib.import_module(node_module), node_name)
+        return await child_connection(
+            info,
+            loader,
+            self.pk,
+            node_type.from_model,
+            order=order,
+            first=first,
+            after=after,
+            last=last,
+            before=before,
+        )
+
+    ordering = Annotated[order_name, strawberry.lazy(order_module)]
+    resolve.__annotations__ = {
+        "info": strawberry.Info,
+        "first": First,
+        "after": After,
+        "last": Last,
+        "before": Before,
+        "order": Annotated[
+            ordering | None,
+            strawberry.argument(description="Sort order."),
+        ],
+        "return": Connection[Annotated[node_name, strawberry.lazy(node_module)]],
+    }
+    return strawberry.field(resolve, description=description)
 
 
 def page_request(

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Annotated
 import strawberry
 
 from schema.enums import mirror
-from schema.relay import After, Before, Connection, First, Last, Node, child_connection
+from schema.relay import Node, children_field
 from schema.territories import loaders
 from services.labels import label
 from services.territories.models import Territory as TerritoryModel
@@ -17,7 +17,6 @@ TerritoryLevelEnum = mirror(TerritoryLevel, "Level of a local authority.")
 
 if TYPE_CHECKING:
     from schema.projects.types import Membership
-    from schema.resources.types import Resource, ResourceOrder
 
 
 @strawberry.type(description="A local authority: commune, EPCI, département, région, métropole.")
@@ -37,33 +36,12 @@ class Territory(Node):
     def level_label(self) -> str:
         return label(self.level)
 
-    @strawberry.field(description="Published resources concerning this territory, newest first.")
-    async def resources(
-        self,
-        info: strawberry.Info,
-        first: First = None,
-        after: After = None,
-        last: Last = None,
-        before: Before = None,
-        order: Annotated[
-            Annotated[ResourceOrder, strawberry.lazy("schema.resources.types")] | None,
-            strawberry.argument(description="Sort order."),
-        ] = None,
-    ) -> Connection[Annotated[Resource, strawberry.lazy("schema.resources.types")]]:
-        from schema.resources.loaders import resource_pages_by_territory_id
-        from schema.resources.types import Resource
-
-        return await child_connection(
-            info,
-            resource_pages_by_territory_id,
-            self.pk,
-            Resource.from_model,
-            order=order,
-            first=first,
-            after=after,
-            last=last,
-            before=before,
-        )
+    resources = children_field(
+        "Published resources concerning this territory, newest first.",
+        node="schema.resources.types.Resource",
+        order="schema.resources.types.ResourceOrder",
+        pages="schema.resources.loaders.resource_pages_by_territory_id",
+    )
 
     @strawberry.field(description="The shared projects this territory takes part in or observes.")
     async def memberships(

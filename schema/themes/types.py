@@ -4,17 +4,12 @@ from __future__ import annotations
 
 import datetime as dt
 import enum
-from typing import TYPE_CHECKING, Annotated
 
 import strawberry
 
 from schema.enums import ContentStatusEnum
-from schema.relay import After, Before, Connection, First, Last, Node, child_connection
+from schema.relay import Node, children_field
 from services.themes.models import Theme as ThemeModel
-
-if TYPE_CHECKING:
-    from schema.events.types import Event, EventOrder
-    from schema.resources.types import Resource, ResourceOrder
 
 
 @strawberry.enum(description="Sort orders of themes.")
@@ -68,58 +63,15 @@ class Theme(Node):
             version=m.version,
         )
 
-    @strawberry.field(description="Published resources on this theme, newest first.")
-    async def resources(
-        self,
-        info: strawberry.Info,
-        first: First = None,
-        after: After = None,
-        last: Last = None,
-        before: Before = None,
-        order: Annotated[
-            Annotated[ResourceOrder, strawberry.lazy("schema.resources.types")] | None,
-            strawberry.argument(description="Sort order."),
-        ] = None,
-    ) -> Connection[Annotated[Resource, strawberry.lazy("schema.resources.types")]]:
-        from schema.resources.loaders import resource_pages_by_theme_id
-        from schema.resources.types import Resource
-
-        return await child_connection(
-            info,
-            resource_pages_by_theme_id,
-            self.pk,
-            Resource.from_model,
-            order=order,
-            first=first,
-            after=after,
-            last=last,
-            before=before,
-        )
-
-    @strawberry.field(description="Events on this theme, soonest first.")
-    async def events(
-        self,
-        info: strawberry.Info,
-        first: First = None,
-        after: After = None,
-        last: Last = None,
-        before: Before = None,
-        order: Annotated[
-            Annotated[EventOrder, strawberry.lazy("schema.events.types")] | None,
-            strawberry.argument(description="Sort order."),
-        ] = None,
-    ) -> Connection[Annotated[Event, strawberry.lazy("schema.events.types")]]:
-        from schema.events.loaders import event_pages_by_theme_id
-        from schema.events.types import Event
-
-        return await child_connection(
-            info,
-            event_pages_by_theme_id,
-            self.pk,
-            Event.from_model,
-            order=order,
-            first=first,
-            after=after,
-            last=last,
-            before=before,
-        )
+    resources = children_field(
+        "Published resources on this theme, newest first.",
+        node="schema.resources.types.Resource",
+        order="schema.resources.types.ResourceOrder",
+        pages="schema.resources.loaders.resource_pages_by_theme_id",
+    )
+    events = children_field(
+        "Events on this theme, soonest first.",
+        node="schema.events.types.Event",
+        order="schema.events.types.EventOrder",
+        pages="schema.events.loaders.event_pages_by_theme_id",
+    )
