@@ -24,9 +24,11 @@ from schema.strawberry_compat import input_from_arguments
 from services.links import Linked, LinkedPages
 from services.viewer import Viewer
 
-Source = Callable[[Viewer, dict[str, Any]], Any]
-"""How the service selects a root field's rows from its arguments: ``(query set,
-ordering)`` for a connection, a query set of at most one row for a lookup."""
+Source = Callable[[Viewer, dict[str, Any], dt.datetime], Any]
+"""How the service selects a root field's rows from the viewer, the field's arguments and
+the request's time (``Context.now``): ``(query set, ordering)`` for a connection, a query
+set of at most one row for a lookup (or an awaitable of one, when the service decides in
+Python which row it is)."""
 
 
 @dataclass(frozen=True)
@@ -105,6 +107,7 @@ def compiled_table(
     *,
     listed: tuple[str, Source] | None = None,
     by_slug: tuple[str, Callable[[Viewer, str], Any]] | None = None,
+    lookups: Mapping[str, Source] | None = None,
     by_id: Callable[[Viewer, int], Any] | None = None,
     links: Mapping[str, Linked] | None = None,
     private: Mapping[str, Private] | None = None,
@@ -112,12 +115,14 @@ def compiled_table(
 ) -> Table:
     """Let the compiler read the GraphQL type ``type_name`` from ``model``'s table, and
     answer the root fields ``listed`` (its name and how the service selects the rows of
-    the list from the arguments) and ``by_slug`` (its name and the service's query set of
-    the row of a slug, for a viewer)."""
+    the list), ``by_slug`` (its name and the service's query set of the row of a slug, for
+    a viewer) and ``lookups`` (other root fields answering one row or null, by name)."""
     if listed is not None:
         _root(listed[0], "connection", listed[1])
     if by_slug is not None:
         _root(by_slug[0], "lookup", partial(_by_slug, by_slug[1]))
+    for name, source in (lookups or {}).items():
+        _root(name, "lookup", source)
     table = Table(
         type_name,
         model,
@@ -130,7 +135,9 @@ def compiled_table(
     return table
 
 
-def _by_slug(select: Callable[[Viewer, str], Any], viewer: Viewer, args: dict[str, Any]) -> Any:
+def _by_slug(
+    select: Callable[[Viewer, str], Any], viewer: Viewer, args: dict[str, Any], now: dt.datetime
+) -> Any:
     return select(viewer, args["slug"])
 
 

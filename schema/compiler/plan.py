@@ -287,7 +287,9 @@ def located(
     return variant
 
 
-def _node(type_name: str, many: bool, index: int, viewer: Viewer, args: dict[str, Any]) -> Any:
+def _node(
+    type_name: str, many: bool, index: int, viewer: Viewer, args: dict[str, Any], now: Any
+) -> Any:
     global_id = args["ids"][index] if many else args["id"]
     by_id = tables()[type_name].by_id
     assert by_id is not None

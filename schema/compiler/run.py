@@ -15,6 +15,7 @@ root or child (cursors, ``pageInfo``), with the functions of ``services.paginati
 from __future__ import annotations
 
 import datetime as dt
+import inspect
 import json
 import logging
 from collections import OrderedDict
@@ -134,14 +135,14 @@ class ReadCompiler:
                     continue
                 args = get_argument_values(root.field, root.node, ctx.variable_values)
                 if isinstance(root, LookupPlan):
-                    lookups[index] = root.source(viewer, args)
+                    lookups[index] = await _maybe_awaited(root.source(viewer, args, context.now))
                     continue
                 if isinstance(root, LookupsPlan):
                     for position, item in enumerate(root.items):
                         if item is not None:
-                            lookups[(index, position)] = item.source(viewer, args)
+                            lookups[(index, position)] = item.source(viewer, args, context.now)
                     continue
-                queryset, ordering = root.source(viewer, args)
+                queryset, ordering = root.source(viewer, args, context.now)
                 request = checked_page_request(
                     context.settings,
                     args.get("first"),
@@ -506,3 +507,10 @@ def _page_info(
         else:
             info[key] = cursor(rows[-1]) if rows else None
     return info
+
+
+async def _maybe_awaited(found: Any) -> Any:
+    """A lookup's query set, from a coroutine when its service decides in Python which row
+    it is (``nextTheme``). A query set is awaitable too (that runs it): only a coroutine
+    is awaited."""
+    return await found if inspect.iscoroutine(found) else found

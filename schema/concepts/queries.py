@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Annotated, Any
 
 import strawberry
@@ -52,7 +53,7 @@ class ConceptQueries:
 registry.node_type("Concept", Concept, concept_by_id)
 
 
-def _listed(viewer: Viewer, args: dict[str, Any]) -> Any:
+def _listed(viewer: Viewer, args: dict[str, Any], now: dt.datetime) -> Any:
     return service.concepts_queryset(viewer, order=order_argument(args))
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Annotated, Any
 
 import strawberry
@@ -83,7 +84,7 @@ class EventQueries:
 registry.node_type("Event", Event, event_by_id)
 
 
-def _listed(viewer: Viewer, args: dict[str, Any]) -> Any:
+def _listed(viewer: Viewer, args: dict[str, Any], now: dt.datetime) -> Any:
     flt = to_service_filter(filter_argument(EventFilter, args))
     return service.events_queryset(viewer, flt=flt, order=order_argument(args))
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import enum
 from typing import Annotated, Any
 
@@ -76,7 +77,7 @@ class OrganizationQueries:
 registry.node_type("Organization", Organization, organization_by_id)
 
 
-def _listed(viewer: Viewer, args: dict[str, Any]) -> Any:
+def _listed(viewer: Viewer, args: dict[str, Any], now: dt.datetime) -> Any:
     flt = service_filter(filter_argument(OrganizationFilter, args))
     return service.organizations_queryset(flt=flt, order=order_argument(args))
 

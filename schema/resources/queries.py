@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Annotated, Any
 
 import strawberry
@@ -148,7 +149,7 @@ class ContributionQueries:
 registry.node_type("Resource", Resource, resource_by_id)
 
 
-def _listed(viewer: Viewer, args: dict[str, Any]) -> Any:
+def _listed(viewer: Viewer, args: dict[str, Any], now: dt.datetime) -> Any:
     flt = service_filter(filter_argument(ResourceFilter, args))
     return service.resources_queryset(viewer, flt=flt, order=order_argument(args))
 

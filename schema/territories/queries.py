@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import enum
 from typing import Annotated, Any
 
@@ -71,7 +72,7 @@ class TerritoryQueries:
 registry.node_type("Territory", Territory, territory_by_id)
 
 
-def _listed(viewer: Viewer, args: dict[str, Any]) -> Any:
+def _listed(viewer: Viewer, args: dict[str, Any], now: dt.datetime) -> Any:
     flt = service_filter(filter_argument(TerritoryFilter, args))
     return service.territories_queryset(flt=flt, order=order_argument(args))
 

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Annotated, Any
-from zoneinfo import ZoneInfo
 
 import strawberry
 
@@ -15,6 +15,7 @@ from schema.themes.loaders import theme_by_id
 from schema.themes.types import Theme, ThemeOrder
 from services.themes import service
 from services.themes.models import Theme as ThemeModel
+from services.themes.service import PARIS
 from services.viewer import Viewer
 
 
@@ -34,6 +35,11 @@ def service_filter(flt: ThemeFilter | None) -> service.ThemeFilter:
         is_vote_candidate=flt.is_vote_candidate if flt else None,
         was_theme_of_the_month=flt.was_theme_of_the_month if flt else None,
     )
+
+
+def _today(now: dt.datetime) -> dt.date:
+    """The day of ``now`` in Paris, as the theme of the month is told."""
+    return now.astimezone(PARIS).date()
 
 
 @registry.query
@@ -72,8 +78,7 @@ class ThemeQueries:
     @public_read(description="The theme of the month: the latest whose month has begun.")
     async def current_theme(self, info: strawberry.Info) -> Theme | None:
         ctx = info.context
-        today = ctx.now.astimezone(ZoneInfo("Europe/Paris")).date()
-        found = await service.get_current_theme(ctx.viewer, today=today)
+        found = await service.get_current_theme(ctx.viewer, today=_today(ctx.now))
         return Theme.from_model(found) if found else None
 
     @public_read(
@@ -82,15 +87,14 @@ class ThemeQueries:
     )
     async def next_theme(self, info: strawberry.Info) -> Theme | None:
         ctx = info.context
-        today = ctx.now.astimezone(ZoneInfo("Europe/Paris")).date()
-        found = await service.get_next_theme(ctx.viewer, today=today)
+        found = await service.get_next_theme(ctx.viewer, today=_today(ctx.now))
         return Theme.from_model(found) if found else None
 
 
 registry.node_type("Theme", Theme, theme_by_id)
 
 
-def _listed(viewer: Viewer, args: dict[str, Any]) -> Any:
+def _listed(viewer: Viewer, args: dict[str, Any], now: dt.datetime) -> Any:
     flt = service_filter(filter_argument(ThemeFilter, args))
     return service.themes_queryset(viewer, flt=flt, order=order_argument(args))
 
@@ -100,5 +104,13 @@ compiled_table(
     ThemeModel,
     listed=("themes", _listed),
     by_slug=("theme", service.theme_by_slug_queryset),
+    lookups={
+        "currentTheme": lambda viewer, args, now: service.current_theme_queryset(
+            viewer, today=_today(now)
+        ),
+        "nextTheme": lambda viewer, args, now: service.next_theme_queryset(
+            viewer, today=_today(now)
+        ),
+    },
     by_id=service.theme_by_id_queryset,
 )

@@ -67,10 +67,21 @@ async def get_themes_by_ids(viewer: Viewer, ids: Sequence[int]) -> dict[int, The
     return await instances_by_ids(Theme, visible(viewer), ids)
 
 
-async def get_current_theme(viewer: Viewer, *, today: dt.date) -> Theme | None:
-    """The theme of the month: the latest one whose month has begun."""
+def current_theme_queryset(viewer: Viewer, *, today: dt.date) -> QuerySet[Theme]:
+    """The theme of the month (at most one row): the latest one whose month has begun."""
     month = today.replace(day=1)
-    return await Theme.filter(visible(viewer), month__lte=month).order_by("-month").first()
+    return Theme.filter(visible(viewer), month__lte=month).order_by("-month").limit(1)
+
+
+async def get_current_theme(viewer: Viewer, *, today: dt.date) -> Theme | None:
+    return await current_theme_queryset(viewer, today=today).first()
+
+
+async def next_theme_queryset(viewer: Viewer, *, today: dt.date) -> QuerySet[Theme]:
+    """:func:`get_next_theme` as a query set of at most one row: the theme's, or none
+    (ids start at 1) when there is no next theme."""
+    found = await get_next_theme(viewer, today=today)
+    return Theme.filter(id=found.id if found is not None else 0)
 
 
 async def get_next_theme(viewer: Viewer, *, today: dt.date | None = None) -> Theme | None:

@@ -376,6 +376,9 @@ class Generator:
             if r < bound:
                 slug = self.argument("String!", self.random.choice([*slugs, "x"]))
                 return self.keyed(f"{name}(slug: {slug})", f"{{ {selection()} }}", alias=alias)
+        if r < 0.90:
+            name = "currentTheme" if r < 0.885 else "nextTheme"
+            return self.keyed(name, f"{{ {self.theme()} }}", alias=alias)
         if r < 0.93 and self.pool.node_ids:
             return self.node_root(alias=alias)
         if r < 0.94:
@@ -385,9 +388,8 @@ class Generator:
             + ": "
             + self.random.choice(
                 [
-                    "currentTheme { slug }",
-                    "nextTheme { title }",
                     "organizations(first: 2) { nodes { name roles } }",
+                    "votingRounds(first: 1) { nodes { id } }",
                 ]
             )
         )

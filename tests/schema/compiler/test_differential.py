@@ -95,12 +95,24 @@ async def add_random_content(rng: random.Random) -> dict[str, Any]:
     ]
     tag = uuid.uuid4().hex[:6]
     themes = [t.id for t in await Theme.all().limit(5)]
+    # Months around today's, so that the theme of the month and the next theme (read at
+    # the present by both paths) change hands among these themes; one theme per month.
+    month = dt.date.today().replace(day=1)
+    around = [_months_after(month, k) for k in (-2, -1, 0, 1, 2)]
+    taken = set(await Theme.filter(month__in=around).values_list("month", flat=True))
+    free = [m for m in around if m not in taken]
     for i in range(4):
+        theme_month = rng.choice([None, *free])
+        if theme_month is not None:
+            free.remove(theme_month)
         theme = await Theme.create(
             slug=f"diff-{tag}-theme-{i}",
             title=f"Thème {rng.choice('ABC')} {i}",
             status=rng.choice(statuses),
             published_at=rng.choice([*instants, None]),
+            month=theme_month,
+            announced_in=rng.choice([None, *around[:3]]),
+            is_next=rng.random() < 0.3,
         )
         themes.append(theme.id)
     territories = [t.id for t in await Territory.all().limit(6)]
@@ -275,8 +287,10 @@ async def test_compiled_reads_answer_as_the_ordinary_executor(database, schemas,
     # answered by the compiler, editors with private fields too.
     assert {(who, f) for who in VIEWERS for f in ("related", "reverse")} <= covered
     assert ("editor", "private") in covered
-    # And every viewer had each of the other root lists answered by the compiler.
-    assert {(who, name) for who in VIEWERS for name in (*LISTS, "node")} <= covered
+    # And every viewer had each of the other root lists, node lookups and the themes of
+    # the month answered by the compiler.
+    roots = (*LISTS, "node", "currentTheme", "nextTheme")
+    assert {(who, name) for who in VIEWERS for name in roots} <= covered
 
 
 _REVERSE = re.compile(
@@ -294,6 +308,13 @@ def _features(query: str) -> set[str]:
         found.add("private")
     if "related" in query:
         found.add("related")
+    found |= set(re.findall(r"\b(currentTheme|nextTheme)\b", query))
     if re.search(r"theme\(slug[^{]*\{[^}]*\b(resources|events)\b", query) or _REVERSE.search(query):
         found.add("reverse")
     return found
+
+
+def _months_after(month: dt.date, count: int) -> dt.date:
+    """The first day of the month ``count`` months after ``month`` (before, if negative)."""
+    index = month.year * 12 + month.month - 1 + count
+    return dt.date(index // 12, index % 12 + 1, 1)

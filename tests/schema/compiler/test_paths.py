@@ -29,6 +29,17 @@ PORTAL = """query Portal($from: DateTime!) {
   theme(slug: "democratie-culturelle") { title }
 }"""
 VARIABLES = {"from": "2021-01-01T00:00:00+00:00"}
+# The home page of the typed client example (examples/portal-ts/src/portal.ts).
+PORTAL_HOME = """query PortalHome($resources: Int!, $events: Int!, $from: DateTime!) {
+  currentTheme { title month }
+  nextTheme { title }
+  resources(first: $resources, order: NEWEST) {
+    edges { node { title kindLabel publishedAt themes { title } } }
+  }
+  events(first: $events, order: STARTS_AT, filter: { from: $from }) {
+    edges { node { title startsAt city online formatLabel } }
+  }
+}"""
 UNCOVERED = (
     "query Credited { resources(first: 2) { nodes { slug contributorTerritory { slug } } } }"
 )
@@ -74,6 +85,20 @@ async def test_a_covered_operation_is_one_statement(compiling_app):
     assert "errors" not in body
     assert len(body["data"]["resources"]["edges"]) == 20
     # The content version the response cache reads, then the operation's one statement.
+    assert len([s for s in statements if "json" in s.lower()]) == 1
+    assert _count(await _metrics(compiling_app), "compiled", "") == before + 1
+
+
+async def test_the_example_portals_home_is_one_statement(compiling_app, ordinary_app):
+    variables = {"resources": 5, "events": 3, "from": "2021-01-01T00:00:00+00:00"}
+    await _post(compiling_app, PORTAL_HOME, variables)
+    before = _count(await _metrics(compiling_app), "compiled", "")
+    with count_queries() as statements:
+        body = await _post(compiling_app, PORTAL_HOME, variables)
+    assert body == await _post(ordinary_app, PORTAL_HOME, variables)
+    assert body["data"]["currentTheme"]["title"] and body["data"]["resources"]["edges"]
+    # The next theme is told in Python (its month of announcement is a Paris month):
+    # one statement for the candidates, then the operation's.
     assert len([s for s in statements if "json" in s.lower()]) == 1
     assert _count(await _metrics(compiling_app), "compiled", "") == before + 1
 
