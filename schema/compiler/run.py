@@ -63,7 +63,8 @@ CACHE_SIZE = 512
 Outcome = Callable[[str, str], None]
 """Told ``(path, reason)`` of every query: ``("compiled", "")`` or ``("fallback", why)``
 with ``why`` one of ``unsupported``, ``arguments``, ``private`` (a private field the
-viewer does not read on every object), ``error`` (the services failed), ``database``."""
+viewer does not read on every object), ``error`` (the services or the compiler itself
+failed: logged at WARNING with its traceback), ``database``."""
 
 
 class _Fallback(Exception):
@@ -107,6 +108,10 @@ class ReadCompiler:
             data = await self._run(ctx, plan)
         except _Fallback as fallback:
             self.outcome("fallback", fallback.reason)
+            return None
+        except Exception:  # a bug of the compiler: the ordinary executor still answers
+            logger.warning("read compiler: failed, the ordinary executor answers", exc_info=True)
+            self.outcome("fallback", "error")
             return None
         self.outcome("compiled")
         return data

@@ -12,6 +12,7 @@ import pytest
 
 from bench import queries as bench
 from gateway.app import create_app
+from schema.compiler.run import ReadCompiler
 from tests.sqlcount import count_queries
 
 pytestmark = pytest.mark.heavy
@@ -101,6 +102,25 @@ async def test_the_example_portals_home_is_one_statement(compiling_app, ordinary
     # one statement for the candidates, then the operation's.
     assert len([s for s in statements if "json" in s.lower()]) == 1
     assert _count(await _metrics(compiling_app), "compiled", "") == before + 1
+
+
+async def test_a_failure_of_the_compiler_itself_is_answered_by_the_ordinary_executor(
+    compiling_app, ordinary_app, monkeypatch, caplog
+):
+    caplog.set_level(logging.WARNING, logger="tec.read_compiler")
+    await _post(compiling_app, PORTAL, VARIABLES)
+    before = _count(await _metrics(compiling_app), "fallback", "error")
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("a bug in the statement's assembly")
+
+    monkeypatch.setattr(ReadCompiler, "_data", broken)
+    body = await _post(compiling_app, PORTAL, VARIABLES)
+    assert body == await _post(ordinary_app, PORTAL, VARIABLES)
+    assert "errors" not in body
+    assert _count(await _metrics(compiling_app), "fallback", "error") == before + 1
+    [record] = [r for r in caplog.records if r.name == "tec.read_compiler"]
+    assert record.levelno == logging.WARNING and "a bug" in str(record.exc_info[1])
 
 
 async def test_what_it_does_not_cover_is_counted_and_logged_once(compiling_app, caplog):
