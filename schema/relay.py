@@ -175,16 +175,16 @@ async def child_connection(
     return connection(page, convert)
 
 
-def children_field(description: str, *, node: str, order: str, pages: str) -> Any:
+def children_field(description: str, *, node: str, orders: str, pages: str) -> Any:
     """A field of a parent type listing its children as a connection (``Theme.resources``),
     a page at a time through the batched page loader ``pages``, with the page arguments
-    and an optional ``order``. ``node`` and ``order`` name the child's GraphQL type and
+    and an optional ``order``. ``node`` and ``orders`` name the child's GraphQL type and
     its enumeration of orders (``schema.resources.types.Resource``), ``pages`` the loader
     (``schema.resources.loaders.resource_pages_by_theme_id``): each is found by its
     module's path when the schema is built or the field resolves, as the parent's and the
     child's modules refer to each other."""
     node_module, node_name = node.rsplit(".", 1)
-    order_module, order_name = order.rsplit(".", 1)
+    order_module, order_name = orders.rsplit(".", 1)
     pages_module, pages_name = pages.rsplit(".", 1)
 
     async def resolve(

@@ -159,11 +159,6 @@ def connection_of(type_name: str, name: str) -> LinkedPages | None:
     return _CONNECTIONS.get((type_name, name))
 
 
-def forget_table(type_name: str) -> None:
-    """Remove a type (tests that register throwaway types)."""
-    _TABLES.pop(type_name, None)
-
-
 def tables() -> dict[str, Table]:
     """``{GraphQL type name: table}`` of every type declared, in the order of
     declaration."""

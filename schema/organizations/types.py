@@ -50,13 +50,13 @@ class Organization(Node):
     resources = children_field(
         "Published resources of this organisation, newest first.",
         node="schema.resources.types.Resource",
-        order="schema.resources.types.ResourceOrder",
+        orders="schema.resources.types.ResourceOrder",
         pages="schema.resources.loaders.resource_pages_by_organization_id",
     )
 
     events = children_field(
         "Events this organisation organises, soonest first.",
         node="schema.events.types.Event",
-        order="schema.events.types.EventOrder",
+        orders="schema.events.types.EventOrder",
         pages="schema.events.loaders.event_pages_by_organization_id",
     )

@@ -39,7 +39,7 @@ class Territory(Node):
     resources = children_field(
         "Published resources concerning this territory, newest first.",
         node="schema.resources.types.Resource",
-        order="schema.resources.types.ResourceOrder",
+        orders="schema.resources.types.ResourceOrder",
         pages="schema.resources.loaders.resource_pages_by_territory_id",
     )
 

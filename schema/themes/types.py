@@ -66,12 +66,12 @@ class Theme(Node):
     resources = children_field(
         "Published resources on this theme, newest first.",
         node="schema.resources.types.Resource",
-        order="schema.resources.types.ResourceOrder",
+        orders="schema.resources.types.ResourceOrder",
         pages="schema.resources.loaders.resource_pages_by_theme_id",
     )
     events = children_field(
         "Events on this theme, soonest first.",
         node="schema.events.types.Event",
-        order="schema.events.types.EventOrder",
+        orders="schema.events.types.EventOrder",
         pages="schema.events.loaders.event_pages_by_theme_id",
     )
