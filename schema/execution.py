@@ -67,8 +67,8 @@ from schema.compat_graphql import (
     resolve_info_builder,
     schema_memo,
 )
-from schema.plans import PlansByDocument, Unsupported
-from schema.selections import Selections
+from schema.plans import PlansByDocument
+from schema.selections import Selections, Unsupported
 from schema.strawberry_compat import (
     ExecutionContext,
     SourceOnly,

@@ -3,9 +3,9 @@ the plan at every request: the compiled plans (:mod:`schema.execution`) and the 
 compiler (:mod:`schema.compiler`).
 
 A plan depends on the document and on the values of the variables its ``@skip`` and
-``@include`` read (:func:`switch_variables`). Strawberry's parser cache hands back the same
-document for the same text, so the operation node identifies the document; entries keep
-it alive, so its id is not reused while they exist.
+``@include`` read (:func:`schema.selections.switch_variables`). Strawberry's parser cache
+hands back the same document for the same text, so the operation node identifies the
+document; entries keep it alive, so its id is not reused while they exist.
 """
 
 from __future__ import annotations
@@ -15,14 +15,9 @@ from collections import OrderedDict
 from collections.abc import Callable
 from typing import Any, Generic, TypeVar
 
-from graphql import DirectiveNode, OperationDefinitionNode, VariableNode, Visitor, visit
+from schema.selections import Unsupported, switch_variables
 
 P = TypeVar("P")
-_SKIP_INCLUDE = frozenset({"skip", "include"})
-
-
-class Unsupported(Exception):
-    """The document uses something a planner leaves to another executor."""
 
 
 class PlansByDocument(Generic[P]):
@@ -64,25 +59,6 @@ class PlansByDocument(Generic[P]):
                 self.logger.info(self.message, name, plan)
         put_bounded(self.plans, key, (operation, plan), self.size)
         return plan
-
-
-def switch_variables(
-    operation: OperationDefinitionNode, fragments: dict[str, Any]
-) -> tuple[str, ...]:
-    """Variables that ``@skip``/``@include`` read: a plan depends on their values."""
-    names: set[str] = set()
-
-    class Directives(Visitor):
-        def enter_directive(self, node: DirectiveNode, *_: Any) -> None:
-            if node.name.value in _SKIP_INCLUDE:
-                for argument in node.arguments or ():
-                    if isinstance(argument.value, VariableNode):
-                        names.add(argument.value.name.value)
-
-    visit(operation, Directives())
-    for definition in fragments.values():
-        visit(definition, Directives())
-    return tuple(sorted(names))
 
 
 def put_bounded(entries: OrderedDict[Any, Any], key: Any, value: Any, size: int) -> None:

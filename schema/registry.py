@@ -102,13 +102,21 @@ def payloads(type_: Any) -> tuple[type, type]:
     ``{ <type>: Type, errors: [UserError!]! }``; made on the first call, the same after."""
     name = type_name(type_)
     if name not in _PAYLOADS:
-        field = re.sub(r"(?<!^)(?=[A-Z])", "_", name).lower()
-        label = re.sub(r"(?<!^)(?=[A-Z])", " ", name).lower()
+        field, label = snake_name(name), _words(name, " ")
         _PAYLOADS[name] = (
             object_payload(f"Create{name}Payload", field, type_, f"The {label} created."),
             object_payload(f"Update{name}Payload", field, type_, f"The {label} as changed."),
         )
     return _PAYLOADS[name]
+
+
+def snake_name(type_name: str) -> str:
+    """``shared_project`` for ``SharedProject``: the Python name of a field of that type."""
+    return _words(type_name, "_")
+
+
+def _words(type_name: str, separator: str) -> str:
+    return re.sub(r"(?<!^)(?=[A-Z])", separator, type_name).lower()
 
 
 def forget_node_type(name: str) -> None:

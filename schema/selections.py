@@ -5,7 +5,7 @@ or on an interface or union it belongs to), ``@skip`` and ``@include`` applied.
 
 Both planners collect with it: the compiled plans (:mod:`schema.execution`) and the read
 compiler (:mod:`schema.compiler.plan`). A plan is made for given values of the variables
-``@skip``/``@include`` read (:func:`schema.plans.switch_variables`); any other directive
+``@skip``/``@include`` read (:func:`switch_variables`); any other directive
 on a selection (``@defer``, ``@stream``) and fragment variables are :class:`Unsupported`:
 graphql-core executes those documents.
 """
@@ -17,20 +17,45 @@ from typing import Any
 
 from graphql import (
     BooleanValueNode,
+    DirectiveNode,
     FieldNode,
     FragmentDefinitionNode,
     FragmentSpreadNode,
     GraphQLObjectType,
     GraphQLSchema,
     InlineFragmentNode,
+    OperationDefinitionNode,
     SelectionSetNode,
     VariableNode,
+    Visitor,
     is_abstract_type,
+    visit,
 )
 
-from schema.plans import Unsupported
-
 _SKIP_INCLUDE = frozenset({"skip", "include"})
+
+
+class Unsupported(Exception):
+    """The document uses something a planner leaves to another executor."""
+
+
+def switch_variables(
+    operation: OperationDefinitionNode, fragments: Mapping[str, Any]
+) -> tuple[str, ...]:
+    """Variables that ``@skip``/``@include`` read: a plan depends on their values."""
+    names: set[str] = set()
+
+    class Directives(Visitor):
+        def enter_directive(self, node: DirectiveNode, *_: Any) -> None:
+            if node.name.value in _SKIP_INCLUDE:
+                for argument in node.arguments or ():
+                    if isinstance(argument.value, VariableNode):
+                        names.add(argument.value.name.value)
+
+    visit(operation, Directives())
+    for definition in fragments.values():
+        visit(definition, Directives())
+    return tuple(sorted(names))
 
 
 class Selections:

@@ -12,7 +12,6 @@ workflow of resources…) stay in a class of the domain.
 from __future__ import annotations
 
 import inspect
-import re
 from dataclasses import dataclass
 from typing import Annotated, Any
 
@@ -58,7 +57,7 @@ def content_mutations(
     is an argument of the update and the delete when ``content`` is versioned. The class
     is registered as one of ``Mutation``'s (``<Type>ContentMutations``)."""
     name = content.name
-    snake = re.sub(r"(?<!^)(?=[A-Z])", "_", name).lower()
+    snake = registry.snake_name(name)
     create_input, update_input = content_inputs(content, descriptions.a)
     create_payload, update_payload = registry.payloads(type_)
     id_argument = Annotated[

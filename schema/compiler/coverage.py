@@ -78,7 +78,6 @@ class Table:
 class Root:
     """A root field: a list read as a connection, or a lookup of at most one row."""
 
-    name: str
     kind: Literal["connection", "lookup"]
     source: Source
 
@@ -141,10 +140,9 @@ def _by_slug(
     return select(viewer, args["slug"])
 
 
-def _root(name: str, kind: Literal["connection", "lookup"], source: Source) -> Root:
+def _root(name: str, kind: Literal["connection", "lookup"], source: Source) -> None:
     """Let the compiler answer the root field ``name`` from the rows ``source`` selects."""
-    root = _ROOTS[name] = Root(name, kind, source)
-    return root
+    _ROOTS[name] = Root(kind, source)
 
 
 def compiled_connection(type_name: str, name: str, pages: LinkedPages) -> None:

@@ -56,16 +56,14 @@ from graphql import (
 from tortoise.models import Model
 
 from schema import registry
-from schema.compiler.coverage import Ranking, Table, connection_of, roots, tables
+from schema.compiler.coverage import Ranking, Source, Table, connection_of, roots, tables
 from schema.nodes.queries import MAX_NODES
-from schema.plans import Unsupported
 from schema.relay import from_global_id, to_global_id
-from schema.selections import Selections
+from schema.selections import Selections, Unsupported
 from schema.strawberry_compat import definition_of, plain_attribute
 from services.compat_tortoise import column_of, enum_of, keeps_utc, pk_column, value_converters
 from services.labels import label
 from services.links import Linked, LinkedPages
-from services.pagination import Ordering
 from services.viewer import Viewer
 
 MAX_LOCATED = 32
@@ -147,7 +145,7 @@ class ConnectionPlan:
     key: str
     field: GraphQLField
     node: FieldNode
-    source: Callable[[Viewer, dict[str, Any]], tuple[Any, Ordering]] | None
+    source: Source | None
     """How the service selects the rows of a root list (None: a :class:`Pages`)."""
     model: type[Model]
     objects: list[ObjectPlan] = field(default_factory=list)
@@ -176,7 +174,7 @@ class LookupPlan:
     key: str
     field: GraphQLField
     node: FieldNode
-    source: Callable[[Viewer, dict[str, Any]], Any]
+    source: Source
     plan: ObjectPlan
 
 
@@ -258,11 +256,11 @@ def located(
     key = tuple(found)
     variant = plan.located.get(key)
     if variant is None:
-        roots: list[ConnectionPlan | LookupPlan | LookupsPlan | NodePlan | Constant] = []
+        planned: list[ConnectionPlan | LookupPlan | LookupsPlan | NodePlan | Constant] = []
         types_of = iter(found)
         for root in plan.roots:
             if not isinstance(root, NodePlan):
-                roots.append(root)
+                planned.append(root)
                 continue
             items = [
                 None
@@ -271,16 +269,16 @@ def located(
                     root.key,
                     root.field,
                     root.node,
-                    partial(_node, type_name, root.many, index),
+                    partial(_node, tables()[type_name].by_id, root.many, index),
                     root.plans[type_name],  # type: ignore[arg-type]
                 )
                 for index, type_name in enumerate(next(types_of))
             ]
             if root.many:
-                roots.append(LookupsPlan(root.key, root.field, root.node, items))
+                planned.append(LookupsPlan(root.key, root.field, root.node, items))
             else:
-                roots.append(items[0] or Constant(root.key, None))  # type: ignore[arg-type]
-        variant = prepare(OperationPlan(roots, guards=plan.guards, types=key))
+                planned.append(items[0] or Constant(root.key, None))  # type: ignore[arg-type]
+        variant = prepare(OperationPlan(planned, guards=plan.guards, types=key))
         if len(plan.located) >= MAX_LOCATED:
             del plan.located[next(iter(plan.located))]
         plan.located[key] = variant
@@ -288,11 +286,14 @@ def located(
 
 
 def _node(
-    type_name: str, many: bool, index: int, viewer: Viewer, args: dict[str, Any], now: Any
+    by_id: Callable[[Viewer, int], Any],
+    many: bool,
+    index: int,
+    viewer: Viewer,
+    args: dict[str, Any],
+    now: Any,
 ) -> Any:
     global_id = args["ids"][index] if many else args["id"]
-    by_id = tables()[type_name].by_id
-    assert by_id is not None
     return by_id(viewer, from_global_id(global_id)[1])
 
 
@@ -313,8 +314,6 @@ class Planner:
     ) -> None:
         self.schema = schema
         self.operation = operation
-        self.fragments = fragments
-        self.switches = switches
         self.selections = Selections(schema, fragments, switches)
         self.guards: dict[Callable[[Viewer], bool], None] = {}
 
@@ -454,7 +453,7 @@ class Planner:
         field_def: GraphQLField,
         nodes: list[FieldNode],
         type_: Any,
-        source: Callable[[Viewer, dict[str, Any]], Any] | None,
+        source: Source | None,
     ) -> ConnectionPlan:
         node_type = get_nullable_type(type_.fields["nodes"].type).of_type.of_type
         table = tables().get(node_type.name)

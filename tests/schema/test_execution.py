@@ -11,6 +11,7 @@ from typing import Any
 
 import httpx
 import pytest
+from prometheus_client.parser import text_string_to_metric_families
 
 from gateway.app import create_app
 from tests.sqlcount import count_queries
@@ -186,13 +187,13 @@ async def _paths(app: Any) -> dict[tuple[str, str], float]:
     transport = httpx.ASGITransport(app=app)
     async with httpx.AsyncClient(transport=transport, base_url="http://t") as client:
         text = (await client.get("/metrics")).text
-    found = {}
-    for line in text.splitlines():
-        if line.startswith("tec_compiled_plans_queries_total{"):
-            labels, value = line.removeprefix("tec_compiled_plans_queries_total").split(" ")
-            path, reason = (part.split("=")[1].strip('"') for part in labels[1:-1].split(","))
-            found[(path, reason)] = float(value)
-    return found
+    return {
+        (sample.labels["path"], sample.labels["reason"]): sample.value
+        for family in text_string_to_metric_families(text)
+        if family.name == "tec_compiled_plans_queries"
+        for sample in family.samples
+        if sample.name.endswith("_total")
+    }
 
 
 def _added(before: dict, after: dict) -> dict[tuple[str, str], float]:

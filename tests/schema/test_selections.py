@@ -18,8 +18,7 @@ from graphql import (
     parse,
 )
 
-from schema.plans import Unsupported
-from schema.selections import Selections
+from schema.selections import Selections, Unsupported
 
 NAMED = GraphQLInterfaceType("Named", {"name": GraphQLField(GraphQLString)})
 ITEM = GraphQLObjectType(
