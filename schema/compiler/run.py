@@ -84,7 +84,11 @@ class ReadCompiler:
             "read compiler: operation %s goes to the ordinary executor: %s is not compiled",
             size,
         )
-        self.statements: OrderedDict[Hashable, tuple[str, list[tuple[int, str]]]] = OrderedDict()
+        # Keyed by the plan's id, which is reused once the plan is dropped from
+        # ``plans``: an entry holds its plan and answers only while it is that plan.
+        self.statements: OrderedDict[Hashable, tuple[OperationPlan, str, list[tuple[int, str]]]] = (
+            OrderedDict()
+        )
         self.key_converters: dict[tuple[Any, Ordering], list[Any]] = {}
         self.children: dict[tuple[Linked, bool, str], str] = {}
 
@@ -179,12 +183,14 @@ class ReadCompiler:
             *((sql, limit) for _, sql, _, limit in embedded),
         )
         found = self.statements.get(key)
-        if found is None:
+        if found is None or found[0] is not planned:
             dialect = Dialect(db.capabilities.dialect if db is not None else "sqlite")
             parts = [(sql, bound, limit) for _, sql, bound, limit in embedded]
-            found = Builder(dialect, parts, directions).operation(plan, orderings)
+            found = (planned, *Builder(dialect, parts, directions).operation(plan, orderings))
             put_bounded(self.statements, key, found, self.size)
-        sql, columns = found
+        else:
+            self.statements.move_to_end(key)
+        _, sql, columns = found
         row: Any = (None,) * len(columns)  # nothing to read: every ``nodes`` item null
         if db is not None:
             try:

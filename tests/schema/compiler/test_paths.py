@@ -270,3 +270,30 @@ async def test_arguments_refused_below_the_root_answer_as_the_ordinary_executor(
     assert body == await _post(ordinary_app, document)
     assert _count(await _metrics(compiling_app), "fallback", "arguments") == arguments + 1
     gc.collect()
+
+
+async def test_a_dropped_plans_statement_is_never_used_for_another_document(
+    database, ordinary_app, monkeypatch
+):
+    """With room for one plan, each document drops the one before, and CPython may give
+    a new plan the id of a dropped one. Here every plan has the same id, as if each
+    reused the last one's: each document must still be answered by its own statement."""
+    from schema.compiler import run
+    from schema.compiler.plan import OperationPlan
+
+    monkeypatch.setattr(
+        "schema.compiler.ReadCompiler", lambda on_outcome: ReadCompiler(on_outcome, size=1)
+    )
+    monkeypatch.setattr(
+        run, "id", lambda obj: 0 if isinstance(obj, OperationPlan) else id(obj), raising=False
+    )
+    app = create_app(database.replace(read_compiler=True))
+    documents = [
+        "{ resources(first: 3) { nodes { slug } } }",
+        "{ resources(first: 3) { nodes { title a: slug kind } } }",
+        "{ resources(first: 3) { nodes { territories { slug name } publishedAt } } }",
+    ]
+    for turn in range(6):
+        document = documents[turn % len(documents)]
+        assert await _post(app, document) == await _post(ordinary_app, document), document
+    assert _count(await _metrics(app), "compiled", "") == 6
