@@ -28,7 +28,9 @@ Source = Callable[[Viewer, dict[str, Any], dt.datetime], Any]
 """How the service selects a root field's rows from the viewer, the field's arguments and
 the request's time (``Context.now``): ``(query set, ordering)`` for a connection, a query
 set of at most one row for a lookup (or an awaitable of one, when the service decides in
-Python which row it is)."""
+Python which row it is). It reads nothing else, the clock included: the compiler keeps a
+root list's statements per viewer and arguments and puts each request's time into them
+(``run.ReadCompiler._root_page``)."""
 
 
 @dataclass(frozen=True)

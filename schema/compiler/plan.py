@@ -28,7 +28,8 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from collections.abc import Callable, Sequence
+from collections import OrderedDict
+from collections.abc import Callable, Hashable, Sequence
 from dataclasses import dataclass, field
 from functools import partial
 from typing import Any
@@ -153,6 +154,10 @@ class ConnectionPlan:
     count: bool = False
     rows: bool = False
     cursors: bool = False
+    kept_pages: OrderedDict[Hashable, Any] = field(
+        default_factory=OrderedDict, compare=False, repr=False
+    )
+    """A root list's statements kept per viewer and arguments (``run.ReadCompiler``)."""
 
 
 @dataclass

@@ -1,10 +1,13 @@
 """Running a plan: the arguments through the services, one statement, the JSON finished.
 
-Per request, the arguments of each root field, ``related`` and children's connection go
-through the same functions its resolver calls (the filter, the page request and its
-cursors, the size check, the service's query set): an argument they refuse (a bad cursor,
-``first`` too large) hands the operation to the ordinary executor, which answers the
-exact error. The embedded statements, the viewer's visibility included, are those the
+The arguments of each root field, ``related`` and children's connection go through the
+same functions its resolver calls (the filter, the page request and its cursors, the size
+check, the service's query set): an argument they refuse (a bad cursor, ``first`` too
+large) hands the operation to the ordinary executor, which answers the exact error. A
+root list does so the first time a viewer sends it a set of arguments, then reuses its
+statements with the request's time (:meth:`ReadCompiler._root_page`).
+
+The embedded statements, the viewer's visibility included, are those the
 services would run; the statement around them is kept per plan, embedded SQL, page
 sizes, the types of its values and the order and direction of each children's
 connection. The database answers JSON; Python only finishes the values that need it
@@ -151,17 +154,9 @@ class ReadCompiler:
                         if item is not None:
                             lookups[(index, position)] = item.source(viewer, args, context.now)
                     continue
-                queryset, ordering = root.source(viewer, args, context.now)
-                request = checked_page_request(
-                    context.settings,
-                    args.get("first"),
-                    args.get("after"),
-                    args.get("last"),
-                    args.get("before"),
-                    scope=f"{query_name}.{root.node.name.value}",
+                pages[index] = self._root_page(
+                    root, viewer, args, context.now, context.settings, query_name
                 )
-                page, whole = page_querysets(queryset, ordering, request)
-                pages[index] = (page, whole, ordering, request)
         except (DomainError, ValueError, TypeError) as error:
             logger.debug("read compiler: arguments for the ordinary executor: %r", error)
             raise _Fallback("arguments") from error
@@ -241,13 +236,58 @@ class ReadCompiler:
                 statement = queryset_statement(lookups[detail])
             else:
                 page, whole, _, _ = pages[detail]
-                statement = queryset_statement(page if kind == "page" else whole)
+                statement = _statement(page if kind == "page" else whole)
             db, sql, values = statement
             embedded.append((db, *literal_limit(sql, values), limit))
         dbs = {id(db) for db, _, _, _ in embedded}
         if len(dbs) > 1:
             raise _Fallback("database")
         return embedded
+
+    def _root_page(
+        self,
+        root: ConnectionPlan,
+        viewer: Viewer,
+        args: dict[str, Any],
+        now: dt.datetime,
+        settings: Any,
+        query_name: str,
+    ) -> RootPage:
+        """``(page, whole, ordering, request)`` of a root list in this request: its
+        arguments checked as its resolver does, the page and the whole list as statements
+        (or as the service's query sets, which :func:`_statement` turns into statements).
+
+        A source selects its rows from the viewer, the arguments and the request's time
+        alone (:data:`schema.compiler.coverage.Source`): its statements for one viewer
+        and one set of arguments differ from request to request only where its values
+        hold that time. The first request of each (viewer, arguments) builds them at its
+        time and at another: when they differ exactly at values equal to each time, the
+        statements are kept with those positions, and the next requests put their own
+        time there instead of building query sets. Otherwise they are built every time."""
+        key = (viewer, repr(args))
+        kept = root.kept_pages.get(key)
+        if kept is not None:
+            root.kept_pages.move_to_end(key)
+            if kept is not _BUILT_EACH_TIME:
+                page, whole, at, ordering, request = kept
+                return (_at(page, at[0], now), _at(whole, at[1], now), ordering, request)
+        page, whole, ordering, request = _root_querysets(
+            root, viewer, args, now, settings, query_name
+        )
+        if kept is _BUILT_EACH_TIME:
+            return page, whole, ordering, request
+        statements = (queryset_statement(page), queryset_statement(whole))
+        found = _kept_root_page(root, viewer, args, now, settings, query_name, statements)
+        if found is None:  # the first statements may be Tortoise's, the next ones kept
+            statements = (queryset_statement(page), queryset_statement(whole))
+            found = _kept_root_page(root, viewer, args, now, settings, query_name, statements)
+        put_bounded(
+            root.kept_pages,
+            key,
+            _BUILT_EACH_TIME if found is None else (*found, ordering, request),
+            KEPT_ARGUMENTS,
+        )
+        return (*statements, ordering, request)
 
     def _child_statement(
         self, linked: Linked, viewer: Viewer, now: dt.datetime
@@ -451,6 +491,95 @@ def _loads(text: str | bytes) -> Any:
         return orjson.loads(text)
     except orjson.JSONDecodeError:
         return json.loads(text)
+
+
+RootPage = tuple[Any, Any, Ordering, PageRequest]
+"""``(page, whole, ordering, request)`` of a root list: the page and the whole list each
+as a query set or a statement ``(connection, sql, values)``."""
+Statement = tuple[Any, str, list[Any]]
+KEPT_ARGUMENTS = 64
+"""Sets of arguments (with their viewer) whose statements a root list keeps."""
+_BUILT_EACH_TIME: Any = object()
+_PROBE = dt.timedelta(seconds=1)
+
+
+def _root_querysets(
+    root: ConnectionPlan,
+    viewer: Viewer,
+    args: dict[str, Any],
+    now: dt.datetime,
+    settings: Any,
+    query_name: str,
+) -> RootPage:
+    """The page and the whole list of a root list as the service's query sets."""
+    queryset, ordering = root.source(viewer, args, now)  # type: ignore[misc]
+    request = checked_page_request(
+        settings,
+        args.get("first"),
+        args.get("after"),
+        args.get("last"),
+        args.get("before"),
+        scope=f"{query_name}.{root.node.name.value}",
+    )
+    page, whole = page_querysets(queryset, ordering, request)
+    return page, whole, ordering, request
+
+
+def _kept_root_page(
+    root: ConnectionPlan,
+    viewer: Viewer,
+    args: dict[str, Any],
+    now: dt.datetime,
+    settings: Any,
+    query_name: str,
+    statements: tuple[Statement, Statement],
+) -> tuple[Statement, Statement, tuple[tuple[int, ...], tuple[int, ...]]] | None:
+    """``statements`` (built at ``now``) and the positions of their values holding
+    ``now``, found by building them again at another time; None when the two builds
+    differ anywhere else (:meth:`ReadCompiler._root_page`)."""
+    probe = now + _PROBE
+    page, whole, _, _ = _root_querysets(root, viewer, args, probe, settings, query_name)
+    at = []
+    for built, other in zip(
+        statements, (queryset_statement(page), queryset_statement(whole)), strict=True
+    ):
+        positions = _time_positions(built, other, now, probe)
+        if positions is None:
+            return None
+        at.append(positions)
+    return statements[0], statements[1], (at[0], at[1])
+
+
+def _time_positions(
+    built: Statement, other: Statement, now: dt.datetime, probe: dt.datetime
+) -> tuple[int, ...] | None:
+    """Where ``built``'s values hold ``now`` and ``other``'s ``probe``, the two statements
+    being the same everywhere else; None when they are not."""
+    if built[0] is not other[0] or built[1] != other[1] or len(built[2]) != len(other[2]):
+        return None
+    positions = []
+    for position, (value, moved) in enumerate(zip(built[2], other[2], strict=True)):
+        if type(value) is type(moved) and value == moved:
+            continue
+        if not (type(value) is type(now) and value == now and moved == probe):
+            return None
+        positions.append(position)
+    return tuple(positions)
+
+
+def _at(statement: Statement, positions: tuple[int, ...], now: dt.datetime) -> Statement:
+    """A kept statement with the request's time at ``positions``."""
+    if not positions:
+        return statement
+    values = list(statement[2])
+    for position in positions:
+        values[position] = now
+    return statement[0], statement[1], values
+
+
+def _statement(found: Any) -> Statement:
+    """The statement of a root page or whole list, kept or a query set."""
+    return found if isinstance(found, tuple) else queryset_statement(found)
 
 
 def _child_page(

@@ -54,7 +54,7 @@ registry.node_type("Concept", Concept, concept_by_id)
 
 
 def _listed(viewer: Viewer, args: dict[str, Any], now: dt.datetime) -> Any:
-    return service.concepts_queryset(viewer, order=order_argument(args))
+    return service.concepts_queryset(viewer, order=order_argument(args), now=now)
 
 
 compiled_table(

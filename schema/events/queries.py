@@ -86,7 +86,7 @@ registry.node_type("Event", Event, event_by_id)
 
 def _listed(viewer: Viewer, args: dict[str, Any], now: dt.datetime) -> Any:
     flt = to_service_filter(filter_argument(EventFilter, args))
-    return service.events_queryset(viewer, flt=flt, order=order_argument(args))
+    return service.events_queryset(viewer, flt=flt, order=order_argument(args), now=now)
 
 
 compiled_table(

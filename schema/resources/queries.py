@@ -151,7 +151,7 @@ registry.node_type("Resource", Resource, resource_by_id)
 
 def _listed(viewer: Viewer, args: dict[str, Any], now: dt.datetime) -> Any:
     flt = service_filter(filter_argument(ResourceFilter, args))
-    return service.resources_queryset(viewer, flt=flt, order=order_argument(args))
+    return service.resources_queryset(viewer, flt=flt, order=order_argument(args), now=now)
 
 
 compiled_table(

@@ -96,7 +96,7 @@ registry.node_type("Theme", Theme, theme_by_id)
 
 def _listed(viewer: Viewer, args: dict[str, Any], now: dt.datetime) -> Any:
     flt = service_filter(filter_argument(ThemeFilter, args))
-    return service.themes_queryset(viewer, flt=flt, order=order_argument(args))
+    return service.themes_queryset(viewer, flt=flt, order=order_argument(args), now=now)
 
 
 compiled_table(

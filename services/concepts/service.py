@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Sequence
 
 from tortoise.queryset import QuerySet
@@ -25,9 +26,12 @@ ORGANIZATIONS = Linked(ConceptOrganization, parent="concept", child="organizatio
 """The organisations that wrote a concept, by slug."""
 
 
-def concepts_queryset(viewer: Viewer, *, order: str | None) -> tuple[QuerySet[Concept], Ordering]:
-    """The concepts ``viewer`` may see, and the order they are listed in."""
-    return Concept.filter(visible(viewer)), ORDERINGS[order or "MONTH"]
+def concepts_queryset(
+    viewer: Viewer, *, order: str | None, now: dt.datetime | None = None
+) -> tuple[QuerySet[Concept], Ordering]:
+    """The concepts ``viewer`` may see at ``now`` (:func:`visible`), and the order they are
+    listed in."""
+    return Concept.filter(visible(viewer, now=now)), ORDERINGS[order or "MONTH"]
 
 
 async def list_concepts(viewer: Viewer, *, order: str | None, page: PageRequest) -> Page[Concept]:

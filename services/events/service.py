@@ -92,9 +92,9 @@ def running_at_or_after(instant: dt.datetime) -> Q:
     return Q(ends_at__gte=instant, starts_at__gte=SqlAround(utc, _earliest_start))
 
 
-def _condition(viewer: Viewer, flt: EventFilter) -> Q:
+def _condition(viewer: Viewer, flt: EventFilter, now: dt.datetime | None = None) -> Q:
     flt.check()
-    condition = visible(viewer)
+    condition = visible(viewer, now=now)
     if flt.ends_after is not None:
         condition &= running_at_or_after(flt.ends_after)
     if flt.starts_before is not None:
@@ -117,10 +117,11 @@ def _condition(viewer: Viewer, flt: EventFilter) -> Q:
 
 
 def events_queryset(
-    viewer: Viewer, *, flt: EventFilter, order: str | None
+    viewer: Viewer, *, flt: EventFilter, order: str | None, now: dt.datetime | None = None
 ) -> tuple[QuerySet[Event], Ordering]:
-    """The events ``viewer`` may see under ``flt``, and the order they are listed in."""
-    return Event.filter(_condition(viewer, flt)), ORDERINGS[order or "STARTS_AT"]
+    """The events ``viewer`` may see under ``flt`` at ``now`` (:func:`visible`), and the
+    order they are listed in."""
+    return Event.filter(_condition(viewer, flt, now)), ORDERINGS[order or "STARTS_AT"]
 
 
 async def list_events(

@@ -65,8 +65,8 @@ def _year_range(year: int) -> Q:
     return Q(published_at__gte=start, published_at__lt=end)
 
 
-def _condition(viewer: Viewer, flt: ResourceFilter) -> Q:
-    condition = visible(viewer)
+def _condition(viewer: Viewer, flt: ResourceFilter, now: dt.datetime | None = None) -> Q:
+    condition = visible(viewer, now=now)
     if flt.statuses and viewer.sees_unpublished:
         condition &= Q(status__in=list(flt.statuses))
     if flt.kinds:
@@ -101,10 +101,14 @@ def default_order(viewer: Viewer, flt: ResourceFilter) -> str:
 
 
 def resources_queryset(
-    viewer: Viewer, *, flt: ResourceFilter, order: str | None
+    viewer: Viewer, *, flt: ResourceFilter, order: str | None, now: dt.datetime | None = None
 ) -> tuple[QuerySet[Resource], Ordering]:
-    """The resources ``viewer`` may see under ``flt``, and the order they are listed in."""
-    return Resource.filter(_condition(viewer, flt)), ORDERINGS[order or default_order(viewer, flt)]
+    """The resources ``viewer`` may see under ``flt`` at ``now`` (:func:`visible`), and the
+    order they are listed in."""
+    return (
+        Resource.filter(_condition(viewer, flt, now)),
+        ORDERINGS[order or default_order(viewer, flt)],
+    )
 
 
 async def list_resources(

@@ -31,10 +31,11 @@ class ThemeFilter:
 
 
 def themes_queryset(
-    viewer: Viewer, *, flt: ThemeFilter, order: str | None
+    viewer: Viewer, *, flt: ThemeFilter, order: str | None, now: dt.datetime | None = None
 ) -> tuple[QuerySet[Theme], Ordering]:
-    """The themes ``viewer`` may see under ``flt``, and the order they are listed in."""
-    condition = visible(viewer)
+    """The themes ``viewer`` may see under ``flt`` at ``now`` (:func:`visible`), and the
+    order they are listed in."""
+    condition = visible(viewer, now=now)
     if flt.is_vote_candidate is not None:
         condition &= Q(is_vote_candidate=flt.is_vote_candidate)
     if flt.was_theme_of_the_month is not None:
