@@ -21,12 +21,14 @@ import datetime as dt
 import inspect
 import json
 import logging
+import sqlite3
 from collections import OrderedDict
 from collections.abc import Callable, Hashable
 from functools import partial
 from typing import Any
 
 import orjson
+from asyncpg.exceptions import PostgresError
 from graphql import get_argument_values
 
 from schema.compiler.plan import (
@@ -186,12 +188,24 @@ class ReadCompiler:
         else:
             self.statements.move_to_end(key)
         _, sql, columns = found
+        if sql is None:  # too complex for the database (below): not tried again
+            raise _Fallback("database")
         row: Any = (None,) * len(columns)  # nothing to read: every ``nodes`` item null
         if db is not None:
             try:
                 rows = await read_rows(db, sql, values)
             except Exception as error:  # the ordinary executor answers, errors and all
-                logger.warning("read compiler: statement failed: %r", error)
+                if not too_complex(error):
+                    logger.warning("read compiler: statement failed: %r", error)
+                    raise _Fallback("database") from error
+                put_bounded(self.statements, key, (planned, None, columns), self.size)
+                name = ctx.operation.name.value if ctx.operation.name else "(anonymous)"
+                logger.info(
+                    "read compiler: operation %s goes to the ordinary executor: its "
+                    "statement is too complex for the database (%s)",
+                    name,
+                    error,
+                )
                 raise _Fallback("database") from error
             row = rows[0]
         return self._data(plan, row, columns, pages, nested)
@@ -647,6 +661,29 @@ def _page_info(
         else:
             info[key] = cursor(rows[-1]) if rows else None
     return info
+
+
+_TOO_COMPLEX_SQLITE = ("parser stack overflow", "too large", "too many")
+
+
+def too_complex(error: BaseException) -> bool:
+    """Whether the database refused a statement for its size or depth, as it will every
+    time: SQLite's parser stack or expression depth, PostgreSQL's program limits (class
+    54: stack depth, arguments of a function, columns of a select list). Another failure
+    (a lost connection, a timeout) may pass on the next request."""
+    seen: set[int] = set()
+    found: BaseException | None = error
+    while found is not None and id(found) not in seen:
+        seen.add(id(found))
+        if isinstance(found, PostgresError) and str(found.sqlstate).startswith("54"):
+            return True
+        if isinstance(found, sqlite3.OperationalError) and any(
+            text in str(found) for text in _TOO_COMPLEX_SQLITE
+        ):
+            return True
+        inner = found.args[0] if found.args else None
+        found = inner if isinstance(inner, BaseException) else found.__cause__
+    return False
 
 
 async def _maybe_awaited(found: Any) -> Any:

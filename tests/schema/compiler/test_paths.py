@@ -297,3 +297,56 @@ async def test_a_dropped_plans_statement_is_never_used_for_another_document(
         document = documents[turn % len(documents)]
         assert await _post(app, document) == await _post(ordinary_app, document), document
     assert _count(await _metrics(app), "compiled", "") == 6
+
+
+# Lists of children two deep: on SQLite before 3.46, whose parser stack holds 100
+# entries, the statement is deeper than the parser reads.
+NESTED = """{ resources(first: 2) { nodes { slug organizations {
+  resources(first: 2) { nodes { slug themes {
+    resources(first: 2) { nodes { title } } } } } } } } }"""
+
+
+async def test_a_statement_too_complex_for_the_database_is_not_tried_again(
+    database, compiling_app, ordinary_app, caplog
+):
+    if database.database.database_url.startswith("postgres"):
+        pytest.skip("PostgreSQL reads this statement: the limit shown is SQLite's parser stack")
+    import sqlite3
+
+    if sqlite3.sqlite_version_info >= (3, 46):
+        pytest.skip(f"SQLite {sqlite3.sqlite_version} grows its parser stack")
+    before = _count(await _metrics(compiling_app), "fallback", "database")
+    with caplog.at_level(logging.INFO, logger="tec.read_compiler"):
+        first = await _post(compiling_app, NESTED)
+        with count_queries() as statements:
+            again = await _post(compiling_app, NESTED)
+    assert first == again == await _post(ordinary_app, NESTED)
+    assert "errors" not in first
+    assert not [s for s in statements if "json_group_array" in s]  # not tried again
+    logged = [r for r in caplog.records if "too complex" in r.getMessage()]
+    assert len(logged) == 1 and logged[0].levelno == logging.INFO
+    assert _count(await _metrics(compiling_app), "fallback", "database") == before + 2
+
+
+def test_what_the_databases_refuse_every_time_is_told_from_what_may_pass_next_time():
+    import sqlite3
+
+    from asyncpg.exceptions import (
+        ConnectionDoesNotExistError,
+        StatementTooComplexError,
+        TooManyArgumentsError,
+    )
+    from tortoise.exceptions import OperationalError
+
+    from schema.compiler.run import too_complex
+
+    overflow = sqlite3.OperationalError("parser stack overflow")
+    assert too_complex(OperationalError(overflow))  # as Tortoise wraps the driver's
+    assert too_complex(
+        sqlite3.OperationalError("Expression tree is too large (maximum depth 1000)")
+    )
+    assert too_complex(OperationalError(StatementTooComplexError("stack depth limit exceeded")))
+    assert too_complex(TooManyArgumentsError("cannot pass more than 100 arguments to a function"))
+    assert not too_complex(OperationalError(sqlite3.OperationalError("database is locked")))
+    assert not too_complex(OperationalError(ConnectionDoesNotExistError("connection was closed")))
+    assert not too_complex(TimeoutError())
