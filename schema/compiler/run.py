@@ -285,16 +285,18 @@ class ReadCompiler:
             if kept is not _BUILT_EACH_TIME:
                 page, whole, at, ordering, request = kept
                 return (_at(page, at[0], now), _at(whole, at[1], now), ordering, request)
-        page, whole, ordering, request = _root_querysets(
-            root, viewer, args, now, settings, query_name
-        )
+
+        def built_at(instant: dt.datetime) -> RootPage:
+            return _root_querysets(root, viewer, args, instant, settings, query_name)
+
+        page, whole, ordering, request = built_at(now)
         if kept is _BUILT_EACH_TIME:
             return page, whole, ordering, request
         statements = (queryset_statement(page), queryset_statement(whole))
-        found = _kept_root_page(root, viewer, args, now, settings, query_name, statements)
+        found = _kept_root_page(built_at, now, statements)
         if found is None:  # the first statements may be Tortoise's, the next ones kept
             statements = (queryset_statement(page), queryset_statement(whole))
-            found = _kept_root_page(root, viewer, args, now, settings, query_name, statements)
+            found = _kept_root_page(built_at, now, statements)
         put_bounded(
             root.kept_pages,
             key,
@@ -540,19 +542,15 @@ def _root_querysets(
 
 
 def _kept_root_page(
-    root: ConnectionPlan,
-    viewer: Viewer,
-    args: dict[str, Any],
+    built_at: Callable[[dt.datetime], RootPage],
     now: dt.datetime,
-    settings: Any,
-    query_name: str,
     statements: tuple[Statement, Statement],
 ) -> tuple[Statement, Statement, tuple[tuple[int, ...], tuple[int, ...]]] | None:
     """``statements`` (built at ``now``) and the positions of their values holding
-    ``now``, found by building them again at another time; None when the two builds
-    differ anywhere else (:meth:`ReadCompiler._root_page`)."""
+    ``now``, found by building them again at another time (``built_at``); None when the
+    two builds differ anywhere else (:meth:`ReadCompiler._root_page`)."""
     probe = now + _PROBE
-    page, whole, _, _ = _root_querysets(root, viewer, args, probe, settings, query_name)
+    page, whole, _, _ = built_at(probe)
     at = []
     for built, other in zip(
         statements, (queryset_statement(page), queryset_statement(whole)), strict=True
