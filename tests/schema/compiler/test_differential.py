@@ -22,7 +22,6 @@ import json
 import os
 import random
 import re
-import uuid
 from typing import Any
 
 import pytest
@@ -94,7 +93,7 @@ async def add_random_content(rng: random.Random) -> dict[str, Any]:
         ContentStatus.SUBMITTED,
         ContentStatus.ARCHIVED,
     ]
-    tag = uuid.uuid4().hex[:6]
+    tag = f"{rng.getrandbits(24):06x}"  # from the seed: a failure's slugs come back
     themes = [t.id for t in await Theme.all().limit(5)]
     # Months around today's, so that the theme of the month and the next theme (read at
     # the present by both paths) change hands among these themes; one theme per month.
@@ -274,13 +273,13 @@ async def test_compiled_reads_answer_as_the_ordinary_executor(database, schemas,
         viewer = VIEWERS[who]
         expected = await _body(ordinary, database, document, viewer)
         answered = await _body(compiled, database, document, viewer)
-        assert answered == expected, f"document {number} as {who}:\n{document}"
+        assert _same(answered, expected), f"document {number} as {who}:\n{document}"
         if outcomes[-1] == ("compiled", ""):
             features = _features(document.query) | document.lists
             covered |= {(who, feature) for feature in features}
         if number % 4 == 0:  # again: its root lists read the statements kept the first time
             again = await _body(compiled, database, document, viewer)
-            assert again == expected, f"document {number} as {who}, again:\n{document}"
+            assert _same(again, expected), f"document {number} as {who}, again:\n{document}"
     gc.collect()  # a coroutine left unawaited above is reported during this test
     paths = [path for path, _ in outcomes]
     compiled_share = paths.count("compiled") / len(paths)
@@ -295,6 +294,43 @@ async def test_compiled_reads_answer_as_the_ordinary_executor(database, schemas,
     # the month answered by the compiler.
     roots = (*LISTS, "node", "currentTheme", "nextTheme")
     assert {(who, name) for who in VIEWERS for name in roots} <= covered
+
+
+def _same(answered: str, expected: str) -> bool:
+    """Equal bodies; or equal data whose errors differ only below a field the data shows
+    null, with at least one error in common. When a non-null field fails, graphql-core
+    nulls its parent at once while the parent's other fields may still be running: whether
+    their errors make it into the response depends on which finished first (both are
+    correct answers). A compiled answer is never there: an error hands the operation to
+    the ordinary executor, so such bodies compare the ordinary executor with itself."""
+    if answered == expected:
+        return True
+    first, second = json.loads(answered), json.loads(expected)
+    if first.get("data") != second.get("data"):
+        return False
+    shown = [
+        {json.dumps(error, sort_keys=True): error for error in body.get("errors", [])}
+        for body in (first, second)
+    ]
+    common = shown[0].keys() & shown[1].keys()
+    differing = (shown[0].keys() | shown[1].keys()) - common
+    data = first.get("data")
+    return bool(common) and all(
+        _below_null(data, {**shown[0], **shown[1]}[key].get("path") or []) for key in differing
+    )
+
+
+def _below_null(data: Any, path: list[Any]) -> bool:
+    """Whether a field at ``path`` is below one the data shows null."""
+    found = data
+    for step in path[:-1]:
+        if found is None:
+            return True
+        try:
+            found = found[step]
+        except (KeyError, IndexError, TypeError):
+            return False
+    return found is None
 
 
 _REVERSE = re.compile(
@@ -322,3 +358,29 @@ def _months_after(month: dt.date, count: int) -> dt.date:
     """The first day of the month ``count`` months after ``month`` (before, if negative)."""
     index = month.year * 12 + month.month - 1 + count
     return dt.date(index // 12, index % 12 + 1, 1)
+
+
+def test_bodies_differ_only_in_the_errors_of_fields_below_a_null():
+    first = "« first » doit être compris entre 0 et 20."
+    last = "« last » doit être compris entre 0 et 100 (reçu : -1)."
+    both = {
+        "data": None,
+        "errors": [
+            {"message": first, "path": ["resource", "a22"]},
+            {"message": last, "path": ["a32"]},
+        ],
+    }
+    one = {"data": None, "errors": [{"message": last, "path": ["a32"]}]}
+    assert _same(json.dumps(one), json.dumps(both))
+    # Not the same data, or no error in common: different answers.
+    assert not _same(json.dumps({"data": {"a32": None}, "errors": one["errors"]}), json.dumps(one))
+    other = {"data": None, "errors": [{"message": first, "path": ["resource", "a22"]}]}
+    assert not _same(json.dumps(one), json.dumps(other))
+    # An error at a field whose parent the data shows is a different answer.
+    data = {"resource": {"slug": "a"}, "a32": None}
+    shown = {"data": data, "errors": [{"message": last, "path": ["a32"]}]}
+    more = {
+        "data": data,
+        "errors": [*shown["errors"], {"message": first, "path": ["resource", "a22"]}],
+    }
+    assert not _same(json.dumps(shown), json.dumps(more))
