@@ -156,9 +156,7 @@ class ReadCompiler:
                         if item is not None:
                             lookups[(index, position)] = item.source(viewer, args, context.now)
                     continue
-                pages[index] = self._root_page(
-                    root, viewer, args, context.now, context.settings, query_name
-                )
+                pages[index] = self._root_page(root, args, context, query_name)
         except (DomainError, ValueError, TypeError) as error:
             logger.debug("read compiler: arguments for the ordinary executor: %r", error)
             raise _Fallback("arguments") from error
@@ -259,15 +257,10 @@ class ReadCompiler:
         return embedded
 
     def _root_page(
-        self,
-        root: ConnectionPlan,
-        viewer: Viewer,
-        args: dict[str, Any],
-        now: dt.datetime,
-        settings: Any,
-        query_name: str,
+        self, root: ConnectionPlan, args: dict[str, Any], context: Any, query_name: str
     ) -> RootPage:
-        """``(page, whole, ordering, request)`` of a root list in this request: its
+        """``(page, whole, ordering, request)`` of a root list in this request (its
+        ``context``: viewer, time and settings): its
         arguments checked as its resolver does, the page and the whole list as statements
         (or as the service's query sets, which :func:`_statement` turns into statements).
 
@@ -278,6 +271,7 @@ class ReadCompiler:
         time and at another: when they differ exactly at values equal to each time, the
         statements are kept with those positions, and the next requests put their own
         time there instead of building query sets. Otherwise they are built every time."""
+        viewer, now, settings = context.viewer, context.now, context.settings
         key = (viewer, repr(args))
         kept = root.kept_pages.get(key)
         if kept is not None:
