@@ -8,7 +8,7 @@ import importlib.util
 import json
 import pkgutil
 import tempfile
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -188,11 +188,47 @@ def is_unavailable(error: BaseException | None) -> bool:
         pg.TooManyConnectionsError,
         pg.ConnectionDoesNotExistError,
     )
+    for found in _causes(error):
+        if isinstance(found, unavailable):
+            return True
+        if isinstance(found, pg.InterfaceError) and "closed" in str(found):
+            return True  # "connection is closed": lost under the pool
+    return False
+
+
+# What SQLite says of a statement deeper or larger than it reads (its parser stack, the
+# depth of an expression, the terms of a select): no SQLSTATE, only the message.
+_TOO_COMPLEX_FOR_SQLITE = ("parser stack overflow", "too large", "too many")
+
+
+def is_too_complex(error: BaseException | None) -> bool:
+    """True when ``error`` (or what caused it) is the database refusing a statement for
+    its size or depth, as it will every time: SQLite's parser stack or expression depth,
+    PostgreSQL's program limits (SQLSTATE class 54: stack depth, arguments of a function,
+    columns of a select list). Unlike :func:`is_unavailable`, the same statement will
+    never pass."""
+    import sqlite3
+
+    import asyncpg.exceptions as pg
+
+    for found in _causes(error):
+        if isinstance(found, pg.PostgresError) and str(found.sqlstate).startswith("54"):
+            return True
+        if isinstance(found, sqlite3.OperationalError) and any(
+            text in str(found) for text in _TOO_COMPLEX_FOR_SQLITE
+        ):
+            return True
+    return False
+
+
+def _causes(error: BaseException | None) -> Iterator[BaseException]:
+    """``error`` and what caused it, nearest first: its cause or context, or the driver's
+    error Tortoise wraps as its first argument (at most 8)."""
     seen = 0
     while error is not None and seen < 8:
-        if isinstance(error, unavailable):
-            return True
-        if isinstance(error, pg.InterfaceError) and "closed" in str(error):
-            return True  # "connection is closed": lost under the pool
-        error, seen = error.__cause__ or error.__context__, seen + 1
-    return False
+        yield error
+        wrapped = error.args[0] if error.args else None
+        error = error.__cause__ or error.__context__
+        if error is None and isinstance(wrapped, BaseException):
+            error = wrapped
+        seen += 1

@@ -21,14 +21,12 @@ import datetime as dt
 import inspect
 import json
 import logging
-import sqlite3
 from collections import OrderedDict
 from collections.abc import Callable, Hashable
 from functools import partial
 from typing import Any
 
 import orjson
-from asyncpg.exceptions import PostgresError
 from graphql import get_argument_values
 
 from schema.compiler.plan import (
@@ -48,6 +46,7 @@ from schema.compiler.sql import Builder, Dialect, literal_limit, slots
 from schema.plans import PlansByDocument, put_bounded
 from schema.relay import checked_page_request
 from services.compat_tortoise import model_db, value_converters
+from services.db import is_too_complex
 from services.errors import DomainError
 from services.links import Linked
 from services.pagination import (
@@ -193,7 +192,7 @@ class ReadCompiler:
             try:
                 rows = await read_rows(db, sql, values)
             except Exception as error:  # the ordinary executor answers, errors and all
-                if not too_complex(error):
+                if not is_too_complex(error):
                     logger.warning("read compiler: statement failed: %r", error)
                     raise _Fallback("database") from error
                 put_bounded(self.statements, key, (planned, None, columns), self.size)
@@ -653,29 +652,6 @@ def _page_info(
         else:
             info[key] = cursor(rows[-1]) if rows else None
     return info
-
-
-_TOO_COMPLEX_SQLITE = ("parser stack overflow", "too large", "too many")
-
-
-def too_complex(error: BaseException) -> bool:
-    """Whether the database refused a statement for its size or depth, as it will every
-    time: SQLite's parser stack or expression depth, PostgreSQL's program limits (class
-    54: stack depth, arguments of a function, columns of a select list). Another failure
-    (a lost connection, a timeout) may pass on the next request."""
-    seen: set[int] = set()
-    found: BaseException | None = error
-    while found is not None and id(found) not in seen:
-        seen.add(id(found))
-        if isinstance(found, PostgresError) and str(found.sqlstate).startswith("54"):
-            return True
-        if isinstance(found, sqlite3.OperationalError) and any(
-            text in str(found) for text in _TOO_COMPLEX_SQLITE
-        ):
-            return True
-        inner = found.args[0] if found.args else None
-        found = inner if isinstance(inner, BaseException) else found.__cause__
-    return False
 
 
 async def _maybe_awaited(found: Any) -> Any:

@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import re
+import sqlite3
 from pathlib import Path
 
+import asyncpg.exceptions as pg
 import pytest
+from tortoise.exceptions import OperationalError
 
 from services import db
 from services.settings import Settings
@@ -103,3 +106,23 @@ def test_one_process_writes_to_sqlite_then_postgres(tmp_path, scratch_postgres, 
     )
     assert result.returncode == 0, result.stderr[-2000:]
     assert result.stdout.split("\n")[:2] == ["sqlite 3", "postgres 3"]
+
+
+def test_what_the_databases_refuse_every_time_is_told_from_what_may_pass_next_time():
+    overflow = sqlite3.OperationalError("parser stack overflow")
+    assert db.is_too_complex(OperationalError(overflow))  # as Tortoise wraps the driver's
+    assert db.is_too_complex(
+        sqlite3.OperationalError("Expression tree is too large (maximum depth 1000)")
+    )
+    assert db.is_too_complex(
+        OperationalError(pg.StatementTooComplexError("stack depth limit exceeded"))
+    )
+    assert db.is_too_complex(
+        pg.TooManyArgumentsError("cannot pass more than 100 arguments to a function")
+    )
+    assert not db.is_too_complex(OperationalError(sqlite3.OperationalError("database is locked")))
+    assert not db.is_too_complex(
+        OperationalError(pg.ConnectionDoesNotExistError("connection was closed"))
+    )
+    assert not db.is_too_complex(TimeoutError())
+    assert not db.is_too_complex(None)

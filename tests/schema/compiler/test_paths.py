@@ -6,12 +6,15 @@ from __future__ import annotations
 import gc
 import json
 import logging
+import sqlite3
 
 import httpx
 import pytest
 
 from bench import queries as bench
 from gateway.app import create_app
+from schema.compiler import run
+from schema.compiler.plan import OperationPlan
 from schema.compiler.run import ReadCompiler
 from tests.sqlcount import count_queries
 
@@ -278,9 +281,6 @@ async def test_a_dropped_plans_statement_is_never_used_for_another_document(
     """With room for one plan, each document drops the one before, and CPython may give
     a new plan the id of a dropped one. Here every plan has the same id, as if each
     reused the last one's: each document must still be answered by its own statement."""
-    from schema.compiler import run
-    from schema.compiler.plan import OperationPlan
-
     monkeypatch.setattr(
         "schema.compiler.ReadCompiler", lambda on_outcome: ReadCompiler(on_outcome, size=1)
     )
@@ -311,8 +311,6 @@ async def test_a_statement_too_complex_for_the_database_is_not_tried_again(
 ):
     if database.database.database_url.startswith("postgres"):
         pytest.skip("PostgreSQL reads this statement: the limit shown is SQLite's parser stack")
-    import sqlite3
-
     if sqlite3.sqlite_version_info >= (3, 46):
         pytest.skip(f"SQLite {sqlite3.sqlite_version} grows its parser stack")
     before = _count(await _metrics(compiling_app), "fallback", "database")
@@ -326,27 +324,3 @@ async def test_a_statement_too_complex_for_the_database_is_not_tried_again(
     logged = [r for r in caplog.records if "too complex" in r.getMessage()]
     assert len(logged) == 1 and logged[0].levelno == logging.INFO
     assert _count(await _metrics(compiling_app), "fallback", "database") == before + 2
-
-
-def test_what_the_databases_refuse_every_time_is_told_from_what_may_pass_next_time():
-    import sqlite3
-
-    from asyncpg.exceptions import (
-        ConnectionDoesNotExistError,
-        StatementTooComplexError,
-        TooManyArgumentsError,
-    )
-    from tortoise.exceptions import OperationalError
-
-    from schema.compiler.run import too_complex
-
-    overflow = sqlite3.OperationalError("parser stack overflow")
-    assert too_complex(OperationalError(overflow))  # as Tortoise wraps the driver's
-    assert too_complex(
-        sqlite3.OperationalError("Expression tree is too large (maximum depth 1000)")
-    )
-    assert too_complex(OperationalError(StatementTooComplexError("stack depth limit exceeded")))
-    assert too_complex(TooManyArgumentsError("cannot pass more than 100 arguments to a function"))
-    assert not too_complex(OperationalError(sqlite3.OperationalError("database is locked")))
-    assert not too_complex(OperationalError(ConnectionDoesNotExistError("connection was closed")))
-    assert not too_complex(TimeoutError())
