@@ -247,7 +247,7 @@ class ReadCompiler:
                 statement = queryset_statement(lookups[detail])
             else:
                 page, whole, _, _ = pages[detail]
-                statement = _statement(page if kind == "page" else whole)
+                statement = page if kind == "page" else whole
             db, sql, values = statement
             embedded.append((db, *literal_limit(sql, values), limit))
         dbs = {id(db) for db, _, _, _ in embedded}
@@ -259,9 +259,9 @@ class ReadCompiler:
         self, root: ConnectionPlan, args: dict[str, Any], context: Any, query_name: str
     ) -> RootPage:
         """``(page, whole, ordering, request)`` of a root list in this request (its
-        ``context``: viewer, time and settings): its
-        arguments checked as its resolver does, the page and the whole list as statements
-        (or as the service's query sets, which :func:`_statement` turns into statements).
+        ``context``: viewer, time and settings): its arguments checked as its resolver
+        does, the statements of the page and of the whole list (each None when the plan
+        reads no rows, no count).
 
         A source selects its rows from the viewer, the arguments and the request's time
         alone (:data:`schema.compiler.coverage.Source`): its statements for one viewer
@@ -280,23 +280,22 @@ class ReadCompiler:
                 return (_at(page, at[0], now), _at(whole, at[1], now), ordering, request)
 
         def built_at(instant: dt.datetime) -> RootPage:
-            return _root_querysets(root, viewer, args, instant, settings, query_name)
+            return _root_statements(root, viewer, args, instant, settings, query_name)
 
         page, whole, ordering, request = built_at(now)
         if kept is _BUILT_EACH_TIME:
             return page, whole, ordering, request
-        statements = (queryset_statement(page), queryset_statement(whole))
-        found = _kept_root_page(built_at, now, statements)
-        if found is None:  # the first statements may be Tortoise's, the next ones kept
-            statements = (queryset_statement(page), queryset_statement(whole))
-            found = _kept_root_page(built_at, now, statements)
+        at = _kept_root_page(built_at, now, (page, whole))
+        if at is None:  # the first statements may be Tortoise's, the next ones kept
+            page, whole, ordering, request = built_at(now)
+            at = _kept_root_page(built_at, now, (page, whole))
         put_bounded(
             root.kept_pages,
             key,
-            _BUILT_EACH_TIME if found is None else (*found, ordering, request),
+            _BUILT_EACH_TIME if at is None else (page, whole, at, ordering, request),
             KEPT_ARGUMENTS,
         )
-        return (*statements, ordering, request)
+        return page, whole, ordering, request
 
     def _child_statement(
         self, linked: Linked, viewer: Viewer, now: dt.datetime
@@ -502,17 +501,18 @@ def _loads(text: str | bytes) -> Any:
         return json.loads(text)
 
 
-RootPage = tuple[Any, Any, Ordering, PageRequest]
-"""``(page, whole, ordering, request)`` of a root list: the page and the whole list each
-as a query set or a statement ``(connection, sql, values)``."""
 Statement = tuple[Any, str, list[Any]]
+"""``(connection, sql, values)``."""
+RootPage = tuple[Statement | None, Statement | None, Ordering, PageRequest]
+"""``(page, whole, ordering, request)`` of a root list: the statements of the page and
+of the whole list, each None when the plan reads no rows, no count."""
 KEPT_ARGUMENTS = 64
 """Sets of arguments (with their viewer) whose statements a root list keeps."""
 _BUILT_EACH_TIME: Any = object()
 _PROBE = dt.timedelta(seconds=1)
 
 
-def _root_querysets(
+def _root_statements(
     root: ConnectionPlan,
     viewer: Viewer,
     args: dict[str, Any],
@@ -520,7 +520,7 @@ def _root_querysets(
     settings: Any,
     query_name: str,
 ) -> RootPage:
-    """The page and the whole list of a root list as the service's query sets."""
+    """A root list's statements, built from the service's query sets."""
     queryset, ordering = root.source(viewer, args, now)  # type: ignore[misc]
     request = checked_page_request(
         settings,
@@ -531,28 +531,31 @@ def _root_querysets(
         scope=f"{query_name}.{root.node.name.value}",
     )
     page, whole = page_querysets(queryset, ordering, request)
-    return page, whole, ordering, request
+    return (
+        queryset_statement(page) if root.rows else None,
+        queryset_statement(whole) if root.count else None,
+        ordering,
+        request,
+    )
 
 
 def _kept_root_page(
     built_at: Callable[[dt.datetime], RootPage],
     now: dt.datetime,
-    statements: tuple[Statement, Statement],
-) -> tuple[Statement, Statement, tuple[tuple[int, ...], tuple[int, ...]]] | None:
-    """``statements`` (built at ``now``) and the positions of their values holding
-    ``now``, found by building them again at another time (``built_at``); None when the
-    two builds differ anywhere else (:meth:`ReadCompiler._root_page`)."""
+    statements: tuple[Statement | None, Statement | None],
+) -> tuple[tuple[int, ...], tuple[int, ...]] | None:
+    """The positions of the values of ``statements`` (built at ``now``) holding ``now``,
+    found by building them again at another time (``built_at``); None when the two builds
+    differ anywhere else (:meth:`ReadCompiler._root_page`)."""
     probe = now + _PROBE
     page, whole, _, _ = built_at(probe)
     at = []
-    for built, other in zip(
-        statements, (queryset_statement(page), queryset_statement(whole)), strict=True
-    ):
-        positions = _time_positions(built, other, now, probe)
+    for built, other in zip(statements, (page, whole), strict=True):
+        positions = () if built is None else _time_positions(built, other, now, probe)
         if positions is None:
             return None
         at.append(positions)
-    return statements[0], statements[1], (at[0], at[1])
+    return at[0], at[1]
 
 
 def _time_positions(
@@ -572,19 +575,16 @@ def _time_positions(
     return tuple(positions)
 
 
-def _at(statement: Statement, positions: tuple[int, ...], now: dt.datetime) -> Statement:
+def _at(
+    statement: Statement | None, positions: tuple[int, ...], now: dt.datetime
+) -> Statement | None:
     """A kept statement with the request's time at ``positions``."""
-    if not positions:
+    if statement is None or not positions:
         return statement
     values = list(statement[2])
     for position in positions:
         values[position] = now
     return statement[0], statement[1], values
-
-
-def _statement(found: Any) -> Statement:
-    """The statement of a root page or whole list, kept or a query set."""
-    return found if isinstance(found, tuple) else queryset_statement(found)
 
 
 def _child_page(

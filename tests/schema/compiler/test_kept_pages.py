@@ -72,13 +72,13 @@ async def test_the_same_list_asked_again_builds_no_query_set(
 ):
     schema, outcomes = compiled
     built: list[dt.datetime] = []
-    querysets = run._root_querysets
+    statements = run._root_statements
 
     def counting(root, viewer, args, now, settings, query_name):
         built.append(now)
-        return querysets(root, viewer, args, now, settings, query_name)
+        return statements(root, viewer, args, now, settings, query_name)
 
-    monkeypatch.setattr(run, "_root_querysets", counting)
+    monkeypatch.setattr(run, "_root_statements", counting)
     await _newest(schema, database, BEFORE)
     first = len(built)
     assert BEFORE in built and len(set(built)) == 2  # at the request's time and another
